@@ -1,0 +1,353 @@
+// One typed configuration, fixed precedence: defaults < config file < environment < overrides,
+// then invariants nobody may override. Every invalid value stops start-up with one line that
+// names the setting, the value and what was expected.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DateTime, IANAZone } from 'luxon';
+import YAML from 'yaml';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly setting: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`invalid configuration: ${setting}=${JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type WeekStart = 'monday' | 'sunday';
+export type SlFormula =
+  | 'answered_within_T_over_offered_excl_short'
+  | 'answered_within_T_over_answered'
+  | 'answered_within_T_over_answered_and_abandoned'
+  | 'within_T_over_answered_and_abandoned';
+export const SL_FORMULAS: readonly SlFormula[] = [
+  'answered_within_T_over_offered_excl_short',
+  'answered_within_T_over_answered',
+  'answered_within_T_over_answered_and_abandoned',
+  'within_T_over_answered_and_abandoned',
+];
+
+export interface TenantConfig {
+  id: string;
+  name: string;
+  timezone: string;
+  week_start: WeekStart;
+  locale: string;
+}
+
+export interface QueueSettings {
+  sl_threshold_s: number;
+  short_abandon_s: number;
+  sl_formula: SlFormula;
+  wrap_up_s: number;
+}
+
+export interface QueueConfig extends QueueSettings {
+  tenant: string;
+  queue: string;
+  name: string;
+}
+
+export type PbxKind = 'ami' | 'yeastar-p' | 'yeastar-s';
+
+export interface PbxConfig {
+  id: string;
+  tenant: string;
+  kind: PbxKind;
+  /** IANA zone the PBX's own local timestamps are in (Yeastar sends local times). */
+  timezone: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  /** AMI user or Yeastar API user / client id. Not secret. */
+  username: string;
+  /** Name of the environment variable that holds the secret; the secret itself never sits in a file. */
+  secret_env: string;
+  /** Yeastar S-Series push: allowed source addresses. */
+  allow_from: string[];
+  /** Base URL for Yeastar HTTP APIs (P-Series OpenAPI or S-Series API). */
+  base_url: string;
+}
+
+export interface CallboardConfig {
+  kafka: {
+    /** Empty: the project's local broker is started (KRaft, Maven Central jars). */
+    brokers: string[];
+    clientId: string;
+    topicPrefix: string;
+    partitions: number;
+    replicationFactor: number;
+    retentionMs: number;
+    localPort: number;
+  };
+  clickhouse: {
+    /** Empty: the embedded engine (chdb) in `dataDir/clickhouse`. */
+    url: string;
+    username: string;
+    password: string;
+    database: string;
+  };
+  dataDir: string;
+  port: number;
+  logLevel: string;
+  tenants: TenantConfig[];
+  queues: QueueConfig[];
+  pbxes: PbxConfig[];
+  configFile: string | null;
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  sl_threshold_s: 20,
+  short_abandon_s: 5,
+  sl_formula: 'answered_within_T_over_offered_excl_short',
+  wrap_up_s: 0,
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+
+export function isIanaZone(zone: string): boolean {
+  // luxon accepts fixed offsets such as "UTC+3" as zones; a tenant needs a real IANA name so
+  // that DST rules apply, so require the Area/Location form (or UTC itself).
+  if (zone === 'UTC') return true;
+  return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(zone) && IANAZone.isValidZone(zone);
+}
+
+function parseBrokers(raw: string): string[] {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const ok = list.length > 0 && list.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b));
+  if (!ok || list.some((b) => Number(b.slice(b.lastIndexOf(':') + 1)) > 65535)) {
+    throw new ConfigError('KAFKA_BROKERS', raw, 'a comma-separated list of host:port (for example 127.0.0.1:9092)');
+  }
+  return list;
+}
+
+function parseInteger(setting: string, raw: unknown, min: number, max: number): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(setting, raw, `an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function parseUrl(setting: string, raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    return raw.replace(/\/$/, '');
+  } catch {
+    throw new ConfigError(setting, raw, 'an http(s) URL such as http://clickhouse:8123');
+  }
+}
+
+function str(setting: string, raw: unknown, fallback?: string): string {
+  if (raw === undefined || raw === null) {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(setting, raw, 'a string');
+  }
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(setting, raw, 'a string');
+  return String(raw);
+}
+
+function id(setting: string, raw: unknown): string {
+  const s = str(setting, raw);
+  if (!ID_RE.test(s)) throw new ConfigError(setting, raw, 'an id of letters, digits, "-" or "_" (1–63 characters)');
+  return s;
+}
+
+function zone(setting: string, raw: unknown, fallback?: string): string {
+  const z = str(setting, raw, fallback);
+  if (!isIanaZone(z)) throw new ConfigError(setting, raw, 'an IANA time zone such as Africa/Nairobi');
+  return z;
+}
+
+function weekStart(setting: string, raw: unknown): WeekStart {
+  const w = str(setting, raw, 'monday').toLowerCase();
+  if (w !== 'monday' && w !== 'sunday') throw new ConfigError(setting, raw, '"monday" or "sunday"');
+  return w;
+}
+
+function bool(setting: string, raw: unknown, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(setting, raw, 'true or false');
+}
+
+export function parseQueueSettings(prefix: string, raw: Record<string, unknown>, base: QueueSettings): QueueSettings {
+  const formula = raw.sl_formula ?? base.sl_formula;
+  if (!SL_FORMULAS.includes(formula as SlFormula)) {
+    throw new ConfigError(`${prefix}.sl_formula`, formula, `one of ${SL_FORMULAS.join(', ')}`);
+  }
+  return {
+    sl_threshold_s: parseInteger(`${prefix}.sl_threshold_s`, raw.sl_threshold_s ?? base.sl_threshold_s, 1, 3600),
+    short_abandon_s: parseInteger(`${prefix}.short_abandon_s`, raw.short_abandon_s ?? base.short_abandon_s, 0, 3600),
+    sl_formula: formula as SlFormula,
+    wrap_up_s: parseInteger(`${prefix}.wrap_up_s`, raw.wrap_up_s ?? base.wrap_up_s, 0, 86400),
+  };
+}
+
+type Json = Record<string, unknown>;
+
+function asArray(setting: string, raw: unknown): Json[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((x) => typeof x !== 'object' || x === null)) {
+    throw new ConfigError(setting, raw, 'a list of objects');
+  }
+  return raw as Json[];
+}
+
+export function loadConfigFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('CALLBOARD_CONFIG', path, `a readable YAML or JSON file (${(e as Error).message})`);
+  }
+  try {
+    const doc = /\.json$/i.test(path) ? JSON.parse(text) : YAML.parse(text);
+    if (doc === null || doc === undefined) return {};
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('top level is not a mapping');
+    return doc as Json;
+  } catch (e) {
+    throw new ConfigError('CALLBOARD_CONFIG', path, `valid YAML or JSON with a mapping at the top (${(e as Error).message})`);
+  }
+}
+
+export interface ConfigOverrides {
+  env?: NodeJS.ProcessEnv;
+  file?: Json;
+}
+
+/** Builds the configuration; throws ConfigError naming the first bad setting. */
+export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
+  const env = opts.env ?? process.env;
+  const configFile = env.CALLBOARD_CONFIG ? resolve(env.CALLBOARD_CONFIG) : null;
+  const file: Json = opts.file ?? (configFile ? loadConfigFile(configFile) : {});
+
+  const brokersRaw = env.KAFKA_BROKERS;
+  const brokers = brokersRaw === undefined || brokersRaw === '' ? [] : parseBrokers(brokersRaw);
+
+  const chUrlRaw = env.CLICKHOUSE_URL;
+  const chUrl = chUrlRaw ? parseUrl('CLICKHOUSE_URL', chUrlRaw) : '';
+  const database = env.CLICKHOUSE_DATABASE ?? 'callboard';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new ConfigError('CLICKHOUSE_DATABASE', database, 'a ClickHouse identifier (letters, digits, _)');
+  }
+
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', env.LOG_LEVEL, `one of ${LOG_LEVELS.join(', ')}`);
+
+  const tenants: TenantConfig[] = asArray('tenants', file.tenants).map((t, i) => ({
+    id: id(`tenants[${i}].id`, t.id),
+    name: str(`tenants[${i}].name`, t.name, String(t.id)),
+    timezone: zone(`tenants[${i}].timezone`, t.timezone),
+    week_start: weekStart(`tenants[${i}].week_start`, t.week_start),
+    locale: str(`tenants[${i}].locale`, t.locale, 'en-GB'),
+  }));
+  const tenantIds = new Set(tenants.map((t) => t.id));
+  if (tenantIds.size !== tenants.length) throw new ConfigError('tenants', tenants.map((t) => t.id), 'unique tenant ids');
+  const tenantRef = (setting: string, raw: unknown): string => {
+    const t = id(setting, raw);
+    if (!tenantIds.has(t)) throw new ConfigError(setting, raw, `one of the configured tenants (${[...tenantIds].join(', ') || 'none'})`);
+    return t;
+  };
+
+  const defaults = parseQueueSettings('queue_defaults', (file.queue_defaults as Json) ?? {}, DEFAULT_QUEUE_SETTINGS);
+  const queues: QueueConfig[] = asArray('queues', file.queues).map((q, i) => ({
+    tenant: tenantRef(`queues[${i}].tenant`, q.tenant),
+    queue: str(`queues[${i}].queue`, q.queue),
+    name: str(`queues[${i}].name`, q.name, String(q.queue)),
+    ...parseQueueSettings(`queues[${i}]`, q, defaults),
+  }));
+
+  const pbxes: PbxConfig[] = asArray('pbxes', file.pbxes).map((p, i) => {
+    const kind = str(`pbxes[${i}].kind`, p.kind);
+    if (kind !== 'ami' && kind !== 'yeastar-p' && kind !== 'yeastar-s') {
+      throw new ConfigError(`pbxes[${i}].kind`, kind, '"ami", "yeastar-p" or "yeastar-s"');
+    }
+    const tenant = tenantRef(`pbxes[${i}].tenant`, p.tenant);
+    const tz = tenants.find((t) => t.id === tenant)!.timezone;
+    const secretEnv = str(`pbxes[${i}].secret_env`, p.secret_env, '');
+    if (secretEnv && !/^[A-Z_][A-Z0-9_]*$/.test(secretEnv)) {
+      throw new ConfigError(`pbxes[${i}].secret_env`, secretEnv, 'the NAME of an environment variable holding the secret');
+    }
+    if ('secret' in p || 'password' in p) {
+      throw new ConfigError(`pbxes[${i}].secret`, '***', 'no secret in the file: set secret_env to the name of an environment variable');
+    }
+    const allow = p.allow_from === undefined ? [] : p.allow_from;
+    if (!Array.isArray(allow) || allow.some((a) => typeof a !== 'string')) {
+      throw new ConfigError(`pbxes[${i}].allow_from`, allow, 'a list of IP addresses');
+    }
+    return {
+      id: id(`pbxes[${i}].id`, p.id),
+      tenant,
+      kind,
+      timezone: zone(`pbxes[${i}].timezone`, p.timezone, tz),
+      host: str(`pbxes[${i}].host`, p.host, '127.0.0.1'),
+      port: parseInteger(`pbxes[${i}].port`, p.port ?? (kind === 'ami' ? 5038 : 443), 1, 65535),
+      tls: bool(`pbxes[${i}].tls`, p.tls, false),
+      username: str(`pbxes[${i}].username`, p.username, ''),
+      secret_env: secretEnv,
+      allow_from: allow as string[],
+      base_url: str(`pbxes[${i}].base_url`, p.base_url, ''),
+    };
+  });
+  if (new Set(pbxes.map((p) => p.id)).size !== pbxes.length) throw new ConfigError('pbxes', pbxes.map((p) => p.id), 'unique PBX ids');
+
+  return {
+    kafka: {
+      brokers,
+      clientId: env.KAFKA_CLIENT_ID ?? 'callboard',
+      topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+      partitions: parseInteger('KAFKA_PARTITIONS', env.KAFKA_PARTITIONS ?? 6, 1, 1024),
+      replicationFactor: parseInteger('KAFKA_REPLICATION_FACTOR', env.KAFKA_REPLICATION_FACTOR ?? 1, 1, 16),
+      retentionMs: parseInteger('KAFKA_RETENTION_MS', env.KAFKA_RETENTION_MS ?? -1, -1, Number.MAX_SAFE_INTEGER),
+      localPort: parseInteger('KAFKA_LOCAL_PORT', env.KAFKA_LOCAL_PORT ?? 9092, 1, 65535),
+    },
+    clickhouse: {
+      url: chUrl,
+      username: env.CLICKHOUSE_USER ?? 'default',
+      // Only from the environment; never defaulted to a real password.
+      password: env.CLICKHOUSE_PASSWORD ?? '',
+      database,
+    },
+    dataDir: resolve(env.CALLBOARD_DATA_DIR ?? './data'),
+    port: parseInteger('PORT', env.PORT ?? 4000, 0, 65535),
+    logLevel,
+    tenants,
+    queues,
+    pbxes,
+    configFile,
+  };
+}
+
+/** The secret of a PBX connection, read from the environment variable the config names. */
+export function pbxSecret(pbx: PbxConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (!pbx.secret_env) throw new ConfigError(`pbxes[${pbx.id}].secret_env`, '', 'the name of an environment variable holding the secret');
+  const v = env[pbx.secret_env];
+  if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment`);
+  return v;
+}
+
+export function queueSettings(cfg: Pick<CallboardConfig, 'queues'>, tenant: string, queue: string): QueueSettings {
+  const q = cfg.queues.find((x) => x.tenant === tenant && x.queue === queue);
+  return q ? { sl_threshold_s: q.sl_threshold_s, short_abandon_s: q.short_abandon_s, sl_formula: q.sl_formula, wrap_up_s: q.wrap_up_s } : DEFAULT_QUEUE_SETTINGS;
+}
+
+export function tenantById(cfg: Pick<CallboardConfig, 'tenants'>, tenant: string): TenantConfig | undefined {
+  return cfg.tenants.find((t) => t.id === tenant);
+}
+
+/** For error messages: is this an ISO instant luxon can read? */
+export function isIsoInstant(s: string): boolean {
+  return DateTime.fromISO(s, { setZone: true }).isValid;
+}
