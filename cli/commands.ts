@@ -1,7 +1,8 @@
-// Commands contributed by the service folders. Each folder adds its line here and keeps the
-// implementation next to its own code.
-type Register = (name: string, cmd: { summary: string; usage: string; load: () => Promise<{ run: (argv: string[]) => Promise<number | void> }> }) => void;
+// Commands contributed by the service folders; each keeps its table in its own src/cli.ts.
+import { commands as api } from '../api/src/cli.ts';
+import { commands as ingest } from '../ingest/src/cli.ts';
+import { commands as projections } from '../projections/src/cli.ts';
+import { commands as schemas } from '../schemas/src/cli.ts';
+import type { CommandTable } from './types.ts';
 
-export function registerExtraCommands(register: Register): void {
-  void register;
-}
+export const extraCommands: CommandTable = { ...schemas, ...ingest, ...projections, ...api };

@@ -2,13 +2,10 @@
 // so `callboard validate` does not pay for Kafka or ClickHouse.
 import { ConfigError } from '@callboard/platform';
 
-interface Command {
-  summary: string;
-  usage: string;
-  load: () => Promise<{ run: (argv: string[]) => Promise<number | void> }>;
-}
+import { extraCommands } from './commands.ts';
+import type { CommandTable } from './types.ts';
 
-export const COMMANDS: Record<string, Command> = {
+export const COMMANDS: CommandTable = {
   start: {
     summary: 'run the live demo or a production node: Kafka, ClickHouse, simulator, ingest, projections, API and wallboard',
     usage: 'callboard start [--no-simulator] [--history-days N] [--speed X]',
@@ -32,9 +29,6 @@ function help(): string {
   return `Usage: callboard <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`callboard <command> --help\` for a command's options.\n`;
 }
 
-export function registerCommand(name: string, cmd: Command): void {
-  COMMANDS[name] = cmd;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -55,8 +49,7 @@ async function main(argv: string[]): Promise<number> {
   return (await mod.run(rest)) ?? 0;
 }
 
-const { registerExtraCommands } = await import('./commands.ts');
-registerExtraCommands(registerCommand);
+Object.assign(COMMANDS, extraCommands);
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,0 +1,63 @@
+// The one place where adapter results become Kafka writes (STYLE 1): raw first, then the
+// canonical events derived from it, or a dead-letter record with the reason. Adapters return
+// values; they never produce to Kafka themselves.
+import type { Producer, RecordMetadata } from 'kafkajs';
+import { dlqTotal, counter, topicName, type CallboardConfig } from '@callboard/platform';
+import { partitionKey, rawKey, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
+
+export type TranslateOutcome =
+  | { kind: 'ok'; events: CanonicalEvent[] }
+  | { kind: 'dlq'; reason_code: string; reason: string; path?: string }
+  | { kind: 'drop'; reason: string };
+
+export const ok = (events: CanonicalEvent[]): TranslateOutcome => ({ kind: 'ok', events });
+export const dlq = (reason_code: string, reason: string, path?: string): TranslateOutcome => ({ kind: 'dlq', reason_code, reason, ...(path ? { path } : {}) });
+export const drop = (reason: string): TranslateOutcome => ({ kind: 'drop', reason });
+
+export const rawTotal = counter('callboard_ingest_raw_events_total', 'Vendor events written to pbx.raw.v1', ['source', 'pbx']);
+export const canonicalTotal = counter('callboard_ingest_canonical_events_total', 'Canonical events written to cc.events.v1', ['source', 'type']);
+
+export class IngestSink {
+  constructor(
+    private readonly producer: Producer,
+    private readonly cfg: Pick<CallboardConfig, 'kafka'>,
+  ) {}
+
+  /** Appends raw vendor events; resolves once Kafka has acknowledged them. Returns their refs. */
+  async raw(records: RawRecord[]): Promise<RawRef[]> {
+    if (records.length === 0) return [];
+    const topic = topicName(this.cfg, 'raw');
+    const meta = await this.producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: rawKey(r), value: JSON.stringify(r) })) });
+    for (const r of records) rawTotal.inc({ source: r.source, pbx: r.pbx_id });
+    return refs(topic, records, meta);
+  }
+
+  async canonical(events: CanonicalEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.producer.send({
+      topic: topicName(this.cfg, 'events'),
+      acks: -1,
+      messages: events.map((e) => ({ key: partitionKey(e), value: JSON.stringify(e), headers: { type: e.type, tenant: e.tenant_id } })),
+    });
+    for (const e of events) canonicalTotal.inc({ source: e.source, type: e.type });
+  }
+
+  async dlq(records: DlqRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.producer.send({
+      topic: topicName(this.cfg, 'dlq'),
+      acks: -1,
+      messages: records.map((r) => ({ key: r.tenant_id && r.pbx_id ? `${r.tenant_id}:pbx:${r.pbx_id}` : null, value: JSON.stringify(r) })),
+    });
+    for (const r of records) dlqTotal.inc({ stage: r.stage, source: r.source, reason: r.reason_code });
+  }
+}
+
+// kafkajs reports one base offset per partition for a batch; records of one key land on one
+// partition in send order, so offsets follow from the base.
+function refs(topic: string, records: RawRecord[], meta: RecordMetadata[]): RawRef[] {
+  if (meta.length !== 1) return records.map((r) => ({ topic, connection: r.connection, seq: r.seq }));
+  const m = meta[0]!;
+  const base = BigInt(m.baseOffset ?? m.offset ?? '0');
+  return records.map((r, i) => ({ topic, partition: m.partition, offset: String(base + BigInt(i)), connection: r.connection, seq: r.seq }));
+}

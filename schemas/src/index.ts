@@ -1,0 +1,6 @@
+export * from './events.ts';
+export * from './ids.ts';
+export * from './records.ts';
+export * from './validate.ts';
+export * from './upcast.ts';
+export * from './build.ts';
