@@ -1,11 +1,11 @@
-import { createClickHouse, createLogger, loadConfig, migrate, readMigrations } from '@callboard/platform';
-import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
+import { createClickHouse, createLogger, loadConfig, migrate} from '@callboard/platform';
+import { allMigrations } from './migrations.ts';
 
 export async function run(): Promise<number> {
   const cfg = loadConfig();
   const log = createLogger('migrate', cfg.logLevel);
   const ch = await createClickHouse(cfg);
-  const done = await migrate(ch, readMigrations(MIGRATIONS_DIR));
+  const done = await migrate(ch, allMigrations());
   log.info({ applied: done, database: ch.db, embedded: ch.embedded }, done.length ? 'migrations applied' : 'schema up to date');
   await ch.close();
   return 0;

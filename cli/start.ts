@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createClickHouse, createKafka, createLogger, ensureTopics, installSignalHandlers, loadConfig, migrate, onShutdown, readMigrations, resolveBrokers } from '@callboard/platform';
-import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
+import { createClickHouse, createKafka, createLogger, ensureTopics, installSignalHandlers, loadConfig, migrate, onShutdown, resolveBrokers } from '@callboard/platform';
+import { allMigrations } from './migrations.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { 'no-simulator': { type: 'boolean' } } });
@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   await admin.disconnect();
   const ch = await createClickHouse(cfg);
   onShutdown('clickhouse', () => ch.close());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
+  await migrate(ch, allMigrations());
   log.info({ brokers: cfg.kafka.brokers, clickhouse: ch.embedded ? 'embedded' : cfg.clickhouse.url }, 'platform ready');
   await new Promise(() => {});
   return 0;
