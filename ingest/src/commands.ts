@@ -1,0 +1,189 @@
+// Implementations of `callboard ingest | translate | retranslate` (table in cli.ts). They only
+// wire: the work is in the adapters (registry in adapters.ts) and in the sink.
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createKafka, createLogger, ensureTopics, isIsoInstant, loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
+import { RawRecord as RawRecordSchema, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ADAPTERS, SOURCE_KIND, type RawTranslator } from './adapters.ts';
+import { IngestSink } from './sink.ts';
+
+export async function ingest(): Promise<number> {
+  const { runIngestService } = await import('./main.ts');
+  await runIngestService(loadConfig());
+  return 0;
+}
+
+function fail(msg: string): number {
+  process.stderr.write(`callboard: ${msg}\n`);
+  return 2;
+}
+
+/** The PBX a capture or raw record belongs to: explicit flags, else the only configured one. */
+function pickPbx(cfg: CallboardConfig, kind: string, tenant?: string, pbx?: string): { tenant_id: string; pbx_id: string } {
+  const candidates = cfg.pbxes.filter((p) => p.kind === kind && (!pbx || p.id === pbx) && (!tenant || p.tenant === tenant));
+  const only = candidates.length === 1 ? candidates[0] : undefined;
+  return { tenant_id: tenant ?? only?.tenant ?? 'default', pbx_id: pbx ?? only?.id ?? 'file' };
+}
+
+export async function translate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, start: { type: 'string' } },
+  });
+  const source = values.source;
+  const file = positionals[0];
+  if (!source || !file) return fail('usage: callboard translate --source ami [--tenant ID] [--pbx ID] [--start ISO] FILE');
+  const kind = SOURCE_KIND[source];
+  const entry = kind ? ADAPTERS[kind] : undefined;
+  if (!entry) return fail(`--source ${source}: no translator for this source (known: ${Object.keys(ADAPTERS).join(', ')})`);
+  if (!existsSync(file)) return fail(`${file}: no such file`);
+  if (values.start && !isIsoInstant(values.start)) return fail(`--start ${values.start}: expected an ISO-8601 instant such as 2026-01-31T09:00:00Z`);
+  const cfg = loadConfig();
+  const ids = pickPbx(cfg, kind!, values.tenant, values.pbx);
+  const warn = (m: string) => process.stderr.write(`${m}\n`);
+  const translateFile = await entry.translateFile();
+  let events = 0;
+  let problems = 0;
+  const out: string[] = [];
+  for await (const o of translateFile(file, { cfg, ...ids, ...(values.start ? { start: new Date(values.start) } : {}), warn })) {
+    if (o.kind === 'ok') {
+      for (const e of o.events) out.push(JSON.stringify(e));
+      events += o.events.length;
+      if (out.length >= 512) process.stdout.write(out.splice(0).join('\n') + '\n');
+    } else if (o.kind === 'dlq') {
+      problems++;
+      warn(`${o.reason_code}: ${o.reason}`);
+    }
+  }
+  if (out.length) process.stdout.write(out.join('\n') + '\n');
+  warn(`${file}: ${events} canonical events, ${problems} untranslatable frames`);
+  return 0;
+}
+
+const isRawRecord = TypeCompiler.Compile(RawRecordSchema);
+
+/**
+ * Re-reads pbx.raw.v1 between two instants (by Kafka timestamp, i.e. when the raw record was
+ * written) and emits the canonical events again. Translator state starts empty at --from: pick
+ * a quiet moment (or an earlier --from) so calls are not cut in half. Event ids are derived from
+ * the vendor identity, so re-emitted events replace rather than add to what projections hold.
+ */
+export async function retranslate(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, stdout: { type: 'boolean' } },
+  });
+  if (!values.from || !values.to) return fail('usage: callboard retranslate --from ISO --to ISO [--tenant ID] [--pbx ID] [--stdout]');
+  for (const [k, v] of [['--from', values.from], ['--to', values.to]] as const) {
+    if (!isIsoInstant(v)) return fail(`${k} ${v}: expected an ISO-8601 instant such as 2026-01-31T09:00:00Z`);
+  }
+  const from = Date.parse(values.from);
+  const to = Date.parse(values.to);
+  if (!(from < to)) return fail(`--from ${values.from} must be before --to ${values.to}`);
+  const cfg = loadConfig();
+  const log = createLogger('retranslate', cfg.logLevel);
+  if (cfg.kafka.brokers.length === 0) return fail('KAFKA_BROKERS is not set: retranslate reads an existing pbx.raw.v1');
+  const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-retranslate`);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const sink = new IngestSink(producer, cfg);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  const topic = topicName(cfg, 'raw');
+  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
+  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, to);
+  await admin.disconnect();
+  // Offsets are exclusive ends; "-1" means no record at or after the instant: read to the end
+  // as it was when we started.
+  const latest = new Map((await (async () => {
+    const a = kafka.admin();
+    await a.connect();
+    try {
+      return await a.fetchTopicOffsets(topic);
+    } finally {
+      await a.disconnect();
+    }
+  })()).map((p) => [p.partition, BigInt(p.high)]));
+  const endOf = new Map(ends.map((p) => [p.partition, p.offset === '-1' ? latest.get(p.partition)! : BigInt(p.offset)]));
+  const pending = new Set(starts.filter((s) => BigInt(s.offset === '-1' ? latest.get(s.partition)! : BigInt(s.offset)) < endOf.get(s.partition)!).map((s) => s.partition));
+  if (!values.stdout) await producer.connect();
+
+  const translators = new Map<string, RawTranslator>();
+  let emitted = 0;
+  let bad = 0;
+  const emit = async (events: CanonicalEvent[], dlqs: DlqRecord[]) => {
+    emitted += events.length;
+    if (values.stdout) {
+      if (events.length) process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const d of dlqs) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
+      return;
+    }
+    await sink.canonical(events);
+    await sink.dlq(dlqs);
+  };
+  const translatorFor = async (r: RawRecord): Promise<RawTranslator | undefined> => {
+    const key = `${r.tenant_id}\u0000${r.pbx_id}`;
+    let t = translators.get(key);
+    if (t) return t;
+    const entry = ADAPTERS[SOURCE_KIND[r.source]!];
+    if (!entry) return undefined;
+    t = (await entry.translator())({ cfg, tenant_id: r.tenant_id, pbx_id: r.pbx_id, warn: (m) => log.warn(m) });
+    translators.set(key, t);
+    return t;
+  };
+
+  if (pending.size > 0) {
+    const consumer = kafka.consumer({ groupId: `callboard-retranslate-${process.pid}-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    await consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        const end = endOf.get(batch.partition)!;
+        const events: CanonicalEvent[] = [];
+        const dlqs: DlqRecord[] = [];
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) >= end) break;
+          const text = m.value?.toString('utf8') ?? '';
+          let rec: unknown;
+          try {
+            rec = JSON.parse(text);
+          } catch {
+            rec = undefined;
+          }
+          if (!isRawRecord.Check(rec)) {
+            bad++;
+            dlqs.push({ stage: 'translate', source: 'unknown', reason_code: 'RAW_RECORD_INVALID', reason: `${topic}[${batch.partition}]@${m.offset} is not a RawRecord`, at: new Date().toISOString(), original: text, origin: { topic, partition: batch.partition, offset: m.offset } });
+            continue;
+          }
+          const r = rec as RawRecord;
+          if ((values.tenant && r.tenant_id !== values.tenant) || (values.pbx && r.pbx_id !== values.pbx)) continue;
+          const t = await translatorFor(r);
+          if (!t) continue;
+          for (const o of t.translate(r, { topic, partition: batch.partition, offset: m.offset, connection: r.connection, seq: r.seq })) {
+            if (o.kind === 'ok') events.push(...o.events);
+            else if (o.kind === 'dlq')
+              dlqs.push({ stage: 'translate', source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id, reason_code: o.reason_code, reason: o.reason, at: new Date().toISOString(), original: r.body, origin: { topic, partition: batch.partition, offset: m.offset } });
+          }
+        }
+        await emit(events, dlqs);
+        const last = batch.messages[batch.messages.length - 1];
+        if (!last || BigInt(last.offset) + 1n >= end) {
+          pending.delete(batch.partition);
+          if (pending.size === 0) resolveDone();
+        }
+      },
+    });
+    for (const s of starts) if (pending.has(s.partition)) consumer.seek({ topic, partition: s.partition, offset: s.offset === '-1' ? String(latest.get(s.partition)) : s.offset });
+    await done;
+    await consumer.disconnect();
+  }
+  for (const t of translators.values()) await emit(t.flush(), []);
+  if (!values.stdout) await producer.disconnect();
+  process.stderr.write(`retranslate: ${emitted} canonical events from ${topic} [${values.from}, ${values.to})${bad ? `, ${bad} records were not RawRecords (dead-lettered)` : ''}\n`);
+  return 0;
+}

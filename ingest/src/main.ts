@@ -1,0 +1,94 @@
+// The ingest service: one adapter per configured PBX, an ops server (/healthz /readyz /metrics)
+// and a drain on SIGTERM (adapters stop and flush, then the producer disconnects).
+import type { Server } from 'node:http';
+import type { Producer } from 'kafkajs';
+import {
+  ConfigError,
+  createKafka,
+  createLogger,
+  ensureTopics,
+  Health,
+  installSignalHandlers,
+  onShutdown,
+  resolveBrokers,
+  startOpsServer,
+  type CallboardConfig,
+  type Logger,
+} from '@callboard/platform';
+import { ADAPTERS, type RunningAdapter } from './adapters.ts';
+import { IngestSink } from './sink.ts';
+
+export interface IngestService {
+  health: Health;
+  sink: IngestSink;
+  stop(): Promise<void>;
+}
+
+/** Starts every configured PBX adapter on an already connected producer. */
+export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health()): Promise<IngestService> {
+  const sink = new IngestSink(producer, cfg);
+  const running: { id: string; adapter: RunningAdapter }[] = [];
+  for (const pbx of cfg.pbxes) {
+    const entry = ADAPTERS[pbx.kind];
+    if (!entry) {
+      // A PBX we cannot serve is an error the operator must see, but it must not stop the others.
+      health.set(`pbx:${pbx.id}`, 'error', `no adapter for PBX kind "${pbx.kind}" in this build`);
+      log.error({ pbx: pbx.id, kind: pbx.kind }, 'no adapter for this PBX kind');
+      continue;
+    }
+    const start = await entry.start();
+    running.push({ id: pbx.id, adapter: await start({ cfg, pbx, sink, health, log: log.child({ pbx: pbx.id, kind: pbx.kind }) }) });
+    log.info({ pbx: pbx.id, kind: pbx.kind, host: pbx.host, port: pbx.port }, 'adapter started');
+  }
+  if (cfg.pbxes.length === 0) log.warn('no PBX configured (pbxes: [] in CALLBOARD_CONFIG): ingest idles');
+  return {
+    health,
+    sink,
+    async stop() {
+      await Promise.all(
+        running.map(async (r) => {
+          try {
+            await r.adapter.stop();
+          } catch (e) {
+            log.error({ pbx: r.id, err: e }, 'adapter did not stop cleanly');
+          }
+        }),
+      );
+    },
+  };
+}
+
+function opsPort(env: NodeJS.ProcessEnv): number {
+  const raw = env.INGEST_OPS_PORT ?? '9464';
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError('INGEST_OPS_PORT', raw, 'a TCP port (0 for any free port)');
+  return n;
+}
+
+/** `callboard ingest`: runs until SIGTERM. */
+export async function runIngestService(cfg0: CallboardConfig): Promise<never> {
+  const log = createLogger('ingest', cfg0.logLevel);
+  installSignalHandlers(log);
+  const health = new Health();
+  const port = opsPort(process.env);
+  const server: Server = await startOpsServer(health, port);
+  onShutdown('ops-server', () => new Promise<void>((r) => server.close(() => r())));
+  log.info({ port: (server.address() as { port: number }).port }, 'ops server listening (/healthz /readyz /metrics)');
+
+  const { cfg, local } = await resolveBrokers(cfg0, log);
+  if (local) onShutdown('kafka', () => local.stop());
+  const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-ingest`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  // Idempotent producer: a retried send never duplicates a raw record.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  health.set('kafka', 'ok');
+  onShutdown('producer', () => producer.disconnect());
+
+  const svc = await startIngest(cfg, producer, log, health);
+  onShutdown('adapters', () => svc.stop());
+  return new Promise<never>(() => {});
+}
