@@ -1,0 +1,391 @@
+// Live state: a pure fold of canonical events into per-tenant state — calls waiting with their
+// wait start, agents with state, reason and state start, and today's running queue KPIs in the
+// tenant's zone. No I/O: the consumer (live-consumer.ts) feeds it, resolvers read it.
+//
+// Queue metrics count legs whose offered_at falls on the tenant's current local day (METRICS.md),
+// so a leg queued before midnight and answered after it is not counted today. The fold is
+// idempotent under redelivery: every transition checks the leg's current state first.
+import { DateTime } from 'luxon';
+import type { AgentState, CanonicalEvent } from '@callboard/schemas';
+import type { QueueSettings, SlFormula } from '@callboard/platform';
+import { addCounters, emptyCounters, percentile, queueMetrics, type LegCounters, type QueueMetricsOut } from './kpi.ts';
+
+export interface LiveEnv {
+  zoneOf(tenant: string): string;
+  settingsOf(tenant: string, queue: string): QueueSettings;
+  /** tenant default formula for tenant-wide service level */
+  formulaOf(tenant: string): SlFormula;
+}
+
+interface Leg {
+  call_id: string;
+  leg_id: string;
+  queue: string;
+  offered_ms: number;
+  day: string;
+  caller_number?: string;
+  position?: number;
+  status: 'waiting' | 'answered';
+  agent_id?: string;
+  transferred?: boolean;
+}
+
+export interface AgentLive {
+  agent_id: string;
+  agent_name?: string;
+  state: AgentState;
+  reason?: string;
+  state_start: string;
+  state_start_ms: number;
+  queues: string[];
+  call_id?: string;
+}
+
+interface QueueDay {
+  counters: LegCounters;
+  /** waits of answered legs today, for wait_p50/p90/p99 (exact: one number per leg) */
+  answeredWaits: number[];
+}
+
+export interface TenantLive {
+  tenant_id: string;
+  zone: string;
+  /** local date the counters are for */
+  today: string;
+  queues: Map<string, QueueDay>;
+  legs: Map<string, Leg>;
+  /** legs already closed, with their offer time: a redelivered call.queued must not reopen them */
+  closed: Map<string, number>;
+  agents: Map<string, AgentLive>;
+  /** bumped on every change, so snapshots can be cached per version */
+  version: number;
+}
+
+export type LiveChange =
+  | { kind: 'none' }
+  | { kind: 'call'; tenant_id: string; queues: string[] }
+  | { kind: 'agent'; tenant_id: string; agent: AgentLive };
+
+const legKey = (call: string, leg: string) => `${call}\u0000${leg}`;
+const ms = (iso: string) => Date.parse(iso);
+
+export function localDate(atMs: number, zone: string): string {
+  return DateTime.fromMillis(atMs, { zone }).toISODate()!;
+}
+
+export class LiveStore {
+  private readonly tenants = new Map<string, TenantLive>();
+  constructor(private readonly env: LiveEnv) {}
+
+  tenant(id: string, nowMs: number): TenantLive {
+    let t = this.tenants.get(id);
+    const zone = this.env.zoneOf(id);
+    if (!t) {
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), agents: new Map(), version: 0 };
+      this.tenants.set(id, t);
+    }
+    this.rollover(t, nowMs);
+    return t;
+  }
+
+  tenantIds(): string[] {
+    return [...this.tenants.keys()];
+  }
+
+  /** At local midnight today's counters start again; open legs and agents carry over. */
+  rollover(t: TenantLive, nowMs: number): boolean {
+    const day = localDate(nowMs, t.zone);
+    if (day <= t.today) return false;
+    t.today = day;
+    t.queues.clear();
+    // Legs that have been open for more than a day lost their ending event; keep the state bounded.
+    for (const [k, leg] of t.legs) if (nowMs - leg.offered_ms > 86_400_000) t.legs.delete(k);
+    for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
+    t.version++;
+    return true;
+  }
+
+  private queueDay(t: TenantLive, queue: string): QueueDay {
+    let q = t.queues.get(queue);
+    if (!q) {
+      q = { counters: emptyCounters(), answeredWaits: [] };
+      t.queues.set(queue, q);
+    }
+    return q;
+  }
+
+  /** Folds one event; `nowMs` is the wall clock that decides which local day is "today". */
+  apply(e: CanonicalEvent, nowMs: number): LiveChange {
+    const t = this.tenant(e.tenant_id, nowMs);
+    const change = this.fold(t, e);
+    if (change.kind !== 'none') t.version++;
+    return change;
+  }
+
+  private fold(t: TenantLive, e: CanonicalEvent): LiveChange {
+    const call = (queues: string[]): LiveChange => ({ kind: 'call', tenant_id: t.tenant_id, queues });
+    switch (e.type) {
+      case 'call.queued': {
+        const k = legKey(e.call_id, e.payload.leg_id);
+        if (t.legs.has(k) || t.closed.has(k)) return { kind: 'none' };
+        const at = ms(e.occurred_at);
+        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting' };
+        if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
+        t.legs.set(k, leg);
+        if (leg.day === t.today) this.queueDay(t, leg.queue).counters.offered++;
+        return call([leg.queue]);
+      }
+      case 'call.answered': {
+        const leg = this.findLeg(t, e.call_id, e.payload.leg_id, e.payload.queue);
+        if (!leg || leg.status !== 'waiting') return { kind: 'none' };
+        leg.status = 'answered';
+        leg.agent_id = e.payload.agent_id;
+        if (leg.day === t.today) {
+          const T = this.env.settingsOf(t.tenant_id, leg.queue).sl_threshold_s * 1000;
+          const q = this.queueDay(t, leg.queue);
+          const w = e.payload.wait_ms;
+          q.counters.answered++;
+          q.counters.answered_wait_ms += w;
+          if (w <= T) q.counters.answered_within_sl++;
+          q.counters.max_wait_ms = Math.max(q.counters.max_wait_ms ?? 0, w);
+          q.answeredWaits.push(w);
+        }
+        return call([leg.queue]);
+      }
+      case 'call.abandoned':
+      case 'call.left_queue': {
+        const k = legKey(e.call_id, e.payload.leg_id);
+        const leg = t.legs.get(k);
+        if (!leg || leg.status !== 'waiting') return { kind: 'none' };
+        this.close(t, leg);
+        if (leg.day === t.today) {
+          const st = this.env.settingsOf(t.tenant_id, leg.queue);
+          const q = this.queueDay(t, leg.queue);
+          const w = e.payload.wait_ms;
+          q.counters.max_wait_ms = Math.max(q.counters.max_wait_ms ?? 0, w);
+          if (e.type === 'call.abandoned') {
+            q.counters.abandoned++;
+            q.counters.abandoned_wait_ms += w;
+            if (w < st.short_abandon_s * 1000) q.counters.short_abandoned++;
+            if (w <= st.sl_threshold_s * 1000) q.counters.abandoned_within_sl++;
+          } else {
+            q.counters.exited++;
+          }
+        }
+        return call([leg.queue]);
+      }
+      case 'call.transferred': {
+        const leg = this.findAnsweredLeg(t, e.call_id, e.payload.leg_id, e.payload.from_agent_id);
+        if (!leg || leg.transferred) return { kind: 'none' };
+        leg.transferred = true;
+        if (leg.day === t.today) this.queueDay(t, leg.queue).counters.transferred++;
+        return call([leg.queue]);
+      }
+      case 'call.agent_completed': {
+        const leg = this.findAnsweredLeg(t, e.call_id, e.payload.leg_id, e.payload.agent_id);
+        if (!leg) return { kind: 'none' };
+        this.close(t, leg);
+        if (leg.day === t.today) {
+          const q = this.queueDay(t, leg.queue);
+          const hold = e.payload.hold_ms ?? 0;
+          q.counters.talk_ms += Math.max(0, e.payload.talk_ms - hold);
+          q.counters.hold_ms += hold;
+          q.counters.wrap_ms += e.payload.wrap_ms ?? this.env.settingsOf(t.tenant_id, leg.queue).wrap_up_s * 1000;
+        }
+        return call([leg.queue]);
+      }
+      case 'call.ended': {
+        // A call that ends closes whatever legs it left open (a lost abandon event must not
+        // leave a caller "waiting" forever); they are not counted as an outcome they did not have.
+        const qs: string[] = [];
+        for (const leg of t.legs.values()) {
+          if (leg.call_id === e.call_id) {
+            this.close(t, leg);
+            qs.push(leg.queue);
+          }
+        }
+        return qs.length ? call(qs) : { kind: 'none' };
+      }
+      case 'agent.state_changed': {
+        const a = this.agent(t, e.agent_id, e.payload.agent_name);
+        const at = ms(e.occurred_at);
+        if (at < a.state_start_ms) return { kind: 'none' };
+        a.state = e.payload.state;
+        a.state_start = e.occurred_at;
+        a.state_start_ms = at;
+        if (e.payload.reason !== undefined) a.reason = e.payload.reason;
+        else delete a.reason;
+        if (e.payload.call_id !== undefined) a.call_id = e.payload.call_id;
+        else delete a.call_id;
+        return { kind: 'agent', tenant_id: t.tenant_id, agent: { ...a, queues: [...a.queues] } };
+      }
+      case 'agent.queue_joined':
+      case 'agent.queue_left': {
+        const a = this.agent(t, e.agent_id, e.payload.agent_name);
+        const has = a.queues.includes(e.payload.queue);
+        if (e.type === 'agent.queue_joined' && !has) a.queues = [...a.queues, e.payload.queue].sort();
+        else if (e.type === 'agent.queue_left' && has) a.queues = a.queues.filter((q) => q !== e.payload.queue);
+        else return { kind: 'none' };
+        return { kind: 'agent', tenant_id: t.tenant_id, agent: { ...a, queues: [...a.queues] } };
+      }
+      default:
+        return { kind: 'none' };
+    }
+  }
+
+  private close(t: TenantLive, leg: Leg): void {
+    const k = legKey(leg.call_id, leg.leg_id);
+    t.legs.delete(k);
+    t.closed.set(k, leg.offered_ms);
+  }
+
+  private agent(t: TenantLive, id: string, name: string | undefined): AgentLive {
+    let a = t.agents.get(id);
+    if (!a) {
+      // Unknown until the first state change tells us; offline since the epoch.
+      a = { agent_id: id, state: 'offline', state_start: new Date(0).toISOString(), state_start_ms: 0, queues: [] };
+      t.agents.set(id, a);
+    }
+    if (name) a.agent_name = name;
+    return a;
+  }
+
+  private findLeg(t: TenantLive, callId: string, legId: string | undefined, queue: string | undefined): Leg | undefined {
+    if (legId) return t.legs.get(legKey(callId, legId));
+    for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'waiting' && (!queue || leg.queue === queue)) return leg;
+    return undefined;
+  }
+
+  private findAnsweredLeg(t: TenantLive, callId: string, legId: string | undefined, agentId: string | undefined): Leg | undefined {
+    if (legId) {
+      const leg = t.legs.get(legKey(callId, legId));
+      return leg?.status === 'answered' ? leg : undefined;
+    }
+    for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'answered' && (!agentId || leg.agent_id === agentId)) return leg;
+    return undefined;
+  }
+
+  /** The GraphQL LiveState of one tenant at `nowMs`, limited to `queues` when given. */
+  snapshot(tenantId: string, nowMs: number, queues?: readonly string[]): LiveSnapshot {
+    const t = this.tenant(tenantId, nowMs);
+    const want = queues && queues.length ? new Set(queues) : null;
+    const waitingCalls: WaitingCallOut[] = [];
+    const waitingBy = new Map<string, { n: number; n_today: number; oldest: number }>();
+    for (const leg of t.legs.values()) {
+      if (leg.status !== 'waiting' || (want && !want.has(leg.queue))) continue;
+      waitingCalls.push({
+        call_id: leg.call_id,
+        queue: leg.queue,
+        leg_id: leg.leg_id,
+        caller_number: leg.caller_number ?? null,
+        position: leg.position ?? null,
+        wait_start: new Date(leg.offered_ms).toISOString(),
+      });
+      const w = waitingBy.get(leg.queue) ?? { n: 0, n_today: 0, oldest: Infinity };
+      w.n++;
+      if (leg.day === t.today) w.n_today++;
+      w.oldest = Math.min(w.oldest, leg.offered_ms);
+      waitingBy.set(leg.queue, w);
+    }
+    waitingCalls.sort((a, b) => (a.wait_start < b.wait_start ? -1 : a.wait_start > b.wait_start ? 1 : 0));
+    const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
+    let total = emptyCounters();
+    let totalToday = 0;
+    let oldest = Infinity;
+    const allWaits: number[] = [];
+    const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
+      const qd = t.queues.get(name) ?? { counters: emptyCounters(), answeredWaits: [] };
+      const w = waitingBy.get(name);
+      const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
+      total = addCounters(total, qd.counters);
+      totalToday += w?.n_today ?? 0;
+      if (w) oldest = Math.min(oldest, w.oldest);
+      allWaits.push(...qd.answeredWaits);
+      return {
+        queue: name,
+        waiting: w?.n ?? 0,
+        max_wait: maxWaitMs === null ? null : maxWaitMs / 1000,
+        today: queueMetrics(qd.counters, {
+          waiting: w?.n_today ?? 0,
+          formula: this.env.settingsOf(tenantId, name).sl_formula,
+          percentilesMs: pct(qd.answeredWaits),
+          maxWaitMs,
+        }),
+      };
+    });
+    const agents = [...t.agents.values()]
+      .filter((a) => !want || a.queues.length === 0 || a.queues.some((q) => want.has(q)))
+      .sort((a, b) => (a.agent_id < b.agent_id ? -1 : 1))
+      .map(agentOut);
+    return {
+      server_time: new Date(nowMs).toISOString(),
+      today_date: t.today,
+      today: queueMetrics(total, {
+        waiting: totalToday,
+        formula: this.env.formulaOf(tenantId),
+        percentilesMs: pct(allWaits),
+        maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest),
+      }),
+      queues: queueOut,
+      waiting_calls: waitingCalls,
+      agents,
+    };
+  }
+
+  agents(tenantId: string, nowMs: number): AgentOut[] {
+    return [...this.tenant(tenantId, nowMs).agents.values()].map(agentOut);
+  }
+
+  version(tenantId: string): number {
+    return this.tenants.get(tenantId)?.version ?? 0;
+  }
+}
+
+function pct(waits: number[]) {
+  const sorted = [...waits].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), error: sorted.length ? 0 : null };
+}
+
+export function agentOut(a: AgentLive): AgentOut {
+  return {
+    agent_id: a.agent_id,
+    agent_name: a.agent_name ?? null,
+    state: a.state,
+    reason: a.reason ?? null,
+    state_start: a.state_start,
+    queues: [...a.queues],
+    call_id: a.call_id ?? null,
+  };
+}
+
+export interface WaitingCallOut {
+  call_id: string;
+  queue: string;
+  leg_id: string;
+  caller_number: string | null;
+  position: number | null;
+  wait_start: string;
+}
+export interface AgentOut {
+  agent_id: string;
+  agent_name: string | null;
+  state: AgentState;
+  reason: string | null;
+  state_start: string;
+  queues: string[];
+  call_id: string | null;
+}
+export interface LiveQueueOut {
+  queue: string;
+  waiting: number;
+  max_wait: number | null;
+  today: QueueMetricsOut;
+}
+export interface LiveSnapshot {
+  server_time: string;
+  today_date: string;
+  today: QueueMetricsOut;
+  queues: LiveQueueOut[];
+  waiting_calls: WaitingCallOut[];
+  agents: AgentOut[];
+}

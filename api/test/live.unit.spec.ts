@@ -1,0 +1,151 @@
+// Given/when/then specs of the live-state fold (api/src/live.ts).
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@callboard/platform';
+import type { CanonicalEvent } from '@callboard/schemas';
+import { LiveStore, type LiveSnapshot } from '../src/live.ts';
+import { ev, queueCall } from './events.ts';
+
+const zones: Record<string, string> = { acme: 'Africa/Nairobi', beta: 'America/New_York' };
+function store(settings: Partial<QueueSettings> = {}) {
+  return new LiveStore({
+    zoneOf: (t) => zones[t] ?? 'UTC',
+    settingsOf: () => ({ ...DEFAULT_QUEUE_SETTINGS, ...settings }),
+    formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula,
+  });
+}
+
+/** given these events (folded at their own time) … when `now` … then the snapshot */
+function given(events: CanonicalEvent[], settings?: Partial<QueueSettings>) {
+  const s = store(settings);
+  for (const e of events) s.apply(e, Date.parse(e.occurred_at));
+  return {
+    store: s,
+    when: (...more: CanonicalEvent[]) => {
+      for (const e of more) s.apply(e, Date.parse(e.occurred_at));
+      return { then: (tenant: string, nowIso: string, queues?: string[]): LiveSnapshot => s.snapshot(tenant, Date.parse(nowIso), queues) };
+    },
+  };
+}
+
+// 09:00 Nairobi = 06:00Z
+const AT = '2026-03-10T06:00:00.000Z';
+
+describe('live fold: waiting calls', () => {
+  it('a queued call is waiting with its wait start; max_wait is the longest current wait', () => {
+    const snap = given([]).when(...queueCall({ call: 'c1', queue: 'sales', at: AT, waitS: 0, outcome: 'waiting' }), ...queueCall({ call: 'c2', queue: 'sales', at: '2026-03-10T06:00:30.000Z', waitS: 0, outcome: 'waiting' })).then('acme', '2026-03-10T06:01:00.000Z');
+    expect(snap.waiting_calls.map((w) => [w.call_id, w.wait_start])).toEqual([
+      ['c1', AT],
+      ['c2', '2026-03-10T06:00:30.000Z'],
+    ]);
+    expect(snap.queues[0]).toMatchObject({ queue: 'sales', waiting: 2, max_wait: 60 });
+    expect(snap.today).toMatchObject({ offered: 2, waiting: 2, max_wait: 60, service_level: null, abandon_rate: null });
+  });
+
+  it('answering, abandoning or leaving takes the call out of waiting', () => {
+    const snap = given([])
+      .when(
+        ...queueCall({ call: 'a', queue: 'sales', at: AT, waitS: 10, outcome: 'answered' }),
+        ...queueCall({ call: 'b', queue: 'sales', at: AT, waitS: 30, outcome: 'abandoned' }),
+        ...queueCall({ call: 'c', queue: 'sales', at: AT, waitS: 300, outcome: 'exited' }),
+      )
+      .then('acme', '2026-03-10T07:00:00.000Z');
+    expect(snap.waiting_calls).toEqual([]);
+    expect(snap.today).toMatchObject({ offered: 3, answered: 1, abandoned: 1, exited: 1, waiting: 0 });
+  });
+});
+
+describe('live fold: today KPIs (METRICS.md)', () => {
+  const day = [
+    ...queueCall({ call: 'a1', queue: 'sales', at: AT, waitS: 10, outcome: 'answered', talkS: 100, holdS: 20 }),
+    ...queueCall({ call: 'a2', queue: 'sales', at: AT, waitS: 30, outcome: 'answered', talkS: 200 }),
+    ...queueCall({ call: 'b1', queue: 'sales', at: AT, waitS: 3, outcome: 'abandoned' }), // short abandon
+    ...queueCall({ call: 'b2', queue: 'sales', at: AT, waitS: 40, outcome: 'abandoned' }),
+    ...queueCall({ call: 'x1', queue: 'sales', at: AT, waitS: 300, outcome: 'exited' }),
+  ];
+
+  it('counts, service level, abandon rate, asa, aht and the invariant', () => {
+    const q = given(day).when().then('acme', '2026-03-10T08:00:00.000Z').today;
+    expect(q).toMatchObject({ offered: 5, answered: 2, abandoned: 2, short_abandoned: 1, exited: 1, waiting: 0, answered_within_sl: 1, abandoned_within_sl: 1 });
+    expect(q.offered).toBe(q.answered + q.abandoned + q.exited + q.waiting);
+    // answered_within_sl / (offered − short_abandoned − waiting) = 1 / 4
+    expect(q.service_level).toBe(0.25);
+    // (abandoned − short_abandoned) / (offered − short_abandoned − waiting) = 1 / 4
+    expect(q.abandon_rate).toBe(0.25);
+    expect(q.asa).toBe(20);
+    expect(q.avg_abandon_wait).toBe(21.5);
+    // live max_wait is the longest CURRENT wait: nobody waits now
+    expect(q.max_wait).toBeNull();
+    // talk = connected − hold
+    expect(q.talk_time).toBe(280);
+    expect(q.hold_time).toBe(20);
+    expect(q.aht).toBe(150);
+    expect(q.wait_p50).toBe(10);
+    expect(q.wait_p99).toBe(30);
+  });
+
+  it('uses the queue sl_formula variant', () => {
+    const q = given(day, { sl_formula: 'within_T_over_answered_and_abandoned' }).when().then('acme', '2026-03-10T08:00:00.000Z').queues[0]!.today;
+    // (answered_within_sl + abandoned_within_sl) / (answered + abandoned) = 2 / 4
+    expect(q.service_level).toBe(0.5);
+  });
+
+  it('redelivered events do not count twice', () => {
+    const g = given(day);
+    const snap = g.when(...day).then('acme', '2026-03-10T08:00:00.000Z');
+    expect(snap.today).toMatchObject({ offered: 5, answered: 2, abandoned: 2, exited: 1 });
+    expect(snap.today.talk_time).toBe(280);
+  });
+
+  it('today is the local day of the tenant: counters restart at local midnight, a leg offered yesterday is not counted today', () => {
+    // 23:59 Nairobi on the 10th = 20:59Z; answered at 00:01 local on the 11th
+    const g = given(queueCall({ call: 'late', queue: 'sales', at: '2026-03-10T20:59:00.000Z', waitS: 120, outcome: 'answered' }).slice(0, 2));
+    const before = g.when().then('acme', '2026-03-10T20:59:30.000Z');
+    expect(before.today_date).toBe('2026-03-10');
+    expect(before.today.offered).toBe(1);
+    const after = g.when(...queueCall({ call: 'late', queue: 'sales', at: '2026-03-10T20:59:00.000Z', waitS: 120, outcome: 'answered' }).slice(2)).then('acme', '2026-03-10T21:05:00.000Z');
+    expect(after.today_date).toBe('2026-03-11');
+    expect(after.today).toMatchObject({ offered: 0, answered: 0 });
+  });
+
+  it('a leg still waiting across midnight stays in waiting but not in today\'s offered', () => {
+    const g = given(queueCall({ call: 'w', queue: 'sales', at: '2026-03-10T20:59:00.000Z', waitS: 0, outcome: 'waiting' }));
+    const snap = g.when().then('acme', '2026-03-10T21:01:00.000Z');
+    expect(snap.queues[0]).toMatchObject({ waiting: 1, max_wait: 120 });
+    expect(snap.today).toMatchObject({ offered: 0, waiting: 0 });
+  });
+});
+
+describe('live fold: agents', () => {
+  it('tracks state, reason, state start and queue membership; older state changes are ignored', () => {
+    const a = { agent_id: '1001' };
+    const snap = given([
+      ev('agent.queue_joined', '2026-03-10T05:00:00.000Z', a, { queue: 'sales', agent_name: 'Amina' }),
+      ev('agent.state_changed', '2026-03-10T05:00:00.000Z', a, { state: 'available' }),
+      ev('agent.state_changed', '2026-03-10T06:00:00.000Z', a, { state: 'paused', reason: 'Lunch' }),
+    ])
+      .when(ev('agent.state_changed', '2026-03-10T05:30:00.000Z', a, { state: 'on_call' }))
+      .then('acme', '2026-03-10T06:05:00.000Z');
+    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null }]);
+  });
+
+  it('a state change reports the agent for the agentStates subscription', () => {
+    const s = store();
+    const c = s.apply(ev('agent.state_changed', AT, { agent_id: '7' }, { state: 'on_call', call_id: 'c9' }), Date.parse(AT));
+    expect(c).toMatchObject({ kind: 'agent', tenant_id: 'acme', agent: { agent_id: '7', state: 'on_call', call_id: 'c9' } });
+  });
+});
+
+describe('live fold: tenants and queue filters', () => {
+  it('keeps tenants apart and limits a snapshot to the asked queues', () => {
+    const g = given([
+      ...queueCall({ call: 'a', queue: 'sales', at: AT, waitS: 0, outcome: 'waiting' }),
+      ...queueCall({ call: 'b', queue: 'support', at: AT, waitS: 0, outcome: 'waiting' }),
+      ...queueCall({ tenant: 'beta', call: 'z', queue: 'sales', at: AT, waitS: 0, outcome: 'waiting' }),
+    ]);
+    const acme = g.when().then('acme', '2026-03-10T06:00:10.000Z', ['sales']);
+    expect(acme.waiting_calls.map((w) => w.call_id)).toEqual(['a']);
+    expect(acme.today.offered).toBe(1);
+    const beta = g.when().then('beta', '2026-03-10T06:00:10.000Z');
+    expect(beta.waiting_calls.map((w) => w.call_id)).toEqual(['z']);
+  });
+});
