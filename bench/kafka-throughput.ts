@@ -1,0 +1,87 @@
+// Raw kafkajs throughput against a running broker (default: the local one on 127.0.0.1:9092):
+// produce N messages of SIZE bytes in batches with acks=all, then consume them all with a
+// consumer group. Prints messages/s and MB/s for each. Uses its own topic and deletes it.
+//
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/kafka-throughput.ts [--messages 100000] [--size 1024] [--batch 1000] [--partitions 3]
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { CompressionTypes } from 'kafkajs';
+import { createKafka, loadConfig } from '@callboard/platform';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '100000' },
+    size: { type: 'string', default: '1024' },
+    batch: { type: 'string', default: '1000' },
+    partitions: { type: 'string', default: '3' },
+    inflight: { type: 'string', default: '4' },
+  },
+});
+const total = Number(values.messages);
+const size = Number(values.size);
+const batch = Number(values.batch);
+const partitions = Number(values.partitions);
+const inflight = Number(values.inflight);
+
+const cfg = loadConfig({ env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', LOG_LEVEL: 'warn' } });
+const kafka = createKafka(cfg, undefined, 'callboard-bench');
+const topic = `bench.kafka-throughput.${process.pid}.${Date.now()}`;
+const mb = (n: number) => (n * size) / (1024 * 1024);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+console.log(`kafka bench: ${fmt(total)} messages of ${size} B (${mb(total).toFixed(0)} MB), batches of ${batch}, ${inflight} in flight, ${partitions} partitions, brokers ${cfg.kafka.brokers.join(',')}`);
+
+try {
+  // Random bytes so nothing compresses or dedups; each message differs in its key.
+  const payload = randomBytes(size);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  async function worker(): Promise<void> {
+    while (next < total) {
+      const from = next;
+      const n = Math.min(batch, total - from);
+      next += n;
+      const messages = Array.from({ length: n }, (_, i) => ({ key: String(from + i), value: payload }));
+      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+    }
+  }
+  await Promise.all(Array.from({ length: inflight }, worker));
+  const ps = Number(process.hrtime.bigint() - t0) / 1e9;
+  await producer.disconnect();
+  console.log(`produce  ${fmt(total / ps)} msg/s  ${(mb(total) / ps).toFixed(1)} MB/s  (${ps.toFixed(2)} s, acks=all, no compression)`);
+
+  const consumer = kafka.consumer({ groupId: `${topic}.g`, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let got = 0;
+  let bytes = 0;
+  // Timed from the moment the group is joined (fetching starts then) to the last message.
+  let c0 = 0n;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    c0 = process.hrtime.bigint();
+  });
+  const r0 = process.hrtime.bigint();
+  const cs = await new Promise<number>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: true,
+        eachBatch: async ({ batch: b }) => {
+          for (const m of b.messages) bytes += m.value?.length ?? 0;
+          got += b.messages.length;
+          if (got >= total) resolve(Number(process.hrtime.bigint() - c0) / 1e9);
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  if (bytes !== total * size) throw new Error(`consumed ${bytes} bytes, expected ${total * size}`);
+  console.log(`consume  ${fmt(total / cs)} msg/s  ${(mb(total) / cs).toFixed(1)} MB/s  (${cs.toFixed(2)} s after joining the group, ${(Number(c0 - r0) / 1e9).toFixed(2)} s to join; one consumer, eachBatch)`);
+} finally {
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+}
