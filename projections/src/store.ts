@@ -1,0 +1,239 @@
+// The I/O shell around the fold: append events to the log tables, then re-derive every call and
+// agent a batch touched from all events known for it and write the rows again. Derived tables
+// are ReplacingMergeTree(version), so writing a row twice (retry, crash, duplicate, late event)
+// replaces it; the rollup of every touched 15-minute bucket is recomputed from the legs.
+import type { ClickHouse, Logger } from '@callboard/platform';
+import type { AgentEvent, CallEvent, CanonicalEvent, RawRecord } from '@callboard/schemas';
+import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import { LEG_AGGREGATES, chTime, chTimeOrNull, lit, litArray } from './sql.ts';
+
+export interface LoggedEvent {
+  event: CanonicalEvent;
+  /** Where it sits in the log (Kafka partition and offset; line number for a file). */
+  partition: number;
+  offset: number;
+}
+
+export interface LoggedRaw {
+  record: RawRecord;
+  partition: number;
+  offset: number;
+}
+
+/** What a batch touched: the keys to re-derive. */
+export interface Touched {
+  calls: Map<string, Set<string>>;
+  /** tenant → agent → earliest occurred_at (ms) seen in the batch. */
+  agents: Map<string, Map<string, number>>;
+}
+
+export function touchedBy(events: readonly CanonicalEvent[]): Touched {
+  const t: Touched = { calls: new Map(), agents: new Map() };
+  for (const e of events) {
+    if ('call_id' in e) {
+      let s = t.calls.get(e.tenant_id);
+      if (!s) t.calls.set(e.tenant_id, (s = new Set()));
+      s.add(e.call_id);
+    } else if ('agent_id' in e) {
+      let m = t.agents.get(e.tenant_id);
+      if (!m) t.agents.set(e.tenant_id, (m = new Map()));
+      const at = Date.parse(e.occurred_at);
+      m.set(e.agent_id, Math.min(m.get(e.agent_id) ?? at, at));
+    }
+  }
+  return t;
+}
+
+export interface DeriveStats {
+  calls: number;
+  legs: number;
+  agentCalls: number;
+  intervals: number;
+  buckets: number;
+}
+
+const CHUNK = 2000;
+function chunks<T>(xs: T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+export class ProjectionStore {
+  constructor(
+    readonly ch: ClickHouse,
+    private readonly log?: Logger,
+  ) {}
+
+  private get db(): string {
+    return this.ch.db;
+  }
+
+  /** Appends canonical events; `token` makes a retried insert of the same batch a no-op. */
+  async writeEvents(batch: readonly LoggedEvent[], token?: string, table = 'events'): Promise<void> {
+    if (batch.length === 0) return;
+    await this.ch.client.insert({
+      table: `${this.db}.${table}`,
+      format: 'JSONEachRow',
+      values: batch.map(({ event: e, partition, offset }) => ({
+        event_id: e.event_id,
+        tenant_id: e.tenant_id,
+        pbx_id: e.pbx_id,
+        source: e.source,
+        type: e.type,
+        occurred_at: chTime(Date.parse(e.occurred_at)),
+        received_at: chTime(Date.parse(e.received_at)),
+        subject_kind: 'call_id' in e ? 'call' : 'agent_id' in e ? 'agent' : 'pbx',
+        call_id: 'call_id' in e ? e.call_id : '',
+        agent_id: 'agent_id' in e ? e.agent_id : '',
+        queue: (e.payload as { queue?: string }).queue ?? '',
+        leg_id: (e.payload as { leg_id?: string }).leg_id ?? '',
+        body: JSON.stringify(e),
+        log_partition: partition,
+        log_offset: offset,
+      })),
+      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+    });
+  }
+
+  async writeRaw(batch: readonly LoggedRaw[], token?: string): Promise<void> {
+    if (batch.length === 0) return;
+    await this.ch.client.insert({
+      table: `${this.db}.raw_events`,
+      format: 'JSONEachRow',
+      values: batch.map(({ record: r, partition, offset }) => ({
+        tenant_id: r.tenant_id,
+        pbx_id: r.pbx_id,
+        source: r.source,
+        connection: r.connection,
+        seq: r.seq,
+        received_at: chTime(Date.parse(r.received_at)),
+        format: r.format,
+        body: r.body,
+        log_partition: partition,
+        log_offset: offset,
+      })),
+      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+    });
+  }
+
+  private async bodies<E extends CanonicalEvent>(sql: string): Promise<E[]> {
+    const rs = await this.ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
+    return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
+  }
+
+  /**
+   * Re-derives everything a batch touched. `rollupVersion` orders rollup recomputations
+   * (ReplacingMergeTree keeps the highest): wall-clock microseconds when live, a constant in a
+   * rebuild so that two rebuilds give identical tables.
+   */
+  async derive(touched: Touched, rollupVersion: number = Date.now() * 1000): Promise<DeriveStats> {
+    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0 };
+    const buckets = new Map<string, Set<number>>();
+    for (const [tenant, ids] of touched.calls) {
+      for (const part of chunks([...ids])) {
+        const events = await this.bodies<CallEvent>(
+          `SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(part)}`,
+        );
+        const byCall = new Map<string, CallEvent[]>();
+        for (const e of events) {
+          let l = byCall.get(e.call_id);
+          if (!l) byCall.set(e.call_id, (l = []));
+          l.push(e);
+        }
+        const calls: CallRow[] = [];
+        const legs: LegRow[] = [];
+        const agentCalls: AgentCallRow[] = [];
+        for (const evs of byCall.values()) {
+          const f = foldCall(evs);
+          if (f.call) calls.push(f.call);
+          legs.push(...f.legs);
+          agentCalls.push(...f.agentCalls);
+        }
+        await this.writeDerived(calls, legs, agentCalls, []);
+        let b = buckets.get(tenant);
+        if (!b) buckets.set(tenant, (b = new Set()));
+        for (const l of legs) b.add(l.bucket);
+        stats.calls += calls.length;
+        stats.legs += legs.length;
+        stats.agentCalls += agentCalls.length;
+      }
+    }
+    for (const [tenant, agents] of touched.agents) {
+      for (const part of chunks([...agents.keys()])) {
+        const earliest = Math.min(...part.map((a) => agents.get(a)!));
+        // The interval before the earliest new change may end earlier now: start from the
+        // change before it.
+        const rs = await this.ch.client.query({
+          query: `SELECT toUnixTimestamp64Milli(min(prev)) AS prev FROM (SELECT agent_id, max(occurred_at) AS prev FROM ${this.db}.events
+                  WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'agent' AND agent_id IN ${litArray(part)} AND type = 'agent.state_changed'
+                    AND occurred_at < ${lit(chTime(earliest))} GROUP BY agent_id)`,
+          format: 'JSONEachRow',
+        });
+        const prev = ((await rs.json()) as { prev: number | string | null }[])[0]?.prev;
+        const from = prev !== null && prev !== undefined && Number(prev) > 0 ? Math.min(Number(prev), earliest) : earliest;
+        const events = await this.bodies<AgentEvent>(
+          `SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'agent' AND agent_id IN ${litArray(part)}
+             AND type = 'agent.state_changed' AND occurred_at >= ${lit(chTime(from))}`,
+        );
+        const byAgent = new Map<string, AgentEvent[]>();
+        for (const e of events) {
+          let l = byAgent.get(e.agent_id);
+          if (!l) byAgent.set(e.agent_id, (l = []));
+          l.push(e);
+        }
+        const intervals: AgentIntervalRow[] = [];
+        for (const evs of byAgent.values()) intervals.push(...foldAgentIntervals(evs));
+        await this.writeDerived([], [], [], intervals);
+        stats.intervals += intervals.length;
+      }
+    }
+    for (const [tenant, b] of buckets) {
+      stats.buckets += b.size;
+      await this.recomputeRollup(tenant, [...b], rollupVersion);
+    }
+    return stats;
+  }
+
+  async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
+    const ins = (table: string, values: object[]) =>
+      values.length ? this.ch.client.insert({ table: `${this.db}.${table}${suffix}`, format: 'JSONEachRow', values }) : Promise.resolve();
+    await ins(
+      'calls',
+      calls.map((c) => ({ ...c, started_at: chTime(c.started_at), ended_at: chTimeOrNull(c.ended_at), answered_at: chTimeOrNull(c.answered_at) })),
+    );
+    await ins(
+      'queue_legs',
+      legs.map((l) => ({
+        ...l,
+        bucket: Math.floor(l.bucket / 1000),
+        offered_at: chTime(l.offered_at),
+        ended_wait_at: chTimeOrNull(l.ended_wait_at),
+        answered_at: chTimeOrNull(l.answered_at),
+        completed_at: chTimeOrNull(l.completed_at),
+      })),
+    );
+    await ins(
+      'agent_calls',
+      agentCalls.map((a) => ({ ...a, at: chTime(a.at) })),
+    );
+    await ins(
+      'agent_intervals',
+      intervals.map((i) => ({ ...i, started_at: chTime(i.started_at), ended_at: chTimeOrNull(i.ended_at) })),
+    );
+  }
+
+  /** Recomputes queue_15m rows of these buckets (epoch ms) from queue_legs. */
+  async recomputeRollup(tenant: string, bucketsMs: number[], version: number, suffix = ''): Promise<void> {
+    for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
+      await this.ch.client.command({
+        query: `INSERT INTO ${this.db}.queue_15m${suffix}
+          SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(${Math.trunc(version)}) AS version
+          FROM ${this.db}.queue_legs${suffix} FINAL
+          WHERE tenant_id = ${lit(tenant)} AND bucket IN (${part.map((b) => `toDateTime(${Math.floor(b / 1000)}, 'UTC')`).join(',')})
+          GROUP BY tenant_id, bucket, queue`,
+      });
+    }
+    this.log?.debug({ tenant, buckets: bucketsMs.length }, 'rollup recomputed');
+  }
+}
