@@ -13,6 +13,11 @@ export default defineConfig({
         test: { name: 'unit', include: ['**/*.unit.spec.ts'], exclude, pool: 'threads', testTimeout: 30_000 },
       },
       {
+        // Svelte component tests: the wallboard's Vite config (svelte plugin) in jsdom.
+        extends: './wallboard/vite.config.ts',
+        test: { name: 'wallboard', root: '.', include: ['wallboard/**/*.unit.spec.ts'], exclude: ['**/node_modules/**'], environment: 'jsdom', testTimeout: 30_000 },
+      },
+      {
         test: {
           name: 'int',
           include: ['**/*.int.spec.ts'],

@@ -1,0 +1,53 @@
+// Every GraphQL operation the wallboard sends. Selections match model.ts.
+
+const QUEUE_METRICS = `offered answered abandoned short_abandoned exited waiting answered_within_sl abandoned_within_sl
+  service_level abandon_rate asa avg_abandon_wait max_wait aht wait_p90 transferred`;
+
+export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
+  board(id: $id) {
+    server_time seq
+    board { id name columns version tiles { id kind title x y w h metric queues interval thresholds { metric direction warn critical } } }
+    live {
+      server_time today_date
+      today { ${QUEUE_METRICS} }
+      queues { queue waiting max_wait today { ${QUEUE_METRICS} } }
+      waiting_calls { call_id queue leg_id caller_number position wait_start }
+      agents { agent_id agent_name state reason state_start queues }
+    }
+  }
+}`;
+
+export const ME_QUERY = `query Me { me { tenant_id role board_id } }`;
+export const BOARDS_QUERY = `query Boards { boards { id name } }`;
+export const TENANT_QUERY = `query Tenant { tenant { id name timezone locale week_start } }`;
+
+export const PERIOD_METRICS_QUERY = `query PeriodMetrics($period: PeriodInput!, $groupBy: GroupBy, $filter: MetricsFilter) {
+  metrics(period: $period, groupBy: $groupBy, filter: $filter) {
+    period { kind start end from to }
+    rows { key queue_metrics { ${QUEUE_METRICS} } }
+  }
+}`;
+
+export const INTRADAY_QUERY = `query Intraday($interval: IntradayInterval, $filter: MetricsFilter) {
+  intraday(interval: $interval, filter: $filter) {
+    date interval
+    points { start local_time queue_metrics { offered answered service_level } }
+  }
+}`;
+
+const CALL_SUMMARY = `call_id started_at ended_at direction caller_number called_number disposition duration
+  queue_legs { leg_id queue offered_at outcome wait agent_id }`;
+
+export const CALLS_QUERY = `query Calls($filter: CallFilter, $first: Int, $after: String) {
+  calls(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { ${CALL_SUMMARY} } }
+    page_info { has_next_page end_cursor }
+  }
+}`;
+
+export const CALL_QUERY = `query Call($id: ID!) {
+  call(id: $id) {
+    ${CALL_SUMMARY} raw_disposition billsec
+    timeline { event_id type occurred_at source pbx_id agent_id payload raw { topic partition offset } }
+  }
+}`;

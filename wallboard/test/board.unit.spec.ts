@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { agentCounts, agentsFor, combineQueueMetrics, drillRequest, kpiValue, longestWaitS, periodRange, queueRows, thresholdFor } from '../src/lib/board.ts';
+import { formatRatio } from '../src/lib/format.ts';
+import { levelOf } from '../src/lib/thresholds.ts';
+import { agent, live, qm } from './fixtures.ts';
+
+const tile = (metric: string, queues: string[] = []) => ({ metric, queues });
+
+describe('KPI values', () => {
+  const snapshot = live({
+    today: qm({ offered: 30, answered: 20, service_level: 0.7, asa: 12 }),
+    queues: [
+      { queue: 'sales', waiting: 1, max_wait: 40, today: qm({ offered: 10, answered: 8, answered_within_sl: 6, short_abandoned: 0, waiting: 1, asa: 10, abandoned: 1 }) },
+      { queue: 'support', waiting: 0, max_wait: null, today: qm({ offered: 20, answered: 12, answered_within_sl: 8, short_abandoned: 2, asa: 20, abandoned: 6 }) },
+    ],
+    agents: [agent('1', 'available'), agent('2', 'on_call'), agent('3', 'on_hold'), agent('4', 'paused', { queues: ['support'] }), agent('5', 'offline')],
+  });
+
+  it('reads tenant-wide KPIs from today when the tile names no queue', () => {
+    expect(kpiValue(tile('service_level'), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(0.7);
+    expect(kpiValue(tile('offered'), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(30);
+  });
+
+  it('combines several queues from their counts, never by averaging ratios', () => {
+    const m = kpiValue(tile('service_level', ['sales', 'support']), { live: snapshot, period: 'TODAY', periodRows: null });
+    // (6 + 8) / (30 − 2 short − 1 waiting)
+    expect(m).toBeCloseTo(14 / 27, 10);
+    const asa = kpiValue(tile('asa', ['sales', 'support']), { live: snapshot, period: 'TODAY', periodRows: null });
+    expect(asa).toBeCloseTo((10 * 8 + 20 * 12) / 20, 10);
+  });
+
+  it('keeps a zero denominator null when combining', () => {
+    expect(combineQueueMetrics([qm(), qm()])!.service_level).toBeNull();
+    expect(combineQueueMetrics([])).toBeNull();
+  });
+
+  it('counts agents by state, within the tile queues', () => {
+    expect(agentCounts(snapshot.agents)).toMatchObject({ agents_available: 1, agents_on_call: 2, agents_paused: 1, agents_logged_in: 4 });
+    expect(kpiValue(tile('agents_paused', ['sales']), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(0);
+    expect(kpiValue(tile('agents_on_call'), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(2);
+  });
+
+  it('takes period KPIs from the period metrics, live-only KPIs from the live state', () => {
+    const periodRows = [
+      { key: 'sales', queue_metrics: qm({ offered: 500, service_level: 0.91 }) },
+      { key: 'support', queue_metrics: qm({ offered: 700 }) },
+    ];
+    expect(kpiValue(tile('offered'), { live: snapshot, period: 'THIS_WEEK', periodRows })).toBe(1200);
+    expect(kpiValue(tile('service_level', ['sales']), { live: snapshot, period: 'THIS_WEEK', periodRows })).toBe(0.91);
+    expect(kpiValue(tile('waiting'), { live: snapshot, period: 'THIS_WEEK', periodRows })).toBe(0);
+    expect(kpiValue(tile('waiting', ['sales']), { live: snapshot, period: 'THIS_WEEK', periodRows })).toBe(1);
+  });
+
+  it('ticks the longest wait from the waiting calls', () => {
+    const s = live({
+      server_time: '2026-03-29T07:15:00.000Z',
+      waiting_calls: [
+        { call_id: 'a', queue: 'sales', leg_id: 'l1', caller_number: null, position: 1, wait_start: '2026-03-29T07:14:00.000Z' },
+        { call_id: 'b', queue: 'support', leg_id: 'l2', caller_number: null, position: 1, wait_start: '2026-03-29T07:10:00.000Z' },
+      ],
+    });
+    const at = Date.parse('2026-03-29T07:15:10.000Z');
+    expect(longestWaitS(s, [], 0, at)).toBe(310);
+    expect(longestWaitS(s, ['sales'], 0, at)).toBe(70);
+    expect(longestWaitS(s, ['nobody'], 0, at)).toBeNull();
+    expect(kpiValue(tile('max_wait', ['sales']), { live: s, period: 'TODAY', periodRows: null, offsetMs: 5_000, nowMs: at })).toBe(75);
+  });
+
+  it('ages a snapshot max_wait when the waiting calls are not listed', () => {
+    const s = live({ queues: [{ queue: 'sales', waiting: 2, max_wait: 30, today: qm() }] });
+    expect(longestWaitS(s, [], 0, Date.parse(s.server_time) + 4_000)).toBe(34);
+  });
+});
+
+describe('queue rows', () => {
+  it('one sorted row per queue: waiting from live, metrics from the period', () => {
+    const s = live({ queues: [{ queue: 'support', waiting: 3, max_wait: 10, today: qm({ offered: 5 }) }, { queue: 'sales', waiting: 0, max_wait: null, today: qm({ offered: 2 }) }] });
+    const today = queueRows(tile(''), { live: s, period: 'TODAY', periodRows: null });
+    expect(today.map((r) => [r.queue, r.waiting, r.offered])).toEqual([
+      ['sales', 0, 2],
+      ['support', 3, 5],
+    ]);
+    const month = queueRows(tile('', ['support']), { live: s, period: 'THIS_MONTH', periodRows: [{ key: 'support', queue_metrics: qm({ offered: 321 }) }] });
+    expect(month).toHaveLength(1);
+    expect(month[0]).toMatchObject({ queue: 'support', waiting: 3, offered: 321 });
+  });
+});
+
+describe('agents on a grid', () => {
+  it('busiest first, then by name; offline last', () => {
+    const list = agentsFor([agent('1', 'offline', { agent_name: 'Ann' }), agent('2', 'available', { agent_name: 'Zed' }), agent('3', 'on_call', { agent_name: 'Bob' }), agent('4', 'available', { agent_name: 'Cy' })], []);
+    expect(list.map((a) => a.agent_id)).toEqual(['3', '4', '2', '1']);
+  });
+});
+
+describe('thresholds from the board definition', () => {
+  const t = { thresholds: [{ metric: 'service_level', direction: 'BELOW' as const, warn: 0.8, critical: 0.6 }] };
+
+  it('maps the API threshold (critical) to the tile level (alert)', () => {
+    const th = thresholdFor(t, 'service_level');
+    expect(levelOf(0.5, th).label).toBe('ALERT');
+    expect(levelOf(0.7, th).label).toBe('WARN');
+    expect(levelOf(0.95, th).label).toBe('OK');
+    expect(thresholdFor(t, 'asa')).toBeNull();
+    expect(levelOf(0.5, null).level).toBe('none');
+  });
+
+  it('a threshold with only a warn level never alerts', () => {
+    expect(levelOf(0, { direction: 'below', warn: 0.8 }).level).toBe('warn');
+  });
+});
+
+describe('periods for drill-down', () => {
+  // 2026-03-29 is a Sunday, and the night Europe/Berlin moves to summer time.
+  const now = Date.parse('2026-03-29T10:00:00.000Z');
+
+  it('today is the local day, 23 hours long on a spring-forward day', () => {
+    expect(periodRange('TODAY', now, 'Europe/Berlin')).toEqual({ from: '2026-03-28T23:00:00.000Z', to: '2026-03-29T22:00:00.000Z' });
+  });
+
+  it('this week starts on the tenant week start', () => {
+    expect(periodRange('THIS_WEEK', now, 'Africa/Nairobi', 'MONDAY')).toEqual({ from: '2026-03-22T21:00:00.000Z', to: '2026-03-29T21:00:00.000Z' });
+    expect(periodRange('THIS_WEEK', now, 'Africa/Nairobi', 'SUNDAY').from).toBe('2026-03-28T21:00:00.000Z');
+    expect(periodRange('THIS_WEEK', Date.parse('2026-03-25T10:00:00.000Z'), 'Africa/Nairobi', 'SUNDAY').from).toBe('2026-03-21T21:00:00.000Z');
+  });
+
+  it('this month is the calendar month, never 30 days', () => {
+    expect(periodRange('THIS_MONTH', now, 'Africa/Nairobi')).toEqual({ from: '2026-02-28T21:00:00.000Z', to: '2026-03-31T21:00:00.000Z' });
+  });
+
+  it('a drill-down asks for the calls behind the number', () => {
+    const range = { from: 'a', to: 'b' };
+    expect(drillRequest('x', 'abandon_rate', ['sales'], range).filter).toEqual({ queues: ['sales'], outcome: ['ABANDONED'], from: 'a', to: 'b' });
+    expect(drillRequest('x', 'offered', [], range).filter).toEqual({ from: 'a', to: 'b' });
+    expect(drillRequest('x', 'answered', [], range).filter.outcome).toEqual(['ANSWERED']);
+  });
+});
+
+describe('locale formatting', () => {
+  it('uses the tenant locale for percentages', () => {
+    expect(formatRatio(0.875, 'de-DE')).toBe('87,5\u00a0%');
+    expect(formatRatio(0.875, 'en-KE')).toBe('87.5%');
+  });
+});

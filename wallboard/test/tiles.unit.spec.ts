@@ -1,0 +1,190 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import AgentGrid from '../src/tiles/AgentGrid.svelte';
+import IntradayChart from '../src/tiles/IntradayChart.svelte';
+import KpiTile from '../src/tiles/KpiTile.svelte';
+import PeriodSwitch from '../src/tiles/PeriodSwitch.svelte';
+import QueueTable from '../src/tiles/QueueTable.svelte';
+import StaleBanner from '../src/tiles/StaleBanner.svelte';
+import { agent } from './fixtures.ts';
+
+const SL = { direction: 'below' as const, warn: 0.8, alert: 0.6 };
+
+function kpi(props: Record<string, unknown>) {
+  const { container } = render(KpiTile, { props: { locale: 'en-GB', ...props } as never });
+  const tile = container.querySelector('[data-testid="kpi"]') as HTMLElement;
+  return { tile, value: within(tile).getByTestId('value').textContent!.trim() };
+}
+
+describe('KpiTile', () => {
+  it('formats a ratio as a percentage with one decimal', () => {
+    expect(kpi({ metric: 'service_level', value: 0.8734 }).value).toBe('87.3%');
+  });
+
+  it('shows a null ratio (zero denominator) as "—", never 0 % or NaN', () => {
+    const { tile, value } = kpi({ metric: 'service_level', value: null, threshold: SL });
+    expect(value).toBe('—');
+    expect(tile.dataset.level).toBe('none');
+    expect(within(tile).queryByTestId('level')).toBeNull();
+  });
+
+  it('formats seconds as m:ss and counts in the locale', () => {
+    expect(kpi({ metric: 'asa', value: 83.4 }).value).toBe('1:23');
+    expect(kpi({ metric: 'offered', value: 12345, locale: 'de-DE' }).value).toBe('12.345');
+    expect(kpi({ metric: 'offered', value: 12345, locale: 'en-US' }).value).toBe('12,345');
+  });
+
+  it.each([
+    [0.85, 'ok', 'OK', '●'],
+    [0.8, 'ok', 'OK', '●'],
+    [0.79, 'warn', 'WARN', '▲'],
+    [0.6, 'warn', 'WARN', '▲'],
+    [0.59, 'alert', 'ALERT', '■'],
+  ])('service level %f against 80 %% / 60 %% is %s, shown with the word and the shape', (v, level, label, shape) => {
+    const { tile } = kpi({ metric: 'service_level', value: v, threshold: SL });
+    expect(tile.dataset.level).toBe(level);
+    expect(tile.classList.contains(`level-${level}`)).toBe(true);
+    const badge = within(tile).getByTestId('level').textContent!;
+    expect(badge).toContain(label);
+    expect(badge).toContain(shape);
+  });
+
+  it('reads "above" thresholds the other way round (longest wait)', () => {
+    const t = { direction: 'above' as const, warn: 30, alert: 60 };
+    expect(kpi({ metric: 'max_wait', value: 12, threshold: t }).tile.dataset.level).toBe('ok');
+    expect(kpi({ metric: 'max_wait', value: 45, threshold: t }).tile.dataset.level).toBe('warn');
+    expect(kpi({ metric: 'max_wait', value: 61, threshold: t }).tile.dataset.level).toBe('alert');
+  });
+
+  it('says what it counts: the METRICS.md name and definition', () => {
+    const { tile } = kpi({ metric: 'abandon_rate', value: 0.05 });
+    expect(tile.getAttribute('title')).toMatch(/^abandon_rate: \(abandoned − short_abandoned\) \/ \(offered − short_abandoned − waiting\)/);
+    const desc = document.getElementById(tile.getAttribute('aria-describedby')!)!;
+    expect(desc.textContent).toContain('abandon_rate');
+    expect(within(tile).getByText('abandon_rate').tagName).toBe('CODE');
+  });
+
+  it('uses the board title when given, the metric label otherwise', () => {
+    expect(within(kpi({ metric: 'waiting', value: 3 }).tile).getByRole('heading').textContent).toContain('Waiting now');
+    expect(within(kpi({ metric: 'waiting', value: 3, title: 'In queue' }).tile).getByRole('heading').textContent).toContain('In queue');
+  });
+
+  it('is a keyboard-reachable button when it can drill down', async () => {
+    const ondrill = vi.fn();
+    const { tile } = kpi({ metric: 'answered', value: 7, ondrill });
+    const button = within(tile).getByRole('button');
+    expect(button.getAttribute('aria-label')).toMatch(/Answered: 7\. Show the calls/);
+    await fireEvent.click(button);
+    expect(ondrill).toHaveBeenCalledOnce();
+  });
+});
+
+describe('QueueTable', () => {
+  const row = {
+    queue: 'sales',
+    waiting: 2,
+    max_wait: 75,
+    offered: 120,
+    answered: 100,
+    abandoned: 10,
+    service_level: 0.55,
+    asa: 18,
+    abandon_rate: null,
+  };
+
+  it('shows one row per queue with formatted cells and "—" for null ratios', () => {
+    const { container } = render(QueueTable, { props: { rows: [row, { ...row, queue: 'support', service_level: 0.9 }], locale: 'en' } });
+    const tr = container.querySelector('tr[data-queue="sales"]')!;
+    const cell = (c: string) => tr.querySelector(`[data-col="${c}"] .v`)!.textContent;
+    expect(cell('waiting')).toBe('2');
+    expect(cell('max_wait')).toBe('1:15');
+    expect(cell('service_level')).toBe('55.0%');
+    expect(cell('asa')).toBe('0:18');
+    expect(cell('abandon_rate')).toBe('—');
+    expect(container.querySelectorAll('tbody tr')).toHaveLength(2);
+  });
+
+  it('marks cells past a threshold with a shape and a label, not colour alone', () => {
+    const { container } = render(QueueTable, { props: { rows: [row], thresholds: { service_level: SL }, locale: 'en' } });
+    const td = container.querySelector('[data-col="service_level"]') as HTMLElement;
+    expect(td.dataset.level).toBe('alert');
+    expect(td.querySelector('.mark')!.textContent).toContain('■');
+    expect(td.querySelector('.mark')!.getAttribute('aria-label')).toBe('ALERT');
+  });
+
+  it('column headers carry the METRICS.md definitions', () => {
+    render(QueueTable, { props: { rows: [row] } });
+    expect(screen.getByText('SL').getAttribute('title')).toMatch(/^service_level: answered_within_sl/);
+  });
+
+  it('opens a queue drill-down from the row', async () => {
+    const ondrill = vi.fn();
+    render(QueueTable, { props: { rows: [row], ondrill } });
+    await fireEvent.click(screen.getByRole('button', { name: /calls of queue sales/ }));
+    expect(ondrill).toHaveBeenCalledWith('sales');
+  });
+});
+
+describe('AgentGrid', () => {
+  it('shows name, state, pause reason and time in state ticking from the server clock', async () => {
+    const serverNow = Date.parse('2026-03-29T07:15:00.000Z');
+    const agents = [
+      agent('1001', 'on_call', { state_start: '2026-03-29T07:13:30.000Z', agent_name: 'Amina' }),
+      agent('1002', 'paused', { reason: 'Lunch', state_start: '2026-03-29T06:15:00.000Z', agent_name: 'Brian' }),
+    ];
+    // Client clock 10 s behind the server.
+    const { container, rerender } = render(AgentGrid, { props: { agents, offsetMs: 10_000, now: serverNow - 10_000 } });
+    const card = (id: string) => container.querySelector(`[data-agent="${id}"]`) as HTMLElement;
+    expect(card('1001').textContent).toContain('Amina');
+    expect(card('1001').textContent).toContain('On call');
+    expect(within(card('1001')).getByTestId('time-in-state').textContent).toBe('1:30');
+    expect(card('1002').textContent).toContain('Lunch');
+    expect(within(card('1002')).getByTestId('time-in-state').textContent).toBe('1:00:00');
+    await rerender({ agents, offsetMs: 10_000, now: serverNow - 10_000 + 5_000 });
+    expect(within(card('1001')).getByTestId('time-in-state').textContent).toBe('1:35');
+  });
+
+  it('says so when nobody is logged in', () => {
+    render(AgentGrid, { props: { agents: [], offsetMs: 0, now: 0 } });
+    expect(screen.getByText('No agents logged in')).toBeTruthy();
+  });
+});
+
+describe('IntradayChart', () => {
+  const point = (hhmm: string, offered: number, sl: number | null) => ({
+    start: `2026-03-29T${hhmm}:00.000Z`,
+    local_time: hhmm,
+    queue_metrics: { offered, answered: offered, service_level: sl },
+  });
+
+  it('draws a bar per interval and breaks the SL line where SL is null', () => {
+    const points = [point('09:00', 4, 0.9), point('09:15', 0, null), point('09:30', 8, 0.5), point('09:45', 2, 0.75)];
+    const { container } = render(IntradayChart, { props: { points, slTarget: 0.8 } });
+    expect(container.querySelectorAll('rect.bar')).toHaveLength(4);
+    const lines = container.querySelectorAll('polyline.sl');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.getAttribute('points')!.split(' ')).toHaveLength(2);
+    expect(container.querySelector('line.target')).not.toBeNull();
+    expect(container.textContent).toContain('offered 14');
+    expect(container.querySelector('rect.bar title')!.textContent).toBe('09:00: offered 4, service_level 90.0%');
+  });
+});
+
+describe('PeriodSwitch and StaleBanner', () => {
+  it('marks the selected period and reports a change', async () => {
+    const onchange = vi.fn();
+    render(PeriodSwitch, { props: { value: 'TODAY', onchange } });
+    expect(screen.getByRole('button', { name: 'Today' }).getAttribute('aria-pressed')).toBe('true');
+    await fireEvent.click(screen.getByRole('button', { name: 'This month' }));
+    expect(onchange).toHaveBeenCalledWith('THIS_MONTH');
+  });
+
+  it('shows "stale — last update N s ago" only when stale', () => {
+    const { container, rerender } = render(StaleBanner, { props: { seconds: null, retrying: false } });
+    expect(container.querySelector('[data-testid="stale"]')).toBeNull();
+    rerender({ seconds: 12, retrying: true });
+    const banner = screen.getByRole('alert');
+    expect(banner.textContent).toMatch(/Stale — last update 12 s ago/);
+    expect(banner.textContent).toContain('reconnecting');
+  });
+});
