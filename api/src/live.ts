@@ -92,6 +92,11 @@ export class LiveStore {
     return [...this.tenants.keys()];
   }
 
+  /** Rolls every tenant whose local day has ended; returns the ones that rolled. */
+  rolloverAll(nowMs: number): string[] {
+    return [...this.tenants.values()].filter((t) => this.rollover(t, nowMs)).map((t) => t.tenant_id);
+  }
+
   /** At local midnight today's counters start again; open legs and agents carry over. */
   rollover(t: TenantLive, nowMs: number): boolean {
     const day = localDate(nowMs, t.zone);

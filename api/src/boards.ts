@@ -1,0 +1,172 @@
+// Board definitions: validated here (pure), stored in ClickHouse `boards` (versioned rows).
+import { randomBytes } from 'node:crypto';
+import type { ClickHouse } from '@callboard/platform';
+import { badInput } from './errors.ts';
+
+export const TILE_KINDS = ['KPI', 'QUEUE_TABLE', 'AGENT_GRID', 'INTRADAY_CHART'] as const;
+export type TileKind = (typeof TILE_KINDS)[number];
+
+/** Live QueueMetrics a KPI tile or threshold may name (METRICS.md names). */
+export const KPI_METRICS = [
+  'offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'waiting', 'answered_within_sl', 'abandoned_within_sl',
+  'service_level', 'abandon_rate', 'asa', 'avg_abandon_wait', 'wait_p50', 'wait_p90', 'wait_p99', 'max_wait',
+  'talk_time', 'hold_time', 'wrap_time', 'aht', 'transferred',
+] as const;
+
+export interface Threshold {
+  metric: string;
+  direction: 'ABOVE' | 'BELOW';
+  warn: number | null;
+  critical: number | null;
+}
+export interface Tile {
+  id: string;
+  kind: TileKind;
+  title: string | null;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  metric: string | null;
+  queues: string[];
+  interval: 'MIN_15' | 'MIN_30' | 'MIN_60' | null;
+  thresholds: Threshold[];
+}
+export interface BoardDefinition {
+  name: string;
+  columns: number;
+  tiles: Tile[];
+}
+export interface Board extends BoardDefinition {
+  id: string;
+  version: number;
+  updated_at: string;
+}
+
+interface TileInput {
+  id: string;
+  kind: TileKind;
+  title?: string | null;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  metric?: string | null;
+  queues?: string[] | null;
+  interval?: Tile['interval'];
+  thresholds?: Threshold[] | null;
+}
+export interface BoardInput {
+  name: string;
+  columns?: number | null;
+  tiles: TileInput[];
+}
+
+const MAX_TILES = 64;
+
+/** Checks a board and returns it normalised; BAD_INPUT names the tile and field at fault. */
+export function validateBoard(input: BoardInput): BoardDefinition {
+  const name = input.name.trim();
+  if (!name || name.length > 100) throw badInput('board name must be 1–100 characters', 'name');
+  const columns = input.columns ?? 12;
+  if (!Number.isInteger(columns) || columns < 1 || columns > 48) throw badInput(`columns must be 1–48, got ${columns}`, 'columns');
+  if (input.tiles.length > MAX_TILES) throw badInput(`a board holds at most ${MAX_TILES} tiles, got ${input.tiles.length}`, 'tiles');
+  const ids = new Set<string>();
+  const tiles = input.tiles.map((t, i): Tile => {
+    const at = `tiles[${i}]`;
+    if (!/^[\w-]{1,64}$/.test(t.id)) throw badInput(`${at}.id must be 1–64 letters, digits, "-" or "_"`, `${at}.id`);
+    if (ids.has(t.id)) throw badInput(`${at}.id ${JSON.stringify(t.id)} is used twice`, `${at}.id`);
+    ids.add(t.id);
+    for (const k of ['x', 'y', 'w', 'h'] as const) {
+      const v = t[k];
+      const min = k === 'w' || k === 'h' ? 1 : 0;
+      if (!Number.isInteger(v) || v < min || v > 100) throw badInput(`${at}.${k} must be an integer from ${min} to 100, got ${v}`, `${at}.${k}`);
+    }
+    if (t.x + t.w > columns) throw badInput(`${at} spans columns ${t.x}–${t.x + t.w - 1} but the board has ${columns} columns`, `${at}.w`);
+    const metric = t.metric ?? null;
+    if (t.kind === 'KPI') {
+      if (!metric) throw badInput(`${at} is a KPI tile: give metric (one of ${KPI_METRICS.join(', ')})`, `${at}.metric`);
+    }
+    if (metric !== null && !(KPI_METRICS as readonly string[]).includes(metric)) throw badInput(`${at}.metric ${JSON.stringify(metric)} is not a METRICS.md queue metric (${KPI_METRICS.join(', ')})`, `${at}.metric`);
+    const thresholds = (t.thresholds ?? []).map((th, j) => {
+      const where = `${at}.thresholds[${j}]`;
+      if (!(KPI_METRICS as readonly string[]).includes(th.metric)) throw badInput(`${where}.metric ${JSON.stringify(th.metric)} is not a METRICS.md queue metric`, `${where}.metric`);
+      const warn = th.warn ?? null;
+      const critical = th.critical ?? null;
+      if (warn === null && critical === null) throw badInput(`${where} needs warn, critical or both`, where);
+      if (warn !== null && critical !== null && (th.direction === 'ABOVE' ? critical < warn : critical > warn)) {
+        throw badInput(`${where}: critical (${critical}) must be ${th.direction === 'ABOVE' ? 'at or above' : 'at or below'} warn (${warn}) for direction ${th.direction}`, where);
+      }
+      return { metric: th.metric, direction: th.direction, warn, critical };
+    });
+    const queues = [...new Set(t.queues ?? [])];
+    if (queues.some((q) => !q || q.length > 256)) throw badInput(`${at}.queues holds an empty or over-long queue name`, `${at}.queues`);
+    return {
+      id: t.id,
+      kind: t.kind,
+      title: t.title ?? null,
+      x: t.x,
+      y: t.y,
+      w: t.w,
+      h: t.h,
+      metric,
+      queues,
+      interval: t.kind === 'INTRADAY_CHART' ? (t.interval ?? 'MIN_15') : (t.interval ?? null),
+      thresholds,
+    };
+  });
+  return { name, columns, tiles };
+}
+
+/** Queues a board shows: the union of its tiles' queues; empty means every queue. */
+export function boardQueues(b: BoardDefinition): string[] {
+  if (b.tiles.some((t) => t.queues.length === 0)) return [];
+  return [...new Set(b.tiles.flatMap((t) => t.queues))].sort();
+}
+
+export const newBoardId = () => `b_${randomBytes(9).toString('base64url')}`;
+
+interface Row {
+  board_id: string;
+  name: string;
+  definition: string;
+  version: number;
+  deleted: number;
+  updated_at: string;
+}
+
+function toBoard(r: Row): Board {
+  const def = JSON.parse(r.definition) as Omit<BoardDefinition, 'name'>;
+  return { id: r.board_id, name: r.name, columns: def.columns, tiles: def.tiles, version: Number(r.version), updated_at: new Date(r.updated_at.endsWith('Z') ? r.updated_at : `${r.updated_at}Z`).toISOString() };
+}
+
+/** Every read is scoped by tenant in SQL: another tenant's board id finds nothing. */
+export class BoardStore {
+  constructor(private readonly ch: ClickHouse) {}
+
+  private async rows(tenant: string, id?: string): Promise<Row[]> {
+    const rs = await this.ch.client.query({
+      query: `SELECT board_id, name, definition, version, deleted, updated_at FROM ${this.ch.db}.boards FINAL
+              WHERE tenant_id = {t:String} ${id ? 'AND board_id = {id:String}' : ''} ORDER BY name, board_id`,
+      query_params: { t: tenant, id: id ?? '' },
+      format: 'JSONEachRow',
+    });
+    return rs.json<Row>();
+  }
+
+  async list(tenant: string): Promise<Board[]> {
+    return (await this.rows(tenant)).filter((r) => !Number(r.deleted)).map(toBoard);
+  }
+
+  async get(tenant: string, id: string): Promise<Board | null> {
+    const r = (await this.rows(tenant, id))[0];
+    return r && !Number(r.deleted) ? toBoard(r) : null;
+  }
+
+  async put(tenant: string, id: string, def: BoardDefinition, version: number, deleted = false): Promise<Board> {
+    const updated_at = new Date().toISOString();
+    const row = { tenant_id: tenant, board_id: id, name: def.name, definition: JSON.stringify({ columns: def.columns, tiles: def.tiles }), version, deleted: deleted ? 1 : 0, updated_at: updated_at.replace('Z', '') };
+    await this.ch.client.insert({ table: `${this.ch.db}.boards`, values: [row], format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'best_effort' } });
+    return { id, ...def, version, updated_at };
+  }
+}

@@ -1,0 +1,40 @@
+// `callboard token create`: prints a new API token once; only its SHA-256 is stored.
+import { parseArgs } from 'node:util';
+import { ConfigError, createClickHouse, loadConfig, migrate, readMigrations, tenantById } from '@callboard/platform';
+import { API_MIGRATIONS_DIR } from './main.ts';
+import { checkNewToken, createToken, ROLES, type Role } from './tokens.ts';
+
+const USAGE = 'usage: callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT]';
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'create') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, role: { type: 'string' }, board: { type: 'string' }, label: { type: 'string' } } });
+  if (!values.tenant || !values.role) {
+    process.stderr.write(`callboard token create: --tenant and --role are required\n${USAGE}\n`);
+    return 2;
+  }
+  const role = values.role.toLowerCase() as Role;
+  const bad = checkNewToken({ tenant_id: values.tenant, role, board_id: values.board ?? null });
+  if (bad) {
+    process.stderr.write(`callboard token create: ${bad} (roles: ${ROLES.join(', ')})\n`);
+    return 2;
+  }
+  const cfg = loadConfig();
+  if (cfg.tenants.length && !tenantById(cfg, values.tenant)) {
+    throw new ConfigError('--tenant', values.tenant, `one of the configured tenants (${cfg.tenants.map((t) => t.id).join(', ')})`);
+  }
+  const ch = await createClickHouse(cfg);
+  try {
+    await migrate(ch, readMigrations(API_MIGRATIONS_DIR));
+    const { token } = await createToken(ch, { tenant_id: values.tenant, role, board_id: values.board ?? null, label: values.label ?? '' });
+    process.stderr.write(`token for tenant ${values.tenant}, role ${role}${values.board ? `, board ${values.board}` : ''} (shown once; only its SHA-256 is stored):\n`);
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await ch.close();
+  }
+  return 0;
+}

@@ -1,0 +1,135 @@
+// Historical metrics: the projections' query API (projections/src/queries.ts) mapped onto the
+// GraphQL shapes. Periods are resolved by the projections' period engine; a bad period is a
+// BAD_PERIOD error naming what was wrong.
+import { queueSettings, type CallboardConfig, type ClickHouse, type TenantConfig } from '@callboard/platform';
+import { agentMetrics, callMetrics, queueMetrics, type AgentMetricsRow, type CallMetricsRow, type MetricsQuery, type QueueMetricsRow } from '@callboard/projections/queries';
+import { PeriodError, resolvePeriod, type IntervalMinutes, type PeriodSpec } from '@callboard/projections/periods';
+import { DateTime } from 'luxon';
+import { ApiError, badInput } from './errors.ts';
+import type { MetricsFilterArg, PeriodArg } from './resolvers.ts';
+
+/** The per-second wait histogram's error bound (projections README): 1 s up to an hour. */
+const HISTOGRAM_ERROR_S = 1;
+
+export interface History {
+  queues(tenant: string): Promise<string[]>;
+  agents(tenant: string): Promise<{ agent_id: string; agent_name: string | null }[]>;
+  extensions(tenant: string): Promise<string[]>;
+  metrics(tenant: string, t: TenantConfig, period: PeriodArg, groupBy: string, filter: MetricsFilterArg): Promise<unknown>;
+  intraday(tenant: string, t: TenantConfig, date: string | null, interval: string, filter: MetricsFilterArg): Promise<unknown>;
+}
+
+export function toPeriodSpec(p: PeriodArg): PeriodSpec {
+  switch (p.kind) {
+    case 'DAY':
+    case 'WEEK':
+    case 'MONTH':
+      if (!p.date) throw new ApiError('BAD_PERIOD', `period ${p.kind} needs date (YYYY-MM-DD), e.g. { kind: ${p.kind}, date: "2026-03-29" }`);
+      return { kind: p.kind, date: p.date };
+    case 'RANGE':
+      if (!p.from || !p.to) throw new ApiError('BAD_PERIOD', 'period RANGE needs from and to (local dates, both included), e.g. { kind: RANGE, from: "2026-03-01", to: "2026-03-15" }');
+      return { kind: 'RANGE', from: p.from, to: p.to };
+    default:
+      if (p.date || p.from || p.to) throw new ApiError('BAD_PERIOD', `period ${p.kind} takes no date, from or to`);
+      return { kind: p.kind as 'TODAY' };
+  }
+}
+
+async function periodCall<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof PeriodError) throw new ApiError('BAD_PERIOD', e.message);
+    throw e;
+  }
+}
+
+const queueOut = (r: QueueMetricsRow) => ({ ...r, wait_percentile_error: r.answered > 0 ? HISTOGRAM_ERROR_S : null });
+const agentOut = (r: AgentMetricsRow) => ({
+  ...r,
+  pause_time_by_reason: Object.entries(r.pause_time_by_reason).map(([reason, seconds]) => ({ reason, seconds })),
+  state_time: Object.entries(r.state_time).map(([state, seconds]) => ({ state, seconds })),
+});
+const callOut = (r: CallMetricsRow) => r;
+
+const INTERVALS: Record<string, IntervalMinutes> = { MIN_15: 15, MIN_30: 30, MIN_60: 60 };
+
+export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => number = Date.now): History {
+  const base = (tenant: string, t: TenantConfig, period: PeriodSpec, filter: MetricsFilterArg) => ({
+    tenant_id: tenant,
+    timezone: t.timezone,
+    week_start: t.week_start,
+    period,
+    filter: { ...(filter.queues?.length ? { queues: filter.queues } : {}), ...(filter.agents?.length ? { agents: filter.agents } : {}) },
+    settings: (queue: string) => queueSettings(cfg, tenant, queue),
+    now: new Date(now()),
+  });
+  const distinct = async (sql: string, tenant: string): Promise<Record<string, string>[]> => {
+    const rs = await ch.client.query({ query: sql, query_params: { t: tenant }, format: 'JSONEachRow' });
+    return rs.json<Record<string, string>>();
+  };
+
+  return {
+    queues: async (tenant) => (await distinct(`SELECT DISTINCT queue FROM ${ch.db}.queue_15m WHERE tenant_id = {t:String} ORDER BY queue LIMIT 10000`, tenant)).map((r) => r.queue!),
+    agents: async (tenant) =>
+      (await distinct(`SELECT agent_id, argMax(agent_name, started_at) AS agent_name FROM ${ch.db}.agent_intervals WHERE tenant_id = {t:String} GROUP BY agent_id ORDER BY agent_id LIMIT 10000`, tenant)).map((r) => ({
+        agent_id: r.agent_id!,
+        agent_name: r.agent_name || null,
+      })),
+    extensions: async (tenant) =>
+      (await distinct(`SELECT DISTINCT extension FROM ${ch.db}.calls WHERE tenant_id = {t:String} AND extension != '' ORDER BY extension LIMIT 10000`, tenant)).map((r) => r.extension!),
+
+    metrics: (tenant, t, periodArg, groupBy, filter) =>
+      periodCall(async () => {
+        const spec = toPeriodSpec(periodArg);
+        const p = resolvePeriod(spec, t, new Date(now()));
+        const q = <G extends string>(g: G): MetricsQuery<G> => ({ ...base(tenant, t, spec, filter), group_by: g });
+        let rows: unknown[];
+        switch (groupBy) {
+          case 'TENANT': {
+            const [qm, cm] = await Promise.all([queueMetrics(ch, q('none')), callMetrics(ch, q('none'))]);
+            rows = [{ key: tenant, queue_metrics: qm[0] ? queueOut(qm[0]) : null, agent_metrics: null, call_metrics: cm[0] ? callOut(cm[0]) : null }];
+            break;
+          }
+          case 'QUEUE':
+            rows = (await queueMetrics(ch, q('queue'))).map((r) => ({ key: r.queue ?? '', queue_metrics: queueOut(r), agent_metrics: null, call_metrics: null }));
+            break;
+          case 'AGENT':
+            rows = (await agentMetrics(ch, q('agent'))).map((r) => ({ key: r.agent_id ?? '', queue_metrics: null, agent_metrics: agentOut(r), call_metrics: null }));
+            break;
+          case 'EXTENSION':
+            rows = (await callMetrics(ch, q('extension')))
+              .filter((r) => !filter.extensions?.length || filter.extensions.includes(r.extension ?? ''))
+              .map((r) => ({ key: r.extension ?? '', queue_metrics: null, agent_metrics: null, call_metrics: callOut(r) }));
+            break;
+          case 'DAY': {
+            const [qm, cm] = await Promise.all([queueMetrics(ch, q('day')), callMetrics(ch, q('day'))]);
+            rows = qm.map((r) => ({ key: r.interval ?? '', queue_metrics: queueOut(r), agent_metrics: null, call_metrics: cm.find((c) => c.interval === r.interval) ?? null }));
+            break;
+          }
+          default:
+            throw badInput(`groupBy ${groupBy} is not TENANT, QUEUE, AGENT, EXTENSION or DAY`, 'groupBy');
+        }
+        const zoneDate = (d: Date) => DateTime.fromJSDate(d, { zone: t.timezone }).toISODate()!;
+        return {
+          period: { kind: periodArg.kind, start: p.start.toISOString(), end: p.end.toISOString(), timezone: t.timezone, from: zoneDate(p.start), to: zoneDate(new Date(p.end.getTime() - 1)) },
+          group_by: groupBy,
+          rows,
+        };
+      }),
+
+    intraday: (tenant, t, date, interval, filter) =>
+      periodCall(async () => {
+        const spec: PeriodSpec = date ? { kind: 'DAY', date } : { kind: 'TODAY' };
+        const minutes = INTERVALS[interval];
+        if (!minutes) throw badInput(`interval ${interval} is not MIN_15, MIN_30 or MIN_60`, 'interval');
+        const p = resolvePeriod(spec, t, new Date(now()));
+        const rows = await queueMetrics(ch, { ...base(tenant, t, spec, filter), group_by: 'interval', interval_minutes: minutes });
+        return {
+          date: DateTime.fromJSDate(p.start, { zone: t.timezone }).toISODate(),
+          interval,
+          points: rows.map((r) => ({ start: r.start, local_time: DateTime.fromISO(r.start, { zone: t.timezone }).toFormat('HH:mm'), queue_metrics: queueOut(r) })),
+        };
+      }),
+  };
+}

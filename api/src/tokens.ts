@@ -1,0 +1,83 @@
+// API tokens: 32 random bytes, shown once; only the SHA-256 is stored. Each token is bound to
+// one tenant and one role; a display token also to one board.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ClickHouse } from '@callboard/platform';
+
+export const ROLES = ['admin', 'analyst', 'supervisor', 'display'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Auth {
+  tenant_id: string;
+  role: Role;
+  board_id: string | null;
+  label: string;
+  token_hash: string;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export function generateToken(): string {
+  return `cb_${randomBytes(32).toString('base64url')}`;
+}
+
+export interface NewToken {
+  tenant_id: string;
+  role: Role;
+  board_id?: string | null;
+  label?: string;
+}
+
+export function checkNewToken(t: NewToken): string | null {
+  if (!ROLES.includes(t.role)) return `role ${JSON.stringify(t.role)} is not one of ${ROLES.join(', ')}`;
+  if (t.role === 'display' && !t.board_id) return 'a display token reads exactly one board: give --board ID';
+  if (t.role !== 'display' && t.board_id) return `only display tokens are bound to a board (role is ${t.role})`;
+  return null;
+}
+
+/** Stores a new token and returns it; the token itself is not kept anywhere. */
+export async function createToken(ch: ClickHouse, t: NewToken): Promise<{ token: string; token_hash: string }> {
+  const bad = checkNewToken(t);
+  if (bad) throw new Error(bad);
+  const token = generateToken();
+  const token_hash = hashToken(token);
+  await ch.client.insert({
+    table: `${ch.db}.api_tokens`,
+    values: [{ token_hash, tenant_id: t.tenant_id, role: t.role, board_id: t.board_id ?? '', label: t.label ?? '' }],
+    format: 'JSONEachRow',
+  });
+  return { token, token_hash };
+}
+
+/** Looks tokens up by hash, with a short cache so a busy client does not query ClickHouse per request. */
+export class TokenStore {
+  private readonly cache = new Map<string, { auth: Auth | null; until: number }>();
+  constructor(
+    private readonly ch: ClickHouse,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  async authenticate(token: string): Promise<Auth | null> {
+    if (!/^cb_[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+    const hash = hashToken(token);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit.auth;
+    const rs = await this.ch.client.query({
+      query: `SELECT tenant_id, role, board_id, label, revoked FROM ${this.ch.db}.api_tokens FINAL WHERE token_hash = {h:String} LIMIT 1`,
+      query_params: { h: hash },
+      format: 'JSONEachRow',
+    });
+    const row = (await rs.json<{ tenant_id: string; role: Role; board_id: string; label: string; revoked: number }>())[0];
+    const auth = row && !Number(row.revoked) && ROLES.includes(row.role) ? { tenant_id: row.tenant_id, role: row.role, board_id: row.board_id || null, label: row.label, token_hash: hash } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { auth, until: now + (auth ? this.ttlMs : 2_000) });
+    return auth;
+  }
+}
+
+/** `Authorization: Bearer <token>` (or a bare token, as graphql-ws connectionParams may send). */
+export function bearer(header: unknown): string | null {
+  if (typeof header !== 'string') return null;
+  const m = /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
