@@ -17,4 +17,9 @@ export const commands: CommandTable = {
     usage: 'callboard retranslate --from ISO --to ISO [--tenant ID] [--pbx ID] [--stdout]',
     load: () => import('./commands.ts').then((m) => ({ run: m.retranslate })),
   },
+  simulate: {
+    summary: 'simulated call centre: a seeded day served over AMI on 127.0.0.1, with its ground-truth ledger',
+    usage: 'callboard simulate [--seed N] [--speed X|max] [--date YYYY-MM-DD] [--tenant ID] [--pbx ID] [--timezone ZONE] [--port N] [--ledger FILE] [--ami-out FILE]',
+    load: () => import('./simulator/command.ts'),
+  },
 };
