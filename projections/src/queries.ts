@@ -76,7 +76,7 @@ function key(span: Span, queue: string | null, agent: string | null): GroupKey {
 }
 
 async function rows<T>(ch: ClickHouse, query: string): Promise<T[]> {
-  const rs = await ch.client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+  const rs = await ch.client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0, prefer_column_name_to_alias: 1 } });
   return (await rs.json()) as T[];
 }
 
@@ -309,12 +309,12 @@ export async function agentMetrics(ch: ClickHouse, q: MetricsQuery<AgentGroupBy>
   const split = q.group_by === 'interval' || q.group_by === 'day';
   const agents = q.filter?.agents?.length ? ` AND agent_id IN ${litArray(q.filter.agents)}` : '';
   const clipped = `SELECT agent_id, state, reason,
-        greatest(toUnixTimestamp64Milli(started_at), ${S}) AS cs,
-        least(ifNull(toUnixTimestamp64Milli(ended_at), greatest(${now}, toUnixTimestamp64Milli(started_at))), ${E}) AS ce
+        greatest(toInt64(toUnixTimestamp64Milli(started_at)), toInt64(${S})) AS cs,
+        least(ifNull(toInt64(toUnixTimestamp64Milli(ended_at)), greatest(toInt64(${now}), toInt64(toUnixTimestamp64Milli(started_at)))), toInt64(${E})) AS ce
       FROM ${ch.db}.agent_intervals FINAL
       WHERE tenant_id = ${lit(q.tenant_id)} AND started_at < ${lit(chTime(E))} AND (ended_at IS NULL OR ended_at > ${lit(chTime(S))})${agents}`;
   const stateSql = split
-    ? `SELECT agent_id, state, reason, b AS span, sum(least(ce, (b + 1) * ${BUCKET}) - greatest(cs, b * ${BUCKET})) AS ms
+    ? `SELECT agent_id, state, reason, b AS span, sum(least(ce, toInt64((b + 1) * ${BUCKET})) - greatest(cs, toInt64(b * ${BUCKET}))) AS ms
        FROM (${clipped}) ARRAY JOIN range(intDiv(cs, ${BUCKET}), intDiv(ce - 1, ${BUCKET}) + 1) AS b
        WHERE ce > cs GROUP BY agent_id, state, reason, span`
     : `SELECT agent_id, state, reason, 0 AS span, sum(ce - cs) AS ms FROM (${clipped}) WHERE ce > cs GROUP BY agent_id, state, reason`;

@@ -232,6 +232,8 @@ export class ProjectionStore {
           FROM ${this.db}.queue_legs${suffix} FINAL
           WHERE tenant_id = ${lit(tenant)} AND bucket IN (${part.map((b) => `toDateTime(${Math.floor(b / 1000)}, 'UTC')`).join(',')})
           GROUP BY tenant_id, bucket, queue`,
+        // The aggregates are named like the columns they read (talk_ms AS talk_ms).
+        clickhouse_settings: { prefer_column_name_to_alias: 1 },
       });
     }
     this.log?.debug({ tenant, buckets: bucketsMs.length }, 'rollup recomputed');

@@ -1,0 +1,122 @@
+// `callboard rebuild`: replays the canonical events table through the same fold into fresh
+// `*_rebuild` tables, compacts them, then swaps each with the live table in one atomic
+// EXCHANGE TABLES, so readers see the old rows until the instant they see the new ones.
+// Deterministic: the fold is pure, rows are versioned by their event count, and the rollup gets
+// a constant version, so two rebuilds of the same events give identical tables.
+import { createClickHouse, createLogger, loadConfig, migrate, readMigrations, type ClickHouse, type Logger } from '@callboard/platform';
+import type { AgentEvent, CallEvent } from '@callboard/schemas';
+import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import { MIGRATIONS_DIR } from './migrations-dir.ts';
+import { LEG_AGGREGATES } from './sql.ts';
+import { ProjectionStore } from './store.ts';
+
+export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
+const SUFFIX = '_rebuild';
+/** Events per page of the replay (pages are hash slices of calls, so a call is never split). */
+const PAGE_EVENTS = 400_000;
+
+export interface RebuildStats {
+  events: number;
+  calls: number;
+  legs: number;
+  intervals: number;
+  ms: number;
+}
+
+async function scalar(ch: ClickHouse, sql: string): Promise<number> {
+  const rs = await ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
+  return Number(((await rs.json()) as unknown[][])[0]?.[0] ?? 0);
+}
+
+async function bodies<E>(ch: ClickHouse, sql: string): Promise<E[]> {
+  const rs = await ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
+  return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
+}
+
+function groupBy<E>(xs: E[], k: (e: E) => string): Map<string, E[]> {
+  const m = new Map<string, E[]>();
+  for (const x of xs) {
+    const key = k(x);
+    let l = m.get(key);
+    if (!l) m.set(key, (l = []));
+    l.push(x);
+  }
+  return m;
+}
+
+export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStats> {
+  const t0 = Date.now();
+  const db = ch.db;
+  const store = new ProjectionStore(ch, log);
+  for (const t of DERIVED_TABLES) {
+    await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
+    await ch.client.command({ query: `CREATE TABLE ${db}.${t}${SUFFIX} AS ${db}.${t}` });
+  }
+  const stats: RebuildStats = { events: 0, calls: 0, legs: 0, intervals: 0, ms: 0 };
+  const callEvents = await scalar(ch, `SELECT count() FROM ${db}.events WHERE subject_kind = 'call'`);
+  const pages = Math.max(1, Math.ceil(callEvents / PAGE_EVENTS));
+  for (let i = 0; i < pages; i++) {
+    const evs = await bodies<CallEvent>(ch, `SELECT body FROM ${db}.events WHERE subject_kind = 'call' AND cityHash64(tenant_id, call_id) % ${pages} = ${i}`);
+    stats.events += evs.length;
+    const calls: CallRow[] = [];
+    const legs: LegRow[] = [];
+    const agentCalls: AgentCallRow[] = [];
+    for (const group of groupBy(evs, (e) => `${e.tenant_id}\u0000${e.call_id}`).values()) {
+      const f = foldCall(group);
+      if (f.call) calls.push(f.call);
+      legs.push(...f.legs);
+      agentCalls.push(...f.agentCalls);
+    }
+    await store.writeDerived(calls, legs, agentCalls, [], SUFFIX);
+    stats.calls += calls.length;
+    stats.legs += legs.length;
+    log?.info({ page: i + 1, pages, events: evs.length }, 'rebuild: calls page folded');
+  }
+  const agentEvents = await scalar(ch, `SELECT count() FROM ${db}.events WHERE subject_kind = 'agent' AND type = 'agent.state_changed'`);
+  const agentPages = Math.max(1, Math.ceil(agentEvents / PAGE_EVENTS));
+  for (let i = 0; i < agentPages; i++) {
+    const evs = await bodies<AgentEvent>(
+      ch,
+      `SELECT body FROM ${db}.events WHERE subject_kind = 'agent' AND type = 'agent.state_changed' AND cityHash64(tenant_id, agent_id) % ${agentPages} = ${i}`,
+    );
+    stats.events += evs.length;
+    const intervals: AgentIntervalRow[] = [];
+    for (const group of groupBy(evs, (e) => `${e.tenant_id}\u0000${e.agent_id}`).values()) intervals.push(...foldAgentIntervals(group));
+    await store.writeDerived([], [], [], intervals, SUFFIX);
+    stats.intervals += intervals.length;
+  }
+  await ch.client.command({
+    query: `INSERT INTO ${db}.queue_15m${SUFFIX}
+      SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(1) AS version
+      FROM ${db}.queue_legs${SUFFIX} FINAL GROUP BY tenant_id, bucket, queue`,
+    clickhouse_settings: { prefer_column_name_to_alias: 1 },
+  });
+  for (const t of DERIVED_TABLES) await ch.client.command({ query: `OPTIMIZE TABLE ${db}.${t}${SUFFIX} FINAL` });
+  // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
+  for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });
+  for (const t of DERIVED_TABLES) await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
+  stats.ms = Date.now() - t0;
+  log?.info(stats, 'rebuild done');
+  return stats;
+}
+
+/** An order-independent checksum of a table's rows after merging (FINAL), to compare rebuilds. */
+export async function tableChecksum(ch: ClickHouse, table: string): Promise<string> {
+  const rs = await ch.client.query({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM ${ch.db}.${table} FINAL`, format: 'JSONEachRow' });
+  const r = ((await rs.json()) as { n: number | string; h: number | string }[])[0]!;
+  return `${r.n}:${r.h}`;
+}
+
+export async function run(): Promise<number> {
+  const cfg = loadConfig();
+  const log = createLogger('rebuild', cfg.logLevel);
+  const ch = await createClickHouse(cfg);
+  try {
+    await migrate(ch, readMigrations(MIGRATIONS_DIR));
+    const s = await rebuild(ch, log);
+    process.stdout.write(`${JSON.stringify(s)}\n`);
+  } finally {
+    await ch.close();
+  }
+  return 0;
+}

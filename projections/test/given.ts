@@ -1,0 +1,117 @@
+// Given/when/then helpers (STYLE 4): build realistic canonical events for one call or agent with
+// the schemas' own makeEvent, so tests never hand-roll an envelope.
+import { makeEvent, type CanonicalEvent, type EventType, type EventOf } from '@callboard/schemas';
+
+let n = 0;
+const iso = (t: number) => new Date(t).toISOString();
+
+export function ev<T extends EventType>(type: T, tenant: string, at: number, subject: { call_id: string } | { agent_id: string }, payload: EventOf<T>['payload'], key?: string): EventOf<T> {
+  return makeEvent(
+    type,
+    {
+      tenant_id: tenant,
+      pbx_id: 'pbx-1',
+      source: 'simulator',
+      occurred_at: iso(at),
+      received_at: iso(at + 5),
+      raw_ref: null,
+      vendor_key: key ?? `${JSON.stringify(subject)}|${type}|${at}|${n++}`,
+    },
+    subject as never,
+    payload,
+  );
+}
+
+export interface CallSpec {
+  tenant?: string;
+  call_id: string;
+  /** When the call entered the queue (ms). */
+  at: number;
+  queue?: string;
+  outcome: 'answered' | 'abandoned' | 'exited' | 'waiting';
+  wait_s: number;
+  agent?: string;
+  talk_s?: number;
+  hold_s?: number;
+  /** Hold reported as held/resumed events instead of in agent_completed. */
+  hold_events?: boolean;
+  wrap_s?: number;
+  transfer?: boolean;
+  /** Raw CDR disposition to report on call.ended. */
+  raw_disposition?: string;
+  direction?: 'inbound' | 'outbound' | 'internal';
+  extension?: string;
+}
+
+/** The canonical events of one queued call, deterministic in its spec. */
+export function queuedCall(s: CallSpec): CanonicalEvent[] {
+  const t = s.tenant ?? 'acme';
+  const c = { call_id: s.call_id };
+  const q = s.queue ?? 'sales';
+  const leg = `${s.call_id}:${q}:1`;
+  const k = (x: string) => `${s.call_id}|${x}`;
+  const start = s.at - 2000;
+  const out: CanonicalEvent[] = [
+    ev('call.started', t, start, c, { direction: s.direction ?? 'inbound', caller_number: '+254700000001', called_number: '0800', ...(s.extension ? { extension: s.extension } : {}) }, k('start')),
+    ev('call.queued', t, s.at, c, { queue: q, leg_id: leg, position: 1 }, k('queued')),
+  ];
+  const waitMs = Math.round(s.wait_s * 1000);
+  const endWait = s.at + waitMs;
+  let end = endWait + 100;
+  let billsec = 0;
+  if (s.outcome === 'answered') {
+    const agent = s.agent ?? '1001';
+    const talkMs = Math.round((s.talk_s ?? 60) * 1000);
+    const holdMs = Math.round((s.hold_s ?? 0) * 1000);
+    out.push(ev('call.answered', t, endWait, c, { agent_id: agent, queue: q, leg_id: leg, wait_ms: waitMs }, k('answered')));
+    if (s.hold_events && holdMs > 0) {
+      out.push(ev('call.held', t, endWait + 1000, c, { agent_id: agent, leg_id: leg }, k('held')));
+      out.push(ev('call.resumed', t, endWait + 1000 + holdMs, c, { agent_id: agent, leg_id: leg }, k('resumed')));
+    }
+    if (s.transfer) out.push(ev('call.transferred', t, endWait + talkMs - 10, c, { kind: 'blind', from_agent_id: agent, to: '2000', queue: q, leg_id: leg }, k('xfer')));
+    out.push(
+      ev(
+        'call.agent_completed',
+        t,
+        endWait + talkMs,
+        c,
+        {
+          agent_id: agent,
+          queue: q,
+          leg_id: leg,
+          reason: s.transfer ? 'transfer' : 'caller',
+          talk_ms: talkMs,
+          ...(s.hold_events ? {} : holdMs ? { hold_ms: holdMs } : {}),
+          ...(s.wrap_s !== undefined ? { wrap_ms: Math.round(s.wrap_s * 1000) } : {}),
+        },
+        k('completed'),
+      ),
+    );
+    end = endWait + talkMs + 50;
+    billsec = talkMs + 50;
+  } else if (s.outcome === 'abandoned') {
+    out.push(ev('call.abandoned', t, endWait, c, { queue: q, leg_id: leg, wait_ms: waitMs, position: 1 }, k('abandoned')));
+  } else if (s.outcome === 'exited') {
+    out.push(ev('call.left_queue', t, endWait, c, { queue: q, leg_id: leg, reason: 'timeout', wait_ms: waitMs }, k('left')));
+  }
+  if (s.outcome !== 'waiting') {
+    const disp = s.outcome === 'answered' ? 'ANSWERED' : 'NO ANSWER';
+    out.push(
+      ev(
+        'call.ended',
+        t,
+        end,
+        c,
+        { disposition: disp, raw_disposition: s.raw_disposition ?? disp, duration_ms: end - start, billsec_ms: billsec, direction: s.direction ?? 'inbound', ...(s.extension ? { extension: s.extension } : {}) },
+        k('ended'),
+      ),
+    );
+  }
+  return out;
+}
+
+export function agentState(tenant: string, agent: string, at: number, state: EventOf<'agent.state_changed'>['payload']['state'], reason?: string): CanonicalEvent {
+  return ev('agent.state_changed', tenant, at, { agent_id: agent }, { state, ...(reason ? { reason } : {}) }, `${agent}|state|${at}|${state}`);
+}
+
+export const utc = (s: string) => Date.parse(s);
