@@ -49,7 +49,11 @@ export interface AdapterEntry {
 }
 
 export const ADAPTERS: Partial<Record<PbxKind, AdapterEntry>> = {
-  // ami: added with the AMI adapter (ingest/src/ami/)
+  ami: {
+    start: async () => (await import('./ami/adapter.ts')).startAmiAdapter,
+    translateFile: async () => (await import('./ami/offline.ts')).translateAmiFile,
+    translator: async () => (await import('./ami/offline.ts')).amiRawTranslator,
+  },
 };
 
 /** Which registry entry handles raw records of a given `source`. */

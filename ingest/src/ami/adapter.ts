@@ -1,0 +1,211 @@
+// The AMI adapter for one PBX: client → raw records → translator → canonical events / DLQ.
+// Raw first: a batch of frames is acknowledged by Kafka on pbx.raw.v1 before it is translated,
+// so the raw log always holds at least what the canonical log was derived from.
+import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
+import { isoMs, makeEvent, validateEvent, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
+import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
+import type { IngestSink } from '../sink.ts';
+import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
+import type { AmiFrame } from './parser.ts';
+import { AmiTranslator } from './translator.ts';
+
+const framesTotal = counter('callboard_ami_frames_total', 'AMI frames received', ['pbx', 'kind']);
+const connectsTotal = counter('callboard_ami_connections_total', 'AMI connection outcomes', ['pbx', 'result']);
+const connected = gauge('callboard_ami_connected', '1 while logged in and resynchronised', ['pbx']);
+const batchMs = histogram('callboard_ami_batch_duration_ms', 'Raw write + translate + canonical write of one batch of frames', ['pbx'], [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000]);
+
+/** More frames than this waiting for Kafka: stop reading the socket until they are written. */
+const HIGH_WATER = 20_000;
+
+interface Pending {
+  frame: AmiFrame;
+  conn: AmiConnectionInfo;
+  seq: number;
+  at: number;
+}
+
+export interface AmiAdapterOptions {
+  tenant_id: string;
+  pbx_id: string;
+  sink: Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
+  log: Logger;
+  wrapUpMs?: (queue: string) => number;
+  client: Omit<AmiClientOptions, 'name' | 'log'>;
+  onHealth?: (status: 'starting' | 'ok' | 'degraded' | 'error', detail?: string) => void;
+}
+
+/** The pipeline without config plumbing, so tests and the simulator can drive it directly. */
+export class AmiAdapter implements RunningAdapter {
+  readonly translator: AmiTranslator;
+  private readonly client: AmiClient;
+  private queue: Pending[] = [];
+  private draining: Promise<void> | null = null;
+  private readonly seqs = new Map<string, number>();
+  private paused = false;
+  private failures = 0;
+
+  constructor(private readonly o: AmiAdapterOptions) {
+    this.translator = new AmiTranslator({ tenant_id: o.tenant_id, pbx_id: o.pbx_id, source: 'ami', wrapUpMs: o.wrapUpMs });
+    const health = o.onHealth ?? (() => {});
+    health('starting', `connecting to ${o.client.host}:${o.client.port}`);
+    this.client = new AmiClient({ ...o.client, name: o.pbx_id, log: o.log }, {
+      frames: (frames, conn, at) => this.enqueue(frames, conn, at),
+      ready: (conn, gap) => {
+        connectsTotal.inc({ pbx: o.pbx_id, result: 'ok' });
+        connected.set({ pbx: o.pbx_id }, 1);
+        health('ok', `logged in, connection ${conn.id}`);
+        o.log.info({ connection: conn.id, gap }, gap ? 'AMI reconnected and resynchronised' : 'AMI logged in and resynchronised');
+        if (gap) this.enqueueGap(gap, conn);
+      },
+      down: (reason, kind, retryIn) => {
+        connectsTotal.inc({ pbx: o.pbx_id, result: kind });
+        connected.set({ pbx: o.pbx_id }, 0);
+        const detail = `${reason}; retrying in ${Math.round(retryIn / 1000)} s`;
+        if (kind === 'auth' || kind === 'config') {
+          health('error', detail);
+          o.log.error({ reason, retry_in_ms: retryIn }, 'AMI login failed');
+        } else {
+          health('degraded', detail);
+          o.log.warn({ reason, retry_in_ms: retryIn }, 'AMI connection lost');
+        }
+      },
+    });
+  }
+
+  start(): this {
+    this.client.start();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.client.stop();
+    await this.drain();
+    connected.set({ pbx: this.o.pbx_id }, 0);
+  }
+
+  /** Resolves when everything received so far has been written. */
+  async drain(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private enqueue(frames: AmiFrame[], conn: AmiConnectionInfo, at: number): void {
+    let seq = this.seqs.get(conn.id) ?? 0;
+    for (const frame of frames) {
+      this.queue.push({ frame, conn, seq: seq++, at });
+      framesTotal.inc({ pbx: this.o.pbx_id, kind: frame.kind });
+    }
+    this.seqs.set(conn.id, seq);
+    if (this.seqs.size > 4) this.seqs.delete(this.seqs.keys().next().value!);
+    if (this.queue.length > HIGH_WATER && !this.paused) this.pauseReading(true);
+    if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
+  }
+
+  private gaps: CanonicalEvent[] = [];
+  private enqueueGap(gap: { from: number; to: number; reason: string }, conn: AmiConnectionInfo): void {
+    const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(gap.to), received_at: isoMs(gap.to), raw_ref: null, vendor_key: `gap|${conn.id}` };
+    this.gaps.push(makeEvent('source.gap', ctx, {}, { from: isoMs(gap.from), to: isoMs(gap.to), reason: gap.reason }));
+    if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
+  }
+
+  private pauseReading(pause: boolean): void {
+    this.paused = pause;
+    this.client.setReading(!pause);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0 || this.gaps.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const gaps = this.gaps;
+      this.gaps = [];
+      const started = performance.now();
+      try {
+        await this.write(batch, gaps);
+        this.failures = 0;
+      } catch (e) {
+        // Kafka is down: keep the frames (in order) and retry; the socket stays paused meanwhile.
+        this.failures++;
+        this.queue = batch.concat(this.queue);
+        this.gaps = gaps.concat(this.gaps);
+        this.o.onHealth?.('degraded', `writing to Kafka failed: ${(e as Error).message}`);
+        this.o.log.error({ err: e, frames: batch.length, attempt: this.failures }, 'Kafka write failed; retrying');
+        if (!this.paused) this.pauseReading(true);
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6))));
+        continue;
+      }
+      batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
+      if (this.paused && this.queue.length < HIGH_WATER / 2) this.pauseReading(false);
+    }
+  }
+
+  private async write(batch: Pending[], gaps: CanonicalEvent[]): Promise<void> {
+    const o = this.o;
+    const records: RawRecord[] = batch.map((p) => ({
+      tenant_id: o.tenant_id,
+      pbx_id: o.pbx_id,
+      source: 'ami',
+      connection: p.conn.id,
+      seq: p.seq,
+      received_at: isoMs(p.at),
+      format: 'ami',
+      body: p.frame.raw,
+    }));
+    const refs = await o.sink.raw(records);
+    const events: CanonicalEvent[] = [...gaps];
+    const dlqs: DlqRecord[] = [];
+    const now = new Date().toISOString();
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const ref = refs[i] ?? null;
+      const outcome = this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq });
+      if (outcome.kind === 'ok') {
+        for (const e of outcome.events) {
+          const v = validateEvent(e);
+          if (v.ok) events.push(e);
+          else {
+            const first = v.errors[0]!;
+            dlqs.push({ stage: 'validate', source: 'ami', tenant_id: o.tenant_id, pbx_id: o.pbx_id, reason_code: 'SCHEMA_INVALID', reason: `${e.type} from ${p.frame.name}: ${first.path} ${first.message} (got ${first.received})`, path: first.path, at: now, original: JSON.stringify(e), ...origin(ref) });
+          }
+        }
+      } else if (outcome.kind === 'dlq') {
+        dlqs.push({ stage: 'translate', source: 'ami', tenant_id: o.tenant_id, pbx_id: o.pbx_id, reason_code: outcome.reason_code, reason: outcome.reason, ...(outcome.path ? { path: outcome.path } : {}), at: now, original: p.frame.raw, ...origin(ref) });
+      }
+    }
+    await Promise.all([o.sink.canonical(events), o.sink.dlq(dlqs)]);
+  }
+}
+
+function origin(ref: { topic: string; partition?: number; offset?: string } | null): { origin?: { topic: string; partition: number; offset: string } } {
+  return ref && ref.partition !== undefined && ref.offset !== undefined ? { origin: { topic: ref.topic, partition: ref.partition, offset: ref.offset } } : {};
+}
+
+/** Registry entry (adapters.ts): one adapter per configured AMI PBX. */
+export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
+  const { cfg, pbx, sink, health, log } = deps;
+  const component = `pbx:${pbx.id}`;
+  const adapter = new AmiAdapter({
+    tenant_id: pbx.tenant,
+    pbx_id: pbx.id,
+    sink,
+    log,
+    wrapUpMs: (queue) => queueSettings(cfg, pbx.tenant, queue).wrap_up_s * 1000,
+    client: {
+      host: pbx.host,
+      port: pbx.port,
+      tls: pbx.tls,
+      username: pbx.username,
+      secret: () => pbxSecret(pbx),
+      pingIntervalMs: envMs('AMI_PING_INTERVAL_MS', 15_000),
+      authRetryMs: envMs('AMI_AUTH_RETRY_MS', 60_000),
+    },
+    onHealth: (status, detail) => health.set(component, status, detail),
+  });
+  return adapter.start();
+}
+
+function envMs(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

@@ -1,0 +1,291 @@
+// AMI client (I/O shell): TCP or TLS, banner check, Login, Ping keepalive, reconnect with
+// exponential backoff and jitter, resynchronisation requests after every login. It hands every
+// received frame, in order, to its handler and decides nothing about their meaning.
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Logger } from '@callboard/platform';
+import { AmiParser, type AmiFrame } from './parser.ts';
+import { RESYNC_ACTION_PREFIX } from './translator.ts';
+
+export interface AmiEndpoint {
+  host: string;
+  port: number;
+  tls: boolean;
+  username: string;
+  /** Reads the secret at each login, so a fixed environment variable takes effect on retry. */
+  secret: () => string;
+}
+
+export interface AmiClientOptions extends AmiEndpoint {
+  /** Used in connection ids (raw records) and logs. */
+  name: string;
+  log: Logger;
+  /** `Events:` on Login: "on" (default) or a class list such as "call,agent,cdr". */
+  events?: string;
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Wait after a rejected login: a wrong password is retried slowly, never in a tight loop. */
+  authRetryMs?: number;
+  random?: () => number;
+}
+
+export interface AmiConnectionInfo {
+  id: string;
+  startedAt: number;
+}
+
+export interface AmiHandler {
+  /** Every frame received on a connection, in order, before anything else is done with it. */
+  frames(frames: AmiFrame[], conn: AmiConnectionInfo, receivedAt: number): void;
+  /** Logged in and resynchronised. `gap` is the span without a connection before this one. */
+  ready(conn: AmiConnectionInfo, gap: { from: number; to: number; reason: string } | null): void;
+  /** Connection lost or refused; `auth` when the PBX rejected the credentials. */
+  down(reason: string, kind: 'auth' | 'network' | 'protocol' | 'config', retryInMs: number): void;
+}
+
+class AmiError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'auth' | 'network' | 'protocol' | 'config',
+  ) {
+    super(message);
+  }
+}
+
+/** Exponential backoff with jitter: a random delay in [d/2, d], d = min(max, initial·2^attempt). */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(d / 2 + (random() * d) / 2);
+}
+
+export function encodeAction(fields: Record<string, string>): string {
+  let s = '';
+  for (const [k, v] of Object.entries(fields)) s += `${k}: ${v.replace(/[\r\n]+/g, ' ')}\r\n`;
+  return `${s}\r\n`;
+}
+
+export class AmiClient {
+  private socket: Socket | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private seq = 0;
+  private lastGood = 0;
+  private lastDownReason = '';
+  private timer: NodeJS.Timeout | null = null;
+  private readonly waiting = new Map<string, { resolve: (f: AmiFrame) => void; reject: (e: Error) => void }>();
+  private closed: Promise<void> = Promise.resolve();
+  private readonly o: Required<Omit<AmiClientOptions, 'secret'>> & Pick<AmiClientOptions, 'secret'>;
+
+  constructor(
+    opts: AmiClientOptions,
+    private readonly handler: AmiHandler,
+  ) {
+    this.o = {
+      events: 'on',
+      pingIntervalMs: 15_000,
+      pingTimeoutMs: 10_000,
+      connectTimeoutMs: 10_000,
+      backoffInitialMs: 500,
+      backoffMaxMs: 30_000,
+      authRetryMs: 60_000,
+      random: Math.random,
+      ...opts,
+    };
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const s = this.socket;
+    if (s) {
+      s.end(encodeAction({ Action: 'Logoff', ActionID: 'callboard-logoff' }));
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
+    await this.closed;
+  }
+
+  /** Flow control: stop (false) or resume (true) reading the socket while the writer catches up. */
+  setReading(on: boolean): void {
+    this.reading = on;
+    if (on) this.socket?.resume();
+    else this.socket?.pause();
+  }
+  private reading = true;
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let retryIn = 0;
+      try {
+        await this.session();
+        retryIn = backoffDelay(0, this.o.backoffInitialMs, this.o.backoffMaxMs, this.o.random);
+      } catch (e) {
+        const err = e instanceof AmiError ? e : new AmiError((e as Error).message, 'network');
+        this.lastDownReason = err.message;
+        retryIn = err.kind === 'auth' || err.kind === 'config' ? this.o.authRetryMs : backoffDelay(this.attempt++, this.o.backoffInitialMs, this.o.backoffMaxMs, this.o.random);
+        if (!this.stopped) this.handler.down(err.message, err.kind, retryIn);
+      }
+      if (this.stopped) break;
+      await new Promise<void>((r) => {
+        this.timer = setTimeout(r, retryIn);
+      });
+    }
+  }
+
+  /** One connection, from connect to close. Resolves when the PBX closes a healthy session. */
+  private session(): Promise<void> {
+    const o = this.o;
+    const conn: AmiConnectionInfo = { id: `${o.name}-${Date.now().toString(36)}-${++this.seq}`, startedAt: Date.now() };
+    let secret: string;
+    try {
+      secret = o.secret();
+    } catch (e) {
+      return Promise.reject(new AmiError((e as Error).message, 'config'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const parser = new AmiParser();
+      let bannerSeen = false;
+      let loggedIn = false;
+      let settled = false;
+      let pingTimer: NodeJS.Timeout | null = null;
+      let closedResolve!: () => void;
+      this.closed = new Promise<void>((r) => (closedResolve = r));
+      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, servername: o.host }) : tcpConnect({ host: o.host, port: o.port });
+      this.socket = socket;
+      if (!this.reading) socket.pause();
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 10_000);
+      const connectTimer = setTimeout(() => fail(new AmiError(`no connection to ${o.host}:${o.port} within ${o.connectTimeoutMs} ms`, 'network')), o.connectTimeoutMs);
+
+      const fail = (err: AmiError) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const cleanup = () => {
+        clearTimeout(connectTimer);
+        if (pingTimer) clearInterval(pingTimer);
+        for (const w of this.waiting.values()) w.reject(new AmiError('connection closed', 'network'));
+        this.waiting.clear();
+      };
+      const send = (fields: Record<string, string>, timeoutMs = o.pingTimeoutMs): Promise<AmiFrame> => {
+        const id = fields.ActionID!;
+        return new Promise<AmiFrame>((res, rej) => {
+          const t = setTimeout(() => {
+            this.waiting.delete(id);
+            rej(new AmiError(`no reply to ${fields.Action} within ${timeoutMs} ms: dead or half-open connection`, 'network'));
+          }, timeoutMs);
+          this.waiting.set(id, {
+            resolve: (f) => {
+              clearTimeout(t);
+              res(f);
+            },
+            reject: (e) => {
+              clearTimeout(t);
+              rej(e);
+            },
+          });
+          socket.write(encodeAction(fields));
+        });
+      };
+
+      const afterLogin = async () => {
+        // Channels first, so waiting callers found by QueueStatus already belong to their call.
+        const rid = `${RESYNC_ACTION_PREFIX}-${conn.id}`;
+        const lists = [
+          { id: `${rid}-channels`, action: 'CoreShowChannels', complete: 'CoreShowChannelsComplete' },
+          { id: `${rid}-queues`, action: 'QueueStatus', complete: 'QueueStatusComplete' },
+        ];
+        for (const l of lists) {
+          const done = new Promise<void>((res) => this.waiting.set(`${l.id}#complete`, { resolve: () => res(), reject: () => res() }));
+          const reply = await send({ Action: l.action, ActionID: l.id }, 30_000);
+          if (reply.headers.Response === 'Error') throw new AmiError(`${l.action} refused: ${reply.headers.Message ?? 'no reason given'} (the AMI user needs read access to call and agent classes)`, 'protocol');
+          await done;
+        }
+        const now = Date.now();
+        const gap = this.lastGood > 0 ? { from: this.lastGood, to: now, reason: this.lastDownReason || 'connection lost' } : null;
+        this.lastGood = now;
+        this.attempt = 0;
+        this.handler.ready(conn, gap);
+        pingTimer = setInterval(() => {
+          send({ Action: 'Ping', ActionID: `callboard-ping-${Date.now()}` }).then(
+            () => {
+              this.lastGood = Date.now();
+            },
+            (e: Error) => fail(e instanceof AmiError ? e : new AmiError(e.message, 'network')),
+          );
+        }, o.pingIntervalMs);
+      };
+
+      socket.once(o.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(connectTimer);
+        o.log.info({ host: o.host, port: o.port, tls: o.tls, connection: conn.id }, 'AMI connected');
+      });
+      socket.on('data', (chunk: Buffer) => {
+        const at = Date.now();
+        const frames = parser.push(chunk);
+        if (frames.length === 0) return;
+        if (loggedIn) this.lastGood = at;
+        this.handler.frames(frames, conn, at);
+        for (const f of frames) {
+          if (!bannerSeen) {
+            if (f.kind !== 'banner') {
+              fail(new AmiError(`${o.host}:${o.port} is not an AMI endpoint: expected "Asterisk Call Manager/<version>", got ${JSON.stringify(f.raw.slice(0, 60))}`, 'protocol'));
+              return;
+            }
+            bannerSeen = true;
+            o.log.info({ version: f.name, connection: conn.id }, 'AMI banner');
+            send({ Action: 'Login', ActionID: `callboard-login-${conn.id}`, Username: o.username, Secret: secret, Events: o.events }).then(
+              (reply) => {
+                if (reply.headers.Response !== 'Success') {
+                  fail(new AmiError(`login rejected for AMI user "${o.username}": ${reply.headers.Message ?? reply.headers.Response ?? 'no reason given'}`, 'auth'));
+                  return;
+                }
+                loggedIn = true;
+                afterLogin().catch((e: Error) => fail(e instanceof AmiError ? e : new AmiError(e.message, 'protocol')));
+              },
+              (e: Error) => fail(e instanceof AmiError ? e : new AmiError(e.message, 'network')),
+            );
+            continue;
+          }
+          const id = f.headers.ActionID;
+          if (id === undefined) continue;
+          if (f.kind === 'response') {
+            const w = this.waiting.get(id);
+            if (w) {
+              this.waiting.delete(id);
+              w.resolve(f);
+            }
+          } else if (f.headers.EventList === 'Complete') {
+            const w = this.waiting.get(`${id}#complete`);
+            if (w) {
+              this.waiting.delete(`${id}#complete`);
+              w.resolve(f);
+            }
+          }
+        }
+      });
+      socket.on('error', (e) => fail(new AmiError(`${o.host}:${o.port}: ${e.message}`, 'network')));
+      socket.on('close', () => {
+        closedResolve();
+        if (this.socket === socket) this.socket = null;
+        for (const f of parser.end()) this.handler.frames([f], conn, Date.now());
+        if (!settled) {
+          settled = true;
+          cleanup();
+          if (this.stopped) resolve();
+          else reject(new AmiError(loggedIn ? `${o.host}:${o.port} closed the connection` : `${o.host}:${o.port} closed the connection before login completed`, 'network'));
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,209 @@
+// Streaming parser for the AMI wire format (pure: text in, frames out; no I/O).
+//
+// A frame is a block of `Key: Value` lines closed by an empty line; CRLF or bare LF. Besides
+// events and responses the stream holds the banner line (no blank line after it), command
+// output (`Response: Follows` … `--END COMMAND--` in Asterisk 13, repeated `Output:` keys later)
+// and, on a bad link or a misbehaving proxy, garbage. The parser never throws: what is not a
+// frame comes out as a `garbage` frame (the caller dead-letters it), and a well-formed frame
+// that follows garbage is still found, because an `Event:`/`Response:` line always starts a
+// new frame. Every input character ends up in exactly one frame's `raw`, so the concatenation
+// of all `raw` strings is the input: raw records can be kept byte-exact.
+import { StringDecoder } from 'node:string_decoder';
+
+/** `action` only appears in recordings of both directions (test fixtures); a server never sends one. */
+export type AmiFrameKind = 'event' | 'response' | 'action' | 'banner' | 'garbage';
+
+export interface AmiFrame {
+  kind: AmiFrameKind;
+  /** Event name, Response value ("Success", "Error", "Follows", …), Action name, banner version, or "". */
+  name: string;
+  /** First value of each key, as sent (keys case-sensitive, as Asterisk spells them). */
+  headers: Record<string, string>;
+  /** Every value of keys that occur more than once (e.g. `Output` of a Command reply). */
+  repeated?: Record<string, string[]>;
+  /** Lines that are not `Key: Value` (Asterisk 13 command output, junk), without line ends. */
+  text?: string[];
+  /** The frame exactly as received, line ends and closing empty line included. */
+  raw: string;
+}
+
+const BANNER = /^Asterisk Call Manager\/(\S+)\s*$/;
+const END_COMMAND = '--END COMMAND--';
+/** A frame larger than this without a closing empty line is cut and reported as garbage. */
+export const MAX_FRAME_CHARS = 1 << 20;
+
+const ACTION = /^action:/i;
+function isStartLine(line: string): boolean {
+  return line.startsWith('Event:') || line.startsWith('Response:') || ACTION.test(line);
+}
+function startKind(line: string): 'event' | 'response' | 'action' {
+  return line.charCodeAt(0) === 69 /* E */ ? 'event' : line.charCodeAt(0) === 82 /* R */ ? 'response' : 'action';
+}
+
+export class AmiParser {
+  private buf = '';
+  /** Where the next line starts in `buf`. */
+  private scan = 0;
+  /** Where the unfinished material (stray empty lines, then the open frame) starts, or -1. */
+  private start = -1;
+  private frame: AmiFrame | null = null;
+  private follows = false;
+  private readonly decoder = new StringDecoder('utf8');
+
+  /** Feeds a chunk (bytes or text) and returns the frames it completed. */
+  push(chunk: Buffer | string): AmiFrame[] {
+    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const out: AmiFrame[] = [];
+    this.run(out);
+    return out;
+  }
+
+  /**
+   * End of stream. A frame without its closing empty line may be truncated, so it comes out as
+   * garbage, unless `lenient` (a capture file whose last frame simply lacks the empty line).
+   */
+  end(lenient = false): AmiFrame[] {
+    this.buf += this.decoder.end();
+    const out: AmiFrame[] = [];
+    this.run(out);
+    if (this.scan < this.buf.length) this.line(this.buf.slice(this.scan), this.scan, this.buf.length, out);
+    if (this.frame) {
+      const f = this.frame;
+      this.close(this.buf.length, out);
+      // No closing empty line: the frame may be truncated, so it is not trusted.
+      if (!lenient && !/\n\r?\n$/.test(f.raw)) f.kind = 'garbage';
+    }
+    this.buf = '';
+    this.scan = 0;
+    this.start = -1;
+    return out;
+  }
+
+  private run(out: AmiFrame[]): void {
+    const buf = this.buf;
+    let pos = this.scan;
+    for (;;) {
+      const nl = buf.indexOf('\n', pos);
+      if (nl < 0) break;
+      const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.line(buf.slice(pos, end), pos, nl + 1, out);
+      pos = nl + 1;
+    }
+    const keepFrom = this.start >= 0 ? this.start : pos;
+    if (keepFrom > 0) {
+      this.buf = buf.slice(keepFrom);
+      if (this.start >= 0) this.start -= keepFrom;
+    }
+    this.scan = pos - keepFrom;
+    if (this.frame && this.buf.length > MAX_FRAME_CHARS) {
+      this.frame.kind = 'garbage';
+      this.close(this.scan, out);
+    }
+  }
+
+  /** One line (without its line end) that starts at `at` and whose successor starts at `next`. */
+  private line(line: string, at: number, next: number, out: AmiFrame[]): void {
+    const f = this.frame;
+    if (line.length === 0) {
+      if (f && this.follows) f.text!.push(line); // Asterisk 13 command output may hold empty lines
+      else if (f) this.close(next, out);
+      else if (this.start < 0) this.start = at; // stray empty line: travels with the next frame
+      return;
+    }
+    if (!f) {
+      if (this.start < 0) this.start = at;
+      const m = BANNER.exec(line);
+      if (m) {
+        out.push({ kind: 'banner', name: m[1]!, headers: {}, raw: this.buf.slice(this.start, next) });
+        this.start = -1;
+        return;
+      }
+      this.open(line);
+      return;
+    }
+    if (this.follows) {
+      const text = f.text!;
+      if (line === END_COMMAND) {
+        this.follows = false;
+        text.push(line);
+        return;
+      }
+      // A frame start right after an empty line: the END marker never came.
+      if (isStartLine(line) && text.length > 0 && text[text.length - 1] === '') {
+        text.pop();
+        this.cut(at, line, out);
+        return;
+      }
+      if (!header(f, line)) text.push(line);
+      return;
+    }
+    // Garbage, or a repeated frame start (a frame never sent twice): a new frame begins here.
+    if (isStartLine(line) && (f.kind === 'garbage' || startKind(line) === f.kind)) {
+      this.cut(at, line, out);
+      return;
+    }
+    if (!header(f, line)) (f.text ??= []).push(line);
+  }
+
+  /** Garbage, or a frame that never got its closing empty line, ends where a frame starts. */
+  private cut(at: number, line: string, out: AmiFrame[]): void {
+    this.frame!.kind = 'garbage';
+    this.close(at, out);
+    this.start = at;
+    this.open(line);
+  }
+
+  private open(line: string): void {
+    const f: AmiFrame = { kind: 'garbage', name: '', headers: {}, raw: '' };
+    if (isStartLine(line) && header(f, line)) {
+      f.kind = startKind(line);
+      if (f.kind === 'event') {
+        f.name = f.headers.Event!;
+      } else if (f.kind === 'action') {
+        f.name = Object.values(f.headers)[0]!;
+      } else {
+        f.name = f.headers.Response!;
+        if (f.name === 'Follows') {
+          this.follows = true;
+          f.text = [];
+        }
+      }
+    } else {
+      f.text = [line];
+    }
+    this.frame = f;
+  }
+
+  private close(end: number, out: AmiFrame[]): void {
+    const f = this.frame!;
+    f.raw = this.buf.slice(this.start, end);
+    this.frame = null;
+    this.follows = false;
+    this.start = -1;
+    out.push(f);
+  }
+}
+
+/** Adds `Key: Value` to the frame; false when the line is not a header. */
+function header(f: AmiFrame, line: string): boolean {
+  const c = line.indexOf(':');
+  if (c <= 0) return false;
+  const key = line.slice(0, c);
+  // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
+  if (key.indexOf(' ') >= 0 || key === '__proto__') return false;
+  const value = line.charCodeAt(c + 1) === 32 ? line.slice(c + 2) : line.slice(c + 1);
+  const h = f.headers;
+  if (h[key] === undefined) {
+    h[key] = value;
+  } else {
+    const rep = (f.repeated ??= {});
+    (rep[key] ??= [h[key]!]).push(value);
+  }
+  return true;
+}
+
+/** Parses a whole capture in one go (files, tests). */
+export function parseAll(text: string | Buffer, lenientEnd = true): AmiFrame[] {
+  const p = new AmiParser();
+  return [...p.push(text), ...p.end(lenientEnd)];
+}

@@ -1,0 +1,1014 @@
+// AMI frames → canonical events. Pure and deterministic: the translator's state is its own
+// (channels, calls, queue legs, agents), it does no I/O and reads no clock, so the same raw
+// history always gives the same canonical history with the same ids.
+//
+// Times: a frame's time is its `Timestamp` header (timestampevents=yes, microseconds, cut to
+// ms), otherwise the receive time the caller passes. Durations (waits, talk, ring) come from the
+// difference of two Timestamp headers when both ends have one, otherwise from Asterisk's own
+// whole-second HoldTime/TalkTime/RingTime fields.
+//
+// Event ids (schemas/README "Event ids"): vendor_key is `Timestamp|Event|Uniqueid|Queue|Interface`
+// for a frame with a Timestamp, else `<connection>#<seq>` (file order in offline translation).
+// Events derived later from an earlier frame (an abandon decided by what follows it, a wrap-up
+// that ends) keep the key of the frame that caused them, so the decision's timing never
+// changes an id.
+import { makeEvent, isoMs, type AgentState, type CanonicalEvent, type Disposition, type EventContext, type LeaveReason, type RawRef, type Source } from '@callboard/schemas';
+import { dlq, ok, type TranslateOutcome } from '../sink.ts';
+import { agentIdFromInterface } from './agent-id.ts';
+import type { AmiFrame } from './parser.ts';
+
+export interface FrameMeta {
+  /** When the adapter received the frame (ms since epoch). */
+  received_at: number;
+  raw_ref: RawRef | null;
+  connection: string;
+  seq: number;
+}
+
+export interface AmiTranslatorOptions {
+  tenant_id: string;
+  pbx_id: string;
+  source?: Source;
+  /** The queue's configured wrap-up (config `queues[].wrap_up_s`), in ms; 0 = none. */
+  wrapUpMs?: (queue: string) => number;
+}
+
+/** ActionID prefix of the adapter's own resynchronisation requests. */
+export const RESYNC_ACTION_PREFIX = 'callboard-resync';
+
+interface Channel {
+  uniqueid: string;
+  callId: string;
+  name: string;
+  hangupRequested: boolean;
+}
+
+interface Call {
+  id: string;
+  channels: Set<string>;
+  startedAt: number;
+  answeredAt: number;
+  direction: 'inbound' | 'outbound';
+  cdr: { disposition: Disposition; raw: string } | null;
+  cause: { code: number; text: string } | null;
+  extension: string | undefined;
+}
+
+interface Ring {
+  leg: Leg;
+  agentId: string;
+  at: number;
+  ts: boolean;
+  dest: string | undefined;
+}
+
+interface Leg {
+  id: string;
+  queue: string;
+  callId: string;
+  caller: string;
+  joinedAt: number;
+  ts: boolean;
+  rings: Map<string, Ring>;
+  abandon: { ctx: EventContext; position: number; original?: number; holdS: number; at: number; ts: boolean } | null;
+  /** Left the queue without a connect yet: what follows on the caller channel decides. */
+  pendingExit: { ctx: EventContext; at: number; ts: boolean; position?: number } | null;
+}
+
+interface Segment {
+  leg: Leg;
+  agentId: string;
+  agentName: string | undefined;
+  iface: string;
+  connectedAt: number;
+  ts: boolean;
+  dest: string | undefined;
+  holdStart: number;
+  holdMs: number;
+}
+
+interface Agent {
+  id: string;
+  name: string | undefined;
+  /** queue → paused reason ("" when not paused). */
+  queues: Map<string, string | null>;
+  status: number;
+  rings: number;
+  segments: Set<Segment>;
+  wrapUntil: number;
+  wrapKey: string;
+  /** Frame numbers of the last device status and of the last queue-driven change. */
+  statusAt: number;
+  queueAt: number;
+  state: AgentState | null;
+  reason: string | undefined;
+}
+
+const DEVICE_RINGING = new Set([6, 7]);
+const DEVICE_BUSY = new Set([2, 3]);
+const DEVICE_GONE = new Set([4, 5]);
+
+const DISPOSITIONS: Record<string, Disposition> = {
+  ANSWERED: 'ANSWERED',
+  ANSWER: 'ANSWERED',
+  NORMAL: 'ANSWERED',
+  'NO ANSWER': 'NO ANSWER',
+  NOANSWER: 'NO ANSWER',
+  BUSY: 'BUSY',
+  FAILED: 'FAILED',
+  CHANUNAVAIL: 'FAILED',
+  CONGESTION: 'CONGESTION',
+};
+const DISPOSITION_RANK: Record<Disposition, number> = { ANSWERED: 5, BUSY: 4, 'NO ANSWER': 3, CONGESTION: 2, FAILED: 1 };
+
+/** Canonical disposition of an Asterisk CDR value; unknown values count as FAILED (raw kept). */
+export function mapDisposition(raw: string): Disposition {
+  return DISPOSITIONS[raw.trim().toUpperCase()] ?? 'FAILED';
+}
+
+/** Disposition of a call that produced no Cdr event, from its last Q.850 hang-up cause. */
+function dispositionFromCause(cause: number, answered: boolean): Disposition {
+  if (answered) return 'ANSWERED';
+  if (cause === 17) return 'BUSY';
+  if (cause === 34 || cause === 38 || cause === 42 || cause === 44) return 'CONGESTION';
+  if (cause === 0 || cause === 16 || cause === 18 || cause === 19 || cause === 21 || cause === 26 || cause === 31) return 'NO ANSWER';
+  return 'FAILED';
+}
+
+const QUEUESTATUS_REASON: Record<string, LeaveReason> = {
+  TIMEOUT: 'timeout',
+  LEAVEEMPTY: 'empty',
+  JOINEMPTY: 'empty',
+  LEAVEUNAVAIL: 'empty',
+  JOINUNAVAIL: 'empty',
+  FULL: 'full',
+  WITHDRAW: 'withdraw',
+  CONTINUE: 'other',
+};
+
+/** Asterisk 11 names of the events this translator reads, mapped to their 12+ names. */
+const OLD_NAMES: Record<string, string> = { Join: 'QueueCallerJoin', Leave: 'QueueCallerLeave', QueueMemberPaused: 'QueueMemberPause' };
+
+function unknownToEmpty(v: string | undefined): string {
+  return v === undefined || v === '<unknown>' ? '' : v;
+}
+
+function int(v: string | undefined, fallback = 0): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** `1795305882.102346` → ms since epoch (truncated), or NaN. */
+export function parseAmiTimestamp(v: string): number {
+  const dot = v.indexOf('.');
+  if (dot < 0) return /^\d+$/.test(v) ? Number(v) * 1000 : NaN;
+  const s = v.slice(0, dot);
+  const frac = (v.slice(dot + 1) + '000').slice(0, 3);
+  if (!/^\d+$/.test(s) || !/^\d{3}$/.test(frac)) return NaN;
+  return Number(s) * 1000 + Number(frac);
+}
+
+interface ResyncItems {
+  members: Set<string>;
+  channels: Set<string>;
+  legs: Set<string>;
+}
+
+export class AmiTranslator {
+  private readonly channels = new Map<string, Channel>();
+  private readonly calls = new Map<string, Call>();
+  /** Active legs by `callerUniqueid|queue`. */
+  private readonly legs = new Map<string, Leg>();
+  /** Legs whose exit is still undecided, by caller Uniqueid. */
+  private readonly pending = new Map<string, Leg>();
+  private readonly ringsByDest = new Map<string, Ring>();
+  private readonly segByDest = new Map<string, Segment>();
+  private readonly segByCaller = new Map<string, Segment>();
+  private readonly segments = new Set<Segment>();
+  private readonly heldChannels = new Map<string, number>();
+  private readonly agents = new Map<string, Agent>();
+  private readonly wrapping = new Set<Agent>();
+  private readonly source: Source;
+  private readonly wrapUpMs: (queue: string) => number;
+  /** QueueMember / CoreShowChannel items of a resync in progress, by ActionID. */
+  private readonly resync = new Map<string, ResyncItems>();
+  private frameNo = 0;
+
+  private out: CanonicalEvent[] = [];
+  private now = 0;
+  private ctx!: EventContext;
+  private hasTs = false;
+
+  constructor(private readonly opts: AmiTranslatorOptions) {
+    this.source = opts.source ?? 'ami';
+    this.wrapUpMs = opts.wrapUpMs ?? (() => 0);
+  }
+
+  /** Translates one frame. Frames must come in stream order. */
+  translate(frame: AmiFrame, meta: FrameMeta): TranslateOutcome {
+    if (frame.kind === 'garbage') return dlq('AMI_UNPARSEABLE', `not an AMI frame (connection ${meta.connection}, frame ${meta.seq})`);
+    if (frame.kind !== 'event' && !(frame.kind === 'response' && frame.headers.Timestamp)) return ok([]);
+    const h = frame.headers;
+    const tsRaw = h.Timestamp;
+    let t = meta.received_at;
+    this.hasTs = false;
+    if (tsRaw !== undefined) {
+      const ms = parseAmiTimestamp(tsRaw);
+      if (Number.isNaN(ms)) return dlq('AMI_BAD_TIMESTAMP', `${frame.name}: Timestamp "${tsRaw}" is not <seconds>.<micro> (connection ${meta.connection}, frame ${meta.seq})`, 'Timestamp');
+      t = ms;
+      this.hasTs = true;
+    }
+    this.out = [];
+    this.now = t;
+    this.frameNo++;
+    if (this.wrapping.size > 0) this.expireWrapUps(t, meta);
+    if (frame.kind !== 'event') return ok(this.out);
+    const name = OLD_NAMES[frame.name] ?? frame.name;
+    const key = tsRaw !== undefined ? `${tsRaw}|${name}|${h.Uniqueid ?? ''}|${h.Queue ?? ''}|${h.Interface ?? h.Location ?? ''}` : `${meta.connection}#${meta.seq}`;
+    this.ctx = {
+      tenant_id: this.opts.tenant_id,
+      pbx_id: this.opts.pbx_id,
+      source: this.source,
+      occurred_at: isoMs(t),
+      received_at: isoMs(meta.received_at),
+      raw_ref: meta.raw_ref,
+      vendor_key: key,
+    };
+    if (this.pending.size > 0 && h.Uniqueid !== undefined) {
+      const leg = this.pending.get(h.Uniqueid);
+      if (leg) this.decidePending(leg, name, h);
+    }
+    const problem = this.dispatch(name, h);
+    if (problem) return problem;
+    return ok(this.out);
+  }
+
+  /** Events that become due with time alone (wrap-up ends), for a quiet link. */
+  advance(now: number, meta: FrameMeta): CanonicalEvent[] {
+    this.out = [];
+    this.expireWrapUps(now, meta);
+    return this.out;
+  }
+
+  /** End of input: decide what is still pending, as the most likely outcome. */
+  flush(meta: FrameMeta): CanonicalEvent[] {
+    this.out = [];
+    for (const leg of [...this.pending.values()]) this.resolveExit(leg, leg.abandon ? 'abandoned' : 'key');
+    this.expireWrapUps(Number.MAX_SAFE_INTEGER, meta);
+    return this.out;
+  }
+
+  // ---- dispatch --------------------------------------------------------------------------
+
+  private dispatch(name: string, h: Record<string, string>): TranslateOutcome | undefined {
+    switch (name) {
+      case 'Newchannel':
+        return this.newChannel(h);
+      case 'Newstate':
+        if (h.ChannelState === '6') this.answered(h.Uniqueid);
+        return undefined;
+      case 'HangupRequest':
+      case 'SoftHangupRequest': {
+        const ch = h.Uniqueid !== undefined ? this.channels.get(h.Uniqueid) : undefined;
+        if (ch) ch.hangupRequested = true;
+        return undefined;
+      }
+      case 'Hangup':
+        return this.hangup(h);
+      case 'Cdr':
+        return this.cdr(h);
+      case 'QueueCallerJoin':
+        return this.join(h);
+      case 'QueueCallerAbandon':
+        return this.abandon(h);
+      case 'QueueCallerLeave':
+        return this.leave(h);
+      case 'AgentCalled':
+        return this.agentCalled(h);
+      case 'AgentRingNoAnswer':
+        return this.ringNoAnswer(h);
+      case 'DialEnd':
+        // An answered member keeps ringing until AgentConnect, so its state does not flicker.
+        if (h.DestUniqueid !== undefined && h.DialStatus !== 'ANSWER') this.endRing(h.DestUniqueid);
+        return undefined;
+      case 'AgentConnect':
+        return this.connect(h);
+      case 'AgentComplete':
+        return this.complete(h);
+      case 'AgentDump':
+        return undefined;
+      case 'Hold':
+        return this.hold(h, true);
+      case 'Unhold':
+        return this.hold(h, false);
+      case 'BlindTransfer':
+        return this.blindTransfer(h);
+      case 'AttendedTransfer':
+        return this.attendedTransfer(h);
+      case 'QueueMemberAdded':
+      case 'QueueMemberStatus':
+      case 'QueueMemberPause':
+      case 'QueueMemberPenalty':
+      case 'QueueMemberRinginuse':
+      case 'QueueMember':
+        return this.member(name, h);
+      case 'QueueMemberRemoved':
+        return this.memberRemoved(h);
+      case 'QueueEntry':
+        return this.queueEntry(h);
+      case 'CoreShowChannel':
+        return this.coreShowChannel(h);
+      case 'QueueStatusComplete':
+      case 'CoreShowChannelsComplete':
+        return this.resyncComplete(name, h);
+      default:
+        return undefined;
+    }
+  }
+
+  private missing(event: string, field: string): TranslateOutcome {
+    return dlq('AMI_MISSING_FIELD', `${event} without ${field} (pbx ${this.opts.pbx_id}, ${this.ctx.vendor_key})`, field);
+  }
+
+  private emit(e: CanonicalEvent): void {
+    this.out.push(e);
+  }
+
+  private ctxPart(part: string | number, base = this.ctx): EventContext {
+    return { ...base, part };
+  }
+
+  // ---- channels and calls ----------------------------------------------------------------
+
+  private callIdOf(h: Record<string, string>, prefix = ''): string | undefined {
+    const linked = h[`${prefix}Linkedid`];
+    if (linked) return linked;
+    const u = h[`${prefix}Uniqueid`];
+    if (u === undefined) return undefined;
+    return this.channels.get(u)?.callId ?? u;
+  }
+
+  private ensureCall(callId: string, h: Record<string, string>, at: number, ctx = this.ctx): Call {
+    let call = this.calls.get(callId);
+    if (call) return call;
+    const state = h.ChannelState;
+    const chan = h.Channel ?? '';
+    // A channel that starts ringing in (4) is an incoming call; a channel created down (0) is
+    // dialled out, except an Originate into the dialplan through a Local channel, which is how
+    // dialers and test rigs inject callers.
+    const direction = state === '4' || chan.startsWith('Local/') ? 'inbound' : 'outbound';
+    call = { id: callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, extension: undefined };
+    this.calls.set(callId, call);
+    this.emit(
+      makeEvent('call.started', { ...ctx, occurred_at: isoMs(at) }, { call_id: callId }, {
+        direction,
+        caller_number: unknownToEmpty(h.CallerIDNum),
+        caller_name: unknownToEmpty(h.CallerIDName) || undefined,
+        called_number: h.Exten ?? '',
+      }),
+    );
+    return call;
+  }
+
+  private trackChannel(h: Record<string, string>, callId: string, at: number, ctx = this.ctx): Channel {
+    const u = h.Uniqueid!;
+    let ch = this.channels.get(u);
+    if (!ch) {
+      const call = this.ensureCall(callId, h, at, ctx);
+      ch = { uniqueid: u, callId, name: h.Channel ?? '', hangupRequested: false };
+      this.channels.set(u, ch);
+      call.channels.add(u);
+    }
+    return ch;
+  }
+
+  private newChannel(h: Record<string, string>): TranslateOutcome | undefined {
+    if (h.Uniqueid === undefined) return this.missing('Newchannel', 'Uniqueid');
+    this.trackChannel(h, h.Linkedid || h.Uniqueid, this.now);
+    return undefined;
+  }
+
+  private answered(uniqueid: string | undefined): void {
+    if (uniqueid === undefined) return;
+    const ch = this.channels.get(uniqueid);
+    if (!ch) return;
+    const call = this.calls.get(ch.callId);
+    if (call && call.answeredAt === 0) call.answeredAt = this.now;
+  }
+
+  private hangup(h: Record<string, string>): TranslateOutcome | undefined {
+    const u = h.Uniqueid;
+    if (u === undefined) return this.missing('Hangup', 'Uniqueid');
+    this.endRing(u);
+    const ch = this.channels.get(u);
+    if (!ch) return undefined;
+    this.channels.delete(u);
+    this.heldChannels.delete(u);
+    const call = this.calls.get(ch.callId);
+    if (!call) return undefined;
+    const cause = int(h.Cause, -1);
+    if (cause >= 0) call.cause = { code: cause, text: h['Cause-txt'] ?? '' };
+    call.channels.delete(u);
+    if (call.channels.size === 0) this.endCall(call, this.ctx);
+    return undefined;
+  }
+
+  private endCall(call: Call, ctx: EventContext): void {
+    this.calls.delete(call.id);
+    const end = Date.parse(ctx.occurred_at);
+    const answered = call.answeredAt > 0;
+    const disposition = call.cdr?.disposition ?? dispositionFromCause(call.cause?.code ?? 0, answered);
+    const raw = call.cdr?.raw ?? (call.cause ? call.cause.text || `cause ${call.cause.code}` : 'unknown');
+    this.emit(
+      makeEvent('call.ended', ctx, { call_id: call.id }, {
+        disposition,
+        raw_disposition: raw,
+        hangup_cause: call.cause?.code,
+        hangup_cause_text: call.cause?.text || undefined,
+        duration_ms: Math.max(0, end - call.startedAt),
+        billsec_ms: answered ? Math.max(0, end - call.answeredAt) : 0,
+        direction: call.direction,
+        extension: call.extension,
+      }),
+    );
+  }
+
+  private cdr(h: Record<string, string>): TranslateOutcome | undefined {
+    const raw = h.Disposition;
+    if (raw === undefined) return this.missing('Cdr', 'Disposition');
+    const u = h.UniqueID ?? h.Uniqueid;
+    const ch = u !== undefined ? this.channels.get(u) : undefined;
+    const call = ch ? this.calls.get(ch.callId) : undefined;
+    if (!call) return undefined; // the call already ended: its disposition was decided then
+    const disposition = mapDisposition(raw);
+    if (!call.cdr || DISPOSITION_RANK[disposition] > DISPOSITION_RANK[call.cdr.disposition]) call.cdr = { disposition, raw };
+    return undefined;
+  }
+
+  // ---- queue legs ------------------------------------------------------------------------
+
+  private join(h: Record<string, string>): TranslateOutcome | undefined {
+    const u = h.Uniqueid;
+    if (u === undefined) return this.missing('QueueCallerJoin', 'Uniqueid');
+    if (!h.Queue) return this.missing('QueueCallerJoin', 'Queue');
+    const callId = this.callIdOf(h)!;
+    this.trackChannel(h, callId, this.now);
+    const legKey = `${u}|${h.Queue}`;
+    const old = this.legs.get(legKey);
+    if (old) this.resolveExit(old, 'other');
+    const leg: Leg = {
+      id: `${u}:${h.Queue}:${h.Timestamp ?? this.ctx.vendor_key}`,
+      queue: h.Queue,
+      callId,
+      caller: u,
+      joinedAt: this.now,
+      ts: this.hasTs,
+      rings: new Map(),
+      abandon: null,
+      pendingExit: null,
+    };
+    this.legs.set(legKey, leg);
+    this.emit(
+      makeEvent('call.queued', this.ctx, { call_id: callId }, {
+        queue: h.Queue,
+        leg_id: leg.id,
+        position: Math.max(1, int(h.Position, 1)),
+        caller_number: unknownToEmpty(h.CallerIDNum) || undefined,
+      }),
+    );
+    return undefined;
+  }
+
+  private abandon(h: Record<string, string>): TranslateOutcome | undefined {
+    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    if (!leg) return undefined; // a leg from before we connected: resync reported it or it is gone
+    leg.abandon = {
+      ctx: this.ctx,
+      position: Math.max(1, int(h.Position, 1)),
+      original: h.OriginalPosition ? Math.max(1, int(h.OriginalPosition, 1)) : undefined,
+      holdS: int(h.HoldTime),
+      at: this.now,
+      ts: this.hasTs,
+    };
+    return undefined;
+  }
+
+  private leave(h: Record<string, string>): TranslateOutcome | undefined {
+    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    if (!leg) return undefined;
+    const ch = this.channels.get(leg.caller);
+    if (leg.abandon && ch?.hangupRequested) {
+      this.resolveExitNow(leg, 'abandoned');
+      return undefined;
+    }
+    // QueueCallerAbandon also fires on timeout and leave-when-empty, and the caller's own
+    // hang-up request is often published just after QueueCallerLeave: the next thing the
+    // caller channel does decides (decidePending).
+    leg.pendingExit = { ctx: this.ctx, at: this.now, ts: this.hasTs, position: h.Position ? Math.max(1, int(h.Position, 1)) : undefined };
+    this.pending.set(leg.caller, leg);
+    return undefined;
+  }
+
+  private decidePending(leg: Leg, name: string, h: Record<string, string>): void {
+    switch (name) {
+      case 'AgentConnect':
+        return; // connect() takes the leg
+      case 'SoftHangupRequest':
+      case 'HangupRequest':
+      case 'Hangup':
+        this.resolveExit(leg, leg.abandon ? 'abandoned' : 'key');
+        return;
+      case 'VarSet': {
+        if (h.Variable !== 'QUEUESTATUS') return;
+        this.resolveExit(leg, QUEUESTATUS_REASON[h.Value ?? ''] ?? (leg.abandon ? 'timeout' : 'key'));
+        return;
+      }
+      case 'Newexten':
+      case 'QueueCallerJoin':
+      case 'Newstate':
+        this.resolveExit(leg, leg.abandon ? 'timeout' : 'key');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private resolveExitNow(leg: Leg, outcome: 'abandoned'): void {
+    leg.pendingExit = { ctx: this.ctx, at: this.now, ts: this.hasTs };
+    this.resolveExit(leg, outcome);
+  }
+
+  /** Closes an unanswered leg as abandoned (caller hung up) or left (any other way out). */
+  private resolveExit(leg: Leg, outcome: 'abandoned' | LeaveReason): void {
+    this.pending.delete(leg.caller);
+    this.legs.delete(`${leg.caller}|${leg.queue}`);
+    this.clearRings(leg);
+    const ab = leg.abandon;
+    const exit = leg.pendingExit ?? { ctx: this.ctx, at: this.now, ts: this.hasTs };
+    const ctx = ab?.ctx ?? exit.ctx;
+    const at = ab?.at ?? exit.at;
+    const endTs = ab ? ab.ts : exit.ts;
+    const waitMs = Math.max(0, leg.ts && endTs ? at - leg.joinedAt : ab ? ab.holdS * 1000 : at - leg.joinedAt);
+    if (outcome === 'abandoned') {
+      this.emit(
+        makeEvent('call.abandoned', ctx, { call_id: leg.callId }, {
+          queue: leg.queue,
+          leg_id: leg.id,
+          wait_ms: waitMs,
+          position: ab?.position ?? exit.position ?? 1,
+          original_position: ab?.original,
+        }),
+      );
+    } else {
+      this.emit(
+        makeEvent('call.left_queue', ctx, { call_id: leg.callId }, {
+          queue: leg.queue,
+          leg_id: leg.id,
+          reason: outcome,
+          wait_ms: waitMs,
+          position: ab?.position ?? exit.position,
+        }),
+      );
+    }
+  }
+
+  // ---- agents rung, connected, completed -------------------------------------------------
+
+  private memberOf(h: Record<string, string>): { iface: string; agentId: string; name: string | undefined } | undefined {
+    const iface = h.Interface ?? h.Member ?? h.Location ?? h.AgentCalled;
+    if (!iface) return undefined;
+    return { iface, agentId: agentIdFromInterface(iface), name: h.MemberName ?? h.Name ?? h.AgentName };
+  }
+
+  private agent(agentId: string, name?: string): Agent {
+    let a = this.agents.get(agentId);
+    if (!a) {
+      a = { id: agentId, name, queues: new Map(), status: 0, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined };
+      this.agents.set(agentId, a);
+    } else if (name) a.name = name;
+    return a;
+  }
+
+  private agentCalled(h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing('AgentCalled', 'Interface');
+    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    if (!leg) return undefined;
+    const a = this.agent(m.agentId, m.name);
+    const ring: Ring = { leg, agentId: m.agentId, at: this.now, ts: this.hasTs, dest: h.DestUniqueid };
+    const prev = leg.rings.get(m.agentId);
+    if (prev) this.dropRing(leg, prev);
+    leg.rings.set(m.agentId, ring);
+    if (ring.dest) this.ringsByDest.set(ring.dest, ring);
+    a.rings++;
+    this.emit(makeEvent('call.ringing', this.ctx, { call_id: leg.callId }, { agent_id: m.agentId, agent_name: m.name, queue: leg.queue, leg_id: leg.id }));
+    this.updateAgent(a, leg.callId);
+    return undefined;
+  }
+
+  private ringNoAnswer(h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing('AgentRingNoAnswer', 'Interface');
+    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    const callId = leg?.callId ?? this.callIdOf(h);
+    if (!callId) return this.missing('AgentRingNoAnswer', 'Uniqueid');
+    const ring = leg?.rings.get(m.agentId);
+    // RingTime on this event is in milliseconds (every other AMI duration is in seconds).
+    const ringMs = h.RingTime !== undefined ? int(h.RingTime) : ring ? this.now - ring.at : 0;
+    this.emit(
+      makeEvent('call.ring_no_answer', this.ctx, { call_id: callId }, {
+        agent_id: m.agentId,
+        agent_name: m.name,
+        queue: h.Queue || undefined,
+        leg_id: leg?.id,
+        ring_ms: Math.max(0, ringMs),
+      }),
+    );
+    if (leg && ring) {
+      this.dropRing(leg, ring);
+      this.updateAgent(this.agent(m.agentId, m.name), callId);
+    }
+    return undefined;
+  }
+
+  private dropRing(leg: Leg, ring: Ring): void {
+    leg.rings.delete(ring.agentId);
+    if (ring.dest) this.ringsByDest.delete(ring.dest);
+    const a = this.agents.get(ring.agentId);
+    if (a && a.rings > 0) a.rings--;
+    if (a) a.queueAt = this.frameNo;
+  }
+
+  /** A rung member channel stopped ringing (DialEnd of any status, or its hang-up). */
+  private endRing(dest: string): void {
+    const ring = this.ringsByDest.get(dest);
+    if (!ring) return;
+    this.dropRing(ring.leg, ring);
+    const a = this.agents.get(ring.agentId);
+    if (a) this.updateAgent(a, ring.leg.callId);
+  }
+
+  private clearRings(leg: Leg, except?: string): void {
+    for (const ring of [...leg.rings.values()]) {
+      if (ring.agentId === except) continue;
+      this.dropRing(leg, ring);
+      const a = this.agents.get(ring.agentId);
+      if (a) this.updateAgent(a, leg.callId);
+    }
+  }
+
+  private connect(h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing('AgentConnect', 'Interface');
+    if (h.Uniqueid === undefined) return this.missing('AgentConnect', 'Uniqueid');
+    if (!h.Queue) return this.missing('AgentConnect', 'Queue');
+    const legKey = `${h.Uniqueid}|${h.Queue}`;
+    let leg = this.legs.get(legKey);
+    const holdS = int(h.HoldTime);
+    if (!leg) {
+      // Connected on a leg we never saw join (we were not connected then): HoldTime places it.
+      const callId = this.callIdOf(h)!;
+      this.trackChannel(h, callId, this.now);
+      leg = { id: `${h.Uniqueid}:${h.Queue}:${h.Timestamp ?? this.ctx.vendor_key}`, queue: h.Queue, callId, caller: h.Uniqueid, joinedAt: this.now - holdS * 1000, ts: false, rings: new Map(), abandon: null, pendingExit: null };
+    }
+    this.legs.delete(legKey);
+    this.pending.delete(leg.caller);
+    const ring = leg.rings.get(m.agentId);
+    this.clearRings(leg, m.agentId);
+    if (ring) this.dropRing(leg, ring); // its state goes from ringing straight to on_call below
+    const waitMs = leg.ts && this.hasTs ? this.now - leg.joinedAt : holdS * 1000;
+    const ringMs = ring && ring.ts && this.hasTs ? this.now - ring.at : h.RingTime !== undefined ? int(h.RingTime) * 1000 : undefined;
+    this.emit(
+      makeEvent('call.answered', this.ctx, { call_id: leg.callId }, {
+        agent_id: m.agentId,
+        agent_name: m.name,
+        queue: leg.queue,
+        leg_id: leg.id,
+        wait_ms: Math.max(0, waitMs),
+        ring_ms: ringMs === undefined ? undefined : Math.max(0, ringMs),
+      }),
+    );
+    const seg: Segment = { leg, agentId: m.agentId, agentName: m.name, iface: m.iface, connectedAt: this.now, ts: this.hasTs, dest: h.DestUniqueid, holdStart: 0, holdMs: 0 };
+    this.segments.add(seg);
+    if (seg.dest) this.segByDest.set(seg.dest, seg);
+    this.segByCaller.set(leg.caller, seg);
+    const call = this.calls.get(leg.callId);
+    if (call) call.extension = m.agentId;
+    const a = this.agent(m.agentId, m.name);
+    a.segments.add(seg);
+    a.queueAt = this.frameNo;
+    a.wrapUntil = 0;
+    this.wrapping.delete(a);
+    this.updateAgent(a, leg.callId);
+    return undefined;
+  }
+
+  private findSegment(h: Record<string, string>, iface: string): Segment | undefined {
+    if (h.DestUniqueid !== undefined) {
+      const s = this.segByDest.get(h.DestUniqueid);
+      if (s) return s;
+    }
+    // AgentComplete may lack the channel snapshots (caller gone first): match queue + member.
+    let best: Segment | undefined;
+    for (const s of this.segments) {
+      if (s.leg.queue !== h.Queue || s.iface !== iface) continue;
+      if (h.Uniqueid !== undefined && s.leg.caller === h.Uniqueid) return s;
+      if (!best || s.connectedAt < best.connectedAt) best = s;
+    }
+    return best;
+  }
+
+  private complete(h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing('AgentComplete', 'Interface');
+    const seg = this.findSegment(h, m.iface);
+    const callId = seg?.leg.callId ?? this.callIdOf(h);
+    if (!callId) return dlq('AMI_UNMATCHED', `AgentComplete for ${m.iface} in queue ${h.Queue ?? '?'} matches no connected call and carries no Uniqueid (pbx ${this.opts.pbx_id})`);
+    const queue = seg?.leg.queue ?? h.Queue;
+    if (seg && seg.holdStart > 0) {
+      seg.holdMs += this.now - seg.holdStart;
+      seg.holdStart = 0;
+    }
+    const talkMs = seg && seg.ts && this.hasTs ? this.now - seg.connectedAt : int(h.TalkTime) * 1000;
+    const reason = h.Reason === 'caller' || h.Reason === 'transfer' ? h.Reason : 'agent';
+    const wrapMs = queue ? this.wrapUpMs(queue) : 0;
+    this.emit(
+      makeEvent('call.agent_completed', this.ctx, { call_id: callId }, {
+        agent_id: m.agentId,
+        agent_name: m.name,
+        queue: queue || undefined,
+        leg_id: seg?.leg.id,
+        reason,
+        talk_ms: Math.max(0, talkMs),
+        hold_ms: seg ? seg.holdMs : undefined,
+        wrap_ms: wrapMs > 0 ? wrapMs : undefined,
+      }),
+    );
+    const a = this.agent(m.agentId, m.name);
+    if (seg) {
+      this.segments.delete(seg);
+      if (seg.dest) this.segByDest.delete(seg.dest);
+      if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
+      a.segments.delete(seg);
+    }
+    a.queueAt = this.frameNo;
+    if (wrapMs > 0) {
+      a.wrapUntil = this.now + wrapMs;
+      a.wrapKey = this.ctx.vendor_key;
+      this.wrapping.add(a);
+    }
+    this.updateAgent(a, callId);
+    return undefined;
+  }
+
+  private expireWrapUps(now: number, meta: FrameMeta): void {
+    for (const a of [...this.wrapping]) {
+      if (a.wrapUntil > now) continue;
+      const at = a.wrapUntil;
+      a.wrapUntil = 0;
+      this.wrapping.delete(a);
+      const ctx: EventContext = {
+        tenant_id: this.opts.tenant_id,
+        pbx_id: this.opts.pbx_id,
+        source: this.source,
+        occurred_at: isoMs(at),
+        received_at: isoMs(meta.received_at),
+        raw_ref: meta.raw_ref,
+        vendor_key: `${a.wrapKey}|wrap-up-end`,
+      };
+      this.updateAgent(a, undefined, ctx);
+    }
+  }
+
+  // ---- hold and transfers ----------------------------------------------------------------
+
+  private hold(h: Record<string, string>, on: boolean): TranslateOutcome | undefined {
+    const u = h.Uniqueid;
+    if (u === undefined) return this.missing(on ? 'Hold' : 'Unhold', 'Uniqueid');
+    const seg = this.segByDest.get(u) ?? this.segByCaller.get(u);
+    if (seg) {
+      if (on === seg.holdStart > 0) return undefined; // Unhold without Hold (e.g. at a transfer)
+      if (on) seg.holdStart = this.now;
+      else {
+        seg.holdMs += this.now - seg.holdStart;
+        seg.holdStart = 0;
+      }
+      const p = { agent_id: seg.agentId, leg_id: seg.leg.id };
+      this.emit(on ? makeEvent('call.held', this.ctx, { call_id: seg.leg.callId }, p) : makeEvent('call.resumed', this.ctx, { call_id: seg.leg.callId }, p));
+      this.updateAgent(this.agent(seg.agentId), seg.leg.callId);
+      return undefined;
+    }
+    // A call that is not a queue leg (direct call): hold without an agent.
+    const ch = this.channels.get(u);
+    if (!ch) return undefined;
+    if (on === this.heldChannels.has(u)) return undefined;
+    if (on) this.heldChannels.set(u, this.now);
+    else this.heldChannels.delete(u);
+    this.emit(on ? makeEvent('call.held', this.ctx, { call_id: ch.callId }, {}) : makeEvent('call.resumed', this.ctx, { call_id: ch.callId }, {}));
+    return undefined;
+  }
+
+  private blindTransfer(h: Record<string, string>): TranslateOutcome | undefined {
+    if (h.Result !== 'Success') return undefined;
+    const seg = this.segmentOfAny(h, ['Transferer', 'Transferee']);
+    const callId = seg?.leg.callId ?? this.callIdOf(h, 'Transferee') ?? this.callIdOf(h, 'Transferer');
+    if (!callId) return this.missing('BlindTransfer', 'TransfereeUniqueid');
+    this.emit(
+      makeEvent('call.transferred', this.ctx, { call_id: callId }, {
+        kind: 'blind',
+        from_agent_id: seg?.agentId,
+        to: h.Extension ?? '',
+        queue: seg?.leg.queue,
+        leg_id: seg?.leg.id,
+      }),
+    );
+    return undefined;
+  }
+
+  private attendedTransfer(h: Record<string, string>): TranslateOutcome | undefined {
+    if (h.Result !== 'Success') return undefined;
+    const seg = this.segmentOfAny(h, ['OrigTransferer', 'SecondTransferer', 'Transferee']);
+    const callId = seg?.leg.callId ?? this.callIdOf(h, 'OrigTransferer') ?? this.callIdOf(h, 'Transferee');
+    if (!callId) return this.missing('AttendedTransfer', 'OrigTransfererUniqueid');
+    const target = unknownToEmpty(h.TransferTargetCallerIDNum) || h.TransferTargetChannel || unknownToEmpty(h.SecondTransfererConnectedLineNum) || h.DestType || '';
+    this.emit(
+      makeEvent('call.transferred', this.ctx, { call_id: callId }, {
+        kind: 'attended',
+        from_agent_id: seg?.agentId,
+        to: target,
+        queue: seg?.leg.queue,
+        leg_id: seg?.leg.id,
+      }),
+    );
+    return undefined;
+  }
+
+  private segmentOfAny(h: Record<string, string>, prefixes: string[]): Segment | undefined {
+    for (const p of prefixes) {
+      const u = h[`${p}Uniqueid`];
+      if (u === undefined) continue;
+      const s = this.segByDest.get(u) ?? this.segByCaller.get(u);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  // ---- queue members and agent state -----------------------------------------------------
+
+  private member(name: string, h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing(name, 'Interface');
+    if (!h.Queue) return this.missing(name, 'Queue');
+    const a = this.agent(m.agentId, m.name);
+    if (!a.queues.has(h.Queue)) {
+      a.queues.set(h.Queue, null);
+      this.emit(
+        makeEvent('agent.queue_joined', this.ctx, { agent_id: m.agentId }, {
+          queue: h.Queue,
+          agent_name: m.name,
+          interface: m.iface,
+          penalty: h.Penalty !== undefined ? Math.max(0, int(h.Penalty)) : undefined,
+        }),
+      );
+    }
+    if (h.Status !== undefined) {
+      a.status = int(h.Status);
+      a.statusAt = this.frameNo;
+    }
+    if (h.Paused !== undefined) a.queues.set(h.Queue, h.Paused === '1' ? (h.PausedReason ?? h.Reason ?? '') : null);
+    this.resyncSet(h)?.members.add(`${m.agentId}|${h.Queue}`);
+    this.updateAgent(a, undefined);
+    return undefined;
+  }
+
+  private memberRemoved(h: Record<string, string>): TranslateOutcome | undefined {
+    const m = this.memberOf(h);
+    if (!m) return this.missing('QueueMemberRemoved', 'Interface');
+    if (!h.Queue) return this.missing('QueueMemberRemoved', 'Queue');
+    this.removeMembership(this.agent(m.agentId, m.name), h.Queue, this.ctx);
+    return undefined;
+  }
+
+  private removeMembership(a: Agent, queue: string, ctx: EventContext): void {
+    if (!a.queues.delete(queue)) return;
+    this.emit(makeEvent('agent.queue_left', ctx, { agent_id: a.id }, { queue, agent_name: a.name }));
+    this.updateAgent(a, undefined, ctx);
+  }
+
+  /** The agent's state from everything known about it; emits a change. */
+  private deriveState(a: Agent): { state: AgentState; reason?: string } {
+    if (a.queues.size === 0) return { state: 'offline' };
+    let held = false;
+    for (const s of a.segments) if (s.holdStart > 0) held = true;
+    if (a.segments.size > 0) return { state: held ? 'on_hold' : 'on_call' };
+    if (a.rings > 0) return { state: 'ringing' };
+    if (a.status === 8) return { state: 'on_hold' };
+    // Device in use without a queue call: a direct call (this ignores the brief INUSE that
+    // Local-channel members report while they ring, which `rings` already covers).
+    // The device status counts only when newer than the last queue-driven change: Asterisk
+    // reports a Local-channel member INUSE from the moment it is rung until its channel is
+    // gone, so after a ring or a queue call ends that status is stale until the next one.
+    const fresh = a.statusAt > a.queueAt;
+    if (fresh && DEVICE_BUSY.has(a.status)) return { state: 'on_call' };
+    if (fresh && DEVICE_RINGING.has(a.status)) return { state: 'ringing' };
+    for (const r of a.queues.values()) if (r !== null) return { state: 'paused', reason: r };
+    if (a.wrapUntil > 0) return { state: 'wrap_up' };
+    if (DEVICE_GONE.has(a.status)) return { state: 'offline' };
+    return { state: 'available' };
+  }
+
+  private updateAgent(a: Agent, callId: string | undefined, ctx = this.ctx): void {
+    const next = this.deriveState(a);
+    if (next.state === a.state && next.reason === a.reason) return;
+    a.state = next.state;
+    a.reason = next.reason;
+    this.emit(
+      makeEvent('agent.state_changed', this.ctxPart(a.id, ctx), { agent_id: a.id }, {
+        state: next.state,
+        reason: next.reason,
+        agent_name: a.name,
+        call_id: callId,
+      }),
+    );
+  }
+
+  // ---- resynchronisation (QueueStatus / CoreShowChannels replies) ------------------------
+
+  private resyncSet(h: Record<string, string>): ResyncItems | undefined {
+    const id = h.ActionID;
+    if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
+    let s = this.resync.get(id);
+    if (!s) {
+      s = { members: new Set(), channels: new Set(), legs: new Set() };
+      this.resync.set(id, s);
+    }
+    return s;
+  }
+
+  private queueEntry(h: Record<string, string>): TranslateOutcome | undefined {
+    const u = h.Uniqueid;
+    if (u === undefined || !h.Queue) return undefined;
+    this.resyncSet(h)?.legs.add(`${u}|${h.Queue}`);
+    if (this.legs.has(`${u}|${h.Queue}`)) return undefined;
+    // A caller who joined while we were away: open the leg, placed in time by its Wait.
+    const joinedAt = this.now - int(h.Wait) * 1000;
+    const callId = this.channels.get(u)?.callId ?? u;
+    const ctx = { ...this.ctx, occurred_at: isoMs(joinedAt), vendor_key: `resync|${u}|${h.Queue}` };
+    this.trackChannel(h, callId, joinedAt, ctx);
+    const leg: Leg = { id: `${u}:${h.Queue}:resync`, queue: h.Queue, callId, caller: u, joinedAt, ts: false, rings: new Map(), abandon: null, pendingExit: null };
+    this.legs.set(`${u}|${h.Queue}`, leg);
+    this.emit(makeEvent('call.queued', ctx, { call_id: callId }, { queue: h.Queue, leg_id: leg.id, position: Math.max(1, int(h.Position, 1)), caller_number: unknownToEmpty(h.CallerIDNum) || undefined }));
+    return undefined;
+  }
+
+  private coreShowChannel(h: Record<string, string>): TranslateOutcome | undefined {
+    const u = h.Uniqueid;
+    if (u === undefined) return undefined;
+    const rs = this.resyncSet(h);
+    rs?.channels.add(u);
+    if (this.channels.has(u)) return undefined;
+    const [hh, mm, ss] = (h.Duration ?? '0:0:0').split(':').map((x) => int(x));
+    const startedAt = this.now - ((hh ?? 0) * 3600 + (mm ?? 0) * 60 + (ss ?? 0)) * 1000;
+    const callId = h.Linkedid || u;
+    const ch = this.trackChannel(h, callId, startedAt, { ...this.ctx, occurred_at: isoMs(startedAt), vendor_key: `resync|${callId}` });
+    if (h.ChannelState === '6') {
+      const call = this.calls.get(ch.callId);
+      if (call && call.answeredAt === 0) call.answeredAt = startedAt;
+    }
+    return undefined;
+  }
+
+  private resyncComplete(name: string, h: Record<string, string>): TranslateOutcome | undefined {
+    const id = h.ActionID;
+    if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
+    const rs = this.resync.get(id) ?? { members: new Set<string>(), channels: new Set<string>(), legs: new Set<string>() };
+    this.resync.delete(id);
+    if (name === 'QueueStatusComplete') {
+      // Members we believe in that the PBX no longer lists left while we were away.
+      for (const a of this.agents.values()) {
+        for (const q of [...a.queues.keys()]) if (!rs.members.has(`${a.id}|${q}`)) this.removeMembership(a, q, this.ctxPart(`resync-left|${q}`));
+      }
+      // Legs we believe are waiting but the PBX does not list: they ended unseen.
+      for (const leg of [...this.legs.values()]) {
+        if (!rs.legs.has(`${leg.caller}|${leg.queue}`)) this.resolveGone(leg);
+      }
+    } else {
+      // Channels that hung up while we were away; calls left with none have ended.
+      for (const [u, ch] of [...this.channels]) {
+        if (rs.channels.has(u)) continue;
+        this.channels.delete(u);
+        const call = this.calls.get(ch.callId);
+        if (!call) continue;
+        call.channels.delete(u);
+        if (call.channels.size === 0) this.endCall(call, this.ctxPart(`resync-ended|${call.id}`));
+      }
+    }
+    return undefined;
+  }
+
+  private resolveGone(leg: Leg): void {
+    leg.pendingExit = { ctx: this.ctxPart(`resync-gone|${leg.id}`), at: this.now, ts: false };
+    this.resolveExit(leg, 'other');
+  }
+}
