@@ -1,0 +1,282 @@
+// A local fake Yeastar P-Series OpenAPI endpoint on 127.0.0.1, speaking the real protocol
+// (../shared/reference/yeastar.md §3) so the adapter, the tests and the simulator can exercise it.
+//
+//   const pbx = await startYeastarPServer({ client_id: 'id', client_secret: 's', access_ttl_s: 5 });
+//   pbx.base_url                        // http://127.0.0.1:PORT — PbxConfig.base_url
+//   pbx.push({ type: 30011, sn, msg })  // to every socket subscribed to that topic; msg objects
+//                                       // are sent as a JSON-encoded string unless msg_as_object
+//   pbx.pushEvent(30011, { call_id, members }) // same, envelope built for you
+//   pbx.pushText('not json')            // a raw text frame, verbatim
+//   pbx.setState({ calls, queues })     // what call/query, queue/list, queue/agent_status answer
+//   pbx.dropSockets()                   // every socket terminated, as if the network dropped it
+//   pbx.expireTokens()                  // every access token expires now (sockets using one are closed)
+//   pbx.stats                           // tokens issued / refreshed / revoked, connections, heartbeats …
+//   await pbx.waitForSubscribers(1)     // until n sockets have subscribed
+//   await pbx.close()
+//
+// HTTP: POST /openapi/v1.0/get_token {username, password} · POST /openapi/v1.0/refresh_token
+// {refresh_token} · GET /openapi/v1.0/del_token?access_token= · GET /openapi/v1.0/call/query ·
+// GET /openapi/v1.0/queue/list · GET /openapi/v1.0/queue/agent_status?id= (all with ?access_token=).
+// WebSocket: /openapi/v1.0/subscribe?access_token=…, then {"topic_list":[…]} → {"errcode":0,"errmsg":"SUCCESS"};
+// text `heartbeat` → `heartbeat response`. Like the real API it needs a User-Agent header and
+// caps valid access tokens per application (8). Error codes are this fake's own (the vendor's
+// numbers are not documented in what we read): 10001 bad credentials, 10002 no User-Agent,
+// 10003 too many tokens, 10004 invalid or expired token.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface YeastarPServerOptions {
+  client_id: string;
+  client_secret: string;
+  /** Access token lifetime (the real PBX: 1800). */
+  access_ttl_s?: number;
+  /** Refresh token lifetime (the real PBX: 86400). */
+  refresh_ttl_s?: number;
+  /** Valid access tokens allowed at once (the real PBX: 8). */
+  max_tokens?: number;
+  /** Close sockets whose access token expires (the vendor docs do not say; on by default to exercise recovery). */
+  close_on_token_expiry?: boolean;
+  sn?: string;
+  port?: number;
+  host?: string;
+}
+
+export interface FakeQueue {
+  id: number | string;
+  number: string;
+  name?: string;
+  /** Rows as queue/agent_status returns them: {number, name, is_login, is_pause, call_status, pause_reason, agent_type}. */
+  agents: Record<string, unknown>[];
+}
+
+export interface FakePState {
+  /** Rows as call/query returns them: {call_id, members: [{extension|inbound|outbound: {…}}]}. */
+  calls?: Record<string, unknown>[];
+  queues?: FakeQueue[];
+}
+
+interface Token {
+  access: string;
+  refresh: string;
+  access_exp: number;
+  refresh_exp: number;
+  revoked: boolean;
+}
+
+export interface YeastarPServer {
+  base_url: string;
+  port: number;
+  sn: string;
+  stats: { tokens_issued: number; refreshes: number; revokes: number; connections: number; subscriptions: number; heartbeats: number; rejected_upgrades: number; rest_calls: Record<string, number> };
+  push(frame: { type: number; sn?: string; msg: unknown }, opts?: { msg_as_object?: boolean }): number;
+  pushEvent(type: number, msg: Record<string, unknown>, opts?: { msg_as_object?: boolean }): number;
+  pushText(text: string): number;
+  setState(s: FakePState): void;
+  dropSockets(): number;
+  expireTokens(): void;
+  validTokens(): number;
+  subscribers(): number;
+  waitForSubscribers(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const tokenStr = () => randomBytes(16).toString('hex');
+
+export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<YeastarPServer> {
+  const accessTtl = (opts.access_ttl_s ?? 1800) * 1000;
+  const refreshTtl = (opts.refresh_ttl_s ?? 86400) * 1000;
+  const maxTokens = opts.max_tokens ?? 8;
+  const closeOnExpiry = opts.close_on_token_expiry ?? true;
+  const sn = opts.sn ?? '3631A2124XXX';
+  const tokens: Token[] = [];
+  let state: FakePState = { calls: [], queues: [] };
+  const sockets = new Map<WebSocket, { token: Token; topics: Set<number> | null }>();
+  const stats: YeastarPServer['stats'] = { tokens_issued: 0, refreshes: 0, revokes: 0, connections: 0, subscriptions: 0, heartbeats: 0, rejected_upgrades: 0, rest_calls: {} };
+
+  const valid = (t: Token, now = Date.now()) => !t.revoked && t.access_exp > now;
+  const byAccess = (a: string | null) => tokens.find((t) => t.access === a && valid(t));
+  const issue = (): Token | null => {
+    if (tokens.filter((t) => valid(t)).length >= maxTokens) return null;
+    const now = Date.now();
+    const t = { access: tokenStr(), refresh: tokenStr(), access_exp: now + accessTtl, refresh_exp: now + refreshTtl, revoked: false };
+    tokens.push(t);
+    stats.tokens_issued++;
+    return t;
+  };
+  const tokenBody = (t: Token) => ({
+    errcode: 0,
+    errmsg: 'SUCCESS',
+    access_token_expire_time: Math.round(accessTtl / 1000),
+    access_token: t.access,
+    refresh_token_expire_time: Math.round(refreshTtl / 1000),
+    refresh_token: t.refresh,
+  });
+
+  const send = (res: ServerResponse, body: unknown, status = 200) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const readBody = (req: IncomingMessage) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      let s = '';
+      req.on('data', (c: Buffer) => (s += c.toString()));
+      req.on('end', () => {
+        try {
+          resolve(JSON.parse(s || '{}') as Record<string, unknown>);
+        } catch {
+          resolve({});
+        }
+      });
+    });
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/^\/openapi\/v1\.0\//, '');
+    stats.rest_calls[path] = (stats.rest_calls[path] ?? 0) + 1;
+    if (!req.headers['user-agent']) return send(res, { errcode: 10002, errmsg: 'FAILURE: User-Agent header required' });
+    void (async () => {
+      if (req.method === 'POST' && path === 'get_token') {
+        const b = await readBody(req);
+        if (b.username !== opts.client_id || b.password !== opts.client_secret) return send(res, { errcode: 10001, errmsg: 'FAILURE: invalid client id or secret' });
+        const t = issue();
+        return t ? send(res, tokenBody(t)) : send(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
+      }
+      if (req.method === 'POST' && path === 'refresh_token') {
+        const b = await readBody(req);
+        const old = tokens.find((t) => t.refresh === b.refresh_token && !t.revoked && t.refresh_exp > Date.now());
+        if (!old) return send(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired refresh token' });
+        const t = issue();
+        if (!t) return send(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
+        old.refresh_exp = 0; // a refresh token is used once
+        stats.refreshes++;
+        return send(res, tokenBody(t));
+      }
+      const token = byAccess(url.searchParams.get('access_token'));
+      if (path === 'del_token') {
+        if (token) {
+          token.revoked = true;
+          stats.revokes++;
+        }
+        return send(res, { errcode: 0, errmsg: 'SUCCESS' });
+      }
+      if (!token) return send(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired access token' });
+      if (path === 'call/query') return send(res, { errcode: 0, errmsg: 'SUCCESS', data: state.calls ?? [] });
+      if (path === 'queue/list') {
+        const data = (state.queues ?? []).map((q) => ({ id: q.id, number: q.number, name: q.name ?? q.number }));
+        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: data.length, data });
+      }
+      if (path === 'queue/agent_status') {
+        const q = (state.queues ?? []).find((x) => String(x.id) === url.searchParams.get('id'));
+        if (!q) return send(res, { errcode: 10005, errmsg: 'FAILURE: no such queue' });
+        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: q.agents.length, data: q.agents });
+      }
+      return send(res, { errcode: 404, errmsg: `FAILURE: unknown endpoint ${path}` }, 404);
+    })();
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const token = byAccess(url.searchParams.get('access_token'));
+    if (url.pathname !== '/openapi/v1.0/subscribe' || !token) {
+      stats.rejected_upgrades++;
+      socket.end(`HTTP/1.1 ${token ? '404 Not Found' : '401 Unauthorized'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"errcode":10004,"errmsg":"FAILURE: invalid or expired access token"}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      stats.connections++;
+      sockets.set(ws, { token, topics: null });
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (text === 'heartbeat') {
+          stats.heartbeats++;
+          ws.send('heartbeat response');
+          return;
+        }
+        try {
+          const m = JSON.parse(text) as { topic_list?: unknown };
+          if (Array.isArray(m.topic_list) && m.topic_list.every((x) => typeof x === 'number')) {
+            sockets.get(ws)!.topics = new Set(m.topic_list as number[]);
+            stats.subscriptions++;
+            ws.send(JSON.stringify({ errcode: 0, errmsg: 'SUCCESS' }));
+            return;
+          }
+        } catch {
+          /* fall through */
+        }
+        ws.send(JSON.stringify({ errcode: 10006, errmsg: 'FAILURE: unknown request' }));
+      });
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('error', () => sockets.delete(ws));
+    });
+  });
+
+  const expiryCheck = setInterval(() => {
+    if (!closeOnExpiry) return;
+    const now = Date.now();
+    for (const [ws, s] of sockets) if (!valid(s.token, now)) ws.close(4001, 'access token expired');
+  }, 100);
+  expiryCheck.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const broadcast = (type: number | null, text: string) => {
+    let n = 0;
+    for (const [ws, s] of sockets) {
+      if (!s.topics || (type !== null && !s.topics.has(type)) || ws.readyState !== ws.OPEN) continue;
+      ws.send(text);
+      n++;
+    }
+    return n;
+  };
+
+  const api: YeastarPServer = {
+    base_url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    sn,
+    stats,
+    push(frame, o = {}) {
+      const msg = typeof frame.msg === 'string' || o.msg_as_object ? frame.msg : JSON.stringify(frame.msg);
+      return broadcast(frame.type, JSON.stringify({ type: frame.type, sn: frame.sn ?? sn, msg }));
+    },
+    pushEvent(type, msg, o) {
+      return api.push({ type, sn, msg }, o);
+    },
+    pushText(text) {
+      return broadcast(null, text);
+    },
+    setState(s) {
+      state = { calls: s.calls ?? state.calls, queues: s.queues ?? state.queues };
+    },
+    dropSockets() {
+      const n = sockets.size;
+      for (const ws of sockets.keys()) ws.terminate();
+      return n;
+    },
+    expireTokens() {
+      for (const t of tokens) t.access_exp = Math.min(t.access_exp, Date.now() - 1);
+    },
+    validTokens: () => tokens.filter((t) => valid(t)).length,
+    subscribers: () => [...sockets.values()].filter((s) => s.topics).length,
+    async waitForSubscribers(n, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (api.subscribers() < n) {
+        if (Date.now() > deadline) throw new Error(`fake P-Series PBX: ${api.subscribers()} of ${n} subscribers after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      clearInterval(expiryCheck);
+      for (const ws of sockets.keys()) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return api;
+}

@@ -1,0 +1,252 @@
+// P-Series / Yeastar Cloud adapter: one WebSocket per PBX to /openapi/v1.0/subscribe with the
+// cached access token, topic subscription, the text heartbeat the PBX expects (it drops a socket
+// idle for 60 s), reconnection with exponential backoff and full jitter, and after every
+// reconnect: re-subscribe, resynchronise calls and agents from the REST queries, emit source.gap.
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { counter, gauge, type Health, type Logger } from '@callboard/platform';
+import { isoMs } from '@callboard/schemas';
+import { P_SUBSCRIBE_TOPICS, parseCallQuery, parseQueueAgentStatus, type AgentSnapshot, type LiveCall } from './messages.ts';
+import { PTokenManager } from './p-openapi.ts';
+import type { YeastarPipeline } from './pipeline.ts';
+
+export const yeastarReconnectsTotal = counter('callboard_yeastar_reconnects_total', 'Yeastar connections re-established after a loss', ['source', 'pbx']);
+export const yeastarConnected = gauge('callboard_yeastar_connected', '1 while the Yeastar event connection is up and subscribed', ['source', 'pbx']);
+
+export interface PAdapterOptions {
+  pbx_id: string;
+  base_url: string;
+  client_id: string;
+  client_secret: string;
+  pipeline: YeastarPipeline;
+  health: Health;
+  log: Logger;
+  topics?: readonly number[];
+  /** How often to send the `heartbeat` text frame (the PBX drops sockets idle for 60 s). */
+  heartbeat_ms?: number;
+  /** No frame at all for this long: the socket is taken as dead and replaced. */
+  idle_timeout_ms?: number;
+  backoff_min_ms?: number;
+  backoff_max_ms?: number;
+  refresh_margin_ms?: number;
+  random?: () => number;
+}
+
+/** Delay before reconnect attempt `n` (0-based): exponential, capped, full jitter over its upper half. */
+export function backoffDelay(n: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(n, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export class YeastarPAdapter {
+  readonly tokens: PTokenManager;
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private lastGoodAt: number | null = null;
+  private lossReason = '';
+  private wake: (() => void) | null = null;
+  /** Connections that reached "subscribed". */
+  connections = 0;
+  private readonly health: string;
+
+  constructor(private readonly o: PAdapterOptions) {
+    this.tokens = new PTokenManager({ pbx_id: o.pbx_id, base_url: o.base_url, client_id: o.client_id, client_secret: o.client_secret, log: o.log, refresh_margin_ms: o.refresh_margin_ms });
+    this.health = `yeastar-p:${o.pbx_id}`;
+  }
+
+  private wsUrl(token: string): string {
+    const u = new URL(this.o.base_url);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.pathname = `${u.pathname.replace(/\/$/, '')}/openapi/v1.0/subscribe`;
+    u.search = `access_token=${encodeURIComponent(token)}`;
+    return u.toString();
+  }
+
+  start(): void {
+    this.o.health.set(this.health, 'starting', 'connecting');
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    this.ws?.close(1000, 'shutdown');
+    await this.loop;
+    await this.o.pipeline.drain();
+    await this.tokens.close();
+    yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 0);
+  }
+
+  /** For tests and ops: close the current socket as if the network dropped it. */
+  dropConnection(): void {
+    this.ws?.terminate();
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        const closed = await this.connect();
+        attempt = 0;
+        this.lossReason = await closed;
+      } catch (e) {
+        this.lossReason = (e as Error).message;
+        this.o.log.warn({ pbx: this.o.pbx_id, err: this.lossReason, attempt }, 'P-Series connection attempt failed');
+      }
+      yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 0);
+      if (this.stopped) break;
+      this.o.health.set(this.health, 'degraded', `reconnecting: ${this.lossReason}`);
+      const delay = backoffDelay(attempt++, this.o.backoff_min_ms ?? 500, this.o.backoff_max_ms ?? 30_000, this.o.random);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Opens, subscribes and (after a loss) resynchronises; resolves with a promise of the close reason. */
+  private async connect(): Promise<Promise<string>> {
+    const token = await this.tokens.accessToken();
+    const ws = new WebSocket(this.wsUrl(token), { headers: { 'user-agent': 'OpenAPI' }, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('error', (e) => this.o.log.warn({ pbx: this.o.pbx_id, err: e.message }, 'P-Series socket error'));
+    const connection = `${this.o.pbx_id}#${randomUUID().slice(0, 8)}`;
+    const pending: { text: string; at: Date }[] = [];
+    let subscribed = false;
+    // Frames wait until the resync after a reconnect is queued, so live frames follow it.
+    let ready = false;
+    let lastFrameAt = Date.now();
+    let heartbeat: NodeJS.Timeout | null = null;
+
+    const closed = new Promise<string>((resolve) => {
+      ws.on('close', (code, reason) => {
+        if (heartbeat) clearInterval(heartbeat);
+        resolve(`socket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
+      });
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', (e) => reject(new Error(`WebSocket to PBX ${this.o.pbx_id} failed: ${e.message}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        // The PBX refused the upgrade, typically for an expired or revoked token.
+        if (res.statusCode === 401 || res.statusCode === 403) this.tokens.invalidate(token);
+        reject(new Error(`PBX ${this.o.pbx_id} refused the WebSocket upgrade: HTTP ${res.statusCode}`));
+        ws.terminate();
+      });
+    });
+
+    const subscribedOk = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`PBX ${this.o.pbx_id} did not answer the topic subscription`)), 10_000);
+      ws.on('message', (data, isBinary) => {
+        lastFrameAt = Date.now();
+        if (isBinary) return;
+        const text = data.toString();
+        if (!subscribed) {
+          // The first JSON answer after {"topic_list":…} is the subscription result.
+          let answer: { errcode?: unknown; errmsg?: unknown } | null = null;
+          try {
+            answer = JSON.parse(text) as { errcode?: unknown };
+          } catch {
+            /* not the answer */
+          }
+          if (answer && 'errcode' in answer && !('type' in answer)) {
+            clearTimeout(timer);
+            if (answer.errcode === 0) {
+              subscribed = true;
+              resolve();
+            } else {
+              this.tokens.invalidate(token);
+              reject(new Error(`PBX ${this.o.pbx_id} refused the subscription: errcode ${String(answer.errcode)} ${String(answer.errmsg ?? '')}`));
+              ws.close(1000, 'subscription refused');
+            }
+            return;
+          }
+        }
+        if (text.trim().toLowerCase() === 'heartbeat response') return;
+        this.lastGoodAt = Date.now();
+        if (!ready) pending.push({ text, at: new Date() });
+        else this.dispatch(text, new Date());
+      });
+      ws.once('close', () => reject(new Error('socket closed before the subscription was answered')));
+    });
+    ws.send(JSON.stringify({ topic_list: this.o.topics ?? P_SUBSCRIBE_TOPICS }));
+    await subscribedOk;
+
+    const hb = this.o.heartbeat_ms ?? 25_000;
+    const idle = this.o.idle_timeout_ms ?? Math.max(hb * 2 + 5_000, 60_000);
+    heartbeat = setInterval(() => {
+      if (Date.now() - lastFrameAt > idle) {
+        this.o.log.warn({ pbx: this.o.pbx_id, idle_ms: Date.now() - lastFrameAt }, 'no frame from the PBX: replacing the socket');
+        ws.terminate();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) ws.send('heartbeat');
+    }, hb);
+    heartbeat.unref();
+
+    const reconnect = this.connections > 0;
+    this.connections++;
+    this.o.pipeline.newConnection(connection);
+    if (reconnect) {
+      yeastarReconnectsTotal.inc({ source: 'yeastar-p', pbx: this.o.pbx_id });
+      await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost');
+    }
+    for (const p of pending.splice(0)) this.dispatch(p.text, p.at);
+    ready = true;
+    this.lastGoodAt = Date.now();
+    await this.tokens.revokeSuperseded(token);
+    yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 1);
+    this.o.health.set(this.health, 'ok');
+    this.o.log.info({ pbx: this.o.pbx_id, connection, reconnect }, 'P-Series events subscribed');
+    return closed;
+  }
+
+  private dispatch(text: string, at: Date): void {
+    this.o.pipeline.handle(text, at).catch((e: Error) => {
+      // Kafka did not take the frame even after the client's retries: say so loudly; the
+      // frame is in this log line so it can be re-fed.
+      this.o.health.set(this.health, 'error', `Kafka write failed: ${e.message}`);
+      this.o.log.error({ pbx: this.o.pbx_id, err: e.message, frame: text }, 'P-Series frame not written');
+    });
+  }
+
+  /** Current calls and agents from the REST API → corrected live state and one source.gap. */
+  private async resync(fromMs: number, reason: string): Promise<void> {
+    let calls: LiveCall[] | undefined;
+    let agents: AgentSnapshot[] | undefined;
+    try {
+      const c = parseCallQuery(await this.tokens.get('call/query'));
+      if (typeof c === 'string') throw new Error(c);
+      calls = c;
+      agents = [];
+      const list = await this.tokens.get('queue/list');
+      const queues = Array.isArray(list.data) ? (list.data as { id?: unknown }[]) : [];
+      const seen = new Map<string, AgentSnapshot>();
+      for (const q of queues) {
+        if (q.id === undefined) continue;
+        const a = parseQueueAgentStatus(await this.tokens.get('queue/agent_status', { id: String(q.id) }));
+        if (typeof a === 'string') throw new Error(a);
+        // An agent in several queues: busy or paused anywhere wins over idle.
+        for (const s of a) {
+          const prev = seen.get(s.agent);
+          seen.set(s.agent, prev ? { ...prev, paused: prev.paused || s.paused, pause_reason: prev.pause_reason || s.pause_reason, call: prev.call === 'idle' ? s.call : prev.call } : s);
+        }
+      }
+      agents = [...seen.values()];
+    } catch (e) {
+      this.o.log.warn({ pbx: this.o.pbx_id, err: (e as Error).message }, 'resync queries failed: the gap is still recorded');
+    }
+    const to = Date.now();
+    await this.o.pipeline.enqueue(async () => {
+      const meta = { received_at: isoMs(to), raw_ref: null };
+      const events = this.o.pipeline.translator.reconcile({ calls, agents, gap: { from: isoMs(Math.min(fromMs, to)), to: isoMs(to), reason } }, meta);
+      await this.o.pipeline.publish(events, JSON.stringify({ resync: { calls, agents } }), null);
+    });
+  }
+}
