@@ -456,7 +456,9 @@ export class AmiTranslator {
     this.trackChannel(h, callId, this.now);
     const legKey = `${u}|${h.Queue}`;
     const old = this.legs.get(legKey);
-    if (old) this.resolveExit(old, 'other');
+    // A caller cannot wait in one queue twice at once: a second join is a repeated frame.
+    if (old && !old.pendingExit) return undefined;
+    if (old) this.resolveExit(old, old.abandon ? 'timeout' : 'key');
     const leg: Leg = {
       id: `${u}:${h.Queue}:${h.Timestamp ?? this.ctx.vendor_key}`,
       queue: h.Queue,

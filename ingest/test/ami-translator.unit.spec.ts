@@ -1,0 +1,375 @@
+// The AMI translator over every real capture in ../shared/fixtures/ami: outcomes per call are
+// checked against what the recording rig measured (ledger.json) and against Asterisk's own
+// queue_log, not just "no errors".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { validateEvent, type CanonicalEvent, type EventOf } from '@callboard/schemas';
+import { framesWithTimes, newTranslator } from '../src/ami/offline.ts';
+import { AmiParser, parseAll, type AmiFrame } from '../src/ami/parser.ts';
+import { AmiTranslator, mapDisposition, type FrameMeta } from '../src/ami/translator.ts';
+import { agentIdFromInterface } from '../src/ami/agent-id.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const AMI = join(repoRoot, '..', 'shared', 'fixtures', 'ami');
+const A22 = join(AMI, 'asterisk22');
+const cfg = { queues: [] };
+const ids = { cfg, tenant_id: 't1', pbx_id: 'pbx1' };
+
+function translateFrames(items: { frame: AmiFrame; meta: FrameMeta }[], t: AmiTranslator = newTranslator(ids)): { events: CanonicalEvent[]; dlq: string[] } {
+  const events: CanonicalEvent[] = [];
+  const dlq: string[] = [];
+  for (const { frame, meta } of items) {
+    const o = t.translate(frame, meta);
+    if (o.kind === 'ok') events.push(...o.events);
+    else if (o.kind === 'dlq') dlq.push(`${o.reason_code}: ${o.reason}`);
+  }
+  if (items.length) events.push(...t.flush(items[items.length - 1]!.meta));
+  return { events, dlq };
+}
+
+function translateCapture(path: string, start?: Date) {
+  return translateFrames(framesWithTimes(path, { start, warn: () => {} }).filter((x) => x.frame.kind !== 'action'));
+}
+
+const of = <T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T, callId?: string) =>
+  events.filter((e): e is EventOf<T> => e.type === type && (callId === undefined || ('call_id' in e && e.call_id === callId)));
+
+interface LedgerCall {
+  call_id: string;
+  callerid: string;
+  answered: boolean;
+  abandoned: boolean;
+  abandon_wait_s: number | null;
+  ring_attempts: { agent: string; queue: string; result: string }[];
+  queue_segments: { queue: string; agent?: string; wait_s?: number; talk_s?: number; complete_reason?: string }[];
+  hold: { event: string; channel: string }[];
+  transfer: { exten: string } | null;
+}
+
+const scenarios = existsSync(A22) ? readdirSync(A22).filter((d) => existsSync(join(A22, d, 'capture.ami'))) : [];
+
+describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (needs ../shared/fixtures)', () => {
+  it('finds the four recorded scenarios', () => {
+    expect(scenarios.sort()).toEqual(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer']);
+  });
+
+  describe.each(scenarios)('%s', (scenario) => {
+    const dir = join(A22, scenario);
+    const ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as { calls: LedgerCall[]; pauses: { paused: boolean; reason: string | null; interface: string }[] };
+    const queueLog = readFileSync(join(dir, 'queue_log'), 'utf8').trim().split('\n').map((l) => l.split('|'));
+    const verbs = (v: string) => queueLog.filter((r) => r[4] === v);
+    const { events, dlq } = translateCapture(join(dir, 'capture.ami'));
+    // Ledger calls → canonical call ids, through the caller number on call.queued.
+    const callOf = (c: LedgerCall) => {
+      const q = of(events, 'call.queued').find((e) => e.payload.caller_number === c.callerid);
+      expect(q, `call.queued for ${c.call_id} (${c.callerid})`).toBeDefined();
+      return q!.call_id;
+    };
+
+    it('translates without dead letters, and every event validates against the contract', () => {
+      expect(dlq).toEqual([]);
+      for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+      expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+    });
+
+    it('counts one call per Linkedid however many Local-channel legs carry it', () => {
+      const started = of(events, 'call.started');
+      const ended = of(events, 'call.ended');
+      expect(started).toHaveLength(ledger.calls.length);
+      expect(ended).toHaveLength(ledger.calls.length);
+      expect(new Set(started.map((e) => e.call_id))).toEqual(new Set(ledger.calls.map(callOf)));
+      expect(new Set(ended.map((e) => e.call_id))).toEqual(new Set(started.map((e) => e.call_id)));
+      // The capture itself has two channels per leg plus the agents' pairs.
+      const newchannels = parseAll(readFileSync(join(dir, 'capture.ami'))).filter((f) => f.name === 'Newchannel').length;
+      expect(newchannels).toBeGreaterThan(2 * ledger.calls.length);
+    });
+
+    it('has a leg per queue visit, answered or abandoned as measured, with waits and talk within 1 s', () => {
+      for (const c of ledger.calls) {
+        const callId = callOf(c);
+        const queued = of(events, 'call.queued', callId);
+        expect(queued.map((e) => e.payload.queue)).toEqual(c.queue_segments.map((s) => s.queue));
+        const answered = of(events, 'call.answered', callId);
+        const completed = of(events, 'call.agent_completed', callId);
+        const abandoned = of(events, 'call.abandoned', callId);
+        const agentSegs = c.queue_segments.filter((s) => s.agent);
+        expect(answered.map((e) => e.payload.agent_name)).toEqual(agentSegs.map((s) => s.agent));
+        agentSegs.forEach((s, i) => {
+          expect(Math.abs(answered[i]!.payload.wait_ms - s.wait_s! * 1000), `${c.call_id} wait`).toBeLessThanOrEqual(1000);
+          expect(answered[i]!.payload.leg_id).toBe(queued[i]!.payload.leg_id);
+          expect(completed[i]!.payload.reason).toBe(s.complete_reason);
+          expect(Math.abs(completed[i]!.payload.talk_ms - s.talk_s! * 1000), `${c.call_id} talk`).toBeLessThanOrEqual(1000);
+        });
+        if (c.abandoned) {
+          expect(abandoned).toHaveLength(1);
+          expect(Math.abs(abandoned[0]!.payload.wait_ms - c.abandon_wait_s! * 1000)).toBeLessThanOrEqual(1000);
+          expect(answered).toHaveLength(0);
+        } else expect(abandoned).toHaveLength(0);
+        expect(of(events, 'call.left_queue', callId)).toHaveLength(0);
+      }
+      expect(of(events, 'call.queued')).toHaveLength(verbs('ENTERQUEUE').length);
+      expect(of(events, 'call.answered')).toHaveLength(verbs('CONNECT').length);
+      expect(of(events, 'call.abandoned')).toHaveLength(verbs('ABANDON').length);
+      // queue_log holds Asterisk's own whole-second waits: they agree within a second too.
+      for (const r of verbs('ABANDON')) {
+        const e = of(events, 'call.abandoned').find((x) => x.payload.leg_id.startsWith(`${r[1]}:`));
+        expect(Math.abs(e!.payload.wait_ms - Number(r[7]) * 1000)).toBeLessThanOrEqual(1000);
+      }
+    });
+
+    it('reports ring-no-answer only for agents who were rung and did not answer (not ring-all losers)', () => {
+      for (const c of ledger.calls) {
+        const callId = callOf(c);
+        const missed = of(events, 'call.ring_no_answer', callId).map((e) => e.payload.agent_name);
+        expect(missed.sort()).toEqual(c.ring_attempts.filter((r) => r.result === 'no_answer').map((r) => r.agent).sort());
+        for (const e of of(events, 'call.ring_no_answer', callId)) expect(e.payload.ring_ms).toBe(10_000); // RingTime is ms
+        const rung = new Set(of(events, 'call.ringing', callId).map((e) => e.payload.agent_name));
+        expect(rung).toEqual(new Set(c.ring_attempts.map((r) => r.agent)));
+      }
+      expect(of(events, 'call.ring_no_answer').map((e) => `${e.payload.queue}|${e.payload.agent_name}`).sort()).toEqual(verbs('RINGNOANSWER').map((r) => `${r[2]}|${r[3]}`).sort());
+    });
+
+    it('reports real holds (not queue music) and the transfer that happened', () => {
+      for (const c of ledger.calls) {
+        const callId = callOf(c);
+        const holds = c.hold.filter((h) => h.event === 'Hold').length;
+        expect(of(events, 'call.held', callId)).toHaveLength(holds);
+        expect(of(events, 'call.resumed', callId)).toHaveLength(holds);
+        const completed = of(events, 'call.agent_completed', callId);
+        if (holds > 0) expect(completed[0]!.payload.hold_ms).toBeGreaterThanOrEqual(5000);
+        const transfers = of(events, 'call.transferred', callId);
+        if (c.transfer) {
+          expect(transfers).toHaveLength(1);
+          expect(transfers[0]!.payload).toMatchObject({ kind: 'blind', to: c.transfer.exten, from_agent_id: agentIdFromInterface(c.queue_segments[0]!.agent!.replace('Agent ', 'Local/') + '@agents') });
+        } else expect(transfers).toHaveLength(0);
+      }
+      expect(of(events, 'call.transferred')).toHaveLength(verbs('BLINDTRANSFER').length + verbs('ATTENDEDTRANSFER').length);
+    });
+
+    it('tracks agent membership, pauses with reason, and state along the calls', () => {
+      expect(of(events, 'agent.queue_joined')).toHaveLength(verbs('ADDMEMBER').length);
+      const paused = of(events, 'agent.state_changed').filter((e) => e.payload.state === 'paused');
+      expect(paused.map((e) => `${e.agent_id}|${e.payload.reason}`)).toEqual(ledger.pauses.filter((p) => p.paused).map((p) => `${agentIdFromInterface(p.interface)}|${p.reason}`));
+      // Every answering agent goes on_call at the answer and leaves it at completion.
+      for (const a of of(events, 'call.answered')) {
+        const seq = of(events, 'agent.state_changed').filter((e) => e.agent_id === a.payload.agent_id);
+        const at = seq.findIndex((e) => e.payload.state === 'on_call' && e.payload.call_id === a.call_id);
+        expect(at).toBeGreaterThanOrEqual(0);
+        expect(seq[at - 1]?.payload.state).toBe('ringing');
+      }
+      // Nobody stays on a call after the capture: state ends available (or paused) for each agent.
+      const last = new Map<string, string>();
+      for (const e of of(events, 'agent.state_changed')) last.set(e.agent_id, e.payload.state);
+      for (const s of last.values()) expect(['available', 'paused']).toContain(s);
+    });
+
+    it('is deterministic: the same capture, chunked at random, gives byte-identical events', () => {
+      const bytes = readFileSync(join(dir, 'capture.ami'));
+      const metas = framesWithTimes(join(dir, 'capture.ami'), { warn: () => {} }).map((x) => x.meta);
+      for (const seed of [1, 2, 3]) {
+        let r = seed;
+        const rand = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const p = new AmiParser();
+        const frames: AmiFrame[] = [];
+        for (let i = 0; i < bytes.length; ) {
+          const n = 1 + Math.floor(rand() * 700);
+          frames.push(...p.push(bytes.subarray(i, i + n)));
+          i += n;
+        }
+        frames.push(...p.end(true));
+        const again = translateFrames(frames.map((frame, i) => ({ frame, meta: metas[i]! })));
+        expect(JSON.stringify(again.events)).toBe(JSON.stringify(events));
+      }
+    });
+  });
+});
+
+describe.skipIf(!existsSync(AMI))('AMI translator on the other captures (needs ../shared/fixtures)', () => {
+  it('callme (Asterisk 13, manager debug console log): one answered queue call, waits from HoldTime without Timestamp', () => {
+    // The console log prints some frames twice (same SequenceNumber): keep each once.
+    const frames = parseAll(readFileSync(join(AMI, 'callme', 'queue_call_answered_ast13_console_ami.log.txt')));
+    const seen = new Set<string>();
+    const events = frames.filter((f) => f.kind === 'event' && !seen.has(f.headers.SequenceNumber!) && seen.add(f.headers.SequenceNumber!));
+    const start = Date.parse('2017-12-01T10:00:00Z');
+    const { events: out, dlq } = translateFrames(events.map((frame, i) => ({ frame, meta: { received_at: start + i, raw_ref: null, connection: 'file', seq: i } })));
+    expect(dlq).toEqual([]);
+    expect(of(out, 'call.started')).toHaveLength(1);
+    expect(of(out, 'call.ended')).toHaveLength(1);
+    const answered = of(out, 'call.answered');
+    expect(answered).toHaveLength(1);
+    expect(answered[0]!.payload.wait_ms).toBe(9000);
+    const done = of(out, 'call.agent_completed');
+    expect(done).toHaveLength(1);
+    expect(done[0]!.payload).toMatchObject({ reason: 'caller', talk_ms: 3000 });
+    expect(of(out, 'call.ended')[0]!.payload.disposition).toBe('ANSWERED');
+  });
+
+  it('panoramisk (Asterisk 11): old QueueMemberStatus/Location names give agents and states', () => {
+    const dir = join(AMI, 'panoramisk');
+    let agents = 0;
+    for (const f of readdirSync(dir)) {
+      const { events, dlq } = translateCapture(join(dir, f), new Date('2014-08-27T00:00:00Z'));
+      for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, `${f}: ${JSON.stringify(e)}`).toBe(true);
+      // The only undecodable frame is one the capture file itself marks as cut.
+      for (const d of dlq) expect(f).toBe('agent_loggued_in.yaml');
+      agents += of(events, 'agent.queue_joined').length;
+    }
+    expect(agents).toBeGreaterThan(0);
+    const q = translateCapture(join(dir, 'queue_status.yaml'), new Date('2014-08-27T00:00:00Z')).events;
+    const paused = of(q, 'agent.state_changed').filter((e) => e.payload.state === 'paused');
+    expect(paused.length).toBeGreaterThan(0);
+  });
+
+  it('maps CDR dispositions, old names included, keeping unknown ones as FAILED', () => {
+    expect(mapDisposition('ANSWERED')).toBe('ANSWERED');
+    expect(mapDisposition('NORMAL')).toBe('ANSWERED');
+    expect(mapDisposition('NO ANSWER')).toBe('NO ANSWER');
+    expect(mapDisposition('NOANSWER')).toBe('NO ANSWER');
+    expect(mapDisposition('BUSY')).toBe('BUSY');
+    expect(mapDisposition('CONGESTION')).toBe('CONGESTION');
+    expect(mapDisposition('CHANUNAVAIL')).toBe('FAILED');
+    expect(mapDisposition('WHATEVER')).toBe('FAILED');
+  });
+
+  it('derives agent ids from member interfaces', () => {
+    expect(agentIdFromInterface('Local/1001@agents')).toBe('1001');
+    expect(agentIdFromInterface('Local/1001@from-queue/n')).toBe('1001');
+    expect(agentIdFromInterface('PJSIP/1001')).toBe('1001');
+    expect(agentIdFromInterface('SIP/bob')).toBe('bob');
+    expect(agentIdFromInterface('1001')).toBe('1001');
+  });
+});
+
+// ---- asterisk-testsuite: expected event sequences turned into frames ---------------------
+
+/** Builds concrete AMI frames from a testsuite test-config's ordered `ami-events` matches. */
+function testsuiteFrames(file: string, prelude: Record<string, string>[]): AmiFrame[] {
+  const doc = YAML.parse(readFileSync(file, 'utf8')) as { 'ami-config': { 'ami-events': { conditions: { match: Record<string, string> }; count?: string | number } }[] };
+  const uniq = new Map<string, string>();
+  const fill = (v: string) => v.replace(/\.\*/g, '00000001');
+  const frames: Record<string, string>[] = [...prelude];
+  for (const step of doc['ami-config']) {
+    const m = step['ami-events'].conditions.match;
+    const f: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m)) f[k] = fill(String(v));
+    // Channel snapshots carry Uniqueid/Linkedid: give each channel name a stable one.
+    for (const [k, v] of Object.entries({ ...f })) {
+      if (!k.endsWith('Channel')) continue;
+      const prefix = k.slice(0, -'Channel'.length);
+      if (!uniq.has(v)) uniq.set(v, `1700000000.${uniq.size + 1}`);
+      f[`${prefix}Uniqueid`] ??= uniq.get(v)!;
+      f[`${prefix}Linkedid`] ??= '1700000000.1';
+    }
+    // The matches name only the headers the test checks; real Agent* events always carry these.
+    if (f.MemberName) f.Interface ??= f.MemberName;
+    if (f.Event?.startsWith('Agent')) f.Queue ??= 'q';
+    const n = Number(step['ami-events'].count ?? 1);
+    for (let i = 0; i < (Number.isFinite(n) && n > 0 ? n : 1); i++) frames.push(f);
+  }
+  return frames.map((h, i) => {
+    const all = { Event: h.Event!, Timestamp: `${1700000000 + i}.000000`, ...h };
+    const raw = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+    return parseAll(raw)[0]!;
+  });
+}
+
+const TS = join(AMI, 'asterisk-testsuite');
+describe.skipIf(!existsSync(TS))('AMI translator on asterisk-testsuite expectations (needs ../shared/fixtures)', () => {
+  const prelude = [
+    { Event: 'Newchannel', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', ChannelState: '4', CallerIDNum: 'alice', Exten: '101' },
+    { Event: 'QueueCallerJoin', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', Queue: 'q', Position: '1', Count: '1', CallerIDNum: 'alice' },
+    { Event: 'QueueCallerLeave', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', Queue: 'q', Position: '1', Count: '0' },
+  ];
+  const run = (name: string) => {
+    const frames = testsuiteFrames(join(TS, name), prelude);
+    const out = translateFrames(frames.map((frame, i) => ({ frame, meta: { received_at: 1_700_000_000_000 + i * 1000, raw_ref: null, connection: 'ts', seq: i } })));
+    for (const e of out.events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+    return out;
+  };
+
+  it('queues_transfer_caller_blind: the caller blind-transfers the member; queue music on the member is not a hold', () => {
+    const { events, dlq } = run('queues_transfer_caller_blind.test-config.yaml');
+    expect(dlq).toEqual([]);
+    expect(of(events, 'call.answered').map((e) => e.payload.agent_id)).toEqual(['bob']);
+    expect(of(events, 'call.transferred').map((e) => e.payload)).toEqual([expect.objectContaining({ kind: 'blind', to: '102', from_agent_id: 'bob', queue: 'q' })]);
+    expect(of(events, 'call.agent_completed').map((e) => e.payload.reason)).toEqual(['transfer']);
+    expect(of(events, 'call.held')).toHaveLength(0);
+  });
+
+  it('queues_transfer_caller_attended: attended transfer to charlie, completed with reason transfer', () => {
+    const { events, dlq } = run('queues_transfer_caller_attended.test-config.yaml');
+    expect(dlq).toEqual([]);
+    const t = of(events, 'call.transferred');
+    expect(t).toHaveLength(1);
+    expect(t[0]!.payload).toMatchObject({ kind: 'attended', from_agent_id: 'bob', to: 'PJSIP/charlie-00000001' });
+    expect(of(events, 'call.agent_completed').map((e) => e.payload.reason)).toEqual(['transfer']);
+  });
+});
+
+describe('AMI translator edge cases', () => {
+  const meta = (i: number, at = 1_800_000_000_000 + i * 1000): FrameMeta => ({ received_at: at, raw_ref: null, connection: 'c1', seq: i });
+  const frame = (h: Record<string, string>) => parseAll(Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n')[0]!;
+  const caller = { Channel: 'PJSIP/c-1', Uniqueid: '1.1', Linkedid: '1.1' };
+
+  it('a QueueCallerAbandon followed by the dialplan continuing is a timeout (call.left_queue), not an abandon', () => {
+    const t = newTranslator(ids);
+    const seq = [
+      { Event: 'Newchannel', ...caller, ChannelState: '4', CallerIDNum: '555', Exten: '100' },
+      { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1', Timestamp: '1800000001.000000' },
+      { Event: 'QueueCallerAbandon', ...caller, Queue: 'q', Position: '1', OriginalPosition: '1', HoldTime: '30', Timestamp: '1800000031.000000' },
+      { Event: 'QueueCallerLeave', ...caller, Queue: 'q', Position: '1', Count: '0', Timestamp: '1800000031.000100' },
+      { Event: 'VarSet', ...caller, Variable: 'QUEUESTATUS', Value: 'TIMEOUT', Timestamp: '1800000031.000200' },
+    ];
+    const out = translateFrames(seq.map((h, i) => ({ frame: frame(h), meta: meta(i) })), t).events;
+    expect(of(out, 'call.abandoned')).toHaveLength(0);
+    expect(of(out, 'call.left_queue').map((e) => e.payload)).toEqual([expect.objectContaining({ reason: 'timeout', wait_ms: 30_000, queue: 'q' })]);
+  });
+
+  it('the caller hanging up before QueueCallerLeave decides the abandon at once', () => {
+    const seq = [
+      { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1' },
+      { Event: 'HangupRequest', ...caller, Cause: '16' },
+      { Event: 'QueueCallerAbandon', ...caller, Queue: 'q', Position: '1', OriginalPosition: '1', HoldTime: '7' },
+      { Event: 'QueueCallerLeave', ...caller, Queue: 'q', Position: '1', Count: '0' },
+    ];
+    const t = newTranslator(ids);
+    const events: CanonicalEvent[] = [];
+    seq.forEach((h, i) => {
+      const o = t.translate(frame(h), meta(i));
+      if (o.kind === 'ok') events.push(...o.events);
+    });
+    // Decided without waiting for what follows (no flush); no Timestamp: wait from HoldTime.
+    expect(of(events, 'call.abandoned').map((e) => e.payload.wait_ms)).toEqual([7000]);
+  });
+
+  it('dead-letters frames it cannot use, with the reason, and keeps going', () => {
+    const t = newTranslator(ids);
+    expect(t.translate(parseAll('garbage line\r\n\r\n')[0]!, meta(0))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_UNPARSEABLE' });
+    expect(t.translate(frame({ Event: 'QueueCallerJoin', Queue: 'q' }), meta(1))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_MISSING_FIELD', path: 'Uniqueid' });
+    expect(t.translate(frame({ Event: 'Hangup', Timestamp: 'yesterday', Uniqueid: '1' }), meta(2))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_BAD_TIMESTAMP' });
+    expect(t.translate(frame({ Event: 'SomethingNew', Foo: 'bar' }), meta(3))).toEqual({ kind: 'ok', events: [] });
+  });
+
+  it('wrap-up from the queue setting: wrap_up after AgentComplete, available once it has passed', () => {
+    const t = new AmiTranslator({ tenant_id: 't1', pbx_id: 'p', wrapUpMs: (q) => (q === 'q' ? 10_000 : 0) });
+    const agent = { Queue: 'q', MemberName: 'Ann', Interface: 'PJSIP/1001' };
+    const seq = [
+      { Event: 'QueueMemberAdded', ...agent, Status: '1', Paused: '0', Timestamp: '1800000000.000000' },
+      { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1', Timestamp: '1800000001.000000' },
+      { Event: 'AgentCalled', ...caller, ...agent, DestUniqueid: '2.2', Timestamp: '1800000001.500000' },
+      { Event: 'QueueCallerLeave', ...caller, Queue: 'q', Position: '1', Timestamp: '1800000003.000000' },
+      { Event: 'AgentConnect', ...caller, ...agent, DestUniqueid: '2.2', HoldTime: '2', RingTime: '1', Timestamp: '1800000003.000100' },
+      { Event: 'AgentComplete', ...agent, HoldTime: '2', TalkTime: '60', Reason: 'agent', Timestamp: '1800000063.000000' },
+      { Event: 'QueueMemberStatus', ...agent, Status: '1', Paused: '0', Timestamp: '1800000063.100000' },
+      { Event: 'VarSet', Variable: 'X', Value: '1', Timestamp: '1800000080.000000' },
+    ];
+    const out = translateFrames(seq.map((h, i) => ({ frame: frame(h), meta: meta(i) })), t).events;
+    const states = of(out, 'agent.state_changed').map((e) => `${e.occurred_at.slice(17, 23)} ${e.payload.state}`);
+    expect(states).toEqual(['00.000 available', '01.500 ringing', '03.000 on_call', '03.000 wrap_up', '13.000 available']);
+    const done = of(out, 'call.agent_completed')[0]!;
+    expect(done.payload).toMatchObject({ talk_ms: 60_000, wrap_ms: 10_000, reason: 'agent' });
+  });
+});
