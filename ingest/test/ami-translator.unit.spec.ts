@@ -34,8 +34,9 @@ function translateCapture(path: string, start?: Date) {
   return translateFrames(framesWithTimes(path, { start, warn: () => {} }).filter((x) => x.frame.kind !== 'action'));
 }
 
-const of = <T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T, callId?: string) =>
-  events.filter((e): e is EventOf<T> => e.type === type && (callId === undefined || ('call_id' in e && e.call_id === callId)));
+function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T, callId?: string): EventOf<T>[] {
+  return events.filter((e) => e.type === type && (callId === undefined || ('call_id' in e && e.call_id === callId))) as unknown as EventOf<T>[];
+}
 
 interface LedgerCall {
   call_id: string;
@@ -214,7 +215,7 @@ describe.skipIf(!existsSync(AMI))('AMI translator on the other captures (needs .
       const { events, dlq } = translateCapture(join(dir, f), new Date('2014-08-27T00:00:00Z'));
       for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, `${f}: ${JSON.stringify(e)}`).toBe(true);
       // The only undecodable frame is one the capture file itself marks as cut.
-      for (const d of dlq) expect(f).toBe('agent_loggued_in.yaml');
+      if (dlq.length > 0) expect(f).toBe('agent_loggued_in.yaml');
       agents += of(events, 'agent.queue_joined').length;
     }
     expect(agents).toBeGreaterThan(0);
@@ -278,7 +279,7 @@ function testsuiteFrames(file: string, prelude: Record<string, string>[]): AmiFr
 
 const TS = join(AMI, 'asterisk-testsuite');
 describe.skipIf(!existsSync(TS))('AMI translator on asterisk-testsuite expectations (needs ../shared/fixtures)', () => {
-  const prelude = [
+  const prelude: Record<string, string>[] = [
     { Event: 'Newchannel', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', ChannelState: '4', CallerIDNum: 'alice', Exten: '101' },
     { Event: 'QueueCallerJoin', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', Queue: 'q', Position: '1', Count: '1', CallerIDNum: 'alice' },
     { Event: 'QueueCallerLeave', Channel: 'PJSIP/alice-00000001', Uniqueid: '1700000000.1', Linkedid: '1700000000.1', Queue: 'q', Position: '1', Count: '0' },
@@ -316,7 +317,7 @@ describe('AMI translator edge cases', () => {
 
   it('a QueueCallerAbandon followed by the dialplan continuing is a timeout (call.left_queue), not an abandon', () => {
     const t = newTranslator(ids);
-    const seq = [
+    const seq: Record<string, string>[] = [
       { Event: 'Newchannel', ...caller, ChannelState: '4', CallerIDNum: '555', Exten: '100' },
       { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1', Timestamp: '1800000001.000000' },
       { Event: 'QueueCallerAbandon', ...caller, Queue: 'q', Position: '1', OriginalPosition: '1', HoldTime: '30', Timestamp: '1800000031.000000' },
@@ -329,7 +330,7 @@ describe('AMI translator edge cases', () => {
   });
 
   it('the caller hanging up before QueueCallerLeave decides the abandon at once', () => {
-    const seq = [
+    const seq: Record<string, string>[] = [
       { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1' },
       { Event: 'HangupRequest', ...caller, Cause: '16' },
       { Event: 'QueueCallerAbandon', ...caller, Queue: 'q', Position: '1', OriginalPosition: '1', HoldTime: '7' },
@@ -356,7 +357,7 @@ describe('AMI translator edge cases', () => {
   it('wrap-up from the queue setting: wrap_up after AgentComplete, available once it has passed', () => {
     const t = new AmiTranslator({ tenant_id: 't1', pbx_id: 'p', wrapUpMs: (q) => (q === 'q' ? 10_000 : 0) });
     const agent = { Queue: 'q', MemberName: 'Ann', Interface: 'PJSIP/1001' };
-    const seq = [
+    const seq: Record<string, string>[] = [
       { Event: 'QueueMemberAdded', ...agent, Status: '1', Paused: '0', Timestamp: '1800000000.000000' },
       { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1', Timestamp: '1800000001.000000' },
       { Event: 'AgentCalled', ...caller, ...agent, DestUniqueid: '2.2', Timestamp: '1800000001.500000' },
