@@ -124,7 +124,7 @@ export function canonicalDisposition(raw: string, fallback: Disposition): Dispos
   return DISPOSITIONS[raw.trim().toUpperCase()] ?? fallback;
 }
 
-/** Chronological order with a stable tie-break, duplicates (same event_id) removed. */
+/** Chronological order (causal within a millisecond, then by id), duplicates (same event_id) removed. */
 export function orderEvents<E extends CanonicalEvent>(events: readonly E[]): E[] {
   const seen = new Set<string>();
   const out: E[] = [];
@@ -133,8 +133,26 @@ export function orderEvents<E extends CanonicalEvent>(events: readonly E[]): E[]
     seen.add(e.event_id);
     out.push(e);
   }
-  return out.sort((a, b) => ms(a.occurred_at) - ms(b.occurred_at) || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+  return out.sort(
+    (a, b) => ms(a.occurred_at) - ms(b.occurred_at) || (RANK[a.type] ?? 99) - (RANK[b.type] ?? 99) || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
+  );
 }
+
+/** Causal order of events that share a millisecond (an answer with zero wait, say). */
+const RANK: Partial<Record<CanonicalEvent['type'], number>> = {
+  'call.started': 0,
+  'call.queued': 1,
+  'call.ringing': 2,
+  'call.ring_no_answer': 3,
+  'call.answered': 4,
+  'call.abandoned': 4,
+  'call.left_queue': 4,
+  'call.held': 5,
+  'call.resumed': 6,
+  'call.transferred': 7,
+  'call.agent_completed': 8,
+  'call.ended': 9,
+};
 
 interface Segment {
   agent_id: string;

@@ -2,6 +2,7 @@
 // agent a batch touched from all events known for it and write the rows again. Derived tables
 // are ReplacingMergeTree(version), so writing a row twice (retry, crash, duplicate, late event)
 // replaces it; the rollup of every touched 15-minute bucket is recomputed from the legs.
+import { createHash } from 'node:crypto';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
@@ -52,6 +53,12 @@ export interface DeriveStats {
   buckets: number;
 }
 
+function contentToken(parts: string[]): string {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p).update('\n');
+  return `content-${h.digest('hex')}`;
+}
+
 const CHUNK = 2000;
 function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -69,9 +76,15 @@ export class ProjectionStore {
     return this.ch.db;
   }
 
-  /** Appends canonical events; `token` makes a retried insert of the same batch a no-op. */
+  /**
+   * Appends canonical events; `token` (topic-partition-first-last) makes a retried insert of the
+   * same batch a no-op. Without one, the token is a hash of the batch's ids and positions: the
+   * log tables must never fall back to ClickHouse's own block hashing, which was seen to drop
+   * different blocks on the embedded engine.
+   */
   async writeEvents(batch: readonly LoggedEvent[], token?: string, table = 'events'): Promise<void> {
     if (batch.length === 0) return;
+    token ??= contentToken(batch.map((b) => `${b.event.event_id}@${b.partition}:${b.offset}`));
     await this.ch.client.insert({
       table: `${this.db}.${table}`,
       format: 'JSONEachRow',
@@ -92,12 +105,13 @@ export class ProjectionStore {
         log_partition: partition,
         log_offset: offset,
       })),
-      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+      clickhouse_settings: { insert_deduplication_token: token },
     });
   }
 
   async writeRaw(batch: readonly LoggedRaw[], token?: string): Promise<void> {
     if (batch.length === 0) return;
+    token ??= contentToken(batch.map((b) => `${b.record.pbx_id}/${b.record.connection}/${b.record.seq}@${b.partition}:${b.offset}`));
     await this.ch.client.insert({
       table: `${this.db}.raw_events`,
       format: 'JSONEachRow',
@@ -113,7 +127,7 @@ export class ProjectionStore {
         log_partition: partition,
         log_offset: offset,
       })),
-      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+      clickhouse_settings: { insert_deduplication_token: token },
     });
   }
 
