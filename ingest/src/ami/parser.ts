@@ -128,13 +128,13 @@ export class AmiParser {
         text.push(line);
         return;
       }
-      // A frame start right after an empty line: the END marker never came.
-      if (isStartLine(line) && text.length > 0 && text[text.length - 1] === '') {
-        text.pop();
+      // A frame start: the END marker never came (a cut reply, or garbage that said Follows).
+      if (isStartLine(line)) {
         this.cut(at, line, out);
         return;
       }
-      if (!header(f, line)) text.push(line);
+      // Headers come first; from the first output line on, everything is output.
+      if (text.length > 0 || !header(f, line)) text.push(line);
       return;
     }
     // Garbage, or a repeated frame start (a frame never sent twice): a new frame begins here.
