@@ -38,6 +38,24 @@ export function backoffDelay(n: number, minMs: number, maxMs: number, random: ()
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/** The subscription request frame. */
+export function subscribeFrame(topics: readonly number[]): string {
+  return JSON.stringify({ topic_list: [...topics] });
+}
+
+/** The PBX's answer to a subscription: ok, refused (with why), or null when the frame is something else. */
+export function subscribeAnswer(text: string): { ok: true } | { ok: false; why: string } | null {
+  let a: unknown;
+  try {
+    a = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof a !== 'object' || a === null || !('errcode' in a) || 'type' in a) return null;
+  const r = a as { errcode: unknown; errmsg?: unknown };
+  return r.errcode === 0 ? { ok: true } : { ok: false, why: `errcode ${String(r.errcode)} ${String(r.errmsg ?? '')}` };
+}
+
 export class YeastarPAdapter {
   readonly tokens: PTokenManager;
   private ws: WebSocket | null = null;
@@ -149,20 +167,15 @@ export class YeastarPAdapter {
         const text = data.toString();
         if (!subscribed) {
           // The first JSON answer after {"topic_list":…} is the subscription result.
-          let answer: { errcode?: unknown; errmsg?: unknown } | null = null;
-          try {
-            answer = JSON.parse(text) as { errcode?: unknown };
-          } catch {
-            /* not the answer */
-          }
-          if (answer && 'errcode' in answer && !('type' in answer)) {
+          const answer = subscribeAnswer(text);
+          if (answer) {
             clearTimeout(timer);
-            if (answer.errcode === 0) {
+            if (answer.ok) {
               subscribed = true;
               resolve();
             } else {
               this.tokens.invalidate(token);
-              reject(new Error(`PBX ${this.o.pbx_id} refused the subscription: errcode ${String(answer.errcode)} ${String(answer.errmsg ?? '')}`));
+              reject(new Error(`PBX ${this.o.pbx_id} refused the subscription: ${answer.why}`));
               ws.close(1000, 'subscription refused');
             }
             return;
@@ -175,7 +188,7 @@ export class YeastarPAdapter {
       });
       ws.once('close', () => reject(new Error('socket closed before the subscription was answered')));
     });
-    ws.send(JSON.stringify({ topic_list: this.o.topics ?? P_SUBSCRIBE_TOPICS }));
+    ws.send(subscribeFrame(this.o.topics ?? P_SUBSCRIBE_TOPICS));
     await subscribedOk;
 
     const hb = this.o.heartbeat_ms ?? 25_000;

@@ -32,7 +32,7 @@ export interface OpenApiOptions {
   now?: () => number;
 }
 
-interface TokenSet {
+export interface TokenSet {
   access: string;
   refresh: string;
   access_expires_at: number;
@@ -40,6 +40,19 @@ interface TokenSet {
 }
 
 const USER_AGENT = 'OpenAPI';
+
+/** Body of POST get_token: the OpenAPI Client ID and Client Secret. */
+export function tokenRequestBody(clientId: string, clientSecret: string): { username: string; password: string } {
+  return { username: clientId, password: clientSecret };
+}
+
+/** A get_token / refresh_token answer → tokens with absolute expiry, or why it is not one. */
+export function parseTokenAnswer(r: Record<string, unknown>, now: number): TokenSet | string {
+  if (r.errcode !== 0 || typeof r.access_token !== 'string' || typeof r.refresh_token !== 'string') return String(r.errmsg ?? 'no token in the answer');
+  const accessTtl = Number(r.access_token_expire_time ?? 1800) * 1000;
+  const refreshTtl = Number(r.refresh_token_expire_time ?? 86400) * 1000;
+  return { access: r.access_token, refresh: r.refresh_token, access_expires_at: now + accessTtl, refresh_expires_at: now + refreshTtl };
+}
 
 export class PTokenManager {
   private token: TokenSet | null = null;
@@ -74,13 +87,9 @@ export class PTokenManager {
   }
 
   private accept(path: string, r: Record<string, unknown>): TokenSet {
-    if (r.errcode !== 0 || typeof r.access_token !== 'string' || typeof r.refresh_token !== 'string') {
-      throw new OpenApiError(this.o.pbx_id, path, (r.errcode as number) ?? '?', String(r.errmsg ?? 'no token in the answer'));
-    }
-    const at = this.now();
-    const accessTtl = Number(r.access_token_expire_time ?? 1800) * 1000;
-    const refreshTtl = Number(r.refresh_token_expire_time ?? 86400) * 1000;
-    return { access: r.access_token, refresh: r.refresh_token, access_expires_at: at + accessTtl, refresh_expires_at: at + refreshTtl };
+    const t = parseTokenAnswer(r, this.now());
+    if (typeof t === 'string') throw new OpenApiError(this.o.pbx_id, path, (r.errcode as number) ?? '?', t);
+    return t;
   }
 
   private margin(): number {
@@ -103,7 +112,7 @@ export class PTokenManager {
       }
     }
     try {
-      const t = this.accept('get_token', await this.post('get_token', { username: this.o.client_id, password: this.o.client_secret }));
+      const t = this.accept('get_token', await this.post('get_token', tokenRequestBody(this.o.client_id, this.o.client_secret)));
       yeastarTokenRequestsTotal.inc({ pbx: this.o.pbx_id, kind: 'get', result: 'ok' });
       if (prev) this.superseded.push(prev.access);
       return t;

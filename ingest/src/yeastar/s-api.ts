@@ -21,6 +21,17 @@ export class SApiError extends Error {
 
 export const md5Hex = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
 
+/** Body of POST login (API v2.0.0): MD5 of the password; `version` 2.0.0, or the PBX sends 1.0.0 events. */
+export function loginBody(username: string, secret: string, dest: Record<string, string>): Record<string, string> {
+  return { username, password: md5Hex(secret), ...dest };
+}
+
+/** A login answer → the token, or why there is none. */
+export function parseLoginAnswer(r: Record<string, unknown>): { token: string; transport: string } | string {
+  if (String(r.status).toLowerCase() !== 'success' || typeof r.token !== 'string') return `status ${String(r.status)} ${String(r.errno ?? r.errmsg ?? '')}`.trim();
+  return { token: r.token, transport: String(r.transport ?? '') };
+}
+
 export interface SSessionOptions {
   pbx_id: string;
   /** e.g. http://192.168.1.10:80 (the PBX's API base; /api/v2.0.0 is appended). */
@@ -74,7 +85,8 @@ export class YeastarSSession {
     }
   }
 
-  private destination() {
+  /** Where the PBX should push (login and heartbeat bodies). */
+  destination(): Record<string, string> {
     return {
       port: String(this.o.report_port),
       version: '2.0.0',
@@ -86,10 +98,10 @@ export class YeastarSSession {
 
   /** Logs in; resolves with the token. */
   async login(): Promise<string> {
-    const r = await this.post('login', { username: this.o.username, password: md5Hex(this.o.secret), ...this.destination() });
-    if (String(r.status).toLowerCase() !== 'success' || typeof r.token !== 'string') {
+    const r = parseLoginAnswer(await this.post('login', loginBody(this.o.username, this.o.secret, this.destination())));
+    if (typeof r === 'string') {
       yeastarLoginsTotal.inc({ pbx: this.o.pbx_id, result: 'error' });
-      throw new SApiError(this.o.pbx_id, 'login', `status ${String(r.status)} ${String(r.errno ?? r.errmsg ?? '')} (user ${this.o.username})`);
+      throw new SApiError(this.o.pbx_id, 'login', `${r} (user ${this.o.username})`);
     }
     yeastarLoginsTotal.inc({ pbx: this.o.pbx_id, result: 'ok' });
     this.token = r.token;

@@ -315,7 +315,7 @@ export class YeastarTranslator {
       (callerMember !== undefined && phaseOf(callerMember.status) === 'gone') ||
       (!partial && callerMember === undefined && Object.values(c.members).some((x) => x.caller_side)) ||
       (!partial && members.length > 0 && members.every((m) => phaseOf(m.status) === 'gone'));
-    if (this.isQueue(path) && !c.caller_gone) this.openLeg(c, path, t, callerNumber, meta, out);
+    if (this.isQueue(path) && !c.caller_gone && !callerGoneNow) this.openLeg(c, path, t, callerNumber, meta, out);
     else {
       const current = c.legs.at(-1);
       // The caller left the queue for somewhere else (failover to voicemail, IVR, another destination).
@@ -384,7 +384,9 @@ export class YeastarTranslator {
         s.leg_id = leg.leg_id;
       }
       out.push(makeEvent('call.ringing', this.ctx(meta, t, `${agentKey}|ring`), id, { agent_id: s.number, queue: s.queue, leg_id: s.leg_id }));
-    } else if (next === 'connected' && prev !== 'held') {
+    }
+    // First seen on hold (after a reconnect): it was answered while we were away.
+    if ((next === 'connected' || next === 'held') && prev !== 'connected' && prev !== 'held') {
       s.answer_at = t;
       c.answered = true;
       const legToAnswer = leg && leg.status === 'waiting' && (!m.call_path || m.call_path === leg.queue || s.leg_id === leg.leg_id) ? leg : undefined;
@@ -408,14 +410,16 @@ export class YeastarTranslator {
           ring_ms: s.ring_at !== undefined ? Math.max(0, t - s.ring_at) : undefined,
         }),
       );
-    } else if (next === 'held' && prev === 'connected') {
+    }
+    if (next === 'held' && prev !== 'held') {
       s.holds++;
       s.hold_at = t;
       out.push(makeEvent('call.held', this.ctx(meta, t, `${agentKey}|hold|${s.holds}`), id, { agent_id: s.number, leg_id: s.leg_id }));
     } else if (next === 'connected' && prev === 'held') {
       s.hold_ms += t - (s.hold_at ?? t);
       out.push(makeEvent('call.resumed', this.ctx(meta, t, `${agentKey}|resume|${s.holds}`), id, { agent_id: s.number, leg_id: s.leg_id }));
-    } else if (next === 'gone') {
+    }
+    if (next === 'gone') {
       s.done = true;
       if (prev === 'ringing') {
         const legAnsweredElsewhere = s.leg_id ? c.legs.find((l) => l.leg_id === s.leg_id)?.status !== 'waiting' : c.answered;
@@ -426,15 +430,16 @@ export class YeastarTranslator {
           );
         }
       } else if (prev === 'connected' || prev === 'held') {
-        this.complete(c, key, s, callerGoneNow || c.caller_gone ? 'caller' : 'agent', t, meta, out);
+        this.complete(c, key, s, callerGoneNow || c.caller_gone ? 'caller' : 'agent', t, meta, out, prev === 'held');
       }
     }
     this.trackAgent(s.number, agentKey, next, t, meta, out);
   }
 
-  private complete(c: CallState, key: string, s: MemberState, reason: 'caller' | 'agent' | 'transfer', t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
+  private complete(c: CallState, key: string, s: MemberState, reason: 'caller' | 'agent' | 'transfer', t: number, meta: MessageMeta, out: CanonicalEvent[], wasHeld: boolean): void {
     s.done = true;
-    if (s.hold_at !== undefined && phaseOf(s.status) === 'held') s.hold_ms += t - s.hold_at;
+    // Hung up while on hold: the hold lasted until the end.
+    if (wasHeld && s.hold_at !== undefined) s.hold_ms += t - s.hold_at;
     const talk = Math.max(0, t - (s.answer_at ?? t));
     out.push(
       makeEvent('call.agent_completed', this.ctx(meta, t, `${c.call_id}|${key}|completed`), { call_id: c.call_id }, {
@@ -473,7 +478,7 @@ export class YeastarTranslator {
       }),
     );
     if (c && from) {
-      this.complete(c, from[0], from[1], 'transfer', t, meta, out);
+      this.complete(c, from[0], from[1], 'transfer', t, meta, out, phaseOf(from[1].status) === 'held');
       this.trackAgent(from[1].number, `${callId}|${from[0]}`, 'gone', t, meta, out);
     }
     // P-Series transfer reports carry member statuses; S-Series ones do not.
@@ -499,8 +504,8 @@ export class YeastarTranslator {
   }
 
   private cdr(m: CdrMessage, meta: MessageMeta): TranslateOutcome {
-    const disposition = mapDisposition(m.status);
-    if (!disposition) return dlq('UNKNOWN_DISPOSITION', `CDR of call ${m.call_id}: status "${m.status}" is not a Yeastar disposition the adapter knows`, '/status');
+    // An unknown status still ends the call: FAILED with the raw value kept, as the AMI path does.
+    const disposition = mapDisposition(m.status) ?? 'FAILED';
     const hint = callIdEpochMs(m.call_id);
     let startMs: number;
     if (m.start_utc_ms !== undefined) startMs = m.start_utc_ms;
@@ -579,6 +584,8 @@ export class YeastarTranslator {
 
   private trackAgent(agentId: string, key: string, phase: MemberPhase, t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
     if (!agentId) return;
+    // A member first seen already gone tells nothing about its agent's state now.
+    if (phase === 'gone' && this.state.agents[agentId]?.active[key] === undefined) return;
     const a = this.agent(agentId);
     if (phase === 'gone') {
       delete a.active[key];

@@ -1,0 +1,250 @@
+// Yeastar translation scenarios (queues, transfers, DST, reconnect), given → when → then, plus
+// the small pure helpers of the adapters (backoff, allow-list, push token, offline clock).
+import { describe, expect, it } from 'vitest';
+import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
+import type { Member, YeastarMessage } from '../src/yeastar/messages.ts';
+import { translateYeastarLines, translateYeastarText } from '../src/yeastar/offline.ts';
+import { backoffDelay } from '../src/yeastar/p-adapter.ts';
+import { addressAllowed, pushToken, reportPath } from '../src/yeastar/s-receiver.ts';
+import { callIdEpochMs, yeastarLocalToUtc } from '../src/yeastar/time.ts';
+import { failedDisposition, mapDisposition, YeastarTranslator } from '../src/yeastar/translate.ts';
+
+const CALL = '1777304494.97';
+const inbound = (status: string, call_path = '6400'): Member => ({ role: 'inbound', number: '', from: '0745150974', to: '6400', trunk: 'Saf', channel_id: 'PJSIP/trunk-Saf-endpoint-00000b01', status, call_path });
+const ext = (n: string, status: string, call_path = '6400'): Member => ({ role: 'extension', number: n, from: '', to: '', trunk: '', channel_id: `PJSIP/${n}-00000b0${n.slice(-1)}`, status, call_path });
+const snap = (...members: Member[]): YeastarMessage => ({ kind: 'call_status', sn: 'x', call_id: CALL, members });
+
+/** Given a translator, when these messages arrive one second apart, then these events. */
+function run(msgs: YeastarMessage[], queues?: string[], t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'Africa/Nairobi', ...(queues ? { queues } : {}) })) {
+  const out: CanonicalEvent[] = [];
+  msgs.forEach((m, i) => {
+    const o = t.translate(m, { received_at: new Date(Date.UTC(2026, 3, 27, 15, 41, 34 + i)).toISOString(), raw_ref: null });
+    if (o.kind === 'dlq') throw new Error(o.reason);
+    if (o.kind === 'ok') out.push(...o.events);
+  });
+  for (const e of out) expect(validateEvent(e).ok, e.type).toBe(true);
+  return { out, t, calls: out.filter((e) => e.type.startsWith('call.')), of: (type: string) => out.filter((e) => e.type === type).map((e) => e.payload) };
+}
+
+describe('queue calls', () => {
+  const leg = `${CALL}:6400:1`;
+
+  it('answered by one of two ringing agents: the other is a ring-all loser, not a missed call', () => {
+    const r = run([
+      snap(inbound('ANSWERED'), ext('1001', 'RING'), ext('1002', 'RING')),
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWER')),
+      snap(inbound('BYE'), ext('1002', 'BYE')),
+    ]);
+    expect(r.calls.map((e) => e.type)).toEqual(['call.started', 'call.queued', 'call.ringing', 'call.ringing', 'call.answered', 'call.agent_completed']);
+    expect(r.of('call.answered')).toEqual([{ agent_id: '1002', queue: '6400', leg_id: leg, wait_ms: 1000, ring_ms: 1000 }]);
+    expect(r.of('call.agent_completed')).toEqual([{ agent_id: '1002', queue: '6400', leg_id: leg, reason: 'caller', talk_ms: 1000, hold_ms: 0 }]);
+    expect(r.of('call.ring_no_answer')).toEqual([]);
+  });
+
+  it('the agent hangs up first: completed by the agent', () => {
+    const r = run([snap(inbound('ANSWERED'), ext('1002', 'RING')), snap(inbound('ANSWERED'), ext('1002', 'ANSWER')), snap(inbound('ANSWERED'), ext('1002', 'BYE'))]);
+    expect(r.of('call.agent_completed')).toMatchObject([{ agent_id: '1002', reason: 'agent' }]);
+  });
+
+  it('the caller hangs up while waiting: abandoned, and the rings it cancels are not missed calls', () => {
+    const r = run([snap(inbound('ANSWERED'), ext('1001', 'RING')), snap(inbound('ANSWERED'), ext('1001', 'RING')), snap(inbound('BYE'), ext('1001', 'BYE'))]);
+    expect(r.of('call.abandoned')).toEqual([{ queue: '6400', leg_id: leg, wait_ms: 2000, position: 1 }]);
+    expect(r.of('call.ring_no_answer')).toEqual([]);
+  });
+
+  it('an agent stops ringing while the caller still waits: ring-no-answer with the ring time', () => {
+    const r = run([snap(inbound('ANSWERED'), ext('1001', 'RING')), snap(inbound('ANSWERED')), snap(inbound('ANSWERED'), ext('1002', 'RING'))]);
+    expect(r.of('call.ring_no_answer')).toEqual([{ agent_id: '1001', queue: '6400', leg_id: leg, ring_ms: 1000 }]);
+    expect(r.of('call.ringing').map((p) => (p as { agent_id: string }).agent_id)).toEqual(['1001', '1002']);
+  });
+
+  it('the caller leaves the queue for somewhere else (failover): left_queue, then no abandon', () => {
+    const r = run([snap(inbound('ANSWERED')), snap(inbound('ANSWERED', '6200')), snap(inbound('BYE', '6200'))], ['6400']);
+    expect(r.of('call.left_queue')).toEqual([{ queue: '6400', leg_id: leg, reason: 'other', wait_ms: 1000, position: 1 }]);
+    expect(r.of('call.abandoned')).toEqual([]);
+  });
+
+  it('overflow to a second queue opens a second leg', () => {
+    const r = run([snap(inbound('ANSWERED')), snap(inbound('ANSWERED', '6401')), snap(inbound('ANSWERED', '6401'), ext('1003', 'ANSWER', '6401'))]);
+    expect(r.of('call.queued').map((p) => (p as { leg_id: string }).leg_id)).toEqual([leg, `${CALL}:6401:1`]);
+    expect(r.of('call.answered')).toMatchObject([{ agent_id: '1003', queue: '6401', leg_id: `${CALL}:6401:1`, wait_ms: 1000 }]);
+  });
+
+  it('positions count the legs already waiting in the queue', () => {
+    const t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC' });
+    run([snap(inbound('ANSWERED'))], undefined, t);
+    const r = run([{ kind: 'call_status', sn: 'x', call_id: '1777304500.98', members: [{ ...inbound('ANSWERED'), channel_id: 'other' }] }], undefined, t);
+    expect(r.of('call.queued')).toMatchObject([{ position: 2 }]);
+  });
+
+  it('only configured queue numbers open legs when queues are configured (an IVR is not a queue)', () => {
+    const r = run([snap(inbound('ANSWERED', '6200')), snap(inbound('ANSWERED', '6400'))], ['6400']);
+    expect(r.of('call.queued').map((p) => (p as { queue: string }).queue)).toEqual(['6400']);
+  });
+});
+
+describe('transfers', () => {
+  it('the connected agent transfers to another extension: transferred, completed (transfer), then the target answers', () => {
+    const r = run([
+      snap(inbound('ANSWERED', ''), ext('1002', 'ANSWER', '')),
+      { kind: 'transfer', sn: 'x', call_id: CALL, members: [inbound('ANSWERED', ''), ext('2003', 'ANSWER', '')] },
+      snap(inbound('BYE', ''), ext('2003', 'BYE', '')),
+    ]);
+    expect(r.calls.map((e) => e.type)).toEqual(['call.started', 'call.answered', 'call.transferred', 'call.agent_completed', 'call.answered', 'call.agent_completed']);
+    expect(r.of('call.transferred')).toEqual([{ kind: 'blind', from_agent_id: '1002', to: '2003' }]);
+    expect(r.of('call.agent_completed')).toMatchObject([
+      { agent_id: '1002', reason: 'transfer', talk_ms: 1000 },
+      { agent_id: '2003', reason: 'caller', talk_ms: 1000 },
+    ]);
+  });
+
+  it('a transferred queue leg keeps its queue on the transfer', () => {
+    const r = run([snap(inbound('ANSWERED'), ext('1002', 'ANSWER')), { kind: 'transfer', sn: 'x', call_id: CALL, members: [inbound('ANSWERED'), ext('2003', 'ANSWER')] }]);
+    expect(r.of('call.transferred')).toEqual([{ kind: 'blind', from_agent_id: '1002', to: '2003', queue: '6400', leg_id: `${CALL}:6400:1` }]);
+  });
+});
+
+describe('agent state', () => {
+  const st = (extension: string, status: string): YeastarMessage => ({ kind: 'extension_status', sn: 'x', extension, status });
+  const ag = (status: string, reason = ''): YeastarMessage => ({ kind: 'agent_status', sn: 'x', queue: '6402', agent: '1002', status, reason });
+
+  it('a paused agent stays paused when the extension goes idle; unpause makes it available', () => {
+    const r = run([ag('Paused', 'Lunch'), st('1002', 'Ringing'), st('1002', 'Busy'), st('1002', 'Idle'), ag('Unpaused')]);
+    expect(r.of('agent.state_changed')).toEqual([{ state: 'paused', reason: 'Lunch' }, { state: 'ringing' }, { state: 'on_call' }, { state: 'paused', reason: 'Lunch' }, { state: 'available' }]);
+  });
+
+  it('login and logout are queue membership; unregistered is offline', () => {
+    const r = run([ag('Logged In'), ag('Logged Out'), st('1002', 'Unregistered'), st('1002', 'Registered')]);
+    expect(r.out.map((e) => e.type)).toEqual(['agent.queue_joined', 'agent.state_changed', 'agent.queue_left', 'agent.state_changed', 'agent.state_changed']);
+    expect(r.of('agent.state_changed')).toEqual([{ state: 'available' }, { state: 'offline' }, { state: 'available' }]);
+  });
+
+  it('the same state reported twice is one state change', () => {
+    expect(run([st('1002', 'Busy'), st('1002', 'Busy')]).out).toHaveLength(1);
+  });
+});
+
+describe('reconnect', () => {
+  it('resync applies the live calls, closes calls the PBX no longer has, frees their agents, emits one gap', () => {
+    const t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC' });
+    run([snap(inbound('ANSWERED'), ext('1001', 'ANSWER')), { kind: 'call_status', sn: 'x', call_id: 'gone.1', members: [{ ...ext('1003', 'ANSWER', ''), channel_id: 'c3' }, { ...inbound('ANSWERED', ''), channel_id: 'c4' }] }], undefined, t);
+    const out = t.reconcile(
+      { calls: [{ call_id: CALL, members: [inbound('ANSWERED'), ext('1001', 'HOLD')] }], gap: { from: '2026-04-27T15:41:40.000Z', to: '2026-04-27T15:42:00.000Z', reason: 'socket closed (1006)' } },
+      { received_at: '2026-04-27T15:42:00.000Z', raw_ref: null },
+    );
+    expect(out.map((e) => [e.type, 'agent_id' in e ? e.agent_id : (e.payload as { agent_id?: string }).agent_id])).toEqual([
+      ['call.held', '1001'],
+      ['agent.state_changed', '1001'],
+      ['agent.state_changed', '1003'],
+      ['source.gap', undefined],
+    ]);
+    expect(out.at(-1)!.payload).toEqual({ from: '2026-04-27T15:41:40.000Z', to: '2026-04-27T15:42:00.000Z', reason: 'socket closed (1006)' });
+    expect(Object.keys(t.state.calls)).toEqual([CALL]);
+  });
+});
+
+describe('time: PBX-local to UTC with the PBX zone', () => {
+  it('an ordinary local time', () => {
+    expect(yeastarLocalToUtc('2026-09-24 00:04:18', 'Africa/Nairobi')).toEqual({ ms: Date.parse('2026-09-23T21:04:18Z'), rule: 'exact' });
+    expect(yeastarLocalToUtc('2026/01/16 15:00:49', 'Asia/Shanghai')?.ms).toBe(Date.parse('2026-01-16T07:00:49Z'));
+    expect(yeastarLocalToUtc('04/27/2026 18:41:34', 'Africa/Nairobi')?.ms).toBe(Date.parse('2026-04-27T15:41:34Z'));
+    expect(yeastarLocalToUtc('2026-02-31 10:00:00', 'UTC')).toBeNull();
+    expect(yeastarLocalToUtc('yesterday', 'UTC')).toBeNull();
+  });
+
+  it('ambiguous (fall back): the earlier instant, first occurrence on summer time', () => {
+    // Europe/London 2026-10-25: 01:30 happens at 00:30Z (BST) and at 01:30Z (GMT).
+    expect(yeastarLocalToUtc('2026-10-25 01:30:00', 'Europe/London')).toEqual({ ms: Date.parse('2026-10-25T00:30:00Z'), rule: 'ambiguous-earlier' });
+    // America/New_York 2026-11-01: 01:30 at 05:30Z (EDT) and 06:30Z (EST).
+    expect(yeastarLocalToUtc('2026-11-01 01:30:00', 'America/New_York')).toEqual({ ms: Date.parse('2026-11-01T05:30:00Z'), rule: 'ambiguous-earlier' });
+  });
+
+  it('ambiguous with the call id epoch as a hint: the candidate closest to it', () => {
+    const hint = Date.parse('2026-10-25T01:30:00Z');
+    expect(yeastarLocalToUtc('2026-10-25 01:30:00', 'Europe/London', hint)).toEqual({ ms: hint, rule: 'ambiguous-hint' });
+  });
+
+  it('skipped (spring forward): shifted forward by the gap', () => {
+    // Europe/London 2026-03-29: 01:00–02:00 local does not exist; 01:30 is read as 02:30 BST = 01:30Z.
+    expect(yeastarLocalToUtc('2026-03-29 01:30:00', 'Europe/London')).toEqual({ ms: Date.parse('2026-03-29T01:30:00Z'), rule: 'skipped-forward' });
+    // America/New_York 2026-03-08: 02:30 → 03:30 EDT = 07:30Z.
+    expect(yeastarLocalToUtc('2026-03-08 02:30:00', 'America/New_York')).toEqual({ ms: Date.parse('2026-03-08T07:30:00Z'), rule: 'skipped-forward' });
+  });
+
+  it('a CDR in the repeated hour takes the offset its call id says', () => {
+    const frame = (callId: string) =>
+      JSON.stringify({ type: 30012, sn: 'x', msg: { call_id: callId, time_start: '2026-10-25 01:30:00', call_from: '1001', call_to: '1002', call_duration: 10, talk_duration: 5, status: 'ANSWERED', type: 'Internal' } });
+    const opts = { source: 'yeastar-p' as const, tenant_id: 'acme', pbx_id: 'pbx1', timezone: 'Europe/London' };
+    const first = translateYeastarText(frame(String(Date.parse('2026-10-25T00:30:00Z') / 1000) + '.1'), opts).events[0]!;
+    const second = translateYeastarText(frame(String(Date.parse('2026-10-25T01:30:00Z') / 1000) + '.2'), opts).events[0]!;
+    expect([first.occurred_at, second.occurred_at]).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']);
+  });
+
+  it('the call id epoch', () => {
+    expect(callIdEpochMs('1790197458.5215')).toBe(1790197458000);
+    expect(callIdEpochMs('abc')).toBeUndefined();
+  });
+});
+
+describe('dispositions', () => {
+  it('maps every documented Yeastar value, typos included', () => {
+    expect(['ANSWERED', 'ANSWERD', 'NO ANSWER', 'NO ANSWERED', 'no answer', 'BUSY', 'FAILED', 'VOICEMAIL', 'CONGESTION'].map(mapDisposition)).toEqual([
+      'ANSWERED',
+      'ANSWERED',
+      'NO ANSWER',
+      'NO ANSWER',
+      'NO ANSWER',
+      'BUSY',
+      'FAILED',
+      'NO ANSWER',
+      'CONGESTION',
+    ]);
+    expect(mapDisposition('SOMETHING')).toBeUndefined();
+    expect(['486 Busy here', '503 Service Unavailable', '480 Temporarily Unavailable', 'NO Outbound Restriction'].map(failedDisposition)).toEqual(['BUSY', 'CONGESTION', 'NO ANSWER', 'FAILED']);
+  });
+});
+
+describe('offline translation', () => {
+  const opts = { source: 'yeastar-s' as const, tenant_id: 'acme', pbx_id: 'pbx1', timezone: 'UTC' };
+  const ring = JSON.stringify({ event: 'CallStatus', callid: '1571981311.105', members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ALERT' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'RING' } }] });
+  const answer = JSON.stringify({ event: 'CallStatus', callid: '1571981311.105', members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ANSWERED' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'ANSWER' } }] });
+
+  it('bare lines get a deterministic clock: the call id epoch, then one second per line', () => {
+    const a = translateYeastarText(`${ring}\n\n${answer}\n`, opts);
+    expect(a.events.map((e) => e.occurred_at)).toEqual(['2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:32.000Z', '2019-10-25T05:28:32.000Z']);
+    // Same messages, same ids (the raw_ref line differs, the facts do not).
+    expect(translateYeastarText(`${ring}\n${answer}`, opts).events.map((e) => e.event_id)).toEqual(a.events.map((e) => e.event_id));
+  });
+
+  it('raw records carry their own receive time; bad lines are reported with their line number', () => {
+    const rec = JSON.stringify({ body: ring, received_at: '2026-01-01T10:00:00.000Z' });
+    const outs = [...translateYeastarLines(`${rec}\nnot json\n`, opts)];
+    expect(outs[0]!.kind === 'ok' && outs[0]!.events[0]!.occurred_at).toBe('2026-01-01T10:00:00.000Z');
+    expect(outs[1]).toMatchObject({ kind: 'dlq', reason_code: 'UNPARSEABLE_JSON', line: 2 });
+  });
+});
+
+describe('adapter helpers', () => {
+  it('backoff grows exponentially to the cap, with jitter in its upper half', () => {
+    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 500, 30_000, () => 1))).toEqual([500, 1000, 2000, 4000, 30_000]);
+    expect([0, 1, 10].map((n) => backoffDelay(n, 500, 30_000, () => 0))).toEqual([250, 500, 15_000]);
+  });
+
+  it('allow-list: exact addresses, IPv4-mapped IPv6, CIDR blocks', () => {
+    expect(addressAllowed('::ffff:127.0.0.1', ['127.0.0.1'])).toBe(true);
+    expect(addressAllowed('127.0.0.2', ['127.0.0.1'])).toBe(false);
+    expect(addressAllowed('192.168.6.24', ['192.168.6.0/24'])).toBe(true);
+    expect(addressAllowed('192.168.7.1', ['192.168.6.0/24'])).toBe(false);
+    expect(addressAllowed('10.0.0.1', ['0.0.0.0/0'])).toBe(true);
+    expect(addressAllowed('10.0.0.1', [])).toBe(false);
+  });
+
+  it('push token: derived from the secret, different per PBX and per secret, never the secret itself', () => {
+    expect(pushToken('pbx1', 's3cret')).toMatch(/^[0-9a-f]{32}$/);
+    expect(pushToken('pbx1', 's3cret')).toBe(pushToken('pbx1', 's3cret'));
+    expect(pushToken('pbx2', 's3cret')).not.toBe(pushToken('pbx1', 's3cret'));
+    expect(pushToken('pbx1', 'other')).not.toBe(pushToken('pbx1', 's3cret'));
+    expect(reportPath('pbx1', 's3cret')).toBe(`/yeastar-s/pbx1/${pushToken('pbx1', 's3cret')}`);
+    expect(reportPath('pbx1', 's3cret')).not.toContain('s3cret');
+  });
+});
