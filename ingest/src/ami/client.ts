@@ -72,7 +72,10 @@ export class AmiClient {
   private stopped = false;
   private attempt = 0;
   private seq = 0;
+  /** Last moment a ready connection was known good; where the next gap starts. */
   private lastGood = 0;
+  private ready = false;
+  private gapFrom = 0;
   private lastDownReason = '';
   private timer: NodeJS.Timeout | null = null;
   private readonly waiting = new Map<string, { resolve: (f: AmiFrame) => void; reject: (e: Error) => void }>();
@@ -128,7 +131,11 @@ export class AmiClient {
         retryIn = backoffDelay(0, this.o.backoffInitialMs, this.o.backoffMaxMs, this.o.random);
       } catch (e) {
         const err = e instanceof AmiError ? e : new AmiError((e as Error).message, 'network');
-        this.lastDownReason = err.message;
+        if (this.ready) {
+          this.gapFrom = this.lastGood;
+          this.lastDownReason = err.message;
+          this.ready = false;
+        }
         retryIn = err.kind === 'auth' || err.kind === 'config' ? this.o.authRetryMs : backoffDelay(this.attempt++, this.o.backoffInitialMs, this.o.backoffMaxMs, this.o.random);
         if (!this.stopped) this.handler.down(err.message, err.kind, retryIn);
       }
@@ -212,8 +219,10 @@ export class AmiClient {
           await done;
         }
         const now = Date.now();
-        const gap = this.lastGood > 0 ? { from: this.lastGood, to: now, reason: this.lastDownReason || 'connection lost' } : null;
+        const gap = this.gapFrom > 0 ? { from: this.gapFrom, to: now, reason: this.lastDownReason } : null;
+        this.gapFrom = 0;
         this.lastGood = now;
+        this.ready = true;
         this.attempt = 0;
         this.handler.ready(conn, gap);
         pingTimer = setInterval(() => {
@@ -234,7 +243,7 @@ export class AmiClient {
         const at = Date.now();
         const frames = parser.push(chunk);
         if (frames.length === 0) return;
-        if (loggedIn) this.lastGood = at;
+        if (this.ready) this.lastGood = at;
         this.handler.frames(frames, conn, at);
         for (const f of frames) {
           if (!bannerSeen) {

@@ -1,0 +1,121 @@
+// The AMI adapter end to end on the real broker: a test AMI endpoint on 127.0.0.1 replays a
+// real Asterisk 22 capture with its recorded chunking; the ingest service (registry, adapter,
+// sink) writes raw frames and canonical events; the endpoint drops the socket and goes silent
+// (half-open), the adapter reconnects, resynchronises and reports the gap; a wrong password
+// shows in health and is not retried in a loop.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, createLogger, ensureTopics, Health, topicName, type CallboardConfig } from '@callboard/platform';
+import { validateEvent, type CanonicalEvent, type RawRecord } from '@callboard/schemas';
+import { startIngest, type IngestService } from '../src/main.ts';
+import { eventually, testConfig } from '../../test/helpers.ts';
+import { startTestAmiServer, type TestAmiServer } from './ami-test-server.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CAPTURE = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22', 'b_abandon', 'capture.ami');
+
+describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (needs ../shared/fixtures)', () => {
+  let server: TestAmiServer;
+  let cfg: CallboardConfig;
+  let producer: Producer;
+  let svc: IngestService;
+  const health = new Health();
+  const raw: RawRecord[] = [];
+  const events: CanonicalEvent[] = [];
+  let stopConsumer: () => Promise<void>;
+
+  beforeAll(async () => {
+    server = await startTestAmiServer(CAPTURE, { username: 'callboard', secret: 'right-secret' });
+    Object.assign(process.env, { AMI_PING_INTERVAL_MS: '300', AMI_PING_TIMEOUT_MS: '1000', AMI_BACKOFF_INITIAL_MS: '200', AMI_AUTH_RETRY_MS: '60000', AMI_IT_SECRET: 'right-secret', AMI_IT_WRONG: 'wrong-secret' });
+    cfg = testConfig({
+      tenants: [{ id: 'acme', timezone: 'Europe/Berlin' }],
+      pbxes: [
+        { id: 'ast1', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_SECRET' },
+        { id: 'ast-badpw', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_WRONG' },
+      ],
+    });
+    const log = createLogger('ami-int', 'warn');
+    const kafka = createKafka(cfg, log);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, cfg);
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events')], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const v = JSON.parse(message.value!.toString('utf8'));
+        if (topic === topicName(cfg, 'raw')) raw.push(v);
+        else events.push(v);
+      },
+    });
+    stopConsumer = () => consumer.disconnect();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    svc = await startIngest(cfg, producer, log, health);
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+    await producer?.disconnect();
+    await stopConsumer?.();
+    await server?.close();
+  });
+
+  const ofType = (t: string) => events.filter((e) => e.type === t && e.pbx_id === 'ast1');
+
+  it('writes every received frame to pbx.raw.v1 and the translated calls to cc.events.v1', async () => {
+    await server.replayed;
+    // b_abandon: 2 answered, 3 abandoned (see its ledger.json).
+    await eventually(() => (ofType('call.ended').length >= 5 ? true : undefined), 60_000, 'five call.ended events');
+    expect(ofType('call.abandoned')).toHaveLength(3);
+    expect(ofType('call.answered').map((e) => (e.payload as { agent_id: string }).agent_id).sort()).toEqual(['1001', '1002']);
+    for (const e of events) expect(validateEvent(e).ok).toBe(true);
+    const mine = raw.filter((r) => r.pbx_id === 'ast1');
+    // Raw is verbatim: banner, login reply, the replayed capture frames, resync replies, pongs.
+    expect(mine.length).toBeGreaterThanOrEqual(521);
+    expect(mine[0]).toMatchObject({ tenant_id: 'acme', source: 'ami', format: 'ami', seq: 0, body: 'Asterisk Call Manager/11.0.0\r\n' });
+    const first = mine.filter((r) => r.connection === mine[0]!.connection);
+    expect(first.map((r) => r.seq)).toEqual(first.map((_, i) => i));
+    expect(mine.some((r) => r.body.startsWith('Event: QueueCallerAbandon\r\n'))).toBe(true);
+    // Canonical events point back at their raw record.
+    const ab = ofType('call.abandoned')[0]!;
+    expect(ab.raw_ref).toMatchObject({ topic: topicName(cfg, 'raw'), connection: mine[0]!.connection });
+    expect(health.get('pbx:ast1')?.status).toBe('ok');
+  });
+
+  it('reports a wrong password in health, and retries it slowly', async () => {
+    const h = await eventually(() => (health.get('pbx:ast-badpw')?.status === 'error' ? health.get('pbx:ast-badpw') : undefined), 20_000, 'auth error in health');
+    expect(h.detail).toMatch(/login rejected for AMI user "callboard": Authentication failed; retrying in 60 s/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(server.logins.filter((l) => !l.ok)).toHaveLength(1);
+  });
+
+  it('after the endpoint drops the socket: reconnects, resynchronises and emits source.gap', async () => {
+    const connections = () => new Set(raw.filter((r) => r.pbx_id === 'ast1').map((r) => r.connection)).size;
+    const before = connections();
+    server.drop();
+    const gap = await eventually(() => ofType('source.gap')[0], 30_000, 'source.gap');
+    const p = gap.payload as { from: string; to: string; reason: string };
+    expect(Date.parse(p.from)).toBeLessThan(Date.parse(p.to));
+    expect(p.reason).toMatch(/closed the connection/);
+    await eventually(() => (connections() > before ? true : undefined), 10_000, 'a new connection in the raw stream');
+    // The resync replies (members) went through raw and the translator; agents are not lost.
+    expect(raw.some((r) => r.pbx_id === 'ast1' && r.body.includes('ActionID: callboard-resync-') && r.body.startsWith('Event: QueueMember\r\n'))).toBe(true);
+    expect(ofType('agent.queue_left')).toHaveLength(0);
+    expect(health.get('pbx:ast1')?.status).toBe('ok');
+  });
+
+  it('detects a half-open link (pings unanswered) and reconnects', async () => {
+    const gaps = ofType('source.gap').length;
+    server.mute(true);
+    await eventually(() => (health.get('pbx:ast1')?.status === 'degraded' ? true : undefined), 20_000, 'degraded health');
+    server.mute(false);
+    const gap = await eventually(() => ofType('source.gap')[gaps], 30_000, 'second source.gap');
+    expect((gap.payload as { reason: string }).reason).toMatch(/no reply to Ping/);
+  });
+});
