@@ -34,6 +34,8 @@ export interface ProjectionsOptions {
   ch?: ClickHouse;
   /** Consumer group id prefix (default "callboard-projections"). */
   groupId?: string;
+  /** Fetch sizes: the write buffer's size and age limits (defaults suit production). */
+  fetch?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number; sessionTimeout?: number };
   /** Test hook: runs between the ClickHouse writes and the offset commit of each batch. */
   beforeCommit?: (info: { topic: string; partition: number; lastOffset: string }) => Promise<void> | void;
 }
@@ -97,11 +99,11 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       groupId: `${group}-${which}`,
       // The fetch is the write buffer: it returns when it holds maxBytesPerPartition (size) or
       // maxWaitTimeInMs passed (age); each returned partition batch is one ClickHouse insert.
-      minBytes: 256 * 1024,
-      maxWaitTimeInMs: 300,
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      minBytes: opts.fetch?.minBytes ?? 256 * 1024,
+      maxWaitTimeInMs: opts.fetch?.maxWaitTimeInMs ?? 300,
+      maxBytesPerPartition: opts.fetch?.maxBytesPerPartition ?? 8 * 1024 * 1024,
+      sessionTimeout: opts.fetch?.sessionTimeout ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((opts.fetch?.sessionTimeout ?? 30_000) / 5)),
     });
     await consumer.connect();
     await consumer.subscribe({ topic: topicName(cfg, which), fromBeginning: true });

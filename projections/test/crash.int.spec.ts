@@ -1,0 +1,137 @@
+// Crash test on the real broker: a projections process is SIGKILLed at random moments (often
+// between its ClickHouse writes and its offset commit), restarted, killed again; finally it runs
+// to the end. The metrics must equal those of an uninterrupted fold of the same events.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createKafka, ensureTopics, migrate, readMigrations, topicName, type ClickHouse } from '@callboard/platform';
+import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
+import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
+import { agentMetrics, callMetrics, queueMetrics } from '../src/queries.ts';
+import { loadEvents } from '../src/report.ts';
+import { ProjectionStore } from '../src/store.ts';
+import { tableChecksum } from '../src/rebuild.ts';
+import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { agentState, queuedCall, utc } from './given.ts';
+
+const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const KILLS = 6;
+
+function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
+  });
+  ready.catch(() => {});
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, ready, exited };
+}
+
+let ch: ClickHouse | undefined;
+afterAll(async () => ch?.close());
+
+describe('crash test', () => {
+  it('killing the consumer mid-batch many times loses and double-counts nothing', { timeout: 600_000 }, async () => {
+    const cfg = testConfig();
+    const tenant = uniqueId('crash');
+    const base = utc('2026-03-02T06:00:00Z');
+    const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
+    const events: CanonicalEvent[] = [];
+    for (let i = 0; i < 600; i++) {
+      events.push(
+        ...queuedCall({
+          tenant,
+          call_id: `k${i}`,
+          queue: i % 3 ? 'sales' : 'support',
+          agent: `10${i % 7}`,
+          at: base + i * 97_000,
+          outcome: outcomes[i % 5]!,
+          wait_s: (i * 7) % 90,
+          talk_s: 30 + (i % 200),
+          hold_s: i % 4 ? 0 : 12,
+          hold_events: i % 8 === 0,
+          transfer: i % 11 === 0,
+        }),
+      );
+    }
+    for (let i = 0; i < 200; i++) events.push(agentState(tenant, `10${i % 7}`, base + i * 290_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
+
+    const kafka = createKafka(cfg);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, cfg);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const topic = topicName(cfg, 'events');
+    for (let i = 0; i < events.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 500).map((e) => ({ key: partitionKey(e), value: JSON.stringify(e) })) });
+    }
+    // Invalid input goes to the DLQ, never into the numbers.
+    await producer.send({ topic, acks: -1, messages: [{ key: 'x', value: '{not json' }, { key: 'y', value: JSON.stringify({ ...events[0], payload: { bogus: 1 } }) }] });
+    await producer.disconnect();
+
+    const group = `${cfg.kafka.topicPrefix}proj`;
+    const chPath = join(mkdtempSync(join(tmpdir(), 'callboard-crash-')), 'clickhouse');
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
+      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
+      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
+      CALLBOARD_DATA_DIR: cfg.dataDir,
+      CRASH_CH_PATH: chPath,
+      CRASH_GROUP: group,
+      LOG_LEVEL: 'error',
+    };
+    const ends = async () => (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
+    const committed = async () => {
+      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
+      return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+    };
+    const total = await ends();
+    const progress: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const c = startChild(env);
+      await c.ready;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 900));
+      c.child.kill('SIGKILL');
+      await c.exited;
+      progress.push(await committed());
+      if (progress[progress.length - 1] === total) break;
+    }
+    const last = startChild(env);
+    await last.ready;
+    const deadline = Date.now() + 240_000;
+    while ((await committed()) < total) {
+      if (Date.now() > deadline) throw new Error(`consumer did not catch up: ${await committed()} of ${total} (progress after kills: ${progress.join(', ')})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const dlq = (await admin.fetchTopicOffsets(topicName(cfg, 'dlq'))).reduce((a, p) => a + Number(p.high), 0);
+    expect(dlq).toBeGreaterThanOrEqual(2); // at least once: a kill may send a DLQ record again
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+    await admin.disconnect();
+
+    ch = await createClickHouse(cfg, { embeddedPath: chPath });
+    const ref: ClickHouse = { ...ch, db: `${cfg.clickhouse.database}_ref` };
+    await ch.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ref.db}` });
+    await migrate(ref, readMigrations(MIGRATIONS_DIR));
+    await loadEvents(new ProjectionStore(ref), events);
+
+    const query = { tenant_id: tenant, timezone: 'Africa/Nairobi', week_start: 'monday' as const, period: { kind: 'MONTH' as const, date: '2026-03' }, settings: () => DEFAULT_QUEUE_SETTINGS, now: new Date('2026-06-01T00:00:00Z') };
+    const crashed = [await queueMetrics(ch, { ...query, group_by: 'queue' }), await agentMetrics(ch, { ...query, group_by: 'agent' }), await callMetrics(ch, { ...query, group_by: 'none' })];
+    const reference = [await queueMetrics(ref, { ...query, group_by: 'queue' }), await agentMetrics(ref, { ...query, group_by: 'agent' }), await callMetrics(ref, { ...query, group_by: 'none' })];
+    expect(crashed).toEqual(reference);
+    expect(crashed[0]!.reduce((a, r) => a + ('offered' in r ? r.offered : 0), 0)).toBe(600);
+    for (const t of ['calls', 'queue_legs', 'agent_calls', 'agent_intervals']) expect(await tableChecksum(ch, t), t).toBe(await tableChecksum(ref, t));
+    const rs = await ch.client.query({ query: `SELECT uniqExact(event_id) AS n FROM ${ch.db}.events`, format: 'JSONEachRow' });
+    expect(Number(((await rs.json()) as { n: number }[])[0]!.n)).toBe(events.length);
+    console.log(`crash test: ${progress.length} kills, committed offsets after each: ${progress.join(', ')} of ${total}`);
+  });
+});
