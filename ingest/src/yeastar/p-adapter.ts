@@ -109,8 +109,10 @@ export class YeastarPAdapter {
         attempt = 0;
         this.lossReason = await closed;
       } catch (e) {
-        this.lossReason = (e as Error).message;
-        this.o.log.warn({ pbx: this.o.pbx_id, err: this.lossReason, attempt }, 'P-Series connection attempt failed');
+        const why = (e as Error).message;
+        // The gap is explained by what broke the last good connection, not by the retries after it.
+        this.lossReason ||= why;
+        this.o.log.warn({ pbx: this.o.pbx_id, err: why, attempt }, 'P-Series connection attempt failed');
       }
       yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 0);
       if (this.stopped) break;
@@ -210,6 +212,7 @@ export class YeastarPAdapter {
       yeastarReconnectsTotal.inc({ source: 'yeastar-p', pbx: this.o.pbx_id });
       await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost');
     }
+    this.lossReason = '';
     for (const p of pending.splice(0)) this.dispatch(p.text, p.at);
     ready = true;
     this.lastGoodAt = Date.now();
