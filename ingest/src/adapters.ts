@@ -29,6 +29,8 @@ export interface OfflineOptions {
   pbx_id: string;
   /** Time base for captures that carry no time of their own (AMI without timestampevents). */
   start?: Date;
+  /** IANA zone of the PBX's local timestamps (Yeastar); default: the configured PBX's zone. */
+  timezone?: string;
   /** Problems for a person (stderr in the CLI). */
   warn: (message: string) => void;
 }
@@ -53,6 +55,16 @@ export const ADAPTERS: Partial<Record<PbxKind, AdapterEntry>> = {
     start: async () => (await import('./ami/adapter.ts')).startAmiAdapter,
     translateFile: async () => (await import('./ami/offline.ts')).translateAmiFile,
     translator: async () => (await import('./ami/offline.ts')).amiRawTranslator,
+  },
+  'yeastar-p': {
+    start: async () => (await import('./yeastar/adapter.ts')).startYeastarPAdapter,
+    translateFile: async () => (await import('./yeastar/offline.ts')).yeastarFileTranslator('yeastar-p'),
+    translator: async () => (await import('./yeastar/offline.ts')).yeastarRawTranslator('yeastar-p'),
+  },
+  'yeastar-s': {
+    start: async () => (await import('./yeastar/adapter.ts')).startYeastarSAdapter,
+    translateFile: async () => (await import('./yeastar/offline.ts')).yeastarFileTranslator('yeastar-s'),
+    translator: async () => (await import('./yeastar/offline.ts')).yeastarRawTranslator('yeastar-s'),
   },
 };
 

@@ -9,7 +9,7 @@ export const commands: CommandTable = {
   },
   translate: {
     summary: 'translate a raw PBX capture file into canonical events (NDJSON on stdout, problems on stderr)',
-    usage: 'callboard translate --source ami [--tenant ID] [--pbx ID] [--start ISO] FILE',
+    usage: 'callboard translate --source ami|yeastar-p|yeastar-s [--tenant ID] [--pbx ID] [--start ISO] [--tz ZONE] FILE',
     load: () => import('./commands.ts').then((m) => ({ run: m.translate })),
   },
   retranslate: {

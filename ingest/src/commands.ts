@@ -2,7 +2,7 @@
 // wire: the work is in the adapters (registry in adapters.ts) and in the sink.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, isIsoInstant, loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
 import { RawRecord as RawRecordSchema, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ADAPTERS, SOURCE_KIND, type RawTranslator } from './adapters.ts';
@@ -30,11 +30,12 @@ export async function translate(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, start: { type: 'string' } },
+    options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, start: { type: 'string' }, tz: { type: 'string' } },
   });
   const source = values.source;
   const file = positionals[0];
-  if (!source || !file) return fail('usage: callboard translate --source ami [--tenant ID] [--pbx ID] [--start ISO] FILE');
+  if (!source || !file) return fail('usage: callboard translate --source ami|yeastar-p|yeastar-s [--tenant ID] [--pbx ID] [--start ISO] [--tz ZONE] FILE');
+  if (values.tz && !isIanaZone(values.tz)) return fail(`--tz ${values.tz}: expected an IANA time zone such as Africa/Nairobi`);
   const kind = SOURCE_KIND[source];
   const entry = kind ? ADAPTERS[kind] : undefined;
   if (!entry) return fail(`--source ${source}: no translator for this source (known: ${Object.keys(ADAPTERS).join(', ')})`);
@@ -47,7 +48,7 @@ export async function translate(argv: string[]): Promise<number> {
   let events = 0;
   let problems = 0;
   const out: string[] = [];
-  for await (const o of translateFile(file, { cfg, ...ids, ...(values.start ? { start: new Date(values.start) } : {}), warn })) {
+  for await (const o of translateFile(file, { cfg, ...ids, ...(values.start ? { start: new Date(values.start) } : {}), ...(values.tz ? { timezone: values.tz } : {}), warn })) {
     if (o.kind === 'ok') {
       for (const e of o.events) out.push(JSON.stringify(e));
       events += o.events.length;
