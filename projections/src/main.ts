@@ -20,6 +20,7 @@ import {
   type Logger,
 } from '@callboard/platform';
 import { validateEvent, validateRawRecord, type DlqRecord } from '@callboard/schemas';
+import { setupBiAccess } from './bi-access.ts';
 import { MIGRATIONS_DIR } from './migrations-dir.ts';
 import { ProjectionStore, touchedBy, type LoggedEvent, type LoggedRaw } from './store.ts';
 
@@ -69,6 +70,8 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   const ownCh = !opts.ch;
   const ch = opts.ch ?? (await createClickHouse(cfg));
   await migrate(ch, readMigrations(MIGRATIONS_DIR));
+  // Server only (the embedded engine has no users): per-tenant read-only BI users.
+  if (!ch.embedded) await setupBiAccess(ch, cfg, log);
   const store = new ProjectionStore(ch, log);
   const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-projections`);
   const admin = kafka.admin();

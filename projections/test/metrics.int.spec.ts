@@ -244,3 +244,28 @@ describe('rebuild', () => {
     expect(await q(t, 'UTC', { kind: 'DAY', date: '2026-06-01' })).toEqual(before);
   });
 });
+
+describe('BI views', () => {
+  it('bi_queue_daily agrees with the query API, and every BI column carries a comment', async () => {
+    const t = uniqueId('bi');
+    const evs = Array.from({ length: 40 }, (_, i) =>
+      queuedCall({ tenant: t, call_id: `b${i}`, at: utc('2026-03-28T18:00:00Z') + i * 37 * 60_000, outcome: (['answered', 'abandoned', 'exited'] as const)[i % 3]!, wait_s: (i * 5) % 40 }),
+    ).flat();
+    await given(evs);
+    const zone = 'Europe/London'; // DST starts on 2026-03-29
+    const api = await q(t, zone, { kind: 'WEEK', date: '2026-03-29' }, { group_by: 'day' });
+    const rs = await ch.client.query({
+      query: `SELECT toString(day) AS day, sum(offered) AS offered, sum(answered_within_sl) AS sl, sum(short_abandoned) AS short
+              FROM ${ch.db}.bi_queue_daily(tenant = ${"'"}${t}${"'"}, tz = '${zone}', sl_threshold_s = 20, short_abandon_s = 5) GROUP BY day ORDER BY day`,
+      format: 'JSONEachRow',
+    });
+    const bi = (await rs.json()) as { day: string; offered: number; sl: number; short: number }[];
+    const fromApi = api.filter((r) => r.offered > 0).map((r) => ({ day: r.interval, offered: r.offered, sl: r.answered_within_sl, short: r.short_abandoned }));
+    expect(bi.map((r) => ({ ...r, offered: Number(r.offered), sl: Number(r.sl), short: Number(r.short) }))).toEqual(fromApi);
+    const cols = await ch.client.query({
+      query: `SELECT table, name FROM system.columns WHERE database = '${ch.db}' AND table IN ('bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m') AND comment = ''`,
+      format: 'JSONEachRow',
+    });
+    expect(await cols.json()).toEqual([]);
+  });
+});
