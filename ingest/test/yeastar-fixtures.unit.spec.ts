@@ -112,7 +112,7 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
   ],
   'p-series-30012-new-cdr-voicemail-live.json': [
     { type: 'call.started', call_id: '1790197458.5215', payload: { direction: 'inbound', caller_number: '0111050596', called_number: '1002', trunk: 'Saf' } },
-    { type: 'call.ended', call_id: '1790197458.5215', payload: { disposition: 'NO ANSWER', raw_disposition: 'VOICEMAIL', duration_ms: 11000, billsec_ms: 0, direction: 'inbound', extension: '1002' } },
+    { type: 'call.ended', call_id: '1790197458.5215', payload: { disposition: 'NO ANSWER', raw_disposition: 'VOICEMAIL', duration_ms: 11000, billsec_ms: 11000, direction: 'inbound', extension: '1002' } },
   ],
   'p-series-30013-call-transfer.json': [{ type: 'call.transferred', call_id: '1651113112.405', payload: { kind: 'blind', to: '2002' } }],
   'p-series-30015-call-failed.json': [

@@ -537,8 +537,9 @@ export class YeastarTranslator {
         disposition,
         raw_disposition: m.status,
         duration_ms: durationMs,
-        // billsec is answer-to-end; a voicemail or unanswered call was never answered by its callee.
-        billsec_ms: disposition === 'ANSWERED' ? Math.round(Math.min(m.talk_s, m.duration_s) * 1000) : 0,
+        // The PBX's own talk time, whatever the disposition (a voicemail talks too), as the AMI
+        // path keeps Asterisk's billsec.
+        billsec_ms: Math.round(Math.max(0, Math.min(m.talk_s, m.duration_s)) * 1000),
         direction,
         extension: extension || undefined,
       }),
