@@ -14,6 +14,7 @@ import { YeastarTranslator } from '../src/yeastar/translate.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const capture = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22', 'a_answered', 'capture.ami');
+const abandonCapture = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22', 'b_abandon', 'capture.ami');
 const CALL = '1795306506.0';
 
 /** What must agree: type, agent, queue, whether a leg is named, reason, and the measured times. */
@@ -97,5 +98,40 @@ describe.skipIf(!existsSync(capture))('Yeastar and AMI agree on one call (needs 
     const calls = (xs: CanonicalEvent[]) => xs.filter((e) => e.type.startsWith('call.')).map((e) => e.type);
     expect(calls(ys)).toEqual(calls(amiCall));
     expect(calls(ys)).toEqual(['call.started', 'call.queued', 'call.ringing', 'call.ringing', 'call.ringing', 'call.answered', 'call.agent_completed', 'call.ended']);
+  });
+
+  it('abandons b2–b4: three callers wait in "sales" and hang up; positions move up as callers ahead leave', async () => {
+    const ami: CanonicalEvent[] = [];
+    for await (const o of translateAmiFile(abandonCapture, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) if (o.kind === 'ok') ami.push(...o.events);
+    const abandoned = ami.filter((e) => e.type === 'call.abandoned').map((e) => (e as { call_id: string }).call_id);
+    expect(abandoned).toHaveLength(3);
+    const ofCall = (id: string) => ami.filter((e) => 'call_id' in e && e.call_id === id && ['call.started', 'call.queued', 'call.abandoned'].includes(e.type));
+    // Every instant at which a snapshot of one of the calls changes, in time order.
+    const timeline = abandoned
+      .flatMap((id) => ofCall(id).map((e) => ({ id, type: e.type, at: e.occurred_at })))
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC', queues: ['sales'] });
+    const ys: CanonicalEvent[] = [];
+    for (const step of timeline) {
+      const status = step.type === 'call.abandoned' ? 'BYE' : step.type === 'call.started' ? 'ALERT' : 'ANSWERED';
+      const path = step.type === 'call.started' ? '' : 'sales';
+      const m: YeastarMessage = { kind: 'call_status', sn: 'x', call_id: step.id, members: [{ role: 'inbound', number: '', from: '', to: '', trunk: '', channel_id: `in-${step.id}`, status, call_path: path }] };
+      const o = t.translate(m, { received_at: step.at, raw_ref: null });
+      if (o.kind === 'ok') ys.push(...o.events);
+    }
+    const pick = (xs: CanonicalEvent[]) =>
+      xs
+        .filter((e) => e.type === 'call.queued' || e.type === 'call.abandoned')
+        .map((e) => {
+          const { leg_id: _leg, caller_number: _c, ...p } = e.payload as Record<string, unknown>;
+          return { type: e.type, call_id: (e as { call_id: string }).call_id, at: e.occurred_at, ...p };
+        });
+    const amiFacts = pick(abandoned.flatMap(ofCall)).sort((a, b) => (a.at < b.at ? -1 : 1));
+    expect(pick(ys)).toEqual(amiFacts);
+    expect(amiFacts.filter((f) => f.type === 'call.abandoned').map((f) => [f.position, f.original_position])).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
   });
 });

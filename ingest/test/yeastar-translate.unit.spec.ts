@@ -48,7 +48,7 @@ describe('queue calls', () => {
 
   it('the caller hangs up while waiting: abandoned, and the rings it cancels are not missed calls', () => {
     const r = run([snap(inbound('ANSWERED'), ext('1001', 'RING')), snap(inbound('ANSWERED'), ext('1001', 'RING')), snap(inbound('BYE'), ext('1001', 'BYE'))]);
-    expect(r.of('call.abandoned')).toEqual([{ queue: '6400', leg_id: leg, wait_ms: 2000, position: 1 }]);
+    expect(r.of('call.abandoned')).toEqual([{ queue: '6400', leg_id: leg, wait_ms: 2000, position: 1, original_position: 1 }]);
     expect(r.of('call.ring_no_answer')).toEqual([]);
   });
 

@@ -279,10 +279,20 @@ export class YeastarTranslator {
     return leg;
   }
 
+  /** Where a waiting leg stands now: 1 + legs of its queue still waiting that entered before it. */
+  private currentPosition(leg: LegState): number {
+    let ahead = 0;
+    for (const c of Object.values(this.state.calls)) {
+      for (const l of c.legs) if (l !== leg && l.queue === leg.queue && l.status === 'waiting' && l.queued_at < leg.queued_at) ahead++;
+    }
+    return ahead + 1;
+  }
+
   private leaveLeg(c: CallState, leg: LegState, reason: 'other' | 'transfer', t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
+    const position = this.currentPosition(leg);
     leg.status = 'exited';
     out.push(
-      makeEvent('call.left_queue', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|left`), { call_id: c.call_id }, { queue: leg.queue, leg_id: leg.leg_id, reason, wait_ms: Math.max(0, t - leg.queued_at), position: leg.position }),
+      makeEvent('call.left_queue', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|left`), { call_id: c.call_id }, { queue: leg.queue, leg_id: leg.leg_id, reason, wait_ms: Math.max(0, t - leg.queued_at), position }),
     );
   }
 
@@ -336,9 +346,16 @@ export class YeastarTranslator {
     if (callerGoneNow && !c.caller_gone) {
       c.caller_gone = true;
       if (leg && leg.status === 'waiting') {
+        const position = this.currentPosition(leg);
         leg.status = 'abandoned';
         out.push(
-          makeEvent('call.abandoned', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|abandoned`), { call_id: c.call_id }, { queue: leg.queue, leg_id: leg.leg_id, wait_ms: Math.max(0, t - leg.queued_at), position: leg.position }),
+          makeEvent('call.abandoned', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|abandoned`), { call_id: c.call_id }, {
+            queue: leg.queue,
+            leg_id: leg.leg_id,
+            wait_ms: Math.max(0, t - leg.queued_at),
+            position,
+            original_position: leg.position,
+          }),
         );
       }
     }
