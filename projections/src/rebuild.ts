@@ -4,11 +4,11 @@
 // Deterministic: the fold is pure, rows are versioned by their event count, and the rollup gets
 // a constant version, so two rebuilds of the same events give identical tables.
 import { createClickHouse, createLogger, loadConfig, migrate, readMigrations, type ClickHouse, type Logger } from '@callboard/platform';
-import type { AgentEvent, CallEvent } from '@callboard/schemas';
+import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { MIGRATIONS_DIR } from './migrations-dir.ts';
 import { LEG_AGGREGATES } from './sql.ts';
-import { ProjectionStore } from './store.ts';
+import { ProjectionStore, touchedBy } from './store.ts';
 
 export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
 const SUFFIX = '_rebuild';
@@ -48,6 +48,10 @@ export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStat
   const t0 = Date.now();
   const db = ch.db;
   const store = new ProjectionStore(ch, log);
+  // Events the live consumer writes from here on are folded into the old tables; they are
+  // re-derived into the new ones after the swap (catch-up below). Both instants come from the
+  // server's clock (ingested_at defaults to now64 there), so there is no skew to cover.
+  const since = await scalar(ch, `SELECT toUnixTimestamp64Milli(now64(3))`);
   for (const t of DERIVED_TABLES) {
     await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
     await ch.client.command({ query: `CREATE TABLE ${db}.${t}${SUFFIX} AS ${db}.${t}` });
@@ -95,6 +99,11 @@ export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStat
   // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
+  const late = await bodies<CanonicalEvent>(ch, `SELECT body FROM ${db}.events WHERE ingested_at >= fromUnixTimestamp64Milli(${since}, 'UTC')`);
+  if (late.length) {
+    await store.derive(touchedBy(late));
+    log?.info({ events: late.length }, 'rebuild: re-derived what arrived during the replay');
+  }
   stats.ms = Date.now() - t0;
   log?.info(stats, 'rebuild done');
   return stats;
@@ -102,7 +111,7 @@ export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStat
 
 /** An order-independent checksum of a table's rows after merging (FINAL), to compare rebuilds. */
 export async function tableChecksum(ch: ClickHouse, table: string): Promise<string> {
-  const rs = await ch.client.query({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM ${ch.db}.${table} FINAL`, format: 'JSONEachRow' });
+  const rs = await ch.client.query({ query: `SELECT count() AS n, toString(sum(cityHash64(toString(tuple(*))))) AS h FROM ${ch.db}.${table} FINAL`, format: 'JSONEachRow' });
   const r = ((await rs.json()) as { n: number | string; h: number | string }[])[0]!;
   return `${r.n}:${r.h}`;
 }

@@ -236,10 +236,15 @@ describe('rebuild', () => {
       agentState(t, '1001', utc('2026-06-01T12:00:00Z'), 'offline'),
     ]);
     const before = await q(t, 'UTC', { kind: 'DAY', date: '2026-06-01' });
+    expect(before[0]!.offered).toBe(2);
+    // Lose a projection entirely: the rebuild restores it from the log.
+    await ch.client.command({ query: `TRUNCATE TABLE ${ch.db}.queue_15m` });
+    expect((await q(t, 'UTC', { kind: 'DAY', date: '2026-06-01' }))[0]!.offered).toBe(0);
     await rebuild(ch);
     const first = await Promise.all(DERIVED_TABLES.map((x) => tableChecksum(ch, x)));
     await rebuild(ch);
     const second = await Promise.all(DERIVED_TABLES.map((x) => tableChecksum(ch, x)));
+    expect(first.join(" ")).toMatch(/^([1-9]\d*:\d+ ?){5}$/);
     expect(second).toEqual(first);
     expect(await q(t, 'UTC', { kind: 'DAY', date: '2026-06-01' })).toEqual(before);
   });
