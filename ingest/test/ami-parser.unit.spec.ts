@@ -94,7 +94,7 @@ describe.skipIf(captures.length === 0)('AMI parser on the real captures (needs .
         for (const f of out) if (k < good.length && JSON.stringify(shape(f)) === JSON.stringify(shape(good[k]!))) k++;
         expect(k).toBe(good.length);
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 });

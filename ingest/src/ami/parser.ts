@@ -34,7 +34,12 @@ export const MAX_FRAME_CHARS = 1 << 20;
 
 const ACTION = /^action:/i;
 function isStartLine(line: string): boolean {
-  return line.startsWith('Event:') || line.startsWith('Response:') || ACTION.test(line);
+  // Checked on every line: look at the first character before comparing strings.
+  const c = line.charCodeAt(0);
+  if (c === 69 /* E */) return line.startsWith('Event:');
+  if (c === 82 /* R */) return line.startsWith('Response:');
+  if (c === 65 /* A */ || c === 97 /* a */) return ACTION.test(line);
+  return false;
 }
 function startKind(line: string): 'event' | 'response' | 'action' {
   return line.charCodeAt(0) === 69 /* E */ ? 'event' : line.charCodeAt(0) === 82 /* R */ ? 'response' : 'action';
@@ -86,6 +91,12 @@ export class AmiParser {
       const nl = buf.indexOf('\n', pos);
       if (nl < 0) break;
       const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      // The hot path: a header line of an open frame is read straight from the buffer.
+      const f = this.frame;
+      if (f !== null && !this.follows && end > pos && !isStartAt(buf, pos) && headerAt(f, buf, pos, end)) {
+        pos = nl + 1;
+        continue;
+      }
       this.line(buf.slice(pos, end), pos, nl + 1, out);
       pos = nl + 1;
     }
@@ -137,8 +148,9 @@ export class AmiParser {
       if (text.length > 0 || !header(f, line)) text.push(line);
       return;
     }
-    // Garbage, or a repeated frame start (a frame never sent twice): a new frame begins here.
-    if (isStartLine(line) && (f.kind === 'garbage' || startKind(line) === f.kind)) {
+    // A frame start line inside a frame means the frame before was garbage or cut short.
+    // The one exception: OriginateResponse is an event with a `Response:` header.
+    if (isStartLine(line) && !(f.kind === 'event' && f.name === 'OriginateResponse' && startKind(line) === 'response')) {
       this.cut(at, line, out);
       return;
     }
@@ -184,14 +196,44 @@ export class AmiParser {
   }
 }
 
+function isStartAt(buf: string, pos: number): boolean {
+  const c = buf.charCodeAt(pos);
+  if (c === 69 /* E */) return buf.startsWith('Event:', pos);
+  if (c === 82 /* R */) return buf.startsWith('Response:', pos);
+  if (c === 65 /* A */ || c === 97 /* a */) return ACTION.test(buf.slice(pos, pos + 7));
+  return false;
+}
+
+// Keys seen before, by length: the same few dozen keys repeat on every frame, and reusing one
+// string (already internalised as a property name) saves an allocation and a hash per line.
+const KEYS: string[][] = [];
+function keyAt(buf: string, pos: number, c: number): string | null {
+  const len = c - pos;
+  const list = len < 64 ? (KEYS[len] ??= []) : undefined;
+  if (list) for (const k of list) if (buf.startsWith(k, pos)) return k;
+  const key = buf.slice(pos, c);
+  // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
+  if (key.indexOf(' ') >= 0 || key === '__proto__') return null;
+  if (list && list.length < 64) list.push(key);
+  return key;
+}
+
+/** Adds the `Key: Value` line buf[pos, end) to the frame; false when it is not a header. */
+function headerAt(f: AmiFrame, buf: string, pos: number, end: number): boolean {
+  const c = buf.indexOf(':', pos);
+  if (c <= pos || c >= end) return false;
+  const key = keyAt(buf, pos, c);
+  if (key === null) return false;
+  set(f, key, buf.charCodeAt(c + 1) === 32 ? buf.slice(c + 2, end) : buf.slice(c + 1, end));
+  return true;
+}
+
 /** Adds `Key: Value` to the frame; false when the line is not a header. */
 function header(f: AmiFrame, line: string): boolean {
-  const c = line.indexOf(':');
-  if (c <= 0) return false;
-  const key = line.slice(0, c);
-  // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
-  if (key.indexOf(' ') >= 0 || key === '__proto__') return false;
-  const value = line.charCodeAt(c + 1) === 32 ? line.slice(c + 2) : line.slice(c + 1);
+  return headerAt(f, line, 0, line.length);
+}
+
+function set(f: AmiFrame, key: string, value: string): void {
   const h = f.headers;
   if (h[key] === undefined) {
     h[key] = value;
@@ -199,7 +241,6 @@ function header(f: AmiFrame, line: string): boolean {
     const rep = (f.repeated ??= {});
     (rep[key] ??= [h[key]!]).push(value);
   }
-  return true;
 }
 
 /** Parses a whole capture in one go (files, tests). */

@@ -197,8 +197,26 @@ export class AmiTranslator {
 
   private out: CanonicalEvent[] = [];
   private now = 0;
-  private ctx!: EventContext;
   private hasTs = false;
+  private cur!: { name: string; h: Record<string, string>; meta: FrameMeta };
+  private ctxCache: EventContext | null = null;
+
+  /** The event context of the frame being translated. */
+  private get ctx(): EventContext {
+    if (this.ctxCache) return this.ctxCache;
+    const { name, h, meta } = this.cur;
+    const ts = h.Timestamp;
+    this.ctxCache = {
+      tenant_id: this.opts.tenant_id,
+      pbx_id: this.opts.pbx_id,
+      source: this.source,
+      occurred_at: isoMs(this.now),
+      received_at: isoMs(meta.received_at),
+      raw_ref: meta.raw_ref,
+      vendor_key: ts !== undefined ? `${ts}|${name}|${h.Uniqueid ?? ''}|${h.Queue ?? ''}|${h.Interface ?? h.Location ?? ''}` : `${meta.connection}#${meta.seq}`,
+    };
+    return this.ctxCache;
+  }
 
   constructor(private readonly opts: AmiTranslatorOptions) {
     this.source = opts.source ?? 'ami';
@@ -225,16 +243,10 @@ export class AmiTranslator {
     if (this.wrapping.size > 0) this.expireWrapUps(t, meta);
     if (frame.kind !== 'event') return ok(this.out);
     const name = OLD_NAMES[frame.name] ?? frame.name;
-    const key = tsRaw !== undefined ? `${tsRaw}|${name}|${h.Uniqueid ?? ''}|${h.Queue ?? ''}|${h.Interface ?? h.Location ?? ''}` : `${meta.connection}#${meta.seq}`;
-    this.ctx = {
-      tenant_id: this.opts.tenant_id,
-      pbx_id: this.opts.pbx_id,
-      source: this.source,
-      occurred_at: isoMs(t),
-      received_at: isoMs(meta.received_at),
-      raw_ref: meta.raw_ref,
-      vendor_key: key,
-    };
+    // Most frames (VarSet, Newexten, CEL, …) yield nothing: the event context is built only
+    // when an event is made (see `ctx`).
+    this.ctxCache = null;
+    this.cur = { name, h, meta };
     if (this.pending.size > 0 && h.Uniqueid !== undefined) {
       const leg = this.pending.get(h.Uniqueid);
       if (leg) this.decidePending(leg, name, h);

@@ -1,0 +1,44 @@
+// AMI parse + translate throughput on one core: the real Asterisk 22 captures replayed many
+// times with shifted ids (bench/ami-corpus.ts), fed to the streaming parser in 64 KB chunks
+// and every frame through the translator. Frames/s counts every AMI frame (VarSet, Newexten and
+// the like included, as they arrive on the wire); canonical events/s is what comes out.
+//
+//   npx tsx bench/ami-translate.ts [--copies 60] [--rounds 5]
+import { parseArgs } from 'node:util';
+import { AmiParser } from '../ingest/src/ami/parser.ts';
+import { AmiTranslator } from '../ingest/src/ami/translator.ts';
+import { corpus } from './ami-corpus.ts';
+
+const { values } = parseArgs({ options: { copies: { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });
+const { text, frames } = corpus(Number(values.copies));
+const bytes = Buffer.from(text, 'utf8');
+const CHUNK = 64 * 1024;
+
+function round(): { frames: number; events: number; dlq: number; seconds: number } {
+  const parser = new AmiParser();
+  const t = new AmiTranslator({ tenant_id: 'bench', pbx_id: 'pbx1' });
+  let n = 0;
+  let events = 0;
+  let dlq = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    for (const f of parser.push(bytes.subarray(i, i + CHUNK))) {
+      const o = t.translate(f, { received_at: 1_795_300_000_000, raw_ref: null, connection: 'bench', seq: n++ });
+      if (o.kind === 'ok') events += o.events.length;
+      else if (o.kind === 'dlq') dlq++;
+    }
+  }
+  for (const f of parser.end(true)) {
+    const o = t.translate(f, { received_at: 1_795_300_000_000, raw_ref: null, connection: 'bench', seq: n++ });
+    if (o.kind === 'ok') events += o.events.length;
+  }
+  return { frames: n, events, dlq, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+console.log(`corpus: ${frames.toLocaleString('en-US')} frames, ${(bytes.length / 1e6).toFixed(1)} MB (${values.copies} rounds of the 4 Asterisk 22 captures)`);
+const results = Array.from({ length: Number(values.rounds) }, round);
+for (const r of results) if (r.frames !== frames || r.dlq !== 0) throw new Error(`expected ${frames} frames and no DLQ, got ${r.frames} frames, ${r.dlq} DLQ`);
+const rates = results.map((r) => r.frames / r.seconds).sort((a, b) => a - b);
+const median = rates[Math.floor(rates.length / 2)]!;
+const r0 = results[0]!;
+console.log(`parse + translate: median ${Math.round(median).toLocaleString('en-US')} frames/s (best ${Math.round(rates.at(-1)!).toLocaleString('en-US')}), ${(bytes.length / 1e6 / (frames / median)).toFixed(0)} MB/s, ${Math.round((r0.events / r0.frames) * median).toLocaleString('en-US')} canonical events/s (${r0.events.toLocaleString('en-US')} per round), ${values.rounds} rounds`);
