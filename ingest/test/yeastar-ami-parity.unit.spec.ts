@@ -124,9 +124,9 @@ describe.skipIf(!existsSync(capture))('Yeastar and AMI agree on one call (needs 
         .filter((e) => e.type === 'call.queued' || e.type === 'call.abandoned')
         .map((e) => {
           const { leg_id: _leg, caller_number: _c, ...p } = e.payload as Record<string, unknown>;
-          return { type: e.type, call_id: (e as { call_id: string }).call_id, at: e.occurred_at, ...p };
+          return { type: e.type, call_id: (e as { call_id: string }).call_id, at: e.occurred_at, ...p } as Record<string, unknown>;
         });
-    const amiFacts = pick(abandoned.flatMap(ofCall)).sort((a, b) => (a.at < b.at ? -1 : 1));
+    const amiFacts = pick(abandoned.flatMap(ofCall)).sort((a, b) => (String(a.at) < String(b.at) ? -1 : 1));
     expect(pick(ys)).toEqual(amiFacts);
     expect(amiFacts.filter((f) => f.type === 'call.abandoned').map((f) => [f.position, f.original_position])).toEqual([
       [1, 1],
