@@ -109,6 +109,10 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
     it('refreshes the token before it expires, without a new get_token, and keeps receiving', async () => {
       await eventually(() => (pbx.stats.refreshes >= 1 ? true : undefined), 15_000, 'a token refresh');
       expect(pbx.stats.tokens_issued).toBe(pbx.stats.refreshes + 1);
+      // The socket moves to the new token make-before-break: a second subscription, no gap, and
+      // the replaced token is revoked.
+      await eventually(() => (pbx.stats.subscriptions >= 2 && pbx.subscribers() === 1 && pbx.stats.revokes >= 1 ? true : undefined), 15_000, 'socket rotation');
+      expect(eventsOf(pbxId, 'source.gap')).toEqual([]);
       pbx.push({ type: 30011, msg: (fixture('p-series-30011-call-status-answered.json') as { msg: unknown }).msg });
       const answered = await eventually(() => eventsOf(pbxId, 'call.answered')[0], 30_000, 'call.answered');
       expect(answered.payload).toMatchObject({ agent_id: '1002' });

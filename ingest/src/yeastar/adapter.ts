@@ -1,6 +1,7 @@
 // Wiring of the Yeastar adapters into the registry (../adapters.ts): one P-Series WebSocket
 // adapter per `yeastar-p` PBX; for `yeastar-s` PBXes an API session each and one shared HTTP
 // receiver per listening port (several PBXes can push to one port, told apart by path).
+import { randomUUID } from 'node:crypto';
 import { pbxSecret, type PbxConfig } from '@callboard/platform';
 import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
 import { YeastarPAdapter } from './p-adapter.ts';
@@ -71,6 +72,7 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
     report_host: process.env.YEASTAR_S_REPORT_HOST || undefined,
     log: d.log,
     health: d.health,
+    onLogin: () => pipeline.newConnection(`${d.pbx.id}#${randomUUID().slice(0, 8)}`),
     onGap: (fromMs, reason) => gap(pipeline, fromMs, reason),
   });
   session.start();

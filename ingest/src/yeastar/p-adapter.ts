@@ -59,6 +59,9 @@ export function subscribeAnswer(text: string): { ok: true } | { ok: false; why: 
 export class YeastarPAdapter {
   readonly tokens: PTokenManager;
   private ws: WebSocket | null = null;
+  /** The live connection; a token rotation replaces it without a gap. */
+  private current: { ws: WebSocket; closed: Promise<string>; token: string; retire: () => void } | null = null;
+  private rotating = false;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private lastGoodAt: number | null = null;
@@ -71,6 +74,11 @@ export class YeastarPAdapter {
   constructor(private readonly o: PAdapterOptions) {
     this.tokens = new PTokenManager({ pbx_id: o.pbx_id, base_url: o.base_url, client_id: o.client_id, client_secret: o.client_secret, log: o.log, refresh_margin_ms: o.refresh_margin_ms });
     this.health = `yeastar-p:${o.pbx_id}`;
+    // A refreshed token: move the socket onto it before the old token expires, in case the PBX
+    // closes sockets whose token lapsed (the docs do not say).
+    this.tokens.onToken = (access) => {
+      if (this.current && this.current.token !== access) void this.rotate();
+    };
   }
 
   private wsUrl(token: string): string {
@@ -89,6 +97,7 @@ export class YeastarPAdapter {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    this.current?.ws.close(1000, 'shutdown');
     this.ws?.close(1000, 'shutdown');
     await this.loop;
     await this.o.pipeline.drain();
@@ -98,16 +107,25 @@ export class YeastarPAdapter {
 
   /** For tests and ops: close the current socket as if the network dropped it. */
   dropConnection(): void {
-    this.ws?.terminate();
+    this.current?.ws.terminate();
   }
 
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
       try {
-        const closed = await this.connect();
+        await this.connect(false);
         attempt = 0;
-        this.lossReason = await closed;
+        // Rotations replace `current`; only the close of the current connection is a loss.
+        for (;;) {
+          const c = this.current!;
+          const why = await c.closed;
+          if (c === this.current) {
+            this.lossReason = why;
+            this.current = null;
+            break;
+          }
+        }
       } catch (e) {
         const why = (e as Error).message;
         // The gap is explained by what broke the last good connection, not by the retries after it.
@@ -129,8 +147,25 @@ export class YeastarPAdapter {
     }
   }
 
-  /** Opens, subscribes and (after a loss) resynchronises; resolves with a promise of the close reason. */
-  private async connect(): Promise<Promise<string>> {
+  /** Make-before-break: subscribe a socket with the new token, then retire the old one. */
+  private async rotate(): Promise<void> {
+    if (this.rotating || this.stopped || !this.current) return;
+    this.rotating = true;
+    const old = this.current;
+    try {
+      await this.connect(true);
+      old.retire();
+      old.ws.close(1000, 'access token rotated');
+      this.o.log.info({ pbx: this.o.pbx_id }, 'P-Series socket moved to the refreshed token');
+    } catch (e) {
+      this.o.log.warn({ pbx: this.o.pbx_id, err: (e as Error).message }, 'socket rotation failed; the current socket stays until it closes');
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  /** Opens and subscribes a socket, then (after a loss, not a rotation) resynchronises; makes it `current`. */
+  private async connect(rotation: boolean): Promise<void> {
     const token = await this.tokens.accessToken();
     const ws = new WebSocket(this.wsUrl(token), { headers: { 'user-agent': 'OpenAPI' }, handshakeTimeout: 10_000 });
     this.ws = ws;
@@ -140,6 +175,8 @@ export class YeastarPAdapter {
     let subscribed = false;
     // Frames wait until the resync after a reconnect is queued, so live frames follow it.
     let ready = false;
+    // A retired socket (rotated away) drops its frames: the new socket, already subscribed, has them.
+    let retired = false;
     let lastFrameAt = Date.now();
     let heartbeat: NodeJS.Timeout | null = null;
 
@@ -183,10 +220,10 @@ export class YeastarPAdapter {
             return;
           }
         }
-        if (text.trim().toLowerCase() === 'heartbeat response') return;
+        if (text.trim().toLowerCase() === 'heartbeat response' || retired) return;
         this.lastGoodAt = Date.now();
         if (!ready) pending.push({ text, at: new Date() });
-        else this.dispatch(text, new Date());
+        else this.dispatch(text, new Date(), connection);
       });
       ws.once('close', () => reject(new Error('socket closed before the subscription was answered')));
     });
@@ -205,26 +242,26 @@ export class YeastarPAdapter {
     }, hb);
     heartbeat.unref();
 
-    const reconnect = this.connections > 0;
+    const reconnect = this.connections > 0 && !rotation;
     this.connections++;
-    this.o.pipeline.newConnection(connection);
     if (reconnect) {
       yeastarReconnectsTotal.inc({ source: 'yeastar-p', pbx: this.o.pbx_id });
       await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost');
     }
     this.lossReason = '';
-    for (const p of pending.splice(0)) this.dispatch(p.text, p.at);
+    for (const p of pending.splice(0)) this.dispatch(p.text, p.at, connection);
     ready = true;
     this.lastGoodAt = Date.now();
+    // Current before revoking: a PBX may close the socket of a revoked token, which then is not a loss.
+    this.current = { ws, closed, token, retire: () => (retired = true) };
     await this.tokens.revokeSuperseded(token);
     yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 1);
     this.o.health.set(this.health, 'ok');
-    this.o.log.info({ pbx: this.o.pbx_id, connection, reconnect }, 'P-Series events subscribed');
-    return closed;
+    this.o.log.info({ pbx: this.o.pbx_id, connection, reconnect, rotation }, 'P-Series events subscribed');
   }
 
-  private dispatch(text: string, at: Date): void {
-    this.o.pipeline.handle(text, at).catch((e: Error) => {
+  private dispatch(text: string, at: Date, connection: string): void {
+    this.o.pipeline.handle(text, at, connection).catch((e: Error) => {
       // Kafka did not take the frame even after the client's retries: say so loudly; the
       // frame is in this log line so it can be re-fed.
       this.o.health.set(this.health, 'error', `Kafka write failed: ${e.message}`);

@@ -17,7 +17,7 @@ export interface PipelineTarget {
 export class YeastarPipeline {
   private chain: Promise<unknown> = Promise.resolve();
   private connection = 'init';
-  private seq = 0;
+  private readonly seqs = new Map<string, number>();
 
   constructor(
     private readonly sink: IngestSink,
@@ -36,7 +36,6 @@ export class YeastarPipeline {
   /** A new connection id (one per (re)connect or login), so raw records say where they came from. */
   newConnection(id: string): void {
     this.connection = id;
-    this.seq = 0;
   }
 
   /** Runs `fn` after everything queued before it. */
@@ -71,7 +70,7 @@ export class YeastarPipeline {
    * unparseable body was dead-lettered). Rejects when Kafka did not acknowledge: the caller must
    * not tell the PBX the event was taken.
    */
-  async accept(text: string, receivedAt: Date): Promise<{ parsed: ParseResult; ref: RawRef | null }> {
+  async accept(text: string, receivedAt: Date, connection = this.connection): Promise<{ parsed: ParseResult; ref: RawRef | null }> {
     const parsed = parseYeastarText(text, this.product);
     if (!parsed.ok && parsed.reason_code === 'UNPARSEABLE_JSON' && parsed.path === '/') {
       await this.sink.dlq([this.dlqRecord('ingest', 'UNPARSEABLE_JSON', parsed.reason, text)]);
@@ -83,14 +82,22 @@ export class YeastarPipeline {
         tenant_id: this.translator.opts.tenant_id,
         pbx_id: this.translator.opts.pbx_id,
         source: this.source,
-        connection: this.connection,
-        seq: this.seq++,
+        connection,
+        seq: this.nextSeq(connection),
         received_at: isoMs(receivedAt),
         format: 'json',
         body: text,
       },
     ]);
     return { parsed, ref: ref ?? null };
+  }
+
+  private nextSeq(connection: string): number {
+    const n = this.seqs.get(connection) ?? 0;
+    this.seqs.set(connection, n + 1);
+    // Only the live connections' counters are worth keeping.
+    if (this.seqs.size > 16) this.seqs.delete(this.seqs.keys().next().value!);
+    return n;
   }
 
   /** Step 2: translate and write canonical events or the dead letter. */
@@ -133,9 +140,9 @@ export class YeastarPipeline {
   }
 
   /** Both steps on the serial chain (the P-Series socket: one ordered stream). */
-  handle(text: string, receivedAt = new Date()): Promise<CanonicalEvent[]> {
+  handle(text: string, receivedAt = new Date(), connection = this.connection): Promise<CanonicalEvent[]> {
     return this.enqueue(async () => {
-      const { parsed, ref } = await this.accept(text, receivedAt);
+      const { parsed, ref } = await this.accept(text, receivedAt, connection);
       if (!parsed.ok && !ref) return [];
       return this.translate(text, parsed, ref, receivedAt);
     });

@@ -51,6 +51,8 @@ export interface SSessionOptions {
   heartbeat_ms?: number;
   /** Wait after a failed login; five failures lock our IP out for 10 minutes, so keep it long. */
   login_retry_ms?: number;
+  /** Called after every successful login (a new session: raw records get a new connection id). */
+  onLogin?: () => void;
   /** Called after a re-login that followed a lapse: events between `from` and now may be lost. */
   onGap?: (fromMs: number, reason: string) => Promise<void> | void;
 }
@@ -142,6 +144,7 @@ export class YeastarSSession {
       await this.login();
       this.o.health?.set(this.healthName, 'ok');
       this.o.log.info({ pbx: this.o.pbx_id }, 'S-Series API logged in');
+      this.o.onLogin?.();
       if (!first && lapsedSince !== null) await this.o.onGap?.(lapsedSince, why);
       this.schedule(hb);
     } catch (e) {
