@@ -16,6 +16,9 @@ import { YeastarSSession } from '../src/yeastar/s-api.ts';
 import { pushToken, reportPath, YeastarSReceiver } from '../src/yeastar/s-receiver.ts';
 import { YeastarTranslator } from '../src/yeastar/translate.ts';
 import { gap } from '../src/yeastar/adapter.ts';
+import { startIngest } from '../src/main.ts';
+import { createServer } from 'node:net';
+import { loadConfig } from '@callboard/platform';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const fixtures = join(repoRoot, '..', 'shared', 'fixtures', 'yeastar');
@@ -275,6 +278,55 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
       } finally {
         await r2.close();
       }
+    });
+  });
+
+  describe('the ingest service with Yeastar PBXes in its configuration (adapter registry)', () => {
+    it('starts yeastar-p and yeastar-s from config, with secrets from the named environment variables', async () => {
+      const pId = uniqueId('cp');
+      const sId = uniqueId('cs');
+      const freePort = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, '127.0.0.1', () => {
+          const port = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(port));
+        });
+      });
+      const p = await startYeastarPServer({ client_id: 'cid', client_secret: 'p-secret' });
+      const sApi = await startYeastarSApi({ username: 'api', password: 's-secret' });
+      process.env.CB_TEST_YP_SECRET = 'p-secret';
+      process.env.CB_TEST_YS_SECRET = 's-secret';
+      const file = {
+        tenants: [{ id: 'acme', timezone: 'Africa/Nairobi' }],
+        queues: [{ tenant: 'acme', queue: '6700' }],
+        pbxes: [
+          { id: pId, tenant: 'acme', kind: 'yeastar-p', base_url: p.base_url, username: 'cid', secret_env: 'CB_TEST_YP_SECRET' },
+          { id: sId, tenant: 'acme', kind: 'yeastar-s', base_url: sApi.base_url, host: '127.0.0.1', port: freePort, username: 'api', secret_env: 'CB_TEST_YS_SECRET' },
+        ],
+      };
+      const withPbxes = { ...loadConfig({ env: { KAFKA_BROKERS: cfg.kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix }, file }) };
+      const svc = await startIngest(withPbxes, producer, log);
+      try {
+        await p.waitForSubscribers(1);
+        await sApi.waitForLogin();
+        expect(sApi.destination()).toMatchObject({ ip: '127.0.0.1', port: freePort });
+        p.push(fixture('p-series-30011-call-status-queue-inbound-ringing.json') as { type: number; msg: unknown });
+        const res = await sApi.pushReport(fixture('s-series-v2-callstatus-answered-inbound-queue.json'), { max_attempts: 5, retry_ms: 100 });
+        expect(res.status).toBe(200);
+        // P-Series: call_path 6400 is not one of the tenant's configured queues, so no leg opens.
+        const ringing = await eventually(() => eventsOf(pId, 'call.ringing')[0], 30_000, 'P-Series ringing via the service');
+        expect(ringing.payload).toEqual({ agent_id: '1001' });
+        expect(eventsOf(pId, 'call.queued')).toEqual([]);
+        const answered = await eventually(() => eventsOf(sId, 'call.answered')[0], 30_000, 'S-Series answered via the service');
+        expect(answered.payload).toMatchObject({ agent_id: '1020', queue: '6700' });
+        expect(svc.health.get(`yeastar-p:${pId}`)?.status).toBe('ok');
+        expect(svc.health.get(`yeastar-s:${sId}`)?.status).toBe('ok');
+      } finally {
+        await svc.stop();
+        await p.close();
+        await sApi.close();
+      }
+      expect(p.validTokens()).toBe(0);
+      expect(sApi.stats.logouts).toBe(1);
     });
   });
 });
