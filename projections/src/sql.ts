@@ -70,3 +70,25 @@ export const ROLLUP_AGGREGATES = `
     sumMap(abandoned_wait_floor_s) AS abandoned_wait_floor_s,
     sum(answered_wait_ms) AS answered_wait_ms, sum(abandoned_wait_ms) AS abandoned_wait_ms, max(max_wait_ms) AS max_wait_ms,
     sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs`;
+
+const escTsv = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+function tsvField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '0';
+  if (Array.isArray(v)) return `[${v.map((x) => lit(String(x)).replace(/\t/g, '\\t').replace(/\n/g, '\\n')).join(',')}]`;
+  return escTsv(String(v));
+}
+
+/**
+ * Rows as TabSeparated text for `columns`. TSV, not JSONEachRow: the engine parses it about
+ * twice as fast, which matters for the event bodies (JSON inside JSON otherwise).
+ */
+export function toTsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  let out = '';
+  for (const r of rows) {
+    for (let i = 0; i < columns.length; i++) out += (i ? '\t' : '') + tsvField(r[columns[i]!]);
+    out += '\n';
+  }
+  return out;
+}

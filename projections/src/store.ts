@@ -3,10 +3,16 @@
 // are ReplacingMergeTree(version), so writing a row twice (retry, crash, duplicate, late event)
 // replaces it; the rollup of every touched 15-minute bucket is recomputed from the legs.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { LEG_AGGREGATES, chTime, chTimeOrNull, lit, litArray } from './sql.ts';
+import { LEG_AGGREGATES, chTime, chTimeOrNull, lit, litArray, toTsv } from './sql.ts';
+
+const EVENT_COLUMNS = [
+  'event_id', 'tenant_id', 'pbx_id', 'source', 'type', 'occurred_at', 'received_at', 'subject_kind',
+  'call_id', 'agent_id', 'queue', 'leg_id', 'body', 'log_partition', 'log_offset',
+] as const;
 
 export interface LoggedEvent {
   event: CanonicalEvent;
@@ -23,7 +29,8 @@ export interface LoggedRaw {
 
 /** What a batch touched: the keys to re-derive. */
 export interface Touched {
-  calls: Map<string, Set<string>>;
+  /** tenant → call → the batch's events of that call. */
+  calls: Map<string, Map<string, CallEvent[]>>;
   /** tenant → agent → earliest occurred_at (ms) seen in the batch. */
   agents: Map<string, Map<string, number>>;
 }
@@ -32,9 +39,11 @@ export function touchedBy(events: readonly CanonicalEvent[]): Touched {
   const t: Touched = { calls: new Map(), agents: new Map() };
   for (const e of events) {
     if ('call_id' in e) {
-      let s = t.calls.get(e.tenant_id);
-      if (!s) t.calls.set(e.tenant_id, (s = new Set()));
-      s.add(e.call_id);
+      let m = t.calls.get(e.tenant_id);
+      if (!m) t.calls.set(e.tenant_id, (m = new Map()));
+      const l = m.get(e.call_id);
+      if (l) l.push(e);
+      else m.set(e.call_id, [e]);
     } else if ('agent_id' in e) {
       let m = t.agents.get(e.tenant_id);
       if (!m) t.agents.set(e.tenant_id, (m = new Map()));
@@ -59,7 +68,20 @@ function contentToken(parts: string[]): string {
   return `content-${h.digest('hex')}`;
 }
 
+/** Cumulative milliseconds per step, for benchmarks and debug logs. */
+export const storeTimings: Record<string, number> = {};
+async function timed<T>(step: string, f: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await f();
+  } finally {
+    storeTimings[step] = (storeTimings[step] ?? 0) + performance.now() - t;
+  }
+}
+
 const CHUNK = 2000;
+/** Calls whose events the store keeps after folding them (most calls span a few batches). */
+const RECENT_CALLS = 50_000;
 function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
@@ -84,11 +106,15 @@ export class ProjectionStore {
    */
   async writeEvents(batch: readonly LoggedEvent[], token?: string, table = 'events'): Promise<void> {
     if (batch.length === 0) return;
+    return timed('write_events', () => this.insertEvents(batch, token, table));
+  }
+
+  private async insertEvents(batch: readonly LoggedEvent[], token: string | undefined, table: string): Promise<void> {
     token ??= contentToken(batch.map((b) => `${b.event.event_id}@${b.partition}:${b.offset}`));
-    await this.ch.client.insert({
-      table: `${this.db}.${table}`,
-      format: 'JSONEachRow',
-      values: batch.map(({ event: e, partition, offset }) => ({
+    await this.insertTsv(
+      table,
+      EVENT_COLUMNS,
+      batch.map(({ event: e, partition, offset }) => ({
         event_id: e.event_id,
         tenant_id: e.tenant_id,
         pbx_id: e.pbx_id,
@@ -105,17 +131,29 @@ export class ProjectionStore {
         log_partition: partition,
         log_offset: offset,
       })),
-      clickhouse_settings: { insert_deduplication_token: token },
+      { insert_deduplication_token: token },
+    );
+  }
+
+  /** Inserts rows as TabSeparated (see toTsv); one insert, acknowledged when it returns. */
+  async insertTsv(table: string, columns: readonly string[], rows: readonly Record<string, unknown>[], settings: Record<string, string | number> = {}): Promise<void> {
+    if (!rows.length) return;
+    await this.ch.client.insert({
+      table: `${this.db}.${table}`,
+      columns: [...columns] as [string, ...string[]],
+      format: 'TabSeparated',
+      values: Readable.from([Buffer.from(toTsv(columns, rows))], { objectMode: false }),
+      clickhouse_settings: settings,
     });
   }
 
   async writeRaw(batch: readonly LoggedRaw[], token?: string): Promise<void> {
     if (batch.length === 0) return;
     token ??= contentToken(batch.map((b) => `${b.record.pbx_id}/${b.record.connection}/${b.record.seq}@${b.partition}:${b.offset}`));
-    await this.ch.client.insert({
-      table: `${this.db}.raw_events`,
-      format: 'JSONEachRow',
-      values: batch.map(({ record: r, partition, offset }) => ({
+    await this.insertTsv(
+      'raw_events',
+      ['tenant_id', 'pbx_id', 'source', 'connection', 'seq', 'received_at', 'format', 'body', 'log_partition', 'log_offset'],
+      batch.map(({ record: r, partition, offset }) => ({
         tenant_id: r.tenant_id,
         pbx_id: r.pbx_id,
         source: r.source,
@@ -127,13 +165,60 @@ export class ProjectionStore {
         log_partition: partition,
         log_offset: offset,
       })),
-      clickhouse_settings: { insert_deduplication_token: token },
-    });
+      { insert_deduplication_token: token },
+    );
   }
 
   private async bodies<E extends CanonicalEvent>(sql: string): Promise<E[]> {
     const rs = await this.ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
     return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
+  }
+
+  /**
+   * Every known event of these calls. The fold needs a call's whole history; reading it back
+   * (bodies, JSON) is the costly part, so: count the distinct events the table holds per call
+   * (no bodies read); where the batch itself, or the batch plus what this process already read,
+   * holds that many, use those; read bodies only for the other calls (first touch after a
+   * restart, a late event of an old call).
+   */
+  private async callHistories(tenant: string, ids: string[], batch: Map<string, CallEvent[]>): Promise<Map<string, CallEvent[]>> {
+    const where = `tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(ids)}`;
+    const rs = await this.ch.client.query({ query: `SELECT call_id, uniqExact(event_id) AS n FROM ${this.db}.events WHERE ${where} GROUP BY call_id`, format: 'JSONCompactEachRow' });
+    const stored = new Map(((await rs.json()) as [string, number | string][]).map(([c, n]) => [c, Number(n)]));
+    const out = new Map<string, CallEvent[]>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const key = `${tenant}\u0000${id}`;
+      const known = new Map<string, CallEvent>(this.recent.get(key) ?? []);
+      for (const e of batch.get(id) ?? []) known.set(e.event_id, e);
+      if (known.size === (stored.get(id) ?? 0)) {
+        out.set(id, [...known.values()]);
+        this.remember(key, known);
+      } else missing.push(id);
+    }
+    if (missing.length) {
+      const events = await this.bodies<CallEvent>(`SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(missing)}`);
+      for (const e of events) {
+        let l = out.get(e.call_id);
+        if (!l) out.set(e.call_id, (l = []));
+        l.push(e);
+      }
+      for (const id of missing) this.remember(`${tenant}\u0000${id}`, new Map((out.get(id) ?? []).map((e) => [e.event_id, e])));
+    }
+    return out;
+  }
+
+  /** Recently folded calls' events, by tenant + call id; oldest dropped first. */
+  private readonly recent = new Map<string, Map<string, CallEvent>>();
+  private remember(key: string, events: Map<string, CallEvent>): void {
+    this.recent.delete(key);
+    this.recent.set(key, events);
+    if (this.recent.size > RECENT_CALLS) {
+      for (const k of this.recent.keys()) {
+        this.recent.delete(k);
+        if (this.recent.size <= RECENT_CALLS * 0.9) break;
+      }
+    }
   }
 
   /**
@@ -144,17 +229,9 @@ export class ProjectionStore {
   async derive(touched: Touched, rollupVersion: number = Date.now() * 1000): Promise<DeriveStats> {
     const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0 };
     const buckets = new Map<string, Set<number>>();
-    for (const [tenant, ids] of touched.calls) {
-      for (const part of chunks([...ids])) {
-        const events = await this.bodies<CallEvent>(
-          `SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(part)}`,
-        );
-        const byCall = new Map<string, CallEvent[]>();
-        for (const e of events) {
-          let l = byCall.get(e.call_id);
-          if (!l) byCall.set(e.call_id, (l = []));
-          l.push(e);
-        }
+    for (const [tenant, batchCalls] of touched.calls) {
+      for (const part of chunks([...batchCalls.keys()])) {
+        const byCall = await timed('read_calls', () => this.callHistories(tenant, part, batchCalls));
         const calls: CallRow[] = [];
         const legs: LegRow[] = [];
         const agentCalls: AgentCallRow[] = [];
@@ -164,7 +241,7 @@ export class ProjectionStore {
           legs.push(...f.legs);
           agentCalls.push(...f.agentCalls);
         }
-        await this.writeDerived(calls, legs, agentCalls, []);
+        await timed('write_derived', () => this.writeDerived(calls, legs, agentCalls, []));
         let b = buckets.get(tenant);
         if (!b) buckets.set(tenant, (b = new Set()));
         for (const l of legs) b.add(l.bucket);
@@ -204,14 +281,13 @@ export class ProjectionStore {
     }
     for (const [tenant, b] of buckets) {
       stats.buckets += b.size;
-      await this.recomputeRollup(tenant, [...b], rollupVersion);
+      await timed('rollup', () => this.recomputeRollup(tenant, [...b], rollupVersion));
     }
     return stats;
   }
 
   async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
-    const ins = (table: string, values: object[]) =>
-      values.length ? this.ch.client.insert({ table: `${this.db}.${table}${suffix}`, format: 'JSONEachRow', values }) : Promise.resolve();
+    const ins = (table: string, values: Record<string, unknown>[]) => this.insertTsv(`${table}${suffix}`, Object.keys(values[0] ?? {}), values);
     await ins(
       'calls',
       calls.map((c) => ({ ...c, started_at: chTime(c.started_at), ended_at: chTimeOrNull(c.ended_at), answered_at: chTimeOrNull(c.answered_at) })),
