@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
 import type { Member, YeastarMessage } from '../src/yeastar/messages.ts';
-import { translateYeastarLines, translateYeastarText } from '../src/yeastar/offline.ts';
+import { translateYeastarLines, translateYeastarText, yeastarRawTranslator } from '../src/yeastar/offline.ts';
 import { backoffDelay } from '../src/yeastar/p-adapter.ts';
 import { addressAllowed, pushToken, reportPath } from '../src/yeastar/s-receiver.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from '../src/yeastar/time.ts';
@@ -221,6 +221,24 @@ describe('offline translation', () => {
     const outs = [...translateYeastarLines(`${rec}\nnot json\n`, opts)];
     expect(outs[0]!.kind === 'ok' && outs[0]!.events[0]!.occurred_at).toBe('2026-01-01T10:00:00.000Z');
     expect(outs[1]).toMatchObject({ kind: 'dlq', reason_code: 'UNPARSEABLE_JSON', line: 2 });
+  });
+});
+
+describe('retranslation of raw records', () => {
+  it('uses each record\'s receive time and the configured PBX zone; bad bodies come back as DLQ outcomes', () => {
+    const cfg = { queues: [], pbxes: [{ id: 'pbx1', timezone: 'Pacific/Pitcairn' }] } as unknown as { queues: [] };
+    const t = yeastarRawTranslator('yeastar-s')({ cfg, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} });
+    const rec = (body: string, received_at: string) => ({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-s' as const, connection: 'c', seq: 0, received_at, format: 'json' as const, body });
+    const cdr = JSON.stringify({ event: 'NewCdr', callid: '1571897930.5', timestart: '2019-10-23 22:18:50', callfrom: '1023', callto: '2023', callduraction: '19', talkduraction: '14', status: 'ANSWERED', type: 'Internal' });
+    const [o] = t.translate(rec(cdr, '2019-10-24T06:19:10.000Z'), { topic: 'pbx.raw.v1', partition: 0, offset: '7' });
+    if (o?.kind !== 'ok') throw new Error(JSON.stringify(o));
+    expect(o.events.map((e) => [e.type, e.occurred_at, e.received_at])).toEqual([
+      ['call.started', '2019-10-24T06:18:50.000Z', '2019-10-24T06:19:10.000Z'],
+      ['call.ended', '2019-10-24T06:19:09.000Z', '2019-10-24T06:19:10.000Z'],
+    ]);
+    expect(o.events[0]!.raw_ref).toEqual({ topic: 'pbx.raw.v1', partition: 0, offset: '7' });
+    expect(t.translate(rec('{', '2019-10-24T06:19:10.000Z'), null)).toMatchObject([{ kind: 'dlq', reason_code: 'UNPARSEABLE_JSON' }]);
+    expect(t.flush()).toEqual([]);
   });
 });
 

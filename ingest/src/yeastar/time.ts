@@ -54,9 +54,26 @@ function ianaZone(zone: string): IANAZone {
   return z;
 }
 
+// Offsets only change on 15-minute UTC boundaries (every real offset is a multiple of 15
+// minutes, DESIGN.md "Time"), so one lookup per zone and quarter hour is enough; luxon's
+// lookup goes through Intl and is the costly part of a CDR.
+const QUARTER = 900_000;
+const offsetCache = new Map<string, number>();
+function offsetMinutes(z: IANAZone, ts: number): number {
+  const key = `${z.name}|${Math.floor(ts / QUARTER)}`;
+  let o = offsetCache.get(key);
+  if (o === undefined) {
+    if (offsetCache.size > 50_000) offsetCache.clear();
+    o = z.offset(ts);
+    offsetCache.set(key, o);
+  }
+  return o;
+}
+
 /** Converts wall-clock milliseconds (fields read as UTC) in `zone` to a real UTC instant. */
 export function wallClockToUtc(wall: number, zone: string, hintMs?: number): LocalTimeResult {
-  const z = ianaZone(zone);
+  const z0 = ianaZone(zone);
+  const z = { offset: (ts: number) => offsetMinutes(z0, ts) };
   const DAY = 86_400_000;
   // Every offset that could apply near this wall time (transitions are far less than a day apart).
   const offsets = [...new Set([z.offset(wall - DAY), z.offset(wall), z.offset(wall + DAY)])];
