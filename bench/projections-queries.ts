@@ -35,7 +35,7 @@ await ch.client.command({
       if(number % 10 < 7, 30000 + (number * 131) % 600000, 0) AS talk_ms, if(number % 10 < 7 AND number % 4 = 0, 15000, 0) AS hold_ms,
       NULL AS wrap_ms, toUInt8(number % 10 = 0) AS transferred, 1 AS rung, 0 AS missed, 5 AS version
     FROM numbers(${legs})`,
-  clickhouse_settings: { max_insert_threads: 2 },
+  clickhouse_settings: { max_insert_threads: '2' },
 });
 const genLegs = (Date.now() - t) / 1000;
 t = Date.now();

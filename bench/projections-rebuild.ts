@@ -41,7 +41,7 @@ await ch.client.command({
          concat('{"disposition":"ANSWERED","raw_disposition":"ANSWERED","duration_ms":', toString(2100 + wait + talk), ',"billsec_ms":', toString(talk + 100), '}')][k + 1] AS payload
       FROM numbers(${events})
     )`,
-  clickhouse_settings: { max_insert_threads: 2, insert_deduplication_token: `bench-${events}` },
+  clickhouse_settings: { max_insert_threads: '2', insert_deduplication_token: `bench-${events}` },
 });
 const genS = (Date.now() - t) / 1000;
 let peakRss = process.memoryUsage().rss;
