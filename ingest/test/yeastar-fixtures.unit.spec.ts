@@ -217,6 +217,9 @@ const PROTOCOL: Record<string, () => void> = {
       { type: 'call.ended', call_id: '1777304494.97', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 62000, billsec_ms: 44000, direction: 'inbound', extension: '6400' } },
     ]);
     expect(out[0]!.occurred_at).toBe('2026-04-27T15:41:34.000Z');
+    // Kept verbatim in pbx.raw.v1 by the back-fill, the row parses as a P-Series message again.
+    const again = parseYeastarText(JSON.stringify(row), 'p');
+    expect(again.ok && again.message).toEqual(cdrFromSearchRow(row));
     expect(out[1]!.occurred_at).toBe('2026-04-27T15:42:36.000Z');
   },
   's-series-v2-login-request.json': () => {

@@ -147,6 +147,8 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
           },
         ],
         queues: [{ id: 1, number: '6400', agents: (fixture('p-series-queue-agent-status-response.json') as { data: Record<string, unknown>[] }).data }],
+        // A call that ended while the socket was down: only the CDR back-fill can tell.
+        cdrs: [{ ...fixture('p-series-cdr-search-row-v2.json'), timestamp: Math.floor(Date.now() / 1000) - 10 }],
       });
       expect(pbx.dropSockets()).toBe(1);
       await eventually(() => (eventsOf(pbxId, 'source.gap').length > gapsBefore ? true : undefined), 30_000, 'second source.gap');
@@ -154,6 +156,9 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
       const held = await eventually(() => eventsOf(pbxId, 'call.held')[0], 10_000, 'call.held from the resync');
       expect(held.payload).toMatchObject({ agent_id: '1002' });
       await eventually(() => eventsOf(pbxId, 'agent.state_changed').find((e) => 'agent_id' in e && e.agent_id === '1001' && (e.payload as { state: string }).state === 'paused'), 10_000, 'agent 1001 paused from the resync');
+      const backfilled = await eventually(() => eventsOf(pbxId, 'call.ended').find((e) => 'call_id' in e && e.call_id === '1777304494.97'), 10_000, 'call.ended from the CDR back-fill');
+      expect(backfilled.payload).toMatchObject({ disposition: 'ANSWERED', duration_ms: 62000, billsec_ms: 44000 });
+      expect(raw.some((r) => r.pbx_id === pbxId && JSON.parse(r.body).uid === '20260427184134D5F8F')).toBe(true);
       expect(pbx.stats.rest_calls['call/query']).toBeGreaterThanOrEqual(2);
       expect(pbx.stats.rest_calls['queue/agent_status']).toBeGreaterThanOrEqual(1);
       // Frames after the reconnect still flow.

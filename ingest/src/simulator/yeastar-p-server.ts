@@ -7,7 +7,7 @@
 //                                       // are sent as a JSON-encoded string unless msg_as_object
 //   pbx.pushEvent(30011, { call_id, members }) // same, envelope built for you
 //   pbx.pushText('not json')            // a raw text frame, verbatim
-//   pbx.setState({ calls, queues })     // what call/query, queue/list, queue/agent_status answer
+//   pbx.setState({ calls, queues, cdrs }) // what call/query, queue/list, queue/agent_status, cdr/search answer
 //   pbx.dropSockets()                   // every socket terminated, as if the network dropped it
 //   pbx.expireTokens()                  // every access token expires now (sockets using one are closed)
 //   pbx.stats                           // tokens issued / refreshed / revoked, connections, heartbeats …
@@ -16,7 +16,8 @@
 //
 // HTTP: POST /openapi/v1.0/get_token {username, password} · POST /openapi/v1.0/refresh_token
 // {refresh_token} · GET /openapi/v1.0/del_token?access_token= · GET /openapi/v1.0/call/query ·
-// GET /openapi/v1.0/queue/list · GET /openapi/v1.0/queue/agent_status?id= (all with ?access_token=).
+// GET /openapi/v1.0/queue/list · GET /openapi/v1.0/queue/agent_status?id= · GET /openapi/v2.0/cdr/search
+// (all with ?access_token=).
 // WebSocket: /openapi/v1.0/subscribe?access_token=…, then {"topic_list":[…]} → {"errcode":0,"errmsg":"SUCCESS"};
 // text `heartbeat` → `heartbeat response`. Like the real API it needs a User-Agent header and
 // caps valid access tokens per application (8). Error codes are this fake's own (the vendor's
@@ -55,6 +56,8 @@ export interface FakePState {
   /** Rows as call/query returns them: {call_id, members: [{extension|inbound|outbound: {…}}]}. */
   calls?: Record<string, unknown>[];
   queues?: FakeQueue[];
+  /** Rows as /openapi/v2.0/cdr/search returns them (see the cdr-search-row fixture); filtered by their Unix `timestamp`. */
+  cdrs?: Record<string, unknown>[];
 }
 
 interface Token {
@@ -133,7 +136,7 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/^\/openapi\/v1\.0\//, '');
+    const path = url.pathname.replace(/^\/openapi\/v1\.0\//, '').replace(/^\/openapi\/v2\.0\//, 'v2/');
     stats.rest_calls[path] = (stats.rest_calls[path] ?? 0) + 1;
     if (!req.headers['user-agent']) return send(res, { errcode: 10002, errmsg: 'FAILURE: User-Agent header required' });
     void (async () => {
@@ -163,6 +166,15 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
       }
       if (!token) return send(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired access token' });
       if (path === 'call/query') return send(res, { errcode: 0, errmsg: 'SUCCESS', data: state.calls ?? [] });
+      if (path === 'v2/cdr/search') {
+        // time_begin / time_end as Unix seconds (the vendor also takes its display format; this fake does not).
+        const begin = Number(url.searchParams.get('time_begin') ?? 0);
+        const end = Number(url.searchParams.get('time_end') ?? Number.MAX_SAFE_INTEGER);
+        const size = Math.min(10_000, Number(url.searchParams.get('page_size') ?? 100));
+        const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+        const rows = (state.cdrs ?? []).filter((r) => Number(r.timestamp) >= begin && Number(r.timestamp) <= end).sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
+        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: rows.length, data: rows.slice((page - 1) * size, page * size) });
+      }
       if (path === 'queue/list') {
         const data = (state.queues ?? []).map((q) => ({ id: q.id, number: q.number, name: q.name ?? q.number }));
         return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: data.length, data });
@@ -252,7 +264,7 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
       return broadcast(null, text);
     },
     setState(s) {
-      state = { calls: s.calls ?? state.calls, queues: s.queues ?? state.queues };
+      state = { calls: s.calls ?? state.calls, queues: s.queues ?? state.queues, cdrs: s.cdrs ?? state.cdrs };
     },
     dropSockets() {
       const n = sockets.size;

@@ -186,6 +186,11 @@ function decodeMsg(msg: unknown): Obj | string {
 /** One P-Series OpenAPI frame (WebSocket text or webhook body), already JSON-parsed. */
 export function parsePFrame(frame: unknown): ParseResult {
   if (!isObj(frame)) return fail('SCHEMA_INVALID', 'frame is not a JSON object', '/');
+  // A row of GET /openapi/v2.0/cdr/search, kept verbatim in pbx.raw.v1 by the gap backfill.
+  if (frame.type === undefined && 'disposition' in frame && 'call_id' in frame) {
+    const cdr = cdrFromSearchRow(frame);
+    return typeof cdr === 'string' ? fail('SCHEMA_INVALID', cdr, '/') : { ok: true, vendor_type: 'cdr/search', message: cdr };
+  }
   const type = num(frame.type);
   if (type === undefined) return fail('MISSING_FIELD', 'frame without a numeric event type', '/type');
   const sn = str(frame.sn);

@@ -29,6 +29,8 @@ export interface PAdapterOptions {
   backoff_min_ms?: number;
   backoff_max_ms?: number;
   refresh_margin_ms?: number;
+  /** CDR back-fill after a gap starts this long before it. */
+  backfill_overlap_ms?: number;
   random?: () => number;
 }
 
@@ -246,7 +248,7 @@ export class YeastarPAdapter {
     this.connections++;
     if (reconnect) {
       yeastarReconnectsTotal.inc({ source: 'yeastar-p', pbx: this.o.pbx_id });
-      await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost');
+      await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost', connection);
     }
     this.lossReason = '';
     for (const p of pending.splice(0)) this.dispatch(p.text, p.at, connection);
@@ -270,7 +272,7 @@ export class YeastarPAdapter {
   }
 
   /** Current calls and agents from the REST API → corrected live state and one source.gap. */
-  private async resync(fromMs: number, reason: string): Promise<void> {
+  private async resync(fromMs: number, reason: string, connection: string): Promise<void> {
     let calls: LiveCall[] | undefined;
     let agents: AgentSnapshot[] | undefined;
     try {
@@ -301,5 +303,31 @@ export class YeastarPAdapter {
       const events = this.o.pipeline.translator.reconcile({ calls, agents, gap: { from: isoMs(Math.min(fromMs, to)), to: isoMs(to), reason } }, meta);
       await this.o.pipeline.publish(events, JSON.stringify({ resync: { calls, agents } }), null);
     });
+    await this.backfillCdrs(fromMs, to, connection);
+  }
+
+  /**
+   * CDRs of calls that ended during the gap (GET /openapi/v2.0/cdr/search, firmware 83.23.0.123 /
+   * 37.23.0.123 / 84.23.0.123 or later), with an overlap before it. Each row goes raw first, like
+   * a 30012; its call.ended has the same event id as the pushed CDR would have had.
+   */
+  private async backfillCdrs(fromMs: number, toMs: number, connection: string): Promise<void> {
+    const begin = Math.floor((fromMs - (this.o.backfill_overlap_ms ?? 300_000)) / 1000);
+    const end = Math.ceil(toMs / 1000);
+    let rows = 0;
+    try {
+      for (let page = 1; page <= 100; page++) {
+        const r = await this.tokens.get('cdr/search', { page: String(page), page_size: '1000', sort_by: 'time', order_by: 'asc', time_begin: String(begin), time_end: String(end) }, 'v2.0');
+        const data = Array.isArray(r.data) ? (r.data as unknown[]) : [];
+        for (const row of data) {
+          rows++;
+          this.dispatch(JSON.stringify(row), new Date(toMs), connection);
+        }
+        if (data.length < 1000) break;
+      }
+      this.o.log.info({ pbx: this.o.pbx_id, rows, from: isoMs(begin * 1000), to: isoMs(end * 1000) }, 'CDRs back-filled after the gap');
+    } catch (e) {
+      this.o.log.warn({ pbx: this.o.pbx_id, err: (e as Error).message }, 'CDR back-fill failed (needs the v2 CDR API): calls that ended during the gap have no call.ended');
+    }
   }
 }

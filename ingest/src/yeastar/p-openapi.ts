@@ -67,8 +67,8 @@ export class PTokenManager {
     this.now = o.now ?? Date.now;
   }
 
-  private url(path: string): string {
-    return `${this.o.base_url.replace(/\/$/, '')}/openapi/v1.0/${path}`;
+  private url(path: string, version = 'v1.0'): string {
+    return `${this.o.base_url.replace(/\/$/, '')}/openapi/${version}/${path}`;
   }
 
   private async post(path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -186,11 +186,11 @@ export class PTokenManager {
   }
 
   /** GET an OpenAPI query with the access token; retried once with a renewed token when refused. */
-  async get(path: string, params: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  async get(path: string, params: Record<string, string> = {}, version = 'v1.0'): Promise<Record<string, unknown>> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.accessToken();
       const qs = new URLSearchParams({ ...params, access_token: token });
-      const res = await fetch(`${this.url(path)}?${qs}`, { headers: { 'user-agent': USER_AGENT }, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${this.url(path, version)}?${qs}`, { headers: { 'user-agent': USER_AGENT }, signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
       let body: Record<string, unknown>;
       try {
