@@ -129,6 +129,24 @@ describe('regressions users suffered', () => {
     expect(empty).toMatchObject({ offered: 0, service_level: null, abandon_rate: null, asa: null, aht: null, wait_p50: null });
   });
 
+  it('late and out-of-order events (separate batches) land in the right bucket', async () => {
+    const t = uniqueId('late');
+    const at = utc('2026-05-10T20:55:00Z'); // 23:55 in Nairobi: the leg belongs to the 10th
+    const evs = queuedCall({ tenant: t, call_id: 'l1', at, outcome: 'answered', wait_s: 600, talk_s: 120 });
+    const queued = evs.find((e) => e.type === 'call.queued')!;
+    await given(evs.filter((e) => e !== queued)); // the answer (on the 11th) arrives first
+    expect((await q(t, 'Africa/Nairobi', { kind: 'DAY', date: '2026-05-11' }))[0]!.offered).toBe(0);
+    await given([queued]); // minutes late
+    const [d10] = await q(t, 'Africa/Nairobi', { kind: 'DAY', date: '2026-05-10' });
+    const [d11] = await q(t, 'Africa/Nairobi', { kind: 'DAY', date: '2026-05-11' });
+    expect([d10!.offered, d10!.answered, d10!.asa, d11!.offered]).toEqual([1, 1, 600, 0]);
+    // A late agent state change splits the interval it falls in.
+    await given([agentState(t, 'a1', utc('2026-05-10T08:00:00Z'), 'available'), agentState(t, 'a1', utc('2026-05-10T10:00:00Z'), 'offline')]);
+    await given([agentState(t, 'a1', utc('2026-05-10T09:00:00Z'), 'paused', 'Lunch')]);
+    const [a] = await agentMetrics(ch, { tenant_id: t, timezone: 'UTC', week_start: 'monday', period: { kind: 'DAY', date: '2026-05-10' }, group_by: 'agent', filter: { agents: ['a1'] }, settings, now: new Date('2026-05-10T12:00:00Z') });
+    expect([a!.state_time.available, a!.state_time.paused, a!.logged_in_time, a!.pause_time_by_reason]).toEqual([3600, 3600, 7200, { Lunch: 3600 }]);
+  });
+
   it('tenants never see each other', async () => {
     const a = uniqueId('ta');
     const b = uniqueId('tb');
