@@ -2,7 +2,7 @@
 // Raw first: a batch of frames is acknowledged by Kafka on pbx.raw.v1 before it is translated,
 // so the raw log always holds at least what the canonical log was derived from.
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
-import { isoMs, makeEvent, validateEvent, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
+import { isoMs, makeEvent, validateEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
 import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
@@ -16,6 +16,9 @@ const batchMs = histogram('callboard_ami_batch_duration_ms', 'Raw write + transl
 
 /** More frames than this waiting for Kafka: stop reading the socket until they are written. */
 const HIGH_WATER = 20_000;
+/** One write to Kafka: bounded so one produce request stays well under the broker's message.max.bytes. */
+const MAX_BATCH_FRAMES = 1000;
+const MAX_BATCH_CHARS = 256 * 1024;
 
 interface Pending {
   frame: AmiFrame;
@@ -42,7 +45,6 @@ export class AmiAdapter implements RunningAdapter {
   private draining: Promise<void> | null = null;
   private readonly seqs = new Map<string, number>();
   private paused = false;
-  private failures = 0;
 
   constructor(private readonly o: AmiAdapterOptions) {
     this.translator = new AmiTranslator({ tenant_id: o.tenant_id, pbx_id: o.pbx_id, source: 'ami', wrapUpMs: o.wrapUpMs });
@@ -112,35 +114,53 @@ export class AmiAdapter implements RunningAdapter {
     this.client.setReading(!pause);
   }
 
+  /**
+   * Batches flow through two stages: raw write, then translate + canonical write. The raw write
+   * of batch N+1 overlaps the canonical write of batch N; translation and canonical writes stay
+   * in stream order. A failed write is retried (socket paused) until Kafka takes it, so nothing
+   * received is dropped.
+   */
   private async loop(): Promise<void> {
+    let canonical: Promise<void> = Promise.resolve();
     while (this.queue.length > 0 || this.gaps.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
+      let n = 0;
+      let chars = 0;
+      while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || chars + this.queue[n]!.frame.raw.length <= MAX_BATCH_CHARS)) chars += this.queue[n++]!.frame.raw.length;
+      const batch = this.queue.slice(0, n);
+      this.queue = this.queue.slice(n);
       const gaps = this.gaps;
       this.gaps = [];
       const started = performance.now();
-      try {
-        await this.write(batch, gaps);
-        this.failures = 0;
-      } catch (e) {
-        // Kafka is down: keep the frames (in order) and retry; the socket stays paused meanwhile.
-        this.failures++;
-        this.queue = batch.concat(this.queue);
-        this.gaps = gaps.concat(this.gaps);
-        this.o.onHealth?.('degraded', `writing to Kafka failed: ${(e as Error).message}`);
-        this.o.log.error({ err: e, frames: batch.length, attempt: this.failures }, 'Kafka write failed; retrying');
-        if (!this.paused) this.pauseReading(true);
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6))));
-        continue;
-      }
-      batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
+      const records = this.rawRecords(batch);
+      const refs = await this.retrying('pbx.raw.v1', () => this.o.sink.raw(records));
+      const { events, dlqs } = this.translate(batch, refs, gaps);
+      await canonical;
+      canonical = this.retrying('cc.events.v1', () => Promise.all([this.o.sink.canonical(events), this.o.sink.dlq(dlqs)]).then(() => {
+        batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
+      }));
       if (this.paused && this.queue.length < HIGH_WATER / 2) this.pauseReading(false);
+    }
+    await canonical;
+  }
+
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const v = await fn();
+        if (attempt > 1) this.o.onHealth?.('ok', `writing to Kafka again after ${attempt - 1} failed attempts`);
+        return v;
+      } catch (e) {
+        this.o.onHealth?.('degraded', `writing to ${what} failed: ${(e as Error).message}`);
+        this.o.log.error({ err: e, attempt }, `Kafka write to ${what} failed; retrying`);
+        if (!this.paused) this.pauseReading(true);
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))));
+      }
     }
   }
 
-  private async write(batch: Pending[], gaps: CanonicalEvent[]): Promise<void> {
+  private rawRecords(batch: Pending[]): RawRecord[] {
     const o = this.o;
-    const records: RawRecord[] = batch.map((p) => ({
+    return batch.map((p) => ({
       tenant_id: o.tenant_id,
       pbx_id: o.pbx_id,
       source: 'ami',
@@ -150,7 +170,10 @@ export class AmiAdapter implements RunningAdapter {
       format: 'ami',
       body: p.frame.raw,
     }));
-    const refs = await o.sink.raw(records);
+  }
+
+  private translate(batch: Pending[], refs: RawRef[], gaps: CanonicalEvent[]): { events: CanonicalEvent[]; dlqs: DlqRecord[] } {
+    const o = this.o;
     const events: CanonicalEvent[] = [...gaps];
     const dlqs: DlqRecord[] = [];
     const now = new Date().toISOString();
@@ -171,7 +194,7 @@ export class AmiAdapter implements RunningAdapter {
         dlqs.push({ stage: 'translate', source: 'ami', tenant_id: o.tenant_id, pbx_id: o.pbx_id, reason_code: outcome.reason_code, reason: outcome.reason, ...(outcome.path ? { path: outcome.path } : {}), at: now, original: p.frame.raw, ...origin(ref) });
       }
     }
-    await Promise.all([o.sink.canonical(events), o.sink.dlq(dlqs)]);
+    return { events, dlqs };
   }
 }
 

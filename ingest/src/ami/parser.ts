@@ -30,7 +30,7 @@ export interface AmiFrame {
 const BANNER = /^Asterisk Call Manager\/(\S+)\s*$/;
 const END_COMMAND = '--END COMMAND--';
 /** A frame larger than this without a closing empty line is cut and reported as garbage. */
-export const MAX_FRAME_CHARS = 1 << 20;
+export const MAX_FRAME_CHARS = 256 * 1024;
 
 const ACTION = /^action:/i;
 function isStartLine(line: string): boolean {
