@@ -95,18 +95,10 @@ export async function retranslate(argv: string[]): Promise<number> {
   const topic = topicName(cfg, 'raw');
   const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
   const ends = await admin.fetchTopicOffsetsByTimestamp(topic, to);
-  await admin.disconnect();
   // Offsets are exclusive ends; "-1" means no record at or after the instant: read to the end
   // as it was when we started.
-  const latest = new Map((await (async () => {
-    const a = kafka.admin();
-    await a.connect();
-    try {
-      return await a.fetchTopicOffsets(topic);
-    } finally {
-      await a.disconnect();
-    }
-  })()).map((p) => [p.partition, BigInt(p.high)]));
+  const latest = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  await admin.disconnect();
   const endOf = new Map(ends.map((p) => [p.partition, p.offset === '-1' ? latest.get(p.partition)! : BigInt(p.offset)]));
   const pending = new Set(starts.filter((s) => BigInt(s.offset === '-1' ? latest.get(s.partition)! : BigInt(s.offset)) < endOf.get(s.partition)!).map((s) => s.partition));
   if (!values.stdout) await producer.connect();
