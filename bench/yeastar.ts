@@ -14,7 +14,14 @@ import { YeastarPipeline } from '@callboard/ingest/yeastar/pipeline';
 import { reportPath, YeastarSReceiver } from '@callboard/ingest/yeastar/s-receiver';
 import { pushSReport } from '@callboard/ingest/simulator/yeastar-s-pusher';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, push: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '5' },
+    push: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
 const calls = Number(values.calls);
 const rounds = Number(values.rounds);
 
@@ -25,12 +32,38 @@ function frames(n: number): string[] {
     const id = `${base + i}.${i}`;
     const a = String(1000 + (i % 50));
     const b = String(1050 + (i % 50));
-    const inb = (s: string) => ({ inbound: { from: `07${i}`, to: '6400', trunk_name: 'Saf', channel_id: `PJSIP/trunk-${i}`, member_status: s, call_path: '6400' } });
+    const inb = (s: string) => ({
+      inbound: { from: `07${i}`, to: '6400', trunk_name: 'Saf', channel_id: `PJSIP/trunk-${i}`, member_status: s, call_path: '6400' },
+    });
     const ext = (n: string, s: string) => ({ extension: { number: n, channel_id: `PJSIP/${n}-${i}`, member_status: s, call_path: '6400' } });
     const f = (members: unknown[]) => JSON.stringify({ type: 30011, sn: 'SN', msg: JSON.stringify({ call_id: id, members }) });
-    out.push(f([inb('ANSWERED')]), f([inb('ANSWERED'), ext(a, 'RING'), ext(b, 'RING')]), f([inb('ANSWERED'), ext(a, 'ANSWER')]), f([inb('ANSWERED'), ext(a, 'HOLD')]), f([inb('ANSWERED'), ext(a, 'ANSWER')]), f([inb('BYE'), ext(a, 'BYE')]));
+    out.push(
+      f([inb('ANSWERED')]),
+      f([inb('ANSWERED'), ext(a, 'RING'), ext(b, 'RING')]),
+      f([inb('ANSWERED'), ext(a, 'ANSWER')]),
+      f([inb('ANSWERED'), ext(a, 'HOLD')]),
+      f([inb('ANSWERED'), ext(a, 'ANSWER')]),
+      f([inb('BYE'), ext(a, 'BYE')]),
+    );
     const local = new Date((base + i) * 1000 + 3 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
-    out.push(JSON.stringify({ type: 30012, sn: 'SN', msg: JSON.stringify({ call_id: id, time_start: local, call_from: `07${i}`, call_to: '6400', call_duration: 60, talk_duration: 50, src_trunk_name: 'Saf', dst_trunk_name: '', status: 'ANSWERED', type: 'Inbound' }) }));
+    out.push(
+      JSON.stringify({
+        type: 30012,
+        sn: 'SN',
+        msg: JSON.stringify({
+          call_id: id,
+          time_start: local,
+          call_from: `07${i}`,
+          call_to: '6400',
+          call_duration: 60,
+          talk_duration: 50,
+          src_trunk_name: 'Saf',
+          dst_trunk_name: '',
+          status: 'ANSWERED',
+          type: 'Inbound',
+        }),
+      }),
+    );
   }
   return out;
 }
@@ -56,7 +89,9 @@ const results = Array.from({ length: rounds }, () => translateRound(texts));
 const rates = results.map((r) => (texts.length / r.ms) * 1000).sort((a, b) => a - b);
 const median = rates[Math.floor(rates.length / 2)]!;
 console.log(`translate: ${texts.length} frames (${calls} calls, ${results[0]!.events} canonical events per round), ${rounds} rounds`);
-console.log(`  median ${Math.round(median).toLocaleString('en')} frames/s, best ${Math.round(rates.at(-1)!).toLocaleString('en')} frames/s, ${Math.round((median * results[0]!.events) / texts.length).toLocaleString('en')} events/s`);
+console.log(
+  `  median ${Math.round(median).toLocaleString('en')} frames/s, best ${Math.round(rates.at(-1)!).toLocaleString('en')} frames/s, ${Math.round((median * results[0]!.events) / texts.length).toLocaleString('en')} events/s`,
+);
 
 if (process.env.KAFKA_BROKERS) {
   const n = Number(values.push);
@@ -69,7 +104,11 @@ if (process.env.KAFKA_BROKERS) {
   await ensureTopics(admin, cfg);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const pipeline = new YeastarPipeline(new IngestSink(producer, cfg), new YeastarTranslator({ tenant_id: 'bench', pbx_id: 's1', source: 'yeastar-s', timezone: 'UTC' }), log);
+  const pipeline = new YeastarPipeline(
+    new IngestSink(producer, cfg),
+    new YeastarTranslator({ tenant_id: 'bench', pbx_id: 's1', source: 'yeastar-s', timezone: 'UTC' }),
+    log,
+  );
   const receiver = new YeastarSReceiver({ targets: [{ pbx_id: 's1', secret: 'x', allow_from: ['127.0.0.1'], host: '127.0.0.1', pipeline }], log });
   const port = await receiver.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}${reportPath('s1', 'x')}`;
@@ -93,8 +132,14 @@ if (process.env.KAFKA_BROKERS) {
   await receiver.close();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);
-  console.log(`push: ${n} S-Series reports over HTTP, ${conc} in flight, 200 after Kafka ack (acks=all): ${Math.round(n / secs).toLocaleString('en')} reports/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, non-200: ${bad}`);
-  await admin.deleteTopics({ topics: ['raw', 'events', 'dlq'].map((t) => `${cfg.kafka.topicPrefix}${{ raw: 'pbx.raw.v1', events: 'cc.events.v1', dlq: 'cc.dlq.v1' }[t]}`) }).catch(() => undefined);
+  console.log(
+    `push: ${n} S-Series reports over HTTP, ${conc} in flight, 200 after Kafka ack (acks=all): ${Math.round(n / secs).toLocaleString('en')} reports/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, non-200: ${bad}`,
+  );
+  await admin
+    .deleteTopics({
+      topics: ['raw', 'events', 'dlq'].map((t) => `${cfg.kafka.topicPrefix}${{ raw: 'pbx.raw.v1', events: 'cc.events.v1', dlq: 'cc.dlq.v1' }[t]}`),
+    })
+    .catch(() => undefined);
   await admin.disconnect();
   await producer.disconnect();
 }

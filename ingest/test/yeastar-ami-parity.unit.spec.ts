@@ -43,12 +43,34 @@ function facts(es: CanonicalEvent[]) {
 describe.skipIf(!existsSync(capture))('Yeastar and AMI agree on one call (needs ../shared/fixtures)', () => {
   it('queue call a1: queued, ring-all, answered by 1001, ended by the agent', async () => {
     const ami: CanonicalEvent[] = [];
-    for await (const o of translateAmiFile(capture, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) if (o.kind === 'ok') ami.push(...o.events);
-    const amiCall = ami.filter((e) => ('call_id' in e && e.call_id === CALL) || (e.type === 'agent.state_changed' && (e.payload as { call_id?: string }).call_id === CALL));
-    const at = (type: string, agent?: string) => amiCall.find((e) => e.type === type && (!agent || (e.payload as { agent_id?: string }).agent_id === agent))!.occurred_at;
+    for await (const o of translateAmiFile(capture, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} }))
+      if (o.kind === 'ok') ami.push(...o.events);
+    const amiCall = ami.filter(
+      (e) => ('call_id' in e && e.call_id === CALL) || (e.type === 'agent.state_changed' && (e.payload as { call_id?: string }).call_id === CALL),
+    );
+    const at = (type: string, agent?: string) =>
+      amiCall.find((e) => e.type === type && (!agent || (e.payload as { agent_id?: string }).agent_id === agent))!.occurred_at;
 
-    const inbound = (status: string, path: string): Member => ({ role: 'inbound', number: '', from: '', to: '5551001', trunk: '', channel_id: 'Local/5551001@callers-00000000;2', status, call_path: path });
-    const ext = (n: string, status: string): Member => ({ role: 'extension', number: n, from: '', to: '', trunk: '', channel_id: `Local/${n}@agents-${n}`, status, call_path: 'sales' });
+    const inbound = (status: string, path: string): Member => ({
+      role: 'inbound',
+      number: '',
+      from: '',
+      to: '5551001',
+      trunk: '',
+      channel_id: 'Local/5551001@callers-00000000;2',
+      status,
+      call_path: path,
+    });
+    const ext = (n: string, status: string): Member => ({
+      role: 'extension',
+      number: n,
+      from: '',
+      to: '',
+      trunk: '',
+      channel_id: `Local/${n}@agents-${n}`,
+      status,
+      call_path: 'sales',
+    });
     const snap = (...members: Member[]): YeastarMessage => ({ kind: 'call_status', sn: 'x', call_id: CALL, members });
     const started = at('call.started');
     const queued = at('call.queued');
@@ -91,18 +113,29 @@ describe.skipIf(!existsSync(capture))('Yeastar and AMI agree on one call (needs 
       if (o.kind === 'ok') ys.push(...o.events);
     }
     // The CDR carries whole seconds; compare durations at that precision.
-    const round = (xs: ReturnType<typeof facts>) => xs.map((f) => (f.type === 'call.ended' ? { ...f, billsec_ms: Math.round((f.billsec_ms as number) / 1000) } : f));
+    const round = (xs: ReturnType<typeof facts>) =>
+      xs.map((f) => (f.type === 'call.ended' ? { ...f, billsec_ms: Math.round((f.billsec_ms as number) / 1000) } : f));
     const sorted = (xs: ReturnType<typeof facts>) => xs.map((f) => JSON.stringify(f)).sort();
     expect(sorted(round(facts(ys)))).toEqual(sorted(round(facts(amiCall))));
     // Call facts in the same order on both paths.
     const calls = (xs: CanonicalEvent[]) => xs.filter((e) => e.type.startsWith('call.')).map((e) => e.type);
     expect(calls(ys)).toEqual(calls(amiCall));
-    expect(calls(ys)).toEqual(['call.started', 'call.queued', 'call.ringing', 'call.ringing', 'call.ringing', 'call.answered', 'call.agent_completed', 'call.ended']);
+    expect(calls(ys)).toEqual([
+      'call.started',
+      'call.queued',
+      'call.ringing',
+      'call.ringing',
+      'call.ringing',
+      'call.answered',
+      'call.agent_completed',
+      'call.ended',
+    ]);
   });
 
   it('abandons b2–b4: three callers wait in "sales" and hang up; positions move up as callers ahead leave', async () => {
     const ami: CanonicalEvent[] = [];
-    for await (const o of translateAmiFile(abandonCapture, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) if (o.kind === 'ok') ami.push(...o.events);
+    for await (const o of translateAmiFile(abandonCapture, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} }))
+      if (o.kind === 'ok') ami.push(...o.events);
     const abandoned = ami.filter((e) => e.type === 'call.abandoned').map((e) => (e as { call_id: string }).call_id);
     expect(abandoned).toHaveLength(3);
     const ofCall = (id: string) => ami.filter((e) => 'call_id' in e && e.call_id === id && ['call.started', 'call.queued', 'call.abandoned'].includes(e.type));
@@ -115,7 +148,12 @@ describe.skipIf(!existsSync(capture))('Yeastar and AMI agree on one call (needs 
     for (const step of timeline) {
       const status = step.type === 'call.abandoned' ? 'BYE' : step.type === 'call.started' ? 'ALERT' : 'ANSWERED';
       const path = step.type === 'call.started' ? '' : 'sales';
-      const m: YeastarMessage = { kind: 'call_status', sn: 'x', call_id: step.id, members: [{ role: 'inbound', number: '', from: '', to: '', trunk: '', channel_id: `in-${step.id}`, status, call_path: path }] };
+      const m: YeastarMessage = {
+        kind: 'call_status',
+        sn: 'x',
+        call_id: step.id,
+        members: [{ role: 'inbound', number: '', from: '', to: '', trunk: '', channel_id: `in-${step.id}`, status, call_path: path }],
+      };
       const o = t.translate(m, { received_at: step.at, raw_ref: null });
       if (o.kind === 'ok') ys.push(...o.events);
     }

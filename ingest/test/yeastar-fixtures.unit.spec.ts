@@ -57,7 +57,13 @@ function events(o: TranslateOutcome): CanonicalEvent[] {
 }
 
 /** type + subject + payload, the facts without ids and times. */
-const facts = (es: CanonicalEvent[]) => es.map((e) => ({ type: e.type, ...('call_id' in e ? { call_id: e.call_id } : {}), ...('agent_id' in e ? { agent_id: e.agent_id } : {}), payload: e.payload }));
+const facts = (es: CanonicalEvent[]) =>
+  es.map((e) => ({
+    type: e.type,
+    ...('call_id' in e ? { call_id: e.call_id } : {}),
+    ...('agent_id' in e ? { agent_id: e.agent_id } : {}),
+    payload: e.payload,
+  }));
 
 const DROPPED = [
   'p-series-30007-extension-registration.json',
@@ -95,7 +101,11 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
     { type: 'call.started', call_id: '1790197458.5215', payload: { direction: 'inbound', caller_number: '0111050596', called_number: '1002', trunk: 'Saf' } },
   ],
   'p-series-30011-call-status-outbound-earlymedia.json': [
-    { type: 'call.started', call_id: '1650012665.266', payload: { direction: 'outbound', caller_number: '1005', called_number: '+212661209845', extension: '1005', trunk: 'my-trunk' } },
+    {
+      type: 'call.started',
+      call_id: '1650012665.266',
+      payload: { direction: 'outbound', caller_number: '1005', called_number: '+212661209845', extension: '1005', trunk: 'my-trunk' },
+    },
     { type: 'agent.state_changed', agent_id: '1005', payload: { state: 'on_call', call_id: '1650012665.266' } },
   ],
   'p-series-30011-call-status-queue-inbound-ringing.json': [
@@ -108,33 +118,63 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
   ],
   'p-series-30012-new-cdr-internal-msg-object.json': [
     { type: 'call.started', call_id: '1651057476.362', payload: { direction: 'internal', caller_number: '2005', called_number: '2002', extension: '2005' } },
-    { type: 'call.ended', call_id: '1651057476.362', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 12000, billsec_ms: 8000, direction: 'internal', extension: '2005' } },
+    {
+      type: 'call.ended',
+      call_id: '1651057476.362',
+      payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 12000, billsec_ms: 8000, direction: 'internal', extension: '2005' },
+    },
   ],
   'p-series-30012-new-cdr-voicemail-live.json': [
     { type: 'call.started', call_id: '1790197458.5215', payload: { direction: 'inbound', caller_number: '0111050596', called_number: '1002', trunk: 'Saf' } },
-    { type: 'call.ended', call_id: '1790197458.5215', payload: { disposition: 'NO ANSWER', raw_disposition: 'VOICEMAIL', duration_ms: 11000, billsec_ms: 11000, direction: 'inbound', extension: '1002' } },
+    {
+      type: 'call.ended',
+      call_id: '1790197458.5215',
+      payload: { disposition: 'NO ANSWER', raw_disposition: 'VOICEMAIL', duration_ms: 11000, billsec_ms: 11000, direction: 'inbound', extension: '1002' },
+    },
   ],
   'p-series-30013-call-transfer.json': [{ type: 'call.transferred', call_id: '1651113112.405', payload: { kind: 'blind', to: '2002' } }],
   'p-series-30015-call-failed.json': [
     { type: 'call.started', call_id: '1651113300.420', payload: { direction: 'internal', caller_number: '2005', called_number: '', extension: '2005' } },
-    { type: 'call.ended', call_id: '1651113300.420', payload: { disposition: 'BUSY', raw_disposition: '486 Busy here', duration_ms: 0, billsec_ms: 0, direction: 'internal', extension: '2005' } },
+    {
+      type: 'call.ended',
+      call_id: '1651113300.420',
+      payload: { disposition: 'BUSY', raw_disposition: '486 Busy here', duration_ms: 0, billsec_ms: 0, direction: 'internal', extension: '2005' },
+    },
   ],
   'p-series-30016-incoming-call-request.json': [
     { type: 'call.started', call_id: '1651113400.430', payload: { direction: 'inbound', caller_number: '5503301', called_number: '2002', trunk: 'sip-trunk' } },
   ],
-  'p-series-30025-agent-auto-pause.json': [{ type: 'agent.state_changed', agent_id: '2010', payload: { state: 'paused', reason: 'auto-pause (missed calls)' } }],
+  'p-series-30025-agent-auto-pause.json': [
+    { type: 'agent.state_changed', agent_id: '2010', payload: { state: 'paused', reason: 'auto-pause (missed calls)' } },
+  ],
   'p-series-30029-agent-status-changed.json': [{ type: 'agent.state_changed', agent_id: '1002', payload: { state: 'paused', reason: 'Lunch' } }],
   's-series-v1-newcdr-inbound.json': [
     { type: 'call.started', call_id: '1505352445.265', payload: { direction: 'inbound', caller_number: '102', called_number: '1000', trunk: 'Apple_test' } },
-    { type: 'call.ended', call_id: '1505352445.265', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 38000, billsec_ms: 29000, direction: 'inbound', extension: '1000' } },
+    {
+      type: 'call.ended',
+      call_id: '1505352445.265',
+      payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 38000, billsec_ms: 29000, direction: 'inbound', extension: '1000' },
+    },
   ],
   's-series-v1-newcdr-outbound.json': [
-    { type: 'call.started', call_id: '1505352615.274', payload: { direction: 'outbound', caller_number: '1000', called_number: '91000', extension: '1000', trunk: 'Apple_test' } },
-    { type: 'call.ended', call_id: '1505352615.274', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 29000, billsec_ms: 29000, direction: 'outbound', extension: '1000' } },
+    {
+      type: 'call.started',
+      call_id: '1505352615.274',
+      payload: { direction: 'outbound', caller_number: '1000', called_number: '91000', extension: '1000', trunk: 'Apple_test' },
+    },
+    {
+      type: 'call.ended',
+      call_id: '1505352615.274',
+      payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 29000, billsec_ms: 29000, direction: 'outbound', extension: '1000' },
+    },
   ],
   's-series-v2-callfailed.json': [
     { type: 'call.started', call_id: '1573097568.15', payload: { direction: 'internal', caller_number: '1023', called_number: '', extension: '1023' } },
-    { type: 'call.ended', call_id: '1573097568.15', payload: { disposition: 'FAILED', raw_disposition: 'NO Outbound Restriction', duration_ms: 0, billsec_ms: 0, direction: 'internal', extension: '1023' } },
+    {
+      type: 'call.ended',
+      call_id: '1573097568.15',
+      payload: { disposition: 'FAILED', raw_disposition: 'NO Outbound Restriction', duration_ms: 0, billsec_ms: 0, direction: 'internal', extension: '1023' },
+    },
   ],
   's-series-v2-callstatus-answered-inbound-queue.json': [
     { type: 'call.started', call_id: '1571901993.46', payload: { direction: 'inbound', caller_number: '12345678', called_number: '6700', trunk: 'siptrunk' } },
@@ -153,11 +193,19 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
   ],
   's-series-v2-calltransfer.json': [{ type: 'call.transferred', call_id: '1571981311.105', payload: { kind: 'blind', to: '1020' } }],
   's-series-v2-extensionstatus-ringing.json': [{ type: 'agent.state_changed', agent_id: '1023', payload: { state: 'ringing' } }],
-  's-series-v2-incoming.json': [{ type: 'call.started', call_id: '1571897079.3', payload: { direction: 'inbound', caller_number: '2000', called_number: '1023', trunk: 'siptrunk' } }],
-  's-series-v2-invite.json': [{ type: 'call.started', call_id: '1571896991.2', payload: { direction: 'inbound', caller_number: '2000', called_number: '1023', trunk: 'siptrunk' } }],
+  's-series-v2-incoming.json': [
+    { type: 'call.started', call_id: '1571897079.3', payload: { direction: 'inbound', caller_number: '2000', called_number: '1023', trunk: 'siptrunk' } },
+  ],
+  's-series-v2-invite.json': [
+    { type: 'call.started', call_id: '1571896991.2', payload: { direction: 'inbound', caller_number: '2000', called_number: '1023', trunk: 'siptrunk' } },
+  ],
   's-series-v2-newcdr-internal.json': [
     { type: 'call.started', call_id: '1571897930.5', payload: { direction: 'internal', caller_number: '1023', called_number: '2023', extension: '1023' } },
-    { type: 'call.ended', call_id: '1571897930.5', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 19000, billsec_ms: 14000, direction: 'internal', extension: '1023' } },
+    {
+      type: 'call.ended',
+      call_id: '1571897930.5',
+      payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 19000, billsec_ms: 14000, direction: 'internal', extension: '1023' },
+    },
   ],
   's-series-v2-queueautopause.json': [{ type: 'agent.state_changed', agent_id: '1000', payload: { state: 'paused', reason: 'auto-pause (missed calls)' } }],
 };
@@ -170,7 +218,12 @@ const PROTOCOL: Record<string, () => void> = {
   },
   'p-series-get-token-response.json': () => {
     const t = parseTokenAnswer(load('p-series-get-token-response.json') as Record<string, unknown>, 1_000_000);
-    expect(t).toEqual({ access: 'EXZMpZAO86mbrKm6rFtgeb3rfcpC9uqS', refresh: 'SCduGecwbG9jIusiS8FxFUVn3kf0Q9R8', access_expires_at: 1_000_000 + 1_800_000, refresh_expires_at: 1_000_000 + 86_400_000 });
+    expect(t).toEqual({
+      access: 'EXZMpZAO86mbrKm6rFtgeb3rfcpC9uqS',
+      refresh: 'SCduGecwbG9jIusiS8FxFUVn3kf0Q9R8',
+      access_expires_at: 1_000_000 + 1_800_000,
+      refresh_expires_at: 1_000_000 + 86_400_000,
+    });
   },
   'p-series-ws-subscribe-request.json': () => {
     expect(JSON.parse(subscribeFrame([30011, 30012]))).toEqual(load('p-series-ws-subscribe-request.json'));
@@ -189,7 +242,11 @@ const PROTOCOL: Record<string, () => void> = {
     const t = new YeastarTranslator(opts('yeastar-p', ''));
     const out = t.reconcile({ calls, gap: { from: '2026-01-01T07:59:00.000Z', to: T0, reason: 'socket closed (1006)' } }, { received_at: T0, raw_ref: null });
     expect(facts(out)).toEqual([
-      { type: 'call.started', call_id: '1650012665.266', payload: { direction: 'outbound', caller_number: '1005', called_number: '+212661209845', extension: '1005', trunk: 'my-trunk' } },
+      {
+        type: 'call.started',
+        call_id: '1650012665.266',
+        payload: { direction: 'outbound', caller_number: '1005', called_number: '+212661209845', extension: '1005', trunk: 'my-trunk' },
+      },
       { type: 'agent.state_changed', agent_id: '1005', payload: { state: 'on_call', call_id: '1650012665.266' } },
       { type: 'source.gap', payload: { from: '2026-01-01T07:59:00.000Z', to: T0, reason: 'socket closed (1006)' } },
     ]);
@@ -214,7 +271,11 @@ const PROTOCOL: Record<string, () => void> = {
     const out = events(new YeastarTranslator(opts('yeastar-p', '3651064E8358')).translate(cdr, { received_at: T0, raw_ref: null }));
     expect(facts(out)).toEqual([
       { type: 'call.started', call_id: '1777304494.97', payload: { direction: 'inbound', caller_number: '0745150974', called_number: '6400', trunk: 'Saf' } },
-      { type: 'call.ended', call_id: '1777304494.97', payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 62000, billsec_ms: 44000, direction: 'inbound', extension: '6400' } },
+      {
+        type: 'call.ended',
+        call_id: '1777304494.97',
+        payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 62000, billsec_ms: 44000, direction: 'inbound', extension: '6400' },
+      },
     ]);
     expect(out[0]!.occurred_at).toBe('2026-04-27T15:41:34.000Z');
     // Kept verbatim in pbx.raw.v1 by the back-fill, the row parses as a P-Series message again.
@@ -230,7 +291,10 @@ const PROTOCOL: Record<string, () => void> = {
     expect(md5Hex('password')).toBe('5f4dcc3b5aa765d61d8327deb882cf99');
   },
   's-series-v2-login-response.json': () => {
-    expect(parseLoginAnswer(load('s-series-v2-login-response.json') as Record<string, unknown>)).toEqual({ token: '48a7d7481a5355aa4fb5dc285edeb40e', transport: 'TCP' });
+    expect(parseLoginAnswer(load('s-series-v2-login-response.json') as Record<string, unknown>)).toEqual({
+      token: '48a7d7481a5355aa4fb5dc285edeb40e',
+      transport: 'TCP',
+    });
     expect(parseLoginAnswer({ status: 'Failed', errno: '20002' })).toBe('status Failed 20002');
   },
   's-series-v2-heartbeat-request.json': () => {
@@ -252,7 +316,11 @@ const PROTOCOL: Record<string, () => void> = {
 };
 
 describe.skipIf(!existsSync(dir))('Yeastar fixtures (needs ../shared/fixtures)', () => {
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 
   it('every fixture has an expectation here', () => {
     const covered = new Set([...DROPPED, ...Object.keys(EXPECTED), ...Object.keys(PROTOCOL)]);
@@ -304,8 +372,12 @@ describe.skipIf(!existsSync(dir))('Yeastar fixtures (needs ../shared/fixtures)',
 
   it('a whole P-Series call: ring, answer, hold, resume, hang-up, CDR', () => {
     const t = new YeastarTranslator(opts('yeastar-p', '3651064E8358'));
-    const seq = ['ringing', 'answered', 'hold', 'answered', 'bye'].map((s) => `p-series-30011-call-status-${s}.json`).concat('p-series-30012-new-cdr-voicemail-live.json');
-    const out = seq.flatMap((f, i) => events(t.translate(msgOf(f).message, { received_at: new Date(Date.parse('2026-09-23T21:04:19.000Z') + i * 10_000).toISOString(), raw_ref: null })));
+    const seq = ['ringing', 'answered', 'hold', 'answered', 'bye']
+      .map((s) => `p-series-30011-call-status-${s}.json`)
+      .concat('p-series-30012-new-cdr-voicemail-live.json');
+    const out = seq.flatMap((f, i) =>
+      events(t.translate(msgOf(f).message, { received_at: new Date(Date.parse('2026-09-23T21:04:19.000Z') + i * 10_000).toISOString(), raw_ref: null })),
+    );
     expect(out.map((e) => e.type)).toEqual([
       'call.started',
       'call.ringing',
@@ -322,7 +394,13 @@ describe.skipIf(!existsSync(dir))('Yeastar fixtures (needs ../shared/fixtures)',
     ]);
     expect(out.find((e) => e.type === 'call.answered')!.payload).toEqual({ agent_id: '1002', wait_ms: 10_000, ring_ms: 10_000 });
     expect(out.find((e) => e.type === 'call.agent_completed')!.payload).toEqual({ agent_id: '1002', reason: 'caller', talk_ms: 30_000, hold_ms: 10_000 });
-    expect(out.filter((e) => e.type === 'agent.state_changed').map((e) => (e.payload as { state: string }).state)).toEqual(['ringing', 'on_call', 'on_hold', 'on_call', 'available']);
+    expect(out.filter((e) => e.type === 'agent.state_changed').map((e) => (e.payload as { state: string }).state)).toEqual([
+      'ringing',
+      'on_call',
+      'on_hold',
+      'on_call',
+      'available',
+    ]);
     // The call is done: the live state forgets it.
     expect(t.state.calls).toEqual({});
   });
@@ -356,6 +434,9 @@ describe.skipIf(!existsSync(dir))('Yeastar fixtures (needs ../shared/fixtures)',
     expect(o.kind === 'ok' && o.events.find((e) => e.type === 'call.ended')?.payload).toMatchObject({ disposition: 'FAILED', raw_disposition: 'WEIRD' });
     const st = parsePFrame({ type: 30029, sn: 'x', msg: { queue_number: 'queue-1', agent_number: '1', status: 'Dancing' } });
     if (!st.ok) throw new Error(st.reason);
-    expect(new YeastarTranslator(opts('yeastar-p', '')).translate(st.message, { received_at: T0, raw_ref: null })).toMatchObject({ kind: 'dlq', reason_code: 'UNKNOWN_STATUS' });
+    expect(new YeastarTranslator(opts('yeastar-p', '')).translate(st.message, { received_at: T0, raw_ref: null })).toMatchObject({
+      kind: 'dlq',
+      reason_code: 'UNKNOWN_STATUS',
+    });
   });
 });

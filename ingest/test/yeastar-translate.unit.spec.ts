@@ -10,12 +10,34 @@ import { callIdEpochMs, yeastarLocalToUtc } from '../src/yeastar/time.ts';
 import { failedDisposition, mapDisposition, YeastarTranslator } from '../src/yeastar/translate.ts';
 
 const CALL = '1777304494.97';
-const inbound = (status: string, call_path = '6400'): Member => ({ role: 'inbound', number: '', from: '0745150974', to: '6400', trunk: 'Saf', channel_id: 'PJSIP/trunk-Saf-endpoint-00000b01', status, call_path });
-const ext = (n: string, status: string, call_path = '6400'): Member => ({ role: 'extension', number: n, from: '', to: '', trunk: '', channel_id: `PJSIP/${n}-00000b0${n.slice(-1)}`, status, call_path });
+const inbound = (status: string, call_path = '6400'): Member => ({
+  role: 'inbound',
+  number: '',
+  from: '0745150974',
+  to: '6400',
+  trunk: 'Saf',
+  channel_id: 'PJSIP/trunk-Saf-endpoint-00000b01',
+  status,
+  call_path,
+});
+const ext = (n: string, status: string, call_path = '6400'): Member => ({
+  role: 'extension',
+  number: n,
+  from: '',
+  to: '',
+  trunk: '',
+  channel_id: `PJSIP/${n}-00000b0${n.slice(-1)}`,
+  status,
+  call_path,
+});
 const snap = (...members: Member[]): YeastarMessage => ({ kind: 'call_status', sn: 'x', call_id: CALL, members });
 
 /** Given a translator, when these messages arrive one second apart, then these events. */
-function run(msgs: YeastarMessage[], queues?: string[], t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'Africa/Nairobi', ...(queues ? { queues } : {}) })) {
+function run(
+  msgs: YeastarMessage[],
+  queues?: string[],
+  t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'Africa/Nairobi', ...(queues ? { queues } : {}) }),
+) {
   const out: CanonicalEvent[] = [];
   msgs.forEach((m, i) => {
     const o = t.translate(m, { received_at: new Date(Date.UTC(2026, 3, 27, 15, 41, 34 + i)).toISOString(), raw_ref: null });
@@ -42,7 +64,11 @@ describe('queue calls', () => {
   });
 
   it('the agent hangs up first: completed by the agent', () => {
-    const r = run([snap(inbound('ANSWERED'), ext('1002', 'RING')), snap(inbound('ANSWERED'), ext('1002', 'ANSWER')), snap(inbound('ANSWERED'), ext('1002', 'BYE'))]);
+    const r = run([
+      snap(inbound('ANSWERED'), ext('1002', 'RING')),
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWER')),
+      snap(inbound('ANSWERED'), ext('1002', 'BYE')),
+    ]);
     expect(r.of('call.agent_completed')).toMatchObject([{ agent_id: '1002', reason: 'agent' }]);
   });
 
@@ -90,7 +116,14 @@ describe('transfers', () => {
       { kind: 'transfer', sn: 'x', call_id: CALL, members: [inbound('ANSWERED', ''), ext('2003', 'ANSWER', '')] },
       snap(inbound('BYE', ''), ext('2003', 'BYE', '')),
     ]);
-    expect(r.calls.map((e) => e.type)).toEqual(['call.started', 'call.answered', 'call.transferred', 'call.agent_completed', 'call.answered', 'call.agent_completed']);
+    expect(r.calls.map((e) => e.type)).toEqual([
+      'call.started',
+      'call.answered',
+      'call.transferred',
+      'call.agent_completed',
+      'call.answered',
+      'call.agent_completed',
+    ]);
     expect(r.of('call.transferred')).toEqual([{ kind: 'blind', from_agent_id: '1002', to: '2003' }]);
     expect(r.of('call.agent_completed')).toMatchObject([
       { agent_id: '1002', reason: 'transfer', talk_ms: 1000 },
@@ -99,7 +132,10 @@ describe('transfers', () => {
   });
 
   it('a transferred queue leg keeps its queue on the transfer', () => {
-    const r = run([snap(inbound('ANSWERED'), ext('1002', 'ANSWER')), { kind: 'transfer', sn: 'x', call_id: CALL, members: [inbound('ANSWERED'), ext('2003', 'ANSWER')] }]);
+    const r = run([
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWER')),
+      { kind: 'transfer', sn: 'x', call_id: CALL, members: [inbound('ANSWERED'), ext('2003', 'ANSWER')] },
+    ]);
     expect(r.of('call.transferred')).toEqual([{ kind: 'blind', from_agent_id: '1002', to: '2003', queue: '6400', leg_id: `${CALL}:6400:1` }]);
   });
 });
@@ -110,7 +146,13 @@ describe('agent state', () => {
 
   it('a paused agent stays paused when the extension goes idle; unpause makes it available', () => {
     const r = run([ag('Paused', 'Lunch'), st('1002', 'Ringing'), st('1002', 'Busy'), st('1002', 'Idle'), ag('Unpaused')]);
-    expect(r.of('agent.state_changed')).toEqual([{ state: 'paused', reason: 'Lunch' }, { state: 'ringing' }, { state: 'on_call' }, { state: 'paused', reason: 'Lunch' }, { state: 'available' }]);
+    expect(r.of('agent.state_changed')).toEqual([
+      { state: 'paused', reason: 'Lunch' },
+      { state: 'ringing' },
+      { state: 'on_call' },
+      { state: 'paused', reason: 'Lunch' },
+      { state: 'available' },
+    ]);
   });
 
   it('login and logout are queue membership; unregistered is offline', () => {
@@ -127,9 +169,27 @@ describe('agent state', () => {
 describe('reconnect', () => {
   it('resync applies the live calls, closes calls the PBX no longer has, frees their agents, emits one gap', () => {
     const t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC' });
-    run([snap(inbound('ANSWERED'), ext('1001', 'ANSWER')), { kind: 'call_status', sn: 'x', call_id: 'gone.1', members: [{ ...ext('1003', 'ANSWER', ''), channel_id: 'c3' }, { ...inbound('ANSWERED', ''), channel_id: 'c4' }] }], undefined, t);
+    run(
+      [
+        snap(inbound('ANSWERED'), ext('1001', 'ANSWER')),
+        {
+          kind: 'call_status',
+          sn: 'x',
+          call_id: 'gone.1',
+          members: [
+            { ...ext('1003', 'ANSWER', ''), channel_id: 'c3' },
+            { ...inbound('ANSWERED', ''), channel_id: 'c4' },
+          ],
+        },
+      ],
+      undefined,
+      t,
+    );
     const out = t.reconcile(
-      { calls: [{ call_id: CALL, members: [inbound('ANSWERED'), ext('1001', 'HOLD')] }], gap: { from: '2026-04-27T15:41:40.000Z', to: '2026-04-27T15:42:00.000Z', reason: 'socket closed (1006)' } },
+      {
+        calls: [{ call_id: CALL, members: [inbound('ANSWERED'), ext('1001', 'HOLD')] }],
+        gap: { from: '2026-04-27T15:41:40.000Z', to: '2026-04-27T15:42:00.000Z', reason: 'socket closed (1006)' },
+      },
       { received_at: '2026-04-27T15:42:00.000Z', raw_ref: null },
     );
     expect(out.map((e) => [e.type, 'agent_id' in e ? e.agent_id : (e.payload as { agent_id?: string }).agent_id])).toEqual([
@@ -173,7 +233,20 @@ describe('time: PBX-local to UTC with the PBX zone', () => {
 
   it('a CDR in the repeated hour takes the offset its call id says', () => {
     const frame = (callId: string) =>
-      JSON.stringify({ type: 30012, sn: 'x', msg: { call_id: callId, time_start: '2026-10-25 01:30:00', call_from: '1001', call_to: '1002', call_duration: 10, talk_duration: 5, status: 'ANSWERED', type: 'Internal' } });
+      JSON.stringify({
+        type: 30012,
+        sn: 'x',
+        msg: {
+          call_id: callId,
+          time_start: '2026-10-25 01:30:00',
+          call_from: '1001',
+          call_to: '1002',
+          call_duration: 10,
+          talk_duration: 5,
+          status: 'ANSWERED',
+          type: 'Internal',
+        },
+      });
     const opts = { source: 'yeastar-p' as const, tenant_id: 'acme', pbx_id: 'pbx1', timezone: 'Europe/London' };
     const first = translateYeastarText(frame(String(Date.parse('2026-10-25T00:30:00Z') / 1000) + '.1'), opts).events[0]!;
     const second = translateYeastarText(frame(String(Date.parse('2026-10-25T01:30:00Z') / 1000) + '.2'), opts).events[0]!;
@@ -200,18 +273,38 @@ describe('dispositions', () => {
       'CONGESTION',
     ]);
     expect(mapDisposition('SOMETHING')).toBeUndefined();
-    expect(['486 Busy here', '503 Service Unavailable', '480 Temporarily Unavailable', 'NO Outbound Restriction'].map(failedDisposition)).toEqual(['BUSY', 'CONGESTION', 'NO ANSWER', 'FAILED']);
+    expect(['486 Busy here', '503 Service Unavailable', '480 Temporarily Unavailable', 'NO Outbound Restriction'].map(failedDisposition)).toEqual([
+      'BUSY',
+      'CONGESTION',
+      'NO ANSWER',
+      'FAILED',
+    ]);
   });
 });
 
 describe('offline translation', () => {
   const opts = { source: 'yeastar-s' as const, tenant_id: 'acme', pbx_id: 'pbx1', timezone: 'UTC' };
-  const ring = JSON.stringify({ event: 'CallStatus', callid: '1571981311.105', members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ALERT' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'RING' } }] });
-  const answer = JSON.stringify({ event: 'CallStatus', callid: '1571981311.105', members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ANSWERED' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'ANSWER' } }] });
+  const ring = JSON.stringify({
+    event: 'CallStatus',
+    callid: '1571981311.105',
+    members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ALERT' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'RING' } }],
+  });
+  const answer = JSON.stringify({
+    event: 'CallStatus',
+    callid: '1571981311.105',
+    members: [{ ext: { number: '2000', channelid: 'a', memberstatus: 'ANSWERED' } }, { ext: { number: '1020', channelid: 'b', memberstatus: 'ANSWER' } }],
+  });
 
   it('bare lines get a deterministic clock: the call id epoch, then one second per line', () => {
     const a = translateYeastarText(`${ring}\n\n${answer}\n`, opts);
-    expect(a.events.map((e) => e.occurred_at)).toEqual(['2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:31.000Z', '2019-10-25T05:28:32.000Z', '2019-10-25T05:28:32.000Z']);
+    expect(a.events.map((e) => e.occurred_at)).toEqual([
+      '2019-10-25T05:28:31.000Z',
+      '2019-10-25T05:28:31.000Z',
+      '2019-10-25T05:28:31.000Z',
+      '2019-10-25T05:28:31.000Z',
+      '2019-10-25T05:28:32.000Z',
+      '2019-10-25T05:28:32.000Z',
+    ]);
     // Same messages, same ids (the raw_ref line differs, the facts do not).
     expect(translateYeastarText(`${ring}\n${answer}`, opts).events.map((e) => e.event_id)).toEqual(a.events.map((e) => e.event_id));
   });
@@ -225,11 +318,30 @@ describe('offline translation', () => {
 });
 
 describe('retranslation of raw records', () => {
-  it('uses each record\'s receive time and the configured PBX zone; bad bodies come back as DLQ outcomes', () => {
+  it("uses each record's receive time and the configured PBX zone; bad bodies come back as DLQ outcomes", () => {
     const cfg = { queues: [], pbxes: [{ id: 'pbx1', timezone: 'Pacific/Pitcairn' }] } as unknown as { queues: [] };
     const t = yeastarRawTranslator('yeastar-s')({ cfg, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} });
-    const rec = (body: string, received_at: string) => ({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-s' as const, connection: 'c', seq: 0, received_at, format: 'json' as const, body });
-    const cdr = JSON.stringify({ event: 'NewCdr', callid: '1571897930.5', timestart: '2019-10-23 22:18:50', callfrom: '1023', callto: '2023', callduraction: '19', talkduraction: '14', status: 'ANSWERED', type: 'Internal' });
+    const rec = (body: string, received_at: string) => ({
+      tenant_id: 'acme',
+      pbx_id: 'pbx1',
+      source: 'yeastar-s' as const,
+      connection: 'c',
+      seq: 0,
+      received_at,
+      format: 'json' as const,
+      body,
+    });
+    const cdr = JSON.stringify({
+      event: 'NewCdr',
+      callid: '1571897930.5',
+      timestart: '2019-10-23 22:18:50',
+      callfrom: '1023',
+      callto: '2023',
+      callduraction: '19',
+      talkduraction: '14',
+      status: 'ANSWERED',
+      type: 'Internal',
+    });
     const [o] = t.translate(rec(cdr, '2019-10-24T06:19:10.000Z'), { topic: 'pbx.raw.v1', partition: 0, offset: '7' });
     if (o?.kind !== 'ok') throw new Error(JSON.stringify(o));
     expect(o.events.map((e) => [e.type, e.occurred_at, e.received_at])).toEqual([

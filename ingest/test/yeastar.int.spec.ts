@@ -74,7 +74,11 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
 
     beforeAll(async () => {
       pbx = await startYeastarPServer({ client_id: 'client-id', client_secret: 'client-secret', access_ttl_s: 4, sn: '3651064E8358' });
-      const pipeline = new YeastarPipeline(sink, new YeastarTranslator({ tenant_id: 'acme', pbx_id: pbxId, source: 'yeastar-p', timezone: 'Africa/Nairobi' }), log);
+      const pipeline = new YeastarPipeline(
+        sink,
+        new YeastarTranslator({ tenant_id: 'acme', pbx_id: pbxId, source: 'yeastar-p', timezone: 'Africa/Nairobi' }),
+        log,
+      );
       adapter = new YeastarPAdapter({
         pbx_id: pbxId,
         base_url: pbx.base_url,
@@ -131,7 +135,12 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
       // Recovered with the refresh token, not by asking for a new token.
       expect(pbx.stats.tokens_issued - pbx.stats.refreshes).toBe(gets);
       pbx.push(fixture('p-series-30029-agent-status-changed.json') as { type: number; msg: unknown }, { msg_as_object: true });
-      await eventually(() => eventsOf(pbxId, 'agent.state_changed').find((e) => 'agent_id' in e && e.agent_id === '1002' && (e.payload as { state: string }).state === 'paused'), 30_000, 'paused after reconnect');
+      await eventually(
+        () =>
+          eventsOf(pbxId, 'agent.state_changed').find((e) => 'agent_id' in e && e.agent_id === '1002' && (e.payload as { state: string }).state === 'paused'),
+        30_000,
+        'paused after reconnect',
+      );
     });
 
     it('a dropped socket: reconnect with backoff, query calls and agents, correct the live state, emit source.gap', async () => {
@@ -141,7 +150,16 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
           {
             call_id: '1790197458.5215',
             members: [
-              { inbound: { from: '0111050596', to: '1002', trunk_name: 'Saf', channel_id: 'PJSIP/trunk-Saf-endpoint-00000a1b', member_status: 'ANSWERED', call_path: '' } },
+              {
+                inbound: {
+                  from: '0111050596',
+                  to: '1002',
+                  trunk_name: 'Saf',
+                  channel_id: 'PJSIP/trunk-Saf-endpoint-00000a1b',
+                  member_status: 'ANSWERED',
+                  call_path: '',
+                },
+              },
               { extension: { number: '1002', channel_id: 'PJSIP/1002-00000a1c', member_status: 'HOLD', call_path: '' } },
             ],
           },
@@ -155,8 +173,17 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
       // What happened during the gap is learnt from call/query and queue/agent_status.
       const held = await eventually(() => eventsOf(pbxId, 'call.held')[0], 10_000, 'call.held from the resync');
       expect(held.payload).toMatchObject({ agent_id: '1002' });
-      await eventually(() => eventsOf(pbxId, 'agent.state_changed').find((e) => 'agent_id' in e && e.agent_id === '1001' && (e.payload as { state: string }).state === 'paused'), 10_000, 'agent 1001 paused from the resync');
-      const backfilled = await eventually(() => eventsOf(pbxId, 'call.ended').find((e) => 'call_id' in e && e.call_id === '1777304494.97'), 10_000, 'call.ended from the CDR back-fill');
+      await eventually(
+        () =>
+          eventsOf(pbxId, 'agent.state_changed').find((e) => 'agent_id' in e && e.agent_id === '1001' && (e.payload as { state: string }).state === 'paused'),
+        10_000,
+        'agent 1001 paused from the resync',
+      );
+      const backfilled = await eventually(
+        () => eventsOf(pbxId, 'call.ended').find((e) => 'call_id' in e && e.call_id === '1777304494.97'),
+        10_000,
+        'call.ended from the CDR back-fill',
+      );
       expect(backfilled.payload).toMatchObject({ disposition: 'ANSWERED', duration_ms: 62000, billsec_ms: 44000 });
       expect(raw.some((r) => r.pbx_id === pbxId && JSON.parse(r.body).uid === '20260427184134D5F8F')).toBe(true);
       expect(pbx.stats.rest_calls['call/query']).toBeGreaterThanOrEqual(2);
@@ -203,7 +230,18 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
 
     it('logs in (MD5 password, report destination) and receives reports at the registered URL; 200 after Kafka', async () => {
       const api = await startYeastarSApi({ username: 'api', password: secret });
-      const session = new YeastarSSession({ pbx_id: pbxId, base_url: api.base_url, username: 'api', secret, report_port: port, report_url: reportPath(pbxId, secret), log, heartbeat_ms: 200, login_retry_ms: 200, onGap: (from, why) => gap(pipeline, from, why) });
+      const session = new YeastarSSession({
+        pbx_id: pbxId,
+        base_url: api.base_url,
+        username: 'api',
+        secret,
+        report_port: port,
+        report_url: reportPath(pbxId, secret),
+        log,
+        heartbeat_ms: 200,
+        login_retry_ms: 200,
+        onGap: (from, why) => gap(pipeline, from, why),
+      });
       try {
         session.start();
         await api.waitForLogin();
@@ -233,10 +271,14 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
       const report = fixture('s-series-v2-newcdr-internal.json');
       expect((await pushSReport(url, report, { max_attempts: 1 })).status).toBe(200);
       expect((await pushSReport(url, report, { max_attempts: 1 })).status).toBe(200);
-      const ended = await eventually(() => {
-        const xs = eventsOf(pbxId, 'call.ended');
-        return xs.length >= 2 ? xs : undefined;
-      }, 30_000, 'two call.ended');
+      const ended = await eventually(
+        () => {
+          const xs = eventsOf(pbxId, 'call.ended');
+          return xs.length >= 2 ? xs : undefined;
+        },
+        30_000,
+        'two call.ended',
+      );
       expect(new Set(ended.map((e) => e.event_id)).size).toBe(1);
       expect(ended[0]!.payload).toMatchObject({ disposition: 'ANSWERED', duration_ms: 19000, billsec_ms: 14000 });
       expect(ended[0]!.occurred_at).toBe('2019-10-24T06:19:09.000Z');
@@ -272,11 +314,18 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
 
     it('answers 503 (and the PBX retries) when Kafka does not acknowledge the raw report', async () => {
       const idle = kafka.producer();
-      const deadPipeline = new YeastarPipeline(new IngestSink(idle, cfg), new YeastarTranslator({ tenant_id: 'acme', pbx_id: `${pbxId}x`, source: 'yeastar-s', timezone: 'UTC' }), log);
+      const deadPipeline = new YeastarPipeline(
+        new IngestSink(idle, cfg),
+        new YeastarTranslator({ tenant_id: 'acme', pbx_id: `${pbxId}x`, source: 'yeastar-s', timezone: 'UTC' }),
+        log,
+      );
       const r2 = new YeastarSReceiver({ targets: [{ pbx_id: `${pbxId}x`, secret, allow_from: [], host: '127.0.0.1', pipeline: deadPipeline }], log });
       const p2 = await r2.listen(0, '127.0.0.1');
       try {
-        const res = await pushSReport(`http://127.0.0.1:${p2}${reportPath(`${pbxId}x`, secret)}`, fixture('s-series-v2-invite.json'), { max_attempts: 2, retry_ms: 50 });
+        const res = await pushSReport(`http://127.0.0.1:${p2}${reportPath(`${pbxId}x`, secret)}`, fixture('s-series-v2-invite.json'), {
+          max_attempts: 2,
+          retry_ms: 50,
+        });
         expect(res.status).toBe(503);
         expect(res.attempts).toBe(2);
         expect(JSON.parse(res.body)).toMatchObject({ error: 'unavailable' });
@@ -305,7 +354,16 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
         queues: [{ tenant: 'acme', queue: '6700' }],
         pbxes: [
           { id: pId, tenant: 'acme', kind: 'yeastar-p', base_url: p.base_url, username: 'cid', secret_env: 'CB_TEST_YP_SECRET' },
-          { id: sId, tenant: 'acme', kind: 'yeastar-s', base_url: sApi.base_url, host: '127.0.0.1', port: freePort, username: 'api', secret_env: 'CB_TEST_YS_SECRET' },
+          {
+            id: sId,
+            tenant: 'acme',
+            kind: 'yeastar-s',
+            base_url: sApi.base_url,
+            host: '127.0.0.1',
+            port: freePort,
+            username: 'api',
+            secret_env: 'CB_TEST_YS_SECRET',
+          },
         ],
       };
       const withPbxes = { ...loadConfig({ env: { KAFKA_BROKERS: cfg.kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix }, file }) };

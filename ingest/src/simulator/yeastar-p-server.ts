@@ -72,7 +72,16 @@ export interface YeastarPServer {
   base_url: string;
   port: number;
   sn: string;
-  stats: { tokens_issued: number; refreshes: number; revokes: number; connections: number; subscriptions: number; heartbeats: number; rejected_upgrades: number; rest_calls: Record<string, number> };
+  stats: {
+    tokens_issued: number;
+    refreshes: number;
+    revokes: number;
+    connections: number;
+    subscriptions: number;
+    heartbeats: number;
+    rejected_upgrades: number;
+    rest_calls: Record<string, number>;
+  };
   push(frame: { type: number; sn?: string; msg: unknown }, opts?: { msg_as_object?: boolean }): number;
   pushEvent(type: number, msg: Record<string, unknown>, opts?: { msg_as_object?: boolean }): number;
   pushText(text: string): number;
@@ -96,7 +105,16 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
   const tokens: Token[] = [];
   let state: FakePState = { calls: [], queues: [] };
   const sockets = new Map<WebSocket, { token: Token; topics: Set<number> | null }>();
-  const stats: YeastarPServer['stats'] = { tokens_issued: 0, refreshes: 0, revokes: 0, connections: 0, subscriptions: 0, heartbeats: 0, rejected_upgrades: 0, rest_calls: {} };
+  const stats: YeastarPServer['stats'] = {
+    tokens_issued: 0,
+    refreshes: 0,
+    revokes: 0,
+    connections: 0,
+    subscriptions: 0,
+    heartbeats: 0,
+    rejected_upgrades: 0,
+    rest_calls: {},
+  };
 
   const valid = (t: Token, now = Date.now()) => !t.revoked && t.access_exp > now;
   const byAccess = (a: string | null) => tokens.find((t) => t.access === a && valid(t));
@@ -142,7 +160,8 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
     void (async () => {
       if (req.method === 'POST' && path === 'get_token') {
         const b = await readBody(req);
-        if (b.username !== opts.client_id || b.password !== opts.client_secret) return send(res, { errcode: 10001, errmsg: 'FAILURE: invalid client id or secret' });
+        if (b.username !== opts.client_id || b.password !== opts.client_secret)
+          return send(res, { errcode: 10001, errmsg: 'FAILURE: invalid client id or secret' });
         const t = issue();
         return t ? send(res, tokenBody(t)) : send(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
       }
@@ -172,7 +191,9 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
         const end = Number(url.searchParams.get('time_end') ?? Number.MAX_SAFE_INTEGER);
         const size = Math.min(10_000, Number(url.searchParams.get('page_size') ?? 100));
         const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
-        const rows = (state.cdrs ?? []).filter((r) => Number(r.timestamp) >= begin && Number(r.timestamp) <= end).sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
+        const rows = (state.cdrs ?? [])
+          .filter((r) => Number(r.timestamp) >= begin && Number(r.timestamp) <= end)
+          .sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
         return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: rows.length, data: rows.slice((page - 1) * size, page * size) });
       }
       if (path === 'queue/list') {
@@ -194,7 +215,9 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
     const token = byAccess(url.searchParams.get('access_token'));
     if (url.pathname !== '/openapi/v1.0/subscribe' || !token) {
       stats.rejected_upgrades++;
-      socket.end(`HTTP/1.1 ${token ? '404 Not Found' : '401 Unauthorized'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"errcode":10004,"errmsg":"FAILURE: invalid or expired access token"}`);
+      socket.end(
+        `HTTP/1.1 ${token ? '404 Not Found' : '401 Unauthorized'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"errcode":10004,"errmsg":"FAILURE: invalid or expired access token"}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -94,7 +94,10 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
 export async function gap(pipeline: YeastarPipeline, fromMs: number, reason: string): Promise<void> {
   await pipeline.enqueue(async () => {
     const to = new Date();
-    const events = pipeline.translator.reconcile({ gap: { from: new Date(Math.min(fromMs, to.getTime())).toISOString(), to: to.toISOString(), reason } }, { received_at: to.toISOString(), raw_ref: null });
+    const events = pipeline.translator.reconcile(
+      { gap: { from: new Date(Math.min(fromMs, to.getTime())).toISOString(), to: to.toISOString(), reason } },
+      { received_at: to.toISOString(), raw_ref: null },
+    );
     await pipeline.publish(events, JSON.stringify({ gap: { from: fromMs, reason } }), null);
   });
 }

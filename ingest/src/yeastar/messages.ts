@@ -228,7 +228,11 @@ export function parsePFrame(frame: unknown): ParseResult {
     case P_TOPICS.agentStatus: {
       const agent = str(body.agent_number);
       if (!agent) return fail('MISSING_FIELD', `event ${type}: no agent_number`, '/msg/agent_number');
-      return { ok: true, vendor_type: vt, message: { kind: 'agent_status', sn, queue: queueNumber(str(body.queue_number)), agent, status: str(body.status), reason: str(body.reason) } };
+      return {
+        ok: true,
+        vendor_type: vt,
+        message: { kind: 'agent_status', sn, queue: queueNumber(str(body.queue_number)), agent, status: str(body.status), reason: str(body.reason) },
+      };
     }
     case P_TOPICS.agentAutoPause: {
       const agent = str(body.agent_number);

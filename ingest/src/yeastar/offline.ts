@@ -34,7 +34,11 @@ function hintMs(m: YeastarMessage, zone: string): number | undefined {
 }
 
 /** One outcome per non-blank line, in order. */
-export function* translateYeastarLines(text: string, opts: YeastarOfflineOptions, translator = new YeastarTranslator(opts)): Generator<TranslateOutcome & { line: number }> {
+export function* translateYeastarLines(
+  text: string,
+  opts: YeastarOfflineOptions,
+  translator = new YeastarTranslator(opts),
+): Generator<TranslateOutcome & { line: number }> {
   const product = opts.source === 'yeastar-p' ? 'p' : 's';
   let clock: number | undefined = opts.start?.getTime();
   let first = true;
@@ -72,7 +76,11 @@ export function* translateYeastarLines(text: string, opts: YeastarOfflineOptions
 
 /** All canonical events of a text, and the problems, for tests and tools. */
 export function translateYeastarText(text: string, opts: YeastarOfflineOptions, translator = new YeastarTranslator(opts)) {
-  const res = { events: [] as CanonicalEvent[], dlq: [] as { line: number; reason_code: string; reason: string }[], dropped: [] as { line: number; reason: string }[] };
+  const res = {
+    events: [] as CanonicalEvent[],
+    dlq: [] as { line: number; reason_code: string; reason: string }[],
+    dropped: [] as { line: number; reason: string }[],
+  };
   for (const o of translateYeastarLines(text, opts, translator)) {
     if (o.kind === 'ok') res.events.push(...o.events);
     else if (o.kind === 'dlq') res.dlq.push({ line: o.line, reason_code: o.reason_code, reason: o.reason });

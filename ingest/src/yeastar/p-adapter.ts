@@ -74,7 +74,14 @@ export class YeastarPAdapter {
   private readonly health: string;
 
   constructor(private readonly o: PAdapterOptions) {
-    this.tokens = new PTokenManager({ pbx_id: o.pbx_id, base_url: o.base_url, client_id: o.client_id, client_secret: o.client_secret, log: o.log, refresh_margin_ms: o.refresh_margin_ms });
+    this.tokens = new PTokenManager({
+      pbx_id: o.pbx_id,
+      base_url: o.base_url,
+      client_id: o.client_id,
+      client_secret: o.client_secret,
+      log: o.log,
+      refresh_margin_ms: o.refresh_margin_ms,
+    });
     this.health = `yeastar-p:${o.pbx_id}`;
     // A refreshed token: move the socket onto it before the old token expires, in case the PBX
     // closes sockets whose token lapsed (the docs do not say).
@@ -263,12 +270,17 @@ export class YeastarPAdapter {
   }
 
   private dispatch(text: string, at: Date, connection: string): void {
-    this.o.pipeline.handle(text, at, connection).catch((e: Error) => {
-      // Kafka did not take the frame even after the client's retries: say so loudly; the
-      // frame is in this log line so it can be re-fed.
-      this.o.health.set(this.health, 'error', `Kafka write failed: ${e.message}`);
-      this.o.log.error({ pbx: this.o.pbx_id, err: e.message, frame: text }, 'P-Series frame not written');
-    });
+    this.o.pipeline.handle(text, at, connection).then(
+      () => {
+        if (this.o.health.get(this.health)?.status === 'error') this.o.health.set(this.health, 'ok');
+      },
+      (e: Error) => {
+        // Kafka did not take the frame even after the client's retries: say so loudly; the
+        // frame is in this log line so it can be re-fed.
+        this.o.health.set(this.health, 'error', `Kafka write failed: ${e.message}`);
+        this.o.log.error({ pbx: this.o.pbx_id, err: e.message, frame: text }, 'P-Series frame not written');
+      },
+    );
   }
 
   /** Current calls and agents from the REST API → corrected live state and one source.gap. */
@@ -290,7 +302,12 @@ export class YeastarPAdapter {
         // An agent in several queues: busy or paused anywhere wins over idle.
         for (const s of a) {
           const prev = seen.get(s.agent);
-          seen.set(s.agent, prev ? { ...prev, paused: prev.paused || s.paused, pause_reason: prev.pause_reason || s.pause_reason, call: prev.call === 'idle' ? s.call : prev.call } : s);
+          seen.set(
+            s.agent,
+            prev
+              ? { ...prev, paused: prev.paused || s.paused, pause_reason: prev.pause_reason || s.pause_reason, call: prev.call === 'idle' ? s.call : prev.call }
+              : s,
+          );
         }
       }
       agents = [...seen.values()];
@@ -317,7 +334,11 @@ export class YeastarPAdapter {
     let rows = 0;
     try {
       for (let page = 1; page <= 100; page++) {
-        const r = await this.tokens.get('cdr/search', { page: String(page), page_size: '1000', sort_by: 'time', order_by: 'asc', time_begin: String(begin), time_end: String(end) }, 'v2.0');
+        const r = await this.tokens.get(
+          'cdr/search',
+          { page: String(page), page_size: '1000', sort_by: 'time', order_by: 'asc', time_begin: String(begin), time_end: String(end) },
+          'v2.0',
+        );
         const data = Array.isArray(r.data) ? (r.data as unknown[]) : [];
         for (const row of data) {
           rows++;
@@ -327,7 +348,10 @@ export class YeastarPAdapter {
       }
       this.o.log.info({ pbx: this.o.pbx_id, rows, from: isoMs(begin * 1000), to: isoMs(end * 1000) }, 'CDRs back-filled after the gap');
     } catch (e) {
-      this.o.log.warn({ pbx: this.o.pbx_id, err: (e as Error).message }, 'CDR back-fill failed (needs the v2 CDR API): calls that ended during the gap have no call.ended');
+      this.o.log.warn(
+        { pbx: this.o.pbx_id, err: (e as Error).message },
+        'CDR back-fill failed (needs the v2 CDR API): calls that ended during the gap have no call.ended',
+      );
     }
   }
 }

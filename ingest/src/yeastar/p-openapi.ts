@@ -5,7 +5,11 @@
 // revoked on shutdown. A fresh get_token happens only when refreshing is impossible.
 import { counter, type Logger } from '@callboard/platform';
 
-export const yeastarTokenRequestsTotal = counter('callboard_yeastar_token_requests_total', 'P-Series OpenAPI token requests, by kind (get, refresh, revoke) and result', ['pbx', 'kind', 'result']);
+export const yeastarTokenRequestsTotal = counter(
+  'callboard_yeastar_token_requests_total',
+  'P-Series OpenAPI token requests, by kind (get, refresh, revoke) and result',
+  ['pbx', 'kind', 'result'],
+);
 
 export class OpenApiError extends Error {
   readonly code = 'YEASTAR_OPENAPI';
@@ -166,7 +170,10 @@ export class PTokenManager {
 
   private async revoke(access: string): Promise<void> {
     try {
-      const res = await fetch(`${this.url('del_token')}?access_token=${encodeURIComponent(access)}`, { headers: { 'user-agent': USER_AGENT }, signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${this.url('del_token')}?access_token=${encodeURIComponent(access)}`, {
+        headers: { 'user-agent': USER_AGENT },
+        signal: AbortSignal.timeout(5_000),
+      });
       await res.text();
       yeastarTokenRequestsTotal.inc({ pbx: this.o.pbx_id, kind: 'revoke', result: res.ok ? 'ok' : 'error' });
     } catch (e) {

@@ -7,7 +7,11 @@ import type { IngestSink } from '../sink.ts';
 import { parseYeastarText, type ParseResult } from './messages.ts';
 import type { YeastarTranslator } from './translate.ts';
 
-export const yeastarMessagesTotal = counter('callboard_yeastar_messages_total', 'Yeastar vendor messages handled, by outcome (ok, drop, dlq)', ['source', 'pbx', 'outcome']);
+export const yeastarMessagesTotal = counter('callboard_yeastar_messages_total', 'Yeastar vendor messages handled, by outcome (ok, drop, dlq)', [
+  'source',
+  'pbx',
+  'outcome',
+]);
 
 export interface PipelineTarget {
   tenant_id: string;
@@ -133,7 +137,17 @@ export class YeastarPipeline {
     for (const e of events) {
       const v = validateEvent(e);
       if (v.ok) good.push(e);
-      else bad.push(this.dlqRecord('validate', 'SCHEMA_INVALID', `${e.type}: ${v.errors.map((x) => `${x.path} ${x.message}`).join('; ')}`, original, v.errors[0]?.path, ref ?? undefined));
+      else
+        bad.push(
+          this.dlqRecord(
+            'validate',
+            'SCHEMA_INVALID',
+            `${e.type}: ${v.errors.map((x) => `${x.path} ${x.message}`).join('; ')}`,
+            original,
+            v.errors[0]?.path,
+            ref ?? undefined,
+          ),
+        );
     }
     await this.sink.canonical(good);
     await this.sink.dlq(bad);

@@ -28,7 +28,8 @@ export function loginBody(username: string, secret: string, dest: Record<string,
 
 /** A login answer → the token, or why there is none. */
 export function parseLoginAnswer(r: Record<string, unknown>): { token: string; transport: string } | string {
-  if (String(r.status).toLowerCase() !== 'success' || typeof r.token !== 'string') return `status ${String(r.status)} ${String(r.errno ?? r.errmsg ?? '')}`.trim();
+  if (String(r.status).toLowerCase() !== 'success' || typeof r.token !== 'string')
+    return `status ${String(r.status)} ${String(r.errno ?? r.errmsg ?? '')}`.trim();
   return { token: r.token, transport: String(r.transport ?? '') };
 }
 

@@ -17,7 +17,10 @@ import type { AddressInfo } from 'node:net';
 import { counter, type Logger } from '@callboard/platform';
 import type { YeastarPipeline } from './pipeline.ts';
 
-export const yeastarPushResponsesTotal = counter('callboard_yeastar_push_responses_total', 'S-Series event reports answered, by HTTP status', ['pbx', 'status']);
+export const yeastarPushResponsesTotal = counter('callboard_yeastar_push_responses_total', 'S-Series event reports answered, by HTTP status', [
+  'pbx',
+  'status',
+]);
 
 /** The push token of a PBX: HMAC-SHA256 of its id under its secret (hex, 32 chars). */
 export function pushToken(pbxId: string, secret: string): string {
@@ -116,9 +119,17 @@ export class YeastarSReceiver {
     const allow = target.allow_from.length > 0 ? target.allow_from : [target.host];
     if (!addressAllowed(ip, allow)) return this.reject(res, pbx, 403, 'forbidden', `source address ${ip} is not in allow_from of PBX ${pbx}`, ip);
     const given = Buffer.from(m[2] || String(req.headers['x-callboard-push-token'] ?? ''));
-    if (given.length === 0) return this.reject(res, pbx, 401, 'unauthorized', `no push token for PBX ${pbx}: the report path must be the one registered at login`, ip);
+    if (given.length === 0)
+      return this.reject(res, pbx, 401, 'unauthorized', `no push token for PBX ${pbx}: the report path must be the one registered at login`, ip);
     if (given.length !== target.token.length || !timingSafeEqual(given, target.token)) {
-      return this.reject(res, pbx, 401, 'unauthorized', `wrong push token for PBX ${pbx}: check that the PBX and this service share the secret in ${pbx}'s secret_env`, ip);
+      return this.reject(
+        res,
+        pbx,
+        401,
+        'unauthorized',
+        `wrong push token for PBX ${pbx}: check that the PBX and this service share the secret in ${pbx}'s secret_env`,
+        ip,
+      );
     }
 
     const limit = this.o.max_body_bytes ?? 1_048_576;
@@ -139,13 +150,19 @@ export class YeastarSReceiver {
         ({ parsed, ref }) => {
           if (!parsed.ok && !ref) return this.reject(res, pbx, 400, 'bad_request', `${parsed.reason} (the body was kept in the dead-letter topic)`, ip);
           this.answer(res, pbx, 200, { status: 'Success' });
-          target.pipeline.enqueue(() => target.pipeline.translate(text, parsed, ref, receivedAt)).catch((e: Error) => {
-            this.o.log.error({ pbx, err: e.message }, 'S-Series translation not written (the raw report is in pbx.raw.v1)');
-          });
+          target.pipeline
+            .enqueue(() => target.pipeline.translate(text, parsed, ref, receivedAt))
+            .catch((e: Error) => {
+              this.o.log.error({ pbx, err: e.message }, 'S-Series translation not written (the raw report is in pbx.raw.v1)');
+            });
         },
         (e: Error) => {
           this.o.log.error({ pbx, err: e.message }, 'S-Series report not acknowledged by Kafka');
-          this.answer(res, pbx, 503, { status: 'Failed', error: 'unavailable', reason: `event store did not acknowledge the report (${e.message}); send it again` });
+          this.answer(res, pbx, 503, {
+            status: 'Failed',
+            error: 'unavailable',
+            reason: `event store did not acknowledge the report (${e.message}); send it again`,
+          });
         },
       );
     });

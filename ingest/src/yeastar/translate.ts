@@ -14,7 +14,16 @@
 // Event ids: every fact has a vendor key naming the fact, not the message (`${call_id}|${channel}|answer`),
 // so the same fact revealed twice (a re-sent report, a snapshot repeated after a reconnect, the
 // CDR and the call-status path both starting a call) gets the same event id and is deduplicated.
-import { makeEvent, type AgentState, type CanonicalEvent, type Direction, type Disposition, type EventContext, type RawRef, type Source } from '@callboard/schemas';
+import {
+  makeEvent,
+  type AgentState,
+  type CanonicalEvent,
+  type Direction,
+  type Disposition,
+  type EventContext,
+  type RawRef,
+  type Source,
+} from '@callboard/schemas';
 import { dlq, drop, ok, type TranslateOutcome } from '../sink.ts';
 import type { AgentSnapshot, CdrMessage, LiveCall, Member, YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
@@ -94,7 +103,7 @@ interface AgentStateRec {
 export interface TranslatorState {
   calls: Record<string, CallState>;
   agents: Record<string, AgentStateRec>;
-  /** Per queue: how many legs have been opened (positions are derived from waiting legs). */
+  /** Latest receive time seen (epoch ms). */
   now: number;
 }
 
@@ -231,7 +240,18 @@ export class YeastarTranslator {
   private call(callId: string, t: number): CallState {
     let c = this.state.calls[callId];
     if (!c) {
-      c = { call_id: callId, started: false, started_at: t, direction: 'internal', members: {}, legs: [], caller_gone: false, answered: false, cdr_seen: false, last_seen: t };
+      c = {
+        call_id: callId,
+        started: false,
+        started_at: t,
+        direction: 'internal',
+        members: {},
+        legs: [],
+        caller_gone: false,
+        answered: false,
+        cdr_seen: false,
+        last_seen: t,
+      };
       this.state.calls[callId] = c;
     }
     c.last_seen = Math.max(c.last_seen, t);
@@ -251,10 +271,21 @@ export class YeastarTranslator {
       payload = { direction: 'inbound', caller_number: inbound.from, called_number: inbound.to, trunk: inbound.trunk || undefined };
     } else if (outbound) {
       const ext = callerExt?.number || outbound.from;
-      payload = { direction: 'outbound', caller_number: outbound.from || ext, called_number: outbound.to, extension: ext || undefined, trunk: outbound.trunk || undefined };
+      payload = {
+        direction: 'outbound',
+        caller_number: outbound.from || ext,
+        called_number: outbound.to,
+        extension: ext || undefined,
+        trunk: outbound.trunk || undefined,
+      };
     } else {
       const called = exts.find((m) => m !== callerExt);
-      payload = { direction: 'internal', caller_number: callerExt?.number ?? '', called_number: called?.number ?? '', extension: callerExt?.number || undefined };
+      payload = {
+        direction: 'internal',
+        caller_number: callerExt?.number ?? '',
+        called_number: called?.number ?? '',
+        extension: callerExt?.number || undefined,
+      };
     }
     c.direction = payload.direction;
     out.push(makeEvent('call.started', this.ctx(meta, t, `${c.call_id}|started`), { call_id: c.call_id }, payload));
@@ -274,7 +305,12 @@ export class YeastarTranslator {
     const leg: LegState = { queue, leg_id: `${c.call_id}:${queue}:${n}`, queued_at: t, position: waiting + 1, status: 'waiting' };
     c.legs.push(leg);
     out.push(
-      makeEvent('call.queued', this.ctx(meta, t, `${c.call_id}|leg|${leg.leg_id}`), { call_id: c.call_id }, { queue, leg_id: leg.leg_id, position: leg.position, caller_number: callerNumber || undefined }),
+      makeEvent(
+        'call.queued',
+        this.ctx(meta, t, `${c.call_id}|leg|${leg.leg_id}`),
+        { call_id: c.call_id },
+        { queue, leg_id: leg.leg_id, position: leg.position, caller_number: callerNumber || undefined },
+      ),
     );
     return leg;
   }
@@ -292,7 +328,12 @@ export class YeastarTranslator {
     const position = this.currentPosition(leg);
     leg.status = 'exited';
     out.push(
-      makeEvent('call.left_queue', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|left`), { call_id: c.call_id }, { queue: leg.queue, leg_id: leg.leg_id, reason, wait_ms: Math.max(0, t - leg.queued_at), position }),
+      makeEvent(
+        'call.left_queue',
+        this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|left`),
+        { call_id: c.call_id },
+        { queue: leg.queue, leg_id: leg.leg_id, reason, wait_ms: Math.max(0, t - leg.queued_at), position },
+      ),
     );
   }
 
@@ -313,7 +354,11 @@ export class YeastarTranslator {
       if (c.members[k]) continue;
       const callerSide =
         m.role === 'inbound' ||
-        (m.role === 'extension' && c.direction !== 'inbound' && (m.status === 'ALERT' || m.status === 'ANSWERED' || (isNewCall && !Object.values(c.members).some((x) => x.caller_side) && m === members.find((x) => x.role === 'extension'))));
+        (m.role === 'extension' &&
+          c.direction !== 'inbound' &&
+          (m.status === 'ALERT' ||
+            m.status === 'ANSWERED' ||
+            (isNewCall && !Object.values(c.members).some((x) => x.caller_side) && m === members.find((x) => x.role === 'extension'))));
       c.members[k] = { role: m.role, number: m.number, status: '', call_path: m.call_path, caller_side: callerSide, hold_ms: 0, holds: 0, done: false };
     }
 
@@ -329,7 +374,14 @@ export class YeastarTranslator {
     else {
       const current = c.legs.at(-1);
       // The caller left the queue for somewhere else (failover to voicemail, IVR, another destination).
-      if (current && current.status === 'waiting' && !callerGoneNow && callerMember && callerMember.call_path !== current.queue && !members.some((m) => m.call_path === current.queue && phaseOf(m.status) === 'ringing')) {
+      if (
+        current &&
+        current.status === 'waiting' &&
+        !callerGoneNow &&
+        callerMember &&
+        callerMember.call_path !== current.queue &&
+        !members.some((m) => m.call_path === current.queue && phaseOf(m.status) === 'ringing')
+      ) {
         this.leaveLeg(c, current, 'other', t, meta, out);
       }
     }
@@ -349,20 +401,34 @@ export class YeastarTranslator {
         const position = this.currentPosition(leg);
         leg.status = 'abandoned';
         out.push(
-          makeEvent('call.abandoned', this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|abandoned`), { call_id: c.call_id }, {
-            queue: leg.queue,
-            leg_id: leg.leg_id,
-            wait_ms: Math.max(0, t - leg.queued_at),
-            position,
-            original_position: leg.position,
-          }),
+          makeEvent(
+            'call.abandoned',
+            this.ctx(meta, t, `${c.call_id}|${leg.leg_id}|abandoned`),
+            { call_id: c.call_id },
+            {
+              queue: leg.queue,
+              leg_id: leg.leg_id,
+              wait_ms: Math.max(0, t - leg.queued_at),
+              position,
+              original_position: leg.position,
+            },
+          ),
         );
       }
     }
     if (c.cdr_seen && Object.values(c.members).every((m) => m.done)) delete this.state.calls[callId];
   }
 
-  private member(c: CallState, key: string, m: Member, leg: LegState | undefined, callerGoneNow: boolean, t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
+  private member(
+    c: CallState,
+    key: string,
+    m: Member,
+    leg: LegState | undefined,
+    callerGoneNow: boolean,
+    t: number,
+    meta: MessageMeta,
+    out: CanonicalEvent[],
+  ): void {
     const s = c.members[key]!;
     if (s.done) return;
     const prev = phaseOf(s.status);
@@ -443,7 +509,12 @@ export class YeastarTranslator {
         // Ring-all losers and rings cancelled because the caller left are not ring-no-answer.
         if (!legAnsweredElsewhere && !callerGoneNow && !c.caller_gone) {
           out.push(
-            makeEvent('call.ring_no_answer', this.ctx(meta, t, `${agentKey}|rna`), id, { agent_id: s.number, queue: s.queue, leg_id: s.leg_id, ring_ms: Math.max(0, t - (s.ring_at ?? t)) }),
+            makeEvent('call.ring_no_answer', this.ctx(meta, t, `${agentKey}|rna`), id, {
+              agent_id: s.number,
+              queue: s.queue,
+              leg_id: s.leg_id,
+              ring_ms: Math.max(0, t - (s.ring_at ?? t)),
+            }),
           );
         }
       } else if (prev === 'connected' || prev === 'held') {
@@ -453,27 +524,45 @@ export class YeastarTranslator {
     this.trackAgent(s.number, agentKey, next, t, meta, out);
   }
 
-  private complete(c: CallState, key: string, s: MemberState, reason: 'caller' | 'agent' | 'transfer', t: number, meta: MessageMeta, out: CanonicalEvent[], wasHeld: boolean): void {
+  private complete(
+    c: CallState,
+    key: string,
+    s: MemberState,
+    reason: 'caller' | 'agent' | 'transfer',
+    t: number,
+    meta: MessageMeta,
+    out: CanonicalEvent[],
+    wasHeld: boolean,
+  ): void {
     s.done = true;
     // Hung up while on hold: the hold lasted until the end.
     if (wasHeld && s.hold_at !== undefined) s.hold_ms += t - s.hold_at;
     const talk = Math.max(0, t - (s.answer_at ?? t));
     out.push(
-      makeEvent('call.agent_completed', this.ctx(meta, t, `${c.call_id}|${key}|completed`), { call_id: c.call_id }, {
-        agent_id: s.number,
-        queue: s.queue,
-        leg_id: s.leg_id,
-        reason,
-        talk_ms: talk,
-        hold_ms: Math.min(talk, Math.max(0, s.hold_ms)),
-      }),
+      makeEvent(
+        'call.agent_completed',
+        this.ctx(meta, t, `${c.call_id}|${key}|completed`),
+        { call_id: c.call_id },
+        {
+          agent_id: s.number,
+          queue: s.queue,
+          leg_id: s.leg_id,
+          reason,
+          talk_ms: talk,
+          hold_ms: Math.min(talk, Math.max(0, s.hold_ms)),
+        },
+      ),
     );
   }
 
   private transfer(callId: string, members: Member[], t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
     const c = this.state.calls[callId];
     const listed = new Set(members.map((m) => this.memberKey(m)));
-    const connected = c ? Object.entries(c.members).filter(([, s]) => s.role === 'extension' && !s.caller_side && !s.done && (phaseOf(s.status) === 'connected' || phaseOf(s.status) === 'held')) : [];
+    const connected = c
+      ? Object.entries(c.members).filter(
+          ([, s]) => s.role === 'extension' && !s.caller_side && !s.done && (phaseOf(s.status) === 'connected' || phaseOf(s.status) === 'held'),
+        )
+      : [];
     const connectedKeys = new Set(connected.map(([k]) => k));
     const exts = members.filter((m) => m.role === 'extension' && !(c?.members[this.memberKey(m)]?.caller_side ?? false));
     // The report lists the parties after the transfer: the target is the extension that was not
@@ -485,14 +574,19 @@ export class YeastarTranslator {
     const fromState = from?.[1];
     const seq = c ? c.legs.length + Object.values(c.members).filter((s) => s.done).length : 0;
     out.push(
-      makeEvent('call.transferred', this.ctx(meta, t, `${callId}|transfer|${from?.[0] ?? ''}|${to}|${seq}`), { call_id: callId }, {
-        // The report does not say which feature code was used; blind is the documented default.
-        kind: 'blind',
-        from_agent_id: fromState?.number,
-        to: to || 'unknown',
-        queue: fromState?.queue,
-        leg_id: fromState?.leg_id,
-      }),
+      makeEvent(
+        'call.transferred',
+        this.ctx(meta, t, `${callId}|transfer|${from?.[0] ?? ''}|${to}|${seq}`),
+        { call_id: callId },
+        {
+          // The report does not say which feature code was used; blind is the documented default.
+          kind: 'blind',
+          from_agent_id: fromState?.number,
+          to: to || 'unknown',
+          queue: fromState?.queue,
+          leg_id: fromState?.leg_id,
+        },
+      ),
     );
     if (c && from) {
       this.complete(c, from[0], from[1], 'transfer', t, meta, out, phaseOf(from[1].status) === 'held');
@@ -506,14 +600,19 @@ export class YeastarTranslator {
     const c = this.call(callId, t);
     this.start(c, members, t, meta, out);
     out.push(
-      makeEvent('call.ended', this.ctx(meta, t, `${callId}|ended`), { call_id: callId }, {
-        disposition: failedDisposition(reason),
-        raw_disposition: reason || 'CallFailed',
-        duration_ms: Math.max(0, t - c.started_at),
-        billsec_ms: 0,
-        direction: c.direction,
-        extension: members.find((m) => m.role === 'extension')?.number || undefined,
-      }),
+      makeEvent(
+        'call.ended',
+        this.ctx(meta, t, `${callId}|ended`),
+        { call_id: callId },
+        {
+          disposition: failedDisposition(reason),
+          raw_disposition: reason || 'CallFailed',
+          duration_ms: Math.max(0, t - c.started_at),
+          billsec_ms: 0,
+          direction: c.direction,
+          extension: members.find((m) => m.role === 'extension')?.number || undefined,
+        },
+      ),
     );
     c.cdr_seen = true;
     for (const s of Object.values(c.members)) s.done = true;
@@ -528,7 +627,12 @@ export class YeastarTranslator {
     if (m.start_utc_ms !== undefined) startMs = m.start_utc_ms;
     else {
       const r = yeastarLocalToUtc(m.time_start, this.opts.timezone, hint);
-      if (!r) return dlq('BAD_TIMESTAMP', `CDR of call ${m.call_id}: time_start "${m.time_start}" is not a Yeastar local time (PBX ${this.opts.pbx_id}, zone ${this.opts.timezone})`, '/time_start');
+      if (!r)
+        return dlq(
+          'BAD_TIMESTAMP',
+          `CDR of call ${m.call_id}: time_start "${m.time_start}" is not a Yeastar local time (PBX ${this.opts.pbx_id}, zone ${this.opts.timezone})`,
+          '/time_start',
+        );
       startMs = r.ms;
     }
     const type = m.type.trim().toLowerCase();
@@ -539,27 +643,37 @@ export class YeastarTranslator {
     const c = this.state.calls[m.call_id];
     if (!c?.started) {
       out.push(
-        makeEvent('call.started', this.ctx(meta, startMs, `${m.call_id}|started`), { call_id: m.call_id }, {
-          direction,
-          caller_number: m.call_from,
-          called_number: m.call_to,
-          extension: direction === 'inbound' ? undefined : m.call_from || undefined,
-          trunk: (direction === 'inbound' ? m.src_trunk : m.dst_trunk) || undefined,
-        }),
+        makeEvent(
+          'call.started',
+          this.ctx(meta, startMs, `${m.call_id}|started`),
+          { call_id: m.call_id },
+          {
+            direction,
+            caller_number: m.call_from,
+            called_number: m.call_to,
+            extension: direction === 'inbound' ? undefined : m.call_from || undefined,
+            trunk: (direction === 'inbound' ? m.src_trunk : m.dst_trunk) || undefined,
+          },
+        ),
       );
     }
     const durationMs = Math.round(m.duration_s * 1000);
     out.push(
-      makeEvent('call.ended', this.ctx(meta, startMs + durationMs, `${m.call_id}|ended`), { call_id: m.call_id }, {
-        disposition,
-        raw_disposition: m.status,
-        duration_ms: durationMs,
-        // The PBX's own talk time, whatever the disposition (a voicemail talks too), as the AMI
-        // path keeps Asterisk's billsec.
-        billsec_ms: Math.round(Math.max(0, Math.min(m.talk_s, m.duration_s)) * 1000),
-        direction,
-        extension: extension || undefined,
-      }),
+      makeEvent(
+        'call.ended',
+        this.ctx(meta, startMs + durationMs, `${m.call_id}|ended`),
+        { call_id: m.call_id },
+        {
+          disposition,
+          raw_disposition: m.status,
+          duration_ms: durationMs,
+          // The PBX's own talk time, whatever the disposition (a voicemail talks too), as the AMI
+          // path keeps Asterisk's billsec.
+          billsec_ms: Math.round(Math.max(0, Math.min(m.talk_s, m.duration_s)) * 1000),
+          direction,
+          extension: extension || undefined,
+        },
+      ),
     );
     if (c) {
       c.cdr_seen = true;
@@ -597,7 +711,14 @@ export class YeastarTranslator {
     if (a.state === d.state && a.reason === d.reason) return;
     a.state = d.state;
     a.reason = d.reason;
-    out.push(makeEvent('agent.state_changed', this.ctx(meta, t, `agent|${agentId}|${cause}|${d.state}`), { agent_id: agentId }, { state: d.state, reason: d.reason, call_id: callId }));
+    out.push(
+      makeEvent(
+        'agent.state_changed',
+        this.ctx(meta, t, `agent|${agentId}|${cause}|${d.state}`),
+        { agent_id: agentId },
+        { state: d.state, reason: d.reason, call_id: callId },
+      ),
+    );
   }
 
   private trackAgent(agentId: string, key: string, phase: MemberPhase, t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
@@ -639,7 +760,11 @@ export class YeastarTranslator {
         a.active = {};
         break;
       default:
-        return dlq('UNKNOWN_STATUS', `extension ${ext}: status "${status}" is not one the adapter knows (Ringing, Busy, Idle, Registered, Unregistered)`, '/status');
+        return dlq(
+          'UNKNOWN_STATUS',
+          `extension ${ext}: status "${status}" is not one the adapter knows (Ringing, Busy, Idle, Registered, Unregistered)`,
+          '/status',
+        );
     }
     const out: CanonicalEvent[] = [];
     this.agentEvent(ext, t, meta, `ext|${status.toLowerCase()}|${meta.received_at}`, out);
