@@ -1,6 +1,6 @@
 // Typed API errors: a stable code in `extensions.code` (and the HTTP status used when the error
 // stops a request before GraphQL runs), with a message a person can act on.
-import { GraphQLError } from 'graphql';
+import { graphql } from './graphql.ts';
 
 export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
@@ -15,7 +15,7 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export class ApiError extends GraphQLError {
+export class ApiError extends graphql.GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,

@@ -1,6 +1,9 @@
 // Request limits: a token bucket per API token, and query depth / cost limits as GraphQL
 // validation rules (so an over-large query is refused before anything runs).
-import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import type { ASTVisitor, FieldNode, FragmentDefinitionNode, SelectionSetNode, ValidationContext } from 'graphql';
+import { graphql } from './graphql.ts';
+
+const { GraphQLError, Kind } = graphql;
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();

@@ -1,6 +1,6 @@
 // Resolvers: thin. Every one reads the tenant from the caller's token (never from arguments),
 // checks the role, and hands off to the live store, the board store or the ClickHouse queries.
-import { GraphQLScalarType, Kind } from 'graphql';
+import { graphql } from './graphql.ts';
 import { DEFAULT_QUEUE_SETTINGS, queueSettings, tenantById, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { boardQueues, newBoardId, validateBoard, type Board, type BoardInput, type BoardStore } from './boards.ts';
@@ -60,6 +60,8 @@ export function eventOut(e: CanonicalEvent | Record<string, unknown>) {
     raw: x.raw_ref ?? null,
   };
 }
+
+const { GraphQLScalarType, Kind } = graphql;
 
 const anyJson = new GraphQLScalarType({
   name: 'JSON',

@@ -5,8 +5,9 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
-import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import type { ExecutionArgs } from 'graphql';
+import { graphql } from './graphql.ts';
+import { createSchema, createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { counter, gauge, histogram, serveOps, type Health, type Logger } from '@callboard/platform';
@@ -72,18 +73,7 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
     onValidate({ context, addValidationRule }) {
       addValidationRule(limits);
       const role = context.auth?.role;
-      if (role !== 'admin' && role !== 'analyst') addValidationRule(NoSchemaIntrospectionCustomRule);
-    },
-  };
-  const logErrors: Plugin = {
-    onExecute() {
-      return {
-        onExecuteDone({ result }) {
-          if ('errors' in result && result.errors) {
-            for (const e of result.errors) if (!(e.extensions?.code)) d.log.error({ err: e.originalError ?? e, path: e.path }, 'resolver failed');
-          }
-        },
-      };
+      if (role !== 'admin' && role !== 'analyst') addValidationRule(graphql.NoSchemaIntrospectionCustomRule);
     },
   };
 
@@ -95,8 +85,14 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
     logging: false,
     // GraphQLErrors (typed ApiErrors) pass through; anything else becomes "Unexpected error."
     // with the cause logged, never leaked.
-    maskedErrors: true,
-    plugins: [rules, logErrors],
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const masked = maskError(error, message, isDev);
+        if (masked !== error) d.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'request failed inside a resolver');
+        return masked;
+      },
+    },
+    plugins: [rules],
   });
 
   const server = createServer((req, res) => {
@@ -121,7 +117,9 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
         return send(res, new ApiError('RATE_LIMITED', `too many requests for this token (${d.settings.ratePerSecond}/s, burst ${d.settings.rateBurst}): retry in ${rl.retryAfterS} s`, { retry_after_s: rl.retryAfterS }), { 'retry-after': String(rl.retryAfterS) });
       }
       requests.inc({ transport: 'http', result: 'accepted' });
-      await yoga.handleNodeRequestAndResponse(req, res, { auth });
+      // The adapter's request listener form: handleNodeRequestAndResponse never ends the
+      // response with @whatwg-node/server 0.11 when given a server context.
+      await (yoga as unknown as (rq: IncomingMessage, rs: ServerResponse, c: { auth: Auth }) => Promise<void>)(req, res, { auth });
       requestMs.observe({ transport: 'http' }, Date.now() - started);
     })().catch((e: unknown) => {
       d.log.error({ err: e, url: req.url }, 'request failed');
