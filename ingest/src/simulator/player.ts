@@ -19,6 +19,11 @@ export interface PlayerOptions {
   wallClock?: () => number;
   /** How many actions to play between yields during catch-up. */
   batch?: number;
+  /**
+   * Ceiling on actions per wall second during catch-up. A real PBX never sends a day in one
+   * burst; readers that batch what they buffered (the AMI adapter) must not get megabytes at once.
+   */
+  catchUpRate?: number;
 }
 
 export class SimPlayer {
@@ -53,7 +58,7 @@ export class SimPlayer {
 
   async run(): Promise<void> {
     const { actions, sink } = this.o;
-    const batch = this.o.batch ?? 2000;
+    const batch = this.o.batch ?? (this.o.catchUpRate ? Math.max(1, Math.ceil(this.o.catchUpRate / 20)) : 2000);
     const catchUp = Number.isFinite(this.o.speed) ? (this.o.catchUpTo ?? this.o.startAt) : Infinity;
     while (!this.stopped && this.i < actions.length && actions[this.i]!.t < catchUp) {
       const end = Math.min(actions.length, this.i + batch);
@@ -61,8 +66,10 @@ export class SimPlayer {
         this.anchorVirtual = actions[this.i]!.t;
         sink(actions[this.i]!);
       }
+      const began = this.wall();
       if (this.o.drain) await this.o.drain();
-      await new Promise((r) => setImmediate(r));
+      const pace = this.o.catchUpRate ? (batch * 1000) / this.o.catchUpRate - (this.wall() - began) : 0;
+      await new Promise((r) => (pace > 0 ? setTimeout(r, pace) : setImmediate(r)));
     }
     if (Number.isFinite(catchUp)) this.anchorVirtual = Math.max(this.anchorVirtual, catchUp);
     this.anchorWall = this.wall();

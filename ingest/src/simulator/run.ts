@@ -21,6 +21,8 @@ export interface AmiSimulatorOptions {
   secret: string;
   /** Write the ledger here (.json: one document; .ndjson: one record per line). */
   ledgerPath?: string;
+  /** Ceiling on actions per second while catching up (see PlayerOptions.catchUpRate). */
+  catchUpRate?: number;
   /** Wait for a logged-in AMI client before playing (so nothing is sent to nobody). Default true. */
   waitForClient?: boolean;
   log?: Logger;
@@ -62,6 +64,7 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     startAt: o.scenario.from_ms,
     catchUpTo: o.catchUpTo,
     speed: o.speed,
+    catchUpRate: o.catchUpRate,
     sink: (a) => {
       for (const f of renderer.render(a)) server.broadcast(f.headers);
     },
