@@ -110,7 +110,9 @@ export function bounded<T>(attach: (push: (v: T) => void) => () => void, max: nu
     if (failed) return;
     if (buf.length >= max) {
       failed = new SubscriberTooSlow(`the subscriber fell more than ${max} events behind and was dropped; resubscribe`);
+      buf.length = 0;
       onDrop?.();
+      queueMicrotask(() => detach());
     } else buf.push(v);
     notify();
   });
