@@ -374,3 +374,39 @@ describe('AMI translator edge cases', () => {
     expect(done.payload).toMatchObject({ talk_ms: 60_000, wrap_ms: 10_000, reason: 'agent' });
   });
 });
+
+describe('AMI translator resynchronisation', () => {
+  const frame = (h: Record<string, string>) => parseAll(Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n')[0]!;
+  it('corrects state from CoreShowChannels/QueueStatus replies: ended calls, freed agents, removed members, waiting callers', () => {
+    const t = newTranslator(ids);
+    const agent = { Queue: 'q', MemberName: 'Ann', Interface: 'PJSIP/1001' };
+    const caller = { Channel: 'PJSIP/c-1', Uniqueid: '1.1', Linkedid: '1.1' };
+    const rid = 'callboard-resync-c2';
+    const seq: Record<string, string>[] = [
+      { Event: 'QueueMemberAdded', ...agent, Status: '1', Paused: '0' },
+      { Event: 'QueueMemberAdded', Queue: 'q', MemberName: 'Bob', Interface: 'PJSIP/1002', Status: '1', Paused: '0' },
+      { Event: 'Newchannel', ...caller, ChannelState: '4', CallerIDNum: '555', Exten: '100' },
+      { Event: 'QueueCallerJoin', ...caller, Queue: 'q', Position: '1' },
+      { Event: 'QueueCallerLeave', ...caller, Queue: 'q', Position: '1' },
+      { Event: 'AgentConnect', ...caller, ...agent, HoldTime: '3', RingTime: '1' },
+      // … the link drops; on reconnect the PBX lists one new waiting caller, no old channel,
+      // and Ann but no longer Bob.
+      { Event: 'CoreShowChannel', ActionID: `${rid}-channels`, Channel: 'PJSIP/c-2', Uniqueid: '2.1', Linkedid: '2.1', ChannelState: '6', Duration: '00:00:30' },
+      { Event: 'CoreShowChannelsComplete', ActionID: `${rid}-channels`, EventList: 'Complete', ListItems: '1' },
+      { Event: 'QueueMember', ActionID: `${rid}-queues`, Queue: 'q', Name: 'Ann', Location: 'PJSIP/1001', Status: '1', Paused: '0' },
+      { Event: 'QueueEntry', ActionID: `${rid}-queues`, Queue: 'q', Position: '1', Channel: 'PJSIP/c-2', Uniqueid: '2.1', CallerIDNum: '777', Wait: '20' },
+      { Event: 'QueueStatusComplete', ActionID: `${rid}-queues`, EventList: 'Complete', ListItems: '2' },
+    ];
+    const at = 1_800_000_000_000;
+    const out = translateFrames(seq.map((h, i) => ({ frame: frame(h), meta: { received_at: at + i, raw_ref: null, connection: 'c', seq: i } })), t).events;
+    for (const e of out) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+    expect(of(out, 'call.ended').map((e) => e.call_id)).toEqual(['1.1']);
+    expect(of(out, 'agent.queue_left').map((e) => e.agent_id)).toEqual(['1002']);
+    const ann = of(out, 'agent.state_changed').filter((e) => e.agent_id === '1001').map((e) => e.payload.state);
+    expect(ann).toEqual(['available', 'on_call', 'available']);
+    const q = of(out, 'call.queued').find((e) => e.call_id === '2.1')!;
+    expect(q.payload).toMatchObject({ queue: 'q', position: 1, caller_number: '777' });
+    expect(Date.parse(q.occurred_at)).toBe(at + 9 - 20_000);
+    expect(of(out, 'call.started').map((e) => e.call_id)).toEqual(['1.1', '2.1']);
+  });
+});

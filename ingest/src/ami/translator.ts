@@ -1017,6 +1017,19 @@ export class AmiTranslator {
         call.channels.delete(u);
         if (call.channels.size === 0) this.endCall(call, this.ctxPart(`resync-ended|${call.id}`));
       }
+      // Agents talking on calls that ended unseen are free again (their talk time is unknown).
+      for (const seg of [...this.segments]) {
+        if (this.calls.has(seg.leg.callId)) continue;
+        this.segments.delete(seg);
+        if (seg.dest) this.segByDest.delete(seg.dest);
+        if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
+        const a = this.agents.get(seg.agentId);
+        if (a) {
+          a.segments.delete(seg);
+          a.queueAt = this.frameNo;
+          this.updateAgent(a, seg.leg.callId, this.ctxPart(`resync-free|${seg.leg.id}`));
+        }
+      }
     }
     return undefined;
   }
