@@ -309,7 +309,7 @@ const PROTOCOL: Record<string, () => void> = {
       {
         queue: '6700',
         waiting: 0,
-        agents: ['8034', '8033', '5007'].map((agent) => ({ agent, name: '', pause_reason: '', call: 'idle', logged_in: true, paused: false })),
+        agents: ['8034', '8033', '5007'].map((agent) => ({ agent, queue: '6700', name: '', pause_reason: '', call: 'idle', logged_in: true, paused: false })),
       },
     ]);
   },

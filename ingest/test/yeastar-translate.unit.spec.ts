@@ -2,7 +2,7 @@
 // the small pure helpers of the adapters (backoff, allow-list, push token, offline clock).
 import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
-import type { Member, YeastarMessage } from '../src/yeastar/messages.ts';
+import type { AgentSnapshot, Member, YeastarMessage } from '../src/yeastar/messages.ts';
 import { translateYeastarLines, translateYeastarText, yeastarRawTranslator } from '../src/yeastar/offline.ts';
 import { backoffDelay } from '../src/yeastar/p-adapter.ts';
 import { addressAllowed, pushToken, reportPath } from '../src/yeastar/s-receiver.ts';
@@ -155,10 +155,52 @@ describe('agent state', () => {
     ]);
   });
 
-  it('login and logout are queue membership; unregistered is offline', () => {
-    const r = run([ag('Logged In'), ag('Logged Out'), st('1002', 'Unregistered'), st('1002', 'Registered')]);
-    expect(r.out.map((e) => e.type)).toEqual(['agent.queue_joined', 'agent.state_changed', 'agent.queue_left', 'agent.state_changed', 'agent.state_changed']);
-    expect(r.of('agent.state_changed')).toEqual([{ state: 'available' }, { state: 'offline' }, { state: 'available' }]);
+  it('login and logout are queue membership; logged out of every queue or unregistered is offline', () => {
+    const r = run([ag('Logged In'), ag('Logged In'), ag('Logged Out'), ag('Logged In'), st('1002', 'Unregistered'), st('1002', 'Registered')]);
+    expect(r.out.map((e) => (e.type === 'agent.state_changed' ? (e.payload as { state: string }).state : e.type))).toEqual([
+      'agent.queue_joined',
+      'available',
+      'agent.queue_left',
+      'offline',
+      'agent.queue_joined',
+      'available',
+      'offline',
+      'available',
+    ]);
+  });
+
+  it('queue/agent_status rows per queue: membership from is_login, state merged over the queues', () => {
+    const t = new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC' });
+    const row = (queue: string, o: Partial<AgentSnapshot>): AgentSnapshot => ({
+      agent: '1001',
+      queue,
+      name: 'A',
+      logged_in: true,
+      paused: false,
+      pause_reason: '',
+      call: 'idle',
+      ...o,
+    });
+    const meta = { received_at: '2026-04-27T15:00:00.000Z', raw_ref: null };
+    const first = t.reconcile({ agents: [row('6400', {}), row('6401', { paused: true, pause_reason: 'Lunch' }), row('6402', { logged_in: false })] }, meta);
+    expect(first.map((e) => [e.type, e.payload])).toEqual([
+      ['agent.queue_joined', { queue: '6400' }],
+      ['agent.queue_joined', { queue: '6401' }],
+      ['agent.state_changed', { state: 'paused', reason: 'Lunch' }],
+    ]);
+    const later = t.reconcile(
+      {
+        agents: [row('6400', { logged_in: false }), row('6401', { logged_in: false })],
+        gap: { from: meta.received_at, to: '2026-04-27T15:01:00.000Z', reason: 'x' },
+      },
+      { ...meta, received_at: '2026-04-27T15:01:00.000Z' },
+    );
+    expect(later.map((e) => [e.type, e.payload])).toEqual([
+      ['agent.queue_left', { queue: '6400' }],
+      ['agent.queue_left', { queue: '6401' }],
+      ['agent.state_changed', { state: 'offline' }],
+      ['source.gap', { from: meta.received_at, to: '2026-04-27T15:01:00.000Z', reason: 'x' }],
+    ]);
   });
 
   it('the same state reported twice is one state change', () => {

@@ -352,6 +352,8 @@ export function parseCallQuery(resp: unknown): LiveCall[] | string {
 
 export interface AgentSnapshot {
   agent: string;
+  /** The queue this row is about (agent status is per queue); absent when unknown. */
+  queue?: string;
   name: string;
   logged_in: boolean;
   paused: boolean;
@@ -362,13 +364,14 @@ export interface AgentSnapshot {
 
 const P_AGENT_CALL_STATUS: Record<number, AgentSnapshot['call']> = { 0: 'unknown', 1: 'idle', 2: 'in_call', 3: 'ringing', 4: 'in_call', 5: 'held' };
 
-/** P-Series `GET queue/agent_status?id=` → one snapshot per agent. */
-export function parseQueueAgentStatus(resp: unknown): AgentSnapshot[] | string {
+/** P-Series `GET queue/agent_status?id=` → one snapshot per agent (of queue `queue`, when given). */
+export function parseQueueAgentStatus(resp: unknown, queue?: string): AgentSnapshot[] | string {
   if (!isObj(resp)) return 'queue/agent_status answer is not an object';
   if (num(resp.errcode) !== 0) return `queue/agent_status failed: errcode ${str(resp.errcode)} ${str(resp.errmsg)}`;
   if (!Array.isArray(resp.data)) return 'queue/agent_status data is not a list';
   return resp.data.filter(isObj).map((a) => ({
     agent: str(a.number),
+    ...(queue ? { queue } : {}),
     name: str(a.name),
     logged_in: num(a.is_login) === 1,
     paused: num(a.is_pause) === 1,
@@ -405,7 +408,7 @@ export function parseSQueueStatus(resp: unknown): { queue: string; waiting: numb
       waiting: st.reduce((n, s) => n + (num(s.callercount) ?? 0), 0),
       agents: agents.map((a) => {
         const s = S_AGENT_STATUS[num(a.agentstatus) ?? 0] ?? S_AGENT_STATUS[0]!;
-        return { agent: str(a.agent), name: '', pause_reason: '', ...s };
+        return { agent: str(a.agent), queue: str(q.queuenumber), name: '', pause_reason: '', ...s };
       }),
     };
   });

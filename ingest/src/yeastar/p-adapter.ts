@@ -252,10 +252,14 @@ export class YeastarPAdapter {
     heartbeat.unref();
 
     const reconnect = this.connections > 0 && !rotation;
+    const first = this.connections === 0;
     this.connections++;
     if (reconnect) {
       yeastarReconnectsTotal.inc({ source: 'yeastar-p', pbx: this.o.pbx_id });
-      await this.resync(this.lastGoodAt ?? Date.now(), this.lossReason || 'connection lost', connection);
+      await this.resync({ fromMs: this.lastGoodAt ?? Date.now(), reason: this.lossReason || 'connection lost' }, connection);
+    } else if (first) {
+      // Start-up: learn the calls in progress, queue membership and agent states (no gap).
+      await this.resync(null, connection);
     }
     this.lossReason = '';
     for (const p of pending.splice(0)) this.dispatch(p.text, p.at, connection);
@@ -283,8 +287,8 @@ export class YeastarPAdapter {
     );
   }
 
-  /** Current calls and agents from the REST API → corrected live state and one source.gap. */
-  private async resync(fromMs: number, reason: string, connection: string): Promise<void> {
+  /** Current calls and agents from the REST API → corrected live state and (after a loss) one source.gap and the CDR back-fill. */
+  private async resync(lost: { fromMs: number; reason: string } | null, connection: string): Promise<void> {
     let calls: LiveCall[] | undefined;
     let agents: AgentSnapshot[] | undefined;
     try {
@@ -293,34 +297,32 @@ export class YeastarPAdapter {
       calls = c;
       agents = [];
       const list = await this.tokens.get('queue/list');
-      const queues = Array.isArray(list.data) ? (list.data as { id?: unknown }[]) : [];
-      const seen = new Map<string, AgentSnapshot>();
+      const queues = Array.isArray(list.data) ? (list.data as { id?: unknown; number?: unknown }[]) : [];
+      const rows: AgentSnapshot[] = [];
       for (const q of queues) {
         if (q.id === undefined) continue;
-        const a = parseQueueAgentStatus(await this.tokens.get('queue/agent_status', { id: String(q.id) }));
+        const a = parseQueueAgentStatus(
+          await this.tokens.get('queue/agent_status', { id: String(q.id) }),
+          q.number === undefined ? undefined : String(q.number),
+        );
         if (typeof a === 'string') throw new Error(a);
-        // An agent in several queues: busy or paused anywhere wins over idle.
-        for (const s of a) {
-          const prev = seen.get(s.agent);
-          seen.set(
-            s.agent,
-            prev
-              ? { ...prev, paused: prev.paused || s.paused, pause_reason: prev.pause_reason || s.pause_reason, call: prev.call === 'idle' ? s.call : prev.call }
-              : s,
-          );
-        }
+        rows.push(...a);
       }
-      agents = [...seen.values()];
+      agents = rows;
     } catch (e) {
-      this.o.log.warn({ pbx: this.o.pbx_id, err: (e as Error).message }, 'resync queries failed: the gap is still recorded');
+      this.o.log.warn(
+        { pbx: this.o.pbx_id, err: (e as Error).message },
+        lost ? 'resync queries failed: the gap is still recorded' : 'start-up state queries failed',
+      );
     }
     const to = Date.now();
     await this.o.pipeline.enqueue(async () => {
       const meta = { received_at: isoMs(to), raw_ref: null };
-      const events = this.o.pipeline.translator.reconcile({ calls, agents, gap: { from: isoMs(Math.min(fromMs, to)), to: isoMs(to), reason } }, meta);
+      const gap = lost ? { from: isoMs(Math.min(lost.fromMs, to)), to: isoMs(to), reason: lost.reason } : undefined;
+      const events = this.o.pipeline.translator.reconcile({ calls, agents, gap }, meta);
       await this.o.pipeline.publish(events, JSON.stringify({ resync: { calls, agents } }), null);
     });
-    await this.backfillCdrs(fromMs, to, connection);
+    if (lost) await this.backfillCdrs(lost.fromMs, to, connection);
   }
 
   /**

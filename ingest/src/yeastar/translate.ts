@@ -96,6 +96,9 @@ interface AgentStateRec {
   wrap_up: boolean;
   /** Live call members of this agent: `${call_id}|${channel}` → phase. */
   active: Record<string, MemberPhase>;
+  /** Queues the agent is logged in to, once the PBX has told us (queue/agent_status, 30029). */
+  queues: string[];
+  membership_known: boolean;
   state?: AgentState;
   reason?: string;
 }
@@ -687,7 +690,7 @@ export class YeastarTranslator {
   private agent(id: string): AgentStateRec {
     let a = this.state.agents[id];
     if (!a) {
-      a = { ext: 'idle', registered: true, paused: false, wrap_up: false, active: {} };
+      a = { ext: 'idle', registered: true, paused: false, wrap_up: false, active: {}, queues: [], membership_known: false };
       this.state.agents[id] = a;
     }
     return a;
@@ -699,6 +702,8 @@ export class YeastarTranslator {
     if (phases.includes('connected') || a.ext === 'busy') return { state: 'on_call' };
     if (phases.includes('ringing') || a.ext === 'ringing') return { state: 'ringing' };
     if (!a.registered) return { state: 'offline' };
+    // Logged out of every queue: offline as an agent, as on the AMI path.
+    if (a.membership_known && a.queues.length === 0) return { state: 'offline' };
     if (a.wrap_up) return { state: 'wrap_up' };
     if (a.paused) return { state: 'paused', reason: a.pause_reason };
     return { state: 'available' };
@@ -801,12 +806,12 @@ export class YeastarTranslator {
       case 'loggedin':
       case 'login':
       case 'signin':
-        out.push(makeEvent('agent.queue_joined', this.ctx(meta, t, `agent|${agentId}|${key}`), { agent_id: agentId }, { queue }));
+        this.membership(agentId, queue, true, t, meta, key, out);
         break;
       case 'loggedout':
       case 'logout':
       case 'signout':
-        out.push(makeEvent('agent.queue_left', this.ctx(meta, t, `agent|${agentId}|${key}`), { agent_id: agentId }, { queue }));
+        this.membership(agentId, queue, false, t, meta, key, out);
         break;
       default:
         return dlq('UNKNOWN_STATUS', `agent ${agentId} in queue ${queue}: agent status "${status}" is not one the adapter knows`, '/msg/status');
@@ -815,15 +820,31 @@ export class YeastarTranslator {
     return ok(out);
   }
 
+  /** Queue membership change; an event only when it changes what we knew. */
+  private membership(agentId: string, queue: string, member: boolean, t: number, meta: MessageMeta, key: string, out: CanonicalEvent[]): void {
+    const a = this.agent(agentId);
+    a.membership_known = true;
+    const has = a.queues.includes(queue);
+    if (member && !has) {
+      a.queues = [...a.queues, queue].sort();
+      out.push(makeEvent('agent.queue_joined', this.ctx(meta, t, `agent|${agentId}|joined|${queue}|${key}`), { agent_id: agentId }, { queue }));
+    } else if (!member && has) {
+      a.queues = a.queues.filter((q) => q !== queue);
+      out.push(makeEvent('agent.queue_left', this.ctx(meta, t, `agent|${agentId}|left|${queue}|${key}`), { agent_id: agentId }, { queue }));
+    }
+  }
+
   // ---- reconnect ------------------------------------------------------------------------------
 
   /**
    * After a reconnect: the PBX's current calls and agents replace what the live state believed.
    * Calls still in progress are applied as snapshots (their transitions during the gap become
    * events); calls we held that the PBX no longer has are closed without inventing facts (their
-   * CDR, pushed or back-filled, ends them). Then one source.gap event spans the outage.
+   * CDR, pushed or back-filled, ends them). Agent rows are per queue: they set queue membership
+   * (logged in or not) and, merged per agent, the pause and call state. Then one source.gap
+   * event spans the outage (none for the first synchronisation after start-up).
    */
-  reconcile(input: { calls?: LiveCall[]; agents?: AgentSnapshot[]; gap: { from: string; to: string; reason: string } }, meta: MessageMeta): CanonicalEvent[] {
+  reconcile(input: { calls?: LiveCall[]; agents?: AgentSnapshot[]; gap?: { from: string; to: string; reason: string } }, meta: MessageMeta): CanonicalEvent[] {
     const t = Date.parse(meta.received_at);
     const out: CanonicalEvent[] = [];
     if (input.calls) {
@@ -835,19 +856,26 @@ export class YeastarTranslator {
         delete this.state.calls[id];
       }
     }
-    for (const s of input.agents ?? []) {
-      if (!s.agent) continue;
-      const a = this.agent(s.agent);
-      a.paused = s.paused;
-      a.pause_reason = s.paused ? s.pause_reason || undefined : undefined;
-      if (s.call === 'idle') {
+    const key = `reconcile|${meta.received_at}`;
+    const byAgent = new Map<string, AgentSnapshot[]>();
+    for (const s of input.agents ?? []) if (s.agent) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
+    const busy: Record<AgentSnapshot['call'], number> = { unknown: 0, idle: 1, ringing: 2, in_call: 3, held: 4 };
+    for (const [agentId, rows] of byAgent) {
+      for (const r of rows) if (r.queue) this.membership(agentId, r.queue, r.logged_in, t, meta, key, out);
+      const a = this.agent(agentId);
+      // In several queues: paused or busy anywhere wins.
+      const paused = rows.find((r) => r.paused);
+      a.paused = paused !== undefined;
+      a.pause_reason = paused ? paused.pause_reason || undefined : undefined;
+      const call = rows.map((r) => r.call).reduce((x, y) => (busy[y] > busy[x] ? y : x), 'unknown');
+      if (call === 'idle') {
         a.ext = 'idle';
         a.active = {};
-      } else if (s.call === 'ringing') a.ext = 'ringing';
-      else if (s.call === 'in_call' || s.call === 'held') a.ext = 'busy';
-      this.agentEvent(s.agent, t, meta, `reconcile|${input.gap.to}`, out);
+      } else if (call === 'ringing') a.ext = 'ringing';
+      else if (call === 'in_call' || call === 'held') a.ext = 'busy';
+      this.agentEvent(agentId, t, meta, key, out);
     }
-    out.push(makeEvent('source.gap', this.ctx(meta, t, `gap|${input.gap.from}|${input.gap.to}`), {} as Record<string, never>, input.gap));
+    if (input.gap) out.push(makeEvent('source.gap', this.ctx(meta, t, `gap|${input.gap.from}|${input.gap.to}`), {} as Record<string, never>, input.gap));
     return out;
   }
 
