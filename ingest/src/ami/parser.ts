@@ -209,12 +209,14 @@ function isStartAt(buf: string, pos: number): boolean {
 const KEYS: string[][] = [];
 function keyAt(buf: string, pos: number, c: number): string | null {
   const len = c - pos;
-  const list = len < 64 ? (KEYS[len] ??= []) : undefined;
+  const first = buf.charCodeAt(pos);
+  // Bucketed by length and first character: usually one candidate to compare.
+  const list = len < 64 && first < 128 ? (KEYS[(len << 7) | first] ??= []) : undefined;
   if (list) for (const k of list) if (buf.startsWith(k, pos)) return k;
   const key = buf.slice(pos, c);
   // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
   if (key.indexOf(' ') >= 0 || key === '__proto__') return null;
-  if (list && list.length < 64) list.push(key);
+  if (list && list.length < 16) list.push(key);
   return key;
 }
 
