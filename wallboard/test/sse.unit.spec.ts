@@ -38,8 +38,15 @@ describe('launch parameters', () => {
       rotateS: 30,
       theme: 'contrast',
       tv: true,
+      tz: null,
+      locale: null,
     });
     expect(parseLaunch('?board=floor&tv=0')).toMatchObject({ boards: ['floor'], tv: false, rotateS: 0, token: null });
+  });
+
+  it('takes the tenant zone and locale for tokens that may not read the tenant', () => {
+    expect(parseLaunch('?tz=Africa/Nairobi&locale=sw-KE')).toMatchObject({ tz: 'Africa/Nairobi', locale: 'sw-KE' });
+    expect(parseLaunch('?tz=Mars/Olympus&locale=')).toMatchObject({ tz: null, locale: null });
   });
 
   it('ignores malformed values instead of failing the screen', () => {

@@ -144,6 +144,13 @@ describe('AgentGrid', () => {
     expect(within(card('1001')).getByTestId('time-in-state').textContent).toBe('1:35');
   });
 
+  it('counts agents available, on call (with hold) and paused', () => {
+    const agents = [agent('1', 'available'), agent('2', 'on_call'), agent('3', 'on_hold'), agent('4', 'paused', { reason: 'Break' }), agent('5', 'offline')];
+    const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: 0 } });
+    const count = (m: string) => container.querySelector(`[data-testid="agent-counts"] [data-metric="${m}"] [data-testid="value"]`)!.textContent;
+    expect([count('agents_available'), count('agents_on_call'), count('agents_paused')]).toEqual(['1', '2', '1']);
+  });
+
   it('says so when nobody is logged in', () => {
     render(AgentGrid, { props: { agents: [], offsetMs: 0, now: 0 } });
     expect(screen.getByText('No agents logged in')).toBeTruthy();

@@ -15,6 +15,9 @@ export interface LaunchParams {
   theme: Theme | null;
   /** TV mode: no interaction expected, drill-down off, larger type. */
   tv: boolean;
+  /** The tenant's zone and locale, for tokens that may not read the tenant (display tokens). */
+  tz: string | null;
+  locale: string | null;
 }
 
 export const STORAGE = {
@@ -23,6 +26,8 @@ export const STORAGE = {
   rotate: 'callboard.rotate',
   theme: 'callboard.theme',
   tv: 'callboard.tv',
+  tz: 'callboard.tz',
+  locale: 'callboard.locale',
 } as const;
 
 const BOARD_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -41,7 +46,28 @@ export function parseLaunch(search: string): LaunchParams {
   const theme = THEMES.includes(themeRaw as Theme) ? (themeRaw as Theme) : null;
   const tvRaw = q.get('tv');
   const tv = tvRaw === '1' || tvRaw === 'true' || (tvRaw === null && (token !== null || rotateS > 0));
-  return { token, boards, rotateS, theme, tv };
+  const tzRaw = q.get('tz');
+  const tz = tzRaw && validZone(tzRaw) ? tzRaw : null;
+  const localeRaw = q.get('locale');
+  const locale = localeRaw && validLocale(localeRaw) ? localeRaw : null;
+  return { token, boards, rotateS, theme, tv, tz, locale };
+}
+
+function validZone(z: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: z });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validLocale(l: string): boolean {
+  try {
+    return Intl.NumberFormat.supportedLocalesOf([l]).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The same URL without the token, for history.replaceState. */
@@ -63,6 +89,8 @@ export interface Settings {
   rotateS: number;
   theme: Theme;
   tv: boolean;
+  tz: string | null;
+  locale: string | null;
 }
 
 /**
@@ -77,6 +105,8 @@ export function resolveSettings(p: LaunchParams, store: KeyValueStore, hasBoards
     store.setItem(STORAGE.tv, p.tv ? '1' : '0');
   }
   if (p.theme) store.setItem(STORAGE.theme, p.theme);
+  if (p.tz) store.setItem(STORAGE.tz, p.tz);
+  if (p.locale) store.setItem(STORAGE.locale, p.locale);
   const storedBoards = (store.getItem(STORAGE.boards) ?? '').split(',').filter((s) => BOARD_ID.test(s));
   const storedTheme = store.getItem(STORAGE.theme);
   return {
@@ -85,5 +115,7 @@ export function resolveSettings(p: LaunchParams, store: KeyValueStore, hasBoards
     rotateS: hasBoardsParam ? p.rotateS : Number(store.getItem(STORAGE.rotate) ?? 0) || 0,
     theme: THEMES.includes(storedTheme as Theme) ? (storedTheme as Theme) : 'dark',
     tv: hasBoardsParam ? p.tv : store.getItem(STORAGE.tv) === '1',
+    tz: store.getItem(STORAGE.tz),
+    locale: store.getItem(STORAGE.locale),
   };
 }

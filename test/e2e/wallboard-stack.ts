@@ -1,0 +1,212 @@
+// The whole stack the wallboard e2e test and the heap bench run against: the real projections
+// consumer and the real API (live fold, GraphQL, SSE, static wallboard) on one embedded
+// ClickHouse, fed by canonical events produced to Kafka through the ingest sink.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Producer } from 'kafkajs';
+import { startApi, type RunningApi } from '@callboard/api/main';
+import { createToken } from '@callboard/api/tokens';
+import { IngestSink } from '@callboard/ingest/sink';
+import { startProjections, type Projections } from '@callboard/projections/main';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { makeEvent, type CanonicalEvent, type EventOf, type EventType } from '@callboard/schemas';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const wallboardDist = fileURLToPath(new URL('../../wallboard/dist', import.meta.url));
+
+export const TENANT = 'acme';
+/** The tenant the stack is configured with (config file part). */
+export const STACK_FILE = {
+  tenants: [{ id: TENANT, name: 'Acme', timezone: 'Africa/Nairobi', week_start: 'monday', locale: 'en-KE' }],
+  queues: [
+    { tenant: TENANT, queue: 'sales', name: 'Sales', sl_threshold_s: 20 },
+    { tenant: TENANT, queue: 'support', name: 'Support', sl_threshold_s: 20 },
+  ],
+};
+
+/** Builds the wallboard once so the test runs the code in the tree, not a stale dist. */
+export function buildWallboard(): void {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--logLevel', 'warn'], {
+    cwd: fileURLToPath(new URL('../../wallboard', import.meta.url)),
+    stdio: 'inherit',
+  });
+  if (!existsSync(`${wallboardDist}/index.html`)) throw new Error(`wallboard build produced no ${wallboardDist}/index.html`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const FLOOR_BOARD = {
+  name: 'Floor',
+  columns: 12,
+  tiles: [
+    { id: 'sl', kind: 'KPI', x: 0, y: 0, w: 2, h: 1, metric: 'service_level', thresholds: [{ metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 }] },
+    { id: 'asa', kind: 'KPI', x: 2, y: 0, w: 2, h: 1, metric: 'asa', thresholds: [{ metric: 'asa', direction: 'ABOVE', warn: 20, critical: 40 }] },
+    { id: 'ab', kind: 'KPI', x: 4, y: 0, w: 2, h: 1, metric: 'abandon_rate', thresholds: [{ metric: 'abandon_rate', direction: 'ABOVE', warn: 0.05, critical: 0.1 }] },
+    { id: 'ans', kind: 'KPI', x: 6, y: 0, w: 2, h: 1, metric: 'answered' },
+    { id: 'off', kind: 'KPI', x: 8, y: 0, w: 2, h: 1, metric: 'offered' },
+    { id: 'wait', kind: 'KPI', x: 10, y: 0, w: 2, h: 1, metric: 'waiting', thresholds: [{ metric: 'waiting', direction: 'ABOVE', warn: 2, critical: 5 }] },
+    {
+      id: 'queues',
+      kind: 'QUEUE_TABLE',
+      x: 0,
+      y: 1,
+      w: 7,
+      h: 2,
+      thresholds: [
+        { metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 },
+        { metric: 'max_wait', direction: 'ABOVE', warn: 30, critical: 60 },
+      ],
+    },
+    { id: 'agents', kind: 'AGENT_GRID', x: 7, y: 1, w: 5, h: 3 },
+    { id: 'day', kind: 'INTRADAY_CHART', x: 0, y: 3, w: 7, h: 1, interval: 'MIN_15', thresholds: [{ metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 }] },
+  ],
+};
+
+let seq = 0;
+/** One canonical event through the real makeEvent (deterministic ids from a unique vendor key). */
+export function ev<T extends EventType>(type: T, atMs: number, subject: { call_id: string } | { agent_id: string }, payload: EventOf<T>['payload']): CanonicalEvent {
+  const at = new Date(atMs).toISOString();
+  seq++;
+  return makeEvent(
+    type,
+    { tenant_id: TENANT, pbx_id: 'acme-pbx', source: 'simulator', occurred_at: at, received_at: at, raw_ref: null, vendor_key: `wallboard-e2e|${process.pid}|${seq}` },
+    subject as never,
+    payload,
+  ) as CanonicalEvent;
+}
+
+export function agentState(agent: string, name: string, atMs: number, state: EventOf<'agent.state_changed'>['payload']['state'], reason?: string): CanonicalEvent[] {
+  return [ev('agent.state_changed', atMs, { agent_id: agent }, { state, agent_name: name, ...(reason ? { reason } : {}) })];
+}
+
+export function joinQueue(agent: string, name: string, queue: string, atMs: number): CanonicalEvent {
+  return ev('agent.queue_joined', atMs, { agent_id: agent }, { queue, agent_name: name });
+}
+
+/** A queue call from entry to its end: answered after waitS, abandoned, or still waiting. */
+export function queueCall(call: string, queue: string, atMs: number, waitS: number, outcome: 'answered' | 'abandoned' | 'waiting', agent = '1001', talkS = 45): CanonicalEvent[] {
+  const c = { call_id: call };
+  const leg = `${call}:${queue}:1`;
+  const caller = `+2547${String(Math.abs(hash(call))).padStart(8, '0').slice(-8)}`;
+  const out = [
+    ev('call.started', atMs, c, { direction: 'inbound', caller_number: caller, called_number: '0800100200' }),
+    ev('call.queued', atMs, c, { queue, leg_id: leg, position: 1, caller_number: caller }),
+  ];
+  const w = waitS * 1000;
+  if (outcome === 'answered') {
+    out.push(ev('call.answered', atMs + w, c, { agent_id: agent, queue, leg_id: leg, wait_ms: w }));
+    out.push(ev('call.agent_completed', atMs + w + talkS * 1000, c, { agent_id: agent, queue, leg_id: leg, reason: 'caller', talk_ms: talkS * 1000, hold_ms: 0, wrap_ms: 0 }));
+    out.push(ev('call.ended', atMs + w + talkS * 1000, c, { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: w + talkS * 1000, billsec_ms: talkS * 1000, direction: 'inbound' }));
+  } else if (outcome === 'abandoned') {
+    out.push(ev('call.abandoned', atMs + w, c, { queue, leg_id: leg, wait_ms: w, position: 1 }));
+    out.push(ev('call.ended', atMs + w, c, { disposition: 'NO ANSWER', raw_disposition: 'NO ANSWER', duration_ms: w, billsec_ms: 0, direction: 'inbound' }));
+  }
+  return out;
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (const ch of s) h = (h * 31 + ch.charCodeAt(0)) | 0;
+  return h;
+}
+
+export interface Stack {
+  cfg: CallboardConfig;
+  ch: ClickHouse;
+  port: number;
+  url: string;
+  api: RunningApi | null;
+  projections: Projections;
+  producer: Producer;
+  sink: IngestSink;
+  adminToken: string;
+  supervisorToken: string;
+  displayToken: string;
+  boardId: string;
+  produce(events: CanonicalEvent[]): Promise<void>;
+  gql<T>(token: string, query: string, variables?: Record<string, unknown>): Promise<T>;
+  stopApi(): Promise<void>;
+  startApi(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(cfg: CallboardConfig): Promise<Stack> {
+  const log = createLogger('wallboard-e2e', cfg.logLevel);
+  const health = new Health();
+  const ch = await createClickHouse(cfg);
+  const kafka = createKafka(cfg, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const sink = new IngestSink(producer, cfg);
+  const projections = await startProjections({ cfg, log, health, ch, groupId: `wallboard-e2e-${process.pid}` });
+  const port = await freePort();
+  const apiOpts = { cfg, log, health, ch, port, host: '127.0.0.1', settings: { wallboardDist, ratePerSecond: 200, rateBurst: 1000 } };
+  let api: RunningApi | null = await startApi(apiOpts);
+  const url = api.url;
+
+  async function gql<T>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const j = (await res.json()) as { data?: T; errors?: { message: string }[] };
+    if (j.errors?.length) throw new Error(`GraphQL error: ${j.errors.map((e) => e.message).join('; ')}`);
+    return j.data!;
+  }
+
+  const adminToken = (await createToken(ch, { tenant_id: TENANT, role: 'admin', label: 'wallboard e2e admin' })).token;
+  const supervisorToken = (await createToken(ch, { tenant_id: TENANT, role: 'supervisor', label: 'wallboard e2e desk' })).token;
+  const created = await gql<{ createBoard: { id: string } }>(adminToken, 'mutation($input: BoardInput!) { createBoard(input: $input) { id } }', { input: FLOOR_BOARD });
+  const boardId = created.createBoard.id;
+  const displayToken = (await createToken(ch, { tenant_id: TENANT, role: 'display', board_id: boardId, label: 'wallboard e2e tv' })).token;
+
+  const stack: Stack = {
+    cfg,
+    ch,
+    port,
+    url,
+    get api() {
+      return api;
+    },
+    projections,
+    producer,
+    sink,
+    adminToken,
+    supervisorToken,
+    displayToken,
+    boardId,
+    produce: (events) => sink.canonical(events),
+    gql,
+    async stopApi() {
+      await api?.stop();
+      api = null;
+    },
+    async startApi() {
+      api = await startApi(apiOpts);
+    },
+    async stop() {
+      await api?.stop();
+      await projections.stop();
+      await producer.disconnect();
+      await ch.close();
+    },
+  };
+  return stack;
+}
