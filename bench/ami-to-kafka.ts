@@ -12,7 +12,7 @@ import { createKafka, createLogger, ensureTopics, loadConfig, topicName } from '
 import type { CanonicalEvent, RawRecord, RawRef } from '../schemas/src/index.ts';
 import { AmiAdapter } from '../ingest/src/ami/adapter.ts';
 import { AmiParser } from '../ingest/src/ami/parser.ts';
-import { IngestSink } from '../ingest/src/sink.ts';
+import { SplitSink } from '../ingest/src/main.ts';
 import { corpus } from './ami-corpus.ts';
 
 const { values } = parseArgs({ options: { copies: { type: 'string', default: '30' } } });
@@ -57,9 +57,13 @@ const kafka = createKafka(cfg, log);
 const admin = kafka.admin();
 await admin.connect();
 await ensureTopics(admin, cfg);
+// As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
+// DLQ, so a raw write and a canonical write can be on the wire at the same time.
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const eventsProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
-const sink = new IngestSink(producer, cfg);
+await eventsProducer.connect();
+const sink = new SplitSink(producer, eventsProducer, cfg);
 let rawN = 0;
 let eventsN = 0;
 let lastAck = 0;
@@ -94,6 +98,7 @@ console.log(`corpus: ${frames.toLocaleString('en-US')} AMI frames, ${(bytes.leng
 console.log(`socket → Kafka: ${Math.round(frames / seconds).toLocaleString('en-US')} frames/s (${seconds.toFixed(2)} s; ${rawN.toLocaleString('en-US')} raw records on ${topicName(cfg, 'raw')}, ${eventsN.toLocaleString('en-US')} canonical events on ${topicName(cfg, 'events')})`);
 await adapter.stop();
 await producer.disconnect();
+await eventsProducer.disconnect();
 await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')] }).catch(() => {});
 await admin.disconnect();
 server.close();

@@ -15,8 +15,25 @@ import {
   type CallboardConfig,
   type Logger,
 } from '@callboard/platform';
+import type { RawRecord, RawRef } from '@callboard/schemas';
 import { ADAPTERS, type RunningAdapter } from './adapters.ts';
 import { IngestSink } from './sink.ts';
+
+/**
+ * A sink whose raw writes go through their own producer: raw batch N+1 and the canonical
+ * events of batch N are then on the wire together (each idempotent producer keeps one request
+ * in flight, which is what keeps its order).
+ */
+export class SplitSink extends IngestSink {
+  private readonly rawSink: IngestSink;
+  constructor(rawProducer: Producer, eventsProducer: Producer, cfg: Pick<CallboardConfig, 'kafka'>) {
+    super(eventsProducer, cfg);
+    this.rawSink = new IngestSink(rawProducer, cfg);
+  }
+  override raw(records: RawRecord[]): Promise<RawRef[]> {
+    return this.rawSink.raw(records);
+  }
+}
 
 export interface IngestService {
   health: Health;
@@ -24,9 +41,12 @@ export interface IngestService {
   stop(): Promise<void>;
 }
 
-/** Starts every configured PBX adapter on an already connected producer. */
-export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health()): Promise<IngestService> {
-  const sink = new IngestSink(producer, cfg);
+/**
+ * Starts every configured PBX adapter on already connected producers: `producer` for canonical
+ * events and the DLQ, `rawProducer` (default: the same one) for pbx.raw.v1.
+ */
+export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health(), rawProducer?: Producer): Promise<IngestService> {
+  const sink = rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg);
   const running: { id: string; adapter: RunningAdapter }[] = [];
   for (const pbx of cfg.pbxes) {
     const entry = ADAPTERS[pbx.kind];
@@ -84,11 +104,13 @@ export async function runIngestService(cfg0: CallboardConfig): Promise<never> {
   await admin.disconnect();
   // Idempotent producer: a retried send never duplicates a raw record.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const rawProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  await rawProducer.connect();
   health.set('kafka', 'ok');
-  onShutdown('producer', () => producer.disconnect());
+  onShutdown('producer', () => Promise.all([producer.disconnect(), rawProducer.disconnect()]).then(() => {}));
 
-  const svc = await startIngest(cfg, producer, log, health);
+  const svc = await startIngest(cfg, producer, log, health, rawProducer);
   onShutdown('adapters', () => svc.stop());
   return new Promise<never>(() => {});
 }
