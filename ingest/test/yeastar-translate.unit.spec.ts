@@ -8,6 +8,10 @@ import { backoffDelay } from '../src/yeastar/p-adapter.ts';
 import { addressAllowed, pushToken, reportPath } from '../src/yeastar/s-receiver.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from '../src/yeastar/time.ts';
 import { failedDisposition, mapDisposition, YeastarTranslator } from '../src/yeastar/translate.ts';
+import { YeastarPipeline } from '../src/yeastar/pipeline.ts';
+import type { IngestSink } from '../src/sink.ts';
+import { createLogger } from '@callboard/platform';
+import type { RawRecord } from '@callboard/schemas';
 
 const CALL = '1777304494.97';
 const inbound = (status: string, call_path = '6400'): Member => ({
@@ -393,6 +397,35 @@ describe('retranslation of raw records', () => {
     expect(o.events[0]!.raw_ref).toEqual({ topic: 'pbx.raw.v1', partition: 0, offset: '7' });
     expect(t.translate(rec('{', '2019-10-24T06:19:10.000Z'), null)).toMatchObject([{ kind: 'dlq', reason_code: 'UNPARSEABLE_JSON' }]);
     expect(t.flush()).toEqual([]);
+  });
+});
+
+describe('pipeline', () => {
+  it('raw first; a raw write Kafka refuses is retried until taken, and nothing after it overtakes it', async () => {
+    const calls: string[] = [];
+    let failures = 2;
+    const sink = {
+      raw: async (rs: RawRecord[]) => {
+        if (failures-- > 0) throw new Error('broker not available');
+        calls.push(`raw:${rs[0]!.seq}`);
+        return rs.map((r) => ({ topic: 'pbx.raw.v1', partition: 0, offset: String(r.seq), connection: r.connection, seq: r.seq }));
+      },
+      canonical: async (es: CanonicalEvent[]) => void calls.push(`events:${es.map((e) => e.type).join(',')}`),
+      dlq: async () => void calls.push('dlq'),
+    } as unknown as IngestSink;
+    const p = new YeastarPipeline(
+      sink,
+      new YeastarTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'yeastar-p', timezone: 'UTC' }),
+      createLogger('t', 'silent'),
+    );
+    const retries: number[] = [];
+    const frame = (status: string) => JSON.stringify({ type: 30008, sn: 'x', msg: JSON.stringify({ extension: '1001', status }) });
+    const a = p.handle(frame('Ringing'), new Date('2026-01-01T00:00:00Z'), 'c1', (_e, n) => retries.push(n));
+    const b = p.handle(frame('Busy'), new Date('2026-01-01T00:00:01Z'), 'c1');
+    expect((await a).map((e) => e.payload)).toEqual([{ state: 'ringing' }]);
+    expect((await b).map((e) => e.payload)).toEqual([{ state: 'on_call' }]);
+    expect(retries).toEqual([1, 2]);
+    expect(calls).toEqual(['raw:0', 'events:agent.state_changed', 'raw:1', 'events:agent.state_changed']);
   });
 });
 

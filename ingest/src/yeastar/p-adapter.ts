@@ -109,7 +109,12 @@ export class YeastarPAdapter {
     this.current?.ws.close(1000, 'shutdown');
     this.ws?.close(1000, 'shutdown');
     await this.loop;
-    await this.o.pipeline.drain();
+    // Frames Kafka keeps refusing are given up (and logged) rather than blocking shutdown forever.
+    const drained = this.o.pipeline.drain();
+    const timeout = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+    await Promise.race([drained, timeout.then(() => this.o.pipeline.close())]);
+    this.o.pipeline.close();
+    await drained;
     await this.tokens.close();
     yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 0);
   }
@@ -274,13 +279,17 @@ export class YeastarPAdapter {
   }
 
   private dispatch(text: string, at: Date, connection: string): void {
-    this.o.pipeline.handle(text, at, connection).then(
+    const retry = (e: Error, attempt: number) => {
+      this.o.health.set(this.health, 'error', `Kafka write failing, retrying (${e.message})`);
+      this.o.log.error({ pbx: this.o.pbx_id, err: e.message, attempt }, 'P-Series frame not yet written to Kafka; retrying, later frames wait');
+    };
+    this.o.pipeline.handle(text, at, connection, retry).then(
       () => {
         if (this.o.health.get(this.health)?.status === 'error') this.o.health.set(this.health, 'ok');
       },
       (e: Error) => {
-        // Kafka did not take the frame even after the client's retries: say so loudly; the
-        // frame is in this log line so it can be re-fed.
+        // Shut down while Kafka still refused the frame: the frame is in this log line so it
+        // can be re-fed.
         this.o.health.set(this.health, 'error', `Kafka write failed: ${e.message}`);
         this.o.log.error({ pbx: this.o.pbx_id, err: e.message, frame: text }, 'P-Series frame not written');
       },

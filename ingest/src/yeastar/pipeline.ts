@@ -20,6 +20,7 @@ export interface PipelineTarget {
 
 export class YeastarPipeline {
   private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
   private connection = 'init';
   private readonly seqs = new Map<string, number>();
 
@@ -74,7 +75,7 @@ export class YeastarPipeline {
    * unparseable body was dead-lettered). Rejects when Kafka did not acknowledge: the caller must
    * not tell the PBX the event was taken.
    */
-  async accept(text: string, receivedAt: Date, connection = this.connection): Promise<{ parsed: ParseResult; ref: RawRef | null }> {
+  async accept(text: string, receivedAt: Date, connection = this.connection, seq?: number): Promise<{ parsed: ParseResult; ref: RawRef | null }> {
     const parsed = parseYeastarText(text, this.product);
     if (!parsed.ok && parsed.reason_code === 'UNPARSEABLE_JSON' && parsed.path === '/') {
       await this.sink.dlq([this.dlqRecord('ingest', 'UNPARSEABLE_JSON', parsed.reason, text)]);
@@ -87,7 +88,7 @@ export class YeastarPipeline {
         pbx_id: this.translator.opts.pbx_id,
         source: this.source,
         connection,
-        seq: this.nextSeq(connection),
+        seq: seq ?? this.nextSeq(connection),
         received_at: isoMs(receivedAt),
         format: 'json',
         body: text,
@@ -149,16 +150,39 @@ export class YeastarPipeline {
           ),
         );
     }
-    await this.sink.canonical(good);
-    await this.sink.dlq(bad);
+    if (good.length) await this.sink.canonical(good);
+    if (bad.length) await this.sink.dlq(bad);
   }
 
-  /** Both steps on the serial chain (the P-Series socket: one ordered stream). */
-  handle(text: string, receivedAt = new Date(), connection = this.connection): Promise<CanonicalEvent[]> {
+  /**
+   * Both steps on the serial chain (the P-Series socket: one ordered stream). The socket has no
+   * replay, so a raw write Kafka refuses is retried with backoff (up to 30 s apart) until it is
+   * taken or the pipeline is closed; `onRetry` hears about each failure. Later frames wait.
+   */
+  handle(text: string, receivedAt = new Date(), connection = this.connection, onRetry?: (e: Error, attempt: number) => void): Promise<CanonicalEvent[]> {
     return this.enqueue(async () => {
-      const { parsed, ref } = await this.accept(text, receivedAt, connection);
+      let accepted: Awaited<ReturnType<YeastarPipeline['accept']>>;
+      // One sequence number per frame, however many attempts it takes.
+      const seq = this.nextSeq(connection);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          accepted = await this.accept(text, receivedAt, connection, seq);
+          break;
+        } catch (e) {
+          if (this.closed) throw e;
+          onRetry?.(e as Error, attempt);
+          const until = Date.now() + Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
+          while (Date.now() < until && !this.closed) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+        }
+      }
+      const { parsed, ref } = accepted;
       if (!parsed.ok && !ref) return [];
       return this.translate(text, parsed, ref, receivedAt);
     });
+  }
+
+  /** Stops retrying: steps still failing reject (their frames are logged by the caller). */
+  close(): void {
+    this.closed = true;
   }
 }
