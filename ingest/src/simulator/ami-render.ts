@@ -206,7 +206,7 @@ export class AmiRenderer {
 
   private memberBody(m: Member): Headers {
     return [
-      ['Queue', m.queue], ['MemberName', m.name], ['Interface', m.iface], ['StateInterface', m.iface], ['Membership', 'dynamic'], ['Penalty', '0'],
+      ['Queue', m.queue], ['MemberName', m.name], ['Interface', m.iface], ['StateInterface', stateInterface(m.agent)], ['Membership', 'dynamic'], ['Penalty', '0'],
       ['CallsTaken', String(m.callsTaken)], ['LastCall', String(m.lastCall)], ['LastPause', String(m.lastPause)], ['LoginTime', String(m.loginTime)],
       ['InCall', String(m.inCall)], ['Status', String(m.status)], ['Paused', String(m.paused)], ['PausedReason', m.reason], ['Ringinuse', '0'], ['Wrapuptime', '0'],
     ];
@@ -434,6 +434,7 @@ export class AmiRenderer {
         this.ev(t, 'Newchannel', PRIV_CALL, this.snap(cb));
         this.ev(t, 'DialBegin', PRIV_CALL, [...this.snap(ca), ...this.snap(cb, 'Dest'), ['DialString', a.target]]);
         this.setState(t, cb, 5);
+        this.memberStatus(t, a.target, 6);
         return;
       }
       case 'consult_answer': {
@@ -442,6 +443,7 @@ export class AmiRenderer {
         this.setState(t, c.b, 6);
         this.setState(t, c.a, 6);
         this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(c.a), ...this.snap(c.b, 'Dest'), ['DialStatus', 'ANSWER']]);
+        this.memberStatus(t, a.target, 2);
         c.bridge = this.newBridgeId();
         this.ev(t, 'BridgeCreate', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
         this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(c.a)]);
@@ -516,6 +518,7 @@ export class AmiRenderer {
           this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(ctx.bridge, 0), ...this.snap(ctx.caller2)]);
           this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(ctx.bridge, 0));
           this.hangup(t, b, 16);
+          this.memberStatus(t, ctx.consult.target, 1);
         }
         if (!ctx.hungUp) {
           this.hangupRequest(t, ctx.caller2, 16, true);
@@ -545,6 +548,7 @@ export class AmiRenderer {
         this.ev(t, 'Newchannel', PRIV_CALL, this.snap(phone));
         this.ev(t, 'Newchannel', PRIV_CALL, this.snap(trunk));
         this.ev(t, 'DialBegin', PRIV_CALL, [...this.snap(phone), ...this.snap(trunk, 'Dest'), ['DialString', `${call.number}@trunk`]]);
+        this.memberStatus(t, a.agent, 2);
         this.setState(t, trunk, 5);
         return;
       }
@@ -579,6 +583,7 @@ export class AmiRenderer {
           this.hangup(t, o.trunk, busy ? 17 : 19);
           this.hangup(t, o.phone, busy ? 17 : 19);
         }
+        this.memberStatus(t, a.agent, 1);
         this.cdr(t, { src: a.agent, dst: call.number, dctx: 'from-internal', cid: `"${o.phone.cidName}" <${a.agent}>`, chan: o.phone, dchan: o.trunk.name, app: 'Dial', data: o.phone.appData, start: call.started_at_ms, answer: o.answered, end: t, disposition: a.disposition });
         this.calls.delete(a.call_id);
         return;
@@ -640,7 +645,7 @@ export class AmiRenderer {
       for (const m of this.members.values()) {
         if (m.queue !== q.queue || m.loginTime === 0) continue;
         items.push([
-          ['Event', 'QueueMember'], ['Queue', m.queue], ['Name', m.name], ['Location', m.iface], ['StateInterface', m.iface], ['Membership', 'dynamic'],
+          ['Event', 'QueueMember'], ['Queue', m.queue], ['Name', m.name], ['Location', m.iface], ['StateInterface', stateInterface(m.agent)], ['Membership', 'dynamic'],
           ['Penalty', '0'], ['CallsTaken', String(m.callsTaken)], ['LastCall', String(m.lastCall)], ['LastPause', String(m.lastPause)], ['LoginTime', String(m.loginTime)],
           ['InCall', String(m.inCall)], ['Status', String(m.status)], ['Paused', String(m.paused)], ['PausedReason', m.reason], ['Wrapuptime', '0'], ['ActionID', actionId],
         ]);
@@ -667,6 +672,15 @@ export class AmiRenderer {
     items.push([['Event', 'CoreShowChannelsComplete'], ['ActionID', actionId], ['EventList', 'Complete'], ['ListItems', String(items.length)]]);
     return items;
   }
+}
+
+/**
+ * Members are reached through Local channels but watched through their phone, as FreePBX-style
+ * setups do (`state_interface`): that is how Asterisk tells the queue an agent is busy on a call
+ * that did not come from the queue (an outbound call, a transferred call).
+ */
+function stateInterface(agent: string): string {
+  return `PJSIP/${agent}`;
 }
 
 /** Wire form: `Key: Value` lines, CRLF, a blank line closes the frame. */

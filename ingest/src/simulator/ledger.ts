@@ -60,7 +60,13 @@ export interface LedgerCall {
   /** For outbound calls: the agent who placed it. */
   agent: string | null;
   started_at_ms: number;
+  /** When an agent (or, outbound, the called party) first answered. */
   answered_at_ms: number | null;
+  /**
+   * When the PBX answered the call's originating channel: the CDR answer time. Inbound calls
+   * are answered by the dialplan before Queue(), so this is the start even for abandons.
+   */
+  pbx_answered_at_ms: number | null;
   ended_at_ms: number;
   /** CDR disposition as the PBX reports it for the call's originating channel. */
   disposition: Disposition;

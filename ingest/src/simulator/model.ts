@@ -75,6 +75,11 @@ export interface Scenario {
   behaviour: Behaviour;
   /** Caller numbers are this prefix plus random digits. */
   number_prefix: string;
+  /**
+   * Log every agent out at to_ms (as soon as each is free), so the run ends with a closed
+   * timeline: a bounded test day then has no agent state left open into later periods.
+   */
+  logout_at_end?: boolean;
 }
 
 export type SimAction =
@@ -219,20 +224,24 @@ export function simulate(sc: Scenario): SimResult {
     if (state === 'available') a.lastFree = now;
   };
 
-  // An agent who has just become free takes a deferred pause or logout before any new call.
+  // An agent who has just become free takes a deferred pause or logout a moment later, as a
+  // person would (never in the same millisecond as the end of wrap-up); if a call rings first,
+  // the deferral simply continues until the next time the agent is free.
   const becomeFree = (a: Agent): void => {
-    if (a.pendingLogout) {
-      a.pendingLogout = false;
-      logout(a);
-      return;
-    }
-    if (a.pendingPause) {
-      const p = a.pendingPause;
-      a.pendingPause = null;
-      startPause(a, p.minutes, p.reason);
-      return;
-    }
     setState(a, 'available');
+    if (!a.pendingLogout && !a.pendingPause) return;
+    const ver = a.ver;
+    at(now + Math.round(rAgent.uniform(1, 6) * S), () => {
+      if (a.ver !== ver || a.state !== 'available') return;
+      if (a.pendingLogout) {
+        a.pendingLogout = false;
+        logout(a);
+      } else if (a.pendingPause) {
+        const p = a.pendingPause;
+        a.pendingPause = null;
+        startPause(a, p.minutes, p.reason);
+      }
+    });
   };
 
   const startPause = (a: Agent, minutes: number, reason: string): void => {
@@ -344,7 +353,7 @@ export function simulate(sc: Scenario): SimResult {
     call.ended_at_ms = now;
     call.ended_by = by;
     call.duration_s = Math.floor(now / S) - Math.floor(call.started_at_ms / S);
-    call.billsec_s = call.answered_at_ms === null ? 0 : Math.floor(now / S) - Math.floor(call.answered_at_ms / S);
+    call.billsec_s = call.pbx_answered_at_ms === null ? 0 : Math.floor(now / S) - Math.floor(call.pbx_answered_at_ms / S);
     emit({ t: now, kind: 'call_end', call_id: call.call_id, by, agent });
   };
 
@@ -518,7 +527,7 @@ export function simulate(sc: Scenario): SimResult {
         at(t, () => {
           const call: CallState = {
             call_id: `${sc.pbx}-${String(++callSeq).padStart(6, '0')}`, direction: 'inbound', number: callerNumber(), agent: null,
-            started_at_ms: now, answered_at_ms: null, ended_at_ms: now, disposition: 'ANSWERED', duration_s: 0, billsec_s: 0,
+            started_at_ms: now, answered_at_ms: null, pbx_answered_at_ms: now, ended_at_ms: now, disposition: 'ANSWERED', duration_s: 0, billsec_s: 0,
             ended_by: 'caller', legs: [], transfers: [], patienceAt: now + Math.round(rCall.exp(b.patience_mean_s) * S),
           };
           // The dialplan Answer()s before Queue(), so the caller's CDR says ANSWERED even when
@@ -573,7 +582,7 @@ export function simulate(sc: Scenario): SimResult {
   const outbound = (a: Agent): void => {
     const call: LedgerCall = {
       call_id: `${sc.pbx}-${String(++callSeq).padStart(6, '0')}`, direction: 'outbound', number: callerNumber(), agent: a.spec.agent,
-      started_at_ms: now, answered_at_ms: null, ended_at_ms: now, disposition: 'NO ANSWER', duration_s: 0, billsec_s: 0,
+      started_at_ms: now, answered_at_ms: null, pbx_answered_at_ms: null, ended_at_ms: now, disposition: 'NO ANSWER', duration_s: 0, billsec_s: 0,
       ended_by: 'agent', legs: [], transfers: [],
     };
     calls.push(call);
@@ -592,6 +601,7 @@ export function simulate(sc: Scenario): SimResult {
     if (disposition === 'ANSWERED') {
       at(now + ringFor, () => {
         call.answered_at_ms = now;
+        call.pbx_answered_at_ms = now;
         emit({ t: now, kind: 'outbound_answer', call_id: call.call_id, agent: a.spec.agent });
         at(now + talk, hangup);
       });
@@ -599,6 +609,16 @@ export function simulate(sc: Scenario): SimResult {
       at(now + (disposition === 'BUSY' ? 2 * S : ringFor), hangup);
     }
   };
+
+  if (sc.logout_at_end) {
+    for (const a of agents.values()) {
+      at(sc.to_ms, () => {
+        if (!a.loggedIn) return;
+        if (a.state === 'available' || a.state === 'paused') logout(a);
+        else a.pendingLogout = true;
+      });
+    }
+  }
 
   // ---- run ----------------------------------------------------------------------------------
 

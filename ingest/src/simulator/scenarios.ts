@@ -44,6 +44,7 @@ export interface ScenarioOptions {
   /** Extension numbers of the agents start here (1001, 1002, …). */
   first_extension?: number;
   number_prefix?: string;
+  logout_at_end?: boolean;
 }
 
 export function callCentreScenario(o: ScenarioOptions): Scenario {
@@ -84,6 +85,7 @@ export function callCentreScenario(o: ScenarioOptions): Scenario {
     agents,
     behaviour: DEFAULT_BEHAVIOUR,
     number_prefix: o.number_prefix ?? '07',
+    logout_at_end: o.logout_at_end ?? false,
   };
 }
 

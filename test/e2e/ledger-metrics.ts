@@ -1,0 +1,186 @@
+// METRICS.md computed straight from the simulator's ground-truth ledger, written independently
+// of the projections (no import from projections/): this is the other side of the truth test.
+// Durations in seconds, ratios 0..1, null for a zero denominator, like the projections' rows.
+import type { QueueSettings } from '@callboard/platform';
+import type { Ledger, LedgerLeg } from '@callboard/ingest/simulator/ledger';
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+const inSpan = (t: number, s: Span): boolean => t >= s.start && t < s.end;
+const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
+const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+/** Nearest-rank percentile (the definition the projections approximate from above). */
+export function nearestRank(xs: number[], p: number): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+export interface ExpectedQueue {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  short_abandoned: number;
+  exited: number;
+  waiting: number;
+  answered_within_sl: number;
+  abandoned_within_sl: number;
+  service_level: number | null;
+  abandon_rate: number | null;
+  asa: number | null;
+  avg_abandon_wait: number | null;
+  wait_p50: number | null;
+  wait_p90: number | null;
+  wait_p99: number | null;
+  max_wait: number | null;
+  talk_time: number;
+  hold_time: number;
+  wrap_time: number;
+  aht: number | null;
+  transferred: number;
+}
+
+export function queueMetricsFromLedger(legs: LedgerLeg[], span: Span, settings: QueueSettings): ExpectedQueue {
+  const ls = legs.filter((l) => inSpan(l.offered_at_ms, span));
+  const T = settings.sl_threshold_s * 1000;
+  const answered = ls.filter((l) => l.outcome === 'answered');
+  const abandoned = ls.filter((l) => l.outcome === 'abandoned');
+  const short = abandoned.filter((l) => l.wait_ms < settings.short_abandon_s * 1000);
+  const exited = ls.filter((l) => l.outcome === 'exited');
+  const offered = ls.length;
+  const waiting = 0;
+  const aWithin = answered.filter((l) => l.wait_ms <= T).length;
+  const abWithin = abandoned.filter((l) => l.wait_ms <= T).length;
+  const talk = answered.reduce((s, l) => s + l.talk_ms, 0) / 1000;
+  const hold = answered.reduce((s, l) => s + l.hold_ms, 0) / 1000;
+  const wrap = answered.reduce((s, l) => s + l.wrap_ms, 0) / 1000;
+  const waits = answered.map((l) => l.wait_ms / 1000);
+  let sl: number | null;
+  switch (settings.sl_formula) {
+    case 'answered_within_T_over_answered':
+      sl = ratio(aWithin, answered.length);
+      break;
+    case 'answered_within_T_over_answered_and_abandoned':
+      sl = ratio(aWithin, answered.length + abandoned.length);
+      break;
+    case 'within_T_over_answered_and_abandoned':
+      sl = ratio(aWithin + abWithin, answered.length + abandoned.length);
+      break;
+    default:
+      sl = ratio(aWithin, offered - short.length - waiting);
+  }
+  return {
+    offered,
+    answered: answered.length,
+    abandoned: abandoned.length,
+    short_abandoned: short.length,
+    exited: exited.length,
+    waiting,
+    answered_within_sl: aWithin,
+    abandoned_within_sl: abWithin,
+    service_level: sl,
+    abandon_rate: ratio(abandoned.length - short.length, offered - short.length - waiting),
+    asa: mean(waits),
+    avg_abandon_wait: mean(abandoned.map((l) => l.wait_ms / 1000)),
+    wait_p50: nearestRank(waits, 50),
+    wait_p90: nearestRank(waits, 90),
+    wait_p99: nearestRank(waits, 99),
+    max_wait: ls.length ? Math.max(...ls.map((l) => l.wait_ms / 1000)) : null,
+    talk_time: talk,
+    hold_time: hold,
+    wrap_time: wrap,
+    aht: ratio(talk + hold + wrap, answered.length),
+    transferred: answered.filter((l) => l.transfer !== null).length,
+  };
+}
+
+export interface ExpectedAgent {
+  state_time: Record<string, number>;
+  logged_in_time: number;
+  handled: number;
+  missed: number;
+  occupancy: number | null;
+  utilization: number | null;
+  talk_time: number;
+  hold_time: number;
+  wrap_time: number;
+  avg_talk: number | null;
+  avg_hold: number | null;
+  aht: number | null;
+  pause_time_by_reason: Record<string, number>;
+}
+
+/** Agent metrics: state intervals clipped to the span; handled and missed by when they happened. */
+export function agentMetricsFromLedger(l: Ledger, agent: string, span: Span): ExpectedAgent {
+  const st: Record<string, number> = { available: 0, ringing: 0, on_call: 0, on_hold: 0, wrap_up: 0, paused: 0, offline: 0 };
+  const pause: Record<string, number> = {};
+  for (const i of l.agent_intervals) {
+    if (i.agent !== agent) continue;
+    const ms = Math.min(i.to_ms, span.end) - Math.max(i.from_ms, span.start);
+    if (ms <= 0) continue;
+    st[i.state] = st[i.state]! + ms;
+    if (i.state === 'paused') pause[i.reason ?? ''] = (pause[i.reason ?? ''] ?? 0) + ms / 1000;
+  }
+  for (const k of Object.keys(st)) st[k] = st[k]! / 1000;
+  const legs = l.legs.filter((x) => x.agent === agent && inSpan(x.answered_at_ms!, span));
+  const direct = l.direct.filter((d) => d.agent === agent && inSpan(d.answered_at_ms, span));
+  const handled = legs.length + direct.length;
+  const missed = l.legs.reduce((s, x) => s + x.rings.filter((r) => r.agent === agent && r.outcome === 'no_answer' && inSpan(r.ended_ms, span)).length, 0);
+  const talk = (legs.reduce((s, x) => s + x.talk_ms, 0) + direct.reduce((s, d) => s + d.talk_ms, 0)) / 1000;
+  const hold = (legs.reduce((s, x) => s + x.hold_ms, 0) + direct.reduce((s, d) => s + d.hold_ms, 0)) / 1000;
+  const wrap = legs.reduce((s, x) => s + x.wrap_ms, 0) / 1000;
+  const loggedIn = Object.entries(st).reduce((s, [k, v]) => (k === 'offline' ? s : s + v), 0);
+  const busy = st.on_call! + st.on_hold! + st.wrap_up!;
+  return {
+    state_time: st,
+    logged_in_time: loggedIn,
+    handled,
+    missed,
+    occupancy: ratio(busy, loggedIn - st.paused!),
+    utilization: ratio(busy, loggedIn),
+    talk_time: talk,
+    hold_time: hold,
+    wrap_time: wrap,
+    avg_talk: ratio(talk, handled),
+    avg_hold: ratio(hold, handled),
+    aht: ratio(talk + hold + wrap, handled),
+    pause_time_by_reason: pause,
+  };
+}
+
+export interface ExpectedCalls {
+  calls: number;
+  inbound: number;
+  outbound: number;
+  internal: number;
+  answered: number;
+  no_answer: number;
+  busy: number;
+  failed: number;
+  congestion: number;
+  duration: number;
+  billsec: number;
+}
+
+/** CDR view over calls whose start falls in the span. */
+export function callMetricsFromLedger(l: Ledger, span: Span): ExpectedCalls {
+  const cs = l.calls.filter((c) => inSpan(c.started_at_ms, span));
+  const disp = (d: string) => cs.filter((c) => c.disposition === d).length;
+  return {
+    calls: cs.length,
+    inbound: cs.filter((c) => c.direction === 'inbound').length,
+    outbound: cs.filter((c) => c.direction === 'outbound').length,
+    internal: cs.filter((c) => c.direction === 'internal').length,
+    answered: disp('ANSWERED'),
+    no_answer: disp('NO ANSWER'),
+    busy: disp('BUSY'),
+    failed: disp('FAILED'),
+    congestion: disp('CONGESTION'),
+    duration: cs.reduce((s, c) => s + (c.ended_at_ms - c.started_at_ms), 0) / 1000,
+    billsec: cs.reduce((s, c) => s + (c.pbx_answered_at_ms === null ? 0 : c.ended_at_ms - c.pbx_answered_at_ms), 0) / 1000,
+  };
+}

@@ -1,0 +1,189 @@
+// The end-to-end truth test: seeded simulated days (crossing local midnight; Africa/Nairobi and
+// America/New_York on its spring-forward day) go through the real pipeline — simulator → AMI
+// over TCP → ingest adapter → Kafka → projections → ClickHouse — and every METRICS.md figure
+// for day, week and month, per queue, per agent and for the tenant's calls, must equal the figure
+// computed independently from the simulator's ledger (ledger-metrics.ts). Counts exactly;
+// sums, means and ratios to 1e-6 (the same millisecond data summed in another order); wait
+// percentiles within the projections' documented bound (at most 1 s above nearest-rank).
+// Read through the projections' query functions: the API path is covered by its own tests.
+import { DateTime } from 'luxon';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { startAmiSimulator, type RunningSimulator } from '@callboard/ingest/simulator/run';
+import { callCentreScenario, dayWindow } from '@callboard/ingest/simulator/scenarios';
+import { startIngest, type IngestService } from '@callboard/ingest/main';
+import { startProjections, type Projections } from '@callboard/projections/main';
+import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
+import { allMigrations } from '../../cli/migrations.ts';
+import { eventually, testConfig } from '../helpers.ts';
+import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';
+
+const DATE = '2026-03-08';
+const TENANTS = [
+  { id: 'acme', timezone: 'Africa/Nairobi', pbx: 'acme-ami', seed: 21 },
+  // 2026-03-08 is the day New York springs forward: a 23-hour local day.
+  { id: 'nyc', timezone: 'America/New_York', pbx: 'nyc-ami', seed: 22 },
+];
+const PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
+
+function span(kind: (typeof PERIODS)[number], date: string, tz: string): Span {
+  const d = DateTime.fromISO(date, { zone: tz });
+  const unit = kind === 'DAY' ? 'day' : kind === 'WEEK' ? 'week' : 'month'; // luxon weeks start on Monday
+  return { start: d.startOf(unit).toMillis(), end: d.startOf(unit).plus({ [`${unit}s`]: 1 }).toMillis() };
+}
+
+const log = createLogger('truth', process.env.LOG_LEVEL ?? 'warn');
+let cfg: CallboardConfig;
+let ch: ClickHouse;
+let projections: Projections;
+let ingest: IngestService;
+let producer: Producer;
+const sims = new Map<string, RunningSimulator>();
+
+beforeAll(async () => {
+  const pbxes: Record<string, unknown>[] = [];
+  for (const t of TENANTS) {
+    const secret = `truth-${t.id}-${process.pid}`;
+    process.env[`TRUTH_${t.id.toUpperCase()}_SECRET`] = secret;
+    const scenario = callCentreScenario({ tenant: t.id, pbx: t.pbx, timezone: t.timezone, seed: t.seed, logout_at_end: true, ...dayWindow(DATE, t.timezone, 2, 2) });
+    // Sped up: the whole day as fast as the adapter takes it, paced so no burst overwhelms it.
+    const sim = await startAmiSimulator({ scenario, speed: Infinity, catchUpRate: 300, port: 0, username: 'truth', secret, log });
+    sims.set(t.id, sim);
+    pbxes.push({ id: t.pbx, tenant: t.id, kind: 'ami', host: '127.0.0.1', port: sim.port, username: 'truth', secret_env: `TRUTH_${t.id.toUpperCase()}_SECRET` });
+  }
+  cfg = testConfig({
+    tenants: TENANTS.map((t) => ({ id: t.id, timezone: t.timezone, week_start: 'monday' })),
+    queues: TENANTS.flatMap((t) => [
+      { tenant: t.id, queue: 'sales', wrap_up_s: 10 },
+      { tenant: t.id, queue: 'support', wrap_up_s: 0 },
+    ]),
+    pbxes,
+  });
+  const kafka = createKafka(cfg, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  ch = await createClickHouse(cfg);
+  await migrate(ch, allMigrations());
+  const health = new Health();
+  projections = await startProjections({ cfg, log, health, ch });
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  ingest = await startIngest(cfg, producer, log, health);
+  await Promise.all([...sims.values()].map((s) => s.done));
+
+  // Caught up when every leg and call of the ledger is projected with an outcome, and the
+  // agents' state time has stopped moving.
+  for (const t of TENANTS) {
+    const l = sims.get(t.id)!.ledger;
+    const month = { tenant_id: t.id, timezone: t.timezone, week_start: 'monday' as const, period: { kind: 'MONTH' as const, date: DATE }, settings: (q: string) => queueSettings(cfg, t.id, q) };
+    let lastAgents = '';
+    await eventually(
+      async () => {
+        const [q] = await queueMetrics(ch, { ...month, group_by: 'none' });
+        const [c] = await callMetrics(ch, { ...month, group_by: 'none' });
+        if (!q || q.offered !== l.legs.length || q.waiting !== 0 || !c || c.calls !== l.calls.length) return undefined;
+        const a = JSON.stringify(await agentMetrics(ch, { ...month, group_by: 'agent' }));
+        if (a !== lastAgents) {
+          lastAgents = a;
+          return undefined;
+        }
+        return true;
+      },
+      240_000,
+      `projections of tenant ${t.id} to catch up with ${l.legs.length} legs and ${l.calls.length} calls`,
+    );
+  }
+}, 420_000);
+
+afterAll(async () => {
+  await ingest?.stop();
+  await producer?.disconnect();
+  await projections?.stop();
+  for (const s of sims.values()) await s.stop();
+  await ch?.close();
+});
+
+type Diff = string[];
+function cmp(diffs: Diff, where: string, field: string, got: unknown, want: unknown, kind: 'count' | 'real' | 'percentile'): void {
+  if (want === null || got === null || got === undefined) {
+    if (!(want === null && (got === null || got === undefined))) diffs.push(`${where} ${field}: got ${String(got)}, want ${String(want)}`);
+    return;
+  }
+  const g = Number(got);
+  const w = Number(want);
+  const ok = kind === 'count' ? g === w : kind === 'real' ? Math.abs(g - w) <= 1e-6 * Math.max(1, Math.abs(w)) : g - w >= -1e-9 && g - w <= 1 + 1e-9;
+  if (!ok) diffs.push(`${where} ${field}: got ${g}, want ${w}${kind === 'percentile' ? ' (allowed: up to 1 s above)' : ''}`);
+}
+
+const QUEUE_COUNTS = ['offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'waiting', 'answered_within_sl', 'abandoned_within_sl', 'transferred'] as const;
+const QUEUE_REALS = ['service_level', 'abandon_rate', 'asa', 'avg_abandon_wait', 'max_wait', 'talk_time', 'hold_time', 'wrap_time', 'aht'] as const;
+const QUEUE_PCT = ['wait_p50', 'wait_p90', 'wait_p99'] as const;
+const AGENT_REALS = ['logged_in_time', 'occupancy', 'utilization', 'talk_time', 'hold_time', 'wrap_time', 'avg_talk', 'avg_hold', 'aht'] as const;
+const CALL_COUNTS = ['calls', 'inbound', 'outbound', 'internal', 'answered', 'no_answer', 'busy', 'failed', 'congestion'] as const;
+
+describe.each(TENANTS)('truth for $id ($timezone), $pbx', (t) => {
+  const base = () => ({ tenant_id: t.id, timezone: t.timezone, week_start: 'monday' as const, settings: (q: string) => queueSettings(cfg, t.id, q) });
+
+  it('the simulated window crosses local midnight with calls on both sides', () => {
+    const l = sims.get(t.id)!.ledger;
+    const day = span('DAY', DATE, t.timezone);
+    expect(l.calls.some((c) => c.started_at_ms < day.start)).toBe(true);
+    expect(l.calls.some((c) => c.started_at_ms >= day.end)).toBe(true);
+    if (t.timezone === 'America/New_York') expect(day.end - day.start).toBe(23 * 3600_000);
+  });
+
+  it.each(PERIODS)('%s: every queue metric of every queue equals the ledger', async (kind) => {
+    const l = sims.get(t.id)!.ledger;
+    const s = span(kind, DATE, t.timezone);
+    const rows = await queueMetrics(ch, { ...base(), period: { kind, date: DATE }, group_by: 'queue' });
+    const diffs: Diff = [];
+    for (const q of ['sales', 'support']) {
+      const want = queueMetricsFromLedger(l.legs.filter((x) => x.queue === q), s, queueSettings(cfg, t.id, q));
+      const got = rows.find((r) => r.queue === q);
+      expect(got, `${kind} ${q}`).toBeDefined();
+      expect([Date.parse(got!.start), Date.parse(got!.end)], `${kind} span`).toEqual([s.start, s.end]);
+      for (const f of QUEUE_COUNTS) cmp(diffs, `${kind} queue ${q}`, f, got![f], want[f], 'count');
+      for (const f of QUEUE_REALS) cmp(diffs, `${kind} queue ${q}`, f, got![f], want[f], 'real');
+      for (const f of QUEUE_PCT) cmp(diffs, `${kind} queue ${q}`, f, got![f], want[f], 'percentile');
+    }
+    expect(diffs).toEqual([]);
+  });
+
+  it.each(PERIODS)('%s: every agent metric of every agent equals the ledger', async (kind) => {
+    const l = sims.get(t.id)!.ledger;
+    const s = span(kind, DATE, t.timezone);
+    const rows = await agentMetrics(ch, { ...base(), period: { kind, date: DATE }, group_by: 'agent' });
+    const diffs: Diff = [];
+    for (const a of l.agents) {
+      const want = agentMetricsFromLedger(l, a.agent, s);
+      const got = rows.find((r) => r.agent_id === a.agent);
+      if (!got) {
+        diffs.push(`${kind} agent ${a.agent}: no row`);
+        continue;
+      }
+      const where = `${kind} agent ${a.agent}`;
+      cmp(diffs, where, 'handled', got.handled, want.handled, 'count');
+      cmp(diffs, where, 'missed', got.missed, want.missed, 'count');
+      for (const f of AGENT_REALS) cmp(diffs, where, f, got[f], want[f], 'real');
+      for (const st of ['available', 'ringing', 'on_call', 'on_hold', 'wrap_up', 'paused'] as const) cmp(diffs, where, `state_time.${st}`, got.state_time[st], want.state_time[st], 'real');
+      const reasons = new Set([...Object.keys(want.pause_time_by_reason), ...Object.keys(got.pause_time_by_reason)]);
+      for (const r of reasons) cmp(diffs, where, `pause_time_by_reason.${r}`, got.pause_time_by_reason[r] ?? 0, want.pause_time_by_reason[r] ?? 0, 'real');
+    }
+    expect(diffs).toEqual([]);
+  });
+
+  it.each(PERIODS)('%s: the CDR call metrics equal the ledger', async (kind) => {
+    const l = sims.get(t.id)!.ledger;
+    const s = span(kind, DATE, t.timezone);
+    const [got] = await callMetrics(ch, { ...base(), period: { kind, date: DATE }, group_by: 'none' });
+    const want = callMetricsFromLedger(l, s);
+    const diffs: Diff = [];
+    for (const f of CALL_COUNTS) cmp(diffs, `${kind} calls`, f, got?.[f], want[f], 'count');
+    cmp(diffs, `${kind} calls`, 'duration', got?.duration, want.duration, 'real');
+    cmp(diffs, `${kind} calls`, 'billsec', got?.billsec, want.billsec, 'real');
+    expect(diffs).toEqual([]);
+  });
+});
