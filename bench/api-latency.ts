@@ -46,19 +46,21 @@ await new Promise((r) => setTimeout(r, 1000));
 const kafka = new Kafka({ clientId: 'bench-api-latency', brokers: h.brokers, logLevel: logLevel.NOTHING });
 const producer = kafka.producer();
 await producer.connect();
-const perTick = Math.max(1, Math.round(rate / 100));
+// Calls are pairs of events (queued, abandoned): `pairs` calls per tick, ticks spaced to the rate.
+const pairs = Math.max(1, Math.round(rate / 100));
+const tickMs = (2000 * pairs) / rate;
 const started = Date.now();
 let produced = 0;
 let call = 0;
 const inflight = new Set<Promise<unknown>>();
-// Ticks on an absolute schedule (every 10 ms), sends not awaited one by one, so a slow ack does
+// Ticks on an absolute schedule, sends not awaited one by one, so a slow ack does
 // not lower the rate.
 for (let k = 0; Date.now() - started < seconds * 1000; k++) {
-  const wait = started + k * 10 - Date.now();
+  const wait = started + k * tickMs - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   if (inflight.size >= 50) await Promise.race(inflight);
   const events = [];
-  for (let i = 0; i < perTick; i += 2) {
+  for (let i = 0; i < pairs; i++) {
     const c = { call_id: `lat-${process.pid}-${call++}` };
     events.push(event('call.queued', c, { queue: `q${call % 8}`, leg_id: `${c.call_id}:1`, position: 1 }));
     events.push(event('call.abandoned', c, { queue: `q${call % 8}`, leg_id: `${c.call_id}:1`, wait_ms: 1000, position: 1 }));
@@ -73,8 +75,13 @@ await Promise.all(inflight);
 const elapsed = (Date.now() - started) / 1000;
 await new Promise((r) => setTimeout(r, 2000));
 const mem = rssMiB(h.pid);
+// Where the time goes: Kafka append (producer's timestamp) to the fold, from the API's histogram.
+const prom = await (await fetch(`${h.url}/metrics`)).text();
+const buckets = [...prom.matchAll(/callboard_api_live_event_lag_ms_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])] as const);
+const total = buckets.at(-1)?.[1] ?? 0;
+const foldLag = (p: number) => buckets.find(([, c]) => c >= p * total)?.[0];
 const out = (xs: number[]) => ({ received: xs.length, p50_ms: pct(xs, 0.5), p99_ms: pct(xs, 0.99), max_ms: Math.max(...xs) });
-console.log(JSON.stringify({ target_rate: rate, achieved_rate: Math.round(produced / elapsed), produced, seconds: elapsed, sse: out(lat.sse), websocket: out(lat.ws), api_rss_mib: mem.rss, api_peak_rss_mib: mem.peak }, null, 2));
+console.log(JSON.stringify({ target_rate: rate, achieved_rate: Math.round(produced / elapsed), produced, seconds: elapsed, sse: out(lat.sse), websocket: out(lat.ws), kafka_to_fold_ms_bucket: { p50_le: foldLag(0.5), p99_le: foldLag(0.99) }, api_rss_mib: mem.rss, api_peak_rss_mib: mem.peak }, null, 2));
 ac.abort();
 await sseDone;
 await ws.dispose();
