@@ -93,6 +93,8 @@ interface Agent {
   /** queue → paused reason ("" when not paused). */
   queues: Map<string, string | null>;
   status: number;
+  /** `InCall` of the last member event: on a queue call (1) until the stats update after it. */
+  inCall: boolean;
   rings: number;
   segments: Set<Segment>;
   wrapUntil: number;
@@ -598,7 +600,7 @@ export class AmiTranslator {
   private agent(agentId: string, name?: string): Agent {
     let a = this.agents.get(agentId);
     if (!a) {
-      a = { id: agentId, name, queues: new Map(), status: 0, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined };
+      a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined };
       this.agents.set(agentId, a);
     } else if (name) a.name = name;
     return a;
@@ -886,8 +888,9 @@ export class AmiTranslator {
         }),
       );
     }
-    if (h.Status !== undefined) {
-      a.status = int(h.Status);
+    if (h.Status !== undefined || h.InCall !== undefined) {
+      if (h.Status !== undefined) a.status = int(h.Status);
+      a.inCall = h.InCall === '1';
       a.statusAt = this.frameNo;
     }
     if (h.Paused !== undefined) a.queues.set(h.Queue, h.Paused === '1' ? (h.PausedReason ?? h.Reason ?? '') : null);
@@ -924,7 +927,7 @@ export class AmiTranslator {
     // reports a Local-channel member INUSE from the moment it is rung until its channel is
     // gone, so after a ring or a queue call ends that status is stale until the next one.
     const fresh = a.statusAt > a.queueAt;
-    if (fresh && DEVICE_BUSY.has(a.status)) return { state: 'on_call' };
+    if (fresh && (a.inCall || DEVICE_BUSY.has(a.status))) return { state: 'on_call' };
     if (fresh && DEVICE_RINGING.has(a.status)) return { state: 'ringing' };
     for (const r of a.queues.values()) if (r !== null) return { state: 'paused', reason: r };
     if (a.wrapUntil > 0) return { state: 'wrap_up' };
