@@ -1,0 +1,86 @@
+// The simulated AMI server over real TCP: banner, login (wrong and right secret), Ping,
+// QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff.
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAmiSimulator, type RunningSimulator } from '../src/simulator/run.ts';
+import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+
+class Conn {
+  buf = '';
+  private waiters: (() => void)[] = [];
+  constructor(readonly s: Socket) {
+    s.on('data', (d) => {
+      this.buf += d.toString('utf8');
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  static open(port: number): Promise<Conn> {
+    return new Promise((res, rej) => {
+      const s = connect(port, '127.0.0.1', () => res(new Conn(s)));
+      s.once('error', rej);
+    });
+  }
+  send(fields: Record<string, string>): void {
+    this.s.write(Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
+  }
+  /** Waits until the buffer holds `text`, then returns everything up to and including it. */
+  async until(text: string, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.buf.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; have ${JSON.stringify(this.buf.slice(-300))}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+    const i = this.buf.indexOf(text) + text.length;
+    const out = this.buf.slice(0, i);
+    this.buf = this.buf.slice(i);
+    return out;
+  }
+}
+
+describe('simulated AMI server', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    const w = dayWindow('2026-11-20', 'Africa/Nairobi', 0, 0);
+    // Two hours of a morning, played at 600x: enough traffic, a few seconds of wall time.
+    const scenario = callCentreScenario({ tenant: 'acme', pbx: 'sim', timezone: 'Africa/Nairobi', seed: 5, from_ms: w.from_ms + 9 * 3600_000, to_ms: w.from_ms + 11 * 3600_000 });
+    sim = await startAmiSimulator({ scenario, speed: 600, port: 0, username: 'u', secret: 's3cret' });
+  });
+  afterAll(() => sim?.stop());
+
+  it('refuses a wrong secret and closes the connection', async () => {
+    const c = await Conn.open(sim.port);
+    expect(await c.until('\r\n')).toBe('Asterisk Call Manager/11.0.0\r\n');
+    c.send({ Action: 'Login', ActionID: 'l1', Username: 'u', Secret: 'nope' });
+    expect(await c.until('\r\n\r\n')).toBe('Response: Error\r\nActionID: l1\r\nMessage: Authentication failed\r\n\r\n');
+    await new Promise((r) => c.s.once('close', r));
+  });
+
+  it('logs in, answers Ping and the resync lists, streams events, says goodbye', async () => {
+    const c = await Conn.open(sim.port);
+    await c.until('Asterisk Call Manager/11.0.0\r\n');
+    c.send({ Action: 'Login', ActionID: 'l2', Username: 'u', Secret: 's3cret' });
+    expect(await c.until('\r\n\r\n')).toBe('Response: Success\r\nActionID: l2\r\nMessage: Authentication accepted\r\n\r\n');
+    await c.until('Status: Fully Booted\r\n\r\n');
+    c.send({ Action: 'Ping', ActionID: 'p1' });
+    const pong = await c.until('ActionID: p1\r\nPing: Pong\r\nTimestamp: ');
+    expect(pong).toContain('Response: Success');
+    await sim.done;
+    c.send({ Action: 'QueueStatus', ActionID: 'qs' });
+    const qs = await c.until('Event: QueueStatusComplete\r\nActionID: qs\r\nEventList: Complete\r\n');
+    expect(qs).toContain('Response: Success\r\nActionID: qs\r\nEventList: start\r\nMessage: Queue status will follow\r\n\r\n');
+    expect(qs).toMatch(/Event: QueueParams\r\nQueue: sales\r\n/);
+    expect(qs).toMatch(/Event: QueueMember\r\nQueue: sales\r\nName: Agent 10\d\d\r\nLocation: Local\/10\d\d@agents\r\n/);
+    c.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
+    const cs = await c.until('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\n');
+    expect(cs).toContain('Message: Channels will follow');
+    expect(await c.until('\r\n\r\n')).toBe('ListItems: 0\r\n\r\n'); // the day is over: no channel left up
+    // The stream before the lists carried the morning's queue events, stamped with model time.
+    expect(pong + qs).toMatch(/Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nTimestamp: \d+\.\d{6}\r\nChannel: Local\/07\d+@callers-[0-9a-f]{8};2\r\n/);
+    c.send({ Action: 'Logoff', ActionID: 'bye' });
+    await c.until('Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n', 5000);
+    await new Promise((r) => c.s.once('close', r));
+  });
+});
