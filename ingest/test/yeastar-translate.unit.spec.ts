@@ -113,6 +113,38 @@ describe('queue calls', () => {
   });
 });
 
+describe('internal calls', () => {
+  it('the caller is the extension showing ALERT, wherever it sits in the member list', () => {
+    const callee = { ...ext('1020', 'RING', ''), channel_id: 'PJSIP/1020-26' };
+    const caller = { ...ext('2000', 'ALERT', ''), channel_id: 'PJSIP/2000-25' };
+    const r = run([
+      { kind: 'call_status', sn: 'x', call_id: CALL, members: [callee, caller] },
+      {
+        kind: 'call_status',
+        sn: 'x',
+        call_id: CALL,
+        members: [
+          { ...callee, status: 'ANSWER' },
+          { ...caller, status: 'ANSWERED' },
+        ],
+      },
+      {
+        kind: 'call_status',
+        sn: 'x',
+        call_id: CALL,
+        members: [
+          { ...callee, status: 'BYE' },
+          { ...caller, status: 'ANSWERED' },
+        ],
+      },
+    ]);
+    expect(r.of('call.started')).toEqual([{ direction: 'internal', caller_number: '2000', called_number: '1020', extension: '2000' }]);
+    expect(r.of('call.ringing')).toEqual([{ agent_id: '1020' }]);
+    expect(r.of('call.answered')).toEqual([{ agent_id: '1020', wait_ms: 1000, ring_ms: 1000 }]);
+    expect(r.of('call.agent_completed')).toEqual([{ agent_id: '1020', reason: 'agent', talk_ms: 1000, hold_ms: 0 }]);
+  });
+});
+
 describe('transfers', () => {
   it('the connected agent transfers to another extension: transferred, completed (transfer), then the target answers', () => {
     const r = run([

@@ -353,15 +353,12 @@ export class YeastarTranslator {
     // the extension that placed the call (ALERT when first seen).
     const seen = new Map<string, Member>();
     for (const m of members) seen.set(this.memberKey(m), m);
+    const placing = (m: Member) => m.role === 'extension' && (m.status === 'ALERT' || m.status === 'ANSWERED');
+    // No extension shows the caller's statuses: the first extension of a new call placed it.
+    const firstExt = isNewCall && !members.some(placing) ? members.find((x) => x.role === 'extension') : undefined;
     for (const [k, m] of seen) {
       if (c.members[k]) continue;
-      const callerSide =
-        m.role === 'inbound' ||
-        (m.role === 'extension' &&
-          c.direction !== 'inbound' &&
-          (m.status === 'ALERT' ||
-            m.status === 'ANSWERED' ||
-            (isNewCall && !Object.values(c.members).some((x) => x.caller_side) && m === members.find((x) => x.role === 'extension'))));
+      const callerSide = m.role === 'inbound' || (m.role === 'extension' && c.direction !== 'inbound' && (placing(m) || m === firstExt));
       c.members[k] = { role: m.role, number: m.number, status: '', call_path: m.call_path, caller_side: callerSide, hold_ms: 0, holds: 0, done: false };
     }
 
