@@ -26,13 +26,13 @@ export const STACK_FILE = {
   ],
 };
 
-/** Builds the wallboard once so the test runs the code in the tree, not a stale dist. */
-export function buildWallboard(): void {
-  execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--logLevel', 'warn'], {
+/** Builds the wallboard so the test runs the code in the tree, not a stale dist. */
+export function buildWallboard(outDir = wallboardDist): void {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url)), 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
     cwd: fileURLToPath(new URL('../../wallboard', import.meta.url)),
     stdio: 'inherit',
   });
-  if (!existsSync(`${wallboardDist}/index.html`)) throw new Error(`wallboard build produced no ${wallboardDist}/index.html`);
+  if (!existsSync(`${outDir}/index.html`)) throw new Error(`wallboard build produced no ${outDir}/index.html`);
 }
 
 export function freePort(): Promise<number> {
@@ -141,7 +141,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(cfg: CallboardConfig): Promise<Stack> {
+export async function startStack(cfg: CallboardConfig, opts: { dist?: string } = {}): Promise<Stack> {
   const log = createLogger('wallboard-e2e', cfg.logLevel);
   const health = new Health();
   const ch = await createClickHouse(cfg);
@@ -155,7 +155,7 @@ export async function startStack(cfg: CallboardConfig): Promise<Stack> {
   const sink = new IngestSink(producer, cfg);
   const projections = await startProjections({ cfg, log, health, ch, groupId: `wallboard-e2e-${process.pid}` });
   const port = await freePort();
-  const apiOpts = { cfg, log, health, ch, port, host: '127.0.0.1', settings: { wallboardDist, ratePerSecond: 200, rateBurst: 1000 } };
+  const apiOpts = { cfg, log, health, ch, port, host: '127.0.0.1', settings: { wallboardDist: opts.dist ?? wallboardDist, ratePerSecond: 200, rateBurst: 1000 } };
   let api: RunningApi | null = await startApi(apiOpts);
   const url = api.url;
 

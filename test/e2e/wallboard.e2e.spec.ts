@@ -162,7 +162,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     // Nothing may spill out of its tile at either size.
     const overflow = async () =>
       tv.evaluate(() =>
-        [...document.querySelectorAll('.tile')].filter((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1).map((el) => (el as HTMLElement).dataset.testid ?? el.className),
+        [...document.querySelectorAll('.tile, .tile .scroll')].filter((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1).map((el) => (el as HTMLElement).dataset.testid ?? el.className),
       );
     expect(await overflow()).toEqual([]);
     await tv.setViewportSize({ width: 3840, height: 2160 });

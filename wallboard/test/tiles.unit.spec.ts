@@ -195,3 +195,12 @@ describe('PeriodSwitch and StaleBanner', () => {
     expect(banner.textContent).toContain('reconnecting');
   });
 });
+
+describe('AgentGrid paging (a TV cannot scroll)', () => {
+  it('shows every agent when paging is off', () => {
+    const agents = Array.from({ length: 30 }, (_, i) => agent(String(i), 'available'));
+    const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: 0 } });
+    expect(container.querySelectorAll('[data-agent]')).toHaveLength(30);
+    expect(container.querySelector('[data-testid="agent-page"]')).toBeNull();
+  });
+});
