@@ -213,7 +213,10 @@ export class YeastarPAdapter {
     });
 
     const subscribedOk = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`PBX ${this.o.pbx_id} did not answer the topic subscription`)), 10_000);
+      const timer = setTimeout(() => {
+        reject(new Error(`PBX ${this.o.pbx_id} did not answer the topic subscription`));
+        ws.terminate();
+      }, 10_000);
       ws.on('message', (data, isBinary) => {
         lastFrameAt = Date.now();
         if (isBinary) return;
