@@ -16,9 +16,15 @@ const batchMs = histogram('callboard_ami_batch_duration_ms', 'Raw write + transl
 
 /** More frames than this waiting for Kafka: stop reading the socket until they are written. */
 const HIGH_WATER = 20_000;
-/** One write to Kafka: bounded so one produce request stays well under the broker's message.max.bytes. */
-const MAX_BATCH_FRAMES = 1000;
-const MAX_BATCH_CHARS = 256 * 1024;
+/**
+ * One write to Kafka: as large as possible (each produce request costs a round trip), but the
+ * records of one PBX land on one partition as one record batch, which must stay under the
+ * broker's message.max.bytes (1 MiB by default). A raw record's JSON is its body (line ends
+ * escaped, ~1.1×) plus ~270 bytes of envelope, key and record overhead.
+ */
+const MAX_BATCH_FRAMES = 2000;
+const MAX_BATCH_BYTES = 850_000;
+const recordBytes = (p: { frame: AmiFrame }) => p.frame.raw.length * 1.1 + 270;
 
 interface Pending {
   frame: AmiFrame;
@@ -124,8 +130,8 @@ export class AmiAdapter implements RunningAdapter {
     let canonical: Promise<void> = Promise.resolve();
     while (this.queue.length > 0 || this.gaps.length > 0) {
       let n = 0;
-      let chars = 0;
-      while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || chars + this.queue[n]!.frame.raw.length <= MAX_BATCH_CHARS)) chars += this.queue[n++]!.frame.raw.length;
+      let bytes = 0;
+      while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
       const batch = this.queue.slice(0, n);
       this.queue = this.queue.slice(n);
       const gaps = this.gaps;
