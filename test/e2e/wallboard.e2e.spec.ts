@@ -257,7 +257,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
 
   it('renders the high-contrast theme', async () => {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    await page.goto(`${stack.url}/?token=${encodeURIComponent(stack.displayToken)}&boards=${stack.boardId}&tv=1&theme=contrast`);
+    await page.goto(`${stack.url}/?token=${encodeURIComponent(stack.displayToken)}&boards=${stack.boardId}&tv=1&theme=contrast&tz=${ZONE}&locale=${LOCALE}`);
     await page.locator('[data-testid="kpi"][data-metric="offered"]').waitFor();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('contrast');
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(0, 0, 0)');
