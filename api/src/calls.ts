@@ -2,6 +2,8 @@
 // `calls`, `queue_legs` and `events`, read with FINAL. Every statement is scoped by tenant_id,
 // so a guessed id of another tenant's call finds nothing.
 import type { ClickHouse } from '@callboard/platform';
+import type { CallEvent } from '@callboard/schemas';
+import { orderEvents } from '@callboard/projections/fold';
 import { badInput } from './errors.ts';
 
 export type CallOutcome = 'ANSWERED' | 'ABANDONED' | 'EXITED' | 'NO_ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
@@ -183,9 +185,10 @@ export async function callLegs(ch: ClickHouse, tenant: string, id: string) {
 
 export async function callTimeline(ch: ClickHouse, tenant: string, id: string) {
   const rs = await ch.client.query({
-    query: `SELECT body FROM ${ch.db}.events FINAL WHERE tenant_id = {t:String} AND subject_kind = 'call' AND call_id = {id:String} ORDER BY occurred_at, event_id`,
+    query: `SELECT body FROM ${ch.db}.events WHERE tenant_id = {t:String} AND subject_kind = 'call' AND call_id = {id:String}`,
     query_params: { t: tenant, id },
     format: 'JSONEachRow',
   });
-  return (await rs.json<{ body: string }>()).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+  // The projections' order: chronological, causal within a millisecond, duplicates removed.
+  return orderEvents((await rs.json<{ body: string }>()).map((r) => JSON.parse(r.body) as CallEvent));
 }

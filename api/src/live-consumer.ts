@@ -34,6 +34,19 @@ export function rebuildFrom(cfg: Pick<CallboardConfig, 'tenants'>, nowMs: number
   return Math.min(...starts) - lookbackHours * 3_600_000;
 }
 
+async function retry<T>(f: () => Promise<T>, what: string, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      const x = e as { retriable?: boolean; type?: string; message?: string };
+      const transient = x.retriable || /leader|not.?available|unknown.?topic/i.test(`${x.type ?? ''} ${x.message ?? ''}`);
+      if (i >= attempts || !transient) throw new Error(`reading ${what} failed after ${i} attempts: ${(e as Error).message}`, { cause: e });
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)));
+    }
+  }
+}
+
 export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: Promise<void>; stop: () => Promise<void> }> {
   const now = d.now ?? Date.now;
   const topic = topicName(d.cfg, 'events');
@@ -45,8 +58,8 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   await admin.connect();
   await ensureTopics(admin, d.cfg, ['events']);
   const from = rebuildFrom(d.cfg, now(), d.lookbackHours);
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
-  const ends = await admin.fetchTopicOffsets(topic);
+  // Right after topic creation a partition may still report NOT_LEADER: retry for a while.
+  const { starts, ends } = await retry(async () => ({ starts: await admin.fetchTopicOffsetsByTimestamp(topic, from), ends: await admin.fetchTopicOffsets(topic) }), `offsets of ${topic}`);
   await admin.setOffsets({ groupId, topic, partitions: starts.map((p) => ({ partition: p.partition, offset: p.offset })) });
   await admin.disconnect();
 

@@ -99,6 +99,20 @@ export function createResolvers(d: ResolverDeps) {
     return b;
   }
 
+  // Many subscribers of one board ask for the same snapshot in the same instant: compute it once
+  // per state version and 100 ms (max_wait moves with the clock), share it among them.
+  const snapCache = new Map<string, { version: number; at: number; snap: ReturnType<LiveStore['snapshot']> }>();
+  const liveSnapshot = (tenant: string, queues: string[], now: number) => {
+    const key = `${tenant}\u0000${queues.join('\u0000')}`;
+    const version = d.live.version(tenant);
+    const hit = snapCache.get(key);
+    if (hit && hit.version === version && now - hit.at < 100 && now >= hit.at) return hit.snap;
+    const snap = d.live.snapshot(tenant, now, queues);
+    if (snapCache.size > 10_000) snapCache.clear();
+    snapCache.set(key, { version: d.live.version(tenant), at: now, snap });
+    return snap;
+  };
+
   return {
     DateTime: stringScalar('DateTime', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/, 'an ISO-8601 instant such as 2026-03-10T06:00:00.000Z'),
     Date: stringScalar('Date', /^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
@@ -239,7 +253,8 @@ export function createResolvers(d: ResolverDeps) {
             () => {
               if (gone) throw notFound('board', board.id);
               const now = d.now();
-              return { board: { server_time: new Date(now).toISOString(), seq: ++seq, board, live: d.live.snapshot(auth.tenant_id, now, queues) } };
+              const live = liveSnapshot(auth.tenant_id, queues, now);
+              return { board: { server_time: live.server_time, seq: ++seq, board, live } };
             },
             gap,
           );
