@@ -1,0 +1,82 @@
+// Cross-check with the simulator: a simulated call-centre day (ground truth in its ledger) is
+// rendered as Asterisk 22 AMI, sent through the parser and translator, and the canonical
+// events must tell the ledger's story leg by leg: answered with the agent and wait, abandoned,
+// timed out, rings missed, holds and transfers.
+import { describe, expect, it } from 'vitest';
+import { validateEvent, type CanonicalEvent, type EventOf } from '@callboard/schemas';
+import { AmiParser } from '../src/ami/parser.ts';
+import { AmiTranslator } from '../src/ami/translator.ts';
+import { frameToWire, renderAmi } from '../src/simulator/ami-render.ts';
+import { simulate } from '../src/simulator/model.ts';
+import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+
+function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
+  return events.filter((e) => e.type === type) as unknown as EventOf<T>[];
+}
+
+describe('AMI translator on a simulated call-centre day', () => {
+  const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 5, volume: 0.5, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
+  const { ledger, actions } = simulate(sc);
+  const frames = renderAmi(ledger, actions);
+  const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
+  const t = new AmiTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', wrapUpMs: (q) => wrap.get(q) ?? 0 });
+  const parser = new AmiParser();
+  const events: CanonicalEvent[] = [];
+  const dlq: string[] = [];
+  let seq = 0;
+  // Frames arrive glued together in odd chunks, as on a socket.
+  const wire = frames.map((f) => frameToWire(f.headers)).join('');
+  for (let i = 0; i < wire.length; i += 7919) {
+    for (const f of parser.push(wire.slice(i, i + 7919))) {
+      const o = t.translate(f, { received_at: 0, raw_ref: null, connection: 'sim', seq: seq++ });
+      if (o.kind === 'ok') events.push(...o.events);
+      else if (o.kind === 'dlq') dlq.push(`${o.reason_code}: ${o.reason}`);
+    }
+  }
+  events.push(...t.flush({ received_at: 0, raw_ref: null, connection: 'sim', seq }));
+
+  it('translates every frame, and every event validates', () => {
+    expect(ledger.legs.length).toBeGreaterThan(100);
+    expect(dlq).toEqual([]);
+    for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+  });
+
+  it('one call.started and one call.ended per ledger call', () => {
+    expect(of(events, 'call.started')).toHaveLength(ledger.calls.length);
+    expect(of(events, 'call.ended')).toHaveLength(ledger.calls.length);
+  });
+
+  it('leg outcomes match the ledger: answered (agent, wait ±1 s), abandoned, timed out', () => {
+    const byOutcome = (o: string) => ledger.legs.filter((l) => l.outcome === o);
+    expect(of(events, 'call.queued')).toHaveLength(ledger.legs.length);
+    const answered = of(events, 'call.answered');
+    expect(answered).toHaveLength(byOutcome('answered').length);
+    expect(of(events, 'call.abandoned')).toHaveLength(byOutcome('abandoned').length);
+    expect(of(events, 'call.left_queue').map((e) => e.payload.reason)).toEqual(byOutcome('exited').map(() => 'timeout'));
+    // Per agent: the number answered and the total wait of their answered legs.
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    for (const agent of new Set(byOutcome('answered').map((l) => l.agent!))) {
+      const mine = answered.filter((e) => e.payload.agent_id === agent);
+      const truth = byOutcome('answered').filter((l) => l.agent === agent);
+      expect(mine.length, agent).toBe(truth.length);
+      expect(Math.abs(sum(mine.map((e) => e.payload.wait_ms)) - sum(truth.map((l) => l.wait_ms))), agent).toBeLessThanOrEqual(1000 * truth.length);
+    }
+    const abandonWait = sum(of(events, 'call.abandoned').map((e) => e.payload.wait_ms));
+    expect(Math.abs(abandonWait - sum(byOutcome('abandoned').map((l) => l.wait_ms)))).toBeLessThanOrEqual(1000 * byOutcome('abandoned').length);
+  });
+
+  it('missed rings per agent, holds and transfers match the ledger', () => {
+    for (const a of ledger.agents) {
+      expect(of(events, 'call.ring_no_answer').filter((e) => e.payload.agent_id === a.agent).length, a.agent).toBe(a.missed);
+    }
+    const transfers = ledger.calls.flatMap((c) => c.transfers);
+    const got = of(events, 'call.transferred');
+    expect(got.filter((e) => e.payload.kind === 'blind')).toHaveLength(transfers.filter((x) => x.kind === 'blind').length);
+    expect(got.filter((e) => e.payload.kind === 'attended')).toHaveLength(transfers.filter((x) => x.kind === 'attended').length);
+    const completed = of(events, 'call.agent_completed');
+    expect(completed).toHaveLength(ledger.legs.filter((l) => l.completed_at_ms !== null).length);
+    const holdTruth = ledger.legs.reduce((s, l) => s + l.hold_ms, 0);
+    const holdGot = completed.reduce((s, e) => s + (e.payload.hold_ms ?? 0), 0);
+    expect(Math.abs(holdGot - holdTruth)).toBeLessThanOrEqual(1000 + holdTruth * 0.01);
+  });
+});
