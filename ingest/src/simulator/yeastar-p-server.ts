@@ -14,6 +14,15 @@
 //   await pbx.waitForSubscribers(1)     // until n sockets have subscribed
 //   await pbx.close()
 //
+// Frame builders (bottom of this file) render a call as the PBX would: pCallStatus(callId,
+// members) → 30011 snapshot, pCallTransfer, pNewCdr({…, start, timezone}) → 30012 with a
+// PBX-local time_start, pExtensionStatus → 30008, pAgentStatus → 30029. Hand them to push():
+//   pbx.push(pCallStatus('1790197458.5215', [
+//     { inbound: { from: '0711000001', to: '6400', trunk: 'Saf' }, channel: 'PJSIP/trunk-1', status: 'ANSWERED', call_path: '6400' },
+//     { extension: '1001', channel: 'PJSIP/1001-1', status: 'RING', call_path: '6400' },
+//   ]));
+//   pbx.push(pAgentStatus('6400', '1001', 'Paused', 'Lunch'), { msg_as_object: true });
+//
 // HTTP: POST /openapi/v1.0/get_token {username, password} · POST /openapi/v1.0/refresh_token
 // {refresh_token} · GET /openapi/v1.0/del_token?access_token= · GET /openapi/v1.0/call/query ·
 // GET /openapi/v1.0/queue/list · GET /openapi/v1.0/queue/agent_status?id= · GET /openapi/v2.0/cdr/search
@@ -314,4 +323,93 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
     },
   };
   return api;
+}
+
+// ---- frame builders (for the simulator: render a call's state as the PBX would) ----------------
+
+/** One party of a call as Yeastar lists it. `channel` identifies the member across snapshots. */
+export type PMember =
+  | { extension: string; channel: string; status: PMemberStatus; call_path?: string }
+  | { inbound: { from: string; to: string; trunk: string }; channel: string; status: PMemberStatus; call_path?: string }
+  | { outbound: { from: string; to: string; trunk: string }; channel: string; status: PMemberStatus; call_path?: string };
+export type PMemberStatus = 'ALERT' | 'RING' | 'ANSWERED' | 'ANSWER' | 'HOLD' | 'BYE' | 'EARLYMEDIA';
+
+function pMember(m: PMember): Record<string, unknown> {
+  const common = { channel_id: m.channel, member_status: m.status, call_path: m.call_path ?? '' };
+  if ('extension' in m) return { extension: { number: m.extension, ...common } };
+  if ('inbound' in m) return { inbound: { from: m.inbound.from, to: m.inbound.to, trunk_name: m.inbound.trunk, ...common } };
+  return { outbound: { from: m.outbound.from, to: m.outbound.to, trunk_name: m.outbound.trunk, ...common } };
+}
+
+/** 30011 Call Status Changed: the whole member list of the call now (a snapshot, not a delta). */
+export function pCallStatus(callId: string, members: PMember[]): { type: number; msg: Record<string, unknown> } {
+  return { type: 30011, msg: { call_id: callId, members: members.map(pMember) } };
+}
+
+/** 30013 Call Transfer: the parties after the transfer. */
+export function pCallTransfer(callId: string, members: PMember[]): { type: number; msg: Record<string, unknown> } {
+  return { type: 30013, msg: { call_id: callId, members: members.map(pMember) } };
+}
+
+/**
+ * 30012 New CDR. `time_start` is PBX-local wall-clock time: pass the UTC start and the PBX's
+ * IANA zone. `status`: ANSWERED, NO ANSWER, BUSY, VOICEMAIL (the P-Series doc spells ANSWERD).
+ */
+export function pNewCdr(c: {
+  call_id: string;
+  start: Date;
+  timezone: string;
+  call_from: string;
+  call_to: string;
+  call_duration_s: number;
+  talk_duration_s: number;
+  status: string;
+  type: 'Inbound' | 'Outbound' | 'Internal';
+  src_trunk?: string;
+  dst_trunk?: string;
+  agent_ring_time_s?: number;
+}): { type: number; msg: Record<string, unknown> } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: c.timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(c.start)
+      .map((p) => [p.type, p.value]),
+  );
+  return {
+    type: 30012,
+    msg: {
+      call_id: c.call_id,
+      time_start: `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`,
+      call_from: c.call_from,
+      call_to: c.call_to,
+      call_duration: Math.round(c.call_duration_s),
+      talk_duration: Math.round(c.talk_duration_s),
+      src_trunk_name: c.src_trunk ?? '',
+      dst_trunk_name: c.dst_trunk ?? '',
+      pin_code: '',
+      status: c.status,
+      type: c.type,
+      recording: '',
+      did_number: '',
+      agent_ring_time: Math.round(c.agent_ring_time_s ?? 0),
+    },
+  };
+}
+
+/** 30008 Extension Call Status Changed. */
+export function pExtensionStatus(extension: string, status: 'Ringing' | 'Busy' | 'Idle'): { type: number; msg: Record<string, unknown> } {
+  return { type: 30008, msg: { extension, status } };
+}
+
+/** 30029 Agent Status Changed (documented with `msg` as an object and `queue-<number>`). */
+export function pAgentStatus(queue: string, agent: string, status: string, reason = ''): { type: number; msg: Record<string, unknown> } {
+  return { type: 30029, msg: { queue_number: `queue-${queue}`, agent_number: agent, status, reason } };
 }

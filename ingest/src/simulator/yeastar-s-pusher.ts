@@ -16,6 +16,13 @@
 //   api.expireTokens()                   // the next heartbeat is refused → the client logs in again
 //   api.stats                            // logins, heartbeats, logouts, failed logins
 //   await api.close()
+//
+//   // 3. Report builders (bottom of this file): sCallStatus(sn, callid, members),
+//   //    sTransfer, sExtensionStatus, sNewCdr(sn, {…, start, timezone}) with a PBX-local timestart.
+//   await api.pushReport(sCallStatus(api.sn, '1571901993.46', [
+//     { inbound: { from: '12345678', to: '6700', trunk: 'siptrunk' }, channel: 'PJSIP/trunk-1c', status: 'ANSWERED', callpath: '6700' },
+//     { ext: '1020', channel: 'PJSIP/1020-1d', status: 'ANSWER', callpath: '6700' },
+//   ]));
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -200,4 +207,86 @@ export async function startYeastarSApi(opts: YeastarSApiOptions): Promise<Yeasta
     },
   };
   return api;
+}
+
+// ---- report builders (for the simulator: render a call's state as the PBX would) ---------------
+
+export type SMemberStatus = 'ALERT' | 'RING' | 'ANSWERED' | 'ANSWER' | 'HOLD' | 'BYE';
+export type SMember =
+  | { ext: string; channel: string; status?: SMemberStatus; callpath?: string }
+  | { inbound: { from: string; to: string; trunk: string }; channel: string; status?: SMemberStatus; callpath?: string }
+  | { outbound: { from: string; to: string; trunk: string }; channel: string; status?: SMemberStatus; callpath?: string };
+
+function sMember(m: SMember): Record<string, unknown> {
+  const common = { channelid: m.channel, ...(m.status ? { memberstatus: m.status } : {}), ...(m.callpath !== undefined ? { callpath: m.callpath } : {}) };
+  if ('ext' in m) return { ext: { number: m.ext, ...common } };
+  if ('inbound' in m) return { inbound: { from: m.inbound.from, to: m.inbound.to, trunkname: m.inbound.trunk, ...common } };
+  return { outbound: { from: m.outbound.from, to: m.outbound.to, trunkname: m.outbound.trunk, ...common } };
+}
+
+/** `CallStatus`: the whole member list of the call now. */
+export function sCallStatus(sn: string, callid: string, members: SMember[]): Record<string, unknown> {
+  return { event: 'CallStatus', callid, members: members.map(sMember), sn };
+}
+
+/** `Tranfer` (sic, the documented spelling): the parties after the transfer, without statuses. */
+export function sTransfer(sn: string, callid: string, members: SMember[]): Record<string, unknown> {
+  return { event: 'Tranfer', callid, members: members.map((m) => sMember({ ...m, status: undefined, callpath: undefined })), sn };
+}
+
+/** `ExtensionStatus`: Ringing, Busy, Registered (idle), Unregistered. */
+export function sExtensionStatus(sn: string, extension: string, status: 'Ringing' | 'Busy' | 'Registered' | 'Unregistered'): Record<string, unknown> {
+  return { event: 'ExtensionStatus', extension, status, sn };
+}
+
+/** `NewCdr` with PBX-local `timestart` (UTC start + the PBX's IANA zone); numbers as strings, as the PBX sends them. */
+export function sNewCdr(
+  sn: string,
+  c: {
+    callid: string;
+    start: Date;
+    timezone: string;
+    callfrom: string;
+    callto: string;
+    duration_s: number;
+    talk_s: number;
+    status: string;
+    type: 'Inbound' | 'Outbound' | 'Internal';
+    srctrunk?: string;
+    dsttrunk?: string;
+    agentring_s?: number;
+  },
+): Record<string, unknown> {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: c.timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(c.start)
+      .map((x) => [x.type, x.value]),
+  );
+  return {
+    event: 'NewCdr',
+    callid: c.callid,
+    timestart: `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`,
+    callfrom: c.callfrom,
+    callto: c.callto,
+    callduraction: String(Math.round(c.duration_s)), // (sic) the documented spelling
+    talkduraction: String(Math.round(c.talk_s)),
+    srctrunkname: c.srctrunk ?? '',
+    dsttrcunkname: c.dsttrunk ?? '', // (sic)
+    pincode: '',
+    status: c.status,
+    type: c.type,
+    recording: '',
+    didnumber: '',
+    agentringtime: String(Math.round(c.agentring_s ?? 0)),
+    sn,
+  };
 }
