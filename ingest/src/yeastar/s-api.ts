@@ -63,6 +63,7 @@ export class YeastarSSession {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastGoodAt: number | null = null;
+  private lapse: string | null = null;
   private readonly healthName: string;
 
   constructor(private readonly o: SSessionOptions) {
@@ -140,12 +141,15 @@ export class YeastarSSession {
         return this.schedule(hb);
       }
       const lapsedSince = this.lastGoodAt;
-      const why = this.token ? 'token no longer accepted by the PBX (heartbeat refused)' : 'not logged in';
+      // The first cause is kept across failed logins: it is what the gap is about.
+      this.lapse ??= this.token ? 'token no longer accepted by the PBX (heartbeat refused)' : 'not logged in';
+      const why = this.lapse;
       this.token = null;
       await this.login();
       this.o.health?.set(this.healthName, 'ok');
       this.o.log.info({ pbx: this.o.pbx_id }, 'S-Series API logged in');
       this.o.onLogin?.();
+      this.lapse = null;
       if (!first && lapsedSince !== null) await this.o.onGap?.(lapsedSince, why);
       this.schedule(hb);
     } catch (e) {
