@@ -14,6 +14,7 @@ import { counter, gauge, histogram, serveOps, type Health, type Logger } from '@
 import { ApiError, errorBody, unauthenticated } from './errors.ts';
 import { limitsRule, RateLimiter } from './limits.ts';
 import { createResolvers, type Ctx, type ResolverDeps } from './resolvers.ts';
+import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { bearer, type Auth, type TokenStore } from './tokens.ts';
 
 export const SCHEMA_PATH = fileURLToPath(new URL('../schema.graphql', import.meta.url));
@@ -92,7 +93,7 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
         return masked;
       },
     },
-    plugins: [rules],
+    plugins: [rules, sharedSubscriptions()],
   });
 
   const server = createServer((req, res) => {

@@ -290,6 +290,29 @@ describe('subscriptions from Kafka', () => {
     await s.close();
   });
 
+  it('screens of one board share updates; a late joiner gets the latest at once; one leaving does not end the others', async () => {
+    type U = { board: { seq: number; live: { waiting_calls: { call_id: string }[] } } };
+    const one = sse<U>(api.url, tok.displayA!, BOARD_SUB, { id: boardA });
+    const two = sse<U>(api.url, tok.displayA!, BOARD_SUB, { id: boardA });
+    await eventually(() => (one.received.length && two.received.length ? true : undefined), 10_000, 'first snapshots');
+    const id = uniqueId('shared');
+    await produce(queueCall({ tenant: 'acme', call: id, queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' }));
+    const has = (u: U) => u.board.live.waiting_calls.some((c) => c.call_id === id);
+    await eventually(() => (one.received.some(has) && two.received.some(has) ? true : undefined), 20_000, 'update on both screens');
+    // one execution, one sequence: both screens saw the same update numbers
+    expect(one.received.find(has)!.board.seq).toBe(two.received.find(has)!.board.seq);
+    await one.close();
+    const late = sse<U>(api.url, tok.displayA!, BOARD_SUB, { id: boardA });
+    await eventually(() => (late.received.length ? true : undefined), 10_000, 'late joiner snapshot');
+    expect(has(late.received[0]!)).toBe(true);
+    const id2 = uniqueId('shared');
+    await produce(queueCall({ tenant: 'acme', call: id2, queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' }));
+    const has2 = (u: U) => u.board.live.waiting_calls.some((c) => c.call_id === id2);
+    await eventually(() => (two.received.some(has2) && late.received.some(has2) ? true : undefined), 20_000, 'update after one left');
+    await two.close();
+    await late.close();
+  });
+
   it('the display token may subscribe to its board only, and to nothing else', async () => {
     const other = sse(api.url, tok.displayA!, BOARD_SUB, { id: boardB });
     const events = sse(api.url, tok.displayA!, 'subscription { callEvents { event_id } }');
