@@ -13,7 +13,7 @@ import { ProjectionStore, touchedBy } from './store.ts';
 export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
 const SUFFIX = '_rebuild';
 /** Events per page of the replay (pages are hash slices of calls, so a call is never split). */
-const PAGE_EVENTS = 400_000;
+const PAGE_EVENTS = 200_000;
 
 export interface RebuildStats {
   events: number;

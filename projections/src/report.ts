@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, migrate, parseQueueSettings, readMigrations, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
 import { formatIssue, validateNdjson, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from './migrations-dir.ts';
-import type { PeriodSpec } from './periods.ts';
+import { PeriodError, type PeriodSpec } from './periods.ts';
 import { agentMetrics, callMetrics, queueMetrics, type QueueGroupBy } from './queries.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
@@ -115,6 +115,12 @@ export async function run(argv: string[]): Promise<number> {
       settings,
     });
     process.stdout.write(`${JSON.stringify({ ...out, input: { lines, events: events.length, invalid_lines: new Set(issues.map((i) => i.line)).size } }, null, 2)}\n`);
+  } catch (e) {
+    if (e instanceof PeriodError) {
+      process.stderr.write(`callboard report: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
   } finally {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });
