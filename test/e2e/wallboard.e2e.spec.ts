@@ -255,6 +255,30 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     await page.close();
   });
 
+  it('pages a large agent grid on a TV instead of cutting cards off', async () => {
+    const many = Array.from({ length: 45 }, (_, i) => [String(2001 + i), `Agent ${2001 + i}`] as const);
+    await stack.produce(many.flatMap(([id, name]) => [joinQueue(id, name, 'support', Date.now()), ...agentState(id, name, Date.now(), 'available')]));
+    const available = tv.locator('[data-testid="agent-counts"] [data-metric="agents_available"] [data-testid="value"]');
+    await eventually(async () => ((await available.innerText()).trim() === '48' ? true : undefined), 20_000, 'every new agent on the board');
+    const indicator = tv.locator('[data-testid="agent-page"]');
+    await indicator.waitFor({ timeout: 5_000 });
+    // Pages follow the clock (like rotation), so any page may come first.
+    const first = (await indicator.innerText()).trim();
+    expect(first).toMatch(/^\d+\/\d+$/);
+    const [page, pages] = first.split('/').map(Number) as [number, number];
+    const ids = async () => tv.locator('[data-agent]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.agent!));
+    const onThisPage = await ids();
+    expect(onThisPage.length).toBeGreaterThan(0);
+    expect(onThisPage.length).toBeLessThan(50);
+    const grid = tv.locator('[data-testid="agent-grid"] ul');
+    expect(await grid.evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
+    const next = `${(page % pages) + 1}/${pages}`;
+    await eventually(async () => ((await indicator.innerText()).trim() === next ? true : undefined), 15_000, 'the next page of agents');
+    const onNextPage = await ids();
+    expect(onNextPage.filter((id) => onThisPage.includes(id))).toEqual([]);
+    await tv.screenshot({ path: join(shots, 'wallboard-tv-many-agents-1920x1080.png') });
+  });
+
   it('renders the high-contrast theme', async () => {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.goto(`${stack.url}/?token=${encodeURIComponent(stack.displayToken)}&boards=${stack.boardId}&tv=1&theme=contrast&tz=${ZONE}&locale=${LOCALE}`);
