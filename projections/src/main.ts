@@ -80,7 +80,8 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   await admin.disconnect();
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const group = opts.groupId ?? 'callboard-projections';
+  // The topic prefix isolates deployments sharing a broker; the group follows it.
+  const group = opts.groupId ?? `${cfg.kafka.topicPrefix}callboard-projections`;
   const consumers: Consumer[] = [];
 
   const dlq = async (records: DlqRecord[]) => {
