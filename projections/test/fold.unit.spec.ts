@@ -22,6 +22,11 @@ describe('foldCall', () => {
     expect(f.legs[0]).toMatchObject({ hold_ms: 10_000, talk_ms: 40_000, wrap_ms: null });
   });
 
+  it('an answer in the same millisecond as the queue entry answers the leg (causal order on ties)', () => {
+    const f = foldCall(given(queuedCall({ call_id: 'z', at: T, outcome: 'answered', wait_s: 0 })));
+    expect(f.legs[0]).toMatchObject({ outcome: 'answered', wait_ms: 0 });
+  });
+
   it('abandoned and exited legs', () => {
     expect(foldCall(given(queuedCall({ call_id: 'a', at: T, outcome: 'abandoned', wait_s: 4 }))).legs[0]).toMatchObject({ outcome: 'abandoned', wait_ms: 4000 });
     expect(foldCall(given(queuedCall({ call_id: 'x', at: T, outcome: 'exited', wait_s: 300 }))).legs[0]).toMatchObject({ outcome: 'exited', exit_reason: 'timeout', wait_ms: 300_000 });
