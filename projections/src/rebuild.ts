@@ -7,12 +7,12 @@ import { createClickHouse, createLogger, loadConfig, migrate, readMigrations, ty
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { MIGRATIONS_DIR } from './migrations-dir.ts';
-import { LEG_AGGREGATES } from './sql.ts';
+import { LEG_AGGREGATES, lit } from './sql.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
 export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
 const SUFFIX = '_rebuild';
-/** Events per page of the replay (pages are hash slices of calls, so a call is never split). */
+/** Events per page of the replay (a page never splits a call or an agent: LIMIT … WITH TIES). */
 const PAGE_EVENTS = 200_000;
 
 export interface RebuildStats {
@@ -33,6 +33,28 @@ async function bodies<E>(ch: ClickHouse, sql: string): Promise<E[]> {
   return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
 }
 
+/**
+ * Pages through the events table in its sort order (tenant, subject kind, call id, agent id):
+ * each page reads only its own granules, and WITH TIES keeps every event of the page's last
+ * subject in that page.
+ */
+async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | 'agent_id', page: number): AsyncGenerator<E[]> {
+  let after: [string, string] | null = null;
+  for (;;) {
+    const from = after ? ` AND (tenant_id, ${subject}) > (${lit(after[0])}, ${lit(after[1])})` : '';
+    const rs = await ch.client.query({
+      query: `SELECT tenant_id, ${subject}, body FROM ${ch.db}.events WHERE ${where}${from}
+              ORDER BY tenant_id, subject_kind, call_id, agent_id LIMIT ${page} WITH TIES`,
+      format: 'JSONCompactEachRow',
+    });
+    const rows = (await rs.json()) as [string, string, string][];
+    if (!rows.length) return;
+    const last = rows[rows.length - 1]!;
+    after = [last[0], last[1]];
+    yield rows.map((r) => JSON.parse(r[2]) as E);
+  }
+}
+
 function groupBy<E>(xs: E[], k: (e: E) => string): Map<string, E[]> {
   const m = new Map<string, E[]>();
   for (const x of xs) {
@@ -44,7 +66,8 @@ function groupBy<E>(xs: E[], k: (e: E) => string): Map<string, E[]> {
   return m;
 }
 
-export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStats> {
+export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?: number } = {}): Promise<RebuildStats> {
+  const page = opts.pageEvents ?? PAGE_EVENTS;
   const t0 = Date.now();
   const db = ch.db;
   const store = new ProjectionStore(ch, log);
@@ -57,10 +80,7 @@ export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStat
     await ch.client.command({ query: `CREATE TABLE ${db}.${t}${SUFFIX} AS ${db}.${t}` });
   }
   const stats: RebuildStats = { events: 0, calls: 0, legs: 0, intervals: 0, ms: 0 };
-  const callEvents = await scalar(ch, `SELECT count() FROM ${db}.events WHERE subject_kind = 'call'`);
-  const pages = Math.max(1, Math.ceil(callEvents / PAGE_EVENTS));
-  for (let i = 0; i < pages; i++) {
-    const evs = await bodies<CallEvent>(ch, `SELECT body FROM ${db}.events WHERE subject_kind = 'call' AND cityHash64(tenant_id, call_id) % ${pages} = ${i}`);
+  for await (const evs of pagesOf<CallEvent>(ch, `subject_kind = 'call'`, 'call_id', page)) {
     stats.events += evs.length;
     const calls: CallRow[] = [];
     const legs: LegRow[] = [];
@@ -74,15 +94,9 @@ export async function rebuild(ch: ClickHouse, log?: Logger): Promise<RebuildStat
     await store.writeDerived(calls, legs, agentCalls, [], SUFFIX);
     stats.calls += calls.length;
     stats.legs += legs.length;
-    log?.info({ page: i + 1, pages, events: evs.length }, 'rebuild: calls page folded');
+    log?.info({ events: stats.events }, 'rebuild: calls page folded');
   }
-  const agentEvents = await scalar(ch, `SELECT count() FROM ${db}.events WHERE subject_kind = 'agent' AND type = 'agent.state_changed'`);
-  const agentPages = Math.max(1, Math.ceil(agentEvents / PAGE_EVENTS));
-  for (let i = 0; i < agentPages; i++) {
-    const evs = await bodies<AgentEvent>(
-      ch,
-      `SELECT body FROM ${db}.events WHERE subject_kind = 'agent' AND type = 'agent.state_changed' AND cityHash64(tenant_id, agent_id) % ${agentPages} = ${i}`,
-    );
+  for await (const evs of pagesOf<AgentEvent>(ch, `subject_kind = 'agent' AND type = 'agent.state_changed'`, 'agent_id', page)) {
     stats.events += evs.length;
     const intervals: AgentIntervalRow[] = [];
     for (const group of groupBy(evs, (e) => `${e.tenant_id}\u0000${e.agent_id}`).values()) intervals.push(...foldAgentIntervals(group));
