@@ -115,6 +115,7 @@ interface Sample {
   nodes: number;
   listeners: number;
   seq: number;
+  board: string;
 }
 const samples: Sample[] = [];
 const t0 = Date.now();
@@ -122,9 +123,11 @@ async function sample(): Promise<Sample> {
   await cdp.send('HeapProfiler.collectGarbage');
   const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
   const dom = (await cdp.send('Memory.getDOMCounters')) as { nodes: number; jsEventListeners: number };
-  const seq = Number((await page.locator('[data-board]').getAttribute('data-seq')) ?? -1);
-  const s = { min: (Date.now() - t0) / 60_000, heapKB: heap.usedSize / 1024, nodes: dom.nodes, listeners: dom.jsEventListeners, seq };
-  console.log(`${s.min.toFixed(1).padStart(5)} min  heap ${s.heapKB.toFixed(0).padStart(6)} KB  dom nodes ${String(s.nodes).padStart(5)}  listeners ${String(s.listeners).padStart(4)}  events ${produced}`);
+  const el = page.locator('[data-board]');
+  const seq = Number((await el.getAttribute('data-seq')) ?? -1);
+  const board = (await el.getAttribute('data-board')) ?? '?';
+  const s = { min: (Date.now() - t0) / 60_000, heapKB: heap.usedSize / 1024, nodes: dom.nodes, listeners: dom.jsEventListeners, seq, board };
+  console.log(`${s.min.toFixed(1).padStart(5)} min  heap ${s.heapKB.toFixed(0).padStart(6)} KB  dom nodes ${String(s.nodes).padStart(5)}  listeners ${String(s.listeners).padStart(4)}  events ${produced}  board ${board}`);
   return s;
 }
 
@@ -148,26 +151,33 @@ for (const t of timers) clearTimeout(t);
 await browser.close();
 await stack.stop();
 
-// Least-squares slope of heap over time, skipping the first two minutes (JIT, caches warming).
-const tail = samples.filter((s) => s.min >= 2);
-const n = tail.length;
-const mx = tail.reduce((a, s) => a + s.min, 0) / n;
-const my = tail.reduce((a, s) => a + s.heapKB, 0) / n;
-const slope = tail.reduce((a, s) => a + (s.min - mx) * (s.heapKB - my), 0) / tail.reduce((a, s) => a + (s.min - mx) ** 2, 0);
+// Least-squares slope of heap over time, per board (the two boards differ in size, and the
+// screen alternates between them), skipping the first two minutes (JIT and caches warming).
+function slope(list: Sample[]): number | null {
+  if (list.length < 3) return null;
+  const mx = list.reduce((a, s) => a + s.min, 0) / list.length;
+  const my = list.reduce((a, s) => a + s.heapKB, 0) / list.length;
+  return list.reduce((a, s) => a + (s.min - mx) * (s.heapKB - my), 0) / list.reduce((a, s) => a + (s.min - mx) ** 2, 0);
+}
+const perBoard = Object.fromEntries(
+  [...new Set(samples.map((s) => s.board))].map((b) => {
+    const list = samples.filter((s) => s.board === b && s.min >= 2);
+    const tr = slope(list);
+    return [b, { samples: list.length, first_kb: +(list[0]?.heapKB ?? 0).toFixed(0), last_kb: +(list[list.length - 1]?.heapKB ?? 0).toFixed(0), trend_kb_per_min: tr === null ? null : +tr.toFixed(2) }];
+  }),
+);
 const first = samples[0]!;
 const last = samples[samples.length - 1]!;
-const warm = tail[0] ?? first;
 console.log(
   JSON.stringify(
     {
       minutes,
       events_produced: produced,
       events_per_s: +(produced / ((Date.now() - t0) / 1000)).toFixed(1),
-      heap_kb: { start: +first.heapKB.toFixed(0), after_2_min: +warm.heapKB.toFixed(0), end: +last.heapKB.toFixed(0), min: +Math.min(...samples.map((s) => s.heapKB)).toFixed(0), max: +Math.max(...samples.map((s) => s.heapKB)).toFixed(0) },
-      heap_trend_kb_per_min_after_2_min: +slope.toFixed(2),
-      dom_nodes: { start: first.nodes, end: last.nodes },
-      listeners: { start: first.listeners, end: last.listeners },
-      board_updates_last_seq: last.seq,
+      heap_kb: { start: +first.heapKB.toFixed(0), end: +last.heapKB.toFixed(0), min: +Math.min(...samples.map((s) => s.heapKB)).toFixed(0), max: +Math.max(...samples.map((s) => s.heapKB)).toFixed(0) },
+      per_board_after_2_min: perBoard,
+      dom_nodes: { start: first.nodes, end: last.nodes, max: Math.max(...samples.map((s) => s.nodes)) },
+      listeners: { start: first.listeners, end: last.listeners, max: Math.max(...samples.map((s) => s.listeners)) },
     },
     null,
     2,
