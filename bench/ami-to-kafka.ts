@@ -24,6 +24,7 @@ const { text, frames } = corpus(Number(values.copies));
 const bytes = Buffer.from(text, 'utf8');
 
 let streamStart = 0;
+let cpuStart = process.cpuUsage();
 const server = createServer((socket) => {
   socket.write('Asterisk Call Manager/11.0.0\r\n');
   const p = new AmiParser();
@@ -45,6 +46,7 @@ const server = createServer((socket) => {
   });
   const stream = async () => {
     streamStart = performance.now();
+    cpuStart = process.cpuUsage();
     for (let i = 0; i < bytes.length; i += 64 * 1024) {
       if (!socket.write(bytes.subarray(i, i + 64 * 1024))) await new Promise((r) => socket.once('drain', r));
     }
@@ -102,8 +104,11 @@ const expected = frames + 6;
 while (rawN < expected) await new Promise((r) => setTimeout(r, 20));
 await adapter.drain();
 const seconds = (lastAck - streamStart) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(`corpus: ${frames.toLocaleString('en-US')} AMI frames, ${(bytes.length / 1e6).toFixed(1)} MB (${values.copies} rounds of the 4 Asterisk 22 captures)`);
 console.log(`socket → Kafka: ${Math.round(frames / seconds).toLocaleString('en-US')} frames/s (${seconds.toFixed(2)} s; ${rawN.toLocaleString('en-US')} raw records on ${topicName(cfg, 'raw')}, ${eventsN.toLocaleString('en-US')} canonical events on ${topicName(cfg, 'events')})`);
+console.log(`  this process (endpoint + adapter + kafkajs) used ${cpuSeconds.toFixed(2)} CPU s: ${Math.round(frames / cpuSeconds).toLocaleString('en-US')} frames per CPU second; the rest of the wall time is waiting for the broker`);
 console.log(`  raw writes: ${rawCalls} batches, ${(rawMs / rawCalls).toFixed(1)} ms each on average (${((rawMs / 1000 / seconds) * 100).toFixed(0)}% of the run); canonical writes ${(eventsMs / 1000).toFixed(2)} s in total, overlapping`);
 await adapter.stop();
 await producer.disconnect();
