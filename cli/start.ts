@@ -65,11 +65,15 @@ async function startSimulators(file: Record<string, unknown>, o: StartOptions, l
   const tenants = file.tenants as { id: string; timezone: string }[];
   const pbxes = (file.pbxes as Record<string, unknown>[]).map((p) => ({ ...p }));
   for (const p of pbxes) {
+    const tz = tenants.find((t) => t.id === p.tenant)!.timezone;
+    if (p.kind === 'yeastar-p') {
+      await startYeastarP(p, tz, o, log);
+      continue;
+    }
     if (p.kind !== 'ami') {
       log.warn({ pbx: p.id, kind: p.kind }, 'no simulator for this PBX kind yet: it stays configured but silent');
       continue;
     }
-    const tz = tenants.find((t) => t.id === p.tenant)!.timezone;
     const now = Date.now();
     // History from local midnight N days ago, then live until tomorrow night.
     const today = DateTime.fromMillis(now, { zone: tz }).startOf('day');
@@ -101,6 +105,37 @@ async function startSimulators(file: Record<string, unknown>, o: StartOptions, l
     onShutdown(`simulator ${p.id} progress`, () => clearInterval(timer));
   }
   return { ...file, pbxes };
+}
+
+// Yeastar events carry no time of their own (the adapter stamps receive time), so history cannot
+// be replayed: the simulated P-Series starts now and runs in real time.
+async function startYeastarP(p: Record<string, unknown>, tz: string, o: StartOptions, log: Logger): Promise<void> {
+  const { startYeastarPSimulator } = await import('@callboard/ingest/simulator/run');
+  const { callCentreScenario } = await import('@callboard/ingest/simulator/scenarios');
+  const now = Date.now();
+  const scenario = callCentreScenario({
+    tenant: String(p.tenant),
+    pbx: String(p.id),
+    timezone: tz,
+    seed: o.seed + 1,
+    from_ms: now,
+    to_ms: DateTime.fromMillis(now, { zone: tz }).startOf('day').plus({ days: 2 }).toMillis(),
+    first_extension: 2001,
+    number_prefix: '07700',
+  });
+  const secret = randomBytes(18).toString('base64url');
+  process.env[String(p.secret_env)] = secret;
+  const sim = await startYeastarPSimulator({
+    scenario,
+    queueNumbers: (p.simulator_queues as Record<string, string> | undefined) ?? { sales: '6400', support: '6401' },
+    clientId: String(p.username),
+    clientSecret: secret,
+    speed: 1,
+    log: log.child({ component: 'simulator', pbx: p.id }),
+  });
+  onShutdown(`simulator ${p.id}`, () => sim.stop());
+  p.base_url = sim.base_url;
+  delete p.simulator_queues;
 }
 
 async function demoTokens(cfg: CallboardConfig, ch: Awaited<ReturnType<typeof createClickHouse>>, tenant: string): Promise<{ board: string; display: string; analyst: string }> {

@@ -90,3 +90,77 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     },
   };
 }
+
+export interface YeastarPSimulatorOptions {
+  scenario: Scenario;
+  /** Model queue name → Yeastar queue number (call_path, queue-<number>). */
+  queueNumbers: Record<string, string>;
+  clientId: string;
+  clientSecret: string;
+  /** 1 for figures that match the model's clock: Yeastar events carry no time (receive time is used). */
+  speed: number;
+  port?: number;
+  ledgerPath?: string;
+  log?: Logger;
+}
+
+export interface RunningYeastarPSimulator extends Omit<RunningSimulator, 'port'> {
+  base_url: string;
+}
+
+/** A simulated Yeastar P-Series: the fake OpenAPI server fed with the model's calls, played live. */
+export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promise<RunningYeastarPSimulator> {
+  const { startYeastarPServer } = await import('./yeastar-p-server.ts');
+  const { YeastarPRenderer } = await import('./yeastar-p-render.ts');
+  const { ledger, actions } = simulate(o.scenario);
+  if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
+  const server = await startYeastarPServer({ client_id: o.clientId, client_secret: o.clientSecret, port: o.port ?? 0 });
+  const renderer = new YeastarPRenderer(ledger, { queueNumbers: o.queueNumbers });
+  // queue/list and queue/agent_status answer from the same membership the pushes announce.
+  const members = new Map<string, Map<string, { paused: boolean; reason: string }>>();
+  const publishState = (): void =>
+    server.setState({
+      queues: Object.entries(o.queueNumbers).map(([name, number], i) => ({
+        id: i + 1,
+        number,
+        name,
+        agents: [...(members.get(name) ?? new Map()).entries()].map(([agent, s]) => ({
+          number: agent, name: `Agent ${agent}`, is_login: 1, is_pause: s.paused ? 1 : 0, pause_reason: s.reason, call_status: 'idle', agent_type: 'dynamic',
+        })),
+      })),
+    });
+  publishState();
+  const player = new SimPlayer({
+    actions,
+    startAt: o.scenario.from_ms,
+    speed: o.speed,
+    sink: (a) => {
+      if (a.kind === 'member_added' || a.kind === 'member_removed' || a.kind === 'pause') {
+        for (const [q, m] of members.entries()) {
+          if (a.kind === 'pause' && m.has(a.agent)) m.set(a.agent, { paused: a.paused, reason: a.paused ? a.reason : '' });
+          if (a.kind === 'member_removed' && q === a.queue) m.delete(a.agent);
+        }
+        if (a.kind === 'member_added') (members.get(a.queue) ?? members.set(a.queue, new Map()).get(a.queue)!).set(a.agent, { paused: false, reason: '' });
+        publishState();
+      }
+      for (const p of renderer.render(a)) server.push({ type: p.type, sn: server.sn, msg: p.msg });
+    },
+  });
+  const done = (async () => {
+    await server.waitForSubscribers(1, 24 * 3600_000);
+    o.log?.info({ actions: actions.length, calls: ledger.calls.length, speed: o.speed }, 'Yeastar P-Series simulator playing');
+    await player.run();
+  })();
+  return {
+    base_url: server.base_url,
+    ledger,
+    actions,
+    now: () => player.now(),
+    done,
+    progress: () => ({ played: player.played, total: player.total }),
+    async stop() {
+      player.stop();
+      await server.close();
+    },
+  };
+}
