@@ -56,7 +56,14 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
   let shared = receivers.get(d.pbx.port);
   if (!shared) {
     const receiver = new YeastarSReceiver({ targets: [], log: d.log });
-    shared = { receiver, users: 0, ready: receiver.listen(d.pbx.port) };
+    const port = d.pbx.port;
+    const ready = receiver.listen(port).catch((e: Error) => {
+      receivers.delete(port);
+      throw new Error(
+        `PBX ${d.pbx.id} (yeastar-s): cannot listen on port ${port} for the PBX's event reports (${e.message}); set port, e.g. 8260, the S-Series default`,
+      );
+    });
+    shared = { receiver, users: 0, ready };
     receivers.set(d.pbx.port, shared);
   }
   shared.users++;
