@@ -166,7 +166,7 @@ export class AmiParser {
   }
 
   private open(line: string): void {
-    const f: AmiFrame = { kind: 'garbage', name: '', headers: {}, raw: '' };
+    const f: AmiFrame = { kind: 'garbage', name: '', headers: Object.create(null) as Record<string, string>, raw: '' };
     if (isStartLine(line) && header(f, line)) {
       f.kind = startKind(line);
       if (f.kind === 'event') {

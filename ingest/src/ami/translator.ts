@@ -163,12 +163,27 @@ function int(v: string | undefined, fallback = 0): number {
 
 /** `1795305882.102346` → ms since epoch (truncated), or NaN. */
 export function parseAmiTimestamp(v: string): number {
-  const dot = v.indexOf('.');
-  if (dot < 0) return /^\d+$/.test(v) ? Number(v) * 1000 : NaN;
-  const s = v.slice(0, dot);
-  const frac = (v.slice(dot + 1) + '000').slice(0, 3);
-  if (!/^\d+$/.test(s) || !/^\d{3}$/.test(frac)) return NaN;
-  return Number(s) * 1000 + Number(frac);
+  // Every frame carries one: digits only, no regex, no allocation.
+  let sec = 0;
+  let ms = 0;
+  let i = 0;
+  const n = v.length;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c === -2) break; // '.'
+    if (c < 0 || c > 9) return NaN;
+    sec = sec * 10 + c;
+  }
+  if (i === 0 || i > 15) return NaN;
+  let digits = 0;
+  for (i++; i < n; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    if (digits < 3) ms = ms * 10 + c;
+    digits++;
+  }
+  for (; digits < 3; digits++) ms *= 10;
+  return sec * 1000 + ms;
 }
 
 interface ResyncItems {
@@ -200,13 +215,17 @@ export class AmiTranslator {
   private out: CanonicalEvent[] = [];
   private now = 0;
   private hasTs = false;
-  private cur!: { name: string; h: Record<string, string>; meta: FrameMeta };
+  private curName = '';
+  private curHeaders: Record<string, string> = {};
+  private curMeta!: FrameMeta;
   private ctxCache: EventContext | null = null;
 
   /** The event context of the frame being translated. */
   private get ctx(): EventContext {
     if (this.ctxCache) return this.ctxCache;
-    const { name, h, meta } = this.cur;
+    const name = this.curName;
+    const h = this.curHeaders;
+    const meta = this.curMeta;
     const ts = h.Timestamp;
     this.ctxCache = {
       tenant_id: this.opts.tenant_id,
@@ -248,7 +267,9 @@ export class AmiTranslator {
     // Most frames (VarSet, Newexten, CEL, …) yield nothing: the event context is built only
     // when an event is made (see `ctx`).
     this.ctxCache = null;
-    this.cur = { name, h, meta };
+    this.curName = name;
+    this.curHeaders = h;
+    this.curMeta = meta;
     if (this.pending.size > 0 && h.Uniqueid !== undefined) {
       const leg = this.pending.get(h.Uniqueid);
       if (leg) this.decidePending(leg, name, h);
