@@ -138,6 +138,20 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
     for (const e of live) expect(byId.get(e.event_id), `${e.type} ${e.event_id}`).toEqual(e);
     expect(again.filter((e) => e.type === 'call.abandoned')).toHaveLength(3);
   });
+
+  it('after an ingest restart, the first connection reports the gap since the previous process', async () => {
+    await new Promise((r) => setTimeout(r, 5200)); // the last-connected mark is written every 5 s
+    const before = ofType('source.gap').length;
+    await svc.stop();
+    const stoppedAt = Date.now();
+    svc = await startIngest(cfg, producer, createLogger('ami-int-2', 'warn'), health);
+    const gap = await eventually(() => ofType('source.gap')[before], 30_000, 'source.gap after restart');
+    const p = gap.payload as { from: string; to: string; reason: string };
+    expect(p.reason).toBe('ingest was not running');
+    expect(Date.parse(p.from)).toBeLessThanOrEqual(stoppedAt);
+    expect(Date.parse(p.from)).toBeGreaterThan(stoppedAt - 20_000);
+    expect(Date.parse(p.to)).toBeGreaterThanOrEqual(stoppedAt);
+  });
 });
 
 describe.skipIf(!existsSync(CAPTURE))('callboard translate (needs ../shared/fixtures)', () => {

@@ -1,6 +1,8 @@
 // The AMI adapter for one PBX: client → raw records → translator → canonical events / DLQ.
 // Raw first: a batch of frames is acknowledged by Kafka on pbx.raw.v1 before it is translated,
 // so the raw log always holds at least what the canonical log was derived from.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
 import { isoMs, makeEvent, validateEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
 import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
@@ -212,6 +214,7 @@ function origin(ref: { topic: string; partition?: number; offset?: string } | nu
 export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   const { cfg, pbx, sink, health, log } = deps;
   const component = `pbx:${pbx.id}`;
+  const mark = lastGoodMark(join(cfg.dataDir, 'ingest', `ami-${pbx.id}.last-good`), log);
   const adapter = new AmiAdapter({
     tenant_id: pbx.tenant,
     pbx_id: pbx.id,
@@ -229,10 +232,43 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       backoffInitialMs: envMs('AMI_BACKOFF_INITIAL_MS', 500),
       backoffMaxMs: envMs('AMI_BACKOFF_MAX_MS', 30_000),
       authRetryMs: envMs('AMI_AUTH_RETRY_MS', 60_000),
+      ...(mark.previous ? { resumeFrom: { at: mark.previous, reason: 'ingest was not running' } } : {}),
+      onGood: mark.update,
     },
     onHealth: (status, detail) => health.set(component, status, detail),
   });
   return adapter.start();
+}
+
+/**
+ * The last moment this PBX was known connected, kept in a small file in the data dir, so that
+ * after an ingest restart the first connection reports the gap since the previous process.
+ * Written at most every 5 s; a missing or unreadable file just means no gap is reported.
+ */
+function lastGoodMark(path: string, log: Logger): { previous: number; update: (at: number) => void } {
+  let previous = 0;
+  try {
+    const v = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isFinite(v) && v > 0) previous = v;
+  } catch {
+    // first start, or no data dir yet
+  }
+  let written = 0;
+  let warned = false;
+  return {
+    previous,
+    update(at: number) {
+      if (at - written < 5000) return;
+      written = at;
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, `${at}\n`);
+      } catch (e) {
+        if (!warned) log.warn({ err: e, path }, 'cannot keep the last-connected mark: no source.gap after a restart');
+        warned = true;
+      }
+    },
+  };
 }
 
 function envMs(name: string, fallback: number): number {

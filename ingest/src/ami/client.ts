@@ -30,6 +30,13 @@ export interface AmiClientOptions extends AmiEndpoint {
   /** Wait after a rejected login: a wrong password is retried slowly, never in a tight loop. */
   authRetryMs?: number;
   random?: () => number;
+  /**
+   * Where an earlier process left off (last moment it was known connected): the first
+   * connection then reports the gap since, like a reconnect does.
+   */
+  resumeFrom?: { at: number; reason: string };
+  /** Called (often) with the latest moment the connection was known good, to persist it. */
+  onGood?: (at: number) => void;
 }
 
 export interface AmiConnectionInfo {
@@ -80,7 +87,7 @@ export class AmiClient {
   private timer: NodeJS.Timeout | null = null;
   private readonly waiting = new Map<string, { resolve: (f: AmiFrame) => void; reject: (e: Error) => void }>();
   private closed: Promise<void> = Promise.resolve();
-  private readonly o: Required<Omit<AmiClientOptions, 'secret'>> & Pick<AmiClientOptions, 'secret'>;
+  private readonly o: Required<Omit<AmiClientOptions, 'secret' | 'resumeFrom' | 'onGood'>> & Pick<AmiClientOptions, 'secret' | 'onGood'>;
 
   constructor(
     opts: AmiClientOptions,
@@ -97,6 +104,15 @@ export class AmiClient {
       random: Math.random,
       ...opts,
     };
+    if (opts.resumeFrom && opts.resumeFrom.at > 0) {
+      this.gapFrom = opts.resumeFrom.at;
+      this.lastDownReason = opts.resumeFrom.reason;
+    }
+  }
+
+  private good(at: number): void {
+    this.lastGood = at;
+    this.o.onGood?.(at);
   }
 
   start(): void {
@@ -221,14 +237,14 @@ export class AmiClient {
         const now = Date.now();
         const gap = this.gapFrom > 0 ? { from: this.gapFrom, to: now, reason: this.lastDownReason } : null;
         this.gapFrom = 0;
-        this.lastGood = now;
+        this.good(now);
         this.ready = true;
         this.attempt = 0;
         this.handler.ready(conn, gap);
         pingTimer = setInterval(() => {
           send({ Action: 'Ping', ActionID: `callboard-ping-${Date.now()}` }).then(
             () => {
-              this.lastGood = Date.now();
+              this.good(Date.now());
             },
             (e: Error) => fail(e instanceof AmiError ? e : new AmiError(e.message, 'network')),
           );
@@ -243,7 +259,7 @@ export class AmiClient {
         const at = Date.now();
         const frames = parser.push(chunk);
         if (frames.length === 0) return;
-        if (this.ready) this.lastGood = at;
+        if (this.ready) this.good(at);
         this.handler.frames(frames, conn, at);
         for (const f of frames) {
           if (!bannerSeen) {
