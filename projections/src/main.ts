@@ -115,7 +115,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 2,
+      partitionsConsumedConcurrently: Number(process.env.PROJECTIONS_CONCURRENCY ?? 2),
       eachBatch: async (p) => {
         const msgs = p.batch.messages;
         if (!msgs.length) return;

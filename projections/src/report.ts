@@ -13,7 +13,7 @@ import { agentMetrics, callMetrics, queueMetrics, type QueueGroupBy } from './qu
 import { ProjectionStore, touchedBy } from './store.ts';
 
 /** Writes events (log position = index) and derives everything from them, as one batch. */
-export async function loadEvents(store: ProjectionStore, events: readonly CanonicalEvent[], opts: { rollupVersion?: number; chunk?: number } = {}): Promise<void> {
+export async function loadEvents(store: ProjectionStore, events: readonly CanonicalEvent[], opts: { rollupVersion?: number | 'now'; chunk?: number } = {}): Promise<void> {
   const chunk = opts.chunk ?? 50_000;
   for (let i = 0; i < events.length; i += chunk) {
     await store.writeEvents(events.slice(i, i + chunk).map((event, j) => ({ event, partition: 0, offset: i + j })));

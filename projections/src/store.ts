@@ -223,10 +223,12 @@ export class ProjectionStore {
 
   /**
    * Re-derives everything a batch touched. `rollupVersion` orders rollup recomputations
-   * (ReplacingMergeTree keeps the highest): wall-clock microseconds when live, a constant in a
-   * rebuild so that two rebuilds give identical tables.
+   * (ReplacingMergeTree keeps the highest). Live: 'now', the server's clock when the recompute
+   * starts, so that of two partitions recomputing one bucket the later reader wins (a version
+   * taken before the batch's own writes let an earlier, staler recompute win). A rebuild or a
+   * report passes a constant, so that two runs give identical tables.
    */
-  async derive(touched: Touched, rollupVersion: number = Date.now() * 1000): Promise<DeriveStats> {
+  async derive(touched: Touched, rollupVersion: number | 'now' = 'now'): Promise<DeriveStats> {
     const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0 };
     const buckets = new Map<string, Set<number>>();
     for (const [tenant, batchCalls] of touched.calls) {
@@ -314,11 +316,12 @@ export class ProjectionStore {
   }
 
   /** Recomputes queue_15m rows of these buckets (epoch ms) from queue_legs. */
-  async recomputeRollup(tenant: string, bucketsMs: number[], version: number, suffix = ''): Promise<void> {
+  async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
+    const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : `toUInt64(${Math.trunc(version)})`;
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
       await this.ch.client.command({
         query: `INSERT INTO ${this.db}.queue_15m${suffix}
-          SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(${Math.trunc(version)}) AS version
+          SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, ${v} AS version
           FROM ${this.db}.queue_legs${suffix} FINAL
           WHERE tenant_id = ${lit(tenant)} AND bucket IN (${part.map((b) => `toDateTime(${Math.floor(b / 1000)}, 'UTC')`).join(',')})
           GROUP BY tenant_id, bucket, queue`,

@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => ch?.close());
 
 async function given(events: CanonicalEvent[]): Promise<void> {
-  await loadEvents(store, events, { rollupVersion: Date.now() * 1000 });
+  await loadEvents(store, events, { rollupVersion: 'now' });
 }
 
 function q(tenant: string, timezone: string, period: PeriodSpec, extra: Partial<Parameters<typeof queueMetrics>[1]> = {}) {
