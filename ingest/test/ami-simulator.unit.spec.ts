@@ -80,3 +80,34 @@ describe('AMI translator on a simulated call-centre day', () => {
     expect(Math.abs(holdGot - holdTruth)).toBeLessThanOrEqual(1000 + holdTruth * 0.01);
   });
 });
+
+describe('AMI translator agent states on a simulated day', () => {
+  it('time per agent per state (available, ringing, on_call, on_hold, wrap_up, paused) matches the ledger within 2 s', () => {
+    const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 9, volume: 0.5, logout_at_end: true, ...dayWindow('2026-11-21', 'Africa/Nairobi') });
+    const { ledger, actions } = simulate(sc);
+    const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
+    const t = new AmiTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', wrapUpMs: (q) => wrap.get(q) ?? 0 });
+    const meta = { received_at: 0, raw_ref: null, connection: 'sim', seq: 0 };
+    const out: CanonicalEvent[] = [];
+    for (const f of new AmiParser().push(renderAmi(ledger, actions).map((f) => frameToWire(f.headers)).join(''))) {
+      const o = t.translate(f, meta);
+      if (o.kind === 'ok') out.push(...o.events);
+    }
+    out.push(...t.flush(meta));
+    const truth = new Map<string, number>();
+    for (const i of ledger.agent_intervals) truth.set(`${i.agent}|${i.state}`, (truth.get(`${i.agent}|${i.state}`) ?? 0) + (i.to_ms - i.from_ms));
+    const got = new Map<string, number>();
+    const last = new Map<string, { state: string; at: number }>();
+    for (const e of of(out, 'agent.state_changed')) {
+      const at = Date.parse(e.occurred_at);
+      const prev = last.get(e.agent_id);
+      if (prev) got.set(`${e.agent_id}|${prev.state}`, (got.get(`${e.agent_id}|${prev.state}`) ?? 0) + (at - prev.at));
+      last.set(e.agent_id, { state: e.payload.state, at });
+    }
+    // offline is open-ended before the first and after the last event, so it is not compared.
+    const keys = [...new Set([...truth.keys(), ...got.keys()])].filter((k) => !k.endsWith('|offline'));
+    expect(keys.filter((k) => k.endsWith('|on_call')).length).toBeGreaterThan(5);
+    expect(keys.some((k) => k.endsWith('|paused'))).toBe(true);
+    for (const k of keys) expect(Math.abs((got.get(k) ?? 0) - (truth.get(k) ?? 0)), k).toBeLessThanOrEqual(2000);
+  });
+});
