@@ -18,7 +18,7 @@ export interface Harness {
 export async function startHarness(args: string[] = [], env: Record<string, string> = {}): Promise<Harness> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./api-harness.ts', import.meta.url).pathname, ...args], {
     env: { ...process.env, API_RATE_BURST: '10000000', API_RATE_PER_SECOND: '1000000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });

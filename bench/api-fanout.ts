@@ -87,7 +87,7 @@ console.log(
       expected_deliveries: produced * subscribers,
       lag_p50_ms: pct(lags, 0.5),
       lag_p99_ms: pct(lags, 0.99),
-      lag_max_ms: Math.max(...lags),
+      lag_max_ms: lags.reduce((a, b) => Math.max(a, b), 0),
       errors,
       api_rss_mib: { idle: memBefore.rss, with_subscribers: memConnected.rss, end: memEnd.rss, peak: memEnd.peak },
     },

@@ -66,6 +66,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 process.stdout.write(`${JSON.stringify({ url: api.url, pid: process.pid, tokens: { analyst, display }, board, topic: topicName(cfg, 'events'), brokers: cfg.kafka.brokers })}\n`);
-process.on('SIGTERM', () => {
-  void api.stop().finally(() => process.exit(0));
-});
+const stop = () => void api.stop().finally(() => process.exit(0));
+process.on('SIGTERM', stop);
+// The benchmark holds our stdin open: when it dies, so do we.
+process.stdin.on('end', stop).resume();

@@ -80,7 +80,7 @@ const prom = await (await fetch(`${h.url}/metrics`)).text();
 const buckets = [...prom.matchAll(/callboard_api_live_event_lag_ms_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])] as const);
 const total = buckets.at(-1)?.[1] ?? 0;
 const foldLag = (p: number) => buckets.find(([, c]) => c >= p * total)?.[0];
-const out = (xs: number[]) => ({ received: xs.length, p50_ms: pct(xs, 0.5), p99_ms: pct(xs, 0.99), max_ms: Math.max(...xs) });
+const out = (xs: number[]) => ({ received: xs.length, p50_ms: pct(xs, 0.5), p99_ms: pct(xs, 0.99), max_ms: xs.reduce((a, b) => Math.max(a, b), 0) });
 console.log(JSON.stringify({ target_rate: rate, achieved_rate: Math.round(produced / elapsed), produced, seconds: elapsed, sse: out(lat.sse), websocket: out(lat.ws), kafka_to_fold_ms_bucket: { p50_le: foldLag(0.5), p99_le: foldLag(0.99) }, api_rss_mib: mem.rss, api_peak_rss_mib: mem.peak }, null, 2));
 ac.abort();
 await sseDone;
