@@ -4,6 +4,7 @@
 // has replayed so far. Tests can drop every socket or stop answering pings (half-open link).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { AmiParser, parseAll, type AmiFrame } from '../src/ami/parser.ts';
 
 export interface TestAmiServer {
@@ -22,7 +23,7 @@ function frame(fields: Record<string, string>): string {
   return Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
 }
 
-export async function startTestAmiServer(capturePath: string, opts: { username: string; secret: string }): Promise<TestAmiServer> {
+export async function startTestAmiServer(capturePath: string, opts: { username: string; secret: string; tls?: { key: string; cert: string } }): Promise<TestAmiServer> {
   const bytes = readFileSync(capturePath);
   const chunks = readFileSync(`${capturePath}.rxtimes.jsonl`, 'utf8')
     .trim()
@@ -69,7 +70,7 @@ export async function startTestAmiServer(capturePath: string, opts: { username: 
     if (!s.destroyed) s.write(text);
   };
 
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -139,7 +140,8 @@ export async function startTestAmiServer(capturePath: string, opts: { username: 
         }
       }
     });
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onSocket) : createServer(onSocket);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   state.port = (server.address() as { port: number }).port;
   return state;

@@ -225,6 +225,7 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       host: pbx.host,
       port: pbx.port,
       tls: pbx.tls,
+      ...(pbx.tls && process.env.AMI_TLS_CA_FILE ? { ca: readFileSync(process.env.AMI_TLS_CA_FILE, 'utf8') } : {}),
       username: pbx.username,
       secret: () => pbxSecret(pbx),
       pingIntervalMs: envMs('AMI_PING_INTERVAL_MS', 15_000),

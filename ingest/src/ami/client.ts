@@ -1,7 +1,7 @@
 // AMI client (I/O shell): TCP or TLS, banner check, Login, Ping keepalive, reconnect with
 // exponential backoff and jitter, resynchronisation requests after every login. It hands every
 // received frame, in order, to its handler and decides nothing about their meaning.
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from '@callboard/platform';
 import { AmiParser, type AmiFrame } from './parser.ts';
@@ -11,6 +11,8 @@ export interface AmiEndpoint {
   host: string;
   port: number;
   tls: boolean;
+  /** PEM of the CA(s) that sign the PBX's TLS certificate, when not a system CA. */
+  ca?: string;
   username: string;
   /** Reads the secret at each login, so a fixed environment variable takes effect on retry. */
   secret: () => string;
@@ -87,7 +89,7 @@ export class AmiClient {
   private timer: NodeJS.Timeout | null = null;
   private readonly waiting = new Map<string, { resolve: (f: AmiFrame) => void; reject: (e: Error) => void }>();
   private closed: Promise<void> = Promise.resolve();
-  private readonly o: Required<Omit<AmiClientOptions, 'secret' | 'resumeFrom' | 'onGood'>> & Pick<AmiClientOptions, 'secret' | 'onGood'>;
+  private readonly o: Required<Omit<AmiClientOptions, 'secret' | 'resumeFrom' | 'onGood' | 'ca'>> & Pick<AmiClientOptions, 'secret' | 'onGood' | 'ca'>;
 
   constructor(
     opts: AmiClientOptions,
@@ -180,7 +182,7 @@ export class AmiClient {
       let pingTimer: NodeJS.Timeout | null = null;
       let closedResolve!: () => void;
       this.closed = new Promise<void>((r) => (closedResolve = r));
-      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, servername: o.host }) : tcpConnect({ host: o.host, port: o.port });
+      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, ...(isIP(o.host) ? {} : { servername: o.host }), ...(o.ca ? { ca: o.ca } : {}) }) : tcpConnect({ host: o.host, port: o.port });
       this.socket = socket;
       if (!this.reading) socket.pause();
       socket.setNoDelay(true);
