@@ -74,3 +74,9 @@ export async function readSse(body: ReadableStream<Uint8Array>, onData: (d: unkn
     }
   }
 }
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { partitionKey } from '@callboard/schemas';
-import { event, pct, readSse, rssMiB, startHarness } from './api-common.ts';
+import { cpuSeconds, event, pct, readSse, rssMiB, startHarness } from './api-common.ts';
 
 const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '30' } } });
 const subscribers = Number(values.subscribers);
@@ -54,6 +54,8 @@ const kafka = new Kafka({ clientId: 'bench-api-fanout', brokers: h.brokers, logL
 const producer = kafka.producer();
 await producer.connect();
 const started = Date.now();
+const apiCpu0 = cpuSeconds(h.pid);
+const benchCpu0 = process.cpuUsage();
 let produced = 0;
 // Each caller waits 3 s and then abandons, so about 3·rate callers wait at any time.
 const abandonAt: { at: number; call: string }[] = [];
@@ -72,6 +74,9 @@ for (let k = 0; Date.now() - started < seconds * 1000; k++) {
   produced++;
 }
 const elapsed = (Date.now() - started) / 1000;
+const apiCpu = (cpuSeconds(h.pid) - apiCpu0) / elapsed;
+const bc = process.cpuUsage(benchCpu0);
+const benchCpu = (bc.user + bc.system) / 1e6 / elapsed;
 await new Promise((r) => setTimeout(r, 2000));
 const memEnd = rssMiB(h.pid);
 console.log(
@@ -89,6 +94,8 @@ console.log(
       lag_p99_ms: pct(lags, 0.99),
       lag_max_ms: lags.reduce((a, b) => Math.max(a, b), 0),
       errors,
+      api_cpu_cores: +apiCpu.toFixed(2),
+      bench_clients_cpu_cores: +benchCpu.toFixed(2),
       api_rss_mib: { idle: memBefore.rss, with_subscribers: memConnected.rss, end: memEnd.rss, peak: memEnd.peak },
     },
     null,
