@@ -113,6 +113,21 @@ export function createResolvers(d: ResolverDeps) {
     return snap;
   };
 
+  // Intraday series behind a board's chart tile: one ClickHouse query per board, queues and
+  // interval every 30 s at most, however many screens show the board.
+  const intradayCache = new Map<string, { at: number; value: Promise<unknown> }>();
+  const boardIntraday = (auth: Auth, queues: string[], interval: string) => {
+    const key = `${auth.tenant_id}\u0000${interval}\u0000${queues.join('\u0000')}`;
+    const now = d.now();
+    const hit = intradayCache.get(key);
+    if (hit && now - hit.at < 30_000) return hit.value;
+    const value = d.history.intraday(auth.tenant_id, tenantOf(auth), null, interval, { queues });
+    value.catch(() => intradayCache.delete(key));
+    if (intradayCache.size > 10_000) intradayCache.clear();
+    intradayCache.set(key, { at: now, value });
+    return value;
+  };
+
   return {
     DateTime: stringScalar('DateTime', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/, 'an ISO-8601 instant such as 2026-03-10T06:00:00.000Z'),
     Date: stringScalar('Date', /^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
@@ -186,6 +201,10 @@ export function createResolvers(d: ResolverDeps) {
       timeline: async (c: { call_id: string; tenant_id: string }) => (await callTimeline(d.ch, c.tenant_id, c.call_id)).map(eventOut),
     },
 
+    BoardUpdate: {
+      intraday: (u: { _auth: Auth; _queues: string[] }, args: { interval: string }) => boardIntraday(u._auth, u._queues, args.interval),
+    },
+
     Mutation: {
       createBoard: async (_: unknown, args: { input: BoardInput }, ctx: Ctx) => {
         const auth = need(ctx, EDITORS, 'create boards');
@@ -254,7 +273,8 @@ export function createResolvers(d: ResolverDeps) {
               if (gone) throw notFound('board', board.id);
               const now = d.now();
               const live = liveSnapshot(auth.tenant_id, queues, now);
-              return { board: { server_time: live.server_time, seq: ++seq, board, live } };
+              const t = tenantOf(auth);
+              return { board: { server_time: live.server_time, seq: ++seq, board, live, timezone: t.timezone, locale: t.locale, _auth: auth, _queues: queues } };
             },
             gap,
           );

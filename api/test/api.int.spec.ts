@@ -313,6 +313,21 @@ describe('subscriptions from Kafka', () => {
     await late.close();
   });
 
+  it("a display token's board update carries the tenant zone and today's intraday series for its queues", async () => {
+    const s = sse<{ board: { timezone: string; intraday: { date: string; points: { local_time: string }[] } } }>(
+      api.url,
+      tok.displayA!,
+      'subscription($id: ID!) { board(id: $id) { timezone intraday(interval: MIN_60) { date points { local_time queue_metrics { offered } } } } }',
+      { id: boardA },
+    );
+    const first = await eventually(() => s.received[0], 10_000, 'snapshot with intraday');
+    expect(s.errors).toEqual([]);
+    expect(first.board.timezone).toBe('Africa/Nairobi');
+    expect(first.board.intraday.points).toHaveLength(24);
+    expect(first.board.intraday.points[0]!.local_time).toBe('00:00');
+    await s.close();
+  });
+
   it('the display token may subscribe to its board only, and to nothing else', async () => {
     const other = sse(api.url, tok.displayA!, BOARD_SUB, { id: boardB });
     const events = sse(api.url, tok.displayA!, 'subscription { callEvents { event_id } }');
