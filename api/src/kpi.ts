@@ -77,13 +77,6 @@ export function serviceLevel(c: LegCounters, waiting: number, formula: SlFormula
   }
 }
 
-/** Exact percentile (nearest rank) of a sorted list, in the list's unit. */
-export function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil(p * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1]!;
-}
-
 export interface QueueMetricsOut {
   offered: number;
   answered: number;

@@ -8,7 +8,7 @@
 import { DateTime } from 'luxon';
 import type { AgentState, CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
-import { addCounters, emptyCounters, percentile, queueMetrics, type LegCounters, type QueueMetricsOut } from './kpi.ts';
+import { addCounters, emptyCounters, queueMetrics, type LegCounters, type Percentiles, type QueueMetricsOut } from './kpi.ts';
 
 export interface LiveEnv {
   zoneOf(tenant: string): string;
@@ -43,8 +43,9 @@ export interface AgentLive {
 
 interface QueueDay {
   counters: LegCounters;
-  /** waits of answered legs today, for wait_p50/p90/p99 (exact: one number per leg) */
-  answeredWaits: number[];
+  /** waits of answered legs today in whole seconds (rounded up) → legs, for wait_p50/p90/p99:
+   *  bounded by distinct seconds, not by calls, and mergeable across queues */
+  answeredWaits: Map<number, number>;
 }
 
 export interface TenantLive {
@@ -113,7 +114,7 @@ export class LiveStore {
   private queueDay(t: TenantLive, queue: string): QueueDay {
     let q = t.queues.get(queue);
     if (!q) {
-      q = { counters: emptyCounters(), answeredWaits: [] };
+      q = { counters: emptyCounters(), answeredWaits: new Map() };
       t.queues.set(queue, q);
     }
     return q;
@@ -153,7 +154,8 @@ export class LiveStore {
           q.counters.answered_wait_ms += w;
           if (w <= T) q.counters.answered_within_sl++;
           q.counters.max_wait_ms = Math.max(q.counters.max_wait_ms ?? 0, w);
-          q.answeredWaits.push(w);
+          const sec = Math.ceil(w / 1000);
+          q.answeredWaits.set(sec, (q.answeredWaits.get(sec) ?? 0) + 1);
         }
         return call([leg.queue]);
       }
@@ -297,15 +299,15 @@ export class LiveStore {
     let total = emptyCounters();
     let totalToday = 0;
     let oldest = Infinity;
-    const allWaits: number[] = [];
+    const allWaits = new Map<number, number>();
     const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
-      const qd = t.queues.get(name) ?? { counters: emptyCounters(), answeredWaits: [] };
+      const qd = t.queues.get(name) ?? { counters: emptyCounters(), answeredWaits: new Map<number, number>() };
       const w = waitingBy.get(name);
       const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
       total = addCounters(total, qd.counters);
       totalToday += w?.n_today ?? 0;
       if (w) oldest = Math.min(oldest, w.oldest);
-      allWaits.push(...qd.answeredWaits);
+      for (const [sec, n] of qd.answeredWaits) allWaits.set(sec, (allWaits.get(sec) ?? 0) + n);
       return {
         queue: name,
         waiting: w?.n ?? 0,
@@ -346,9 +348,21 @@ export class LiveStore {
   }
 }
 
-function pct(waits: number[]) {
-  const sorted = [...waits].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), error: sorted.length ? 0 : null };
+/** Nearest-rank percentiles (ms) from a seconds histogram; exact to the second (error 1 s). */
+function pct(hist: Map<number, number>): Percentiles {
+  const keys = [...hist.keys()].sort((a, b) => a - b);
+  const total = keys.reduce((a, k) => a + hist.get(k)!, 0);
+  if (total === 0) return { p50: null, p90: null, p99: null, error: null };
+  const at = (p: number) => {
+    const rank = Math.max(1, Math.ceil(p * total));
+    let seen = 0;
+    for (const k of keys) {
+      seen += hist.get(k)!;
+      if (seen >= rank) return k * 1000;
+    }
+    return keys[keys.length - 1]! * 1000;
+  };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), error: 1 };
 }
 
 export function agentOut(a: AgentLive): AgentOut {
