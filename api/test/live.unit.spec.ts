@@ -149,3 +149,29 @@ describe('live fold: tenants and queue filters', () => {
     expect(beta.waiting_calls.map((w) => w.call_id)).toEqual(['z']);
   });
 });
+
+describe('live fold: properties', () => {
+  it('offered = answered + abandoned + exited + waiting, whatever the calls and however often events are redelivered', async () => {
+    const fc = await import('fast-check');
+    const outcome = fc.constantFrom('answered', 'abandoned', 'exited', 'waiting') as import('fast-check').Arbitrary<'answered' | 'abandoned' | 'exited' | 'waiting'>;
+    const call = fc.record({ queue: fc.constantFrom('sales', 'support'), offsetS: fc.integer({ min: 0, max: 3600 }), waitS: fc.integer({ min: 0, max: 600 }), outcome, dup: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(call, { maxLength: 40 }), (calls) => {
+        const s = store();
+        const base = Date.parse(AT);
+        const events = calls.flatMap((c, i) => {
+          const evs = queueCall({ call: `p${i}`, queue: c.queue, at: new Date(base + c.offsetS * 1000).toISOString(), waitS: c.waitS, outcome: c.outcome });
+          return c.dup ? [...evs, ...evs] : evs;
+        });
+        for (const e of events) s.apply(e, base + 7200_000);
+        const snap = s.snapshot('acme', base + 7200_000);
+        const q = snap.today;
+        expect(q.offered).toBe(calls.length);
+        expect(q.offered).toBe(q.answered + q.abandoned + q.exited + q.waiting);
+        expect(q.waiting).toBe(calls.filter((c) => c.outcome === 'waiting').length);
+        expect(snap.waiting_calls).toHaveLength(q.waiting);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
