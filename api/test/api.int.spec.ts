@@ -205,7 +205,8 @@ describe('tenant isolation', () => {
   it("another tenant's call, board or metrics are NOT_FOUND or empty, never visible", async () => {
     const call = await gql(api.url, tok.analystA!, 'query($id: ID!) { call(id: $id) { call_id timeline { type } } }', { id: 'b-1' });
     expect(codes(call)).toEqual(['NOT_FOUND']);
-    // the same message as for an id that exists nowhere: nothing to infer
+    // the same message as for an id that exists nowhere: nothing to infer (a call of B's is
+    // asked for by B's own id, and by an id A could have guessed)
     const none = await gql(api.url, tok.analystA!, 'query($id: ID!) { call(id: $id) { call_id } }', { id: 'no-such-call' });
     expect(none.errors![0]!.message.replace('no-such-call', 'b-1')).toBe(call.errors![0]!.message);
     expect(codes(await gql(api.url, tok.supA!, 'query($id: ID!) { board(id: $id) { id } }', { id: boardB }))).toEqual(['NOT_FOUND']);
@@ -219,6 +220,11 @@ describe('tenant isolation', () => {
     expect(m.data!.metrics.rows).toEqual([]);
     const agents = await gql<{ metrics: { rows: { key: string }[] } }>(api.url, tok.analystA!, `{ metrics(period: {kind: DAY, date: "${DAY}"}, groupBy: AGENT) { rows { key } } }`);
     expect(agents.data!.metrics.rows.map((r) => r.key)).not.toContain('2001');
+    const intraday = await gql<{ intraday: { points: { queue_metrics: { offered: number } }[] } }>(api.url, tok.analystA!, `{ intraday(date: "${DAY}", interval: MIN_60, filter: {queues: ["vip"]}) { points { queue_metrics { offered } } } }`);
+    expect(intraday.data!.intraday.points.reduce((a, p) => a + p.queue_metrics.offered, 0)).toBe(0);
+    // beta has a queue named "sales" too: acme's sales figures hold acme's legs only
+    const sales = await gql<{ metrics: { rows: { queue_metrics: { offered: number } }[] } }>(api.url, tok.analystA!, `{ metrics(period: {kind: DAY, date: "${DAY}"}, groupBy: QUEUE, filter: {queues: ["sales"]}) { rows { queue_metrics { offered } } } }`);
+    expect(sales.data!.metrics.rows.map((r) => r.queue_metrics.offered)).toEqual([3]);
     const lists = await gql<{ queues: { queue: string }[]; agents: { agent_id: string }[] }>(api.url, tok.analystA!, '{ queues { queue } agents { agent_id } }');
     expect(lists.data!.queues.map((q) => q.queue)).not.toContain('vip');
     expect(lists.data!.agents.map((a) => a.agent_id)).not.toContain('2001');
@@ -248,6 +254,28 @@ describe('tenant isolation', () => {
     await b.close();
     w.stop();
     await c.dispose();
+  });
+
+  it("agent states and boards never show the other tenant, even for the same queue and agent names", async () => {
+    const agents = sse<{ agentStates: { agent_id: string; state: string } }>(api.url, tok.supA!, 'subscription { agentStates { agent_id state } }');
+    const board = sse<{ board: { live: { waiting_calls: { call_id: string }[]; agents: { agent_id: string; state: string }[] } } }>(api.url, tok.displayA!, 'subscription($id: ID!) { board(id: $id) { live { waiting_calls { call_id } agents { agent_id state } } } }', { id: boardA });
+    await eventually(() => (board.received.length ? true : undefined), 10_000, 'board snapshot');
+    const idB = uniqueId('iso-b');
+    const t = new Date().toISOString();
+    // beta: a caller in ITS queue "sales", and its agent "1001" goes on a call
+    await produce([...queueCall({ tenant: 'beta', call: idB, queue: 'sales', at: t, waitS: 0, outcome: 'waiting' }), ev('agent.state_changed', t, { agent_id: '1001' }, { state: 'on_call' }, 'beta')]);
+    // then acme: a marker event that both streams must show, so beta's had time to arrive
+    const idA = uniqueId('iso-a');
+    await produce([...queueCall({ tenant: 'acme', call: idA, queue: 'sales', at: t, waitS: 0, outcome: 'waiting' }), ev('agent.state_changed', t, { agent_id: '1002' }, { state: 'wrap_up' }, 'acme')]);
+    await eventually(() => (agents.received.some((x) => x.agentStates.agent_id === '1002' && x.agentStates.state === 'wrap_up') ? true : undefined), 20_000, 'acme agent state');
+    await eventually(() => (board.received.some((u) => u.board.live.waiting_calls.some((c) => c.call_id === idA)) ? true : undefined), 20_000, 'acme caller on the board');
+    expect(agents.received.some((x) => x.agentStates.agent_id === '1001' && x.agentStates.state === 'on_call')).toBe(false);
+    for (const u of board.received) {
+      expect(u.board.live.waiting_calls.map((c) => c.call_id)).not.toContain(idB);
+      expect(u.board.live.agents.find((a) => a.agent_id === '1001')?.state).not.toBe('on_call');
+    }
+    await agents.close();
+    await board.close();
   });
 });
 
