@@ -49,8 +49,11 @@ describe('AMI translator on a simulated call-centre day', () => {
   it('leg outcomes match the ledger: answered (agent, wait ±1 s), abandoned, timed out', () => {
     const byOutcome = (o: string) => ledger.legs.filter((l) => l.outcome === o);
     expect(of(events, 'call.queued')).toHaveLength(ledger.legs.length);
-    const answered = of(events, 'call.answered');
+    const answered = of(events, 'call.answered').filter((e) => e.payload.queue !== undefined);
     expect(answered).toHaveLength(byOutcome('answered').length);
+    // Direct (non-queue) answers: the targets of attended transfers, each by its agent.
+    const direct = of(events, 'call.answered').filter((e) => e.payload.queue === undefined);
+    expect(direct.map((e) => `${e.payload.agent_id}|${Date.parse(e.occurred_at)}`).sort()).toEqual(ledger.direct.map((d) => `${d.agent}|${d.answered_at_ms}`).sort());
     expect(of(events, 'call.abandoned')).toHaveLength(byOutcome('abandoned').length);
     expect(of(events, 'call.left_queue').map((e) => e.payload.reason)).toEqual(byOutcome('exited').map(() => 'timeout'));
     // Per agent: the number answered and the total wait of their answered legs.
@@ -73,8 +76,10 @@ describe('AMI translator on a simulated call-centre day', () => {
     const got = of(events, 'call.transferred');
     expect(got.filter((e) => e.payload.kind === 'blind')).toHaveLength(transfers.filter((x) => x.kind === 'blind').length);
     expect(got.filter((e) => e.payload.kind === 'attended')).toHaveLength(transfers.filter((x) => x.kind === 'attended').length);
-    const completed = of(events, 'call.agent_completed');
+    const completed = of(events, 'call.agent_completed').filter((e) => e.payload.queue !== undefined);
     expect(completed).toHaveLength(ledger.legs.filter((l) => l.completed_at_ms !== null).length);
+    const directDone = of(events, 'call.agent_completed').filter((e) => e.payload.queue === undefined);
+    expect(directDone.map((e) => `${e.payload.agent_id}|${e.payload.talk_ms}`).sort()).toEqual(ledger.direct.map((d) => `${d.agent}|${d.talk_ms}`).sort());
     const holdTruth = ledger.legs.reduce((s, l) => s + l.hold_ms, 0);
     const holdGot = completed.reduce((s, e) => s + (e.payload.hold_ms ?? 0), 0);
     expect(Math.abs(holdGot - holdTruth)).toBeLessThanOrEqual(1000 + holdTruth * 0.01);

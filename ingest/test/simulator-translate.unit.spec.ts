@@ -29,7 +29,8 @@ describe('simulated AMI through the real AMI translator', () => {
 
   it('yields the ledger queue outcomes, rings and transfers', () => {
     expect(counts.get('call.queued')).toBe(ledger.legs.length);
-    expect(counts.get('call.answered')).toBe(legs('answered'));
+    // Queue legs answered, plus the direct calls agents answered (attended-transfer targets).
+    expect(counts.get('call.answered')).toBe(legs('answered') + ledger.direct.length);
     expect(counts.get('call.abandoned')).toBe(legs('abandoned'));
     expect(counts.get('call.left_queue')).toBe(legs('exited'));
     expect(counts.get('call.ring_no_answer')).toBe(ledger.legs.reduce((s, l) => s + l.rings.filter((r) => r.outcome === 'no_answer').length, 0));

@@ -26,6 +26,8 @@ export interface AmiClientOptions extends AmiEndpoint {
   events?: string;
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** How long a resynchronisation list (CoreShowChannels, QueueStatus) may go with nothing at all arriving. */
+  resyncTimeoutMs?: number;
   connectTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -53,6 +55,14 @@ export interface AmiHandler {
   ready(conn: AmiConnectionInfo, gap: { from: number; to: number; reason: string } | null): void;
   /** Connection lost or refused; `auth` when the PBX rejected the credentials. */
   down(reason: string, kind: 'auth' | 'network' | 'protocol' | 'config', retryInMs: number): void;
+}
+
+/**
+ * Milliseconds before a reply is overdue (≤ 0: overdue): counted from the later of the send and
+ * the last bytes received, so a busy connection is never declared dead.
+ */
+export function replyTimeLeft(sentAt: number, lastActivity: number, timeoutMs: number, now: number): number {
+  return Math.max(sentAt, lastActivity) + timeoutMs - now;
 }
 
 class AmiError extends Error {
@@ -99,6 +109,7 @@ export class AmiClient {
       events: 'on',
       pingIntervalMs: 15_000,
       pingTimeoutMs: 10_000,
+      resyncTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,
       backoffInitialMs: 500,
       backoffMaxMs: 30_000,
@@ -136,10 +147,13 @@ export class AmiClient {
   /** Flow control: stop (false) or resume (true) reading the socket while the writer catches up. */
   setReading(on: boolean): void {
     this.reading = on;
+    this.lastActivity = Date.now();
     if (on) this.socket?.resume();
     else this.socket?.pause();
   }
   private reading = true;
+  /** When bytes last arrived (or reading resumed): a reply waits behind whatever is queued. */
+  private lastActivity = 0;
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
@@ -204,11 +218,20 @@ export class AmiClient {
       };
       const send = (fields: Record<string, string>, timeoutMs = o.pingTimeoutMs): Promise<AmiFrame> => {
         const id = fields.ActionID!;
+        const sentAt = Date.now();
         return new Promise<AmiFrame>((res, rej) => {
-          const t = setTimeout(() => {
+          // A reply queued behind a backlog of events arrives late on a healthy link: only a
+          // link silent for the whole timeout (while we were reading) is dead.
+          const check = () => {
+            const left = this.reading ? replyTimeLeft(sentAt, this.lastActivity, timeoutMs, Date.now()) : timeoutMs;
+            if (left > 0) {
+              t = setTimeout(check, left);
+              return;
+            }
             this.waiting.delete(id);
-            rej(new AmiError(`no reply to ${fields.Action} within ${timeoutMs} ms: dead or half-open connection`, 'network'));
-          }, timeoutMs);
+            rej(new AmiError(`no reply to ${fields.Action} and nothing else received for ${timeoutMs} ms: dead or half-open connection`, 'network'));
+          };
+          let t = setTimeout(check, timeoutMs);
           this.waiting.set(id, {
             resolve: (f) => {
               clearTimeout(t);
@@ -232,7 +255,7 @@ export class AmiClient {
         ];
         for (const l of lists) {
           const done = new Promise<void>((res) => this.waiting.set(`${l.id}#complete`, { resolve: () => res(), reject: () => res() }));
-          const reply = await send({ Action: l.action, ActionID: l.id }, 30_000);
+          const reply = await send({ Action: l.action, ActionID: l.id }, o.resyncTimeoutMs);
           if (reply.headers.Response === 'Error') throw new AmiError(`${l.action} refused: ${reply.headers.Message ?? 'no reason given'} (the AMI user needs read access to call and agent classes)`, 'protocol');
           await done;
         }
@@ -259,6 +282,7 @@ export class AmiClient {
       });
       socket.on('data', (chunk: Buffer) => {
         const at = Date.now();
+        this.lastActivity = at;
         const frames = parser.push(chunk);
         if (frames.length === 0) return;
         if (this.ready) this.good(at);

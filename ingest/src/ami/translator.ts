@@ -48,7 +48,7 @@ interface Call {
   channels: Set<string>;
   startedAt: number;
   answeredAt: number;
-  direction: 'inbound' | 'outbound';
+  direction: 'inbound' | 'outbound' | 'internal';
   cdr: { disposition: Disposition; raw: string } | null;
   cause: { code: number; text: string } | null;
   extension: string | undefined;
@@ -87,6 +87,16 @@ interface Segment {
   holdMs: number;
 }
 
+/** An agent talking on a call that did not come through a queue (dialled, or transferred to). */
+interface DirectSegment {
+  agentId: string;
+  callId: string;
+  answeredAt: number;
+  ts: boolean;
+  holdStart: number;
+  holdMs: number;
+}
+
 interface Agent {
   id: string;
   name: string | undefined;
@@ -104,6 +114,9 @@ interface Agent {
   queueAt: number;
   state: AgentState | null;
   reason: string | undefined;
+  /** occurred_at and event_id of the last state change emitted. */
+  lastAt: string;
+  lastId: string;
 }
 
 const DEVICE_RINGING = new Set([6, 7]);
@@ -204,6 +217,12 @@ export class AmiTranslator {
   private readonly segByCaller = new Map<string, Segment>();
   private readonly segments = new Set<Segment>();
   private readonly heldChannels = new Map<string, number>();
+  /** Phones of known agents (member StateInterface, or a non-Local member Interface) → agent id. */
+  private readonly agentDevices = new Map<string, string>();
+  /** Agent phone channels dialled outside a queue (DialBegin Dest), by Uniqueid. */
+  private readonly dialled = new Map<string, { agentId: string; at: number; ts: boolean }>();
+  /** Direct (non-queue) calls an agent answered, by the agent's channel Uniqueid. */
+  private readonly direct = new Map<string, DirectSegment>();
   private readonly agents = new Map<string, Agent>();
   private readonly wrapping = new Set<Agent>();
   private readonly source: Source;
@@ -301,7 +320,13 @@ export class AmiTranslator {
       case 'Newchannel':
         return this.newChannel(h);
       case 'Newstate':
-        if (h.ChannelState === '6') this.answered(h.Uniqueid);
+        if (h.ChannelState === '6') {
+          this.answered(h.Uniqueid);
+          this.directAnswered(h);
+        }
+        return undefined;
+      case 'DialBegin':
+        this.dialBegin(h);
         return undefined;
       case 'HangupRequest':
       case 'SoftHangupRequest': {
@@ -325,7 +350,10 @@ export class AmiTranslator {
         return this.ringNoAnswer(h);
       case 'DialEnd':
         // An answered member keeps ringing until AgentConnect, so its state does not flicker.
-        if (h.DestUniqueid !== undefined && h.DialStatus !== 'ANSWER') this.endRing(h.DestUniqueid);
+        if (h.DestUniqueid !== undefined && h.DialStatus !== 'ANSWER') {
+          this.endRing(h.DestUniqueid);
+          this.dialled.delete(h.DestUniqueid);
+        }
         return undefined;
       case 'AgentConnect':
         return this.connect(h);
@@ -389,11 +417,24 @@ export class AmiTranslator {
     if (call) return call;
     const state = h.ChannelState;
     const chan = h.Channel ?? '';
-    // A channel that starts ringing in (4) is an incoming call; a channel created down (0) is
-    // dialled out, except an Originate into the dialplan through a Local channel, which is how
-    // dialers and test rigs inject callers.
-    const direction = state === '4' || chan.startsWith('Local/') ? 'inbound' : 'outbound';
-    call = { id: callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, extension: undefined };
+    // Direction from the call's first channel (ingest/README.md "Call direction"):
+    // - a Local channel: an Originate into the dialplan, how dialers and test rigs inject callers;
+    // - a known agent's phone (a queue member's StateInterface or device): the agent placed the
+    //   call, internal when it dials another agent's extension, otherwise outbound. A phone
+    //   calling in also starts in Ring (4), so the channel state alone cannot tell;
+    // - otherwise a channel that starts ringing in (4) is an incoming call from a trunk and a
+    //   channel created down (0) is dialled out (an Originate to a device).
+    const placedBy = this.agentOfChannel(chan);
+    const direction: Call['direction'] = chan.startsWith('Local/')
+      ? 'inbound'
+      : placedBy !== undefined
+        ? h.Exten !== undefined && h.Exten !== placedBy && this.isAgentExtension(h.Exten)
+          ? 'internal'
+          : 'outbound'
+        : state === '4'
+          ? 'inbound'
+          : 'outbound';
+    call = { id: callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, extension: placedBy };
     this.calls.set(callId, call);
     this.emit(
       makeEvent('call.started', { ...ctx, occurred_at: isoMs(at) }, { call_id: callId }, {
@@ -401,6 +442,7 @@ export class AmiTranslator {
         caller_number: unknownToEmpty(h.CallerIDNum),
         caller_name: unknownToEmpty(h.CallerIDName) || undefined,
         called_number: h.Exten ?? '',
+        extension: placedBy,
       }),
     );
     return call;
@@ -440,6 +482,9 @@ export class AmiTranslator {
     if (!ch) return undefined;
     this.channels.delete(u);
     this.heldChannels.delete(u);
+    this.dialled.delete(u);
+    const seg = this.direct.get(u);
+    if (seg) this.directCompleted(u, seg, ch.hangupRequested ? 'agent' : 'caller');
     const call = this.calls.get(ch.callId);
     if (!call) return undefined;
     const cause = int(h.Cause, -1);
@@ -479,6 +524,78 @@ export class AmiTranslator {
     const disposition = mapDisposition(raw);
     if (!call.cdr || DISPOSITION_RANK[disposition] > DISPOSITION_RANK[call.cdr.disposition]) call.cdr = { disposition, raw };
     return undefined;
+  }
+
+  // ---- agents' phones and direct (non-queue) calls ----------------------------------------
+
+  private learnDevices(agentId: string, iface: string, stateInterface: string | undefined): void {
+    if (!iface.startsWith('Local/') && iface.includes('/')) this.agentDevices.set(iface, agentId);
+    if (stateInterface && stateInterface.includes('/') && !stateInterface.startsWith('Local/')) this.agentDevices.set(stateInterface, agentId);
+  }
+
+  /** The agent whose phone a channel is (`PJSIP/1001-0000002a` → device `PJSIP/1001`). */
+  private agentOfChannel(name: string): string | undefined {
+    if (this.agentDevices.size === 0 || name.startsWith('Local/')) return undefined;
+    const dash = name.lastIndexOf('-');
+    return this.agentDevices.get(dash > name.indexOf('/') ? name.slice(0, dash) : name);
+  }
+
+  private isAgentExtension(exten: string): boolean {
+    for (const id of this.agentDevices.values()) if (id === exten) return true;
+    return false;
+  }
+
+  /** A known agent's phone dialled other than by a queue (a queue rings it through AgentCalled). */
+  private dialBegin(h: Record<string, string>): void {
+    const dest = h.DestUniqueid;
+    if (dest === undefined || this.ringsByDest.has(dest) || this.segByDest.has(dest)) return;
+    const agentId = this.agentOfChannel(h.DestChannel ?? '');
+    if (agentId === undefined) return;
+    // A queue calling a member that is a phone itself (Interface PJSIP/1001): the dialling
+    // channel is a caller waiting in a queue, and the answer comes as AgentConnect.
+    if (h.Uniqueid !== undefined) {
+      for (const leg of this.legs.values()) if (leg.caller === h.Uniqueid) return;
+    }
+    this.dialled.set(dest, { agentId, at: this.now, ts: this.hasTs });
+  }
+
+  private directAnswered(h: Record<string, string>): void {
+    const u = h.Uniqueid;
+    if (u === undefined) return;
+    const d = this.dialled.get(u);
+    const ch = this.channels.get(u);
+    if (!d || !ch || this.direct.has(u)) return;
+    this.dialled.delete(u);
+    const call = this.calls.get(ch.callId);
+    const a = this.agent(d.agentId);
+    this.direct.set(u, { agentId: d.agentId, callId: ch.callId, answeredAt: this.now, ts: this.hasTs, holdStart: 0, holdMs: 0 });
+    if (call && call.extension === undefined) call.extension = d.agentId;
+    this.emit(
+      makeEvent('call.answered', this.ctx, { call_id: ch.callId }, {
+        agent_id: d.agentId,
+        agent_name: a.name,
+        wait_ms: Math.max(0, this.now - (call?.startedAt ?? this.now)),
+        ring_ms: Math.max(0, this.now - d.at),
+      }),
+    );
+  }
+
+  private directCompleted(u: string, d: DirectSegment, reason: 'caller' | 'agent'): void {
+    this.direct.delete(u);
+    if (d.holdStart > 0) {
+      d.holdMs += this.now - d.holdStart;
+      d.holdStart = 0;
+    }
+    const talkMs = Math.max(0, this.now - d.answeredAt);
+    this.emit(
+      makeEvent('call.agent_completed', this.ctx, { call_id: d.callId }, {
+        agent_id: d.agentId,
+        agent_name: this.agents.get(d.agentId)?.name,
+        reason,
+        talk_ms: talkMs,
+        hold_ms: Math.min(talkMs, d.holdMs),
+      }),
+    );
   }
 
   // ---- queue legs ------------------------------------------------------------------------
@@ -621,7 +738,7 @@ export class AmiTranslator {
   private agent(agentId: string, name?: string): Agent {
     let a = this.agents.get(agentId);
     if (!a) {
-      a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined };
+      a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
       this.agents.set(agentId, a);
     } else if (name) a.name = name;
     return a;
@@ -800,8 +917,12 @@ export class AmiTranslator {
   }
 
   private expireWrapUps(now: number, meta: FrameMeta): void {
+    // A wrap-up ends only once time has moved past its end: a frame at the very millisecond it
+    // ends (a pause, a logout, the next ring) is then folded into the state first, so the
+    // agent's last state change at that millisecond is the one the PBX caused. Two changes of
+    // one agent at one millisecond would be ordered by event id downstream, not causally.
     for (const a of [...this.wrapping]) {
-      if (a.wrapUntil > now) continue;
+      if (a.wrapUntil >= now) continue;
       const at = a.wrapUntil;
       a.wrapUntil = 0;
       this.wrapping.delete(a);
@@ -842,7 +963,16 @@ export class AmiTranslator {
     if (on === this.heldChannels.has(u)) return undefined;
     if (on) this.heldChannels.set(u, this.now);
     else this.heldChannels.delete(u);
-    this.emit(on ? makeEvent('call.held', this.ctx, { call_id: ch.callId }, {}) : makeEvent('call.resumed', this.ctx, { call_id: ch.callId }, {}));
+    const d = this.direct.get(u);
+    if (d) {
+      if (on) d.holdStart = this.now;
+      else if (d.holdStart > 0) {
+        d.holdMs += this.now - d.holdStart;
+        d.holdStart = 0;
+      }
+    }
+    const p = d ? { agent_id: d.agentId } : {};
+    this.emit(on ? makeEvent('call.held', this.ctx, { call_id: ch.callId }, p) : makeEvent('call.resumed', this.ctx, { call_id: ch.callId }, p));
     return undefined;
   }
 
@@ -898,6 +1028,7 @@ export class AmiTranslator {
     if (!m) return this.missing(name, 'Interface');
     if (!h.Queue) return this.missing(name, 'Queue');
     const a = this.agent(m.agentId, m.name);
+    this.learnDevices(m.agentId, m.iface, h.StateInterface);
     if (!a.queues.has(h.Queue)) {
       a.queues.set(h.Queue, null);
       this.emit(
@@ -961,14 +1092,18 @@ export class AmiTranslator {
     if (next.state === a.state && next.reason === a.reason) return;
     a.state = next.state;
     a.reason = next.reason;
-    this.emit(
-      makeEvent('agent.state_changed', this.ctxPart(a.id, ctx), { agent_id: a.id }, {
-        state: next.state,
-        reason: next.reason,
-        agent_name: a.name,
-        call_id: callId,
-      }),
-    );
+    const payload = { state: next.state, reason: next.reason, agent_name: a.name, call_id: callId };
+    let e = makeEvent('agent.state_changed', this.ctxPart(a.id, ctx), { agent_id: a.id }, payload);
+    // Consumers order one agent's changes of one millisecond by event id (projections
+    // orderEvents), and a ring that ends as the next one starts, or a pause at the moment a
+    // wrap-up ends, gives two. The later change must sort last: a deterministic suffix of the
+    // part is chosen so that it does (the same history still gives the same ids).
+    if (e.occurred_at === a.lastAt) {
+      for (let n = 1; e.event_id <= a.lastId; n++) e = makeEvent('agent.state_changed', this.ctxPart(`${a.id}|${n}`, ctx), { agent_id: a.id }, payload);
+    }
+    a.lastAt = e.occurred_at;
+    a.lastId = e.event_id;
+    this.emit(e);
   }
 
   // ---- resynchronisation (QueueStatus / CoreShowChannels replies) ------------------------
