@@ -8,8 +8,8 @@ export const commands: CommandTable = {
     load: () => import('./cli-api.ts'),
   },
   token: {
-    summary: 'create an API token for one tenant and role; it is printed once and stored only as its SHA-256',
-    usage: 'callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT]',
+    summary: 'create (printed once, stored as its SHA-256), list or revoke API tokens of a tenant',
+    usage: 'callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT] | list --tenant ID | revoke --tenant ID --hash PREFIX',
     load: () => import('./cli-token.ts'),
   },
 };

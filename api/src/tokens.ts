@@ -81,3 +81,36 @@ export function bearer(header: unknown): string | null {
   const m = /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(header);
   return m ? m[1]! : null;
 }
+
+export interface TokenInfo {
+  token_hash: string;
+  tenant_id: string;
+  role: Role;
+  board_id: string;
+  label: string;
+  created_at: string;
+}
+
+/** Live (not revoked) tokens of a tenant, newest first; only hashes, never tokens. */
+export async function listTokens(ch: ClickHouse, tenant: string): Promise<TokenInfo[]> {
+  const rs = await ch.client.query({
+    query: `SELECT token_hash, tenant_id, role, board_id, label, created_at FROM ${ch.db}.api_tokens FINAL WHERE tenant_id = {t:String} AND revoked = 0 ORDER BY created_at DESC`,
+    query_params: { t: tenant },
+    format: 'JSONEachRow',
+  });
+  return rs.json<TokenInfo>();
+}
+
+/** Revokes the tenant's token whose hash starts with `hashPrefix` (at least 8 hex digits, unique). */
+export async function revokeToken(ch: ClickHouse, tenant: string, hashPrefix: string): Promise<TokenInfo> {
+  if (!/^[0-9a-f]{8,64}$/.test(hashPrefix)) throw new Error(`give at least 8 hex digits of the token's SHA-256 (from \`callboard token list\`), not ${JSON.stringify(hashPrefix)}`);
+  const matches = (await listTokens(ch, tenant)).filter((t) => t.token_hash.startsWith(hashPrefix));
+  if (matches.length !== 1) throw new Error(matches.length ? `${matches.length} tokens of tenant ${tenant} start with ${hashPrefix}: give more digits` : `no live token of tenant ${tenant} starts with ${hashPrefix}`);
+  const t = matches[0]!;
+  await ch.client.insert({
+    table: `${ch.db}.api_tokens`,
+    values: [{ token_hash: t.token_hash, tenant_id: t.tenant_id, role: t.role, board_id: t.board_id, label: t.label, created_at: t.created_at.replace('T', ' ').replace('Z', ''), revoked: 1 }],
+    format: 'JSONEachRow',
+  });
+  return t;
+}

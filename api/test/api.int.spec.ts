@@ -10,7 +10,7 @@ import type { Producer } from 'kafkajs';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startApi, type RunningApi } from '../src/main.ts';
-import { createToken } from '../src/tokens.ts';
+import { createToken, listTokens, revokeToken, TokenStore } from '../src/tokens.ts';
 import { codes, gql, sse, wsClient, wsSubscribe } from './client.ts';
 import { ev, queueCall } from './events.ts';
 
@@ -120,6 +120,19 @@ describe('authentication', () => {
     await eventually(() => (s.errors.length ? true : undefined), 10_000, 'ws refusal');
     expect(String((s.errors[0] as { code?: number }).code ?? s.errors[0])).toMatch(/4403|Forbidden/);
     await c.dispose();
+  });
+
+  it('a revoked token no longer authenticates; listing shows hashes only', async () => {
+    const t = await createToken(ch, { tenant_id: 'acme', role: 'analyst', label: 'to revoke' });
+    expect(await new TokenStore(ch).authenticate(t.token)).toMatchObject({ tenant_id: 'acme', role: 'analyst' });
+    const listed = await listTokens(ch, 'acme');
+    expect(listed.map((x) => x.token_hash)).toContain(t.token_hash);
+    expect(JSON.stringify(listed)).not.toContain(t.token);
+    // another tenant cannot revoke it
+    await expect(revokeToken(ch, 'beta', t.token_hash.slice(0, 12))).rejects.toThrow(/no live token of tenant beta/);
+    await revokeToken(ch, 'acme', t.token_hash.slice(0, 12));
+    expect(await new TokenStore(ch).authenticate(t.token)).toBeNull();
+    expect((await listTokens(ch, 'acme')).map((x) => x.token_hash)).not.toContain(t.token_hash);
   });
 
   it('tells who the token is', async () => {
