@@ -35,7 +35,8 @@ const NOT_IN_CAPTURES = new Set(['AttendedTransfer']);
 const SAME_AS: Record<string, string> = { QueueMemberRemoved: 'QueueMemberAdded' };
 
 describe.skipIf(!existsSync(dir))('simulated AMI frames have the shape of real Asterisk 22 frames (needs ../shared/fixtures)', () => {
-  const shapes = captureShapes();
+  // describe.skipIf still runs this body to collect the tests: read the captures only when present.
+  const shapes = existsSync(dir) ? captureShapes() : new Map<string, Set<string>>();
   const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 11, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
   const { ledger, actions } = simulate(sc);
   const frames = renderAmi(ledger, actions);
