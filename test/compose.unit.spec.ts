@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { commands as apiCommands } from '../api/src/cli.ts';
 import { commands as ingestCommands } from '../ingest/src/cli.ts';
+import { BI_TABLES } from '../projections/src/bi-access.ts';
 import { commands as projectionsCommands } from '../projections/src/cli.ts';
 import { commands as schemasCommands } from '../schemas/src/cli.ts';
 
@@ -159,6 +160,14 @@ describe('deploy/', () => {
         expect(xml, `${sub}/${f}`).not.toMatch(/<password_sha256_hex>|<password>[^<]/);
       }
     }
+  });
+
+  it('the read-only bi user has a row policy on every table the projections put tenant row policies on', () => {
+    // Without one it would see no rows at all once bi-access.ts has created tenant policies.
+    const xml = read('deploy/clickhouse/users.d/bi.xml');
+    const db = xml.slice(xml.indexOf('<databases>'), xml.indexOf('</databases>'));
+    const filtered = [...db.matchAll(/<(\w+)><filter>1<\/filter><\/\1>/g)].map((m) => m[1]!);
+    expect(filtered.sort()).toEqual([...BI_TABLES].sort());
   });
 
   it('the Grafana data source is the ClickHouse plugin, with its password from the environment', () => {
