@@ -22,7 +22,8 @@ export interface LiveBoardOptions {
 const PERMANENT = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_INPUT', 'HTTP_401', 'HTTP_403', 'HTTP_404']);
 
 export class LiveBoard {
-  update = $state<BoardUpdate | null>(null);
+  // Raw: a snapshot is replaced whole, never mutated, so deep proxies would be pure overhead.
+  update = $state.raw<BoardUpdate | null>(null);
   /** server_time − client time, from the last snapshot. */
   offsetMs = $state(0);
   status = $state<ConnectionStatus>('connecting');
@@ -145,6 +146,8 @@ export class LiveBoard {
       if (!res.ok) throw new Error(`healthz ${res.status}`);
       await res.body?.cancel();
       if (this.status === 'live') this.lastContactAt = Date.now();
+      // A probe every few seconds for weeks: keep the resource-timing buffer from filling up.
+      performance.clearResourceTimings?.();
     } catch {
       // The server is unreachable: the stream is a corpse even if the socket has not noticed.
       this.stream?.abort();
