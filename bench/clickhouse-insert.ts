@@ -42,7 +42,9 @@ try {
         event_id: `6f1c2a0e-3b0d-5c55-9a57-${i.toString(16).padStart(12, '0')}`,
       };
     });
-  console.log(`clickhouse bench: ${fmt(total)} rows in JSONEachRow batches of ${fmt(batch)}, ${rounds} rounds, ${ch.embedded ? `embedded chdb in ${dataDir}` : cfg.clickhouse.url}`);
+  console.log(
+    `clickhouse bench: ${fmt(total)} rows in JSONEachRow batches of ${fmt(batch)}, ${rounds} rounds, ${ch.embedded ? `embedded chdb in ${dataDir}` : cfg.clickhouse.url}`,
+  );
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     await ch.client.command({ query: `DROP TABLE IF EXISTS ${table}` });

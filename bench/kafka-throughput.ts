@@ -32,7 +32,9 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
-console.log(`kafka bench: ${fmt(total)} messages of ${size} B (${mb(total).toFixed(0)} MB), batches of ${batch}, ${inflight} in flight, ${partitions} partitions, brokers ${cfg.kafka.brokers.join(',')}`);
+console.log(
+  `kafka bench: ${fmt(total)} messages of ${size} B (${mb(total).toFixed(0)} MB), batches of ${batch}, ${inflight} in flight, ${partitions} partitions, brokers ${cfg.kafka.brokers.join(',')}`,
+);
 
 try {
   // Random bytes so nothing compresses or dedups; each message differs in its key.
@@ -80,7 +82,9 @@ try {
   });
   await consumer.disconnect();
   if (bytes !== total * size) throw new Error(`consumed ${bytes} bytes, expected ${total * size}`);
-  console.log(`consume  ${fmt(total / cs)} msg/s  ${(mb(total) / cs).toFixed(1)} MB/s  (${cs.toFixed(2)} s after joining the group, ${(Number(c0 - r0) / 1e9).toFixed(2)} s to join; one consumer, eachBatch)`);
+  console.log(
+    `consume  ${fmt(total / cs)} msg/s  ${(mb(total) / cs).toFixed(1)} MB/s  (${cs.toFixed(2)} s after joining the group, ${(Number(c0 - r0) / 1e9).toFixed(2)} s to join; one consumer, eachBatch)`,
+  );
 } finally {
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();

@@ -20,7 +20,12 @@ function corpus(size: number): CanonicalEvent[] {
     const at = new Date(Date.UTC(2025, 9, 1) + i * 37).toISOString();
     const subject = 'call_id' in base ? { call_id: `${base.call_id}${i}` } : 'agent_id' in base ? { agent_id: `${base.agent_id}${i % 50}` } : {};
     out.push(
-      makeEvent(base.type, { tenant_id: base.tenant_id, pbx_id: base.pbx_id, source: base.source, occurred_at: at, received_at: at, raw_ref: base.raw_ref, vendor_key: `k${i}` }, subject as never, base.payload as never) as CanonicalEvent,
+      makeEvent(
+        base.type,
+        { tenant_id: base.tenant_id, pbx_id: base.pbx_id, source: base.source, occurred_at: at, received_at: at, raw_ref: base.raw_ref, vendor_key: `k${i}` },
+        subject as never,
+        base.payload as never,
+      ) as CanonicalEvent,
     );
   }
   return out;
@@ -37,7 +42,9 @@ function measure(label: string, fn: () => number): void {
   }
   rates.sort((a, b) => a - b);
   const median = rates[Math.floor(rates.length / 2)]!;
-  console.log(`${label.padEnd(34)} median ${Math.round(median).toLocaleString('en-US')} events/s  (best ${Math.round(rates.at(-1)!).toLocaleString('en-US')}, ${rounds} rounds of ${n.toLocaleString('en-US')})`);
+  console.log(
+    `${label.padEnd(34)} median ${Math.round(median).toLocaleString('en-US')} events/s  (best ${Math.round(rates.at(-1)!).toLocaleString('en-US')}, ${rounds} rounds of ${n.toLocaleString('en-US')})`,
+  );
 }
 
 const events = corpus(n);

@@ -106,7 +106,11 @@ describe('docker-compose.yml', () => {
   it('points the services at the compose Kafka and ClickHouse, and waits for them to be healthy', () => {
     for (const name of ['ingest', 'projections', 'api']) {
       const s = services[name]!;
-      expect(s.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:9092', CLICKHOUSE_URL: 'http://clickhouse:8123', CALLBOARD_CONFIG: '/etc/callboard/callboard.yaml' });
+      expect(s.environment).toMatchObject({
+        KAFKA_BROKERS: 'kafka:9092',
+        CLICKHOUSE_URL: 'http://clickhouse:8123',
+        CALLBOARD_CONFIG: '/etc/callboard/callboard.yaml',
+      });
       expect(s.depends_on).toMatchObject({ kafka: { condition: 'service_healthy' }, clickhouse: { condition: 'service_healthy' } });
     }
     expect(services.api!.ports!.some((p) => String(p).endsWith(':4000'))).toBe(true);
@@ -195,14 +199,17 @@ describe('deploy/', () => {
       .filter((f) => f.endsWith('.sql'))
       .map((f) => readFileSync(join(migrationsDir, f), 'utf8'))
       .join('\n');
-    const views = new Set([...sql.matchAll(/CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\{\{db\}\}\.|\w+\.)?(bi_\w+)/gi)].map((m) => m[1]!));
+    const views = new Set(
+      [...sql.matchAll(/CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\{\{db\}\}\.|\w+\.)?(bi_\w+)/gi)].map((m) => m[1]!),
+    );
 
     for (const f of files) {
       const text = readFileSync(join(dashDir, f), 'utf8');
       const dash = JSON.parse(text) as { panels: { datasource?: { uid: string }; targets?: { rawSql?: string; datasource?: { uid: string } }[] }[] };
       const used = new Set([...text.matchAll(/\bbi_\w+/g)].map((m) => m[0]));
       expect(used.size, `${f} queries at least one bi_* view`).toBeGreaterThan(0);
-      for (const v of used) expect(views.has(v), `${f} queries ${v}, which no migration in projections/migrations creates (views: ${[...views].join(', ') || 'none'})`).toBe(true);
+      for (const v of used)
+        expect(views.has(v), `${f} queries ${v}, which no migration in projections/migrations creates (views: ${[...views].join(', ') || 'none'})`).toBe(true);
       const internal = [...text.matchAll(/\bFROM\s+(?:callboard\.)?(\w+)/gi)].map((m) => m[1]!).filter((t) => !t.startsWith('bi_'));
       expect(internal, `${f}: BI reads documented views, never internal tables`).toEqual([]);
       for (const p of dash.panels) for (const t of p.targets ?? []) expect((t.datasource ?? p.datasource)?.uid).toBe('callboard-clickhouse');

@@ -78,12 +78,19 @@ describe('ClickHouse migrations', () => {
     const results = await Promise.all([migrate(one, ms), migrate(one, ms), migrate(one, ms)]);
     // Every version was applied by at least one of them, none failed.
     expect([...new Set(results.flat())].sort()).toEqual([1, 2]);
-    const recorded = await rows<{ version: number; n: number }>(ch, `SELECT version, count() AS n FROM ${db}.schema_migrations GROUP BY version ORDER BY version`);
+    const recorded = await rows<{ version: number; n: number }>(
+      ch,
+      `SELECT version, count() AS n FROM ${db}.schema_migrations GROUP BY version ORDER BY version`,
+    );
     expect(recorded.map((r) => [Number(r.version), Number(r.n)])).toEqual([
       [1, 1],
       [2, 1],
     ]);
-    expect(await rows(ch, `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`)).toEqual([{ name: 'bi_t' }, { name: 'schema_migrations' }, { name: 't' }]);
+    expect(await rows(ch, `SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`)).toEqual([
+      { name: 'bi_t' },
+      { name: 'schema_migrations' },
+      { name: 't' },
+    ]);
   });
 
   it('refuses a migration that was changed after it was applied, naming it', async () => {
@@ -91,8 +98,12 @@ describe('ClickHouse migrations', () => {
     await ch.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
     const one = { ...ch, db };
     await migrate(one, readMigrations(migrationsDir({ '0001_t.sql': `CREATE TABLE IF NOT EXISTS {{db}}.t (id String) ENGINE = MergeTree ORDER BY id;\n` })));
-    const edited = readMigrations(migrationsDir({ '0001_t.sql': `CREATE TABLE IF NOT EXISTS {{db}}.t (id String, x UInt8) ENGINE = MergeTree ORDER BY id;\n` }));
-    await expect(migrate(one, edited)).rejects.toThrow(/migration 0001_t was changed after it was applied \(checksum [0-9a-f]{16} → [0-9a-f]{16}\); add a new migration instead/);
+    const edited = readMigrations(
+      migrationsDir({ '0001_t.sql': `CREATE TABLE IF NOT EXISTS {{db}}.t (id String, x UInt8) ENGINE = MergeTree ORDER BY id;\n` }),
+    );
+    await expect(migrate(one, edited)).rejects.toThrow(
+      /migration 0001_t was changed after it was applied \(checksum [0-9a-f]{16} → [0-9a-f]{16}\); add a new migration instead/,
+    );
   });
 
   it('reports which migration and statement failed, and records nothing for it', async () => {

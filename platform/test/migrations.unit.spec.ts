@@ -19,7 +19,10 @@ describe('migration SQL', () => {
   });
 
   it('keeps a statement that spans lines whole', () => {
-    expect(splitStatements('CREATE TABLE t (\n  a UInt8,\n  b String\n)\nENGINE = Memory;\nSELECT 1;\n')).toEqual(['CREATE TABLE t (\n  a UInt8,\n  b String\n)\nENGINE = Memory', 'SELECT 1']);
+    expect(splitStatements('CREATE TABLE t (\n  a UInt8,\n  b String\n)\nENGINE = Memory;\nSELECT 1;\n')).toEqual([
+      'CREATE TABLE t (\n  a UInt8,\n  b String\n)\nENGINE = Memory',
+      'SELECT 1',
+    ]);
   });
 
   it('an empty or comment-only migration has no statements', () => {

@@ -7,7 +7,9 @@ import { EVENT_DEFS, EVENT_TYPES, makeEvent, type CanonicalEvent, type EventCont
 
 const ISO_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$';
 
-export const isoArb = fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2099-12-31T23:59:59.999Z'), noInvalidDate: true }).map((d) => d.toISOString());
+export const isoArb = fc
+  .date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2099-12-31T23:59:59.999Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 /** An arbitrary for the subset of JSON Schema the contract uses; throws on anything else so a new construct is noticed. */
 export function arbitraryOf(schema: TSchema): fc.Arbitrary<unknown> {
@@ -24,7 +26,11 @@ export function arbitraryOf(schema: TSchema): fc.Arbitrary<unknown> {
       if (schema.pattern === ISO_PATTERN) return isoArb;
       if (schema.pattern === '^\\d+$') return fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String);
       if (schema.pattern) throw new Error(`no arbitrary for string pattern ${schema.pattern}`);
-      return fc.string({ minLength: (schema.minLength as number | undefined) ?? 0, maxLength: Math.min((schema.maxLength as number | undefined) ?? 40, 40), unit: 'grapheme' });
+      return fc.string({
+        minLength: (schema.minLength as number | undefined) ?? 0,
+        maxLength: Math.min((schema.maxLength as number | undefined) ?? 40, 40),
+        unit: 'grapheme',
+      });
     }
     case 'object': {
       const props = (schema.properties ?? {}) as Record<string, TSchema>;
@@ -69,9 +75,7 @@ export function eventArb<T extends EventType>(type: T): fc.Arbitrary<CanonicalEv
   const d = EVENT_DEFS[type];
   const subject: fc.Arbitrary<Record<string, string>> =
     d.subject === 'call' ? idArb.map((call_id) => ({ call_id })) : d.subject === 'agent' ? idArb.map((agent_id) => ({ agent_id })) : fc.constant({});
-  return fc
-    .tuple(contextArb, subject, arbitraryOf(d.payload))
-    .map(([ctx, s, payload]) => makeEvent(type, ctx, s as never, payload as never) as CanonicalEvent);
+  return fc.tuple(contextArb, subject, arbitraryOf(d.payload)).map(([ctx, s, payload]) => makeEvent(type, ctx, s as never, payload as never) as CanonicalEvent);
 }
 
 export const anyEventArb: fc.Arbitrary<CanonicalEvent> = fc.oneof(...EVENT_TYPES.map((t) => eventArb(t)));

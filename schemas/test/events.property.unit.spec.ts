@@ -83,14 +83,18 @@ describe('canonical events: broken events are rejected at the right path', () =>
 
   it('an unknown type is rejected at /type, listing the known types', () => {
     fc.assert(
-      fc.property(anyEventArb, fc.string().filter((s) => !(EVENT_TYPES as string[]).includes(s)), (e, t) => {
-        const r = validateEvent({ ...clone(e), type: t });
-        expect(r.ok).toBe(false);
-        if (r.ok) return;
-        expect(r.errors).toHaveLength(1);
-        expect(r.errors[0]!.path).toBe('/type');
-        expect(r.errors[0]!.expected).toContain('call.answered');
-      }),
+      fc.property(
+        anyEventArb,
+        fc.string().filter((s) => !(EVENT_TYPES as string[]).includes(s)),
+        (e, t) => {
+          const r = validateEvent({ ...clone(e), type: t });
+          expect(r.ok).toBe(false);
+          if (r.ok) return;
+          expect(r.errors).toHaveLength(1);
+          expect(r.errors[0]!.path).toBe('/type');
+          expect(r.errors[0]!.expected).toContain('call.answered');
+        },
+      ),
     );
   });
 
@@ -120,12 +124,14 @@ describe('NDJSON validation', () => {
     { weight: 3, arbitrary: anyEventArb.map((e) => ({ kind: 'valid' as const, e })) },
     {
       weight: 2,
-      arbitrary: fc.oneof(
-        anyEventArb.map((e) => JSON.stringify({ ...e, occurred_at: 'yesterday' })),
-        fc.constant('{"not": "an event"}'),
-        fc.constant('{broken json'),
-        fc.constant('42'),
-      ).map((text) => ({ kind: 'invalid' as const, text })),
+      arbitrary: fc
+        .oneof(
+          anyEventArb.map((e) => JSON.stringify({ ...e, occurred_at: 'yesterday' })),
+          fc.constant('{"not": "an event"}'),
+          fc.constant('{broken json'),
+          fc.constant('42'),
+        )
+        .map((text) => ({ kind: 'invalid' as const, text })),
     },
     { weight: 1, arbitrary: fc.constantFrom('', '   ', '\t').map((text) => ({ kind: 'blank' as const, text })) },
   );

@@ -29,7 +29,10 @@ describe('deterministic event ids', () => {
       fc.property(fc.string(), (name) => {
         const id = uuidv5(name);
         expect(id).toMatch(V5);
-        const h = createHash('sha1').update(Buffer.from(CALLBOARD_NAMESPACE.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest('hex');
+        const h = createHash('sha1')
+          .update(Buffer.from(CALLBOARD_NAMESPACE.replace(/-/g, ''), 'hex'))
+          .update(name, 'utf8')
+          .digest('hex');
         // Everything but the version nibble and the variant bits is the hash itself.
         expect(id.replace(/-/g, '').slice(0, 12)).toBe(h.slice(0, 12));
         expect(id.replace(/-/g, '').slice(13, 16)).toBe(h.slice(13, 16));
@@ -44,11 +47,16 @@ describe('deterministic event ids', () => {
 
   it('changing any one part gives a different id', () => {
     fc.assert(
-      fc.property(partsArb, fc.constantFrom<keyof EventIdParts>('tenant_id', 'pbx_id', 'source', 'vendor_key', 'type', 'part'), fc.string({ minLength: 1 }), (p, key, v) => {
-        const changed = { ...p, [key]: v };
-        fc.pre(String(changed[key]) !== String(p[key] ?? ''));
-        expect(eventId(changed)).not.toBe(eventId(p));
-      }),
+      fc.property(
+        partsArb,
+        fc.constantFrom<keyof EventIdParts>('tenant_id', 'pbx_id', 'source', 'vendor_key', 'type', 'part'),
+        fc.string({ minLength: 1 }),
+        (p, key, v) => {
+          const changed = { ...p, [key]: v };
+          fc.pre(String(changed[key]) !== String(p[key] ?? ''));
+          expect(eventId(changed)).not.toBe(eventId(p));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -81,6 +89,11 @@ describe('deterministic event ids', () => {
   });
 
   it('isoMs always writes UTC with milliseconds', () => {
-    fc.assert(fc.property(fc.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true }), (d) => void expect(isoMs(d.getTime())).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)));
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true }),
+        (d) => void expect(isoMs(d.getTime())).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      ),
+    );
   });
 });

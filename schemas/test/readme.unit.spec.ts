@@ -10,7 +10,12 @@ const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8'
 /** The README section of one type: from its `### ` heading to the next. */
 function section(type: string): string {
   const heading = (s: string) => s.slice(0, s.indexOf('\n'));
-  return readme.split('\n### ').slice(1).find((s) => heading(s).includes(`\`${type}\``)) ?? '';
+  return (
+    readme
+      .split('\n### ')
+      .slice(1)
+      .find((s) => heading(s).includes(`\`${type}\``)) ?? ''
+  );
 }
 
 describe('schemas/README.md', () => {

@@ -10,7 +10,12 @@ function run(lines: string[]) {
 
 describe('callboard validate (pure part)', () => {
   it('valid events: no output, counted per type, exit 0', () => {
-    const { tally, out } = run([JSON.stringify(EXAMPLES['call.started']), '', JSON.stringify(EXAMPLES['call.answered']), JSON.stringify(EXAMPLES['call.answered'])]);
+    const { tally, out } = run([
+      JSON.stringify(EXAMPLES['call.started']),
+      '',
+      JSON.stringify(EXAMPLES['call.answered']),
+      JSON.stringify(EXAMPLES['call.answered']),
+    ]);
     expect(out).toEqual([]);
     expect(exitCode(tally)).toBe(0);
     expect(summary(tally, 'day.ndjson')).toBe('day.ndjson: 3 events, 3 valid, all valid (call.started 1, call.answered 2)');
@@ -18,7 +23,13 @@ describe('callboard validate (pure part)', () => {
 
   it('prints each error as "line N: /path: message (expected …, got …)" and exits 1', () => {
     const bad = { ...EXAMPLES['call.answered'], payload: { ...EXAMPLES['call.answered'].payload, wait_ms: -3 } };
-    const { tally, out } = run([JSON.stringify(EXAMPLES['call.started']), '  ', JSON.stringify(bad), 'not json', JSON.stringify({ ...EXAMPLES['call.held'], schema_version: 2 })]);
+    const { tally, out } = run([
+      JSON.stringify(EXAMPLES['call.started']),
+      '  ',
+      JSON.stringify(bad),
+      'not json',
+      JSON.stringify({ ...EXAMPLES['call.held'], schema_version: 2 }),
+    ]);
     expect(out).toEqual([
       'line 3: /payload/wait_ms: Expected integer to be greater or equal to 0 (expected integer >= 0, got -3)',
       expect.stringMatching(/^line 4: \/: Unparseable JSON: .+ \(expected a JSON object, got "not json"\)$/),
