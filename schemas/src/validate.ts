@@ -45,7 +45,9 @@ function issues(check: TypeCheck<TSchema>, value: unknown): ValidationIssue[] {
     // TypeBox reports one error per failed union branch; keep the first per path.
     if (seen.has(e.path)) continue;
     seen.add(e.path);
-    out.push({ path: e.path || '/', expected: expectedOf(e.schema), received: show(e.value), message: e.message });
+    // additionalProperties errors carry the parent object's schema: say what is actually wrong.
+    const unexpected = /unexpected property/i.test(e.message);
+    out.push({ path: e.path || '/', expected: unexpected ? 'no such field (see schemas/README.md)' : expectedOf(e.schema), received: show(e.value), message: e.message });
     if (out.length >= 20) break;
   }
   return out;
