@@ -1,6 +1,7 @@
 // METRICS.md formulas over leg counters: the one place the API turns counts into ratios, so
 // live KPIs and any counters read back from ClickHouse give the same numbers.
 import type { QueueSettings, SlFormula } from '@callboard/platform';
+import type { GroupKey, QueueMetricsRow } from '@callboard/projections/metrics-types';
 
 /** Additive counters of queue legs (METRICS.md queue metrics); times in milliseconds. */
 export interface LegCounters {
@@ -77,30 +78,11 @@ export function serviceLevel(c: LegCounters, waiting: number, formula: SlFormula
   }
 }
 
-export interface QueueMetricsOut {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  short_abandoned: number;
-  exited: number;
-  waiting: number;
-  answered_within_sl: number;
-  abandoned_within_sl: number;
-  service_level: number | null;
-  abandon_rate: number | null;
-  asa: number | null;
-  avg_abandon_wait: number | null;
-  wait_p50: number | null;
-  wait_p90: number | null;
-  wait_p99: number | null;
+/** The METRICS.md queue row without its group key (the shape is the projections' own). */
+export type QueueMetricsOut = Omit<QueueMetricsRow, keyof GroupKey> & {
+  /** relative error bound of the wait percentiles (0 when exact) */
   wait_percentile_error: number | null;
-  max_wait: number | null;
-  talk_time: number;
-  hold_time: number;
-  wrap_time: number;
-  aht: number | null;
-  transferred: number;
-}
+};
 
 const s = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
 
