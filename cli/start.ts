@@ -3,7 +3,11 @@
 // simulator with a day of history (unless --no-simulator), ingest, projections and the API with
 // the wallboard, then prints the wallboard URL with a display token and an analyst token.
 // Ctrl-C stops everything it started, in reverse order.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
@@ -162,6 +166,17 @@ async function demoTokens(cfg: CallboardConfig, ch: Awaited<ReturnType<typeof cr
   return { board, display, analyst };
 }
 
+const WALLBOARD = fileURLToPath(new URL('../wallboard', import.meta.url));
+
+/** A fresh clone has no wallboard/dist (it is built, not committed): build it once, here. */
+function ensureWallboardBuilt(log: Logger): void {
+  const dist = process.env.WALLBOARD_DIST ?? join(WALLBOARD, 'dist');
+  if (existsSync(join(dist, 'index.html'))) return;
+  log.info({ dist }, 'building the wallboard (first start only)');
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], { cwd: WALLBOARD, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
 export async function run(argv: string[]): Promise<number> {
   const o = parse(argv);
   if (typeof o === 'string') {
@@ -172,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('start', process.env.LOG_LEVEL ?? 'info');
   installSignalHandlers(log);
   const health = new Health();
+  ensureWallboardBuilt(log);
 
   let file: Record<string, unknown> | undefined;
   if (o.simulator) {
