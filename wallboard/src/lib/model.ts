@@ -93,6 +93,11 @@ export interface BoardUpdate {
   seq: number;
   board: BoardDef;
   live: LiveState;
+  /** The tenant's zone and locale: a display token cannot read `tenant`, so the board carries them. */
+  timezone?: string;
+  locale?: string;
+  /** Today's intraday series for the board's queues (what a display token's chart shows). */
+  intraday?: IntradaySeries;
 }
 
 export interface TenantInfo {

@@ -14,6 +14,8 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
       waiting_calls { call_id queue leg_id caller_number position wait_start }
       agents { agent_id agent_name state reason state_start queues }
     }
+    timezone locale
+    intraday { date interval points { start local_time queue_metrics { offered answered service_level } } }
   }
 }`;
 
