@@ -197,8 +197,10 @@ export function createResolvers(d: ResolverDeps) {
     },
 
     Call: {
-      queue_legs: (c: { call_id: string; tenant_id: string }) => callLegs(d.ch, c.tenant_id, c.call_id),
-      timeline: async (c: { call_id: string; tenant_id: string }) => (await callTimeline(d.ch, c.tenant_id, c.call_id)).map(eventOut),
+      // The tenant comes from the caller's token, never from the parent object: calls reached
+      // through `calls` search carry no tenant_id of their own.
+      queue_legs: (c: { call_id: string }, _: unknown, ctx: Ctx) => callLegs(d.ch, need(ctx, READERS, 'read calls').tenant_id, c.call_id),
+      timeline: async (c: { call_id: string }, _: unknown, ctx: Ctx) => (await callTimeline(d.ch, need(ctx, READERS, 'read calls').tenant_id, c.call_id)).map(eventOut),
     },
 
     BoardUpdate: {

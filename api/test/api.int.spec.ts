@@ -431,6 +431,18 @@ describe('history', () => {
     expect(r.data!.call.timeline[0]!.raw.topic).toBe('pbx.raw.v1');
   });
 
+  it('calls reached through search have their queue legs and timeline too (drill-down)', async () => {
+    const r = await gql<{ calls: { edges: { node: { call_id: string; queue_legs: { queue: string; outcome: string; wait: number }[]; timeline: { type: string }[] } }[] } }>(
+      api.url,
+      tok.analystA!,
+      '{ calls(first: 10) { edges { node { call_id queue_legs { queue outcome wait } timeline { type } } } } }',
+    );
+    expect(r.errors).toBeUndefined();
+    const a1 = r.data!.calls.edges.find((e) => e.node.call_id === 'a-1')!.node;
+    expect(a1.queue_legs).toEqual([{ queue: 'sales', outcome: 'answered', wait: 10 }]);
+    expect(a1.timeline.map((e) => e.type)).toContain('call.answered');
+  });
+
   it('calls search pages with a cursor and filters by outcome, number and time', async () => {
     const q = 'query($f: CallFilter, $after: String) { calls(filter: $f, first: 2, after: $after) { edges { node { call_id } } page_info { has_next_page end_cursor } } }';
     const seen: string[] = [];
