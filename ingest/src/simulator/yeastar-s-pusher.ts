@@ -9,7 +9,7 @@
 //
 //   // 2. A fake S-Series API: login / heartbeat / logout, remembering where the client asked
 //   //    for reports (its address, `port` and `url`), and pushing there.
-//   const api = await startYeastarSApi({ username: 'api', password: 'secret', token_ttl_s: 1800 });
+//   const api = await startYeastarSApi({ username: 'api', password: process.env.SIM_S_PASSWORD!, token_ttl_s: 1800 });
 //   api.base_url                         // PbxConfig.base_url
 //   await api.waitForLogin()
 //   await api.pushReport({ event: 'CallStatus', … })  // to the registered destination, with retries
