@@ -34,6 +34,7 @@
 // 10003 too many tokens, 10004 invalid or expired token.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { formatPbxLocal } from '../yeastar/time.ts';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -369,25 +370,11 @@ export function pNewCdr(c: {
   dst_trunk?: string;
   agent_ring_time_s?: number;
 }): { type: number; msg: Record<string, unknown> } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: c.timezone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(c.start)
-      .map((p) => [p.type, p.value]),
-  );
   return {
     type: 30012,
     msg: {
       call_id: c.call_id,
-      time_start: `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`,
+      time_start: formatPbxLocal(c.start, c.timezone),
       call_from: c.call_from,
       call_to: c.call_to,
       call_duration: Math.round(c.call_duration_s),

@@ -26,6 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { formatPbxLocal } from '../yeastar/time.ts';
 import type { AddressInfo } from 'node:net';
 
 export interface PushOptions {
@@ -257,24 +258,10 @@ export function sNewCdr(
     agentring_s?: number;
   },
 ): Record<string, unknown> {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: c.timezone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(c.start)
-      .map((x) => [x.type, x.value]),
-  );
   return {
     event: 'NewCdr',
     callid: c.callid,
-    timestart: `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`,
+    timestart: formatPbxLocal(c.start, c.timezone),
     callfrom: c.callfrom,
     callto: c.callto,
     callduraction: String(Math.round(c.duration_s)), // (sic) the documented spelling

@@ -101,3 +101,13 @@ export function callIdEpochMs(callId: string): number | undefined {
   const m = /^(\d{9,11})(?:\.\d+)?$/.exec(callId.trim());
   return m ? Number(m[1]) * 1000 : undefined;
 }
+
+/** The PBX's own wall-clock rendering of an instant, `yyyy-MM-dd HH:mm:ss` in its zone (what Yeastar CDRs carry). */
+export function formatPbxLocal(at: Date | number, zone: string): string {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(at)
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
