@@ -191,7 +191,10 @@ export async function run(argv: string[]): Promise<number> {
 
   let file: Record<string, unknown> | undefined;
   if (o.simulator) {
-    file = await startSimulators(loadConfigFile(process.env.CALLBOARD_CONFIG ?? DEMO_CONFIG), o, log);
+    const demo = loadConfigFile(process.env.CALLBOARD_CONFIG ?? DEMO_CONFIG);
+    // Bad settings stop start-up before anything is started.
+    loadConfig({ file: demo });
+    file = await startSimulators(demo, o, log);
   }
   const cfg0 = loadConfig(file ? { file } : {});
   if (!o.simulator && cfg0.pbxes.length === 0) log.warn('--no-simulator and no pbxes in CALLBOARD_CONFIG: nothing will be ingested');
