@@ -76,6 +76,11 @@ export interface LocalKafkaOptions {
   dataDir: string;
   /** Run the broker detached from this process (for `callboard kafka start`). */
   detached?: boolean;
+  /**
+   * Kill the broker this call spawned if this process exits without stopping it (a crash, or a
+   * shutdown cut short), so `npm start` never leaves a broker behind. Not for `callboard kafka start`.
+   */
+  stopWithProcess?: boolean;
   heap?: string;
   log?: (msg: string) => void;
   startTimeoutMs?: number;
@@ -162,8 +167,9 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
   if (await portOpen(port)) {
     if (opts.detached && existsSync(pidFile)) {
       const pid = Number(readFileSync(pidFile, 'utf8'));
-      log(`Kafka already running on 127.0.0.1:${port} (pid ${pid})`);
-      return { brokers, pid, stop: () => stopPid(pid) };
+      log(`Kafka already running on 127.0.0.1:${port} (pid ${pid}); reusing it, and leaving it running`);
+      // Someone else started it (`callboard kafka start`): stopping it is theirs to do.
+      return { brokers, pid, stop: async () => {} };
     }
     throw new Error(`port ${port} is already in use; set KAFKA_LOCAL_PORT to a free port or KAFKA_BROKERS to the broker there`);
   }
@@ -213,6 +219,16 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     await sleep(150);
   }
   if (opts.detached) child.unref();
+  if (opts.stopWithProcess) {
+    process.once('exit', () => {
+      if (exited !== null) return;
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    });
+  }
   log(`Kafka ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid})`);
   const pid = child.pid!;
   return {

@@ -75,6 +75,7 @@ export async function resolveBrokers(cfg: CallboardConfig, log: Logger): Promise
     port: cfg.kafka.localPort,
     dataDir: join(cfg.dataDir, 'kafka'),
     detached: true,
+    stopWithProcess: true,
     log: (m) => log.info(m),
   });
   return { cfg: { ...cfg, kafka: { ...cfg.kafka, brokers: local.brokers } }, local };
