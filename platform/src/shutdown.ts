@@ -6,6 +6,7 @@ type Drain = { name: string; fn: () => Promise<void> | void };
 const drains: Drain[] = [];
 let installed = false;
 let stopping = false;
+let firstSignalAt = 0;
 
 export function onShutdown(name: string, fn: () => Promise<void> | void): void {
   drains.push({ name, fn });
@@ -30,8 +31,12 @@ export function installSignalHandlers(log?: Logger): void {
   installed = true;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
+      // A signal sent to the whole process group (timeout(1), some supervisors) can arrive twice
+      // at once; only a second signal a person sends later cuts the drain short.
+      if (stopping && Date.now() - firstSignalAt < 1000) return;
       log?.info({ signal: sig }, stopping ? 'second signal, exiting now' : 'stopping');
       if (stopping) process.exit(130);
+      firstSignalAt = Date.now();
       void shutdown(log);
     });
   }
