@@ -6,15 +6,12 @@
 // are compared within 0.5 s per leg/call involved. Threshold counts (within SL, short abandons)
 // are left out here: a wait within a few ms of the threshold could fall either side.
 import { DateTime } from 'luxon';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/ingest/simulator/run';
 import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/ingest/simulator/scenarios';
-import { startIngest, type IngestService } from '@callboard/ingest/main';
-import { startProjections, type Projections } from '@callboard/projections/main';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
-import { allMigrations } from '../../cli/migrations.ts';
+import { startPipeline, type Pipeline } from './pipeline.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger } from './ledger-metrics.ts';
 
@@ -24,9 +21,7 @@ const MINUTES = 3;
 const log = createLogger('truth-yeastar', process.env.LOG_LEVEL ?? 'warn');
 let cfg: CallboardConfig;
 let ch: ClickHouse;
-let projections: Projections;
-let ingest: IngestService;
-let producer: Producer;
+let pipeline: Pipeline;
 let sim: RunningYeastarPSimulator;
 let day: string;
 
@@ -52,18 +47,8 @@ beforeAll(async () => {
     ],
     pbxes: [{ id: 'globex-p', tenant: 'globex', kind: 'yeastar-p', base_url: sim.base_url, username: 'truth', secret_env: 'TRUTH_YEASTAR_SECRET' }],
   });
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-  ch = await createClickHouse(cfg);
-  await migrate(ch, allMigrations());
-  const health = new Health();
-  projections = await startProjections({ cfg, log, health, ch });
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  ingest = await startIngest(cfg, producer, log, health);
+  pipeline = await startPipeline(cfg, log);
+  ch = pipeline.ch;
   await sim.done;
   const l = sim.ledger;
   const q0 = { tenant_id: 'globex', timezone: TZ, week_start: 'monday' as const, period: { kind: 'DAY' as const, date: day }, settings: (q: string) => queueSettings(cfg, 'globex', q) };
@@ -80,11 +65,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await ingest?.stop();
-  await producer?.disconnect();
-  await projections?.stop();
+  await pipeline?.stop();
   await sim?.stop();
-  await ch?.close();
 });
 
 const near = (got: number | null | undefined, want: number | null, slackS: number): boolean => (got ?? null) === want || (got != null && want != null && Math.abs(got - want) <= slackS);

@@ -7,15 +7,12 @@
 // percentiles within the projections' documented bound (at most 1 s above nearest-rank).
 // Read through the projections' query functions: the API path is covered by its own tests.
 import { DateTime } from 'luxon';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/ingest/simulator/run';
 import { callCentreScenario, dayWindow } from '@callboard/ingest/simulator/scenarios';
-import { startIngest, type IngestService } from '@callboard/ingest/main';
-import { startProjections, type Projections } from '@callboard/projections/main';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
-import { allMigrations } from '../../cli/migrations.ts';
+import { startPipeline, type Pipeline } from './pipeline.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';
 
@@ -36,9 +33,7 @@ function span(kind: (typeof PERIODS)[number], date: string, tz: string): Span {
 const log = createLogger('truth', process.env.LOG_LEVEL ?? 'warn');
 let cfg: CallboardConfig;
 let ch: ClickHouse;
-let projections: Projections;
-let ingest: IngestService;
-let producer: Producer;
+let pipeline: Pipeline;
 const sims = new Map<string, RunningSimulator>();
 
 beforeAll(async () => {
@@ -60,18 +55,8 @@ beforeAll(async () => {
     ]),
     pbxes,
   });
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-  ch = await createClickHouse(cfg);
-  await migrate(ch, allMigrations());
-  const health = new Health();
-  projections = await startProjections({ cfg, log, health, ch });
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  ingest = await startIngest(cfg, producer, log, health);
+  pipeline = await startPipeline(cfg, log);
+  ch = pipeline.ch;
   await Promise.all([...sims.values()].map((s) => s.done));
 
   // Caught up when every leg and call of the ledger is projected with an outcome, and the
@@ -101,11 +86,8 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
-  await ingest?.stop();
-  await producer?.disconnect();
-  await projections?.stop();
+  await pipeline?.stop();
   for (const s of sims.values()) await s.stop();
-  await ch?.close();
 });
 
 type Diff = string[];
