@@ -33,8 +33,9 @@
 // numbers are not documented in what we read): 10001 bad credentials, 10002 no User-Agent,
 // 10003 too many tokens, 10004 invalid or expired token.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { formatPbxLocal } from '../yeastar/time.ts';
+import { readJsonBody, sendJson } from './http-json.ts';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -145,45 +146,29 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
     refresh_token: t.refresh,
   });
 
-  const send = (res: ServerResponse, body: unknown, status = 200) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const readBody = (req: IncomingMessage) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      let s = '';
-      req.on('data', (c: Buffer) => (s += c.toString()));
-      req.on('end', () => {
-        try {
-          resolve(JSON.parse(s || '{}') as Record<string, unknown>);
-        } catch {
-          resolve({});
-        }
-      });
-    });
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/^\/openapi\/v1\.0\//, '').replace(/^\/openapi\/v2\.0\//, 'v2/');
     stats.rest_calls[path] = (stats.rest_calls[path] ?? 0) + 1;
-    if (!req.headers['user-agent']) return send(res, { errcode: 10002, errmsg: 'FAILURE: User-Agent header required' });
+    if (!req.headers['user-agent']) return sendJson(res, { errcode: 10002, errmsg: 'FAILURE: User-Agent header required' });
     void (async () => {
       if (req.method === 'POST' && path === 'get_token') {
-        const b = await readBody(req);
+        const b = await readJsonBody(req);
         if (b.username !== opts.client_id || b.password !== opts.client_secret)
-          return send(res, { errcode: 10001, errmsg: 'FAILURE: invalid client id or secret' });
+          return sendJson(res, { errcode: 10001, errmsg: 'FAILURE: invalid client id or secret' });
         const t = issue();
-        return t ? send(res, tokenBody(t)) : send(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
+        return t ? sendJson(res, tokenBody(t)) : sendJson(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
       }
       if (req.method === 'POST' && path === 'refresh_token') {
-        const b = await readBody(req);
+        const b = await readJsonBody(req);
         const old = tokens.find((t) => t.refresh === b.refresh_token && !t.revoked && t.refresh_exp > Date.now());
-        if (!old) return send(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired refresh token' });
+        if (!old) return sendJson(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired refresh token' });
         const t = issue();
-        if (!t) return send(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
+        if (!t) return sendJson(res, { errcode: 10003, errmsg: `FAILURE: ${maxTokens} valid access tokens already` });
         old.refresh_exp = 0; // a refresh token is used once
         stats.refreshes++;
-        return send(res, tokenBody(t));
+        return sendJson(res, tokenBody(t));
       }
       const token = byAccess(url.searchParams.get('access_token'));
       if (path === 'del_token') {
@@ -191,10 +176,10 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
           token.revoked = true;
           stats.revokes++;
         }
-        return send(res, { errcode: 0, errmsg: 'SUCCESS' });
+        return sendJson(res, { errcode: 0, errmsg: 'SUCCESS' });
       }
-      if (!token) return send(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired access token' });
-      if (path === 'call/query') return send(res, { errcode: 0, errmsg: 'SUCCESS', data: state.calls ?? [] });
+      if (!token) return sendJson(res, { errcode: 10004, errmsg: 'FAILURE: invalid or expired access token' });
+      if (path === 'call/query') return sendJson(res, { errcode: 0, errmsg: 'SUCCESS', data: state.calls ?? [] });
       if (path === 'v2/cdr/search') {
         // time_begin / time_end as Unix seconds (the vendor also takes its display format; this fake does not).
         const begin = Number(url.searchParams.get('time_begin') ?? 0);
@@ -204,18 +189,18 @@ export async function startYeastarPServer(opts: YeastarPServerOptions): Promise<
         const rows = (state.cdrs ?? [])
           .filter((r) => Number(r.timestamp) >= begin && Number(r.timestamp) <= end)
           .sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
-        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: rows.length, data: rows.slice((page - 1) * size, page * size) });
+        return sendJson(res, { errcode: 0, errmsg: 'SUCCESS', total_number: rows.length, data: rows.slice((page - 1) * size, page * size) });
       }
       if (path === 'queue/list') {
         const data = (state.queues ?? []).map((q) => ({ id: q.id, number: q.number, name: q.name ?? q.number }));
-        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: data.length, data });
+        return sendJson(res, { errcode: 0, errmsg: 'SUCCESS', total_number: data.length, data });
       }
       if (path === 'queue/agent_status') {
         const q = (state.queues ?? []).find((x) => String(x.id) === url.searchParams.get('id'));
-        if (!q) return send(res, { errcode: 10005, errmsg: 'FAILURE: no such queue' });
-        return send(res, { errcode: 0, errmsg: 'SUCCESS', total_number: q.agents.length, data: q.agents });
+        if (!q) return sendJson(res, { errcode: 10005, errmsg: 'FAILURE: no such queue' });
+        return sendJson(res, { errcode: 0, errmsg: 'SUCCESS', total_number: q.agents.length, data: q.agents });
       }
-      return send(res, { errcode: 404, errmsg: `FAILURE: unknown endpoint ${path}` }, 404);
+      return sendJson(res, { errcode: 404, errmsg: `FAILURE: unknown endpoint ${path}` }, 404);
     })();
   });
 

@@ -25,8 +25,9 @@
 //   ]));
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { formatPbxLocal } from '../yeastar/time.ts';
+import { readJsonBody, sendJson } from './http-json.ts';
 import type { AddressInfo } from 'node:net';
 
 export interface PushOptions {
@@ -119,22 +120,6 @@ export async function startYeastarSApi(opts: YeastarSApiOptions): Promise<Yeasta
   const stats: YeastarSApi['stats'] = { logins: 0, failed_logins: 0, heartbeats: 0, refused_heartbeats: 0, logouts: 0 };
   const md5 = createHash('md5').update(opts.password).digest('hex');
 
-  const send = (res: ServerResponse, body: unknown) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const read = (req: IncomingMessage) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      let s = '';
-      req.on('data', (c: Buffer) => (s += c.toString()));
-      req.on('end', () => {
-        try {
-          resolve(JSON.parse(s || '{}') as Record<string, unknown>);
-        } catch {
-          resolve({});
-        }
-      });
-    });
   const setDest = (req: IncomingMessage, b: Record<string, unknown>) => {
     const ip = typeof b.ipaddr === 'string' && b.ipaddr ? b.ipaddr : (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     const url = typeof b.url === 'string' ? b.url : '';
@@ -144,37 +129,37 @@ export async function startYeastarSApi(opts: YeastarSApiOptions): Promise<Yeasta
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://localhost');
     const path = u.pathname.replace(/^\/api\/v2\.0\.0\//, '');
-    void read(req).then((b) => {
+    void readJsonBody(req).then((b) => {
       const now = Date.now();
       const token = u.searchParams.get('token') ?? '';
       const live = (tokens.get(token) ?? 0) > now;
       if (path === 'login') {
         if (b.username !== opts.username || b.password !== md5) {
           stats.failed_logins++;
-          return send(res, { status: 'Failed', errno: '20002' });
+          return sendJson(res, { status: 'Failed', errno: '20002' });
         }
         const t = randomBytes(16).toString('hex');
         tokens.set(t, now + ttl);
         stats.logins++;
         setDest(req, b);
-        return send(res, { status: 'Success', token: t, transport: 'HTTP' });
+        return sendJson(res, { status: 'Success', token: t, transport: 'HTTP' });
       }
       if (path === 'heartbeat') {
         if (!live) {
           stats.refused_heartbeats++;
-          return send(res, { status: 'Failed', errno: '10004' });
+          return sendJson(res, { status: 'Failed', errno: '10004' });
         }
         tokens.set(token, now + ttl);
         stats.heartbeats++;
         if (b.url !== undefined || b.port !== undefined) setDest(req, b);
-        return send(res, { status: 'Success' });
+        return sendJson(res, { status: 'Success' });
       }
       if (path === 'logout') {
         tokens.delete(token);
         stats.logouts++;
-        return send(res, { status: 'Success' });
+        return sendJson(res, { status: 'Success' });
       }
-      return send(res, { status: 'Failed', errno: '10001' });
+      return sendJson(res, { status: 'Failed', errno: '10001' });
     });
   });
   await new Promise<void>((resolve, reject) => {
