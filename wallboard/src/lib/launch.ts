@@ -20,14 +20,17 @@ export interface LaunchParams {
   locale: string | null;
 }
 
+const key = (name: string) => `callboard.${name}`;
+
+/** localStorage keys of the screen's settings. */
 export const STORAGE = {
-  token: 'callboard.token',
-  boards: 'callboard.boards',
-  rotate: 'callboard.rotate',
-  theme: 'callboard.theme',
-  tv: 'callboard.tv',
-  tz: 'callboard.tz',
-  locale: 'callboard.locale',
+  token: key('token'),
+  boards: key('boards'),
+  rotate: key('rotate'),
+  theme: key('theme'),
+  tv: key('tv'),
+  tz: key('tz'),
+  locale: key('locale'),
 } as const;
 
 const BOARD_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
