@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClickHouse, createLogger, Health, loadConfig, migrate, topicName } from '@callboard/platform';
-import { LEG_AGGREGATES } from '@callboard/projections/sql';
+import { generateQueueLegs } from './synthetic-legs.ts';
 import { allMigrations } from '../cli/migrations.ts';
 import { startApi } from '../api/src/main.ts';
 import { createToken } from '../api/src/tokens.ts';
@@ -33,28 +33,7 @@ const cfg = loadConfig({
 const log = createLogger('api-bench', cfg.logLevel);
 const ch = await createClickHouse(cfg);
 await migrate(ch, allMigrations());
-const db = ch.db;
-if (legs > 0) {
-  const spacing = (365 * 86400) / legs;
-  await ch.client.command({
-    query: `INSERT INTO ${db}.queue_legs
-      SELECT 'acme' AS tenant_id, toStartOfFifteenMinutes(offered_at) AS bucket, concat('q', toString(number % 20)) AS queue,
-        concat('c', toString(number)) AS call_id, concat('c', toString(number), ':q:1') AS leg_id, 'pbx' AS pbx_id,
-        toDateTime64('2025-01-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(toUInt64(number * ${spacing * 1000})) AS offered_at,
-        1 AS position, '' AS caller_number,
-        CAST(multiIf(number % 10 < 7, 'answered', number % 10 < 9, 'abandoned', 'exited'), 'Enum8(\\'waiting\\' = 0, \\'answered\\' = 1, \\'abandoned\\' = 2, \\'exited\\' = 3)') AS outcome,
-        if(number % 10 = 9, 'timeout', '') AS exit_reason, offered_at AS ended_wait_at, (number * 7919) % 120000 AS wait_ms,
-        if(number % 10 < 7, concat('a', toString(number % 200)), '') AS agent_id, NULL AS answered_at, NULL AS completed_at,
-        if(number % 10 < 7, 30000 + (number * 131) % 600000, 0) AS talk_ms, if(number % 10 < 7 AND number % 4 = 0, 15000, 0) AS hold_ms,
-        NULL AS wrap_ms, toUInt8(number % 10 = 0) AS transferred, 1 AS rung, 0 AS missed, 5 AS version
-      FROM numbers(${legs})`,
-    clickhouse_settings: { max_insert_threads: '2' },
-  });
-  await ch.client.command({
-    query: `INSERT INTO ${db}.queue_15m SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(1) AS version FROM ${db}.queue_legs GROUP BY tenant_id, bucket, queue`,
-    clickhouse_settings: { prefer_column_name_to_alias: 1 },
-  });
-}
+if (legs > 0) await generateQueueLegs(ch, 'acme', legs);
 const boards = new BoardStore(ch);
 const board = newBoardId();
 await boards.put('acme', board, validateBoard({ name: 'Bench', tiles: [{ id: 'q', kind: 'QUEUE_TABLE', x: 0, y: 0, w: 12, h: 4, queues: [] }] }), 1);

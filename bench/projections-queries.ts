@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_QUEUE_SETTINGS, createClickHouse, loadConfig, migrate, readMigrations } from '@callboard/platform';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { queueMetrics, type QueueGroupBy } from '@callboard/projections/queries';
-import { LEG_AGGREGATES } from '@callboard/projections/sql';
+import { generateQueueLegs } from './synthetic-legs.ts';
 
 const { values } = parseArgs({ options: { legs: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '40' } } });
 const legs = Number(values.legs);
@@ -20,30 +20,7 @@ const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'b
 const ch = await createClickHouse(cfg);
 await migrate(ch, readMigrations(MIGRATIONS_DIR));
 const db = ch.db;
-const spacing = (365 * 86400) / legs; // seconds between legs over one year
-
-let t = Date.now();
-await ch.client.command({
-  query: `INSERT INTO ${db}.queue_legs
-    SELECT 'bench' AS tenant_id, toStartOfFifteenMinutes(offered_at) AS bucket, concat('q', toString(number % 20)) AS queue,
-      concat('c', toString(number)) AS call_id, concat('c', toString(number), ':q:1') AS leg_id, 'pbx' AS pbx_id,
-      toDateTime64('2025-01-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(toUInt64(number * ${spacing * 1000})) AS offered_at,
-      1 AS position, '' AS caller_number,
-      CAST(multiIf(number % 10 < 7, 'answered', number % 10 < 9, 'abandoned', 'exited'), 'Enum8(\\'waiting\\' = 0, \\'answered\\' = 1, \\'abandoned\\' = 2, \\'exited\\' = 3)') AS outcome,
-      if(number % 10 = 9, 'timeout', '') AS exit_reason, offered_at AS ended_wait_at, (number * 7919) % 120000 AS wait_ms,
-      if(number % 10 < 7, concat('a', toString(number % 200)), '') AS agent_id, NULL AS answered_at, NULL AS completed_at,
-      if(number % 10 < 7, 30000 + (number * 131) % 600000, 0) AS talk_ms, if(number % 10 < 7 AND number % 4 = 0, 15000, 0) AS hold_ms,
-      NULL AS wrap_ms, toUInt8(number % 10 = 0) AS transferred, 1 AS rung, 0 AS missed, 5 AS version
-    FROM numbers(${legs})`,
-  clickhouse_settings: { max_insert_threads: '2' },
-});
-const genLegs = (Date.now() - t) / 1000;
-t = Date.now();
-await ch.client.command({
-  query: `INSERT INTO ${db}.queue_15m SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(1) AS version FROM ${db}.queue_legs GROUP BY tenant_id, bucket, queue`,
-  clickhouse_settings: { prefer_column_name_to_alias: 1 },
-});
-const genRollup = (Date.now() - t) / 1000;
+const { legsS: genLegs, rollupS: genRollup } = await generateQueueLegs(ch, 'bench', legs);
 const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.queue_legs) AS legs, (SELECT count() FROM ${db}.queue_15m) AS rollup_rows`, format: 'JSONEachRow' });
 const counts = ((await rs.json()) as Record<string, number>[])[0]!;
 
