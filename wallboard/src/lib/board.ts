@@ -1,7 +1,7 @@
 // Pure board logic: which number a tile shows, which threshold applies, what a drill-down asks
 // for. No I/O here, so all of it is tested without a browser.
 import { DateTime } from 'luxon';
-import type { AgentStateName, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef } from './model.ts';
+import type { AgentStateName, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef, WeekStart } from './model.ts';
 import { metricDoc } from './metrics.ts';
 import type { Threshold } from './thresholds.ts';
 
@@ -122,7 +122,7 @@ export function tileTitle(tile: Pick<TileDef, 'title' | 'metric' | 'queues'>): s
 }
 
 /** A local calendar period as a UTC half-open interval [start, end), like the API resolves it. */
-export function periodRange(kind: PeriodKind, nowMs: number, zone: string, weekStart: 'MONDAY' | 'SUNDAY' = 'MONDAY'): { from: string; to: string } {
+export function periodRange(kind: PeriodKind, nowMs: number, zone: string, weekStart: WeekStart = 'MONDAY'): { from: string; to: string } {
   const now = DateTime.fromMillis(nowMs, { zone });
   let start: DateTime;
   let end: DateTime;

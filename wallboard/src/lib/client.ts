@@ -1,11 +1,16 @@
 // The one HTTP GraphQL client of the app: the API's /graphql on the same origin (the API serves
 // the wallboard) and the screen's token.
+import type { Operation } from './queries.ts';
 import { graphqlRequest } from './sse.ts';
 
 export interface Client {
   url: string;
   token: string | null;
-  query<T>(query: string, variables?: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  query<TResult, TVariables extends Record<string, unknown>>(
+    operation: Operation<TResult, TVariables>,
+    variables?: TVariables,
+    signal?: AbortSignal,
+  ): Promise<TResult>;
 }
 
 export function createClient(url: string, token: string | null): Client {

@@ -5,6 +5,7 @@
 import { backoffDelayMs } from './backoff.ts';
 import { serverOffsetMs } from './clock.ts';
 import { DEFAULT_LIVENESS, watchdog, type LivenessOptions } from './liveness.ts';
+import type { BoardSubscription, BoardSubscriptionVariables } from './gql-types.ts';
 import type { BoardUpdate } from './model.ts';
 import { BOARD_SUBSCRIPTION } from './queries.ts';
 import { streamSubscription, GraphQLRequestError } from './sse.ts';
@@ -80,10 +81,10 @@ export class LiveBoard {
       this.lastStreamAt = Date.now();
       let code = '';
       try {
-        await streamSubscription<{ board: BoardUpdate }>(
+        await streamSubscription<BoardSubscription>(
           this.opts.graphqlUrl,
           this.opts.token,
-          { query: BOARD_SUBSCRIPTION, variables: { id: this.opts.boardId } },
+          { query: BOARD_SUBSCRIPTION, variables: { id: this.opts.boardId } satisfies BoardSubscriptionVariables },
           {
             onAlive: () => {
               this.lastStreamAt = Date.now();

@@ -1,4 +1,12 @@
-// Every GraphQL operation the wallboard sends. Selections match model.ts.
+// Every GraphQL operation the wallboard sends. After changing a selection run
+// `npm run gen:graphql`: it regenerates gql-types.ts, from which model.ts derives its types.
+import type * as G from './gql-types.ts';
+
+/**
+ * An operation's text carrying its generated result and variables types, so a call site
+ * cannot pair an operation with the wrong types.
+ */
+export type Operation<TResult, TVariables> = string & { readonly __types?: [TResult, TVariables] };
 
 const QUEUE_METRICS = `offered answered abandoned short_abandoned exited waiting answered_within_sl abandoned_within_sl
   service_level abandon_rate asa avg_abandon_wait max_wait aht wait_p90 transferred`;
@@ -17,25 +25,25 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
     timezone locale
     intraday { date interval points { start local_time queue_metrics { offered answered service_level } } }
   }
-}`;
+}` as Operation<G.BoardSubscription, G.BoardSubscriptionVariables>;
 
-export const ME_QUERY = `query Me { me { tenant_id role board_id } }`;
-export const BOARDS_QUERY = `query Boards { boards { id name } }`;
-export const TENANT_QUERY = `query Tenant { tenant { id name timezone locale week_start } }`;
+export const ME_QUERY = `query Me { me { tenant_id role board_id } }` as Operation<G.MeQuery, G.MeQueryVariables>;
+export const BOARDS_QUERY = `query Boards { boards { id name } }` as Operation<G.BoardsQuery, G.BoardsQueryVariables>;
+export const TENANT_QUERY = `query Tenant { tenant { id name timezone locale week_start } }` as Operation<G.TenantQuery, G.TenantQueryVariables>;
 
 export const PERIOD_METRICS_QUERY = `query PeriodMetrics($period: PeriodInput!, $groupBy: GroupBy, $filter: MetricsFilter) {
   metrics(period: $period, groupBy: $groupBy, filter: $filter) {
     period { kind start end from to }
     rows { key queue_metrics { ${QUEUE_METRICS} } }
   }
-}`;
+}` as Operation<G.PeriodMetricsQuery, G.PeriodMetricsQueryVariables>;
 
 export const INTRADAY_QUERY = `query Intraday($interval: IntradayInterval, $filter: MetricsFilter) {
   intraday(interval: $interval, filter: $filter) {
     date interval
     points { start local_time queue_metrics { offered answered service_level } }
   }
-}`;
+}` as Operation<G.IntradayQuery, G.IntradayQueryVariables>;
 
 const CALL_SUMMARY = `call_id started_at ended_at direction caller_number called_number disposition duration
   queue_legs { leg_id queue offered_at outcome wait agent_id }`;
@@ -45,11 +53,11 @@ export const CALLS_QUERY = `query Calls($filter: CallFilter, $first: Int, $after
     edges { cursor node { ${CALL_SUMMARY} } }
     page_info { has_next_page end_cursor }
   }
-}`;
+}` as Operation<G.CallsQuery, G.CallsQueryVariables>;
 
 export const CALL_QUERY = `query Call($id: ID!) {
   call(id: $id) {
     ${CALL_SUMMARY} raw_disposition billsec
     timeline { event_id type occurred_at source pbx_id agent_id payload raw { topic partition offset } }
   }
-}`;
+}` as Operation<G.CallQuery, G.CallQueryVariables>;
