@@ -1,11 +1,12 @@
 // Implementations of `callboard ingest | translate | retranslate` (table in cli.ts). They only
-// wire: the work is in the adapters (registry in adapters.ts) and in the sink.
+// wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
+// retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
-import { RawRecord as RawRecordSchema, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ADAPTERS, SOURCE_KIND, type RawTranslator } from './adapters.ts';
+import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
+import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
+import { Retranslation } from './retranslate.ts';
 import { IngestSink } from './sink.ts';
 
 export async function ingest(): Promise<number> {
@@ -48,22 +49,20 @@ export async function translate(argv: string[]): Promise<number> {
   let events = 0;
   let problems = 0;
   const out: string[] = [];
+  const who = { source, ...ids };
   for await (const o of translateFile(file, { cfg, ...ids, ...(values.start ? { start: new Date(values.start) } : {}), ...(values.tz ? { timezone: values.tz } : {}), warn })) {
-    if (o.kind === 'ok') {
-      for (const e of o.events) out.push(JSON.stringify(e));
-      events += o.events.length;
-      if (out.length >= 512) process.stdout.write(out.splice(0).join('\n') + '\n');
-    } else if (o.kind === 'dlq') {
-      problems++;
-      warn(`${o.reason_code}: ${o.reason}`);
-    }
+    // Through the shell, so an event that breaks the contract is a problem here too.
+    const s = settle(nothingSettled(), o, who, { original: '', ref: null });
+    for (const e of s.events) out.push(JSON.stringify(e));
+    events += s.events.length;
+    if (out.length >= 512) process.stdout.write(out.splice(0).join('\n') + '\n');
+    for (const d of s.dlq) warn(`${d.reason_code}: ${d.reason}`);
+    problems += s.dlq.length;
   }
   if (out.length) process.stdout.write(out.join('\n') + '\n');
-  warn(`${file}: ${events} canonical events, ${problems} untranslatable frames`);
+  warn(`${file}: ${events} canonical events, ${problems} untranslatable frames or invalid events`);
   return 0;
 }
-
-const isRawRecord = TypeCompiler.Compile(RawRecordSchema);
 
 /**
  * Re-reads pbx.raw.v1 between two instants (by Kafka timestamp, i.e. when the raw record was
@@ -103,28 +102,16 @@ export async function retranslate(argv: string[]): Promise<number> {
   const pending = new Set(starts.filter((s) => BigInt(s.offset === '-1' ? latest.get(s.partition)! : BigInt(s.offset)) < endOf.get(s.partition)!).map((s) => s.partition));
   if (!values.stdout) await producer.connect();
 
-  const translators = new Map<string, RawTranslator>();
+  const retranslation = new Retranslation({ cfg, warn: (m) => log.warn(m), ...(values.tenant ? { tenant: values.tenant } : {}), ...(values.pbx ? { pbx: values.pbx } : {}) });
   let emitted = 0;
-  let bad = 0;
-  const emit = async (events: CanonicalEvent[], dlqs: DlqRecord[]) => {
-    emitted += events.length;
+  const emit = async (s: Settled) => {
+    emitted += s.events.length;
     if (values.stdout) {
-      if (events.length) process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      for (const d of dlqs) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
+      if (s.events.length) process.stdout.write(s.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      for (const d of s.dlq) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
       return;
     }
-    await sink.canonical(events);
-    await sink.dlq(dlqs);
-  };
-  const translatorFor = async (r: RawRecord): Promise<RawTranslator | undefined> => {
-    const key = `${r.tenant_id}\u0000${r.pbx_id}`;
-    let t = translators.get(key);
-    if (t) return t;
-    const entry = ADAPTERS[SOURCE_KIND[r.source]!];
-    if (!entry) return undefined;
-    t = (await entry.translator())({ cfg, tenant_id: r.tenant_id, pbx_id: r.pbx_id, warn: (m) => log.warn(m) });
-    translators.set(key, t);
-    return t;
+    await produce(sink, s);
   };
 
   if (pending.size > 0) {
@@ -137,33 +124,12 @@ export async function retranslate(argv: string[]): Promise<number> {
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         const end = endOf.get(batch.partition)!;
-        const events: CanonicalEvent[] = [];
-        const dlqs: DlqRecord[] = [];
+        const settled = nothingSettled();
         for (const m of batch.messages) {
           if (BigInt(m.offset) >= end) break;
-          const text = m.value?.toString('utf8') ?? '';
-          let rec: unknown;
-          try {
-            rec = JSON.parse(text);
-          } catch {
-            rec = undefined;
-          }
-          if (!isRawRecord.Check(rec)) {
-            bad++;
-            dlqs.push({ stage: 'translate', source: 'unknown', reason_code: 'RAW_RECORD_INVALID', reason: `${topic}[${batch.partition}]@${m.offset} is not a RawRecord`, at: new Date().toISOString(), original: text, origin: { topic, partition: batch.partition, offset: m.offset } });
-            continue;
-          }
-          const r = rec as RawRecord;
-          if ((values.tenant && r.tenant_id !== values.tenant) || (values.pbx && r.pbx_id !== values.pbx)) continue;
-          const t = await translatorFor(r);
-          if (!t) continue;
-          for (const o of t.translate(r, { topic, partition: batch.partition, offset: m.offset, connection: r.connection, seq: r.seq })) {
-            if (o.kind === 'ok') events.push(...o.events);
-            else if (o.kind === 'dlq')
-              dlqs.push({ stage: 'translate', source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id, reason_code: o.reason_code, reason: o.reason, at: new Date().toISOString(), original: r.body, origin: { topic, partition: batch.partition, offset: m.offset } });
-          }
+          await retranslation.add(settled, m.value?.toString('utf8') ?? '', { topic, partition: batch.partition, offset: m.offset });
         }
-        await emit(events, dlqs);
+        await emit(settled);
         const last = batch.messages[batch.messages.length - 1];
         if (!last || BigInt(last.offset) + 1n >= end) {
           pending.delete(batch.partition);
@@ -175,8 +141,8 @@ export async function retranslate(argv: string[]): Promise<number> {
     await done;
     await consumer.disconnect();
   }
-  for (const t of translators.values()) await emit(t.flush(), []);
+  await emit(retranslation.flush(nothingSettled()));
   if (!values.stdout) await producer.disconnect();
-  process.stderr.write(`retranslate: ${emitted} canonical events from ${topic} [${values.from}, ${values.to})${bad ? `, ${bad} records were not RawRecords (dead-lettered)` : ''}\n`);
+  process.stderr.write(`retranslate: ${emitted} canonical events from ${topic} [${values.from}, ${values.to})${retranslation.invalid ? `, ${retranslation.invalid} records were not RawRecords (dead-lettered)` : ''}\n`);
   return 0;
 }

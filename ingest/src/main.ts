@@ -16,7 +16,8 @@ import {
   type Logger,
 } from '@callboard/platform';
 import type { RawRecord, RawRef } from '@callboard/schemas';
-import { ADAPTERS, type RunningAdapter } from './adapters.ts';
+import { ADAPTERS } from './adapters.ts';
+import type { RunningAdapter } from './pipeline.ts';
 import { IngestSink } from './sink.ts';
 
 /**

@@ -1,21 +1,9 @@
-// The one place where adapter results become Kafka writes (STYLE 1): raw first, then the
-// canonical events derived from it, or a dead-letter record with the reason. Adapters return
-// values; they never produce to Kafka themselves.
+// The Kafka edge of ingest: the three topics it writes, with their keys, acks and compression.
+// What to write (raw first, validation, dead letters, metrics, retries) is decided in
+// pipeline.ts; nothing else in ingest produces to Kafka.
 import { CompressionTypes, type Producer, type RecordMetadata } from 'kafkajs';
-import { dlqTotal, counter, topicName, type CallboardConfig } from '@callboard/platform';
+import { topicName, type CallboardConfig } from '@callboard/platform';
 import { partitionKey, rawKey, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
-
-export type TranslateOutcome =
-  | { kind: 'ok'; events: CanonicalEvent[] }
-  | { kind: 'dlq'; reason_code: string; reason: string; path?: string }
-  | { kind: 'drop'; reason: string };
-
-export const ok = (events: CanonicalEvent[]): TranslateOutcome => ({ kind: 'ok', events });
-export const dlq = (reason_code: string, reason: string, path?: string): TranslateOutcome => ({ kind: 'dlq', reason_code, reason, ...(path ? { path } : {}) });
-export const drop = (reason: string): TranslateOutcome => ({ kind: 'drop', reason });
-
-export const rawTotal = counter('callboard_ingest_raw_events_total', 'Vendor events written to pbx.raw.v1', ['source', 'pbx']);
-export const canonicalTotal = counter('callboard_ingest_canonical_events_total', 'Canonical events written to cc.events.v1', ['source', 'type']);
 
 export class IngestSink {
   constructor(
@@ -31,7 +19,6 @@ export class IngestSink {
     // records per second (docs/BENCHMARKS.md, AMI). Offsets in a compressed batch still follow
     // from its base offset. Canonical events stay uncompressed (no measured gain).
     const meta = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.map((r) => ({ key: rawKey(r), value: JSON.stringify(r) })) });
-    for (const r of records) rawTotal.inc({ source: r.source, pbx: r.pbx_id });
     return refs(topic, records, meta);
   }
 
@@ -42,7 +29,6 @@ export class IngestSink {
       acks: -1,
       messages: events.map((e) => ({ key: partitionKey(e), value: JSON.stringify(e), headers: { type: e.type, tenant: e.tenant_id } })),
     });
-    for (const e of events) canonicalTotal.inc({ source: e.source, type: e.type });
   }
 
   async dlq(records: DlqRecord[]): Promise<void> {
@@ -52,7 +38,6 @@ export class IngestSink {
       acks: -1,
       messages: records.map((r) => ({ key: r.tenant_id && r.pbx_id ? `${r.tenant_id}:pbx:${r.pbx_id}` : null, value: JSON.stringify(r) })),
     });
-    for (const r of records) dlqTotal.inc({ stage: r.stage, source: r.source, reason: r.reason_code });
   }
 }
 

@@ -385,9 +385,9 @@ describe('AMI translator edge cases', () => {
 
   it('dead-letters frames it cannot use, with the reason, and keeps going', () => {
     const t = newTranslator(ids);
-    expect(t.translate(parseAll('garbage line\r\n\r\n')[0]!, meta(0))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_UNPARSEABLE' });
-    expect(t.translate(frame({ Event: 'QueueCallerJoin', Queue: 'q' }), meta(1))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_MISSING_FIELD', path: 'Uniqueid' });
-    expect(t.translate(frame({ Event: 'Hangup', Timestamp: 'yesterday', Uniqueid: '1' }), meta(2))).toMatchObject({ kind: 'dlq', reason_code: 'AMI_BAD_TIMESTAMP' });
+    expect(t.translate(parseAll('garbage line\r\n\r\n')[0]!, meta(0))).toMatchObject({ kind: 'dlq', reason_code: 'UNPARSEABLE_FRAME' });
+    expect(t.translate(frame({ Event: 'QueueCallerJoin', Queue: 'q' }), meta(1))).toMatchObject({ kind: 'dlq', reason_code: 'MISSING_FIELD', path: 'Uniqueid' });
+    expect(t.translate(frame({ Event: 'Hangup', Timestamp: 'yesterday', Uniqueid: '1' }), meta(2))).toMatchObject({ kind: 'dlq', reason_code: 'BAD_TIMESTAMP' });
     expect(t.translate(frame({ Event: 'SomethingNew', Foo: 'bar' }), meta(3))).toEqual({ kind: 'ok', events: [] });
   });
 

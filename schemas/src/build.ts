@@ -1,6 +1,6 @@
 // The one way adapters make canonical events: the envelope is filled in and the id derived
 // from the vendor identity, so no adapter hand-rolls an envelope.
-import { EVENT_DEFS, SCHEMA_VERSION, type CanonicalEvent, type EventOf, type EventType, type RawRef, type Source } from './events.ts';
+import { EVENT_DEFS, SCHEMA_VERSION, type EventOf, type EventType, type RawRef, type Source } from './events.ts';
 import { eventId } from './ids.ts';
 
 export interface EventContext {
@@ -35,9 +35,4 @@ export function makeEvent<T extends EventType>(type: T, ctx: EventContext, subje
     ...subject,
     payload: clean,
   } as unknown as EventOf<T>;
-}
-
-/** Stable order for events that share a timestamp: by occurred_at, then id. */
-export function compareEvents(a: CanonicalEvent, b: CanonicalEvent): number {
-  return a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
 }

@@ -22,13 +22,34 @@ export type RawRecord = Static<typeof RawRecord>;
 export const DlqStage = Type.Union([Type.Literal('ingest'), Type.Literal('translate'), Type.Literal('validate'), Type.Literal('project')]);
 export type DlqStage = Static<typeof DlqStage>;
 
+/**
+ * The reason codes of cc.dlq.v1, one set for every stage and vendor (README "Raw and
+ * dead-letter records" says what each means). `source` and `stage` already say where a record
+ * came from, so a code never repeats them.
+ */
+export const DLQ_REASONS = [
+  'UNPARSEABLE_JSON',
+  'UNPARSEABLE_FRAME',
+  'UNKNOWN_EVENT_TYPE',
+  'MISSING_FIELD',
+  'INVALID_FIELD',
+  'BAD_TIMESTAMP',
+  'UNKNOWN_STATUS',
+  'UNMATCHED',
+  'SCHEMA_INVALID',
+  'RAW_RECORD_INVALID',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
+
 export const DlqRecord = Type.Object(
   {
     stage: DlqStage,
     source: Type.String(),
     tenant_id: Type.Optional(Type.String()),
     pbx_id: Type.Optional(Type.String()),
-    reason_code: Type.String({ description: 'Stable machine code, e.g. UNPARSEABLE_JSON, SCHEMA_INVALID, UNKNOWN_TENANT' }),
+    // A string, not a union of DLQ_REASONS: records written before a code was retired (AMI_*)
+    // stay readable.
+    reason_code: Type.String({ description: 'Stable machine code, one of DLQ_REASONS (schemas/README.md), e.g. UNPARSEABLE_JSON, SCHEMA_INVALID' }),
     reason: Type.String({ description: 'What was wrong, for a person' }),
     path: Type.Optional(Type.String({ description: 'JSON path of the offending field, when there is one' })),
     at: Type.String({ description: 'When it was dead-lettered (UTC ISO-8601)' }),

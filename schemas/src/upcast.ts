@@ -6,7 +6,7 @@
 //   version they know and always see the current shape.
 // - An event from a newer version than this build knows is rejected (to the DLQ), never guessed.
 import { SCHEMA_VERSION } from './events.ts';
-import type { ValidationResult } from './validate.ts';
+import type { ValidationResult } from './validation-result.ts';
 
 type Upcaster = (e: Record<string, unknown>) => Record<string, unknown>;
 

@@ -3,20 +3,13 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { EVENT_SCHEMAS, EVENT_TYPES, SCHEMA_VERSION, type CanonicalEvent, type EventType } from './events.ts';
-import { DlqRecord, RawRecord } from './records.ts';
+import { RawRecord } from './records.ts';
 import { upcast } from './upcast.ts';
+import type { ValidationIssue, ValidationResult } from './validation-result.ts';
+
+export type { ValidationIssue, ValidationResult };
 
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v));
-
-export interface ValidationIssue {
-  /** JSON pointer into the event, e.g. /payload/wait_ms */
-  path: string;
-  expected: string;
-  received: string;
-  message: string;
-}
-
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: ValidationIssue[] };
 
 const checks = new Map<EventType, TypeCheck<TSchema>>(EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(EVENT_SCHEMAS[t] as TSchema)]));
 const knownTypes = new Set<string>(EVENT_TYPES);
@@ -107,13 +100,9 @@ export function formatIssue(i: LineIssue | ValidationIssue): string {
 }
 
 const rawCheck = TypeCompiler.Compile(RawRecord);
-const dlqCheck = TypeCompiler.Compile(DlqRecord);
 
 export function validateRawRecord(v: unknown): ValidationResult<RawRecord> {
   return rawCheck.Check(v) ? { ok: true, value: v } : { ok: false, errors: issues(rawCheck as TypeCheck<TSchema>, v) };
-}
-export function validateDlqRecord(v: unknown): ValidationResult<DlqRecord> {
-  return dlqCheck.Check(v) ? { ok: true, value: v } : { ok: false, errors: issues(dlqCheck as TypeCheck<TSchema>, v) };
 }
 
 export { SCHEMA_VERSION };

@@ -1,11 +1,11 @@
-// The AMI adapter for one PBX: client → raw records → translator → canonical events / DLQ.
-// Raw first: a batch of frames is acknowledged by Kafka on pbx.raw.v1 before it is translated,
-// so the raw log always holds at least what the canonical log was derived from.
+// The AMI adapter for one PBX: the AMI client (connection) and the AMI translator, fed through
+// the ingest shell (../pipeline.ts) in batches: raw first (a batch of frames is acknowledged by
+// Kafka on pbx.raw.v1 before it is translated), then validated canonical events / DLQ.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
-import { isoMs, makeEvent, validateEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
-import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
+import { isoMs, makeEvent, type CanonicalEvent, type RawRef } from '@callboard/schemas';
+import { IngestPipeline, nothingSettled, ok, settle, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
@@ -49,6 +49,7 @@ export interface AmiAdapterOptions {
 export class AmiAdapter implements RunningAdapter {
   readonly translator: AmiTranslator;
   private readonly client: AmiClient;
+  private readonly shell: IngestPipeline;
   private queue: Pending[] = [];
   private draining: Promise<void> | null = null;
   private readonly seqs = new Map<string, number>();
@@ -58,6 +59,20 @@ export class AmiAdapter implements RunningAdapter {
     this.translator = new AmiTranslator({ tenant_id: o.tenant_id, pbx_id: o.pbx_id, source: 'ami', wrapUpMs: o.wrapUpMs });
     const health = o.onHealth ?? (() => {});
     health('starting', `connecting to ${o.client.host}:${o.client.port}`);
+    this.shell = new IngestPipeline({
+      source: 'ami',
+      tenant_id: o.tenant_id,
+      pbx_id: o.pbx_id,
+      sink: o.sink,
+      log: o.log,
+      // Kafka refuses: stop reading the socket (TCP back-pressure to Asterisk) until it takes
+      // the batch again; nothing received is dropped.
+      onRetry: (what, e) => {
+        health('degraded', `writing to ${what} failed: ${e.message}`);
+        if (!this.paused) this.pauseReading(true);
+      },
+      onRecovered: (_what, failures) => health('ok', `writing to Kafka again after ${failures} failed attempts`),
+    });
     this.client = new AmiClient({ ...o.client, name: o.pbx_id, log: o.log }, {
       frames: (frames, conn, at) => this.enqueue(frames, conn, at),
       ready: (conn, gap) => {
@@ -139,75 +154,30 @@ export class AmiAdapter implements RunningAdapter {
       const gaps = this.gaps;
       this.gaps = [];
       const started = performance.now();
-      const records = this.rawRecords(batch);
-      const refs = await this.retrying('pbx.raw.v1', () => this.o.sink.raw(records));
-      const { events, dlqs } = this.translate(batch, refs, gaps);
+      const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
+      const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
+      const settled = this.translate(batch, refs, gaps);
       await canonical;
-      canonical = this.retrying('cc.events.v1', () => Promise.all([this.o.sink.canonical(events), this.o.sink.dlq(dlqs)]).then(() => {
+      canonical = this.shell.retrying('cc.events.v1', async () => {
+        await this.shell.write(settled);
         batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
-      }));
+      });
       if (this.paused && this.queue.length < HIGH_WATER / 2) this.pauseReading(false);
     }
     await canonical;
   }
 
-  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const v = await fn();
-        if (attempt > 1) this.o.onHealth?.('ok', `writing to Kafka again after ${attempt - 1} failed attempts`);
-        return v;
-      } catch (e) {
-        this.o.onHealth?.('degraded', `writing to ${what} failed: ${(e as Error).message}`);
-        this.o.log.error({ err: e, attempt }, `Kafka write to ${what} failed; retrying`);
-        if (!this.paused) this.pauseReading(true);
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))));
-      }
-    }
-  }
-
-  private rawRecords(batch: Pending[]): RawRecord[] {
-    const o = this.o;
-    return batch.map((p) => ({
-      tenant_id: o.tenant_id,
-      pbx_id: o.pbx_id,
-      source: 'ami',
-      connection: p.conn.id,
-      seq: p.seq,
-      received_at: isoMs(p.at),
-      format: 'ami',
-      body: p.frame.raw,
-    }));
-  }
-
-  private translate(batch: Pending[], refs: RawRef[], gaps: CanonicalEvent[]): { events: CanonicalEvent[]; dlqs: DlqRecord[] } {
-    const o = this.o;
-    const events: CanonicalEvent[] = [...gaps];
-    const dlqs: DlqRecord[] = [];
-    const now = new Date().toISOString();
+  private translate(batch: Pending[], refs: RawRef[], gaps: CanonicalEvent[]): Settled {
+    // A gap is no vendor message (not counted as one), but it is validated like every event.
+    const settled = settle(nothingSettled(), ok(gaps), this.shell.who, { original: '', ref: null });
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
       const outcome = this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq });
-      if (outcome.kind === 'ok') {
-        for (const e of outcome.events) {
-          const v = validateEvent(e);
-          if (v.ok) events.push(e);
-          else {
-            const first = v.errors[0]!;
-            dlqs.push({ stage: 'validate', source: 'ami', tenant_id: o.tenant_id, pbx_id: o.pbx_id, reason_code: 'SCHEMA_INVALID', reason: `${e.type} from ${p.frame.name}: ${first.path} ${first.message} (got ${first.received})`, path: first.path, at: now, original: JSON.stringify(e), ...origin(ref) });
-          }
-        }
-      } else if (outcome.kind === 'dlq') {
-        dlqs.push({ stage: 'translate', source: 'ami', tenant_id: o.tenant_id, pbx_id: o.pbx_id, reason_code: outcome.reason_code, reason: outcome.reason, ...(outcome.path ? { path: outcome.path } : {}), at: now, original: p.frame.raw, ...origin(ref) });
-      }
+      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name });
     }
-    return { events, dlqs };
+    return settled;
   }
-}
-
-function origin(ref: { topic: string; partition?: number; offset?: string } | null): { origin?: { topic: string; partition: number; offset: string } } {
-  return ref && ref.partition !== undefined && ref.offset !== undefined ? { origin: { topic: ref.topic, partition: ref.partition, offset: ref.offset } } : {};
 }
 
 /** Registry entry (adapters.ts): one adapter per configured AMI PBX. */

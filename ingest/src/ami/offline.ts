@@ -4,8 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { queueSettings } from '@callboard/platform';
 import type { CanonicalEvent, RawRecord, RawRef } from '@callboard/schemas';
-import type { OfflineOptions, RawTranslator } from '../adapters.ts';
-import { ok, type TranslateOutcome } from '../sink.ts';
+import { ok, type OfflineOptions, type RawTranslator, type TranslateOutcome } from '../pipeline.ts';
 import { parseAll, type AmiFrame } from './parser.ts';
 import { AmiTranslator, type FrameMeta } from './translator.ts';
 

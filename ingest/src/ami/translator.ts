@@ -13,7 +13,7 @@
 // that ends) keep the key of the frame that caused them, so the decision's timing never
 // changes an id.
 import { makeEvent, isoMs, type AgentState, type CanonicalEvent, type Disposition, type EventContext, type LeaveReason, type RawRef, type Source } from '@callboard/schemas';
-import { dlq, ok, type TranslateOutcome } from '../sink.ts';
+import { dlq, ok, type TranslateOutcome } from '../pipeline.ts';
 import { agentIdFromInterface } from './agent-id.ts';
 import type { AmiFrame } from './parser.ts';
 
@@ -265,7 +265,7 @@ export class AmiTranslator {
 
   /** Translates one frame. Frames must come in stream order. */
   translate(frame: AmiFrame, meta: FrameMeta): TranslateOutcome {
-    if (frame.kind === 'garbage') return dlq('AMI_UNPARSEABLE', `not an AMI frame (connection ${meta.connection}, frame ${meta.seq})`);
+    if (frame.kind === 'garbage') return dlq('UNPARSEABLE_FRAME', `not an AMI frame (connection ${meta.connection}, frame ${meta.seq})`);
     if (frame.kind !== 'event' && !(frame.kind === 'response' && frame.headers.Timestamp)) return ok([]);
     const h = frame.headers;
     const tsRaw = h.Timestamp;
@@ -273,7 +273,7 @@ export class AmiTranslator {
     this.hasTs = false;
     if (tsRaw !== undefined) {
       const ms = parseAmiTimestamp(tsRaw);
-      if (Number.isNaN(ms)) return dlq('AMI_BAD_TIMESTAMP', `${frame.name}: Timestamp "${tsRaw}" is not <seconds>.<micro> (connection ${meta.connection}, frame ${meta.seq})`, 'Timestamp');
+      if (Number.isNaN(ms)) return dlq('BAD_TIMESTAMP', `${frame.name}: Timestamp "${tsRaw}" is not <seconds>.<micro> (connection ${meta.connection}, frame ${meta.seq})`, 'Timestamp');
       t = ms;
       this.hasTs = true;
     }
@@ -391,7 +391,7 @@ export class AmiTranslator {
   }
 
   private missing(event: string, field: string): TranslateOutcome {
-    return dlq('AMI_MISSING_FIELD', `${event} without ${field} (pbx ${this.opts.pbx_id}, ${this.ctx.vendor_key})`, field);
+    return dlq('MISSING_FIELD', `${event} without ${field} (pbx ${this.opts.pbx_id}, ${this.ctx.vendor_key})`, field);
   }
 
   private emit(e: CanonicalEvent): void {
@@ -878,7 +878,7 @@ export class AmiTranslator {
     if (!m) return this.missing('AgentComplete', 'Interface');
     const seg = this.findSegment(h, m.iface);
     const callId = seg?.leg.callId ?? this.callIdOf(h);
-    if (!callId) return dlq('AMI_UNMATCHED', `AgentComplete for ${m.iface} in queue ${h.Queue ?? '?'} matches no connected call and carries no Uniqueid (pbx ${this.opts.pbx_id})`);
+    if (!callId) return dlq('UNMATCHED', `AgentComplete for ${m.iface} in queue ${h.Queue ?? '?'} matches no connected call and carries no Uniqueid (pbx ${this.opts.pbx_id})`);
     const queue = seg?.leg.queue ?? h.Queue;
     if (seg && seg.holdStart > 0) {
       seg.holdMs += this.now - seg.holdStart;

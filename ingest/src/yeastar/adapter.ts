@@ -3,7 +3,7 @@
 // receiver per listening port (several PBXes can push to one port, told apart by path).
 import { randomUUID } from 'node:crypto';
 import { pbxSecret, type PbxConfig } from '@callboard/platform';
-import type { AdapterDeps, RunningAdapter } from '../adapters.ts';
+import type { AdapterDeps, RunningAdapter } from '../pipeline.ts';
 import { YeastarPAdapter } from './p-adapter.ts';
 import { YeastarPipeline } from './pipeline.ts';
 import { reportPath, YeastarSReceiver } from './s-receiver.ts';
@@ -105,6 +105,6 @@ export async function gap(pipeline: YeastarPipeline, fromMs: number, reason: str
       { gap: { from: new Date(Math.min(fromMs, to.getTime())).toISOString(), to: to.toISOString(), reason } },
       { received_at: to.toISOString(), raw_ref: null },
     );
-    await pipeline.publish(events, JSON.stringify({ gap: { from: fromMs, reason } }), null);
+    await pipeline.publish(events, JSON.stringify({ gap: { from: fromMs, reason } }));
   });
 }

@@ -3,6 +3,7 @@
 // folds. Pure: no I/O, no clock. Vendor quirks handled here, once: `msg` as a JSON-encoded string
 // or an object, numbers sent as integers or strings, case-varying enums, the documented typos
 // (`Tranfer`, `dsttrcunkname`, `ANSWERD`, `NO ANSWERED`). See ../shared/reference/yeastar.md.
+import type { DlqReason } from '@callboard/schemas';
 
 export type YeastarProduct = 'p' | 's';
 export type MemberRole = 'extension' | 'inbound' | 'outbound';
@@ -57,9 +58,9 @@ export type YeastarMessage =
   /** Events with no call-centre meaning (registration, presence, trunk, system, config, boot, survey). */
   | { kind: 'info'; sn: string; name: string };
 
-export type ParseResult = { ok: true; message: YeastarMessage; vendor_type: string } | { ok: false; reason_code: string; reason: string; path?: string };
+export type ParseResult = { ok: true; message: YeastarMessage; vendor_type: string } | { ok: false; reason_code: DlqReason; reason: string; path?: string };
 
-const fail = (reason_code: string, reason: string, path?: string): ParseResult => ({ ok: false, reason_code, reason, ...(path ? { path } : {}) });
+const fail = (reason_code: DlqReason, reason: string, path?: string): ParseResult => ({ ok: false, reason_code, reason, ...(path ? { path } : {}) });
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -134,7 +135,7 @@ function callMessage(kind: 'call_status' | 'transfer' | 'forward', sn: string, b
   const callId = str(first(body, 'call_id', 'callid'));
   if (!callId) return fail('MISSING_FIELD', `${kind} event without a call id`, `${base}/${product === 'p' ? 'call_id' : 'callid'}`);
   const ms = members(body.members, product);
-  if (typeof ms === 'string') return fail('SCHEMA_INVALID', ms, `${base}/members`);
+  if (typeof ms === 'string') return fail('INVALID_FIELD', ms, `${base}/members`);
   return { ok: true, vendor_type: '', message: { kind, sn, call_id: callId, members: ms } };
 }
 
@@ -185,17 +186,17 @@ function decodeMsg(msg: unknown): Obj | string {
 
 /** One P-Series OpenAPI frame (WebSocket text or webhook body), already JSON-parsed. */
 export function parsePFrame(frame: unknown): ParseResult {
-  if (!isObj(frame)) return fail('SCHEMA_INVALID', 'frame is not a JSON object', '/');
+  if (!isObj(frame)) return fail('INVALID_FIELD', 'frame is not a JSON object', '/');
   // A row of GET /openapi/v2.0/cdr/search, kept verbatim in pbx.raw.v1 by the gap backfill.
   if (frame.type === undefined && 'disposition' in frame && 'call_id' in frame) {
     const cdr = cdrFromSearchRow(frame);
-    return typeof cdr === 'string' ? fail('SCHEMA_INVALID', cdr, '/') : { ok: true, vendor_type: 'cdr/search', message: cdr };
+    return typeof cdr === 'string' ? fail('INVALID_FIELD', cdr, '/') : { ok: true, vendor_type: 'cdr/search', message: cdr };
   }
   const type = num(frame.type);
   if (type === undefined) return fail('MISSING_FIELD', 'frame without a numeric event type', '/type');
   const sn = str(frame.sn);
   const body = decodeMsg(frame.msg);
-  if (typeof body === 'string') return fail(body.includes('not JSON') ? 'UNPARSEABLE_JSON' : 'SCHEMA_INVALID', `event ${type}: ${body}`, '/msg');
+  if (typeof body === 'string') return fail(body.includes('not JSON') ? 'UNPARSEABLE_JSON' : 'INVALID_FIELD', `event ${type}: ${body}`, '/msg');
   const vt = String(type);
   const withType = (r: ParseResult): ParseResult => (r.ok ? { ...r, vendor_type: vt } : { ...r, reason: `event ${type}: ${r.reason}` });
   const info = (name: string): ParseResult => ({ ok: true, vendor_type: vt, message: { kind: 'info', sn, name } });
@@ -262,7 +263,7 @@ function queueNumber(q: string): string {
 
 /** One S-Series report (API v2.0.0 `event`, or v1.x `action`), already JSON-parsed. */
 export function parseSReport(report: unknown): ParseResult {
-  if (!isObj(report)) return fail('SCHEMA_INVALID', 'report is not a JSON object', '/');
+  if (!isObj(report)) return fail('INVALID_FIELD', 'report is not a JSON object', '/');
   const name = str(first(report, 'event', 'action'));
   if (!name) return fail('MISSING_FIELD', 'report without "event" (v2) or "action" (v1)', '/event');
   const sn = str(report.sn);

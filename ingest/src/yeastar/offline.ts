@@ -9,8 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CallboardConfig } from '@callboard/platform';
 import type { CanonicalEvent, RawRecord, RawRef, Source } from '@callboard/schemas';
-import type { OfflineOptions as RegistryOfflineOptions, RawTranslator } from '../adapters.ts';
-import { dlq, type TranslateOutcome } from '../sink.ts';
+import { dlq, type OfflineOptions as RegistryOfflineOptions, type RawTranslator, type TranslateOutcome } from '../pipeline.ts';
 import { parseYeastarText, type YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
 import { YeastarTranslator } from './translate.ts';

@@ -282,10 +282,8 @@ export class YeastarPAdapter {
   }
 
   private dispatch(text: string, at: Date, connection: string): void {
-    const retry = (e: Error, attempt: number) => {
-      this.o.health.set(this.health, 'error', `Kafka write failing, retrying (${e.message})`);
-      this.o.log.error({ pbx: this.o.pbx_id, err: e.message, attempt }, 'P-Series frame not yet written to Kafka; retrying, later frames wait');
-    };
+    // The shell logs each failed attempt; later frames wait behind this one.
+    const retry = (e: Error) => this.o.health.set(this.health, 'error', `Kafka write failing, retrying (${e.message})`);
     this.o.pipeline.handle(text, at, connection, retry).then(
       () => {
         if (this.o.health.get(this.health)?.status === 'error') this.o.health.set(this.health, 'ok');
@@ -332,7 +330,7 @@ export class YeastarPAdapter {
       const meta = { received_at: isoMs(to), raw_ref: null };
       const gap = lost ? { from: isoMs(Math.min(lost.fromMs, to)), to: isoMs(to), reason: lost.reason } : undefined;
       const events = this.o.pipeline.translator.reconcile({ calls, agents, gap }, meta);
-      await this.o.pipeline.publish(events, JSON.stringify({ resync: { calls, agents } }), null);
+      await this.o.pipeline.publish(events, JSON.stringify({ resync: { calls, agents } }));
     });
     if (lost) await this.backfillCdrs(lost.fromMs, to, connection);
   }

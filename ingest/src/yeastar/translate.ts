@@ -24,7 +24,7 @@ import {
   type RawRef,
   type Source,
 } from '@callboard/schemas';
-import { dlq, drop, ok, type TranslateOutcome } from '../sink.ts';
+import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
 import type { AgentSnapshot, CdrMessage, LiveCall, Member, YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
 
@@ -199,7 +199,7 @@ export class YeastarTranslator {
   /** Translates one normalised vendor message received at meta.received_at. */
   translate(msg: YeastarMessage, meta: MessageMeta): TranslateOutcome {
     const t = Date.parse(meta.received_at);
-    if (!Number.isFinite(t)) return dlq('SCHEMA_INVALID', `received_at "${meta.received_at}" is not a time`);
+    if (!Number.isFinite(t)) return dlq('BAD_TIMESTAMP', `received_at "${meta.received_at}" is not a time`);
     this.state.now = Math.max(this.state.now, t);
     this.sweep(t);
     const out: CanonicalEvent[] = [];

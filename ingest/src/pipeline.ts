@@ -1,0 +1,264 @@
+// The ingest shell (STYLE 1). A vendor adapter is a connection plus a translator; translators
+// return values (`ok(events)`, `dlq(reason)`, `drop(reason)`) and this module is the one place
+// that turns them into Kafka writes, dead-letter records and metrics, for every vendor and for
+// the offline paths (`callboard translate`, `retranslate`):
+//   raw first: a vendor message is acknowledged on pbx.raw.v1 before it is translated;
+//   every canonical event is validated against the contract before it is produced;
+//   one set of dead-letter reason codes (DLQ_REASONS in @callboard/schemas);
+//   one backoff for Kafka writes that must not be given up.
+// The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
+// and the registry (adapters.ts) on the vendors, never the other way round.
+import { counter, dlqTotal, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
+import {
+  isoMs,
+  validateEvent,
+  type CanonicalEvent,
+  type DlqReason,
+  type DlqRecord,
+  type DlqStage,
+  type RawRecord,
+  type RawRef,
+  type Source,
+} from '@callboard/schemas';
+import type { IngestSink } from './sink.ts';
+
+export type { DlqReason };
+
+// ---------------------------------------------------------------------------------------------
+// Step results
+
+export type TranslateOutcome =
+  { kind: 'ok'; events: CanonicalEvent[] } | { kind: 'dlq'; reason_code: DlqReason; reason: string; path?: string } | { kind: 'drop'; reason: string };
+
+export const ok = (events: CanonicalEvent[]): TranslateOutcome => ({ kind: 'ok', events });
+export const dlq = (reason_code: DlqReason, reason: string, path?: string): TranslateOutcome => ({
+  kind: 'dlq',
+  reason_code,
+  reason,
+  ...(path ? { path } : {}),
+});
+export const drop = (reason: string): TranslateOutcome => ({ kind: 'drop', reason });
+
+// ---------------------------------------------------------------------------------------------
+// Metrics, declared once (STYLE 8). Dead letters are counted in the shared
+// callboard_dlq_events_total{stage,source,reason}.
+
+export const messagesTotal = counter('callboard_ingest_messages_total', 'Vendor messages translated, by outcome (ok, drop, dlq)', ['source', 'pbx', 'outcome']);
+export const rawTotal = counter('callboard_ingest_raw_events_total', 'Vendor events written to pbx.raw.v1', ['source', 'pbx']);
+export const canonicalTotal = counter('callboard_ingest_canonical_events_total', 'Canonical events written to cc.events.v1', ['source', 'type']);
+
+// ---------------------------------------------------------------------------------------------
+// The pure part: outcomes → events to produce and dead-letter records
+
+/** Who a record is about: the DlqRecord fields that do not depend on the input. */
+export interface Subject {
+  source: string;
+  tenant_id?: string;
+  pbx_id?: string;
+}
+
+/** The input an outcome was derived from. */
+export interface Input {
+  /** The vendor message as received (the raw body). */
+  original: string;
+  /** Where it is in pbx.raw.v1, when it was written there. */
+  ref: RawRef | null;
+  /** The vendor's name for it (AMI event name), for a person reading a dead letter. */
+  label?: string;
+}
+
+/** What outcomes come to: the events to produce and the dead letters, in input order. */
+export interface Settled {
+  events: CanonicalEvent[];
+  dlq: DlqRecord[];
+}
+
+export const nothingSettled = (): Settled => ({ events: [], dlq: [] });
+
+export function deadLetter(
+  who: Subject,
+  stage: DlqStage,
+  reason_code: DlqReason,
+  reason: string,
+  original: string,
+  opts: { path?: string; ref?: RawRef | null; at?: Date } = {},
+): DlqRecord {
+  const ref = opts.ref;
+  return {
+    stage,
+    source: who.source,
+    ...(who.tenant_id ? { tenant_id: who.tenant_id } : {}),
+    ...(who.pbx_id ? { pbx_id: who.pbx_id } : {}),
+    reason_code,
+    reason,
+    ...(opts.path ? { path: opts.path } : {}),
+    at: isoMs(opts.at ?? new Date()),
+    original,
+    ...(ref && ref.partition !== undefined && ref.offset !== undefined ? { origin: { topic: ref.topic, partition: ref.partition, offset: ref.offset } } : {}),
+  };
+}
+
+/**
+ * Adds one translator outcome to `into`: valid events to `events`; a `dlq` outcome, and every
+ * event that fails the contract, to `dlq`. A failed event's `original` is the event itself (the
+ * input of the validate stage, as in projections); `origin` points at its raw record.
+ */
+export function settle(into: Settled, outcome: TranslateOutcome, who: Subject, input: Input, at = new Date()): Settled {
+  if (outcome.kind === 'dlq') {
+    into.dlq.push(deadLetter(who, 'translate', outcome.reason_code, outcome.reason, input.original, { path: outcome.path, ref: input.ref, at }));
+  } else if (outcome.kind === 'ok') {
+    for (const e of outcome.events) {
+      const v = validateEvent(e);
+      if (v.ok) {
+        into.events.push(e);
+        continue;
+      }
+      const why = v.errors.map((x) => `${x.path} ${x.message} (got ${x.received})`).join('; ');
+      into.dlq.push(
+        deadLetter(who, 'validate', 'SCHEMA_INVALID', `${e.type}${input.label ? ` from ${input.label}` : ''}: ${why}`, JSON.stringify(e), {
+          path: v.errors[0]?.path,
+          ref: input.ref,
+          at,
+        }),
+      );
+    }
+  }
+  return into;
+}
+
+/** Produces settled events to cc.events.v1 and dead letters to cc.dlq.v1, and counts them. */
+export async function produce(sink: Pick<IngestSink, 'canonical' | 'dlq'>, s: Settled): Promise<void> {
+  await Promise.all([s.events.length ? sink.canonical(s.events) : undefined, s.dlq.length ? sink.dlq(s.dlq) : undefined]);
+  for (const e of s.events) canonicalTotal.inc({ source: e.source, type: e.type });
+  for (const r of s.dlq) dlqTotal.inc({ stage: r.stage, source: r.source, reason: r.reason_code });
+}
+
+/** Delay before retry `attempt` (1-based) of a Kafka write: doubling from 0.5 s, at most 30 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The I/O shell of one PBX
+
+export interface RetryHooks {
+  /** A write failed and will be retried (health: degraded, pause the socket…). */
+  onRetry?: (what: string, err: Error, attempt: number) => void;
+  /** A write went through after `failures` failed attempts. */
+  onRecovered?: (what: string, failures: number) => void;
+}
+
+export interface IngestPipelineOptions extends RetryHooks {
+  source: Source;
+  tenant_id: string;
+  pbx_id: string;
+  sink: Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
+  log: Logger;
+}
+
+export class IngestPipeline {
+  private closed = false;
+  readonly who: Subject;
+
+  constructor(readonly o: IngestPipelineOptions) {
+    this.who = { source: o.source, tenant_id: o.tenant_id, pbx_id: o.pbx_id };
+  }
+
+  rawRecord(body: string, format: RawRecord['format'], connection: string, seq: number, receivedAt: Date | number): RawRecord {
+    return { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: this.o.source, connection, seq, received_at: isoMs(receivedAt), format, body };
+  }
+
+  /** Appends raw records; resolves with their refs once Kafka has acknowledged them. */
+  async writeRaw(records: RawRecord[]): Promise<RawRef[]> {
+    if (records.length === 0) return [];
+    const refs = await this.o.sink.raw(records);
+    rawTotal.inc({ source: this.o.source, pbx: this.o.pbx_id }, records.length);
+    return refs;
+  }
+
+  /** `settle` for this PBX, counting the outcome; drops are logged. */
+  settle(into: Settled, outcome: TranslateOutcome, input: Input): Settled {
+    messagesTotal.inc({ source: this.o.source, pbx: this.o.pbx_id, outcome: outcome.kind });
+    if (outcome.kind === 'drop') this.o.log.debug({ pbx: this.o.pbx_id, vendor_type: input.label, reason: outcome.reason }, 'no canonical event');
+    return settle(into, outcome, this.who, input);
+  }
+
+  /**
+   * A message refused before anything was written to raw (not even readable as the vendor's
+   * format, and the vendor is told so): stage `ingest`.
+   */
+  refuse(reason_code: DlqReason, reason: string, original: string): Settled {
+    messagesTotal.inc({ source: this.o.source, pbx: this.o.pbx_id, outcome: 'dlq' });
+    return { events: [], dlq: [deadLetter(this.who, 'ingest', reason_code, reason, original)] };
+  }
+
+  /** Produces settled events and dead letters. */
+  write(s: Settled): Promise<void> {
+    return produce(this.o.sink, s);
+  }
+
+  /**
+   * Runs a Kafka write until it succeeds: a vendor stream without replay must not lose what it
+   * sent. Backs off (retryDelayMs) between attempts; gives up only once `close()` was called.
+   */
+  async retrying<T>(what: string, fn: () => Promise<T>, hooks: RetryHooks = this.o): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const v = await fn();
+        if (attempt > 1) hooks.onRecovered?.(what, attempt - 1);
+        return v;
+      } catch (e) {
+        if (this.closed) throw e;
+        this.o.log.error({ pbx: this.o.pbx_id, err: (e as Error).message, attempt }, `Kafka write to ${what} failed; retrying`);
+        hooks.onRetry?.(what, e as Error, attempt);
+        const until = Date.now() + retryDelayMs(attempt);
+        // Sliced, so that close() ends the wait promptly.
+        while (Date.now() < until && !this.closed) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+      }
+    }
+  }
+
+  /** Stops retrying: writes still failing reject. */
+  close(): void {
+    this.closed = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a vendor adapter implements (the registry in adapters.ts lists them)
+
+export interface AdapterDeps {
+  cfg: CallboardConfig;
+  pbx: PbxConfig;
+  sink: IngestSink;
+  health: Health;
+  log: Logger;
+}
+
+/** A started adapter: it connects, reconnects and writes through the shell until stopped. */
+export interface RunningAdapter {
+  /** Stops reconnecting, flushes what it holds and closes the connection. */
+  stop(): Promise<void>;
+}
+
+export type StartAdapter = (deps: AdapterDeps) => Promise<RunningAdapter>;
+
+/** Options of an offline translation (`callboard translate`, `retranslate`). */
+export interface OfflineOptions {
+  cfg: Pick<CallboardConfig, 'queues'>;
+  tenant_id: string;
+  pbx_id: string;
+  /** Time base for captures that carry no time of their own (AMI without timestampevents). */
+  start?: Date;
+  /** IANA zone of the PBX's local timestamps (Yeastar); default: the configured PBX's zone. */
+  timezone?: string;
+  /** Problems for a person (stderr in the CLI). */
+  warn: (message: string) => void;
+}
+
+/** Deterministic translator of raw records of one PBX, fed in stream order (retranslate). */
+export interface RawTranslator {
+  translate(record: RawRecord, ref: RawRef | null): TranslateOutcome[];
+  /** End of input: events still due (e.g. wrap-up ends). */
+  flush(): CanonicalEvent[];
+}
