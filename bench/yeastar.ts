@@ -12,7 +12,7 @@ import { parseYeastarText } from '@callboard/ingest/yeastar/messages';
 import { YeastarTranslator } from '@callboard/ingest/yeastar/translate';
 import { YeastarPipeline } from '@callboard/ingest/yeastar/pipeline';
 import { reportPath, YeastarSReceiver } from '@callboard/ingest/yeastar/s-receiver';
-import { pushSReport } from '@callboard/ingest/simulator/yeastar-s-pusher';
+import { pushSReport } from '@callboard/simulator/yeastar-s-pusher';
 
 const { values } = parseArgs({
   options: {

@@ -64,8 +64,8 @@ function parse(argv: string[]): StartOptions | string {
 
 /** Starts the simulated PBX of every AMI entry of the demo config; returns the config with real ports. */
 async function startSimulators(file: Record<string, unknown>, o: StartOptions, log: Logger): Promise<Record<string, unknown>> {
-  const { startAmiSimulator } = await import('@callboard/ingest/simulator/run');
-  const { callCentreScenario } = await import('@callboard/ingest/simulator/scenarios');
+  const { startAmiSimulator } = await import('@callboard/simulator/run');
+  const { callCentreScenario } = await import('@callboard/simulator/scenarios');
   const tenants = file.tenants as { id: string; timezone: string }[];
   const pbxes = (file.pbxes as Record<string, unknown>[]).map((p) => ({ ...p }));
   for (const p of pbxes) {
@@ -114,8 +114,8 @@ async function startSimulators(file: Record<string, unknown>, o: StartOptions, l
 // Yeastar events carry no time of their own (the adapter stamps receive time), so history cannot
 // be replayed: the simulated P-Series starts now and runs in real time.
 async function startYeastarP(p: Record<string, unknown>, tz: string, o: StartOptions, log: Logger): Promise<void> {
-  const { startYeastarPSimulator } = await import('@callboard/ingest/simulator/run');
-  const { callCentreScenario } = await import('@callboard/ingest/simulator/scenarios');
+  const { startYeastarPSimulator } = await import('@callboard/simulator/run');
+  const { callCentreScenario } = await import('@callboard/simulator/scenarios');
   const now = Date.now();
   const scenario = callCentreScenario({
     tenant: String(p.tenant),

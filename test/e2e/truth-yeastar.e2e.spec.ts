@@ -8,8 +8,8 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/ingest/simulator/run';
-import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/ingest/simulator/scenarios';
+import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/simulator/run';
+import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scenarios';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
 import { startPipeline, type Pipeline } from './pipeline.ts';
 import { eventually, testConfig } from '../helpers.ts';

@@ -9,8 +9,8 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import { startAmiSimulator, type RunningSimulator } from '@callboard/ingest/simulator/run';
-import { callCentreScenario, dayWindow } from '@callboard/ingest/simulator/scenarios';
+import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
+import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
 import { startPipeline, type Pipeline } from './pipeline.ts';
 import { eventually, testConfig } from '../helpers.ts';
