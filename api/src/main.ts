@@ -2,14 +2,13 @@
 // `callboard api` runs and what `callboard start` calls.
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createClickHouse, migrate, queueSettings, readMigrations, tenantById, DEFAULT_QUEUE_SETTINGS, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
+import { createClickHouse, migrate, queueSettings, readMigrations, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
 import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
 import { startLiveConsumer } from './live-consumer.ts';
 import { MemoryPubSub, type PubSub, type Topics } from './pubsub.ts';
 import { createApiServer } from './server.ts';
-import { apiSettings, type ApiSettings } from './settings.ts';
 import { TokenStore } from './tokens.ts';
 
 export const API_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -44,7 +43,7 @@ export function liveEnv(cfg: CallboardConfig) {
 /** Starts the API; resolves once it listens. /readyz turns ready when the live state has caught up. */
 export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const { cfg, log, health } = opts;
-  const settings = { ...apiSettings(), ...opts.settings };
+  const settings = { ...cfg.api, ...opts.settings };
   const ownCh = !opts.ch;
   const ch = opts.ch ?? (await createClickHouse(cfg));
   await migrate(ch, readMigrations(API_MIGRATIONS_DIR));
