@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 COPY platform/package.json platform/
 COPY schemas/package.json schemas/
 COPY ingest/package.json ingest/
+COPY simulator/package.json simulator/
 COPY projections/package.json projections/
 COPY api/package.json api/
 COPY wallboard/package.json wallboard/

@@ -16,9 +16,9 @@ import { SplitSink } from '../ingest/src/main.ts';
 import { corpus } from './ami-corpus.ts';
 
 const { values } = parseArgs({ options: { copies: { type: 'string', default: '30' } } });
-if (!process.env.KAFKA_BROKERS) throw new Error('set KAFKA_BROKERS (e.g. 127.0.0.1:9092): this benchmark writes to a real broker');
 const prefix = `bench-ami-${Date.now().toString(36)}.`;
-const cfg = loadConfig({ env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix, KAFKA_PARTITIONS: '3' } });
+const cfg = loadConfig({ overrides: { KAFKA_TOPIC_PREFIX: prefix, KAFKA_PARTITIONS: '3' } });
+if (!cfg.kafka.brokers.length) throw new Error('set KAFKA_BROKERS (e.g. 127.0.0.1:9092): this benchmark writes to a real broker');
 const log = createLogger('bench-ami', 'warn');
 const { text, frames } = corpus(Number(values.copies));
 const bytes = Buffer.from(text, 'utf8');

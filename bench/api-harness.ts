@@ -8,10 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClickHouse, createLogger, Health, loadConfig, migrate, topicName } from '@callboard/platform';
+import { createLogger, loadConfig, topicName } from '@callboard/platform';
 import { generateQueueLegs } from './synthetic-legs.ts';
-import { allMigrations } from '../cli/migrations.ts';
-import { startApi } from '../api/src/main.ts';
+import { startStack } from '../cli/stack.ts';
 import { createToken } from '../api/src/tokens.ts';
 import { BoardStore, newBoardId, validateBoard } from '../api/src/boards.ts';
 
@@ -20,32 +19,34 @@ const legs = Number(values.legs);
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-api-'));
 const file = join(dir, 'callboard.yaml');
 writeFileSync(file, 'tenants:\n  - id: acme\n    timezone: Africa/Nairobi\n');
+const base = loadConfig({ file: {} });
 const cfg = loadConfig({
-  env: {
-    ...process.env,
+  overrides: {
     CALLBOARD_CONFIG: file,
     CALLBOARD_DATA_DIR: dir,
     CLICKHOUSE_DATABASE: 'benchapi',
-    KAFKA_TOPIC_PREFIX: process.env.KAFKA_TOPIC_PREFIX ?? `benchapi${Date.now()}.`,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // A prefix of its own unless the benchmark names one (to read the topics it produced to).
+    KAFKA_TOPIC_PREFIX: base.kafka.topicPrefix || `benchapi${Date.now()}.`,
+    // Quieter than the default info: the benchmark reads this process's stdout and RSS.
+    LOG_LEVEL: base.logLevel === 'info' ? 'warn' : base.logLevel,
   },
 });
 const log = createLogger('api-bench', cfg.logLevel);
-const ch = await createClickHouse(cfg);
-await migrate(ch, allMigrations());
+const stack = await startStack(cfg, { kafkaTopics: true, clickhouse: true, api: { port: 0, host: '127.0.0.1' } }, { log });
+const ch = stack.ch!;
+const api = stack.api!;
 if (legs > 0) await generateQueueLegs(ch, 'acme', legs);
 const boards = new BoardStore(ch);
 const board = newBoardId();
 await boards.put('acme', board, validateBoard({ name: 'Bench', tiles: [{ id: 'q', kind: 'QUEUE_TABLE', x: 0, y: 0, w: 12, h: 4, queues: [] }] }), 1);
 const analyst = (await createToken(ch, { tenant_id: 'acme', role: 'analyst' })).token;
 const display = (await createToken(ch, { tenant_id: 'acme', role: 'display', board_id: board })).token;
-const api = await startApi({ cfg, log, health: new Health(), ch, port: 0, host: '127.0.0.1' });
 for (;;) {
   if ((await fetch(`${api.url}/readyz`)).status === 200) break;
   await new Promise((r) => setTimeout(r, 200));
 }
 process.stdout.write(`${JSON.stringify({ url: api.url, pid: process.pid, tokens: { analyst, display }, board, topic: topicName(cfg, 'events'), brokers: cfg.kafka.brokers })}\n`);
-const stop = () => void api.stop().finally(() => process.exit(0));
+const stop = () => void stack.stop().finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 // The benchmark holds our stdin open: when it dies, so do we.
 process.stdin.on('end', stop).resume();

@@ -19,7 +19,7 @@ const rounds = Number(values.rounds);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'callboard-bench-ch-'));
-const cfg = loadConfig({ env: { ...process.env, CALLBOARD_DATA_DIR: dataDir, CLICKHOUSE_DATABASE: `bench_${process.pid}` } });
+const cfg = loadConfig({ overrides: { CALLBOARD_DATA_DIR: dataDir, CLICKHOUSE_DATABASE: `bench_${process.pid}` } });
 const ch = await createClickHouse(cfg);
 const table = `${ch.db}.bench_calls`;
 const queues = ['sales', 'support', 'billing', 'vip'];

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot } from '@callboard/platform';
 
 function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -45,4 +46,4 @@ if (at.history_replayed_s === undefined) {
 const s0 = performance.now();
 child.kill('SIGINT');
 const code = await new Promise<number | null>((r) => child.once('exit', r));
-console.log(JSON.stringify({ ...at, ctrl_c_stop_s: (performance.now() - s0) / 1000, exit_code: code, cache_dir: process.env.CALLBOARD_CACHE_DIR ?? '(default)' }));
+console.log(JSON.stringify({ ...at, ctrl_c_stop_s: (performance.now() - s0) / 1000, exit_code: code, cache_dir: cacheRoot() }));

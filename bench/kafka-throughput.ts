@@ -23,7 +23,9 @@ const batch = Number(values.batch);
 const partitions = Number(values.partitions);
 const inflight = Number(values.inflight);
 
-const cfg = loadConfig({ env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', LOG_LEVEL: 'warn' } });
+const cfg = loadConfig({ overrides: { LOG_LEVEL: 'warn' } });
+// Without KAFKA_BROKERS: the development broker (`callboard kafka start`), never a new one.
+if (!cfg.kafka.brokers.length) cfg.kafka.brokers = ['127.0.0.1:9092'];
 const kafka = createKafka(cfg, undefined, 'callboard-bench');
 const topic = `bench.kafka-throughput.${process.pid}.${Date.now()}`;
 const mb = (n: number) => (n * size) / (1024 * 1024);

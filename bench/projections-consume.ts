@@ -18,7 +18,7 @@ const target = Number(values.events);
 const id = `bench${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-'));
 const cfg = loadConfig({
-  env: { ...process.env, KAFKA_TOPIC_PREFIX: `${id}.`, KAFKA_PARTITIONS: values.partitions, CLICKHOUSE_DATABASE: id, CALLBOARD_DATA_DIR: dir, LOG_LEVEL: 'warn' },
+  overrides: { KAFKA_TOPIC_PREFIX: `${id}.`, KAFKA_PARTITIONS: values.partitions, CLICKHOUSE_DATABASE: id, CALLBOARD_DATA_DIR: dir, LOG_LEVEL: 'warn' },
 });
 const log = createLogger('bench', 'warn');
 

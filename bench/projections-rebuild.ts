@@ -7,16 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClickHouse, createLogger, loadConfig, migrate, readMigrations } from '@callboard/platform';
-import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
+import { createClickHouse, createLogger, loadConfig } from '@callboard/platform';
 import { rebuild } from '@callboard/projections/rebuild';
+import { migrateAll } from '../cli/migrations.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '10000000' } } });
 const events = Math.floor(Number(values.events) / 5) * 5;
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-rb-'));
 const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'benchrb', LOG_LEVEL: 'warn' } });
 const ch = await createClickHouse(cfg);
-await migrate(ch, readMigrations(MIGRATIONS_DIR));
+await migrateAll(ch);
 const db = ch.db;
 const spacing = Math.max(1, Math.floor((365 * 86400 * 1000) / (events / 5))); // ms between calls
 

@@ -1,8 +1,8 @@
 // Simulator throughput: how long the pure model takes for a simulated day, and how fast the AMI
 // renderer turns it into frames. `npx tsx bench/simulator.ts [volume]` prints one JSON line per run.
-import { renderAmi, frameToWire } from '../ingest/src/simulator/ami-render.ts';
-import { simulate } from '../ingest/src/simulator/model.ts';
-import { callCentreScenario, dayWindow } from '../ingest/src/simulator/scenarios.ts';
+import { renderAmi, frameToWire } from '@callboard/simulator/ami-render';
+import { simulate } from '@callboard/simulator/model';
+import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
 
 const volume = Number(process.argv[2] ?? '1');
 for (let round = 0; round < 3; round++) {

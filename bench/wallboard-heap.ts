@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../platform/src/config.ts';
-import { agentState, buildWallboard, ev, joinQueue, queueCall, STACK_FILE, startStack } from '../test/e2e/wallboard-stack.ts';
+import { agentState, buildWallboard, ev, joinQueue, queueCall, STACK_FILE, startWallboardStack } from '../test/e2e/wallboard-stack.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,8 +22,7 @@ const sampleEveryS = arg('sample', 30);
 
 const id = `wbheap${process.pid}`;
 const cfg = loadConfig({
-  env: {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  overrides: {
     KAFKA_TOPIC_PREFIX: `${id}.`,
     KAFKA_PARTITIONS: '3',
     CLICKHOUSE_DATABASE: `cb_${id}`,
@@ -32,10 +31,12 @@ const cfg = loadConfig({
   },
   file: STACK_FILE,
 });
+// Without KAFKA_BROKERS: the development broker (`callboard kafka start`), never a new one.
+if (!cfg.kafka.brokers.length) cfg.kafka.brokers = ['127.0.0.1:9092'];
 
 const dist = mkdtempSync(join(tmpdir(), 'callboard-wallboard-dist-'));
 buildWallboard(dist);
-const stack = await startStack(cfg, { dist });
+const stack = await startWallboardStack(cfg, { dist });
 const second = await stack.gql<{ createBoard: { id: string } }>(stack.adminToken, 'mutation($input: BoardInput!) { createBoard(input: $input) { id } }', {
   input: {
     name: 'Sales',

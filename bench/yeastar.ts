@@ -12,7 +12,7 @@ import { parseYeastarText } from '@callboard/ingest/yeastar/messages';
 import { YeastarTranslator } from '@callboard/ingest/yeastar/translate';
 import { YeastarPipeline } from '@callboard/ingest/yeastar/pipeline';
 import { reportPath, YeastarSReceiver } from '@callboard/ingest/yeastar/s-receiver';
-import { pushSReport } from '@callboard/ingest/simulator/yeastar-s-pusher';
+import { pushSReport } from '@callboard/simulator/yeastar-s-pusher';
 
 const { values } = parseArgs({
   options: {
@@ -93,10 +93,11 @@ console.log(
   `  median ${Math.round(median).toLocaleString('en')} frames/s, best ${Math.round(rates.at(-1)!).toLocaleString('en')} frames/s, ${Math.round((median * results[0]!.events) / texts.length).toLocaleString('en')} events/s`,
 );
 
-if (process.env.KAFKA_BROKERS) {
+const kafkaCfg = loadConfig({ overrides: { KAFKA_TOPIC_PREFIX: `bench-yeastar-${Date.now()}.`, KAFKA_PARTITIONS: '3' }, file: {} });
+if (kafkaCfg.kafka.brokers.length) {
   const n = Number(values.push);
   const conc = Number(values.concurrency);
-  const cfg = loadConfig({ env: { ...process.env, KAFKA_TOPIC_PREFIX: `bench-yeastar-${Date.now()}.`, KAFKA_PARTITIONS: '3' }, file: {} });
+  const cfg = kafkaCfg;
   const log = createLogger('bench', 'error');
   const kafka = createKafka(cfg, log);
   const admin = kafka.admin();

@@ -3,6 +3,7 @@ import { commands as api } from '../api/src/cli.ts';
 import { commands as ingest } from '../ingest/src/cli.ts';
 import { commands as projections } from '../projections/src/cli.ts';
 import { commands as schemas } from '../schemas/src/cli.ts';
-import type { CommandTable } from './types.ts';
+import { commands as simulator } from '../simulator/src/cli.ts';
+import type { CommandTable } from '@callboard/platform';
 
-export const extraCommands: CommandTable = { ...schemas, ...ingest, ...projections, ...api };
+export const extraCommands: CommandTable = { ...schemas, ...ingest, ...simulator, ...projections, ...api };

@@ -3,7 +3,7 @@
 import { ConfigError } from '@callboard/platform';
 
 import { extraCommands } from './commands.ts';
-import type { CommandTable } from './types.ts';
+import type { CommandTable } from '@callboard/platform';
 
 export const COMMANDS: CommandTable = {
   start: {

@@ -11,23 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
-import {
-  createClickHouse,
-  createKafka,
-  createLogger,
-  ensureTopics,
-  Health,
-  installSignalHandlers,
-  loadConfig,
-  loadConfigFile,
-  migrate,
-  onShutdown,
-  resolveBrokers,
-  shutdown,
-  type CallboardConfig,
-  type Logger,
-} from '@callboard/platform';
-import { allMigrations } from './migrations.ts';
+import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { startStack, type RunningSimulatedPbx } from './stack.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
 const USAGE = 'callboard start [--no-simulator] [--history-days N] [--speed X] [--seed N] [--port N]';
@@ -62,64 +47,79 @@ function parse(argv: string[]): StartOptions | string {
   return { simulator: !values['no-simulator'], historyDays, speed, seed, port };
 }
 
-/** Starts the simulated PBX of every AMI entry of the demo config; returns the config with real ports. */
-async function startSimulators(file: Record<string, unknown>, o: StartOptions, log: Logger): Promise<Record<string, unknown>> {
-  const { startAmiSimulator } = await import('@callboard/ingest/simulator/run');
-  const { callCentreScenario } = await import('@callboard/ingest/simulator/scenarios');
-  const tenants = file.tenants as { id: string; timezone: string }[];
-  const pbxes = (file.pbxes as Record<string, unknown>[]).map((p) => ({ ...p }));
-  for (const p of pbxes) {
-    const tz = tenants.find((t) => t.id === p.tenant)!.timezone;
-    if (p.kind === 'yeastar-p') {
-      await startYeastarP(p, tz, o, log);
-      continue;
+/**
+ * The simulated PBX of every AMI and Yeastar P-Series entry of the demo config. `raw` is the
+ * config file as written: `simulator_queues` (the P-Series' queue numbers) is for the
+ * simulator only and has no place in the typed config.
+ */
+function demoSimulators(raw: Record<string, unknown>, o: StartOptions) {
+  return async (cfg: CallboardConfig, log: Logger): Promise<RunningSimulatedPbx[]> => {
+    const out: RunningSimulatedPbx[] = [];
+    for (const p of cfg.pbxes) {
+      const tz = cfg.tenants.find((t) => t.id === p.tenant)!.timezone;
+      if (p.kind === 'yeastar-p') {
+        const rawPbx = ((raw.pbxes ?? []) as Record<string, unknown>[]).find((r) => r.id === p.id);
+        out.push(await startYeastarP(p, tz, o, (rawPbx?.simulator_queues as Record<string, string> | undefined) ?? { sales: '6400', support: '6401' }, log));
+        continue;
+      }
+      if (p.kind !== 'ami') {
+        log.warn({ pbx: p.id, kind: p.kind }, 'no simulator for this PBX kind yet: it stays configured but silent');
+        continue;
+      }
+      out.push(await startAmi(p, tz, o, log));
     }
-    if (p.kind !== 'ami') {
-      log.warn({ pbx: p.id, kind: p.kind }, 'no simulator for this PBX kind yet: it stays configured but silent');
-      continue;
-    }
-    const now = Date.now();
-    // History from local midnight N days ago, then live until tomorrow night.
-    const today = DateTime.fromMillis(now, { zone: tz }).startOf('day');
-    const scenario = callCentreScenario({
-      tenant: String(p.tenant),
-      pbx: String(p.id),
-      timezone: tz,
-      seed: o.seed,
-      from_ms: today.minus({ days: o.historyDays }).toMillis(),
-      to_ms: today.plus({ days: 2 }).toMillis(),
-    });
-    const secret = randomBytes(18).toString('base64url');
-    process.env[String(p.secret_env)] = secret;
-    const sim = await startAmiSimulator({ scenario, speed: o.speed, catchUpTo: now, catchUpRate: 150, port: 0, username: String(p.username), secret, log: log.child({ component: 'simulator', pbx: p.id }) });
-    onShutdown(`simulator ${p.id}`, () => sim.stop());
-    p.host = '127.0.0.1';
-    p.port = sim.port;
-    void sim.done.then(() => log.info({ pbx: p.id }, 'simulated day finished: restart for a new one'));
-    const t0 = Date.now();
-    void sim.done.catch(() => undefined);
-    const timer = setInterval(() => {
-      const { played, total } = sim.progress();
-      if (sim.now() >= now) {
-        log.info({ pbx: p.id, history_s: Math.round((Date.now() - t0) / 1000), played }, 'history replayed; the simulator now runs live');
-        clearInterval(timer);
-      } else log.info({ pbx: p.id, played, total }, 'replaying history');
-    }, 5000);
-    timer.unref();
-    onShutdown(`simulator ${p.id} progress`, () => clearInterval(timer));
-  }
-  return { ...file, pbxes };
+    return out;
+  };
+}
+
+async function startAmi(p: PbxConfig, tz: string, o: StartOptions, log: Logger): Promise<RunningSimulatedPbx> {
+  const { startAmiSimulator } = await import('@callboard/simulator/run');
+  const { callCentreScenario } = await import('@callboard/simulator/scenarios');
+  const now = Date.now();
+  // History from local midnight N days ago, then live until tomorrow night.
+  const today = DateTime.fromMillis(now, { zone: tz }).startOf('day');
+  const scenario = callCentreScenario({
+    tenant: p.tenant,
+    pbx: p.id,
+    timezone: tz,
+    seed: o.seed,
+    from_ms: today.minus({ days: o.historyDays }).toMillis(),
+    to_ms: today.plus({ days: 2 }).toMillis(),
+  });
+  const secret = randomBytes(18).toString('base64url');
+  // Ingest reads a PBX secret from the variable its config entry names; the demo's is made here.
+  process.env[p.secret_env] = secret;
+  const sim = await startAmiSimulator({ scenario, speed: o.speed, catchUpTo: now, catchUpRate: 150, port: 0, username: p.username, secret, log: log.child({ component: 'simulator', pbx: p.id }) });
+  void sim.done.then(() => log.info({ pbx: p.id }, 'simulated day finished: restart for a new one'));
+  const t0 = Date.now();
+  void sim.done.catch(() => undefined);
+  const timer = setInterval(() => {
+    const { played, total } = sim.progress();
+    if (sim.now() >= now) {
+      log.info({ pbx: p.id, history_s: Math.round((Date.now() - t0) / 1000), played }, 'history replayed; the simulator now runs live');
+      clearInterval(timer);
+    } else log.info({ pbx: p.id, played, total }, 'replaying history');
+  }, 5000);
+  timer.unref();
+  return {
+    pbx: p.id,
+    at: { host: '127.0.0.1', port: sim.port },
+    stop: async () => {
+      clearInterval(timer);
+      await sim.stop();
+    },
+  };
 }
 
 // Yeastar events carry no time of their own (the adapter stamps receive time), so history cannot
 // be replayed: the simulated P-Series starts now and runs in real time.
-async function startYeastarP(p: Record<string, unknown>, tz: string, o: StartOptions, log: Logger): Promise<void> {
-  const { startYeastarPSimulator } = await import('@callboard/ingest/simulator/run');
-  const { callCentreScenario } = await import('@callboard/ingest/simulator/scenarios');
+async function startYeastarP(p: PbxConfig, tz: string, o: StartOptions, queueNumbers: Record<string, string>, log: Logger): Promise<RunningSimulatedPbx> {
+  const { startYeastarPSimulator } = await import('@callboard/simulator/run');
+  const { callCentreScenario } = await import('@callboard/simulator/scenarios');
   const now = Date.now();
   const scenario = callCentreScenario({
-    tenant: String(p.tenant),
-    pbx: String(p.id),
+    tenant: p.tenant,
+    pbx: p.id,
     timezone: tz,
     seed: o.seed + 1,
     from_ms: now,
@@ -128,21 +128,12 @@ async function startYeastarP(p: Record<string, unknown>, tz: string, o: StartOpt
     number_prefix: '07700',
   });
   const secret = randomBytes(18).toString('base64url');
-  process.env[String(p.secret_env)] = secret;
-  const sim = await startYeastarPSimulator({
-    scenario,
-    queueNumbers: (p.simulator_queues as Record<string, string> | undefined) ?? { sales: '6400', support: '6401' },
-    clientId: String(p.username),
-    clientSecret: secret,
-    speed: 1,
-    log: log.child({ component: 'simulator', pbx: p.id }),
-  });
-  onShutdown(`simulator ${p.id}`, () => sim.stop());
-  p.base_url = sim.base_url;
-  delete p.simulator_queues;
+  process.env[p.secret_env] = secret;
+  const sim = await startYeastarPSimulator({ scenario, queueNumbers, clientId: p.username, clientSecret: secret, speed: 1, log: log.child({ component: 'simulator', pbx: p.id }) });
+  return { pbx: p.id, at: { base_url: sim.base_url }, stop: () => sim.stop() };
 }
 
-async function demoTokens(cfg: CallboardConfig, ch: Awaited<ReturnType<typeof createClickHouse>>, tenant: string): Promise<{ board: string; display: string; analyst: string }> {
+async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string): Promise<{ board: string; display: string; analyst: string }> {
   const { BoardStore, validateBoard } = await import('@callboard/api/boards');
   const { createToken } = await import('@callboard/api/tokens');
   const queues = cfg.queues.filter((q) => q.tenant === tenant).map((q) => q.queue);
@@ -169,8 +160,7 @@ async function demoTokens(cfg: CallboardConfig, ch: Awaited<ReturnType<typeof cr
 const WALLBOARD = fileURLToPath(new URL('../wallboard', import.meta.url));
 
 /** A fresh clone has no wallboard/dist (it is built, not committed): build it once, here. */
-function ensureWallboardBuilt(log: Logger): void {
-  const dist = process.env.WALLBOARD_DIST ?? join(WALLBOARD, 'dist');
+function ensureWallboardBuilt(dist: string, log: Logger): void {
   if (existsSync(join(dist, 'index.html'))) return;
   log.info({ dist }, 'building the wallboard (first start only)');
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
@@ -184,54 +174,26 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const log = createLogger('start', process.env.LOG_LEVEL ?? 'info');
+  // Bad settings stop start-up before anything is started.
+  const cfg0 = loadConfig({ ...(o.simulator ? { defaultFile: DEMO_CONFIG } : {}), overrides: { PORT: o.port === null ? undefined : String(o.port) } });
+  const log = createLogger('start', cfg0.logLevel);
   installSignalHandlers(log);
-  const health = new Health();
-  ensureWallboardBuilt(log);
-
-  let file: Record<string, unknown> | undefined;
-  if (o.simulator) {
-    const demo = loadConfigFile(process.env.CALLBOARD_CONFIG ?? DEMO_CONFIG);
-    // Bad settings stop start-up before anything is started.
-    loadConfig({ file: demo });
-    file = await startSimulators(demo, o, log);
-  }
-  const cfg0 = loadConfig(file ? { file } : {});
+  ensureWallboardBuilt(cfg0.api.wallboardDist, log);
   if (!o.simulator && cfg0.pbxes.length === 0) log.warn('--no-simulator and no pbxes in CALLBOARD_CONFIG: nothing will be ingested');
 
-  const { cfg: cfgK, local } = await resolveBrokers(cfg0, log);
-  if (local) onShutdown('kafka', () => local.stop());
-  const cfg: CallboardConfig = { ...cfgK, port: o.port ?? cfgK.port };
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-
-  const ch = await createClickHouse(cfg);
-  onShutdown('clickhouse', () => ch.close());
-  await migrate(ch, allMigrations());
-  log.info({ brokers: cfg.kafka.brokers, clickhouse: ch.embedded ? 'embedded' : cfg.clickhouse.url, local_kafka: !!local }, 'platform ready');
-
-  const { startProjections } = await import('@callboard/projections/main');
-  const projections = await startProjections({ cfg, log: log.child({ service: 'projections' }), health, ch });
-  onShutdown('projections', () => projections.stop());
-
-  const { startApi } = await import('@callboard/api/main');
-  const api = await startApi({ cfg, log: log.child({ service: 'api' }), health, ch, port: cfg.port });
-  onShutdown('api', () => api.stop());
-
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  onShutdown('producer', () => producer.disconnect());
-  const { startIngest } = await import('@callboard/ingest/main');
-  const ingest = await startIngest(cfg, producer, log.child({ service: 'ingest' }), health);
-  onShutdown('ingest', () => ingest.stop());
+  const raw = o.simulator && cfg0.configFile ? loadConfigFile(cfg0.configFile) : {};
+  const stack = await startStack(
+    cfg0,
+    { ...(o.simulator ? { simulators: demoSimulators(raw, o) } : {}), kafkaTopics: true, clickhouse: true, projections: true, api: true, ingest: true },
+    { log, stopOnSignal: true },
+  );
+  const { cfg, ch } = stack;
+  const api = stack.api!;
 
   const tenant = cfg.tenants[0]?.id;
   const lines = [`Callboard is up after ${((Date.now() - started) / 1000).toFixed(1)} s.`];
   if (tenant) {
-    const t = await demoTokens(cfg, ch, tenant);
+    const t = await demoTokens(cfg, ch!, tenant);
     lines.push(
       `  Wallboard:      ${api.url}/?token=${t.display}&board=${t.board}`,
       `  GraphQL:        ${api.url}/graphql   (Authorization: Bearer <analyst token>)`,
@@ -247,6 +209,3 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise(() => {});
   return 0;
 }
-
-// Exported for the e2e test, which drives the same pieces without a terminal.
-export { shutdown };

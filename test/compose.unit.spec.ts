@@ -11,6 +11,7 @@ import { commands as ingestCommands } from '../ingest/src/cli.ts';
 import { BI_TABLES } from '../projections/src/bi-access.ts';
 import { commands as projectionsCommands } from '../projections/src/cli.ts';
 import { commands as schemasCommands } from '../schemas/src/cli.ts';
+import { commands as simulatorCommands } from '../simulator/src/cli.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -42,7 +43,7 @@ function cliCommands(): Set<string> {
   const table = main.slice(main.indexOf('export const COMMANDS'), main.indexOf('};', main.indexOf('export const COMMANDS')));
   const own = [...table.matchAll(/^ {2}['"]?([a-z][\w-]*)['"]?: \{/gm)].map((m) => m[1]!);
   expect(own.length, 'no commands found in cli/main.ts').toBeGreaterThan(0);
-  return new Set([...own, ...Object.keys({ ...schemasCommands, ...ingestCommands, ...projectionsCommands, ...apiCommands })]);
+  return new Set([...own, ...Object.keys({ ...schemasCommands, ...ingestCommands, ...simulatorCommands, ...projectionsCommands, ...apiCommands })]);
 }
 
 const callboardServices = Object.entries(services).filter(([, s]) => s.build !== undefined);

@@ -1,22 +1,17 @@
 // `callboard api`: the API on its own (Kafka and ClickHouse from the environment).
 import { parseArgs } from 'node:util';
-import { createClickHouse, createLogger, Health, installSignalHandlers, loadConfig, migrate, onShutdown, resolveBrokers } from '@callboard/platform';
-import { allMigrations } from '../../cli/migrations.ts';
-import { startApi } from './main.ts';
+import { createLogger, installSignalHandlers, loadConfig } from '@callboard/platform';
+import { startStack } from '../../cli/stack.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string' } } });
-  const cfg0 = loadConfig(values.port ? { env: { ...process.env, PORT: values.port } } : {});
-  const log = createLogger('api', cfg0.logLevel);
+  const cfg = loadConfig({ overrides: { PORT: values.port } });
+  const log = createLogger('api', cfg.logLevel);
   installSignalHandlers(log);
-  const { cfg, local } = await resolveBrokers(cfg0, log);
-  if (local) onShutdown('kafka', () => local.stop());
-  const ch = await createClickHouse(cfg);
-  onShutdown('clickhouse', () => ch.close());
-  await migrate(ch, allMigrations());
-  const api = await startApi({ cfg, log, health: new Health(), ch });
-  onShutdown('api', () => api.stop());
-  process.stderr.write(`Callboard API on ${api.url} (GraphQL ${api.url}/graphql)\n`);
+  // The broker is resolved (the local one when none is configured) as it always was here; the
+  // API's own live consumer needs the topics to exist.
+  const stack = await startStack(cfg, { kafkaTopics: true, clickhouse: true, api: true }, { log, stopOnSignal: true });
+  process.stderr.write(`Callboard API on ${stack.api!.url} (GraphQL ${stack.api!.url}/graphql)\n`);
   await new Promise(() => {});
   return 0;
 }

@@ -1,7 +1,7 @@
 // `callboard token create`: prints a new API token once; only its SHA-256 is stored.
 import { parseArgs } from 'node:util';
-import { ConfigError, createClickHouse, loadConfig, migrate, readMigrations, tenantById } from '@callboard/platform';
-import { API_MIGRATIONS_DIR } from './main.ts';
+import { ConfigError, createClickHouse, loadConfig, tenantById } from '@callboard/platform';
+import { migrateAll } from '../../cli/migrations.ts';
 import { checkNewToken, createToken, listTokens, revokeToken, ROLES, type Role } from './tokens.ts';
 
 const USAGE = `usage: callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT]
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ch = await createClickHouse(cfg);
   try {
-    await migrate(ch, readMigrations(API_MIGRATIONS_DIR));
+    await migrateAll(ch);
     const { token } = await createToken(ch, { tenant_id: values.tenant, role, board_id: values.board ?? null, label: values.label ?? '' });
     process.stderr.write(`token for tenant ${values.tenant}, role ${role}${values.board ? `, board ${values.board}` : ''} (shown once; only its SHA-256 is stored):\n`);
     process.stdout.write(`${token}\n`);
@@ -50,7 +50,7 @@ async function manage(sub: 'list' | 'revoke', argv: string[]): Promise<number> {
   }
   const ch = await createClickHouse(loadConfig());
   try {
-    await migrate(ch, readMigrations(API_MIGRATIONS_DIR));
+    await migrateAll(ch);
     if (sub === 'list') {
       for (const t of await listTokens(ch, values.tenant)) {
         process.stdout.write(`${t.token_hash.slice(0, 16)}  ${t.role.padEnd(10)}  ${t.board_id || '-'}  ${t.created_at}  ${t.label}\n`);

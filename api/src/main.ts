@@ -1,24 +1,23 @@
 // Wiring: ClickHouse, the live consumer, the stores and the HTTP server. `startApi` is what
 // `callboard api` runs and what `callboard start` calls.
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { createClickHouse, migrate, queueSettings, readMigrations, tenantById, DEFAULT_QUEUE_SETTINGS, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
+import { createClickHouse, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
 import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
 import { startLiveConsumer } from './live-consumer.ts';
 import { MemoryPubSub, type PubSub, type Topics } from './pubsub.ts';
 import { createApiServer } from './server.ts';
-import { apiSettings, type ApiSettings } from './settings.ts';
 import { TokenStore } from './tokens.ts';
-
-export const API_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
 export interface StartApiOptions {
   cfg: CallboardConfig;
   log: Logger;
   health: Health;
-  /** An open ClickHouse (the embedded engine is one per process: share it); else one is opened. */
+  /**
+   * An open, migrated ClickHouse (the embedded engine is one per process: share it); else one is
+   * opened. Migrations are applied by the caller (startStack or `callboard migrate`), in one place.
+   */
   ch?: ClickHouse;
   /** Defaults to cfg.port; 0 picks a free port. */
   port?: number;
@@ -44,10 +43,9 @@ export function liveEnv(cfg: CallboardConfig) {
 /** Starts the API; resolves once it listens. /readyz turns ready when the live state has caught up. */
 export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const { cfg, log, health } = opts;
-  const settings = { ...apiSettings(), ...opts.settings };
+  const settings = { ...cfg.api, ...opts.settings };
   const ownCh = !opts.ch;
   const ch = opts.ch ?? (await createClickHouse(cfg));
-  await migrate(ch, readMigrations(API_MIGRATIONS_DIR));
   health.set('clickhouse', 'ok');
   const live = new LiveStore(liveEnv(cfg));
   const pubsub = opts.pubsub ?? new MemoryPubSub<Topics>();

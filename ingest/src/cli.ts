@@ -1,5 +1,5 @@
 // Commands this folder contributes to `callboard` (see cli/main.ts). Implementations load lazily.
-import type { CommandTable } from '../../cli/types.ts';
+import type { CommandTable } from '@callboard/platform';
 
 export const commands: CommandTable = {
   ingest: {
@@ -16,10 +16,5 @@ export const commands: CommandTable = {
     summary: 're-read pbx.raw.v1 over a time span and emit the canonical events again (idempotent by event id)',
     usage: 'callboard retranslate --from ISO --to ISO [--tenant ID] [--pbx ID] [--stdout]',
     load: () => import('./commands.ts').then((m) => ({ run: m.retranslate })),
-  },
-  simulate: {
-    summary: 'simulated call centre: a seeded day served over AMI on 127.0.0.1, with its ground-truth ledger',
-    usage: 'callboard simulate [--seed N] [--speed X|max] [--date YYYY-MM-DD] [--tenant ID] [--pbx ID] [--timezone ZONE] [--port N] [--ledger FILE] [--ami-out FILE]',
-    load: () => import('./simulator/command.ts'),
   },
 };

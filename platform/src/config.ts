@@ -3,6 +3,7 @@
 // names the setting, the value and what was expected.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DateTime, IANAZone } from 'luxon';
 import YAML from 'yaml';
 
@@ -73,6 +74,32 @@ export interface PbxConfig {
   base_url: string;
 }
 
+/** The API's own settings (graphql-yoga server, live fold, wallboard). */
+export interface ApiSettings {
+  /** steady request rate per token, requests per second */
+  ratePerSecond: number;
+  /** burst a token may spend at once */
+  rateBurst: number;
+  maxDepth: number;
+  maxCost: number;
+  /** live state rebuild reads the log from the start of the tenant's local day minus this */
+  liveLookbackHours: number;
+  /** board updates per second per subscriber, at most */
+  boardUpdatesPerSecond: number;
+  /** events a slow callEvents / agentStates subscriber may fall behind before it is dropped */
+  subscriberBuffer: number;
+  wallboardDist: string;
+}
+
+/** Timers of the AMI connection (keep-alive ping, reconnect backoff, retry after a refused login). */
+export interface AmiTimers {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  authRetryMs: number;
+}
+
 export interface CallboardConfig {
   kafka: {
     /** Empty: the project's local broker is started (KRaft, Maven Central jars). */
@@ -98,7 +125,31 @@ export interface CallboardConfig {
   queues: QueueConfig[];
   pbxes: PbxConfig[];
   configFile: string | null;
+  api: ApiSettings;
+  ingest: {
+    /** /healthz, /readyz, /metrics of `callboard ingest`; 0 picks a free port. */
+    opsPort: number;
+    /** PEM file of the CA that signs AMI TLS certificates; empty: the system CAs. */
+    amiTlsCaFile: string;
+    ami: AmiTimers;
+    /** Address the Yeastar S-Series is told to push reports to; empty: the PBX sees ours. */
+    yeastarSReportHost: string;
+  };
+  projections: {
+    opsPort: number;
+    /** Kafka partitions a projections consumer folds at once. */
+    concurrency: number;
+    /** Tenant id → password of its read-only BI user (server ClickHouse only). */
+    biPasswords: Record<string, string>;
+  };
+  simulator: {
+    /** AMI secret `callboard simulate` accepts; empty: a random one is printed. */
+    amiSecret: string;
+  };
 }
+
+/** Name of the variable holding a tenant's BI password: one per tenant, never in a file. */
+export const biPasswordEnv = (tenant: string) => `CALLBOARD_BI_PASSWORD_${tenant.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   sl_threshold_s: 20,
@@ -135,6 +186,20 @@ function parseInteger(setting: string, raw: unknown, min: number, max: number): 
     throw new ConfigError(setting, raw, `an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** A number from the environment; unset or empty means the default. */
+function envNumber(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, raw, `a number from ${min} to ${max}`);
+  return n;
+}
+
+function envInteger(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? def : parseInteger(name, raw, min, max);
 }
 
 function parseUrl(setting: string, raw: string): string {
@@ -225,12 +290,20 @@ export function loadConfigFile(path: string): Json {
 export interface ConfigOverrides {
   env?: NodeJS.ProcessEnv;
   file?: Json;
+  /** The file to read when CALLBOARD_CONFIG is unset (`callboard start` uses the demo's). */
+  defaultFile?: string;
+  /** Settings by variable name that win over the environment (command-line flags, benches). */
+  overrides?: Record<string, string | undefined>;
 }
+
+const WALLBOARD_DIST = fileURLToPath(new URL('../../wallboard/dist', import.meta.url));
 
 /** Builds the configuration; throws ConfigError naming the first bad setting. */
 export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
-  const env = opts.env ?? process.env;
-  const configFile = env.CALLBOARD_CONFIG ? resolve(env.CALLBOARD_CONFIG) : null;
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) env[k] = v;
+  const configPath = env.CALLBOARD_CONFIG || opts.defaultFile;
+  const configFile = configPath ? resolve(configPath) : null;
   const file: Json = opts.file ?? (configFile ? loadConfigFile(configFile) : {});
 
   const brokersRaw = env.KAFKA_BROKERS;
@@ -327,7 +400,47 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     queues,
     pbxes,
     configFile,
+    api: {
+      ratePerSecond: envNumber(env, 'API_RATE_PER_SECOND', 20, 0.1, 1e6),
+      rateBurst: envNumber(env, 'API_RATE_BURST', 100, 1, 1e7),
+      maxDepth: envNumber(env, 'API_MAX_DEPTH', 10, 2, 100),
+      maxCost: envNumber(env, 'API_MAX_COST', 5000, 10, 1e7),
+      liveLookbackHours: envNumber(env, 'API_LIVE_LOOKBACK_HOURS', 24, 0, 24 * 31),
+      boardUpdatesPerSecond: envNumber(env, 'API_BOARD_UPDATES_PER_SECOND', 4, 0.1, 4),
+      subscriberBuffer: envNumber(env, 'API_SUBSCRIBER_BUFFER', 1000, 1, 1e6),
+      wallboardDist: env.WALLBOARD_DIST ? resolve(env.WALLBOARD_DIST) : WALLBOARD_DIST,
+    },
+    ingest: {
+      opsPort: envInteger(env, 'INGEST_OPS_PORT', 9464, 0, 65535),
+      amiTlsCaFile: env.AMI_TLS_CA_FILE ? resolve(env.AMI_TLS_CA_FILE) : '',
+      ami: {
+        pingIntervalMs: envInteger(env, 'AMI_PING_INTERVAL_MS', 15_000, 1, 86_400_000),
+        pingTimeoutMs: envInteger(env, 'AMI_PING_TIMEOUT_MS', 10_000, 1, 86_400_000),
+        backoffInitialMs: envInteger(env, 'AMI_BACKOFF_INITIAL_MS', 500, 1, 86_400_000),
+        backoffMaxMs: envInteger(env, 'AMI_BACKOFF_MAX_MS', 30_000, 1, 86_400_000),
+        authRetryMs: envInteger(env, 'AMI_AUTH_RETRY_MS', 60_000, 1, 86_400_000),
+      },
+      yeastarSReportHost: env.YEASTAR_S_REPORT_HOST ?? '',
+    },
+    projections: {
+      opsPort: envInteger(env, 'PROJECTIONS_OPS_PORT', 9464, 0, 65535),
+      concurrency: envInteger(env, 'PROJECTIONS_CONCURRENCY', 2, 1, 1024),
+      biPasswords: biPasswords(env, tenants),
+    },
+    simulator: { amiSecret: env.CALLBOARD_SIM_AMI_SECRET ?? '' },
   };
+}
+
+function biPasswords(env: NodeJS.ProcessEnv, tenants: TenantConfig[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tenants) {
+    const name = biPasswordEnv(t.id);
+    const password = env[name];
+    if (!password) continue;
+    if (password.length < 12) throw new ConfigError(name, '***', 'a password of at least 12 characters');
+    out[t.id] = password;
+  }
+  return out;
 }
 
 /** The secret of a PBX connection, read from the environment variable the config names. */

@@ -6,3 +6,4 @@ export * from './kafka.ts';
 export * from './kafka-local.ts';
 export * from './clickhouse.ts';
 export * from './shutdown.ts';
+export * from './commands.ts';

@@ -17,6 +17,8 @@ const LOG4J_VERSION = '2.25.3';
 // Kafka's own docker example id: any fixed 22-char base64url id will do for a throwaway node.
 const CLUSTER_ID = 'q1Sh-9_ISia_zwGINzRvyQ';
 
+// Tool locations, not product settings: read here and not in the typed config because the test
+// global setup and `callboard kafka fetch` need them before (or without) any config.
 export function cacheRoot(): string {
   return process.env.CALLBOARD_CACHE_DIR ?? join(homedir(), '.cache', 'callboard');
 }
@@ -153,6 +155,7 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Pro
 }
 
 function java(): string {
+  // The JVM's own convention, honoured like any Java tool does (see cacheRoot for why not config).
   const home = process.env.JAVA_HOME;
   return home ? join(home, 'bin', 'java') : 'java';
 }

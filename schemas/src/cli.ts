@@ -1,5 +1,5 @@
 // Commands this folder contributes to `callboard` (see cli/main.ts). Implementations load lazily.
-import type { CommandTable } from '../../cli/types.ts';
+import type { CommandTable } from '@callboard/platform';
 
 export const commands: CommandTable = {
   validate: {

@@ -2,7 +2,7 @@
 // of the projections (no import from projections/): this is the other side of the truth test.
 // Durations in seconds, ratios 0..1, null for a zero denominator, like the projections' rows.
 import type { QueueSettings } from '@callboard/platform';
-import type { Ledger, LedgerLeg } from '@callboard/ingest/simulator/ledger';
+import type { Ledger, LedgerLeg } from '@callboard/simulator/ledger';
 
 export interface Span {
   start: number;

@@ -8,10 +8,10 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/ingest/simulator/run';
-import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/ingest/simulator/scenarios';
+import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/simulator/run';
+import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scenarios';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
-import { startPipeline, type Pipeline } from './pipeline.ts';
+import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger } from './ledger-metrics.ts';
 
@@ -21,7 +21,7 @@ const MINUTES = 3;
 const log = createLogger('truth-yeastar', process.env.LOG_LEVEL ?? 'warn');
 let cfg: CallboardConfig;
 let ch: ClickHouse;
-let pipeline: Pipeline;
+let stack: Stack;
 let sim: RunningYeastarPSimulator;
 let day: string;
 
@@ -37,7 +37,6 @@ beforeAll(async () => {
     agents: base.agents.map((a) => ({ ...a, shift_start: '00:00', shift_hours: 24 })),
     behaviour: { ...DEFAULT_BEHAVIOUR, talk_mean_s: 20, patience_mean_s: 30, hold_mean_s: 4, consult_mean_s: 4, ring_delay_min_s: 1, ring_delay_max_s: 4, breaks: [], extra_pause_p: 0, outbound_per_agent_hour: 6 },
   };
-  sim = await startYeastarPSimulator({ scenario, queueNumbers: QN, clientId: 'truth', clientSecret: `s-${process.pid}`, speed: 1, log });
   process.env.TRUTH_YEASTAR_SECRET = `s-${process.pid}`;
   cfg = testConfig({
     tenants: [{ id: 'globex', timezone: TZ, week_start: 'monday' }],
@@ -45,10 +44,14 @@ beforeAll(async () => {
       { tenant: 'globex', queue: QN.sales, wrap_up_s: 10 },
       { tenant: 'globex', queue: QN.support, wrap_up_s: 0 },
     ],
-    pbxes: [{ id: 'globex-p', tenant: 'globex', kind: 'yeastar-p', base_url: sim.base_url, username: 'truth', secret_env: 'TRUTH_YEASTAR_SECRET' }],
+    pbxes: [{ id: 'globex-p', tenant: 'globex', kind: 'yeastar-p', username: 'truth', secret_env: 'TRUTH_YEASTAR_SECRET' }],
   });
-  pipeline = await startPipeline(cfg, log);
-  ch = pipeline.ch;
+  const simulators = async () => {
+    sim = await startYeastarPSimulator({ scenario, queueNumbers: QN, clientId: 'truth', clientSecret: `s-${process.pid}`, speed: 1, log });
+    return [{ pbx: 'globex-p', at: { base_url: sim.base_url }, stop: () => sim.stop() }];
+  };
+  stack = await startStack(cfg, { simulators, kafkaTopics: true, clickhouse: true, projections: true, ingest: true }, { log });
+  ch = stack.ch!;
   await sim.done;
   const l = sim.ledger;
   const q0 = { tenant_id: 'globex', timezone: TZ, week_start: 'monday' as const, period: { kind: 'DAY' as const, date: day }, settings: (q: string) => queueSettings(cfg, 'globex', q) };
@@ -65,8 +68,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await sim?.stop();
+  await stack?.stop();
 });
 
 const near = (got: number | null | undefined, want: number | null, slackS: number): boolean => (got ?? null) === want || (got != null && want != null && Math.abs(got - want) <= slackS);

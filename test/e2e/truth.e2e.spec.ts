@@ -9,10 +9,10 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import { startAmiSimulator, type RunningSimulator } from '@callboard/ingest/simulator/run';
-import { callCentreScenario, dayWindow } from '@callboard/ingest/simulator/scenarios';
+import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
+import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
-import { startPipeline, type Pipeline } from './pipeline.ts';
+import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';
 
@@ -33,30 +33,33 @@ function span(kind: (typeof PERIODS)[number], date: string, tz: string): Span {
 const log = createLogger('truth', process.env.LOG_LEVEL ?? 'warn');
 let cfg: CallboardConfig;
 let ch: ClickHouse;
-let pipeline: Pipeline;
+let stack: Stack;
 const sims = new Map<string, RunningSimulator>();
 
 beforeAll(async () => {
-  const pbxes: Record<string, unknown>[] = [];
-  for (const t of TENANTS) {
-    const secret = `truth-${t.id}-${process.pid}`;
-    process.env[`TRUTH_${t.id.toUpperCase()}_SECRET`] = secret;
-    const scenario = callCentreScenario({ tenant: t.id, pbx: t.pbx, timezone: t.timezone, seed: t.seed, logout_at_end: true, ...dayWindow(DATE, t.timezone, 2, 2) });
-    // Sped up: the whole day as fast as the adapter takes it, paced so no burst overwhelms it.
-    const sim = await startAmiSimulator({ scenario, speed: Infinity, catchUpRate: 300, port: 0, username: 'truth', secret, log });
-    sims.set(t.id, sim);
-    pbxes.push({ id: t.pbx, tenant: t.id, kind: 'ami', host: '127.0.0.1', port: sim.port, username: 'truth', secret_env: `TRUTH_${t.id.toUpperCase()}_SECRET` });
-  }
   cfg = testConfig({
     tenants: TENANTS.map((t) => ({ id: t.id, timezone: t.timezone, week_start: 'monday' })),
     queues: TENANTS.flatMap((t) => [
       { tenant: t.id, queue: 'sales', wrap_up_s: 10 },
       { tenant: t.id, queue: 'support', wrap_up_s: 0 },
     ]),
-    pbxes,
+    pbxes: TENANTS.map((t) => ({ id: t.pbx, tenant: t.id, kind: 'ami', username: 'truth', secret_env: `TRUTH_${t.id.toUpperCase()}_SECRET` })),
   });
-  pipeline = await startPipeline(cfg, log);
-  ch = pipeline.ch;
+  const simulators = async () => {
+    const running = [];
+    for (const t of TENANTS) {
+      const secret = `truth-${t.id}-${process.pid}`;
+      process.env[`TRUTH_${t.id.toUpperCase()}_SECRET`] = secret;
+      const scenario = callCentreScenario({ tenant: t.id, pbx: t.pbx, timezone: t.timezone, seed: t.seed, logout_at_end: true, ...dayWindow(DATE, t.timezone, 2, 2) });
+      // Sped up: the whole day as fast as the adapter takes it, paced so no burst overwhelms it.
+      const sim = await startAmiSimulator({ scenario, speed: Infinity, catchUpRate: 300, port: 0, username: 'truth', secret, log });
+      sims.set(t.id, sim);
+      running.push({ pbx: t.pbx, at: { host: '127.0.0.1', port: sim.port }, stop: () => sim.stop() });
+    }
+    return running;
+  };
+  stack = await startStack(cfg, { simulators, kafkaTopics: true, clickhouse: true, projections: true, ingest: true }, { log });
+  ch = stack.ch!;
   await Promise.all([...sims.values()].map((s) => s.done));
 
   // Caught up when every leg and call of the ledger is projected with an outcome, and the
@@ -86,8 +89,7 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  for (const s of sims.values()) await s.stop();
+  await stack?.stop();
 });
 
 type Diff = string[];

@@ -1,16 +1,18 @@
 // The whole stack the wallboard e2e test and the heap bench run against: the real projections
 // consumer and the real API (live fold, GraphQL, SSE, static wallboard) on one embedded
-// ClickHouse, fed by canonical events produced to Kafka through the ingest sink.
+// ClickHouse, started by the one composition root (cli/stack.ts), fed by canonical events
+// produced to Kafka through the ingest sink.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Producer } from 'kafkajs';
-import { startApi, type RunningApi } from '@callboard/api/main';
+import type { RunningApi } from '@callboard/api/main';
 import { createToken } from '@callboard/api/tokens';
 import { IngestSink } from '@callboard/ingest/sink';
-import { startProjections, type Projections } from '@callboard/projections/main';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import type { Projections } from '@callboard/projections/main';
+import { createLogger, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { startStack } from '../../cli/stack.ts';
 import { makeEvent, type CanonicalEvent, type EventOf, type EventType } from '@callboard/schemas';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -121,7 +123,7 @@ function hash(s: string): number {
   return h;
 }
 
-export interface Stack {
+export interface WallboardStack {
   cfg: CallboardConfig;
   ch: ClickHouse;
   port: number;
@@ -141,23 +143,24 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(cfg: CallboardConfig, opts: { dist?: string } = {}): Promise<Stack> {
+export async function startWallboardStack(cfg: CallboardConfig, opts: { dist?: string } = {}): Promise<WallboardStack> {
   const log = createLogger('wallboard-e2e', cfg.logLevel);
-  const health = new Health();
-  const ch = await createClickHouse(cfg);
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const sink = new IngestSink(producer, cfg);
-  const projections = await startProjections({ cfg, log, health, ch, groupId: `wallboard-e2e-${process.pid}` });
   const port = await freePort();
-  const apiOpts = { cfg, log, health, ch, port, host: '127.0.0.1', settings: { wallboardDist: opts.dist ?? wallboardDist, ratePerSecond: 200, rateBurst: 1000 } };
-  let api: RunningApi | null = await startApi(apiOpts);
-  const url = api.url;
+  const stack = await startStack(
+    cfg,
+    {
+      kafkaTopics: true,
+      clickhouse: true,
+      projections: { groupId: `wallboard-e2e-${process.pid}` },
+      api: { port, host: '127.0.0.1', settings: { wallboardDist: opts.dist ?? wallboardDist, ratePerSecond: 200, rateBurst: 1000 } },
+      producer: true,
+    },
+    { log },
+  );
+  const ch = stack.ch!;
+  const producer = stack.producer!;
+  const sink = new IngestSink(producer, cfg);
+  const url = stack.api!.url;
 
   async function gql<T>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const res = await fetch(`${url}/graphql`, {
@@ -177,15 +180,15 @@ export async function startStack(cfg: CallboardConfig, opts: { dist?: string } =
   const boardId = created.createBoard.id;
   const displayToken = (await createToken(ch, { tenant_id: TENANT, role: 'display', board_id: boardId, label: 'wallboard e2e tv' })).token;
 
-  const stack: Stack = {
+  return {
     cfg,
     ch,
     port,
     url,
     get api() {
-      return api;
+      return stack.api;
     },
-    projections,
+    projections: stack.projections!,
     producer,
     sink,
     adminToken,
@@ -194,19 +197,8 @@ export async function startStack(cfg: CallboardConfig, opts: { dist?: string } =
     boardId,
     produce: (events) => sink.canonical(events),
     gql,
-    async stopApi() {
-      await api?.stop();
-      api = null;
-    },
-    async startApi() {
-      api = await startApi(apiOpts);
-    },
-    async stop() {
-      await api?.stop();
-      await projections.stop();
-      await producer.disconnect();
-      await ch.close();
-    },
+    stopApi: () => stack.stopApi(),
+    startApi: () => stack.startApi(),
+    stop: () => stack.stop(),
   };
-  return stack;
 }

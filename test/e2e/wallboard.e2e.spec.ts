@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testConfig } from '../helpers.ts';
 import { periodRange } from '../../wallboard/src/lib/board.ts';
 import { formatCount, formatRatio, formatSeconds } from '../../wallboard/src/lib/format.ts';
-import { agentState, buildWallboard, joinQueue, queueCall, repoRoot, STACK_FILE, startStack, type Stack } from './wallboard-stack.ts';
+import { agentState, buildWallboard, joinQueue, queueCall, repoRoot, STACK_FILE, startWallboardStack, type WallboardStack } from './wallboard-stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = join(repoRoot, 'test-results', 'screenshots');
@@ -33,14 +33,14 @@ async function kpiText(page: Page, metric: string): Promise<string> {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM})`, () => {
-  let stack: Stack;
+  let stack: WallboardStack;
   let browser: Browser;
   let calls = 0;
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     buildWallboard();
-    stack = await startStack(testConfig(STACK_FILE));
+    stack = await startWallboardStack(testConfig(STACK_FILE));
     // Today in the tenant's zone, within the last hour (but never before local midnight).
     const now = Date.now();
     const dayStart = DateTime.fromMillis(now, { zone: ZONE }).startOf('day').toMillis();

@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pAgentStatus, pCallStatus, pNewCdr } from '../src/simulator/yeastar-p-server.ts';
-import { sCallStatus, sNewCdr, sTransfer } from '../src/simulator/yeastar-s-pusher.ts';
-import { parsePFrame } from '../src/yeastar/messages.ts';
+import { pAgentStatus, pCallStatus, pNewCdr } from '../src/yeastar-p-server.ts';
+import { sCallStatus, sNewCdr, sTransfer } from '../src/yeastar-s-pusher.ts';
+import { parsePFrame } from '@callboard/ingest/yeastar/messages';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const dir = join(repoRoot, '..', 'shared', 'fixtures', 'yeastar');

@@ -4,11 +4,11 @@
 // timed out, rings missed, holds and transfers.
 import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent, type EventOf } from '@callboard/schemas';
-import { AmiParser } from '../src/ami/parser.ts';
-import { AmiTranslator } from '../src/ami/translator.ts';
-import { frameToWire, renderAmi } from '../src/simulator/ami-render.ts';
-import { simulate } from '../src/simulator/model.ts';
-import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+import { AmiParser } from '@callboard/ingest/ami/parser';
+import { AmiTranslator } from '@callboard/ingest/ami/translator';
+import { frameToWire, renderAmi } from '../src/ami-render.ts';
+import { simulate } from '../src/model.ts';
+import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
 function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
   return events.filter((e) => e.type === type) as unknown as EventOf<T>[];

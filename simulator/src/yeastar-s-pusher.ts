@@ -26,7 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { formatPbxLocal } from '../yeastar/time.ts';
+import { formatPbxLocal } from '@callboard/ingest/yeastar-time';
 import { readJsonBody, sendJson } from './http-json.ts';
 import type { AddressInfo } from 'node:net';
 

@@ -1,3 +1,5 @@
+// The shape of a `callboard` command. It lives here, below every folder, so each folder's
+// src/cli.ts can contribute its commands without importing from the root cli/ above it.
 export interface Command {
   summary: string;
   usage: string;

@@ -2,8 +2,8 @@
 // QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmiSimulator, type RunningSimulator } from '../src/simulator/run.ts';
-import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+import { startAmiSimulator, type RunningSimulator } from '../src/run.ts';
+import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
 class Conn {
   buf = '';

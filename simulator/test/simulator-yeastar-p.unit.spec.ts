@@ -2,10 +2,10 @@
 // model's times as receive times (what the adapter would stamp when played in real time): no
 // DLQ, and the queue outcomes, missed rings, transfers and calls of the ledger.
 import { describe, expect, it } from 'vitest';
-import { translateYeastarText } from '../src/yeastar/offline.ts';
-import { simulate } from '../src/simulator/model.ts';
-import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
-import { renderYeastarP } from '../src/simulator/yeastar-p-render.ts';
+import { translateYeastarText } from '@callboard/ingest/yeastar/offline';
+import { simulate } from '../src/model.ts';
+import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
+import { renderYeastarP } from '../src/yeastar-p-render.ts';
 
 describe('simulated Yeastar P-Series through the real Yeastar translator', () => {
   const { ledger, actions } = simulate(callCentreScenario({ tenant: 'globex', pbx: 'yp', timezone: 'Europe/London', seed: 4, ...dayWindow('2026-03-29', 'Europe/London') }));

@@ -5,9 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderAmi, frameToWire } from '../src/simulator/ami-render.ts';
-import { simulate } from '../src/simulator/model.ts';
-import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+import { renderAmi, frameToWire } from '../src/ami-render.ts';
+import { simulate } from '../src/model.ts';
+import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22');

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { IANAZone } from 'luxon';
-import { createLogger, installSignalHandlers, onShutdown } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, onShutdown } from '@callboard/platform';
 import { frameToWire, renderAmi } from './ami-render.ts';
 import { simulate } from './model.ts';
 import { startAmiSimulator, writeLedger } from './run.ts';
@@ -58,9 +58,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const log = createLogger('simulate');
+  const cfg = loadConfig();
+  const log = createLogger('simulate', cfg.logLevel);
   installSignalHandlers(log);
-  let secret = process.env[SIM_SECRET_ENV];
+  let secret = cfg.simulator.amiSecret;
   if (!secret) {
     secret = randomBytes(12).toString('base64url');
     process.stderr.write(`${SIM_SECRET_ENV} not set: AMI secret for user "callboard" is ${secret}\n`);

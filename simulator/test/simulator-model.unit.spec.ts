@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { simulate, type Scenario } from '../src/simulator/model.ts';
-import { Rng } from '../src/simulator/prng.ts';
-import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/simulator/scenarios.ts';
+import { simulate, type Scenario } from '../src/model.ts';
+import { Rng } from '../src/prng.ts';
+import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/scenarios.ts';
 
 const nairobi = (seed = 3): Scenario => callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
 

@@ -34,7 +34,7 @@
 // 10003 too many tokens, 10004 invalid or expired token.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { formatPbxLocal } from '../yeastar/time.ts';
+import { formatPbxLocal } from '@callboard/ingest/yeastar-time';
 import { readJsonBody, sendJson } from './http-json.ts';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';

@@ -2,11 +2,11 @@
 // nothing lands in the DLQ and the queue outcomes are the ledger's. (The full comparison of
 // every metric through Kafka and ClickHouse is test/e2e/truth.e2e.spec.ts.)
 import { describe, expect, it } from 'vitest';
-import { parseAll } from '../src/ami/parser.ts';
-import { AmiTranslator } from '../src/ami/translator.ts';
-import { frameToWire, renderAmi } from '../src/simulator/ami-render.ts';
-import { simulate } from '../src/simulator/model.ts';
-import { callCentreScenario, dayWindow } from '../src/simulator/scenarios.ts';
+import { parseAll } from '@callboard/ingest/ami/parser';
+import { AmiTranslator } from '@callboard/ingest/ami/translator';
+import { frameToWire, renderAmi } from '../src/ami-render.ts';
+import { simulate } from '../src/model.ts';
+import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
 describe('simulated AMI through the real AMI translator', () => {
   const sc = callCentreScenario({ tenant: 'acme', pbx: 'sim', timezone: 'Europe/London', seed: 3, ...dayWindow('2026-03-29', 'Europe/London') });
