@@ -83,6 +83,37 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.wait_p99).toBe(30);
   });
 
+  it('counts hold reported as call.held / call.resumed, as the projections do (METRICS.md hold_time; it used to be talk)', () => {
+    const c = { call_id: 'h1' };
+    const leg = 'h1:sales:1';
+    const at = (s: number) => new Date(Date.parse(AT) + s * 1000).toISOString();
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: leg, position: 1 }),
+      ev('call.answered', at(5), c, { agent_id: '1001', queue: 'sales', leg_id: leg, wait_ms: 5000 }),
+      ev('call.held', at(10), c, { agent_id: '1001', leg_id: leg }),
+      ev('call.resumed', at(25), c, { agent_id: '1001', leg_id: leg }),
+      ev('call.held', at(40), c, { agent_id: '1001', leg_id: leg }),
+      // completed while still on hold: the open hold runs to the completion
+      ev('call.agent_completed', at(45), c, { agent_id: '1001', queue: 'sales', leg_id: leg, reason: 'caller', talk_ms: 40_000, wrap_ms: 0 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z').today;
+    expect(q).toMatchObject({ talk_time: 20, hold_time: 20 });
+  });
+
+  it('an agent completing by transfer makes the leg transferred once, with or without call.transferred (as the projections count it)', () => {
+    const c = { call_id: 't1' };
+    const leg = 't1:sales:1';
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: leg, position: 1 }),
+      ev('call.answered', AT, c, { agent_id: '1001', queue: 'sales', leg_id: leg, wait_ms: 0 }),
+      ev('call.agent_completed', AT, c, { agent_id: '1001', queue: 'sales', leg_id: leg, reason: 'transfer', talk_ms: 1000 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z').today;
+    expect(q.transferred).toBe(1);
+  });
+
   it('uses the queue sl_formula variant', () => {
     const q = given(day, { sl_formula: 'within_T_over_answered_and_abandoned' }).when().then('acme', '2026-03-10T08:00:00.000Z').queues[0]!.today;
     // (answered_within_sl + abandoned_within_sl) / (answered + abandoned) = 2 / 4
