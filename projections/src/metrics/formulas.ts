@@ -50,46 +50,33 @@ export function talkAndHold(connectedMs: number, holdMs: number): { talk_ms: num
 
 // ---- queue metrics ---------------------------------------------------------------------------
 
-/** Additive counters of queue legs; times in milliseconds. `waiting` is live-only state. */
-export interface QueueCounters {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  short_abandoned: number;
-  exited: number;
-  waiting: number;
-  answered_within_sl: number;
-  abandoned_within_sl: number;
-  answered_wait_ms: number;
-  abandoned_wait_ms: number;
-  talk_ms: number;
-  hold_ms: number;
-  wrap_ms: number;
-  transferred: number;
-}
+/** The additive counters a queue row is computed from: its counts, and its times in milliseconds. */
+const COUNTERS = [
+  'offered',
+  'answered',
+  'abandoned',
+  'short_abandoned',
+  'exited',
+  'waiting',
+  'answered_within_sl',
+  'abandoned_within_sl',
+  'transferred',
+  'answered_wait_ms',
+  'abandoned_wait_ms',
+  'talk_ms',
+  'hold_ms',
+  'wrap_ms',
+] as const;
+type QueueCount = Extract<(typeof COUNTERS)[number], keyof QueueMetricsRow>;
 
-export function emptyQueueCounters(): QueueCounters {
-  return {
-    offered: 0,
-    answered: 0,
-    abandoned: 0,
-    short_abandoned: 0,
-    exited: 0,
-    waiting: 0,
-    answered_within_sl: 0,
-    abandoned_within_sl: 0,
-    answered_wait_ms: 0,
-    abandoned_wait_ms: 0,
-    talk_ms: 0,
-    hold_ms: 0,
-    wrap_ms: 0,
-    transferred: 0,
-  };
-}
+/** Additive counters of queue legs; `waiting` is live-only state. */
+export type QueueCounters = Pick<QueueMetricsRow, QueueCount> & Record<Exclude<(typeof COUNTERS)[number], QueueCount>, number>;
+
+export const emptyQueueCounters = (): QueueCounters => Object.fromEntries(COUNTERS.map((k) => [k, 0])) as QueueCounters;
 
 /** `a += b`, field by field (all counters are additive). */
 export function addQueueCounters(a: QueueCounters, b: QueueCounters): QueueCounters {
-  for (const k of Object.keys(a) as (keyof QueueCounters)[]) a[k] += b[k];
+  for (const k of COUNTERS) a[k] += b[k];
   return a;
 }
 
