@@ -73,6 +73,8 @@ export interface TenantLive {
   legs: Map<string, Leg>;
   /** legs already closed, with their offer time: a redelivered call.queued must not reopen them */
   closed: Map<string, number>;
+  /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
+  aliases: Map<string, string>;
   agents: Map<string, AgentLive>;
   /** bumped on every change, so snapshots can be cached per version */
   version: number;
@@ -98,7 +100,7 @@ export class LiveStore {
     let t = this.tenants.get(id);
     const zone = this.env.zoneOf(id);
     if (!t) {
-      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), agents: new Map(), version: 0 };
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), version: 0 };
       this.tenants.set(id, t);
     }
     this.rollover(t, nowMs);
@@ -123,6 +125,7 @@ export class LiveStore {
     // Legs that have been open for more than a day lost their ending event; keep the state bounded.
     for (const [k, leg] of t.legs) if (nowMs - leg.offered_ms > 86_400_000) t.legs.delete(k);
     for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
+    for (const [k, leg] of t.aliases) if (!t.legs.has(leg) && !t.closed.has(leg)) t.aliases.delete(k);
     t.version++;
     return true;
   }
@@ -149,7 +152,15 @@ export class LiveStore {
     switch (e.type) {
       case 'call.queued': {
         const k = legKey(e.call_id, e.payload.leg_id);
-        if (t.legs.has(k) || t.closed.has(k)) return { kind: 'none' };
+        if (t.legs.has(k) || t.closed.has(k) || t.aliases.has(k)) return { kind: 'none' };
+        // A second entry of the call into a queue it is still waiting in is that leg seen
+        // through another (Local) channel, as the projections' fold treats it.
+        for (const open of t.legs.values()) {
+          if (open.call_id === e.call_id && open.queue === e.payload.queue && open.status === 'waiting') {
+            t.aliases.set(k, legKey(open.call_id, open.leg_id));
+            return { kind: 'none' };
+          }
+        }
         const at = ms(e.occurred_at);
         const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0 };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
@@ -174,8 +185,7 @@ export class LiveStore {
       }
       case 'call.abandoned':
       case 'call.left_queue': {
-        const k = legKey(e.call_id, e.payload.leg_id);
-        const leg = t.legs.get(k);
+        const leg = this.legOf(t, e.call_id, e.payload.leg_id);
         if (!leg || leg.status !== 'waiting') return { kind: 'none' };
         this.close(t, leg);
         if (leg.day === t.today) {
@@ -288,15 +298,20 @@ export class LiveStore {
     return a;
   }
 
+  private legOf(t: TenantLive, callId: string, legId: string): Leg | undefined {
+    const k = legKey(callId, legId);
+    return t.legs.get(t.aliases.get(k) ?? k);
+  }
+
   private findLeg(t: TenantLive, callId: string, legId: string | undefined, queue: string | undefined): Leg | undefined {
-    if (legId) return t.legs.get(legKey(callId, legId));
+    if (legId) return this.legOf(t, callId, legId);
     for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'waiting' && (!queue || leg.queue === queue)) return leg;
     return undefined;
   }
 
   private findAnsweredLeg(t: TenantLive, callId: string, legId: string | undefined, agentId: string | undefined): Leg | undefined {
     if (legId) {
-      const leg = t.legs.get(legKey(callId, legId));
+      const leg = this.legOf(t, callId, legId);
       return leg?.status === 'answered' ? leg : undefined;
     }
     for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'answered' && (!agentId || leg.agent_id === agentId)) return leg;

@@ -11,7 +11,7 @@ import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { listAgents, queueMetrics, type QueueMetricsRow } from '@callboard/projections/read';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
-import { agentState, queuedCall } from '../../projections/test/given.ts';
+import { agentState, ev, queuedCall } from '../../projections/test/given.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
 import { LiveStore } from '../src/live.ts';
 
@@ -85,6 +85,8 @@ const callArb = fc.record({
   wrapS: fc.option(fc.constantFrom(0, 12.5, 40), { nil: undefined }),
   transfer: fc.boolean(),
   redelivered: fc.boolean(),
+  // the same queue entry seen again through a Local channel, under another leg id (one leg, METRICS.md)
+  localDuplicate: fc.boolean(),
 });
 
 function waitMs(w: { near: 'sl' | 'short' | null; deltaMs: number }, s: QueueSettings): number {
@@ -125,6 +127,12 @@ describe('live fold and projections agree', () => {
               ...(c.wrapS !== undefined ? { wrap_s: c.wrapS } : {}),
               transfer: c.transfer,
             });
+            const q = evs.findIndex((e) => e.type === 'call.queued');
+            const queued = evs[q];
+            if (c.localDuplicate && queued?.type === 'call.queued') {
+              // Same instant, right after the original: the entry is still waiting whatever its wait.
+              evs.splice(q + 1, 0, ev('call.queued', tenant, Date.parse(queued.occurred_at), { call_id: queued.call_id }, { ...queued.payload, leg_id: `${queued.payload.leg_id};2` }, `c${i}|local-dup`));
+            }
             events.push(...evs, ...(c.redelivered ? evs : []));
           });
           agents.forEach((a, i) => events.push(agentState(tenant, a.agent, midnight + a.offsetMin * 60_000 + i, a.state)));

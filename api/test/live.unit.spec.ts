@@ -114,6 +114,19 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.transferred).toBe(1);
   });
 
+  it('a Local-channel duplicate of a queue entry is one leg, whichever leg id later events use (METRICS.md; it used to count twice and wait forever)', () => {
+    const c = { call_id: 'l1' };
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: 'l1:sales:1', position: 1 }),
+      ev('call.queued', '2026-03-10T06:00:00.005Z', c, { queue: 'sales', leg_id: 'l1;2:sales:1', position: 1 }),
+      ev('call.abandoned', '2026-03-10T06:00:30.000Z', c, { queue: 'sales', leg_id: 'l1;2:sales:1', wait_ms: 30_000, position: 1 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z');
+    expect(q.today).toMatchObject({ offered: 1, abandoned: 1, waiting: 0 });
+    expect(q.waiting_calls).toEqual([]);
+  });
+
   it('uses the queue sl_formula variant', () => {
     const q = given(day, { sl_formula: 'within_T_over_answered_and_abandoned' }).when().then('acme', '2026-03-10T08:00:00.000Z').queues[0]!.today;
     // (answered_within_sl + abandoned_within_sl) / (answered + abandoned) = 2 / 4
