@@ -1,15 +1,40 @@
-// Historical metrics: the projections' query API (projections/src/queries.ts) mapped onto the
-// GraphQL shapes. Periods are resolved by the projections' period engine; a bad period is a
-// BAD_PERIOD error naming what was wrong.
+// Historical metrics: the projections' read path (projections/src/read.ts) mapped onto the
+// GraphQL shapes. No SQL here. Periods are resolved by the projections' period engine; a bad
+// period is a BAD_PERIOD error naming what was wrong.
 import { queueSettings, type CallboardConfig, type ClickHouse, type TenantConfig } from '@callboard/platform';
-import { agentMetrics, callMetrics, queueMetrics, type AgentMetricsRow, type CallMetricsRow, type MetricsQuery, type QueueMetricsRow } from '@callboard/projections/queries';
-import { PeriodError, resolvePeriod, type IntervalMinutes, type PeriodSpec } from '@callboard/projections/periods';
+import {
+  PeriodError,
+  agentMetrics,
+  callMetrics,
+  intraday,
+  listAgents,
+  listExtensions,
+  listQueues,
+  queueMetrics,
+  resolvePeriod,
+  type AgentMetricsRow,
+  type CallMetricsRow,
+  type IntervalMinutes,
+  type MetricsQuery,
+  type PeriodSpec,
+} from '@callboard/projections/read';
 import { DateTime } from 'luxon';
 import { ApiError, badInput } from './errors.ts';
-import type { MetricsFilterArg, PeriodArg } from './resolvers.ts';
+import { kpiRow } from './kpi.ts';
 
-/** The per-second wait histogram's error bound (projections README): 1 s up to an hour. */
-const HISTOGRAM_ERROR_S = 1;
+/** GraphQL PeriodInput. */
+export interface PeriodArg {
+  kind: string;
+  date?: string | null;
+  from?: string | null;
+  to?: string | null;
+}
+/** GraphQL MetricsFilter. */
+export interface MetricsFilterArg {
+  queues?: string[] | null;
+  agents?: string[] | null;
+  extensions?: string[] | null;
+}
 
 export interface History {
   queues(tenant: string): Promise<string[]>;
@@ -44,7 +69,7 @@ async function periodCall<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-const queueOut = (r: QueueMetricsRow) => ({ ...r, wait_percentile_error: r.answered > 0 ? HISTOGRAM_ERROR_S : null });
+const queueOut = kpiRow;
 const agentOut = (r: AgentMetricsRow) => ({
   ...r,
   pause_time_by_reason: Object.entries(r.pause_time_by_reason).map(([reason, seconds]) => ({ reason, seconds })),
@@ -64,20 +89,10 @@ export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => n
     settings: (queue: string) => queueSettings(cfg, tenant, queue),
     now: new Date(now()),
   });
-  const distinct = async (sql: string, tenant: string): Promise<Record<string, string>[]> => {
-    const rs = await ch.client.query({ query: sql, query_params: { t: tenant }, format: 'JSONEachRow' });
-    return rs.json<Record<string, string>>();
-  };
-
   return {
-    queues: async (tenant) => (await distinct(`SELECT DISTINCT queue FROM ${ch.db}.queue_15m WHERE tenant_id = {t:String} ORDER BY queue LIMIT 10000`, tenant)).map((r) => r.queue!),
-    agents: async (tenant) =>
-      (await distinct(`SELECT agent_id, argMax(agent_name, started_at) AS agent_name FROM ${ch.db}.agent_intervals WHERE tenant_id = {t:String} GROUP BY agent_id ORDER BY agent_id LIMIT 10000`, tenant)).map((r) => ({
-        agent_id: r.agent_id!,
-        agent_name: r.agent_name || null,
-      })),
-    extensions: async (tenant) =>
-      (await distinct(`SELECT DISTINCT extension FROM ${ch.db}.calls WHERE tenant_id = {t:String} AND extension != '' ORDER BY extension LIMIT 10000`, tenant)).map((r) => r.extension!),
+    queues: (tenant) => listQueues(ch, tenant),
+    agents: (tenant) => listAgents(ch, tenant),
+    extensions: (tenant) => listExtensions(ch, tenant),
 
     metrics: (tenant, t, periodArg, groupBy, filter) =>
       periodCall(async () => {
@@ -124,7 +139,7 @@ export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => n
         const minutes = INTERVALS[interval];
         if (!minutes) throw badInput(`interval ${interval} is not MIN_15, MIN_30 or MIN_60`, 'interval');
         const p = resolvePeriod(spec, t, new Date(now()));
-        const rows = await queueMetrics(ch, { ...base(tenant, t, spec, filter), group_by: 'interval', interval_minutes: minutes });
+        const rows = await intraday(ch, base(tenant, t, spec, filter), minutes);
         return {
           date: DateTime.fromJSDate(p.start, { zone: t.timezone }).toISODate(),
           interval,

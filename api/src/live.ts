@@ -8,7 +8,19 @@
 import { DateTime } from 'luxon';
 import type { AgentState, CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
-import { addCounters, emptyCounters, queueMetrics, type LegCounters, type Percentiles, type QueueMetricsOut } from './kpi.ts';
+import {
+  addQueueCounters,
+  addToHistogram,
+  emptyQueueCounters,
+  isShortAbandon,
+  queueFigures,
+  talkAndHold,
+  waitCeilKey,
+  withinSl,
+  wrapMs,
+  type QueueCounters,
+} from '@callboard/projections/metrics/index';
+import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
 export interface LiveEnv {
   zoneOf(tenant: string): string;
@@ -28,6 +40,9 @@ interface Leg {
   status: 'waiting' | 'answered';
   agent_id?: string;
   transferred?: boolean;
+  /** hold reported as call.held / call.resumed: closed hold time and the open hold's start */
+  hold_ms: number;
+  hold_start_ms?: number;
 }
 
 export interface AgentLive {
@@ -42,8 +57,9 @@ export interface AgentLive {
 }
 
 interface QueueDay {
-  counters: LegCounters;
-  /** waits of answered legs today in whole seconds (rounded up) → legs, for wait_p50/p90/p99:
+  /** today's legs of the queue; `waiting` is counted at snapshot time from the open legs */
+  counters: QueueCounters;
+  /** waits of answered legs today by histogram key (waitCeilKey) → legs, for wait_p50/p90/p99:
    *  bounded by distinct seconds, not by calls, and mergeable across queues */
   answeredWaits: Map<number, number>;
 }
@@ -57,6 +73,8 @@ export interface TenantLive {
   legs: Map<string, Leg>;
   /** legs already closed, with their offer time: a redelivered call.queued must not reopen them */
   closed: Map<string, number>;
+  /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
+  aliases: Map<string, string>;
   agents: Map<string, AgentLive>;
   /** bumped on every change, so snapshots can be cached per version */
   version: number;
@@ -82,7 +100,7 @@ export class LiveStore {
     let t = this.tenants.get(id);
     const zone = this.env.zoneOf(id);
     if (!t) {
-      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), agents: new Map(), version: 0 };
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), version: 0 };
       this.tenants.set(id, t);
     }
     this.rollover(t, nowMs);
@@ -107,6 +125,7 @@ export class LiveStore {
     // Legs that have been open for more than a day lost their ending event; keep the state bounded.
     for (const [k, leg] of t.legs) if (nowMs - leg.offered_ms > 86_400_000) t.legs.delete(k);
     for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
+    for (const [k, leg] of t.aliases) if (!t.legs.has(leg) && !t.closed.has(leg)) t.aliases.delete(k);
     t.version++;
     return true;
   }
@@ -114,7 +133,7 @@ export class LiveStore {
   private queueDay(t: TenantLive, queue: string): QueueDay {
     let q = t.queues.get(queue);
     if (!q) {
-      q = { counters: emptyCounters(), answeredWaits: new Map() };
+      q = { counters: emptyQueueCounters(), answeredWaits: new Map() };
       t.queues.set(queue, q);
     }
     return q;
@@ -133,9 +152,17 @@ export class LiveStore {
     switch (e.type) {
       case 'call.queued': {
         const k = legKey(e.call_id, e.payload.leg_id);
-        if (t.legs.has(k) || t.closed.has(k)) return { kind: 'none' };
+        if (t.legs.has(k) || t.closed.has(k) || t.aliases.has(k)) return { kind: 'none' };
+        // A second entry of the call into a queue it is still waiting in is that leg seen
+        // through another (Local) channel, as the projections' fold treats it.
+        for (const open of t.legs.values()) {
+          if (open.call_id === e.call_id && open.queue === e.payload.queue && open.status === 'waiting') {
+            t.aliases.set(k, legKey(open.call_id, open.leg_id));
+            return { kind: 'none' };
+          }
+        }
         const at = ms(e.occurred_at);
-        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting' };
+        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0 };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);
         if (leg.day === t.today) this.queueDay(t, leg.queue).counters.offered++;
@@ -147,34 +174,29 @@ export class LiveStore {
         leg.status = 'answered';
         leg.agent_id = e.payload.agent_id;
         if (leg.day === t.today) {
-          const T = this.env.settingsOf(t.tenant_id, leg.queue).sl_threshold_s * 1000;
           const q = this.queueDay(t, leg.queue);
           const w = e.payload.wait_ms;
           q.counters.answered++;
           q.counters.answered_wait_ms += w;
-          if (w <= T) q.counters.answered_within_sl++;
-          q.counters.max_wait_ms = Math.max(q.counters.max_wait_ms ?? 0, w);
-          const sec = Math.ceil(w / 1000);
-          q.answeredWaits.set(sec, (q.answeredWaits.get(sec) ?? 0) + 1);
+          if (withinSl(w, this.env.settingsOf(t.tenant_id, leg.queue))) q.counters.answered_within_sl++;
+          addToHistogram(q.answeredWaits, waitCeilKey(w));
         }
         return call([leg.queue]);
       }
       case 'call.abandoned':
       case 'call.left_queue': {
-        const k = legKey(e.call_id, e.payload.leg_id);
-        const leg = t.legs.get(k);
+        const leg = this.legOf(t, e.call_id, e.payload.leg_id);
         if (!leg || leg.status !== 'waiting') return { kind: 'none' };
         this.close(t, leg);
         if (leg.day === t.today) {
           const st = this.env.settingsOf(t.tenant_id, leg.queue);
           const q = this.queueDay(t, leg.queue);
           const w = e.payload.wait_ms;
-          q.counters.max_wait_ms = Math.max(q.counters.max_wait_ms ?? 0, w);
           if (e.type === 'call.abandoned') {
             q.counters.abandoned++;
             q.counters.abandoned_wait_ms += w;
-            if (w < st.short_abandon_s * 1000) q.counters.short_abandoned++;
-            if (w <= st.sl_threshold_s * 1000) q.counters.abandoned_within_sl++;
+            if (isShortAbandon(w, st)) q.counters.short_abandoned++;
+            if (withinSl(w, st)) q.counters.abandoned_within_sl++;
           } else {
             q.counters.exited++;
           }
@@ -188,16 +210,35 @@ export class LiveStore {
         if (leg.day === t.today) this.queueDay(t, leg.queue).counters.transferred++;
         return call([leg.queue]);
       }
+      case 'call.held':
+      case 'call.resumed': {
+        // Hold the PBX reports as events rather than as hold_ms on completion (METRICS.md
+        // hold_time); the projections' fold counts it the same way.
+        const leg = this.findAnsweredLeg(t, e.call_id, e.payload.leg_id, e.payload.agent_id);
+        if (!leg) return { kind: 'none' };
+        const at = ms(e.occurred_at);
+        if (e.type === 'call.held') leg.hold_start_ms ??= at;
+        else if (leg.hold_start_ms !== undefined) {
+          leg.hold_ms += Math.max(0, at - leg.hold_start_ms);
+          delete leg.hold_start_ms;
+        }
+        return { kind: 'none' };
+      }
       case 'call.agent_completed': {
         const leg = this.findAnsweredLeg(t, e.call_id, e.payload.leg_id, e.payload.agent_id);
         if (!leg) return { kind: 'none' };
         this.close(t, leg);
+        // An agent leaving by transfer is a transferred leg even when no call.transferred came.
+        const newlyTransferred = e.payload.reason === 'transfer' && !leg.transferred;
+        if (newlyTransferred) leg.transferred = true;
         if (leg.day === t.today) {
           const q = this.queueDay(t, leg.queue);
-          const hold = e.payload.hold_ms ?? 0;
-          q.counters.talk_ms += Math.max(0, e.payload.talk_ms - hold);
-          q.counters.hold_ms += hold;
-          q.counters.wrap_ms += e.payload.wrap_ms ?? this.env.settingsOf(t.tenant_id, leg.queue).wrap_up_s * 1000;
+          if (newlyTransferred) q.counters.transferred++;
+          const openHold = leg.hold_start_ms === undefined ? 0 : Math.max(0, ms(e.occurred_at) - leg.hold_start_ms);
+          const { talk_ms, hold_ms } = talkAndHold(e.payload.talk_ms, e.payload.hold_ms ?? leg.hold_ms + openHold);
+          q.counters.talk_ms += talk_ms;
+          q.counters.hold_ms += hold_ms;
+          q.counters.wrap_ms += wrapMs(e.payload.wrap_ms, this.env.settingsOf(t.tenant_id, leg.queue));
         }
         return call([leg.queue]);
       }
@@ -257,15 +298,20 @@ export class LiveStore {
     return a;
   }
 
+  private legOf(t: TenantLive, callId: string, legId: string): Leg | undefined {
+    const k = legKey(callId, legId);
+    return t.legs.get(t.aliases.get(k) ?? k);
+  }
+
   private findLeg(t: TenantLive, callId: string, legId: string | undefined, queue: string | undefined): Leg | undefined {
-    if (legId) return t.legs.get(legKey(callId, legId));
+    if (legId) return this.legOf(t, callId, legId);
     for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'waiting' && (!queue || leg.queue === queue)) return leg;
     return undefined;
   }
 
   private findAnsweredLeg(t: TenantLive, callId: string, legId: string | undefined, agentId: string | undefined): Leg | undefined {
     if (legId) {
-      const leg = t.legs.get(legKey(callId, legId));
+      const leg = this.legOf(t, callId, legId);
       return leg?.status === 'answered' ? leg : undefined;
     }
     for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'answered' && (!agentId || leg.agent_id === agentId)) return leg;
@@ -296,28 +342,23 @@ export class LiveStore {
     }
     waitingCalls.sort((a, b) => (a.wait_start < b.wait_start ? -1 : a.wait_start > b.wait_start ? 1 : 0));
     const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
-    let total = emptyCounters();
-    let totalToday = 0;
+    const total = emptyQueueCounters();
     let oldest = Infinity;
     const allWaits = new Map<number, number>();
     const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
-      const qd = t.queues.get(name) ?? { counters: emptyCounters(), answeredWaits: new Map<number, number>() };
+      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: new Map<number, number>() };
       const w = waitingBy.get(name);
       const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
-      total = addCounters(total, qd.counters);
-      totalToday += w?.n_today ?? 0;
+      // `waiting` counts today's open legs only: a leg offered yesterday is not one of today's offered.
+      const counters = { ...qd.counters, waiting: w?.n_today ?? 0 };
+      addQueueCounters(total, counters);
       if (w) oldest = Math.min(oldest, w.oldest);
-      for (const [sec, n] of qd.answeredWaits) allWaits.set(sec, (allWaits.get(sec) ?? 0) + n);
+      for (const [key, n] of qd.answeredWaits) addToHistogram(allWaits, key, n);
       return {
         queue: name,
         waiting: w?.n ?? 0,
         max_wait: maxWaitMs === null ? null : maxWaitMs / 1000,
-        today: queueMetrics(qd.counters, {
-          waiting: w?.n_today ?? 0,
-          formula: this.env.settingsOf(tenantId, name).sl_formula,
-          percentilesMs: pct(qd.answeredWaits),
-          maxWaitMs,
-        }),
+        today: kpiRow(queueFigures(counters, { formula: this.env.settingsOf(tenantId, name).sl_formula, answeredWaits: qd.answeredWaits, maxWaitMs })),
       };
     });
     const agents = [...t.agents.values()]
@@ -327,12 +368,7 @@ export class LiveStore {
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
-      today: queueMetrics(total, {
-        waiting: totalToday,
-        formula: this.env.formulaOf(tenantId),
-        percentilesMs: pct(allWaits),
-        maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest),
-      }),
+      today: kpiRow(queueFigures(total, { formula: this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) })),
       queues: queueOut,
       waiting_calls: waitingCalls,
       agents,
@@ -346,23 +382,6 @@ export class LiveStore {
   version(tenantId: string): number {
     return this.tenants.get(tenantId)?.version ?? 0;
   }
-}
-
-/** Nearest-rank percentiles (ms) from a seconds histogram; exact to the second (error 1 s). */
-function pct(hist: Map<number, number>): Percentiles {
-  const keys = [...hist.keys()].sort((a, b) => a - b);
-  const total = keys.reduce((a, k) => a + hist.get(k)!, 0);
-  if (total === 0) return { p50: null, p90: null, p99: null, error: null };
-  const at = (p: number) => {
-    const rank = Math.max(1, Math.ceil(p * total));
-    let seen = 0;
-    for (const k of keys) {
-      seen += hist.get(k)!;
-      if (seen >= rank) return k * 1000;
-    }
-    return keys[keys.length - 1]! * 1000;
-  };
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), error: 1 };
 }
 
 export function agentOut(a: AgentLive): AgentOut {

@@ -10,7 +10,7 @@ import type { LiveStore } from './live.ts';
 import { bounded, coalesced, type PubSub, type Topics } from './pubsub.ts';
 import type { ApiSettings } from './settings.ts';
 import { createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
-import type { History } from './history.ts';
+import type { History, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
 
 export interface Ctx {
@@ -318,16 +318,4 @@ export function createResolvers(d: ResolverDeps) {
       },
     },
   };
-}
-
-export interface PeriodArg {
-  kind: string;
-  date?: string | null;
-  from?: string | null;
-  to?: string | null;
-}
-export interface MetricsFilterArg {
-  queues?: string[] | null;
-  agents?: string[] | null;
-  extensions?: string[] | null;
 }

@@ -83,6 +83,50 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.wait_p99).toBe(30);
   });
 
+  it('counts hold reported as call.held / call.resumed, as the projections do (METRICS.md hold_time; it used to be talk)', () => {
+    const c = { call_id: 'h1' };
+    const leg = 'h1:sales:1';
+    const at = (s: number) => new Date(Date.parse(AT) + s * 1000).toISOString();
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: leg, position: 1 }),
+      ev('call.answered', at(5), c, { agent_id: '1001', queue: 'sales', leg_id: leg, wait_ms: 5000 }),
+      ev('call.held', at(10), c, { agent_id: '1001', leg_id: leg }),
+      ev('call.resumed', at(25), c, { agent_id: '1001', leg_id: leg }),
+      ev('call.held', at(40), c, { agent_id: '1001', leg_id: leg }),
+      // completed while still on hold: the open hold runs to the completion
+      ev('call.agent_completed', at(45), c, { agent_id: '1001', queue: 'sales', leg_id: leg, reason: 'caller', talk_ms: 40_000, wrap_ms: 0 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z').today;
+    expect(q).toMatchObject({ talk_time: 20, hold_time: 20 });
+  });
+
+  it('an agent completing by transfer makes the leg transferred once, with or without call.transferred (as the projections count it)', () => {
+    const c = { call_id: 't1' };
+    const leg = 't1:sales:1';
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: leg, position: 1 }),
+      ev('call.answered', AT, c, { agent_id: '1001', queue: 'sales', leg_id: leg, wait_ms: 0 }),
+      ev('call.agent_completed', AT, c, { agent_id: '1001', queue: 'sales', leg_id: leg, reason: 'transfer', talk_ms: 1000 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z').today;
+    expect(q.transferred).toBe(1);
+  });
+
+  it('a Local-channel duplicate of a queue entry is one leg, whichever leg id later events use (METRICS.md; it used to count twice and wait forever)', () => {
+    const c = { call_id: 'l1' };
+    const q = given([
+      ev('call.queued', AT, c, { queue: 'sales', leg_id: 'l1:sales:1', position: 1 }),
+      ev('call.queued', '2026-03-10T06:00:00.005Z', c, { queue: 'sales', leg_id: 'l1;2:sales:1', position: 1 }),
+      ev('call.abandoned', '2026-03-10T06:00:30.000Z', c, { queue: 'sales', leg_id: 'l1;2:sales:1', wait_ms: 30_000, position: 1 }),
+    ])
+      .when()
+      .then('acme', '2026-03-10T08:00:00.000Z');
+    expect(q.today).toMatchObject({ offered: 1, abandoned: 1, waiting: 0 });
+    expect(q.waiting_calls).toEqual([]);
+  });
+
   it('uses the queue sl_formula variant', () => {
     const q = given(day, { sl_formula: 'within_T_over_answered_and_abandoned' }).when().then('acme', '2026-03-10T08:00:00.000Z').queues[0]!.today;
     // (answered_within_sl + abandoned_within_sl) / (answered + abandoned) = 2 / 4

@@ -4,7 +4,12 @@
 // engine has no users, so this runs only when CLICKHOUSE_URL is set. Passwords come from the
 // environment (CALLBOARD_BI_PASSWORD_<TENANT>), never from a file in the repository.
 import { ConfigError, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
-import { lit } from './sql.ts';
+
+/**
+ * A string literal for DDL. CREATE USER and CREATE ROW POLICY take no query parameters, so this
+ * is the one place projections quote a value into SQL; nothing that reads data uses it.
+ */
+const ddlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export const BI_VIEWS = ['bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m', 'bi_queue_daily'] as const;
 /** The tables the views read, where the row policies sit. */
@@ -22,11 +27,11 @@ export function biAccessStatements(db: string, serviceUser: string, tenants: { i
   }
   for (const { id, password } of tenants) {
     const user = biUser(id);
-    out.push(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED WITH sha256_password BY ${lit(password)} SETTINGS readonly = 1`);
-    out.push(`ALTER USER ${user} IDENTIFIED WITH sha256_password BY ${lit(password)}`);
+    out.push(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED WITH sha256_password BY ${ddlString(password)} SETTINGS readonly = 1`);
+    out.push(`ALTER USER ${user} IDENTIFIED WITH sha256_password BY ${ddlString(password)}`);
     for (const v of [...BI_VIEWS, ...BI_TABLES]) out.push(`GRANT SELECT ON ${db}.${v} TO ${user}`);
     for (const t of BI_TABLES) {
-      out.push(`CREATE ROW POLICY OR REPLACE tenant_${user} ON ${db}.${t} FOR SELECT USING tenant_id = ${lit(id)} TO ${user}`);
+      out.push(`CREATE ROW POLICY OR REPLACE tenant_${user} ON ${db}.${t} FOR SELECT USING tenant_id = ${ddlString(id)} TO ${user}`);
     }
   }
   return out;

@@ -3,6 +3,7 @@
 // result never depends on batch boundaries, arrival order, restarts or duplicates: same events
 // in, same rows out (that is also what makes a rebuild byte-identical).
 import type { AgentEvent, CallEvent, CanonicalEvent, Disposition, EventOf } from '@callboard/schemas';
+import { bucketStartMs, talkAndHold } from './metrics/index.ts';
 
 export type LegOutcome = 'waiting' | 'answered' | 'abandoned' | 'exited';
 
@@ -97,8 +98,6 @@ export interface CallFold {
   agentCalls: AgentCallRow[];
 }
 
-const BUCKET_MS = 900_000;
-export const bucketMs = (t: number): number => t - (((t % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
 const ms = (iso: string): number => Date.parse(iso);
 
 /**
@@ -221,7 +220,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
         }
         legs.set(p.leg_id, {
           tenant_id: e.tenant_id,
-          bucket: bucketMs(at),
+          bucket: bucketStartMs(at),
           queue: p.queue,
           call_id: e.call_id,
           leg_id: p.leg_id,
@@ -332,8 +331,8 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
           s.holdStart = null;
         }
         s.done = true;
-        const hold = Math.min(p.hold_ms ?? s.holdMs, p.talk_ms);
-        s.row.talk_ms = p.talk_ms - hold;
+        const { talk_ms, hold_ms: hold } = talkAndHold(p.talk_ms, p.hold_ms ?? s.holdMs);
+        s.row.talk_ms = talk_ms;
         s.row.hold_ms = hold;
         s.row.wrap_ms = p.wrap_ms ?? null;
         s.row.completed = 1;

@@ -4,6 +4,7 @@
 // answered exactly by the buckets in it (DESIGN.md "Time").
 import { DateTime } from 'luxon';
 import { isIanaZone, type WeekStart } from '@callboard/platform';
+import { BUCKET_MS } from './metrics/index.ts';
 
 export type PeriodSpec =
   | { kind: 'TODAY' }
@@ -178,7 +179,7 @@ export function parsePeriod(text: string): PeriodSpec {
 export function intervals(p: Pick<Period, 'start' | 'end'>, timezone: string, minutes: IntervalMinutes): Interval[] {
   if (minutes !== 15 && minutes !== 30 && minutes !== 60) throw new PeriodError(`interval of ${minutes} minutes: expected 15, 30 or 60`, minutes);
   if (!isIanaZone(timezone)) throw new PeriodError(`time zone ${JSON.stringify(timezone)} is not an IANA zone`, timezone);
-  const q = 15 * 60_000;
+  const q = BUCKET_MS;
   const s = p.start.getTime();
   const e = p.end.getTime();
   if (s % q !== 0 || e % q !== 0) throw new PeriodError('interval bounds must fall on 15-minute UTC edges', p);
@@ -197,10 +198,4 @@ export function intervals(p: Pick<Period, 'start' | 'end'>, timezone: string, mi
       local_start: local.toFormat("yyyy-MM-dd'T'HH:mmZZ"),
     };
   });
-}
-
-/** The 15-minute UTC bucket an instant falls in (DESIGN.md "Time"). */
-export function bucketOf(t: Date | number): Date {
-  const ms = typeof t === 'number' ? t : t.getTime();
-  return new Date(ms - (((ms % 900_000) + 900_000) % 900_000));
 }

@@ -7,7 +7,7 @@ import { createClickHouse, createLogger, loadConfig, migrate, readMigrations, ty
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { MIGRATIONS_DIR } from './migrations-dir.ts';
-import { LEG_AGGREGATES, lit } from './sql.ts';
+import { LEG_AGGREGATES } from './metrics/index.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
 export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
@@ -28,8 +28,8 @@ async function scalar(ch: ClickHouse, sql: string): Promise<number> {
   return Number(((await rs.json()) as unknown[][])[0]?.[0] ?? 0);
 }
 
-async function bodies<E>(ch: ClickHouse, sql: string): Promise<E[]> {
-  const rs = await ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
+async function bodies<E>(ch: ClickHouse, sql: string, params: Record<string, unknown>): Promise<E[]> {
+  const rs = await ch.client.query({ query: sql, query_params: params, format: 'JSONCompactEachRow' });
   return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
 }
 
@@ -41,10 +41,11 @@ async function bodies<E>(ch: ClickHouse, sql: string): Promise<E[]> {
 async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | 'agent_id', page: number): AsyncGenerator<E[]> {
   let after: [string, string] | null = null;
   for (;;) {
-    const from = after ? ` AND (tenant_id, ${subject}) > (${lit(after[0])}, ${lit(after[1])})` : '';
+    const from = after ? ` AND (tenant_id, ${subject}) > ({after_tenant:String}, {after_subject:String})` : '';
     const rs = await ch.client.query({
       query: `SELECT tenant_id, ${subject}, body FROM ${ch.db}.events WHERE ${where}${from}
-              ORDER BY tenant_id, subject_kind, call_id, agent_id LIMIT ${page} WITH TIES`,
+              ORDER BY tenant_id, subject_kind, call_id, agent_id LIMIT {page:UInt32} WITH TIES`,
+      query_params: { page, ...(after ? { after_tenant: after[0], after_subject: after[1] } : {}) },
       format: 'JSONCompactEachRow',
     });
     const rows = (await rs.json()) as [string, string, string][];
@@ -113,7 +114,7 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
   // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
-  const late = await bodies<CanonicalEvent>(ch, `SELECT body FROM ${db}.events WHERE ingested_at >= fromUnixTimestamp64Milli(${since}, 'UTC')`);
+  const late = await bodies<CanonicalEvent>(ch, `SELECT body FROM ${db}.events WHERE ingested_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`, { since });
   if (late.length) {
     await store.derive(touchedBy(late));
     log?.info({ events: late.length }, 'rebuild: re-derived what arrived during the replay');

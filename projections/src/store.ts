@@ -7,7 +7,9 @@ import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { LEG_AGGREGATES, chTime, chTimeOrNull, lit, litArray, toTsv } from './sql.ts';
+import { LEG_AGGREGATES } from './metrics/index.ts';
+import { TenantReader, msParam } from './read/scope.ts';
+import { chTime, chTimeOrNull, toTsv } from './sql.ts';
 
 const EVENT_COLUMNS = [
   'event_id', 'tenant_id', 'pbx_id', 'source', 'type', 'occurred_at', 'received_at', 'subject_kind',
@@ -169,9 +171,8 @@ export class ProjectionStore {
     );
   }
 
-  private async bodies<E extends CanonicalEvent>(sql: string): Promise<E[]> {
-    const rs = await this.ch.client.query({ query: sql, format: 'JSONCompactEachRow' });
-    return ((await rs.json()) as [string][]).map((r) => JSON.parse(r[0]) as E);
+  private async bodies<E extends CanonicalEvent>(r: TenantReader, sql: string, params: Record<string, unknown>): Promise<E[]> {
+    return (await r.column<string>(sql, params)).map((b) => JSON.parse(b) as E);
   }
 
   /**
@@ -182,9 +183,10 @@ export class ProjectionStore {
    * restart, a late event of an old call).
    */
   private async callHistories(tenant: string, ids: string[], batch: Map<string, CallEvent[]>): Promise<Map<string, CallEvent[]>> {
-    const where = `tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(ids)}`;
-    const rs = await this.ch.client.query({ query: `SELECT call_id, uniqExact(event_id) AS n FROM ${this.db}.events WHERE ${where} GROUP BY call_id`, format: 'JSONCompactEachRow' });
-    const stored = new Map(((await rs.json()) as [string, number | string][]).map(([c, n]) => [c, Number(n)]));
+    const r = new TenantReader(this.ch, tenant);
+    const ofCalls = `${r.from('events')} AND subject_kind = 'call' AND call_id IN {ids:Array(String)}`;
+    const counts = await r.rows<{ call_id: string; n: number | string }>(`SELECT call_id, uniqExact(event_id) AS n FROM ${ofCalls} GROUP BY call_id`, { ids });
+    const stored = new Map(counts.map(({ call_id, n }) => [call_id, Number(n)]));
     const out = new Map<string, CallEvent[]>();
     const missing: string[] = [];
     for (const id of ids) {
@@ -197,7 +199,7 @@ export class ProjectionStore {
       } else missing.push(id);
     }
     if (missing.length) {
-      const events = await this.bodies<CallEvent>(`SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'call' AND call_id IN ${litArray(missing)}`);
+      const events = await this.bodies<CallEvent>(r, `SELECT body FROM ${ofCalls}`, { ids: missing });
       for (const e of events) {
         let l = out.get(e.call_id);
         if (!l) out.set(e.call_id, (l = []));
@@ -257,18 +259,16 @@ export class ProjectionStore {
         const earliest = Math.min(...part.map((a) => agents.get(a)!));
         // The interval before the earliest new change may end earlier now: start from the
         // change before it.
-        const rs = await this.ch.client.query({
-          query: `SELECT toUnixTimestamp64Milli(min(prev)) AS prev FROM (SELECT agent_id, max(occurred_at) AS prev FROM ${this.db}.events
-                  WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'agent' AND agent_id IN ${litArray(part)} AND type = 'agent.state_changed'
-                    AND occurred_at < ${lit(chTime(earliest))} GROUP BY agent_id)`,
-          format: 'JSONEachRow',
-        });
-        const prev = ((await rs.json()) as { prev: number | string | null }[])[0]?.prev;
-        const from = prev !== null && prev !== undefined && Number(prev) > 0 ? Math.min(Number(prev), earliest) : earliest;
-        const events = await this.bodies<AgentEvent>(
-          `SELECT body FROM ${this.db}.events WHERE tenant_id = ${lit(tenant)} AND subject_kind = 'agent' AND agent_id IN ${litArray(part)}
-             AND type = 'agent.state_changed' AND occurred_at >= ${lit(chTime(from))}`,
+        const r = new TenantReader(this.ch, tenant);
+        const changesOf = `${r.from('events')} AND subject_kind = 'agent' AND agent_id IN {ids:Array(String)} AND type = 'agent.state_changed'`;
+        const rows = await r.rows<{ prev: number | string | null }>(
+          `SELECT toUnixTimestamp64Milli(min(prev)) AS prev FROM (SELECT agent_id, max(occurred_at) AS prev FROM ${changesOf}
+             AND occurred_at < ${msParam('before')} GROUP BY agent_id)`,
+          { ids: part, before: earliest },
         );
+        const prev = rows[0]?.prev;
+        const from = prev !== null && prev !== undefined && Number(prev) > 0 ? Math.min(Number(prev), earliest) : earliest;
+        const events = await this.bodies<AgentEvent>(r, `SELECT body FROM ${changesOf} AND occurred_at >= ${msParam('from')}`, { ids: part, from });
         const byAgent = new Map<string, AgentEvent[]>();
         for (const e of events) {
           let l = byAgent.get(e.agent_id);
@@ -317,14 +317,15 @@ export class ProjectionStore {
 
   /** Recomputes queue_15m rows of these buckets (epoch ms) from queue_legs. */
   async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
-    const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : `toUInt64(${Math.trunc(version)})`;
+    const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
       await this.ch.client.command({
         query: `INSERT INTO ${this.db}.queue_15m${suffix}
           SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, ${v} AS version
           FROM ${this.db}.queue_legs${suffix} FINAL
-          WHERE tenant_id = ${lit(tenant)} AND bucket IN (${part.map((b) => `toDateTime(${Math.floor(b / 1000)}, 'UTC')`).join(',')})
+          WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))}
           GROUP BY tenant_id, bucket, queue`,
+        query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
         // The aggregates are named like the columns they read (talk_ms AS talk_ms).
         clickhouse_settings: { prefer_column_name_to_alias: 1 },
       });

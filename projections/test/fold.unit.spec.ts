@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { canonicalDisposition, foldAgentIntervals, foldCall } from '../src/fold.ts';
-import { waitCeilKey, waitFloorKey } from '../src/sql.ts';
+import { waitCeilKey, waitFloorKey } from '../src/metrics/index.ts';
 import { agentState, ev, queuedCall, utc } from './given.ts';
 
 const given = (...evs: CanonicalEvent[][]) => evs.flat() as CallEvent[];

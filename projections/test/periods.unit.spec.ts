@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { PeriodError, intervals, parsePeriod, resolvePeriod } from '../src/periods.ts';
+import { BUCKET_MS } from '../src/metrics/index.ts';
 
 const nairobi = { timezone: 'Africa/Nairobi', week_start: 'monday' as const };
 const iso = (d: Date) => d.toISOString();
@@ -109,7 +110,7 @@ describe('period properties', () => {
           while (cursor < p.end.getTime()) {
             const dp = resolvePeriod({ kind: 'DAY', date: d.toFormat('yyyy-MM-dd') }, t);
             expect(dp.start.getTime()).toBe(cursor);
-            expect(dp.start.getTime() % 900_000).toBe(0);
+            expect(dp.start.getTime() % BUCKET_MS).toBe(0);
             cursor = dp.end.getTime();
             d = d.plus({ days: 1 });
           }

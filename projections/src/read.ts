@@ -1,0 +1,19 @@
+// The read path: everything a reader of the projections (the api, reports, tests) may ask, in one
+// place. Metrics and intraday series (queries.ts), calls and call timelines (read/calls.ts) and
+// dimension lists (read/dimensions.ts). All of it binds its values as query parameters and is
+// scoped to one tenant by read/scope.ts; callers hold no SQL on the projection tables.
+import type { ClickHouse } from '@callboard/platform';
+import type { IntervalMinutes } from './periods.ts';
+import { queueMetrics, type MetricsQuery, type QueueMetricsRow } from './queries.ts';
+
+export { agentMetrics, callMetrics, queueMetrics } from './queries.ts';
+export type * from './metrics-types.ts';
+export { PeriodError, resolvePeriod, type IntervalMinutes, type Period, type PeriodSpec } from './periods.ts';
+export { callLegs, callTimeline, getCall, searchCalls, MAX_CALLS_PAGE, type CallFilter, type CallLegOut, type CallOutcome, type CallPosition, type CallRowOut } from './read/calls.ts';
+export { listAgents, listExtensions, listQueues } from './read/dimensions.ts';
+export { ReadError } from './read/scope.ts';
+
+/** Queue metrics of each local 15, 30 or 60 minute interval of the period (every interval, empty ones included). */
+export function intraday(ch: ClickHouse, q: Omit<MetricsQuery<'interval'>, 'group_by' | 'interval_minutes'>, minutes: IntervalMinutes): Promise<QueueMetricsRow[]> {
+  return queueMetrics(ch, { ...q, group_by: 'interval', interval_minutes: minutes });
+}

@@ -1,0 +1,78 @@
+// The one place a read of the projections is scoped to a tenant, and the one SQL convention for
+// values: bound parameters ({name:Type}), never text spliced into SQL. A read names its table
+// through `from()`, which carries the tenant condition, so no query can forget it.
+import type { ClickHouse } from '@callboard/platform';
+
+/** The projections' tables (projections/migrations) a tenant's reads may name. */
+export type ProjectionTable = 'events' | 'calls' | 'queue_legs' | 'agent_calls' | 'agent_intervals' | 'queue_15m';
+
+export type Params = Record<string, unknown>;
+
+/** A bad argument of a read (what and which field), mapped by callers to their own errors. */
+export class ReadError extends Error {
+  readonly code = 'BAD_INPUT';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ReadError';
+  }
+}
+
+/** `{name:Int64}` epoch ms as a UTC DateTime64(3), to compare with any time column. */
+export const msParam = (name: string): string => `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
+
+/** Epoch ms of an ISO-8601 instant given by a caller, or a ReadError naming the field. */
+export function instantMs(iso: string, field: string): number {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) throw new ReadError(`${field} ${JSON.stringify(iso)} is not an ISO-8601 instant such as 2026-03-10T06:00:00.000Z`, field);
+  return t;
+}
+
+/** ClickHouse time text (ISO …Z, or "YYYY-MM-DD hh:mm:ss[.sss]" in UTC) → ISO-8601. */
+export function isoOf(s: string): string;
+export function isoOf(s: string | null): string | null;
+export function isoOf(s: string | null): string | null {
+  return s === null ? null : new Date(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`).toISOString();
+}
+
+export class TenantReader {
+  constructor(
+    readonly ch: ClickHouse,
+    readonly tenant: string,
+  ) {
+    if (!tenant) throw new ReadError('tenant_id is required', 'tenant_id');
+  }
+
+  /**
+   * `db.table [FINAL] WHERE tenant_id = {tenant:String}`; further conditions follow with AND.
+   * FINAL by default: derived tables are ReplacingMergeTree and a re-derived row must hide the
+   * one it replaces; `events` is append-only and read without it.
+   */
+  from(table: ProjectionTable, final = table !== 'events'): string {
+    return `${this.ch.db}.${table}${final ? ' FINAL' : ''} WHERE tenant_id = {tenant:String}`;
+  }
+
+  async rows<T>(query: string, params: Params = {}): Promise<T[]> {
+    const rs = await this.query(query, params, 'JSONEachRow');
+    return rs.json<T>();
+  }
+
+  /** The first column of every row; compact, for long values such as event bodies. */
+  async column<T>(query: string, params: Params = {}): Promise<T[]> {
+    const rs = await this.query(query, params, 'JSONCompactEachRow');
+    return ((await rs.json()) as [T][]).map((r) => r[0]);
+  }
+
+  private query(query: string, params: Params, format: 'JSONEachRow' | 'JSONCompactEachRow') {
+    if ('tenant' in params) throw new Error('the query parameter "tenant" is the reader\'s own');
+    return this.ch.client.query({
+      query,
+      query_params: { ...params, tenant: this.tenant },
+      format,
+      // Counts come back as numbers; an aggregate named like its column (talk_ms AS talk_ms) reads the column.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, prefer_column_name_to_alias: 1 },
+    });
+  }
+}
