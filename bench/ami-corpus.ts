@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAll } from '../ingest/src/ami/parser.ts';
+import { parseAll } from '@callboard/ingest/ami/parser';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const A22 = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22');

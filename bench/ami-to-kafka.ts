@@ -8,11 +8,11 @@
 //   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/ami-to-kafka.ts [--copies 30]
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, loadConfig, topicName } from '../platform/src/index.ts';
-import type { CanonicalEvent, RawRecord, RawRef } from '../schemas/src/index.ts';
-import { AmiAdapter } from '../ingest/src/ami/adapter.ts';
-import { AmiParser } from '../ingest/src/ami/parser.ts';
-import { SplitSink } from '../ingest/src/main.ts';
+import { createKafka, createLogger, ensureTopics, loadConfig, topicName } from '@callboard/platform';
+import type { CanonicalEvent, RawRecord, RawRef } from '@callboard/schemas';
+import { AmiAdapter } from '@callboard/ingest/ami/adapter';
+import { AmiParser } from '@callboard/ingest/ami/parser';
+import { SplitSink } from '@callboard/ingest/main';
 import { corpus } from './ami-corpus.ts';
 
 const { values } = parseArgs({ options: { copies: { type: 'string', default: '30' } } });

@@ -5,8 +5,8 @@
 //
 //   npx tsx bench/ami-translate.ts [--copies 60] [--rounds 5]
 import { parseArgs } from 'node:util';
-import { AmiParser } from '../ingest/src/ami/parser.ts';
-import { AmiTranslator } from '../ingest/src/ami/translator.ts';
+import { AmiParser } from '@callboard/ingest/ami/parser';
+import { AmiTranslator } from '@callboard/ingest/ami/translator';
 import { corpus } from './ami-corpus.ts';
 
 const { values } = parseArgs({ options: { copies: { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });

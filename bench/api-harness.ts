@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, topicName } from '@callboard/platform';
 import { generateQueueLegs } from './synthetic-legs.ts';
 import { startStack } from '../cli/stack.ts';
-import { createToken } from '../api/src/tokens.ts';
-import { BoardStore, newBoardId, validateBoard } from '../api/src/boards.ts';
+import { createToken } from '@callboard/api/tokens';
+import { BoardStore, newBoardId, validateBoard } from '@callboard/api/boards';
 
 const { values } = parseArgs({ options: { legs: { type: 'string', default: '0' } } });
 const legs = Number(values.legs);

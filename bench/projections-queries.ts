@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_QUEUE_SETTINGS, createClickHouse, loadConfig } from '@callboard/platform';
-import { queueMetrics, type QueueGroupBy } from '@callboard/projections/queries';
+import { queueMetrics, type QueueGroupBy } from '@callboard/projections/read';
 import { generateQueueLegs } from './synthetic-legs.ts';
 import { migrateAll } from '../cli/migrations.ts';
 

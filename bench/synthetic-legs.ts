@@ -2,7 +2,7 @@
 // 200 agents, 70 % answered / 20 % abandoned / 10 % exited, then the 15-minute rollup over them.
 // Written straight into the projections' tables with INSERT … SELECT so millions take seconds.
 import type { ClickHouse } from '@callboard/platform';
-import { LEG_AGGREGATES } from '@callboard/projections/sql';
+import { LEG_AGGREGATES } from '@callboard/projections/metrics';
 
 export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: number): Promise<{ legsS: number; rollupS: number }> {
   const db = ch.db;

@@ -4,9 +4,9 @@
 //
 //   npx tsx bench/validate.ts [--events 200000] [--rounds 5]
 import { parseArgs } from 'node:util';
-import { EXAMPLES } from '../schemas/src/examples.ts';
-import { EVENT_TYPES, makeEvent, type CanonicalEvent } from '../schemas/src/index.ts';
-import { parseEvent, validateEvent } from '../schemas/src/validate.ts';
+import { EXAMPLES } from '@callboard/schemas/examples';
+import { EVENT_TYPES, makeEvent, type CanonicalEvent } from '@callboard/schemas';
+import { parseEvent, validateEvent } from '@callboard/schemas';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
 const n = Number(values.events);

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { loadConfig } from '../platform/src/config.ts';
+import { loadConfig } from '@callboard/platform';
 import { agentState, buildWallboard, ev, joinQueue, queueCall, STACK_FILE, startWallboardStack } from '../test/e2e/wallboard-stack.ts';
 
 const arg = (name: string, def: number) => {

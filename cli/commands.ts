@@ -1,9 +1,23 @@
-// Commands contributed by the service folders; each keeps its table in its own src/cli.ts.
-import { commands as api } from '../api/src/cli.ts';
-import { commands as ingest } from '../ingest/src/cli.ts';
-import { commands as projections } from '../projections/src/cli.ts';
-import { commands as schemas } from '../schemas/src/cli.ts';
-import { commands as simulator } from '../simulator/src/cli.ts';
+// Commands contributed by the service folders (each keeps its table in its own src/cli.ts), and
+// the two that compose services and so live here: `api` (a stack of one API) and `token` (the
+// API's tokens table, migrated with everything else).
 import type { CommandTable } from '@callboard/platform';
+import { commands as ingest } from '@callboard/ingest/cli';
+import { commands as projections } from '@callboard/projections/cli';
+import { commands as schemas } from '@callboard/schemas/cli';
+import { commands as simulator } from '@callboard/simulator/cli';
+
+const api: CommandTable = {
+  api: {
+    summary: 'run the GraphQL API (queries, SSE and WebSocket subscriptions) and serve the built wallboard',
+    usage: 'callboard api [--port N]',
+    load: () => import('./api.ts'),
+  },
+  token: {
+    summary: 'create (printed once, stored as its SHA-256), list or revoke API tokens of a tenant',
+    usage: 'callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT] | list --tenant ID | revoke --tenant ID --hash PREFIX',
+    load: () => import('./token.ts'),
+  },
+};
 
 export const extraCommands: CommandTable = { ...schemas, ...ingest, ...simulator, ...projections, ...api };

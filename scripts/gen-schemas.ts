@@ -1,7 +1,7 @@
 // npm run gen:schemas — rewrites schemas/json/ from the TypeScript definitions.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonSchemaFiles } from '../schemas/src/json-schema.ts';
+import { jsonSchemaFiles } from '@callboard/schemas/json-schema';
 
 const dir = join(import.meta.dirname, '..', 'schemas', 'json');
 mkdirSync(dir, { recursive: true });

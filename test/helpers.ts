@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { loadConfig, type CallboardConfig } from '../platform/src/config.ts';
+import { loadConfig, type CallboardConfig } from '@callboard/platform';
 
 let seq = 0;
 export function uniqueId(prefix = 't'): string {

@@ -19,7 +19,7 @@ import {
   withinSl,
   wrapMs,
   type QueueCounters,
-} from '@callboard/projections/metrics/index';
+} from '@callboard/projections/metrics';
 import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
 export interface LiveEnv {

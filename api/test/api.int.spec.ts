@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { ProjectionStore, touchedBy } from '@callboard/projections/store';
-import { queueMetrics } from '@callboard/projections/queries';
+import { queueMetrics } from '@callboard/projections/read';
 import type { Producer } from 'kafkajs';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';

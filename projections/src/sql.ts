@@ -9,9 +9,6 @@ export function chTimeOrNull(t: number | null): string | null {
   return t === null ? null : chTime(t);
 }
 
-/** The rollup aggregates, owned by the metrics module; re-exported for the benches that seed legs. */
-export { LEG_AGGREGATES } from './metrics/index.ts';
-
 /** An Array(String) element in a TSV field: a quoted literal, tabs and newlines escaped for TSV. */
 const tsvArrayElement = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`.replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startYeastarPSimulator, type RunningYeastarPSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scenarios';
-import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
+import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/read';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger } from './ledger-metrics.ts';

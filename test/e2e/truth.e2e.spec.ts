@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
-import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/queries';
+import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/read';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';

@@ -1,7 +1,7 @@
 // `callboard api`: the API on its own (Kafka and ClickHouse from the environment).
 import { parseArgs } from 'node:util';
 import { createLogger, installSignalHandlers, loadConfig } from '@callboard/platform';
-import { startStack } from '../../cli/stack.ts';
+import { startStack } from './stack.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string' } } });

@@ -1,8 +1,8 @@
 // `callboard token create`: prints a new API token once; only its SHA-256 is stored.
 import { parseArgs } from 'node:util';
 import { ConfigError, createClickHouse, loadConfig, tenantById } from '@callboard/platform';
-import { migrateAll } from '../../cli/migrations.ts';
-import { checkNewToken, createToken, listTokens, revokeToken, ROLES, type Role } from './tokens.ts';
+import { migrateAll } from './migrations.ts';
+import { checkNewToken, createToken, listTokens, revokeToken, ROLES, type Role } from '@callboard/api/tokens';
 
 const USAGE = `usage: callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT]
        callboard token list --tenant ID
