@@ -31,7 +31,8 @@ export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, c
     clientId: clientId ?? cfg.kafka.clientId,
     brokers: cfg.kafka.brokers,
     connectionTimeout: 3000,
-    // kafkajs logs transient coordinator-loading errors at ERROR; they are retried, so warn.
+    // kafkajs logs transient errors at ERROR (coordinator loading; a new topic's leader not
+    // serving it yet, which ensureTopics waits out); they are retried, so warn.
     logLevel: KafkaLogLevel.WARN,
     logCreator:
       () =>
@@ -39,7 +40,7 @@ export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, c
         if (!log) return;
         const { message, ...rest } = entry;
         const lvl = LEVELS[level] ?? 'info';
-        const transient = /coordinator|leadership|rebalanc|not available/i.test(String(rest.error ?? message));
+        const transient = /coordinator|leadership|rebalanc|not available|not the leader|does not host this topic-partition/i.test(String(rest.error ?? message));
         log[transient && lvl === 'error' ? 'warn' : lvl]({ kafka: rest }, message);
       },
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
