@@ -1,9 +1,14 @@
 // One broker for the whole run. KAFKA_BROKERS set: use it. CALLBOARD_TESTCONTAINERS=1 with a
 // Docker engine: testcontainers' Kafka. Otherwise: the project's own local KRaft broker from
 // Maven Central jars, started here on a free port with a throwaway data dir, stopped at the end.
+//
+// The run also gets its own temp dir, made the workers' TMPDIR: whatever the tests create there
+// (data dirs, ClickHouse files, the broker's data and pid file) goes when the run ends, even a
+// run cut short, and a broker left behind by a run that was killed outright can be found by its
+// pid file there (.ci/run does) instead of by a process name other people's brokers share.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalKafka } from '../platform/src/kafka-local.ts';
@@ -50,8 +55,54 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function startShared(): Promise<Shared> {
+  const outerTmp = process.env.TMPDIR;
+  const runDir = mkdtempSync(join(tmpdir(), 'callboard-test-run-'));
+  // Workers are forked after global setup with this environment, so os.tmpdir() is runDir there.
+  process.env.TMPDIR = runDir;
+  const removeRunDir = () => {
+    if (outerTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = outerTmp;
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  // A run cut short (Ctrl-C, SIGTERM, a crash) skips the teardown below. Node runs no 'exit'
+  // listeners when a signal kills it, so a signal becomes an exit here; then the broker's exit
+  // hook (stopWithProcess) SIGKILLs it by its pid, and this one removes the run dir. Both are
+  // prepended: vitest's own 'exit' and signal listeners call process.exit(), which ends the
+  // process before the listeners after theirs run.
+  const onSignal = (signal: NodeJS.Signals) => process.exit(128 + constants.signals[signal]);
+  const watch = (on: boolean) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      if (on) process.prependOnceListener(signal, onSignal);
+      else process.off(signal, onSignal);
+    }
+    if (on) process.prependOnceListener('exit', removeRunDir);
+    else process.off('exit', removeRunDir);
+  };
+  watch(true);
+  try {
+    const broker = await startBroker(runDir);
+    return {
+      ...broker,
+      users: 0,
+      stop: async () => {
+        try {
+          await broker.stop();
+        } finally {
+          watch(false);
+          removeRunDir();
+        }
+      },
+    };
+  } catch (e) {
+    watch(false);
+    removeRunDir();
+    throw e;
+  }
+}
+
+async function startBroker(runDir: string): Promise<Omit<Shared, 'users'>> {
   if (process.env.KAFKA_BROKERS) {
-    return { brokers: process.env.KAFKA_BROKERS.split(','), clickhouseUrl: process.env.CLICKHOUSE_URL ?? '', users: 0, stop: async () => {} };
+    return { brokers: process.env.KAFKA_BROKERS.split(','), clickhouseUrl: process.env.CLICKHOUSE_URL ?? '', stop: async () => {} };
   }
   if (process.env.CALLBOARD_TESTCONTAINERS === '1') {
     const { KafkaContainer } = await import('@testcontainers/kafka');
@@ -61,7 +112,6 @@ async function startShared(): Promise<Shared> {
     return {
       brokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
       clickhouseUrl: ch.getHttpUrl(),
-      users: 0,
       stop: async () => {
         await kafka.stop();
         await ch.stop();
@@ -71,15 +121,15 @@ async function startShared(): Promise<Shared> {
   // Two ports in a row: the broker and its controller.
   let port = await freePort();
   while (port > 65000) port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'callboard-test-kafka-'));
-  const kafka = await startLocalKafka({ port, controllerPort: await freePort(), dataDir, heap: '512m', log: (m) => console.log(`[kafka] ${m}`) });
-  return {
-    brokers: kafka.brokers,
-    clickhouseUrl: '',
-    users: 0,
-    stop: async () => {
-      await kafka.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const kafka = await startLocalKafka({
+    port,
+    controllerPort: await freePort(),
+    // startLocalKafka writes broker.pid here.
+    dataDir: join(runDir, 'kafka'),
+    heap: '512m',
+    // Killed by its pid when this process exits without the teardown (interrupted, crashed).
+    stopWithProcess: true,
+    log: (m) => console.log(`[kafka] ${m}`),
+  });
+  return { brokers: kafka.brokers, clickhouseUrl: '', stop: () => kafka.stop() };
 }

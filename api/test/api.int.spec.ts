@@ -13,6 +13,7 @@ import { startApi, type RunningApi } from '../src/main.ts';
 import { createToken, listTokens, revokeToken, TokenStore } from '../src/tokens.ts';
 import { codes, gql, sse, wsClient, wsSubscribe } from './client.ts';
 import { ev, queueCall } from './events.ts';
+import { untilLive } from './until-live.ts';
 
 let cfg: CallboardConfig;
 let ch: ClickHouse;
@@ -249,7 +250,14 @@ describe('tenant isolation', () => {
     const c = wsClient(api.url, tok.analystA!);
     const w = wsSubscribe<{ callEvents: { call_id: string } }>(c, q);
     const b = sse<{ callEvents: { call_id: string } }>(api.url, tok.adminB!, q);
-    await new Promise((r) => setTimeout(r, 500));
+    const probeA = uniqueId('probe-a');
+    const probeB = uniqueId('probe-b');
+    const sawProbe = (xs: { callEvents: { call_id: string } }[], id: string) => xs.some((e) => e.callEvents.call_id === id);
+    await untilLive(
+      () => produce([...queueCall({ tenant: 'acme', call: probeA, queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' }), ...queueCall({ tenant: 'beta', call: probeB, queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' })]),
+      () => sawProbe(a.received, probeA) && sawProbe(w.received, probeA) && sawProbe(b.received, probeB),
+      'the three subscriptions to go live',
+    );
     const idA = uniqueId('iso-a');
     const idB = uniqueId('iso-b');
     const t = new Date().toISOString();
@@ -299,7 +307,16 @@ describe('subscriptions from Kafka', () => {
     const s = sse<{ callEvents: { event_id: string; type: string } }>(api.url, tok.analystA!, q, vars);
     const c = wsClient(api.url, tok.analystA!);
     const w = wsSubscribe<{ callEvents: { event_id: string; type: string } }>(c, q, vars);
-    await new Promise((r) => setTimeout(r, 500));
+    const probes = new Set<string>();
+    await untilLive(
+      async () => {
+        const probe = queueCall({ tenant: 'acme', call: uniqueId('probe'), queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' });
+        for (const e of probe) probes.add(e.event_id);
+        await produce(probe);
+      },
+      () => [s.received, w.received].every((xs) => xs.some((e) => probes.has(e.callEvents.event_id))),
+      'the SSE and WebSocket subscriptions to go live',
+    );
     const events = queueCall({ tenant: 'acme', call: uniqueId('e2e'), queue: 'sales', at: new Date().toISOString(), waitS: 0, outcome: 'waiting' });
     await produce(events);
     const queued = events.find((e) => e.type === 'call.queued')!;
@@ -381,9 +398,13 @@ describe('subscriptions from Kafka', () => {
 
   it('agentStates streams agent state changes', async () => {
     const s = sse<{ agentStates: { agent_id: string; state: string; reason: string | null } }>(api.url, tok.supA!, 'subscription { agentStates(filter: {agents: ["1001"]}) { agent_id state reason state_start } }');
-    await new Promise((r) => setTimeout(r, 500));
+    await untilLive(
+      () => produce([ev('agent.state_changed', new Date().toISOString(), { agent_id: '1001' }, { state: 'available' })]),
+      () => s.received.length > 0,
+      'the agentStates subscription to go live',
+    );
     await produce([ev('agent.state_changed', new Date().toISOString(), { agent_id: '1002' }, { state: 'available' }), ev('agent.state_changed', new Date().toISOString(), { agent_id: '1001' }, { state: 'paused', reason: 'Lunch' })]);
-    const got = await eventually(() => s.received[0], 20_000, 'agent state');
+    const got = await eventually(() => s.received.find((r) => r.agentStates.state === 'paused'), 20_000, 'agent state');
     expect(got.agentStates).toMatchObject({ agent_id: '1001', state: 'paused', reason: 'Lunch' });
     expect(s.received.map((r) => r.agentStates.agent_id)).not.toContain('1002');
     await s.close();

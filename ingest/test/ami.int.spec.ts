@@ -4,7 +4,7 @@
 // (half-open), the adapter reconnects, resynchronises and reports the gap; a wrong password
 // shows in health and is not retried in a loop.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
 
   beforeAll(async () => {
     server = await startTestAmiServer(CAPTURE, { username: 'callboard', secret: 'right-secret' });
-    Object.assign(process.env, { AMI_PING_INTERVAL_MS: '300', AMI_PING_TIMEOUT_MS: '1000', AMI_BACKOFF_INITIAL_MS: '200', AMI_AUTH_RETRY_MS: '60000', AMI_IT_SECRET: 'right-secret', AMI_IT_WRONG: 'wrong-secret' });
+    Object.assign(process.env, { AMI_PING_INTERVAL_MS: '300', AMI_PING_TIMEOUT_MS: '1000', AMI_BACKOFF_INITIAL_MS: '200', AMI_AUTH_RETRY_MS: '60000', AMI_LAST_GOOD_EVERY_MS: '100', AMI_IT_SECRET: 'right-secret', AMI_IT_WRONG: 'wrong-secret' });
     cfg = testConfig({
       tenants: [{ id: 'acme', timezone: 'Europe/Berlin' }],
       pbxes: [
@@ -96,7 +96,9 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
   it('reports a wrong password in health, and retries it slowly', async () => {
     const h = await eventually(() => (health.get('pbx:ast-badpw')?.status === 'error' ? health.get('pbx:ast-badpw') : undefined), 20_000, 'auth error in health');
     expect(h.detail).toMatch(/login rejected for AMI user "callboard": Authentication failed; retrying in 60 s/);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A retry in a loop would come after the 200 ms reconnect backoff: once the error has stood
+    // for several of those, exactly one failed login shows it waits for AMI_AUTH_RETRY_MS instead.
+    await eventually(() => (Date.now() - Date.parse(h.since) >= 1500 ? true : undefined), 10_000, 'the auth error to stand for 1.5 s');
     expect(server.logins.filter((l) => !l.ok)).toHaveLength(1);
   });
 
@@ -140,7 +142,9 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
   });
 
   it('after an ingest restart, the first connection reports the gap since the previous process', async () => {
-    await new Promise((r) => setTimeout(r, 5200)); // the last-connected mark is written every 5 s
+    // The mark is written every 100 ms here (AMI_LAST_GOOD_EVERY_MS) while frames arrive.
+    const markPath = join(cfg.dataDir, 'ingest', 'ami-ast1.last-good');
+    await eventually(() => (existsSync(markPath) && Number(readFileSync(markPath, 'utf8')) > Date.now() - 2000 ? true : undefined), 10_000, 'a fresh last-connected mark');
     const before = ofType('source.gap').length;
     await svc.stop();
     const stoppedAt = Date.now();

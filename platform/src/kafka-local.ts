@@ -210,6 +210,19 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     exited = code ?? -1;
   });
   writeFileSync(pidFile, String(child.pid));
+  // From the spawn on, not only once it listens: an exit during a slow start must not leave it.
+  // Prepended: an 'exit' listener that calls process.exit() (vitest has one) ends the process
+  // before the listeners after it run.
+  if (opts.stopWithProcess) {
+    process.prependOnceListener('exit', () => {
+      if (exited !== null) return;
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    });
+  }
   const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
   while (!(await portOpen(port))) {
     if (exited !== null) {
@@ -222,16 +235,6 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     await sleep(150);
   }
   if (opts.detached) child.unref();
-  if (opts.stopWithProcess) {
-    process.once('exit', () => {
-      if (exited !== null) return;
-      try {
-        process.kill(child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    });
-  }
   log(`Kafka ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid})`);
   const pid = child.pid!;
   return {

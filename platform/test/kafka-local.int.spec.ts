@@ -2,7 +2,7 @@
 // cache, and stopping processes. (Starting the broker itself is what test/global-setup.ts does
 // for every integration run.)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +12,21 @@ import { ensureKafkaJars, kafkaLibsDir, portOpen, startLocalKafka, stopLocalKafk
 describe('local Kafka broker: edges', () => {
   let server: Server;
   let busyPort = 0;
+  const dirs: string[] = [];
+  const tempDir = (prefix: string) => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
   beforeAll(async () => {
     server = createServer((s) => s.end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     busyPort = (server.address() as { port: number }).port;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('portOpen tells a listening port from a closed one', async () => {
     expect(await portOpen(busyPort)).toBe(true);
@@ -29,7 +38,7 @@ describe('local Kafka broker: edges', () => {
   });
 
   it('refuses to start on a port something else holds, naming the settings to change', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'callboard-kafka-busy-'));
+    const dataDir = tempDir('callboard-kafka-busy-');
     await expect(startLocalKafka({ port: busyPort, dataDir })).rejects.toThrow(
       `port ${busyPort} is already in use; set KAFKA_LOCAL_PORT to a free port or KAFKA_BROKERS to the broker there`,
     );
@@ -37,7 +46,7 @@ describe('local Kafka broker: edges', () => {
 
   it('reuses cached jars without calling Maven once the cache is marked complete', () => {
     const prev = process.env.CALLBOARD_CACHE_DIR;
-    process.env.CALLBOARD_CACHE_DIR = mkdtempSync(join(tmpdir(), 'callboard-cache-'));
+    process.env.CALLBOARD_CACHE_DIR = tempDir('callboard-cache-');
     try {
       const libs = kafkaLibsDir('0.0.0-test');
       mkdirSync(libs, { recursive: true });
@@ -57,7 +66,7 @@ describe('local Kafka broker: edges', () => {
     await stopPid(child.pid!);
     expect(await exited).toBe('SIGTERM');
 
-    const dataDir = mkdtempSync(join(tmpdir(), 'callboard-kafka-none-'));
+    const dataDir = tempDir('callboard-kafka-none-');
     expect(await stopLocalKafka(dataDir)).toBe(false);
   });
 });

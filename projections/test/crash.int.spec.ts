@@ -2,7 +2,7 @@
 // between its ClickHouse writes and its offset commit), restarted, killed again; finally it runs
 // to the end. The metrics must equal those of an uninterrupted fold of the same events.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { agentMetrics, callMetrics, queueMetrics } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { tableChecksum } from '../src/rebuild.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { agentState, queuedCall, utc } from './given.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -34,7 +34,11 @@ function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promi
 }
 
 let ch: ClickHouse | undefined;
-afterAll(async () => ch?.close());
+let chDir: string | undefined;
+afterAll(async () => {
+  await ch?.close();
+  if (chDir) rmSync(chDir, { recursive: true, force: true });
+});
 
 describe('crash test', () => {
   it('killing the consumer mid-batch many times loses and double-counts nothing', { timeout: 600_000 }, async () => {
@@ -77,7 +81,8 @@ describe('crash test', () => {
     await producer.disconnect();
 
     const group = `${cfg.kafka.topicPrefix}proj`;
-    const chPath = join(mkdtempSync(join(tmpdir(), 'callboard-crash-')), 'clickhouse');
+    chDir = mkdtempSync(join(tmpdir(), 'callboard-crash-'));
+    const chPath = join(chDir, 'clickhouse');
     const env = {
       ...process.env,
       KAFKA_BROKERS: cfg.kafka.brokers.join(','),
@@ -99,6 +104,7 @@ describe('crash test', () => {
     for (let k = 0; k < KILLS; k++) {
       const c = startChild(env);
       await c.ready;
+      // A random moment, not a wait for something: the kill must be able to land anywhere.
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 900));
       c.child.kill('SIGKILL');
       await c.exited;
@@ -107,11 +113,15 @@ describe('crash test', () => {
     }
     const last = startChild(env);
     await last.ready;
-    const deadline = Date.now() + 240_000;
-    while ((await committed()) < total) {
-      if (Date.now() > deadline) throw new Error(`consumer did not catch up: ${await committed()} of ${total} (progress after kills: ${progress.join(', ')})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await eventually(
+      async () => {
+        const n = await committed();
+        if (n < total) throw new Error(`${n} of ${total} committed (after the kills: ${progress.join(', ')})`);
+        return true;
+      },
+      240_000,
+      'the restarted consumer to catch up',
+    );
     const dlq = (await admin.fetchTopicOffsets(topicName(cfg, 'dlq'))).reduce((a, p) => a + Number(p.high), 0);
     expect(dlq).toBeGreaterThanOrEqual(2); // at least once: a kill may send a DLQ record again
     last.child.kill('SIGTERM');

@@ -13,6 +13,7 @@ import { callCentreScenario, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scen
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/read';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
+import { logFolded } from './log-folded.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger } from './ledger-metrics.ts';
 
 const TZ = 'Europe/London';
@@ -64,7 +65,8 @@ beforeAll(async () => {
     120_000,
     `projections to hold ${l.legs.length} legs and ${l.calls.length} calls`,
   );
-  await new Promise((r) => setTimeout(r, 3000));
+  const folded = logFolded(cfg);
+  await eventually(async () => ((await folded()) ? true : undefined), 60_000, 'the projections to fold the whole log');
 }, 600_000);
 
 afterAll(async () => {

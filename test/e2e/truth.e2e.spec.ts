@@ -14,6 +14,7 @@ import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
 import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/read';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
+import { logFolded } from './log-folded.ts';
 import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';
 
 const DATE = '2026-03-08';
@@ -62,22 +63,21 @@ beforeAll(async () => {
   ch = stack.ch!;
   await Promise.all([...sims.values()].map((s) => s.done));
 
-  // Caught up when every leg and call of the ledger is projected with an outcome, and the
-  // agents' state time has stopped moving.
+  // Caught up when every leg and call of the ledger is projected with an outcome, the
+  // projections have folded the whole log, and the agents' state time has stopped moving.
   for (const t of TENANTS) {
     const l = sims.get(t.id)!.ledger;
     const month = { tenant_id: t.id, timezone: t.timezone, week_start: 'monday' as const, period: { kind: 'MONTH' as const, date: DATE }, settings: (q: string) => queueSettings(cfg, t.id, q) };
     let lastAgents = '';
+    const folded = logFolded(cfg);
     await eventually(
       async () => {
         const [q] = await queueMetrics(ch, { ...month, group_by: 'none' });
         const [c] = await callMetrics(ch, { ...month, group_by: 'none' });
         if (!q || q.offered !== l.legs.length || q.waiting !== 0 || !c || c.calls !== l.calls.length) return undefined;
-        // Stable across a pause longer than the projections' fetch wait: the tail is folded.
         const a = JSON.stringify(await agentMetrics(ch, { ...month, group_by: 'agent' }));
-        if (a !== lastAgents) {
+        if (!(await folded()) || a !== lastAgents) {
           lastAgents = a;
-          await new Promise((r) => setTimeout(r, 2000));
           return undefined;
         }
         return true;

@@ -166,7 +166,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
       );
     expect(await overflow()).toEqual([]);
     await tv.setViewportSize({ width: 3840, height: 2160 });
-    await tv.waitForTimeout(300);
+    // Laid out again at the new size: ResizeObserver callbacks and their re-render land within two frames.
+    await tv.waitForFunction(() => window.innerWidth === 3840, undefined, { timeout: 10_000 });
+    await tv.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await tv.screenshot({ path: join(shots, 'wallboard-tv-3840x2160.png') });
     expect(await overflow()).toEqual([]);
     const px = await tv.evaluate(() => parseFloat(getComputedStyle(document.querySelector('[data-metric="offered"] [data-testid="value"]')!).fontSize));

@@ -184,7 +184,7 @@ export class AmiAdapter implements RunningAdapter {
 export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   const { cfg, pbx, sink, health, log } = deps;
   const component = `pbx:${pbx.id}`;
-  const mark = lastGoodMark(join(cfg.dataDir, 'ingest', `ami-${pbx.id}.last-good`), log);
+  const mark = lastGoodMark(join(cfg.dataDir, 'ingest', `ami-${pbx.id}.last-good`), log, envMs('AMI_LAST_GOOD_EVERY_MS', 5000));
   const adapter = new AmiAdapter({
     tenant_id: pbx.tenant,
     pbx_id: pbx.id,
@@ -214,9 +214,9 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
 /**
  * The last moment this PBX was known connected, kept in a small file in the data dir, so that
  * after an ingest restart the first connection reports the gap since the previous process.
- * Written at most every 5 s; a missing or unreadable file just means no gap is reported.
+ * Written at most every `everyMs` (5 s); a missing or unreadable file just means no gap is reported.
  */
-function lastGoodMark(path: string, log: Logger): { previous: number; update: (at: number) => void } {
+function lastGoodMark(path: string, log: Logger, everyMs: number): { previous: number; update: (at: number) => void } {
   let previous = 0;
   try {
     const v = Number(readFileSync(path, 'utf8').trim());
@@ -229,7 +229,7 @@ function lastGoodMark(path: string, log: Logger): { previous: number; update: (a
   return {
     previous,
     update(at: number) {
-      if (at - written < 5000) return;
+      if (at - written < everyMs) return;
       written = at;
       try {
         mkdirSync(dirname(path), { recursive: true });

@@ -1,0 +1,80 @@
+// Which Kafka errors are worth another attempt, and the retry around topic set-up. The errors are
+// built by kafkajs itself from broker error codes, exactly as a broker answer would produce them.
+import { createRequire } from 'node:module';
+import { KafkaJSAggregateError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { isRetriableKafkaError, retryKafka } from '../src/kafka.ts';
+
+const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+const TOPIC_ALREADY_EXISTS = 36;
+const INVALID_REPLICATION_FACTOR = 38;
+
+/** An attempt that fails with `errors` in turn, then answers 'done'. */
+function failing(...errors: Error[]): { attempt: () => Promise<string>; calls: () => number } {
+  let n = 0;
+  return {
+    attempt: async () => {
+      const e = errors[n++];
+      if (e) throw e;
+      return 'done';
+    },
+    calls: () => n,
+  };
+}
+
+describe('isRetriableKafkaError', () => {
+  it('takes every error kafkajs marks retriable, not only "leader not available"', () => {
+    expect(isRetriableKafkaError(createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION))).toBe(true);
+    expect(isRetriableKafkaError(createErrorFromCode(LEADER_NOT_AVAILABLE))).toBe(true);
+    expect(isRetriableKafkaError(createErrorFromCode(INVALID_REPLICATION_FACTOR))).toBe(false);
+    expect(isRetriableKafkaError(new TypeError('x is undefined'))).toBe(false);
+    expect(isRetriableKafkaError(undefined)).toBe(false);
+  });
+
+  it('looks through kafkajs giving up on its own retries to the error it gave up on', () => {
+    const gaveUp = { retryCount: 5, retryTime: 3000 };
+    expect(isRetriableKafkaError(new KafkaJSNumberOfRetriesExceeded(createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION), gaveUp))).toBe(true);
+    expect(isRetriableKafkaError(new KafkaJSNumberOfRetriesExceeded(createErrorFromCode(INVALID_REPLICATION_FACTOR), gaveUp))).toBe(false);
+  });
+
+  it('takes a per-topic aggregate only when every part is retriable or the topic already exists', () => {
+    const exists = createErrorFromCode(TOPIC_ALREADY_EXISTS);
+    expect(isRetriableKafkaError(new KafkaJSAggregateError('create', [exists, createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION)]))).toBe(true);
+    expect(isRetriableKafkaError(new KafkaJSAggregateError('create', [exists, createErrorFromCode(INVALID_REPLICATION_FACTOR)]))).toBe(false);
+  });
+});
+
+describe('retryKafka', () => {
+  it('retries retriable errors until the call succeeds', async () => {
+    const f = failing(createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION), createErrorFromCode(LEADER_NOT_AVAILABLE));
+    await expect(retryKafka('creating Kafka topic t1', f.attempt, { initialDelayMs: 1 })).resolves.toBe('done');
+    expect(f.calls()).toBe(3);
+  });
+
+  it('fails at once on an error that will not go away, naming what it was doing', async () => {
+    const f = failing(createErrorFromCode(INVALID_REPLICATION_FACTOR));
+    const e = await retryKafka('creating Kafka topic t1', f.attempt).catch((x: Error) => x);
+    expect(f.calls()).toBe(1);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toBe('creating Kafka topic t1: Replication-factor is invalid');
+    expect((e as Error).cause).toMatchObject({ type: 'INVALID_REPLICATION_FACTOR' });
+  });
+
+  it('gives up at the deadline with the topic and the last error in the message', async () => {
+    const started = Date.now();
+    const e = await retryKafka(
+      'creating Kafka topic t1',
+      async () => {
+        throw createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION);
+      },
+      { timeoutMs: 300, initialDelayMs: 20, maxDelayMs: 50 },
+    ).catch((x: Error) => x);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect((e as Error).message).toMatch(
+      /^creating Kafka topic t1: still failing after \d+ attempts in 0\.3 s: This server does not host this topic-partition$/,
+    );
+    expect((e as Error).cause).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
+  });
+});
