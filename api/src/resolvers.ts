@@ -8,7 +8,7 @@ import { callLegs, callTimeline, getCall, searchCalls, type CallFilter } from '.
 import { ApiError, badInput, forbidden, notFound } from './errors.ts';
 import type { LiveStore } from './live.ts';
 import { bounded, coalesced, type PubSub, type Topics } from './pubsub.ts';
-import type { ApiSettings } from './settings.ts';
+import type { ApiSettings } from '@callboard/platform';
 import { createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
 import type { History, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';

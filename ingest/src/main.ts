@@ -3,7 +3,6 @@
 import type { Server } from 'node:http';
 import type { Producer } from 'kafkajs';
 import {
-  ConfigError,
   createKafka,
   createLogger,
   ensureTopics,
@@ -79,19 +78,12 @@ export async function startIngest(cfg: CallboardConfig, producer: Producer, log:
   };
 }
 
-function opsPort(env: NodeJS.ProcessEnv): number {
-  const raw = env.INGEST_OPS_PORT ?? '9464';
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError('INGEST_OPS_PORT', raw, 'a TCP port (0 for any free port)');
-  return n;
-}
-
 /** `callboard ingest`: runs until SIGTERM. */
 export async function runIngestService(cfg0: CallboardConfig): Promise<never> {
   const log = createLogger('ingest', cfg0.logLevel);
   installSignalHandlers(log);
   const health = new Health();
-  const port = opsPort(process.env);
+  const port = cfg0.ingest.opsPort;
   const server: Server = await startOpsServer(health, port);
   onShutdown('ops-server', () => new Promise<void>((r) => server.close(() => r())));
   log.info({ port: (server.address() as { port: number }).port }, 'ops server listening (/healthz /readyz /metrics)');

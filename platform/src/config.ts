@@ -98,6 +98,8 @@ export interface AmiTimers {
   backoffInitialMs: number;
   backoffMaxMs: number;
   authRetryMs: number;
+  /** How often the last-connected mark is written (the gap reported after an ingest restart starts there). */
+  lastGoodEveryMs: number;
 }
 
 export interface CallboardConfig {
@@ -419,6 +421,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
         backoffInitialMs: envInteger(env, 'AMI_BACKOFF_INITIAL_MS', 500, 1, 86_400_000),
         backoffMaxMs: envInteger(env, 'AMI_BACKOFF_MAX_MS', 30_000, 1, 86_400_000),
         authRetryMs: envInteger(env, 'AMI_AUTH_RETRY_MS', 60_000, 1, 86_400_000),
+        lastGoodEveryMs: envInteger(env, 'AMI_LAST_GOOD_EVERY_MS', 5_000, 1, 86_400_000),
       },
       yeastarSReportHost: env.YEASTAR_S_REPORT_HOST ?? '',
     },

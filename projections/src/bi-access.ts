@@ -3,7 +3,7 @@
 // rows (views run with the reader's rights, so the policies apply through them). The embedded
 // engine has no users, so this runs only when CLICKHOUSE_URL is set. Passwords come from the
 // environment (CALLBOARD_BI_PASSWORD_<TENANT>), never from a file in the repository.
-import { ConfigError, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
+import { biPasswordEnv, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
 
 /**
  * A string literal for DDL. CREATE USER and CREATE ROW POLICY take no query parameters, so this
@@ -16,7 +16,6 @@ export const BI_VIEWS = ['bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_
 export const BI_TABLES = ['calls', 'queue_legs', 'agent_intervals', 'queue_15m'] as const;
 
 export const biUser = (tenant: string) => `callboard_bi_${tenant.replace(/[^A-Za-z0-9_]/g, '_')}`;
-export const biPasswordEnv = (tenant: string) => `CALLBOARD_BI_PASSWORD_${tenant.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
 
 /** The statements, in order; pure so that they can be reviewed and tested without a server. */
 export function biAccessStatements(db: string, serviceUser: string, tenants: { id: string; password: string }[]): string[] {
@@ -37,17 +36,16 @@ export function biAccessStatements(db: string, serviceUser: string, tenants: { i
   return out;
 }
 
-/** Sets up BI users for every configured tenant whose password is in the environment. */
-export async function setupBiAccess(ch: ClickHouse, cfg: Pick<CallboardConfig, 'tenants' | 'clickhouse'>, log?: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+/** Sets up BI users for every configured tenant whose BI password is configured (checked by the config module). */
+export async function setupBiAccess(ch: ClickHouse, cfg: Pick<CallboardConfig, 'tenants' | 'clickhouse' | 'projections'>, log?: Logger): Promise<string[]> {
   if (ch.embedded) return [];
   const tenants: { id: string; password: string }[] = [];
   for (const t of cfg.tenants) {
-    const password = env[biPasswordEnv(t.id)];
+    const password = cfg.projections.biPasswords[t.id];
     if (!password) {
       log?.info({ tenant: t.id, env: biPasswordEnv(t.id) }, 'no BI password in the environment: no BI user for this tenant');
       continue;
     }
-    if (password.length < 12) throw new ConfigError(biPasswordEnv(t.id), '***', 'a password of at least 12 characters');
     tenants.push({ id: t.id, password });
   }
   for (const stmt of biAccessStatements(ch.db, cfg.clickhouse.username, tenants)) await ch.client.command({ query: stmt });

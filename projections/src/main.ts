@@ -11,8 +11,6 @@ import {
   dlqTotal,
   ensureTopics,
   histogram,
-  migrate,
-  readMigrations,
   topicName,
   type CallboardConfig,
   type ClickHouse,
@@ -21,7 +19,7 @@ import {
 } from '@callboard/platform';
 import { validateEvent, validateRawRecord, type DlqRecord } from '@callboard/schemas';
 import { setupBiAccess } from './bi-access.ts';
-import { MIGRATIONS_DIR } from './migrations-dir.ts';
+import { migrateProjections } from './migrations-dir.ts';
 import { ProjectionStore, touchedBy, type LoggedEvent, type LoggedRaw } from './store.ts';
 
 export const projectedTotal = counter('callboard_projections_events_total', 'Records written to ClickHouse by the projections', ['topic']);
@@ -69,7 +67,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   const { cfg, log, health } = opts;
   const ownCh = !opts.ch;
   const ch = opts.ch ?? (await createClickHouse(cfg));
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
+  await migrateProjections(ch);
   // Server only (the embedded engine has no users): per-tenant read-only BI users.
   if (!ch.embedded) await setupBiAccess(ch, cfg, log);
   const store = new ProjectionStore(ch, log);
@@ -115,7 +113,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Number(process.env.PROJECTIONS_CONCURRENCY ?? 2),
+      partitionsConsumedConcurrently: cfg.projections.concurrency,
       eachBatch: async (p) => {
         const msgs = p.batch.messages;
         if (!msgs.length) return;

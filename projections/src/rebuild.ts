@@ -3,10 +3,10 @@
 // EXCHANGE TABLES, so readers see the old rows until the instant they see the new ones.
 // Deterministic: the fold is pure, rows are versioned by their event count, and the rollup gets
 // a constant version, so two rebuilds of the same events give identical tables.
-import { createClickHouse, createLogger, loadConfig, migrate, readMigrations, type ClickHouse, type Logger } from '@callboard/platform';
+import { createClickHouse, createLogger, loadConfig, type ClickHouse, type Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { MIGRATIONS_DIR } from './migrations-dir.ts';
+import { migrateProjections } from './migrations-dir.ts';
 import { LEG_AGGREGATES } from './metrics/index.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
@@ -136,7 +136,7 @@ export async function run(): Promise<number> {
   const log = createLogger('rebuild', cfg.logLevel);
   const ch = await createClickHouse(cfg);
   try {
-    await migrate(ch, readMigrations(MIGRATIONS_DIR));
+    await migrateProjections(ch);
     const s = await rebuild(ch, log);
     process.stdout.write(`${JSON.stringify(s)}\n`);
   } finally {

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, migrate, parseQueueSettings, readMigrations, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
+import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, parseQueueSettings, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
 import { formatIssue, validateNdjson, type CanonicalEvent } from '@callboard/schemas';
-import { MIGRATIONS_DIR } from './migrations-dir.ts';
+import { migrateProjections } from './migrations-dir.ts';
 import { PeriodError, type PeriodSpec } from './periods.ts';
 import { agentMetrics, callMetrics, queueMetrics, type QueueGroupBy } from './queries.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
@@ -102,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'report', LOG_LEVEL: 'warn' } });
   const ch = await createClickHouse({ ...cfg, clickhouse: { ...cfg.clickhouse, url: '' } }, { embeddedPath: join(dir, 'clickhouse') });
   try {
-    await migrate(ch, readMigrations(MIGRATIONS_DIR));
+    await migrateProjections(ch);
     const store = new ProjectionStore(ch);
     await loadEvents(store, events);
     const out = await report(ch, {

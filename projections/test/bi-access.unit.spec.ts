@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BI_TABLES, biAccessStatements, biPasswordEnv, biUser } from '../src/bi-access.ts';
+import { biPasswordEnv } from '@callboard/platform';
+import { BI_TABLES, biAccessStatements, biUser } from '../src/bi-access.ts';
 
 describe('BI access statements', () => {
   it('one read-only user per tenant, a tenant row policy on every table under the views, the service user kept whole', () => {

@@ -184,7 +184,7 @@ export class AmiAdapter implements RunningAdapter {
 export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   const { cfg, pbx, sink, health, log } = deps;
   const component = `pbx:${pbx.id}`;
-  const mark = lastGoodMark(join(cfg.dataDir, 'ingest', `ami-${pbx.id}.last-good`), log, envMs('AMI_LAST_GOOD_EVERY_MS', 5000));
+  const mark = lastGoodMark(join(cfg.dataDir, 'ingest', `ami-${pbx.id}.last-good`), log, cfg.ingest.ami.lastGoodEveryMs);
   const adapter = new AmiAdapter({
     tenant_id: pbx.tenant,
     pbx_id: pbx.id,
@@ -195,14 +195,14 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       host: pbx.host,
       port: pbx.port,
       tls: pbx.tls,
-      ...(pbx.tls && process.env.AMI_TLS_CA_FILE ? { ca: readFileSync(process.env.AMI_TLS_CA_FILE, 'utf8') } : {}),
+      ...(pbx.tls && cfg.ingest.amiTlsCaFile ? { ca: readFileSync(cfg.ingest.amiTlsCaFile, 'utf8') } : {}),
       username: pbx.username,
       secret: () => pbxSecret(pbx),
-      pingIntervalMs: envMs('AMI_PING_INTERVAL_MS', 15_000),
-      pingTimeoutMs: envMs('AMI_PING_TIMEOUT_MS', 10_000),
-      backoffInitialMs: envMs('AMI_BACKOFF_INITIAL_MS', 500),
-      backoffMaxMs: envMs('AMI_BACKOFF_MAX_MS', 30_000),
-      authRetryMs: envMs('AMI_AUTH_RETRY_MS', 60_000),
+      pingIntervalMs: cfg.ingest.ami.pingIntervalMs,
+      pingTimeoutMs: cfg.ingest.ami.pingTimeoutMs,
+      backoffInitialMs: cfg.ingest.ami.backoffInitialMs,
+      backoffMaxMs: cfg.ingest.ami.backoffMaxMs,
+      authRetryMs: cfg.ingest.ami.authRetryMs,
       ...(mark.previous ? { resumeFrom: { at: mark.previous, reason: 'ingest was not running' } } : {}),
       onGood: mark.update,
     },
@@ -240,11 +240,4 @@ function lastGoodMark(path: string, log: Logger, everyMs: number): { previous: n
       }
     },
   };
-}
-
-function envMs(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
 }

@@ -76,7 +76,7 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
     secret,
     report_port: port,
     report_url: reportPath(d.pbx.id, secret),
-    report_host: process.env.YEASTAR_S_REPORT_HOST || undefined,
+    report_host: d.cfg.ingest.yeastarSReportHost || undefined,
     log: d.log,
     health: d.health,
     onLogin: () => pipeline.newConnection(`${d.pbx.id}#${randomUUID().slice(0, 8)}`),
