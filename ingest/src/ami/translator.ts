@@ -45,12 +45,15 @@ interface Channel {
 
 interface Call {
   id: string;
+  /** Uniqueid of the channel that started the call: its side decides the disposition. */
+  origin: string;
   channels: Set<string>;
   startedAt: number;
   answeredAt: number;
   direction: 'inbound' | 'outbound' | 'internal';
   cdr: { disposition: Disposition; raw: string } | null;
   cause: { code: number; text: string } | null;
+  causeFromOther: boolean;
   extension: string | undefined;
 }
 
@@ -91,10 +94,35 @@ interface Segment {
 interface DirectSegment {
   agentId: string;
   callId: string;
+  /** The agent's channel name without a Local channel's `;1`/`;2`: either half is the agent. */
+  party: string;
+  /** When the agent was rung, and when its credit starts (answer, or the transfer to it). */
+  rungAt: number;
   answeredAt: number;
   ts: boolean;
   holdStart: number;
   holdMs: number;
+  /**
+   * An AMI Atxfer consultation: the agent talks (on_call) but is credited with the call only
+   * once the transfer completes (METRICS.md handled), from then on.
+   */
+  credited: boolean;
+  /** Who asked first for the hang-up once credited. */
+  endBy: 'caller' | 'agent' | undefined;
+}
+
+/** An agent's phone rung other than by a queue: a dialled call, or an Atxfer consultation. */
+interface Dialled {
+  agentId: string;
+  at: number;
+  ts: boolean;
+  consult: boolean;
+}
+
+/** `Local/1003@agents-00000002;1` → `Local/1003@agents-00000002`; other names unchanged. */
+function partyOf(channel: string): string {
+  const semi = channel.lastIndexOf(';');
+  return semi > 0 && channel.startsWith('Local/') ? channel.slice(0, semi) : channel;
 }
 
 interface Agent {
@@ -107,6 +135,9 @@ interface Agent {
   inCall: boolean;
   rings: number;
   segments: Set<Segment>;
+  /** Rings and calls outside a queue (dialled, or an attended transfer's consultation). */
+  directRings: number;
+  direct: Set<DirectSegment>;
   wrapUntil: number;
   wrapKey: string;
   /** Frame numbers of the last device status and of the last queue-driven change. */
@@ -134,7 +165,6 @@ const DISPOSITIONS: Record<string, Disposition> = {
   CHANUNAVAIL: 'FAILED',
   CONGESTION: 'CONGESTION',
 };
-const DISPOSITION_RANK: Record<Disposition, number> = { ANSWERED: 5, BUSY: 4, 'NO ANSWER': 3, CONGESTION: 2, FAILED: 1 };
 
 /** Canonical disposition of an Asterisk CDR value; unknown values count as FAILED (raw kept). */
 export function mapDisposition(raw: string): Disposition {
@@ -219,8 +249,8 @@ export class AmiTranslator {
   private readonly heldChannels = new Map<string, number>();
   /** Phones of known agents (member StateInterface, or a non-Local member Interface) → agent id. */
   private readonly agentDevices = new Map<string, string>();
-  /** Agent phone channels dialled outside a queue (DialBegin Dest), by Uniqueid. */
-  private readonly dialled = new Map<string, { agentId: string; at: number; ts: boolean }>();
+  /** Agent channels rung outside a queue (DialBegin Dest, or an Atxfer's DialState), by Uniqueid. */
+  private readonly dialled = new Map<string, Dialled>();
   /** Direct (non-queue) calls an agent answered, by the agent's channel Uniqueid. */
   private readonly direct = new Map<string, DirectSegment>();
   private readonly agents = new Map<string, Agent>();
@@ -331,7 +361,10 @@ export class AmiTranslator {
       case 'HangupRequest':
       case 'SoftHangupRequest': {
         const ch = h.Uniqueid !== undefined ? this.channels.get(h.Uniqueid) : undefined;
-        if (ch) ch.hangupRequested = true;
+        if (ch) {
+          ch.hangupRequested = true;
+          if (this.direct.size > 0) this.firstToHangUp(ch);
+        }
         return undefined;
       }
       case 'Hangup':
@@ -348,11 +381,15 @@ export class AmiTranslator {
         return this.agentCalled(h);
       case 'AgentRingNoAnswer':
         return this.ringNoAnswer(h);
+      case 'DialState':
+        // An AMI Atxfer dials its consultation without a DialBegin and without a caller channel.
+        if (h.DialStatus === 'RINGING' && h.Uniqueid === undefined) this.consultRinging(h);
+        return undefined;
       case 'DialEnd':
         // An answered member keeps ringing until AgentConnect, so its state does not flicker.
         if (h.DestUniqueid !== undefined && h.DialStatus !== 'ANSWER') {
           this.endRing(h.DestUniqueid);
-          this.dialled.delete(h.DestUniqueid);
+          this.endDial(h.DestUniqueid);
         }
         return undefined;
       case 'AgentConnect':
@@ -434,7 +471,7 @@ export class AmiTranslator {
         : state === '4'
           ? 'inbound'
           : 'outbound';
-    call = { id: callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, extension: placedBy };
+    call = { id: callId, origin: h.Uniqueid ?? callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, causeFromOther: false, extension: placedBy };
     this.calls.set(callId, call);
     this.emit(
       makeEvent('call.started', { ...ctx, occurred_at: isoMs(at) }, { call_id: callId }, {
@@ -482,13 +519,17 @@ export class AmiTranslator {
     if (!ch) return undefined;
     this.channels.delete(u);
     this.heldChannels.delete(u);
-    this.dialled.delete(u);
+    this.endDial(u);
     const seg = this.direct.get(u);
-    if (seg) this.directCompleted(u, seg, ch.hangupRequested ? 'agent' : 'caller');
+    if (seg) this.directCompleted(u, seg, seg.endBy ?? (ch.hangupRequested ? 'agent' : 'caller'));
     const call = this.calls.get(ch.callId);
     if (!call) return undefined;
     const cause = int(h.Cause, -1);
-    if (cause >= 0) call.cause = { code: cause, text: h['Cause-txt'] ?? '' };
+    // The caller's side gives the call's cause; another leg's only until the caller's is known.
+    if (cause >= 0 && (u === call.origin || !call.cause || call.causeFromOther)) {
+      call.cause = { code: cause, text: h['Cause-txt'] ?? '' };
+      call.causeFromOther = u !== call.origin;
+    }
     call.channels.delete(u);
     if (call.channels.size === 0) this.endCall(call, this.ctx);
     return undefined;
@@ -518,26 +559,38 @@ export class AmiTranslator {
     const raw = h.Disposition;
     if (raw === undefined) return this.missing('Cdr', 'Disposition');
     const u = h.UniqueID ?? h.Uniqueid;
-    const ch = u !== undefined ? this.channels.get(u) : undefined;
-    const call = ch ? this.calls.get(ch.callId) : undefined;
+    if (u === undefined) return undefined;
+    // The caller's channel has usually hung up already; it started the call, so its Uniqueid is
+    // the call's id (Linkedid).
+    const ch = this.channels.get(u);
+    const call = this.calls.get(ch ? ch.callId : u);
     if (!call) return undefined; // the call already ended: its disposition was decided then
-    const disposition = mapDisposition(raw);
-    if (!call.cdr || DISPOSITION_RANK[disposition] > DISPOSITION_RANK[call.cdr.disposition]) call.cdr = { disposition, raw };
+    // METRICS.md: a call's disposition is its caller side's. The other legs' rows (ring-all
+    // losers say NO ANSWER or FAILED) never decide it, whatever order Asterisk sends them in;
+    // Asterisk 22 usually sends the caller's own Cdr after its Hangup, and then the disposition
+    // comes from the call's answer and the caller's hang-up cause instead.
+    if (u !== call.origin) return undefined;
+    call.cdr = { disposition: mapDisposition(raw), raw };
     return undefined;
   }
 
   // ---- agents' phones and direct (non-queue) calls ----------------------------------------
 
   private learnDevices(agentId: string, iface: string, stateInterface: string | undefined): void {
-    if (!iface.startsWith('Local/') && iface.includes('/')) this.agentDevices.set(iface, agentId);
-    if (stateInterface && stateInterface.includes('/') && !stateInterface.startsWith('Local/')) this.agentDevices.set(stateInterface, agentId);
+    // Local members (`Local/1003@agents`) too: an Atxfer to a member dials that Local channel.
+    if (iface.includes('/')) this.agentDevices.set(iface, agentId);
+    if (stateInterface && stateInterface.includes('/')) this.agentDevices.set(stateInterface, agentId);
   }
 
-  /** The agent whose phone a channel is (`PJSIP/1001-0000002a` → device `PJSIP/1001`). */
+  /**
+   * The agent whose phone a channel is: `PJSIP/1001-0000002a` → device `PJSIP/1001`,
+   * `Local/1003@agents-00000002;1` → member `Local/1003@agents`.
+   */
   private agentOfChannel(name: string): string | undefined {
-    if (this.agentDevices.size === 0 || name.startsWith('Local/')) return undefined;
-    const dash = name.lastIndexOf('-');
-    return this.agentDevices.get(dash > name.indexOf('/') ? name.slice(0, dash) : name);
+    if (this.agentDevices.size === 0) return undefined;
+    const base = partyOf(name);
+    const dash = base.lastIndexOf('-');
+    return this.agentDevices.get(dash > base.indexOf('/') ? base.slice(0, dash) : base);
   }
 
   private isAgentExtension(exten: string): boolean {
@@ -556,7 +609,39 @@ export class AmiTranslator {
     if (h.Uniqueid !== undefined) {
       for (const leg of this.legs.values()) if (leg.caller === h.Uniqueid) return;
     }
-    this.dialled.set(dest, { agentId, at: this.now, ts: this.hasTs });
+    this.startDial(dest, agentId, false);
+  }
+
+  private consultRinging(h: Record<string, string>): void {
+    const dest = h.DestUniqueid;
+    if (dest === undefined || this.dialled.has(dest) || this.ringsByDest.has(dest) || this.segByDest.has(dest) || this.direct.has(dest)) return;
+    const agentId = this.agentOfChannel(h.DestChannel ?? '');
+    if (agentId !== undefined) this.startDial(dest, agentId, true);
+  }
+
+  private startDial(dest: string, agentId: string, consult: boolean): void {
+    this.dialled.set(dest, { agentId, at: this.now, ts: this.hasTs, consult });
+    const a = this.agent(agentId);
+    a.directRings++;
+    this.updateAgent(a, this.channels.get(dest)?.callId);
+  }
+
+  /** A channel rung outside a queue stopped ringing: answered, refused or gone. */
+  private endDial(dest: string, update = true): void {
+    const d = this.dialled.get(dest);
+    if (!d) return;
+    this.dialled.delete(dest);
+    const a = this.agent(d.agentId);
+    if (a.directRings > 0) a.directRings--;
+    a.queueAt = this.frameNo;
+    if (update) this.updateAgent(a, this.channels.get(dest)?.callId);
+  }
+
+  /** Once a transfer target is credited, the first side to ask for the hang-up ended its call. */
+  private firstToHangUp(ch: Channel): void {
+    for (const d of this.direct.values()) {
+      if (d.callId === ch.callId && d.credited && d.endBy === undefined) d.endBy = partyOf(ch.name) === d.party ? 'agent' : 'caller';
+    }
   }
 
   private directAnswered(h: Record<string, string>): void {
@@ -565,10 +650,14 @@ export class AmiTranslator {
     const d = this.dialled.get(u);
     const ch = this.channels.get(u);
     if (!d || !ch || this.direct.has(u)) return;
-    this.dialled.delete(u);
+    this.endDial(u, false);
     const call = this.calls.get(ch.callId);
     const a = this.agent(d.agentId);
-    this.direct.set(u, { agentId: d.agentId, callId: ch.callId, answeredAt: this.now, ts: this.hasTs, holdStart: 0, holdMs: 0 });
+    const seg: DirectSegment = { agentId: d.agentId, callId: ch.callId, party: partyOf(ch.name), rungAt: d.at, answeredAt: this.now, ts: this.hasTs, holdStart: 0, holdMs: 0, credited: !d.consult, endBy: undefined };
+    this.direct.set(u, seg);
+    a.direct.add(seg);
+    this.updateAgent(a, ch.callId);
+    if (d.consult) return; // credited when the transfer completes (attendedTransfer)
     if (call && call.extension === undefined) call.extension = d.agentId;
     this.emit(
       makeEvent('call.answered', this.ctx, { call_id: ch.callId }, {
@@ -582,6 +671,15 @@ export class AmiTranslator {
 
   private directCompleted(u: string, d: DirectSegment, reason: 'caller' | 'agent'): void {
     this.direct.delete(u);
+    const a = this.agent(d.agentId);
+    a.direct.delete(d);
+    a.queueAt = this.frameNo;
+    // A consultation that never became the call (cancelled, or the transferer took the caller
+    // back) was work, not a handled call: its time shows in the agent's state only.
+    if (!d.credited) {
+      this.updateAgent(a, undefined);
+      return;
+    }
     if (d.holdStart > 0) {
       d.holdMs += this.now - d.holdStart;
       d.holdStart = 0;
@@ -596,6 +694,7 @@ export class AmiTranslator {
         hold_ms: Math.min(talkMs, d.holdMs),
       }),
     );
+    this.updateAgent(a, d.callId);
   }
 
   // ---- queue legs ------------------------------------------------------------------------
@@ -738,7 +837,7 @@ export class AmiTranslator {
   private agent(agentId: string, name?: string): Agent {
     let a = this.agents.get(agentId);
     if (!a) {
-      a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
+      a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
       this.agents.set(agentId, a);
     } else if (name) a.name = name;
     return a;
@@ -973,6 +1072,7 @@ export class AmiTranslator {
     }
     const p = d ? { agent_id: d.agentId } : {};
     this.emit(on ? makeEvent('call.held', this.ctx, { call_id: ch.callId }, p) : makeEvent('call.resumed', this.ctx, { call_id: ch.callId }, p));
+    if (d) this.updateAgent(this.agent(d.agentId), ch.callId);
     return undefined;
   }
 
@@ -998,7 +1098,10 @@ export class AmiTranslator {
     const seg = this.segmentOfAny(h, ['OrigTransferer', 'SecondTransferer', 'Transferee']);
     const callId = seg?.leg.callId ?? this.callIdOf(h, 'OrigTransferer') ?? this.callIdOf(h, 'Transferee');
     if (!callId) return this.missing('AttendedTransfer', 'OrigTransfererUniqueid');
-    const target = unknownToEmpty(h.TransferTargetCallerIDNum) || h.TransferTargetChannel || unknownToEmpty(h.SecondTransfererConnectedLineNum) || h.DestType || '';
+    // METRICS.md handled: `transferred.to` names the agent when the target is one.
+    const consult = h.TransferTargetUniqueid !== undefined ? this.direct.get(h.TransferTargetUniqueid) : undefined;
+    const targetAgent = consult?.agentId ?? this.agentOfChannel(h.TransferTargetChannel ?? '');
+    const target = targetAgent ?? (unknownToEmpty(h.TransferTargetCallerIDNum) || h.TransferTargetChannel || unknownToEmpty(h.SecondTransfererConnectedLineNum) || h.DestType || '');
     this.emit(
       makeEvent('call.transferred', this.ctx, { call_id: callId }, {
         kind: 'attended',
@@ -1008,7 +1111,25 @@ export class AmiTranslator {
         leg_id: seg?.leg.id,
       }),
     );
+    if (consult && !consult.credited) this.creditTarget(consult);
     return undefined;
+  }
+
+  /**
+   * The target of an attended transfer receives the call now: it is credited with it and its
+   * talk time from here (METRICS.md handled). Asterisk gives it no AgentConnect, so this is the
+   * answer; its ring is the consultation's ring, and the call waited that long for this agent.
+   */
+  private creditTarget(d: DirectSegment): void {
+    const ringMs = Math.max(0, d.answeredAt - d.rungAt);
+    d.credited = true;
+    d.answeredAt = this.now;
+    d.ts = this.hasTs;
+    d.holdMs = 0;
+    if (d.holdStart > 0) d.holdStart = this.now;
+    const call = this.calls.get(d.callId);
+    if (call) call.extension = d.agentId;
+    this.emit(makeEvent('call.answered', this.ctx, { call_id: d.callId }, { agent_id: d.agentId, agent_name: this.agents.get(d.agentId)?.name, wait_ms: ringMs, ring_ms: ringMs }));
   }
 
   private segmentOfAny(h: Record<string, string>, prefixes: string[]): Segment | undefined {
@@ -1067,10 +1188,14 @@ export class AmiTranslator {
 
   /** The agent's state from everything known about it; emits a change. */
   private deriveState(a: Agent): { state: AgentState; reason?: string } {
-    if (a.queues.size === 0) return { state: 'offline' };
+    // METRICS.md membership: removed from its last queue while on a call, the agent stays on
+    // the call until it ends; so the call comes before membership.
     let held = false;
     for (const s of a.segments) if (s.holdStart > 0) held = true;
-    if (a.segments.size > 0) return { state: held ? 'on_hold' : 'on_call' };
+    for (const d of a.direct) if (d.holdStart > 0) held = true;
+    if (a.segments.size > 0 || a.direct.size > 0) return { state: held ? 'on_hold' : 'on_call' };
+    if (a.queues.size === 0) return { state: 'offline' };
+    if (a.directRings > 0) return { state: 'ringing' };
     if (a.rings > 0) return { state: 'ringing' };
     if (a.status === 8) return { state: 'on_hold' };
     // Device in use without a queue call: a direct call (this ignores the brief INUSE that
