@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { validateEvent, type CanonicalEvent, type EventOf } from '@callboard/schemas';
 import { framesWithTimes, newTranslator } from '../src/ami/offline.ts';
 import { AmiParser, parseAll, type AmiFrame } from '../src/ami/parser.ts';
-import { AmiTranslator, mapDisposition, type FrameMeta } from '../src/ami/translator.ts';
+import { AmiTranslator, mapDisposition, parseAmiTimestamp, type FrameMeta } from '../src/ami/translator.ts';
 import { agentIdFromInterface } from '../src/ami/agent-id.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -544,5 +544,78 @@ describe('AMI translator resynchronisation', () => {
     expect(q.payload).toMatchObject({ queue: 'q', position: 1, caller_number: '777' });
     expect(Date.parse(q.occurred_at)).toBe(at + 9 - 20_000);
     expect(of(out, 'call.started').map((e) => e.call_id)).toEqual(['1.1', '2.1']);
+  });
+
+  it('stamps resync entries (replies carry no Timestamp) on the PBX clock, estimated from the frames that do', () => {
+    const t = newTranslator(ids);
+    const rid = 'callboard-resync-c2';
+    // The receiving host's clock runs 5 s ahead of the PBX's; frames arrive 2 to 40 ms late.
+    const pbx = 1_800_000_000_000;
+    const skew = 5000;
+    const seq: [Record<string, string>, number][] = [
+      [{ Event: 'QueueMemberAdded', Queue: 'q', MemberName: 'Ann', Interface: 'PJSIP/1001', Status: '1', Paused: '0', Timestamp: '1800000000.000000' }, pbx + skew + 40],
+      [{ Event: 'VarSet', Variable: 'X', Value: '1', Timestamp: '1800000001.000000' }, pbx + 1000 + skew + 2],
+      [{ Event: 'QueueEntry', ActionID: `${rid}-queues`, Queue: 'q', Position: '1', Channel: 'PJSIP/c-2', Uniqueid: '2.1', CallerIDNum: '777', Wait: '20' }, pbx + 3000 + skew + 2],
+    ];
+    const out = translateFrames(seq.map(([h, at], i) => ({ frame: frame(h), meta: { received_at: at, raw_ref: null, connection: 'c2', seq: i } })), t).events;
+    const q = of(out, 'call.queued')[0]!;
+    expect(Date.parse(q.occurred_at)).toBe(pbx + 3000 - 20_000);
+  });
+});
+
+describe.skipIf(!existsSync(A22))('AMI translator across a PBX restart (j_restart, needs ../shared/fixtures)', () => {
+  const dir = join(A22, 'j_restart');
+  const iso = (ts: string) => new Date(parseAmiTimestamp(ts)).toISOString();
+  const shutdown = () => fileItems(join(dir, 'capture.ami')).find((x) => x.frame.name === 'Shutdown')!.frame.headers.Timestamp!;
+
+  it('recognises Shutdown: members that vanish with the restart left when the PBX went down, not at the reconnect', () => {
+    const { events } = translateFrames(scenarioItems(dir));
+    const left = of(events, 'agent.queue_left');
+    expect(left.map((e) => [e.agent_id, e.payload.queue, e.occurred_at])).toEqual([['1001', 'sales', iso(shutdown())]]);
+    // Every call hung up, with its own events, before the Shutdown: none is cut by the gap.
+    expect(of(events, 'call.ended').filter((e) => e.payload.ended_in)).toEqual([]);
+  });
+
+  it('a feed cut before the restart: what the resync finds gone ends when it was last known alive, talk and wait kept, flagged', () => {
+    // The same recording with the link lost just before `core restart now` took effect: the
+    // restart's own QueueCallerAbandon/AgentComplete/Hangups never arrive.
+    const all = scenarioItems(dir);
+    const cut = all.findIndex((x) => x.frame.name === 'SoftHangupRequest' && Number(x.frame.headers.Timestamp) >= 1796414482);
+    const lastAlive = [...all.slice(0, cut)].reverse().find((x) => x.frame.headers.Timestamp)!.frame.headers.Timestamp!;
+    const reconnect = all.findIndex((x) => x.meta.connection === 'file-after');
+    const { events, dlq } = translateFrames([...all.slice(0, cut), ...all.slice(reconnect)]);
+    expect(dlq).toEqual([]);
+    for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+    const callOf = (num: string) => of(events, 'call.queued').find((e) => e.payload.caller_number === num)!.call_id;
+    const j1 = callOf('5550101');
+    const j2 = callOf('5550102');
+    const at = iso(lastAlive);
+    // The last sign of life is the last frame before the cut (this capture client sent no Ping,
+    // whose replies carry a Timestamp and would move it later).
+    // j1 was talking to Agent 1001: its talk runs to the gap.
+    const done = of(events, 'call.agent_completed', j1);
+    expect(done.map((e) => [e.payload.agent_id, e.occurred_at])).toEqual([['1001', at]]);
+    const answered = of(events, 'call.answered', j1)[0]!;
+    expect(done[0]!.payload.talk_ms).toBe(Date.parse(at) - Date.parse(answered.occurred_at));
+    expect(done[0]!.payload.talk_ms).toBeGreaterThan(0);
+    // j2 was waiting: its leg left the queue at the gap, before its call ended.
+    const gone = of(events, 'call.left_queue', j2);
+    expect(gone.map((e) => [e.payload.reason, e.occurred_at])).toEqual([['other', at]]);
+    expect(gone[0]!.payload.wait_ms).toBe(Date.parse(at) - Date.parse(of(events, 'call.queued', j2)[0]!.occurred_at));
+    for (const id of [j1, j2]) {
+      const ended = of(events, 'call.ended', id);
+      expect(ended.map((e) => [e.occurred_at, e.payload.ended_in])).toEqual([[at, 'gap']]);
+      const mine = events.filter((e) => 'call_id' in e && e.call_id === id);
+      expect(mine[mine.length - 1]!.type).toBe('call.ended');
+    }
+    const end = of(events, 'call.ended', j1)[0]!.payload;
+    expect(end.duration_ms).toBe(Date.parse(at) - Date.parse(of(events, 'call.started', j1)[0]!.occurred_at));
+    expect(end.billsec_ms).toBeGreaterThan(done[0]!.payload.talk_ms);
+    expect(end.billsec_ms).toBeLessThanOrEqual(end.duration_ms);
+    // Agent 1001 was free from the gap on, then logged in again; the calls after the restart are whole.
+    const states = of(events, 'agent.state_changed').filter((e) => e.agent_id === '1001' && e.occurred_at === at);
+    expect(states.map((e) => e.payload.state)).toContain('available');
+    expect(of(events, 'call.answered').map((e) => e.payload.agent_name)).toEqual(['Agent 1001', 'Agent 1001', 'Agent 1002']);
+    expect(of(events, 'call.ended').filter((e) => !e.payload.ended_in)).toHaveLength(2);
   });
 });

@@ -260,6 +260,22 @@ export class AmiTranslator {
   /** QueueMember / CoreShowChannel items of a resync in progress, by ActionID. */
   private readonly resync = new Map<string, ResyncItems>();
   private frameNo = 0;
+  /** The connection the last frame came on, and the PBX time of that frame. */
+  private conn: string | undefined;
+  private lastAt = 0;
+  /** When the PBX said it was shutting down (`Shutdown`), on the current connection. */
+  private shutdownAt: number | null = null;
+  /**
+   * Start of the last gap of the feed (METRICS.md "Gaps of the feed"): the last moment the PBX
+   * was known alive before the connection changed. What a resync then finds gone ended there.
+   */
+  private gapFrom: number | null = null;
+  /**
+   * PBX clock minus receive clock, for frames without a Timestamp (action replies, such as the
+   * resync's): the largest difference seen on the connection, i.e. the least network delay.
+   */
+  private clockOffset: number | null = null;
+  private offsetConn: string | undefined;
 
   private out: CanonicalEvent[] = [];
   private now = 0;
@@ -306,7 +322,17 @@ export class AmiTranslator {
       if (Number.isNaN(ms)) return dlq('AMI_BAD_TIMESTAMP', `${frame.name}: Timestamp "${tsRaw}" is not <seconds>.<micro> (connection ${meta.connection}, frame ${meta.seq})`, 'Timestamp');
       t = ms;
       this.hasTs = true;
+      const off = ms - meta.received_at;
+      // A new connection keeps the last estimate until it has its own: the clocks did not change.
+      if (this.offsetConn !== meta.connection || this.clockOffset === null || off > this.clockOffset) this.clockOffset = off;
+      this.offsetConn = meta.connection;
+    } else if (this.clockOffset !== null) t = meta.received_at + this.clockOffset;
+    if (meta.connection !== this.conn) {
+      if (this.conn !== undefined) this.gapFrom = this.shutdownAt ?? this.lastAt;
+      this.conn = meta.connection;
+      this.shutdownAt = null;
     }
+    this.lastAt = t;
     this.out = [];
     this.now = t;
     this.frameNo++;
@@ -422,6 +448,11 @@ export class AmiTranslator {
       case 'QueueStatusComplete':
       case 'CoreShowChannelsComplete':
         return this.resyncComplete(name, h);
+      case 'Shutdown':
+        // The PBX goes down (a restart drops every channel and dynamic member without an event
+        // for each): the gap starts now, and the resync after the reconnect finds what is gone.
+        this.shutdownAt = this.now;
+        return undefined;
       default:
         return undefined;
     }
@@ -535,7 +566,7 @@ export class AmiTranslator {
     return undefined;
   }
 
-  private endCall(call: Call, ctx: EventContext): void {
+  private endCall(call: Call, ctx: EventContext, inGap = false): void {
     this.calls.delete(call.id);
     const end = Date.parse(ctx.occurred_at);
     const answered = call.answeredAt > 0;
@@ -551,6 +582,7 @@ export class AmiTranslator {
         billsec_ms: answered ? Math.max(0, end - call.answeredAt) : 0,
         direction: call.direction,
         extension: call.extension,
+        ended_in: inGap ? 'gap' : undefined,
       }),
     );
   }
@@ -669,7 +701,7 @@ export class AmiTranslator {
     );
   }
 
-  private directCompleted(u: string, d: DirectSegment, reason: 'caller' | 'agent'): void {
+  private directCompleted(u: string, d: DirectSegment, reason: 'caller' | 'agent', at = this.now, ctx = this.ctx): void {
     this.direct.delete(u);
     const a = this.agent(d.agentId);
     a.direct.delete(d);
@@ -677,16 +709,16 @@ export class AmiTranslator {
     // A consultation that never became the call (cancelled, or the transferer took the caller
     // back) was work, not a handled call: its time shows in the agent's state only.
     if (!d.credited) {
-      this.updateAgent(a, undefined);
+      this.updateAgent(a, undefined, ctx);
       return;
     }
     if (d.holdStart > 0) {
-      d.holdMs += this.now - d.holdStart;
+      d.holdMs += at - d.holdStart;
       d.holdStart = 0;
     }
-    const talkMs = Math.max(0, this.now - d.answeredAt);
+    const talkMs = Math.max(0, at - d.answeredAt);
     this.emit(
-      makeEvent('call.agent_completed', this.ctx, { call_id: d.callId }, {
+      makeEvent('call.agent_completed', ctx, { call_id: d.callId }, {
         agent_id: d.agentId,
         agent_name: this.agents.get(d.agentId)?.name,
         reason,
@@ -694,7 +726,7 @@ export class AmiTranslator {
         hold_ms: Math.min(talkMs, d.holdMs),
       }),
     );
-    this.updateAgent(a, d.callId);
+    this.updateAgent(a, d.callId, ctx);
   }
 
   // ---- queue legs ------------------------------------------------------------------------
@@ -1282,44 +1314,83 @@ export class AmiTranslator {
     if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
     const rs = this.resync.get(id) ?? { members: new Set<string>(), channels: new Set<string>(), legs: new Set<string>() };
     this.resync.delete(id);
+    // What the resync finds gone ended in the gap, at its start (the last moment it was known
+    // alive), not now (METRICS.md "Gaps of the feed"). Without a gap (first login) it is now.
+    const at = this.gapFrom ?? this.now;
+    const gapCtx = (part: string): EventContext => ({ ...this.ctxPart(part), occurred_at: isoMs(at) });
     if (name === 'QueueStatusComplete') {
       // Members we believe in that the PBX no longer lists left while we were away.
       for (const a of this.agents.values()) {
-        for (const q of [...a.queues.keys()]) if (!rs.members.has(`${a.id}|${q}`)) this.removeMembership(a, q, this.ctxPart(`resync-left|${q}`));
+        for (const q of [...a.queues.keys()]) if (!rs.members.has(`${a.id}|${q}`)) this.removeMembership(a, q, gapCtx(`resync-left|${q}`));
       }
       // Legs we believe are waiting but the PBX does not list: they ended unseen.
       for (const leg of [...this.legs.values()]) {
-        if (!rs.legs.has(`${leg.caller}|${leg.queue}`)) this.resolveGone(leg);
+        if (!rs.legs.has(`${leg.caller}|${leg.queue}`)) this.resolveGone(leg, at);
       }
-    } else {
-      // Channels that hung up while we were away; calls left with none have ended.
-      for (const [u, ch] of [...this.channels]) {
-        if (rs.channels.has(u)) continue;
-        this.channels.delete(u);
-        const call = this.calls.get(ch.callId);
-        if (!call) continue;
-        call.channels.delete(u);
-        if (call.channels.size === 0) this.endCall(call, this.ctxPart(`resync-ended|${call.id}`));
-      }
-      // Agents talking on calls that ended unseen are free again (their talk time is unknown).
-      for (const seg of [...this.segments]) {
-        if (this.calls.has(seg.leg.callId)) continue;
-        this.segments.delete(seg);
-        if (seg.dest) this.segByDest.delete(seg.dest);
-        if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
-        const a = this.agents.get(seg.agentId);
-        if (a) {
-          a.segments.delete(seg);
-          a.queueAt = this.frameNo;
-          this.updateAgent(a, seg.leg.callId, this.ctxPart(`resync-free|${seg.leg.id}`));
-        }
-      }
+      return undefined;
     }
+    // Channels that hung up while we were away; calls left with none have ended.
+    const ended: Call[] = [];
+    for (const [u, ch] of [...this.channels]) {
+      if (rs.channels.has(u)) continue;
+      this.channels.delete(u);
+      this.endDial(u, false);
+      const call = this.calls.get(ch.callId);
+      if (!call) continue;
+      call.channels.delete(u);
+      if (call.channels.size === 0) ended.push(call);
+    }
+    for (const call of ended) {
+      // In the order they happened: the caller left the queue, the agent's talk ended, the call
+      // ended (a leg's exit must never come after its call's end).
+      for (const leg of [...this.legs.values()]) if (leg.callId === call.id) this.resolveGone(leg, at);
+      this.calls.delete(call.id);
+    }
+    // Agents talking on calls that ended unseen: their talk lasted until the gap began.
+    for (const seg of [...this.segments]) {
+      if (this.calls.has(seg.leg.callId)) continue;
+      this.cutSegment(seg, at, gapCtx(`resync-free|${seg.leg.id}`));
+    }
+    for (const [u, d] of [...this.direct]) {
+      if (!this.calls.has(d.callId)) this.directCompleted(u, d, 'agent', Math.max(at, d.answeredAt), gapCtx(`resync-free|${u}`));
+    }
+    for (const call of ended) this.endCall(call, gapCtx(`resync-ended|${call.id}`), this.gapFrom !== null);
     return undefined;
   }
 
-  private resolveGone(leg: Leg): void {
-    leg.pendingExit = { ctx: this.ctxPart(`resync-gone|${leg.id}`), at: this.now, ts: false };
+  /** A queue agent's segment of a call that ended unseen in a gap: its talk runs to `at`. */
+  private cutSegment(seg: Segment, at: number, ctx: EventContext): void {
+    this.segments.delete(seg);
+    if (seg.dest) this.segByDest.delete(seg.dest);
+    if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
+    const end = Math.max(at, seg.connectedAt);
+    if (seg.holdStart > 0) {
+      seg.holdMs += Math.max(0, end - seg.holdStart);
+      seg.holdStart = 0;
+    }
+    const wrapMs = this.wrapUpMs(seg.leg.queue);
+    this.emit(
+      makeEvent('call.agent_completed', ctx, { call_id: seg.leg.callId }, {
+        agent_id: seg.agentId,
+        agent_name: seg.agentName,
+        queue: seg.leg.queue,
+        leg_id: seg.leg.id,
+        // Who hung up is unknown; Asterisk itself reports a restart's cut as the agent's.
+        reason: 'agent',
+        talk_ms: end - seg.connectedAt,
+        hold_ms: seg.holdMs,
+        wrap_ms: wrapMs > 0 ? wrapMs : undefined,
+      }),
+    );
+    const a = this.agents.get(seg.agentId);
+    if (!a) return;
+    a.segments.delete(seg);
+    a.queueAt = this.frameNo;
+    this.updateAgent(a, seg.leg.callId, ctx);
+  }
+
+  private resolveGone(leg: Leg, at: number): void {
+    leg.pendingExit = { ctx: { ...this.ctxPart(`resync-gone|${leg.id}`), occurred_at: isoMs(at) }, at, ts: false };
     this.resolveExit(leg, 'other');
   }
 }
