@@ -492,7 +492,7 @@ export class AmiTranslator {
     //   calling in also starts in Ring (4), so the channel state alone cannot tell;
     // - otherwise a channel that starts ringing in (4) is an incoming call from a trunk and a
     //   channel created down (0) is dialled out (an Originate to a device).
-    const placedBy = this.agentOfChannel(chan);
+    const placedBy = chan.startsWith('Local/') ? undefined : this.agentOfChannel(chan);
     const direction: Call['direction'] = chan.startsWith('Local/')
       ? 'inbound'
       : placedBy !== undefined
