@@ -12,270 +12,43 @@
 // Events derived later from an earlier frame (an abandon decided by what follows it, a wrap-up
 // that ends) keep the key of the frame that caused them, so the decision's timing never
 // changes an id.
-import { makeEvent, isoMs, type AgentState, type CanonicalEvent, type Disposition, type EventContext, type LeaveReason, type RawRef, type Source } from '@callboard/schemas';
+import { makeEvent, isoMs, type AgentState, type CanonicalEvent, type EventContext, type LeaveReason, type Source } from '@callboard/schemas';
 import { dlq, ok, type TranslateOutcome } from '../sink.ts';
 import { agentIdFromInterface } from './agent-id.ts';
 import type { AmiFrame } from './parser.ts';
+import {
+  DEVICE_BUSY,
+  DEVICE_GONE,
+  DEVICE_RINGING,
+  OLD_NAMES,
+  QUEUESTATUS_REASON,
+  RESYNC_ACTION_PREFIX,
+  TranslatorState,
+  dispositionFromCause,
+  int,
+  mapDisposition,
+  parseAmiTimestamp,
+  partyOf,
+  unknownToEmpty,
+  type Agent,
+  type AmiTranslatorOptions,
+  type Call,
+  type Channel,
+  type DirectSegment,
+  type FrameMeta,
+  type Leg,
+  type ResyncItems,
+  type Ring,
+  type Segment,
+} from './state.ts';
 
-export interface FrameMeta {
-  /** When the adapter received the frame (ms since epoch). */
-  received_at: number;
-  raw_ref: RawRef | null;
-  connection: string;
-  seq: number;
-}
-
-export interface AmiTranslatorOptions {
-  tenant_id: string;
-  pbx_id: string;
-  source?: Source;
-  /** The queue's configured wrap-up (config `queues[].wrap_up_s`), in ms; 0 = none. */
-  wrapUpMs?: (queue: string) => number;
-}
-
-/** ActionID prefix of the adapter's own resynchronisation requests. */
-export const RESYNC_ACTION_PREFIX = 'callboard-resync';
-
-interface Channel {
-  uniqueid: string;
-  callId: string;
-  name: string;
-  hangupRequested: boolean;
-}
-
-interface Call {
-  id: string;
-  /** Uniqueid of the channel that started the call: its side decides the disposition. */
-  origin: string;
-  channels: Set<string>;
-  startedAt: number;
-  answeredAt: number;
-  direction: 'inbound' | 'outbound' | 'internal';
-  cdr: { disposition: Disposition; raw: string } | null;
-  cause: { code: number; text: string } | null;
-  causeFromOther: boolean;
-  extension: string | undefined;
-}
-
-interface Ring {
-  leg: Leg;
-  agentId: string;
-  at: number;
-  ts: boolean;
-  dest: string | undefined;
-}
-
-interface Leg {
-  id: string;
-  queue: string;
-  callId: string;
-  caller: string;
-  joinedAt: number;
-  ts: boolean;
-  rings: Map<string, Ring>;
-  abandon: { ctx: EventContext; position: number; original?: number; holdS: number; at: number; ts: boolean } | null;
-  /** Left the queue without a connect yet: what follows on the caller channel decides. */
-  pendingExit: { ctx: EventContext; at: number; ts: boolean; position?: number } | null;
-}
-
-interface Segment {
-  leg: Leg;
-  agentId: string;
-  agentName: string | undefined;
-  iface: string;
-  connectedAt: number;
-  ts: boolean;
-  dest: string | undefined;
-  holdStart: number;
-  holdMs: number;
-}
-
-/** An agent talking on a call that did not come through a queue (dialled, or transferred to). */
-interface DirectSegment {
-  agentId: string;
-  callId: string;
-  /** The agent's channel name without a Local channel's `;1`/`;2`: either half is the agent. */
-  party: string;
-  /** When the agent was rung, and when its credit starts (answer, or the transfer to it). */
-  rungAt: number;
-  answeredAt: number;
-  ts: boolean;
-  holdStart: number;
-  holdMs: number;
-  /**
-   * An AMI Atxfer consultation: the agent talks (on_call) but is credited with the call only
-   * once the transfer completes (METRICS.md handled), from then on.
-   */
-  credited: boolean;
-  /** Who asked first for the hang-up once credited. */
-  endBy: 'caller' | 'agent' | undefined;
-}
-
-/** An agent's phone rung other than by a queue: a dialled call, or an Atxfer consultation. */
-interface Dialled {
-  agentId: string;
-  at: number;
-  ts: boolean;
-  consult: boolean;
-}
-
-/** `Local/1003@agents-00000002;1` → `Local/1003@agents-00000002`; other names unchanged. */
-function partyOf(channel: string): string {
-  const semi = channel.lastIndexOf(';');
-  return semi > 0 && channel.startsWith('Local/') ? channel.slice(0, semi) : channel;
-}
-
-interface Agent {
-  id: string;
-  name: string | undefined;
-  /** queue → paused reason ("" when not paused). */
-  queues: Map<string, string | null>;
-  status: number;
-  /** `InCall` of the last member event: on a queue call (1) until the stats update after it. */
-  inCall: boolean;
-  rings: number;
-  segments: Set<Segment>;
-  /** Rings and calls outside a queue (dialled, or an attended transfer's consultation). */
-  directRings: number;
-  direct: Set<DirectSegment>;
-  wrapUntil: number;
-  wrapKey: string;
-  /** Frame numbers of the last device status and of the last queue-driven change. */
-  statusAt: number;
-  queueAt: number;
-  state: AgentState | null;
-  reason: string | undefined;
-  /** occurred_at and event_id of the last state change emitted. */
-  lastAt: string;
-  lastId: string;
-}
-
-const DEVICE_RINGING = new Set([6, 7]);
-const DEVICE_BUSY = new Set([2, 3]);
-const DEVICE_GONE = new Set([4, 5]);
-
-const DISPOSITIONS: Record<string, Disposition> = {
-  ANSWERED: 'ANSWERED',
-  ANSWER: 'ANSWERED',
-  NORMAL: 'ANSWERED',
-  'NO ANSWER': 'NO ANSWER',
-  NOANSWER: 'NO ANSWER',
-  BUSY: 'BUSY',
-  FAILED: 'FAILED',
-  CHANUNAVAIL: 'FAILED',
-  CONGESTION: 'CONGESTION',
-};
-
-/** Canonical disposition of an Asterisk CDR value; unknown values count as FAILED (raw kept). */
-export function mapDisposition(raw: string): Disposition {
-  return DISPOSITIONS[raw.trim().toUpperCase()] ?? 'FAILED';
-}
-
-/** Disposition of a call that produced no Cdr event, from its last Q.850 hang-up cause. */
-function dispositionFromCause(cause: number, answered: boolean): Disposition {
-  if (answered) return 'ANSWERED';
-  if (cause === 17) return 'BUSY';
-  if (cause === 34 || cause === 38 || cause === 42 || cause === 44) return 'CONGESTION';
-  if (cause === 0 || cause === 16 || cause === 18 || cause === 19 || cause === 21 || cause === 26 || cause === 31) return 'NO ANSWER';
-  return 'FAILED';
-}
-
-const QUEUESTATUS_REASON: Record<string, LeaveReason> = {
-  TIMEOUT: 'timeout',
-  LEAVEEMPTY: 'empty',
-  JOINEMPTY: 'empty',
-  LEAVEUNAVAIL: 'empty',
-  JOINUNAVAIL: 'empty',
-  FULL: 'full',
-  WITHDRAW: 'withdraw',
-  CONTINUE: 'other',
-};
-
-/** Asterisk 11 names of the events this translator reads, mapped to their 12+ names. */
-const OLD_NAMES: Record<string, string> = { Join: 'QueueCallerJoin', Leave: 'QueueCallerLeave', QueueMemberPaused: 'QueueMemberPause' };
-
-function unknownToEmpty(v: string | undefined): string {
-  return v === undefined || v === '<unknown>' ? '' : v;
-}
-
-function int(v: string | undefined, fallback = 0): number {
-  if (v === undefined || v === '') return fallback;
-  const n = Number.parseInt(v, 10);
-  return Number.isFinite(n) ? n : fallback;
-}
-
-/** `1795305882.102346` → ms since epoch (truncated), or NaN. */
-export function parseAmiTimestamp(v: string): number {
-  // Every frame carries one: digits only, no regex, no allocation.
-  let sec = 0;
-  let ms = 0;
-  let i = 0;
-  const n = v.length;
-  for (; i < n; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c === -2) break; // '.'
-    if (c < 0 || c > 9) return NaN;
-    sec = sec * 10 + c;
-  }
-  if (i === 0 || i > 15) return NaN;
-  let digits = 0;
-  for (i++; i < n; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    if (digits < 3) ms = ms * 10 + c;
-    digits++;
-  }
-  for (; digits < 3; digits++) ms *= 10;
-  return sec * 1000 + ms;
-}
-
-interface ResyncItems {
-  members: Set<string>;
-  channels: Set<string>;
-  legs: Set<string>;
-}
+export { RESYNC_ACTION_PREFIX, mapDisposition, parseAmiTimestamp, type AmiTranslatorOptions, type FrameMeta } from './state.ts';
 
 export class AmiTranslator {
-  private readonly channels = new Map<string, Channel>();
-  private readonly calls = new Map<string, Call>();
-  /** Active legs by `callerUniqueid|queue`. */
-  private readonly legs = new Map<string, Leg>();
-  /** Legs whose exit is still undecided, by caller Uniqueid. */
-  private readonly pending = new Map<string, Leg>();
-  private readonly ringsByDest = new Map<string, Ring>();
-  private readonly segByDest = new Map<string, Segment>();
-  private readonly segByCaller = new Map<string, Segment>();
-  private readonly segments = new Set<Segment>();
-  private readonly heldChannels = new Map<string, number>();
-  /** Phones of known agents (member StateInterface, or a non-Local member Interface) → agent id. */
-  private readonly agentDevices = new Map<string, string>();
-  /** Agent channels rung outside a queue (DialBegin Dest, or an Atxfer's DialState), by Uniqueid. */
-  private readonly dialled = new Map<string, Dialled>();
-  /** Direct (non-queue) calls an agent answered, by the agent's channel Uniqueid. */
-  private readonly direct = new Map<string, DirectSegment>();
-  private readonly agents = new Map<string, Agent>();
-  private readonly wrapping = new Set<Agent>();
   private readonly source: Source;
   private readonly wrapUpMs: (queue: string) => number;
-  /** QueueMember / CoreShowChannel items of a resync in progress, by ActionID. */
-  private readonly resync = new Map<string, ResyncItems>();
-  private frameNo = 0;
-  /** The connection the last frame came on, and the PBX time of that frame. */
-  private conn: string | undefined;
-  private lastAt = 0;
-  /** When the PBX said it was shutting down (`Shutdown`), on the current connection. */
-  private shutdownAt: number | null = null;
-  /**
-   * Start of the last gap of the feed (METRICS.md "Gaps of the feed"): the last moment the PBX
-   * was known alive before the connection changed. What a resync then finds gone ended there.
-   */
-  private gapFrom: number | null = null;
-  /**
-   * PBX clock minus receive clock, for frames without a Timestamp (action replies, such as the
-   * resync's): the largest difference seen on the connection, i.e. the least network delay.
-   */
-  private clockOffset: number | null = null;
-  private offsetConn: string | undefined;
+  /** Everything the translator knows between frames. */
+  private readonly s = new TranslatorState();
 
   private out: CanonicalEvent[] = [];
   private now = 0;
@@ -324,19 +97,19 @@ export class AmiTranslator {
       this.hasTs = true;
       const off = ms - meta.received_at;
       // A new connection keeps the last estimate until it has its own: the clocks did not change.
-      if (this.offsetConn !== meta.connection || this.clockOffset === null || off > this.clockOffset) this.clockOffset = off;
-      this.offsetConn = meta.connection;
-    } else if (this.clockOffset !== null) t = meta.received_at + this.clockOffset;
-    if (meta.connection !== this.conn) {
-      if (this.conn !== undefined) this.gapFrom = this.shutdownAt ?? this.lastAt;
-      this.conn = meta.connection;
-      this.shutdownAt = null;
+      if (this.s.offsetConn !== meta.connection || this.s.clockOffset === null || off > this.s.clockOffset) this.s.clockOffset = off;
+      this.s.offsetConn = meta.connection;
+    } else if (this.s.clockOffset !== null) t = meta.received_at + this.s.clockOffset;
+    if (meta.connection !== this.s.conn) {
+      if (this.s.conn !== undefined) this.s.gapFrom = this.s.shutdownAt ?? this.s.lastAt;
+      this.s.conn = meta.connection;
+      this.s.shutdownAt = null;
     }
-    this.lastAt = t;
+    this.s.lastAt = t;
     this.out = [];
     this.now = t;
-    this.frameNo++;
-    if (this.wrapping.size > 0) this.expireWrapUps(t, meta);
+    this.s.frameNo++;
+    if (this.s.wrapping.size > 0) this.expireWrapUps(t, meta);
     if (frame.kind !== 'event') return ok(this.out);
     const name = OLD_NAMES[frame.name] ?? frame.name;
     // Most frames (VarSet, Newexten, CEL, …) yield nothing: the event context is built only
@@ -345,8 +118,8 @@ export class AmiTranslator {
     this.curName = name;
     this.curHeaders = h;
     this.curMeta = meta;
-    if (this.pending.size > 0 && h.Uniqueid !== undefined) {
-      const leg = this.pending.get(h.Uniqueid);
+    if (this.s.pending.size > 0 && h.Uniqueid !== undefined) {
+      const leg = this.s.pending.get(h.Uniqueid);
       if (leg) this.decidePending(leg, name, h);
     }
     const problem = this.dispatch(name, h);
@@ -364,7 +137,7 @@ export class AmiTranslator {
   /** End of input: decide what is still pending, as the most likely outcome. */
   flush(meta: FrameMeta): CanonicalEvent[] {
     this.out = [];
-    for (const leg of [...this.pending.values()]) this.resolveExit(leg, leg.abandon ? 'abandoned' : 'key');
+    for (const leg of [...this.s.pending.values()]) this.resolveExit(leg, leg.abandon ? 'abandoned' : 'key');
     this.expireWrapUps(Number.MAX_SAFE_INTEGER, meta);
     return this.out;
   }
@@ -386,10 +159,10 @@ export class AmiTranslator {
         return undefined;
       case 'HangupRequest':
       case 'SoftHangupRequest': {
-        const ch = h.Uniqueid !== undefined ? this.channels.get(h.Uniqueid) : undefined;
+        const ch = h.Uniqueid !== undefined ? this.s.channels.get(h.Uniqueid) : undefined;
         if (ch) {
           ch.hangupRequested = true;
-          if (this.direct.size > 0) this.firstToHangUp(ch);
+          if (this.s.direct.size > 0) this.firstToHangUp(ch);
         }
         return undefined;
       }
@@ -451,7 +224,7 @@ export class AmiTranslator {
       case 'Shutdown':
         // The PBX goes down (a restart drops every channel and dynamic member without an event
         // for each): the gap starts now, and the resync after the reconnect finds what is gone.
-        this.shutdownAt = this.now;
+        this.s.shutdownAt = this.now;
         return undefined;
       default:
         return undefined;
@@ -477,11 +250,11 @@ export class AmiTranslator {
     if (linked) return linked;
     const u = h[`${prefix}Uniqueid`];
     if (u === undefined) return undefined;
-    return this.channels.get(u)?.callId ?? u;
+    return this.s.channels.get(u)?.callId ?? u;
   }
 
   private ensureCall(callId: string, h: Record<string, string>, at: number, ctx = this.ctx): Call {
-    let call = this.calls.get(callId);
+    let call = this.s.calls.get(callId);
     if (call) return call;
     const state = h.ChannelState;
     const chan = h.Channel ?? '';
@@ -503,7 +276,7 @@ export class AmiTranslator {
           ? 'inbound'
           : 'outbound';
     call = { id: callId, origin: h.Uniqueid ?? callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, causeFromOther: false, extension: placedBy };
-    this.calls.set(callId, call);
+    this.s.calls.set(callId, call);
     this.emit(
       makeEvent('call.started', { ...ctx, occurred_at: isoMs(at) }, { call_id: callId }, {
         direction,
@@ -518,11 +291,11 @@ export class AmiTranslator {
 
   private trackChannel(h: Record<string, string>, callId: string, at: number, ctx = this.ctx): Channel {
     const u = h.Uniqueid!;
-    let ch = this.channels.get(u);
+    let ch = this.s.channels.get(u);
     if (!ch) {
       const call = this.ensureCall(callId, h, at, ctx);
       ch = { uniqueid: u, callId, name: h.Channel ?? '', hangupRequested: false };
-      this.channels.set(u, ch);
+      this.s.channels.set(u, ch);
       call.channels.add(u);
     }
     return ch;
@@ -536,9 +309,9 @@ export class AmiTranslator {
 
   private answered(uniqueid: string | undefined): void {
     if (uniqueid === undefined) return;
-    const ch = this.channels.get(uniqueid);
+    const ch = this.s.channels.get(uniqueid);
     if (!ch) return;
-    const call = this.calls.get(ch.callId);
+    const call = this.s.calls.get(ch.callId);
     if (call && call.answeredAt === 0) call.answeredAt = this.now;
   }
 
@@ -546,14 +319,14 @@ export class AmiTranslator {
     const u = h.Uniqueid;
     if (u === undefined) return this.missing('Hangup', 'Uniqueid');
     this.endRing(u);
-    const ch = this.channels.get(u);
+    const ch = this.s.channels.get(u);
     if (!ch) return undefined;
-    this.channels.delete(u);
-    this.heldChannels.delete(u);
+    this.s.channels.delete(u);
+    this.s.heldChannels.delete(u);
     this.endDial(u);
-    const seg = this.direct.get(u);
+    const seg = this.s.direct.get(u);
     if (seg) this.directCompleted(u, seg, seg.endBy ?? (ch.hangupRequested ? 'agent' : 'caller'));
-    const call = this.calls.get(ch.callId);
+    const call = this.s.calls.get(ch.callId);
     if (!call) return undefined;
     const cause = int(h.Cause, -1);
     // The caller's side gives the call's cause; another leg's only until the caller's is known.
@@ -567,7 +340,7 @@ export class AmiTranslator {
   }
 
   private endCall(call: Call, ctx: EventContext, inGap = false): void {
-    this.calls.delete(call.id);
+    this.s.calls.delete(call.id);
     const end = Date.parse(ctx.occurred_at);
     const answered = call.answeredAt > 0;
     const disposition = call.cdr?.disposition ?? dispositionFromCause(call.cause?.code ?? 0, answered);
@@ -594,8 +367,8 @@ export class AmiTranslator {
     if (u === undefined) return undefined;
     // The caller's channel has usually hung up already; it started the call, so its Uniqueid is
     // the call's id (Linkedid).
-    const ch = this.channels.get(u);
-    const call = this.calls.get(ch ? ch.callId : u);
+    const ch = this.s.channels.get(u);
+    const call = this.s.calls.get(ch ? ch.callId : u);
     if (!call) return undefined; // the call already ended: its disposition was decided then
     // METRICS.md: a call's disposition is its caller side's. The other legs' rows (ring-all
     // losers say NO ANSWER or FAILED) never decide it, whatever order Asterisk sends them in;
@@ -610,8 +383,8 @@ export class AmiTranslator {
 
   private learnDevices(agentId: string, iface: string, stateInterface: string | undefined): void {
     // Local members (`Local/1003@agents`) too: an Atxfer to a member dials that Local channel.
-    if (iface.includes('/')) this.agentDevices.set(iface, agentId);
-    if (stateInterface && stateInterface.includes('/')) this.agentDevices.set(stateInterface, agentId);
+    if (iface.includes('/')) this.s.agentDevices.set(iface, agentId);
+    if (stateInterface && stateInterface.includes('/')) this.s.agentDevices.set(stateInterface, agentId);
   }
 
   /**
@@ -619,59 +392,59 @@ export class AmiTranslator {
    * `Local/1003@agents-00000002;1` → member `Local/1003@agents`.
    */
   private agentOfChannel(name: string): string | undefined {
-    if (this.agentDevices.size === 0) return undefined;
+    if (this.s.agentDevices.size === 0) return undefined;
     const base = partyOf(name);
     const dash = base.lastIndexOf('-');
-    return this.agentDevices.get(dash > base.indexOf('/') ? base.slice(0, dash) : base);
+    return this.s.agentDevices.get(dash > base.indexOf('/') ? base.slice(0, dash) : base);
   }
 
   private isAgentExtension(exten: string): boolean {
-    for (const id of this.agentDevices.values()) if (id === exten) return true;
+    for (const id of this.s.agentDevices.values()) if (id === exten) return true;
     return false;
   }
 
   /** A known agent's phone dialled other than by a queue (a queue rings it through AgentCalled). */
   private dialBegin(h: Record<string, string>): void {
     const dest = h.DestUniqueid;
-    if (dest === undefined || this.ringsByDest.has(dest) || this.segByDest.has(dest)) return;
+    if (dest === undefined || this.s.ringsByDest.has(dest) || this.s.segByDest.has(dest)) return;
     const agentId = this.agentOfChannel(h.DestChannel ?? '');
     if (agentId === undefined) return;
     // A queue calling a member that is a phone itself (Interface PJSIP/1001): the dialling
     // channel is a caller waiting in a queue, and the answer comes as AgentConnect.
     if (h.Uniqueid !== undefined) {
-      for (const leg of this.legs.values()) if (leg.caller === h.Uniqueid) return;
+      for (const leg of this.s.legs.values()) if (leg.caller === h.Uniqueid) return;
     }
     this.startDial(dest, agentId, false);
   }
 
   private consultRinging(h: Record<string, string>): void {
     const dest = h.DestUniqueid;
-    if (dest === undefined || this.dialled.has(dest) || this.ringsByDest.has(dest) || this.segByDest.has(dest) || this.direct.has(dest)) return;
+    if (dest === undefined || this.s.dialled.has(dest) || this.s.ringsByDest.has(dest) || this.s.segByDest.has(dest) || this.s.direct.has(dest)) return;
     const agentId = this.agentOfChannel(h.DestChannel ?? '');
     if (agentId !== undefined) this.startDial(dest, agentId, true);
   }
 
   private startDial(dest: string, agentId: string, consult: boolean): void {
-    this.dialled.set(dest, { agentId, at: this.now, ts: this.hasTs, consult });
+    this.s.dialled.set(dest, { agentId, at: this.now, ts: this.hasTs, consult });
     const a = this.agent(agentId);
     a.directRings++;
-    this.updateAgent(a, this.channels.get(dest)?.callId);
+    this.updateAgent(a, this.s.channels.get(dest)?.callId);
   }
 
   /** A channel rung outside a queue stopped ringing: answered, refused or gone. */
   private endDial(dest: string, update = true): void {
-    const d = this.dialled.get(dest);
+    const d = this.s.dialled.get(dest);
     if (!d) return;
-    this.dialled.delete(dest);
+    this.s.dialled.delete(dest);
     const a = this.agent(d.agentId);
     if (a.directRings > 0) a.directRings--;
-    a.queueAt = this.frameNo;
-    if (update) this.updateAgent(a, this.channels.get(dest)?.callId);
+    a.queueAt = this.s.frameNo;
+    if (update) this.updateAgent(a, this.s.channels.get(dest)?.callId);
   }
 
   /** Once a transfer target is credited, the first side to ask for the hang-up ended its call. */
   private firstToHangUp(ch: Channel): void {
-    for (const d of this.direct.values()) {
+    for (const d of this.s.direct.values()) {
       if (d.callId === ch.callId && d.credited && d.endBy === undefined) d.endBy = partyOf(ch.name) === d.party ? 'agent' : 'caller';
     }
   }
@@ -679,14 +452,14 @@ export class AmiTranslator {
   private directAnswered(h: Record<string, string>): void {
     const u = h.Uniqueid;
     if (u === undefined) return;
-    const d = this.dialled.get(u);
-    const ch = this.channels.get(u);
-    if (!d || !ch || this.direct.has(u)) return;
+    const d = this.s.dialled.get(u);
+    const ch = this.s.channels.get(u);
+    if (!d || !ch || this.s.direct.has(u)) return;
     this.endDial(u, false);
-    const call = this.calls.get(ch.callId);
+    const call = this.s.calls.get(ch.callId);
     const a = this.agent(d.agentId);
     const seg: DirectSegment = { agentId: d.agentId, callId: ch.callId, party: partyOf(ch.name), rungAt: d.at, answeredAt: this.now, ts: this.hasTs, holdStart: 0, holdMs: 0, credited: !d.consult, endBy: undefined };
-    this.direct.set(u, seg);
+    this.s.direct.set(u, seg);
     a.direct.add(seg);
     this.updateAgent(a, ch.callId);
     if (d.consult) return; // credited when the transfer completes (attendedTransfer)
@@ -702,10 +475,10 @@ export class AmiTranslator {
   }
 
   private directCompleted(u: string, d: DirectSegment, reason: 'caller' | 'agent', at = this.now, ctx = this.ctx): void {
-    this.direct.delete(u);
+    this.s.direct.delete(u);
     const a = this.agent(d.agentId);
     a.direct.delete(d);
-    a.queueAt = this.frameNo;
+    a.queueAt = this.s.frameNo;
     // A consultation that never became the call (cancelled, or the transferer took the caller
     // back) was work, not a handled call: its time shows in the agent's state only.
     if (!d.credited) {
@@ -720,7 +493,7 @@ export class AmiTranslator {
     this.emit(
       makeEvent('call.agent_completed', ctx, { call_id: d.callId }, {
         agent_id: d.agentId,
-        agent_name: this.agents.get(d.agentId)?.name,
+        agent_name: this.s.agents.get(d.agentId)?.name,
         reason,
         talk_ms: talkMs,
         hold_ms: Math.min(talkMs, d.holdMs),
@@ -738,7 +511,7 @@ export class AmiTranslator {
     const callId = this.callIdOf(h)!;
     this.trackChannel(h, callId, this.now);
     const legKey = `${u}|${h.Queue}`;
-    const old = this.legs.get(legKey);
+    const old = this.s.legs.get(legKey);
     // A caller cannot wait in one queue twice at once: a second join is a repeated frame.
     if (old && !old.pendingExit) return undefined;
     if (old) this.resolveExit(old, old.abandon ? 'timeout' : 'key');
@@ -753,7 +526,7 @@ export class AmiTranslator {
       abandon: null,
       pendingExit: null,
     };
-    this.legs.set(legKey, leg);
+    this.s.legs.set(legKey, leg);
     this.emit(
       makeEvent('call.queued', this.ctx, { call_id: callId }, {
         queue: h.Queue,
@@ -766,7 +539,7 @@ export class AmiTranslator {
   }
 
   private abandon(h: Record<string, string>): TranslateOutcome | undefined {
-    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    const leg = this.s.legs.get(`${h.Uniqueid}|${h.Queue}`);
     if (!leg) return undefined; // a leg from before we connected: resync reported it or it is gone
     leg.abandon = {
       ctx: this.ctx,
@@ -780,9 +553,9 @@ export class AmiTranslator {
   }
 
   private leave(h: Record<string, string>): TranslateOutcome | undefined {
-    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    const leg = this.s.legs.get(`${h.Uniqueid}|${h.Queue}`);
     if (!leg) return undefined;
-    const ch = this.channels.get(leg.caller);
+    const ch = this.s.channels.get(leg.caller);
     if (leg.abandon && ch?.hangupRequested) {
       this.resolveExitNow(leg, 'abandoned');
       return undefined;
@@ -791,7 +564,7 @@ export class AmiTranslator {
     // hang-up request is often published just after QueueCallerLeave: the next thing the
     // caller channel does decides (decidePending).
     leg.pendingExit = { ctx: this.ctx, at: this.now, ts: this.hasTs, position: h.Position ? Math.max(1, int(h.Position, 1)) : undefined };
-    this.pending.set(leg.caller, leg);
+    this.s.pending.set(leg.caller, leg);
     return undefined;
   }
 
@@ -826,8 +599,8 @@ export class AmiTranslator {
 
   /** Closes an unanswered leg as abandoned (caller hung up) or left (any other way out). */
   private resolveExit(leg: Leg, outcome: 'abandoned' | LeaveReason): void {
-    this.pending.delete(leg.caller);
-    this.legs.delete(`${leg.caller}|${leg.queue}`);
+    this.s.pending.delete(leg.caller);
+    this.s.legs.delete(`${leg.caller}|${leg.queue}`);
     this.clearRings(leg);
     const ab = leg.abandon;
     const exit = leg.pendingExit ?? { ctx: this.ctx, at: this.now, ts: this.hasTs };
@@ -867,10 +640,10 @@ export class AmiTranslator {
   }
 
   private agent(agentId: string, name?: string): Agent {
-    let a = this.agents.get(agentId);
+    let a = this.s.agents.get(agentId);
     if (!a) {
       a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
-      this.agents.set(agentId, a);
+      this.s.agents.set(agentId, a);
     } else if (name) a.name = name;
     return a;
   }
@@ -878,14 +651,14 @@ export class AmiTranslator {
   private agentCalled(h: Record<string, string>): TranslateOutcome | undefined {
     const m = this.memberOf(h);
     if (!m) return this.missing('AgentCalled', 'Interface');
-    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    const leg = this.s.legs.get(`${h.Uniqueid}|${h.Queue}`);
     if (!leg) return undefined;
     const a = this.agent(m.agentId, m.name);
     const ring: Ring = { leg, agentId: m.agentId, at: this.now, ts: this.hasTs, dest: h.DestUniqueid };
     const prev = leg.rings.get(m.agentId);
     if (prev) this.dropRing(leg, prev);
     leg.rings.set(m.agentId, ring);
-    if (ring.dest) this.ringsByDest.set(ring.dest, ring);
+    if (ring.dest) this.s.ringsByDest.set(ring.dest, ring);
     a.rings++;
     this.emit(makeEvent('call.ringing', this.ctx, { call_id: leg.callId }, { agent_id: m.agentId, agent_name: m.name, queue: leg.queue, leg_id: leg.id }));
     this.updateAgent(a, leg.callId);
@@ -895,7 +668,7 @@ export class AmiTranslator {
   private ringNoAnswer(h: Record<string, string>): TranslateOutcome | undefined {
     const m = this.memberOf(h);
     if (!m) return this.missing('AgentRingNoAnswer', 'Interface');
-    const leg = this.legs.get(`${h.Uniqueid}|${h.Queue}`);
+    const leg = this.s.legs.get(`${h.Uniqueid}|${h.Queue}`);
     const callId = leg?.callId ?? this.callIdOf(h);
     if (!callId) return this.missing('AgentRingNoAnswer', 'Uniqueid');
     const ring = leg?.rings.get(m.agentId);
@@ -919,18 +692,18 @@ export class AmiTranslator {
 
   private dropRing(leg: Leg, ring: Ring): void {
     leg.rings.delete(ring.agentId);
-    if (ring.dest) this.ringsByDest.delete(ring.dest);
-    const a = this.agents.get(ring.agentId);
+    if (ring.dest) this.s.ringsByDest.delete(ring.dest);
+    const a = this.s.agents.get(ring.agentId);
     if (a && a.rings > 0) a.rings--;
-    if (a) a.queueAt = this.frameNo;
+    if (a) a.queueAt = this.s.frameNo;
   }
 
   /** A rung member channel stopped ringing (DialEnd of any status, or its hang-up). */
   private endRing(dest: string): void {
-    const ring = this.ringsByDest.get(dest);
+    const ring = this.s.ringsByDest.get(dest);
     if (!ring) return;
     this.dropRing(ring.leg, ring);
-    const a = this.agents.get(ring.agentId);
+    const a = this.s.agents.get(ring.agentId);
     if (a) this.updateAgent(a, ring.leg.callId);
   }
 
@@ -938,7 +711,7 @@ export class AmiTranslator {
     for (const ring of [...leg.rings.values()]) {
       if (ring.agentId === except) continue;
       this.dropRing(leg, ring);
-      const a = this.agents.get(ring.agentId);
+      const a = this.s.agents.get(ring.agentId);
       if (a) this.updateAgent(a, leg.callId);
     }
   }
@@ -949,7 +722,7 @@ export class AmiTranslator {
     if (h.Uniqueid === undefined) return this.missing('AgentConnect', 'Uniqueid');
     if (!h.Queue) return this.missing('AgentConnect', 'Queue');
     const legKey = `${h.Uniqueid}|${h.Queue}`;
-    let leg = this.legs.get(legKey);
+    let leg = this.s.legs.get(legKey);
     const holdS = int(h.HoldTime);
     if (!leg) {
       // Connected on a leg we never saw join (we were not connected then): HoldTime places it.
@@ -957,8 +730,8 @@ export class AmiTranslator {
       this.trackChannel(h, callId, this.now);
       leg = { id: `${h.Uniqueid}:${h.Queue}:${h.Timestamp ?? this.ctx.vendor_key}`, queue: h.Queue, callId, caller: h.Uniqueid, joinedAt: this.now - holdS * 1000, ts: false, rings: new Map(), abandon: null, pendingExit: null };
     }
-    this.legs.delete(legKey);
-    this.pending.delete(leg.caller);
+    this.s.legs.delete(legKey);
+    this.s.pending.delete(leg.caller);
     const ring = leg.rings.get(m.agentId);
     this.clearRings(leg, m.agentId);
     if (ring) this.dropRing(leg, ring); // its state goes from ringing straight to on_call below
@@ -975,28 +748,28 @@ export class AmiTranslator {
       }),
     );
     const seg: Segment = { leg, agentId: m.agentId, agentName: m.name, iface: m.iface, connectedAt: this.now, ts: this.hasTs, dest: h.DestUniqueid, holdStart: 0, holdMs: 0 };
-    this.segments.add(seg);
-    if (seg.dest) this.segByDest.set(seg.dest, seg);
-    this.segByCaller.set(leg.caller, seg);
-    const call = this.calls.get(leg.callId);
+    this.s.segments.add(seg);
+    if (seg.dest) this.s.segByDest.set(seg.dest, seg);
+    this.s.segByCaller.set(leg.caller, seg);
+    const call = this.s.calls.get(leg.callId);
     if (call) call.extension = m.agentId;
     const a = this.agent(m.agentId, m.name);
     a.segments.add(seg);
-    a.queueAt = this.frameNo;
+    a.queueAt = this.s.frameNo;
     a.wrapUntil = 0;
-    this.wrapping.delete(a);
+    this.s.wrapping.delete(a);
     this.updateAgent(a, leg.callId);
     return undefined;
   }
 
   private findSegment(h: Record<string, string>, iface: string): Segment | undefined {
     if (h.DestUniqueid !== undefined) {
-      const s = this.segByDest.get(h.DestUniqueid);
+      const s = this.s.segByDest.get(h.DestUniqueid);
       if (s) return s;
     }
     // AgentComplete may lack the channel snapshots (caller gone first): match queue + member.
     let best: Segment | undefined;
-    for (const s of this.segments) {
+    for (const s of this.s.segments) {
       if (s.leg.queue !== h.Queue || s.iface !== iface) continue;
       if (h.Uniqueid !== undefined && s.leg.caller === h.Uniqueid) return s;
       if (!best || s.connectedAt < best.connectedAt) best = s;
@@ -1032,16 +805,16 @@ export class AmiTranslator {
     );
     const a = this.agent(m.agentId, m.name);
     if (seg) {
-      this.segments.delete(seg);
-      if (seg.dest) this.segByDest.delete(seg.dest);
-      if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
+      this.s.segments.delete(seg);
+      if (seg.dest) this.s.segByDest.delete(seg.dest);
+      if (this.s.segByCaller.get(seg.leg.caller) === seg) this.s.segByCaller.delete(seg.leg.caller);
       a.segments.delete(seg);
     }
-    a.queueAt = this.frameNo;
+    a.queueAt = this.s.frameNo;
     if (wrapMs > 0) {
       a.wrapUntil = this.now + wrapMs;
       a.wrapKey = this.ctx.vendor_key;
-      this.wrapping.add(a);
+      this.s.wrapping.add(a);
     }
     this.updateAgent(a, callId);
     return undefined;
@@ -1052,11 +825,11 @@ export class AmiTranslator {
     // ends (a pause, a logout, the next ring) is then folded into the state first, so the
     // agent's last state change at that millisecond is the one the PBX caused. Two changes of
     // one agent at one millisecond would be ordered by event id downstream, not causally.
-    for (const a of [...this.wrapping]) {
+    for (const a of [...this.s.wrapping]) {
       if (a.wrapUntil >= now) continue;
       const at = a.wrapUntil;
       a.wrapUntil = 0;
-      this.wrapping.delete(a);
+      this.s.wrapping.delete(a);
       const ctx: EventContext = {
         tenant_id: this.opts.tenant_id,
         pbx_id: this.opts.pbx_id,
@@ -1075,7 +848,7 @@ export class AmiTranslator {
   private hold(h: Record<string, string>, on: boolean): TranslateOutcome | undefined {
     const u = h.Uniqueid;
     if (u === undefined) return this.missing(on ? 'Hold' : 'Unhold', 'Uniqueid');
-    const seg = this.segByDest.get(u) ?? this.segByCaller.get(u);
+    const seg = this.s.segByDest.get(u) ?? this.s.segByCaller.get(u);
     if (seg) {
       if (on === seg.holdStart > 0) return undefined; // Unhold without Hold (e.g. at a transfer)
       if (on) seg.holdStart = this.now;
@@ -1089,12 +862,12 @@ export class AmiTranslator {
       return undefined;
     }
     // A call that is not a queue leg (direct call): hold without an agent.
-    const ch = this.channels.get(u);
+    const ch = this.s.channels.get(u);
     if (!ch) return undefined;
-    if (on === this.heldChannels.has(u)) return undefined;
-    if (on) this.heldChannels.set(u, this.now);
-    else this.heldChannels.delete(u);
-    const d = this.direct.get(u);
+    if (on === this.s.heldChannels.has(u)) return undefined;
+    if (on) this.s.heldChannels.set(u, this.now);
+    else this.s.heldChannels.delete(u);
+    const d = this.s.direct.get(u);
     if (d) {
       if (on) d.holdStart = this.now;
       else if (d.holdStart > 0) {
@@ -1131,7 +904,7 @@ export class AmiTranslator {
     const callId = seg?.leg.callId ?? this.callIdOf(h, 'OrigTransferer') ?? this.callIdOf(h, 'Transferee');
     if (!callId) return this.missing('AttendedTransfer', 'OrigTransfererUniqueid');
     // METRICS.md handled: `transferred.to` names the agent when the target is one.
-    const consult = h.TransferTargetUniqueid !== undefined ? this.direct.get(h.TransferTargetUniqueid) : undefined;
+    const consult = h.TransferTargetUniqueid !== undefined ? this.s.direct.get(h.TransferTargetUniqueid) : undefined;
     const targetAgent = consult?.agentId ?? this.agentOfChannel(h.TransferTargetChannel ?? '');
     const target = targetAgent ?? (unknownToEmpty(h.TransferTargetCallerIDNum) || h.TransferTargetChannel || unknownToEmpty(h.SecondTransfererConnectedLineNum) || h.DestType || '');
     this.emit(
@@ -1159,16 +932,16 @@ export class AmiTranslator {
     d.ts = this.hasTs;
     d.holdMs = 0;
     if (d.holdStart > 0) d.holdStart = this.now;
-    const call = this.calls.get(d.callId);
+    const call = this.s.calls.get(d.callId);
     if (call) call.extension = d.agentId;
-    this.emit(makeEvent('call.answered', this.ctx, { call_id: d.callId }, { agent_id: d.agentId, agent_name: this.agents.get(d.agentId)?.name, wait_ms: ringMs, ring_ms: ringMs }));
+    this.emit(makeEvent('call.answered', this.ctx, { call_id: d.callId }, { agent_id: d.agentId, agent_name: this.s.agents.get(d.agentId)?.name, wait_ms: ringMs, ring_ms: ringMs }));
   }
 
   private segmentOfAny(h: Record<string, string>, prefixes: string[]): Segment | undefined {
     for (const p of prefixes) {
       const u = h[`${p}Uniqueid`];
       if (u === undefined) continue;
-      const s = this.segByDest.get(u) ?? this.segByCaller.get(u);
+      const s = this.s.segByDest.get(u) ?? this.s.segByCaller.get(u);
       if (s) return s;
     }
     return undefined;
@@ -1196,7 +969,7 @@ export class AmiTranslator {
     if (h.Status !== undefined || h.InCall !== undefined) {
       if (h.Status !== undefined) a.status = int(h.Status);
       a.inCall = h.InCall === '1';
-      a.statusAt = this.frameNo;
+      a.statusAt = this.s.frameNo;
     }
     if (h.Paused !== undefined) a.queues.set(h.Queue, h.Paused === '1' ? (h.PausedReason ?? h.Reason ?? '') : null);
     this.resyncSet(h)?.members.add(`${m.agentId}|${h.Queue}`);
@@ -1268,10 +1041,10 @@ export class AmiTranslator {
   private resyncSet(h: Record<string, string>): ResyncItems | undefined {
     const id = h.ActionID;
     if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
-    let s = this.resync.get(id);
+    let s = this.s.resync.get(id);
     if (!s) {
       s = { members: new Set(), channels: new Set(), legs: new Set() };
-      this.resync.set(id, s);
+      this.s.resync.set(id, s);
     }
     return s;
   }
@@ -1280,14 +1053,14 @@ export class AmiTranslator {
     const u = h.Uniqueid;
     if (u === undefined || !h.Queue) return undefined;
     this.resyncSet(h)?.legs.add(`${u}|${h.Queue}`);
-    if (this.legs.has(`${u}|${h.Queue}`)) return undefined;
+    if (this.s.legs.has(`${u}|${h.Queue}`)) return undefined;
     // A caller who joined while we were away: open the leg, placed in time by its Wait.
     const joinedAt = this.now - int(h.Wait) * 1000;
-    const callId = this.channels.get(u)?.callId ?? u;
+    const callId = this.s.channels.get(u)?.callId ?? u;
     const ctx = { ...this.ctx, occurred_at: isoMs(joinedAt), vendor_key: `resync|${u}|${h.Queue}` };
     this.trackChannel(h, callId, joinedAt, ctx);
     const leg: Leg = { id: `${u}:${h.Queue}:resync`, queue: h.Queue, callId, caller: u, joinedAt, ts: false, rings: new Map(), abandon: null, pendingExit: null };
-    this.legs.set(`${u}|${h.Queue}`, leg);
+    this.s.legs.set(`${u}|${h.Queue}`, leg);
     this.emit(makeEvent('call.queued', ctx, { call_id: callId }, { queue: h.Queue, leg_id: leg.id, position: Math.max(1, int(h.Position, 1)), caller_number: unknownToEmpty(h.CallerIDNum) || undefined }));
     return undefined;
   }
@@ -1297,13 +1070,13 @@ export class AmiTranslator {
     if (u === undefined) return undefined;
     const rs = this.resyncSet(h);
     rs?.channels.add(u);
-    if (this.channels.has(u)) return undefined;
+    if (this.s.channels.has(u)) return undefined;
     const [hh, mm, ss] = (h.Duration ?? '0:0:0').split(':').map((x) => int(x));
     const startedAt = this.now - ((hh ?? 0) * 3600 + (mm ?? 0) * 60 + (ss ?? 0)) * 1000;
     const callId = h.Linkedid || u;
     const ch = this.trackChannel(h, callId, startedAt, { ...this.ctx, occurred_at: isoMs(startedAt), vendor_key: `resync|${callId}` });
     if (h.ChannelState === '6') {
-      const call = this.calls.get(ch.callId);
+      const call = this.s.calls.get(ch.callId);
       if (call && call.answeredAt === 0) call.answeredAt = startedAt;
     }
     return undefined;
@@ -1312,30 +1085,30 @@ export class AmiTranslator {
   private resyncComplete(name: string, h: Record<string, string>): TranslateOutcome | undefined {
     const id = h.ActionID;
     if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
-    const rs = this.resync.get(id) ?? { members: new Set<string>(), channels: new Set<string>(), legs: new Set<string>() };
-    this.resync.delete(id);
+    const rs = this.s.resync.get(id) ?? { members: new Set<string>(), channels: new Set<string>(), legs: new Set<string>() };
+    this.s.resync.delete(id);
     // What the resync finds gone ended in the gap, at its start (the last moment it was known
     // alive), not now (METRICS.md "Gaps of the feed"). Without a gap (first login) it is now.
-    const at = this.gapFrom ?? this.now;
+    const at = this.s.gapFrom ?? this.now;
     const gapCtx = (part: string): EventContext => ({ ...this.ctxPart(part), occurred_at: isoMs(at) });
     if (name === 'QueueStatusComplete') {
       // Members we believe in that the PBX no longer lists left while we were away.
-      for (const a of this.agents.values()) {
+      for (const a of this.s.agents.values()) {
         for (const q of [...a.queues.keys()]) if (!rs.members.has(`${a.id}|${q}`)) this.removeMembership(a, q, gapCtx(`resync-left|${q}`));
       }
       // Legs we believe are waiting but the PBX does not list: they ended unseen.
-      for (const leg of [...this.legs.values()]) {
+      for (const leg of [...this.s.legs.values()]) {
         if (!rs.legs.has(`${leg.caller}|${leg.queue}`)) this.resolveGone(leg, at);
       }
       return undefined;
     }
     // Channels that hung up while we were away; calls left with none have ended.
     const ended: Call[] = [];
-    for (const [u, ch] of [...this.channels]) {
+    for (const [u, ch] of [...this.s.channels]) {
       if (rs.channels.has(u)) continue;
-      this.channels.delete(u);
+      this.s.channels.delete(u);
       this.endDial(u, false);
-      const call = this.calls.get(ch.callId);
+      const call = this.s.calls.get(ch.callId);
       if (!call) continue;
       call.channels.delete(u);
       if (call.channels.size === 0) ended.push(call);
@@ -1343,26 +1116,26 @@ export class AmiTranslator {
     for (const call of ended) {
       // In the order they happened: the caller left the queue, the agent's talk ended, the call
       // ended (a leg's exit must never come after its call's end).
-      for (const leg of [...this.legs.values()]) if (leg.callId === call.id) this.resolveGone(leg, at);
-      this.calls.delete(call.id);
+      for (const leg of [...this.s.legs.values()]) if (leg.callId === call.id) this.resolveGone(leg, at);
+      this.s.calls.delete(call.id);
     }
     // Agents talking on calls that ended unseen: their talk lasted until the gap began.
-    for (const seg of [...this.segments]) {
-      if (this.calls.has(seg.leg.callId)) continue;
+    for (const seg of [...this.s.segments]) {
+      if (this.s.calls.has(seg.leg.callId)) continue;
       this.cutSegment(seg, at, gapCtx(`resync-free|${seg.leg.id}`));
     }
-    for (const [u, d] of [...this.direct]) {
-      if (!this.calls.has(d.callId)) this.directCompleted(u, d, 'agent', Math.max(at, d.answeredAt), gapCtx(`resync-free|${u}`));
+    for (const [u, d] of [...this.s.direct]) {
+      if (!this.s.calls.has(d.callId)) this.directCompleted(u, d, 'agent', Math.max(at, d.answeredAt), gapCtx(`resync-free|${u}`));
     }
-    for (const call of ended) this.endCall(call, gapCtx(`resync-ended|${call.id}`), this.gapFrom !== null);
+    for (const call of ended) this.endCall(call, gapCtx(`resync-ended|${call.id}`), this.s.gapFrom !== null);
     return undefined;
   }
 
   /** A queue agent's segment of a call that ended unseen in a gap: its talk runs to `at`. */
   private cutSegment(seg: Segment, at: number, ctx: EventContext): void {
-    this.segments.delete(seg);
-    if (seg.dest) this.segByDest.delete(seg.dest);
-    if (this.segByCaller.get(seg.leg.caller) === seg) this.segByCaller.delete(seg.leg.caller);
+    this.s.segments.delete(seg);
+    if (seg.dest) this.s.segByDest.delete(seg.dest);
+    if (this.s.segByCaller.get(seg.leg.caller) === seg) this.s.segByCaller.delete(seg.leg.caller);
     const end = Math.max(at, seg.connectedAt);
     if (seg.holdStart > 0) {
       seg.holdMs += Math.max(0, end - seg.holdStart);
@@ -1382,10 +1155,10 @@ export class AmiTranslator {
         wrap_ms: wrapMs > 0 ? wrapMs : undefined,
       }),
     );
-    const a = this.agents.get(seg.agentId);
+    const a = this.s.agents.get(seg.agentId);
     if (!a) return;
     a.segments.delete(seg);
-    a.queueAt = this.frameNo;
+    a.queueAt = this.s.frameNo;
     this.updateAgent(a, seg.leg.callId, ctx);
   }
 
