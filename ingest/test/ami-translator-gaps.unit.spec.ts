@@ -113,55 +113,108 @@ describe('AMI direct (non-queue) calls answered by an agent', () => {
     expect(of(ev, 'call.ended')[0]?.payload).toMatchObject({ direction: 'inbound', extension: '1002' });
   });
 
-  it('the target of an attended transfer: its consultation answer starts a segment that ends when it hangs up', () => {
+  // The real shape of an AMI Atxfer to a queue member (fixtures/ami/asterisk22/h_attended_transfer,
+  // call h1): the consultation gets no DialBegin, only a DialState RINGING and a DialEnd ANSWER
+  // carrying nothing but Dest* fields; the target gets no AgentCalled/AgentConnect/AgentComplete.
+  const atxfer = (cancel: boolean) => {
     const caller = chan('Local/555@callers-00000001;2', 'c1', 'c0', 6, '555', 'callers');
-    const ev = withAgents(new Stream())
+    const agent1 = chan('Local/1001@agents-00000002;1', 'a1', 'c0', 6, '555', 'agents');
+    const consult1 = chan('Local/1002@agents-00000003;1', 'k1', 'c0', 0, '1002', 'agents');
+    const consult2 = chan('Local/1002@agents-00000003;2', 'k2', 'c0', 4, '1002', 'agents');
+    const member1001 = { Queue: 'sales', Interface: 'Local/1001@agents', MemberName: 'Agent 1001' };
+    const s = new Stream()
+      .ev(0, 'QueueMemberAdded', { ...member1001, StateInterface: 'Local/1001@agents', Status: '1', Paused: '0', InCall: '0' })
+      .ev(0, 'QueueMemberAdded', { Queue: 'sales', MemberName: 'Agent 1002', Interface: 'Local/1002@agents', StateInterface: 'Local/1002@agents', Status: '1', Paused: '0', InCall: '0' })
       .ev(0, 'Newchannel', chan('Local/555@callers-00000001;1', 'c0', 'c0', 0, '555', 'callers'))
       .ev(0, 'Newchannel', caller)
       .ev(1000, 'QueueCallerJoin', { ...caller, Queue: 'sales', Position: '1' })
-      .ev(1000, 'AgentCalled', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 0), Queue: 'sales', Interface: 'Local/1001@agents', MemberName: 'Agent 1001' })
+      .ev(1000, 'AgentCalled', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 0), ...member1001 })
       .ev(3000, 'QueueCallerLeave', { ...caller, Queue: 'sales', Position: '1' })
-      .ev(3000, 'AgentConnect', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 6), Queue: 'sales', Interface: 'Local/1001@agents', MemberName: 'Agent 1001', HoldTime: '2', RingTime: '2' })
-      .ev(20000, 'Hold', chan('Local/1001@agents-00000002;1', 'a1', 'c0', 6, '1001', 'agents'))
-      // The agent consults 1002 from the phone.
-      .ev(20000, 'Newchannel', chan('PJSIP/1001-00000010', 'x1', 'c0', 4, '1002'))
-      .ev(20000, 'Newchannel', chan('PJSIP/1002-00000011', 'y1', 'c0', 0, '1002'))
-      .ev(20000, 'DialBegin', { ...chan('PJSIP/1001-00000010', 'x1', 'c0', 4, '1002'), ...dest('PJSIP/1002-00000011', 'y1', 'c0', 0) })
-      .ev(24000, 'Newstate', chan('PJSIP/1002-00000011', 'y1', 'c0', 6, '1002'))
-      .ev(24000, 'Newstate', chan('PJSIP/1001-00000010', 'x1', 'c0', 6, '1002'))
-      .ev(24000, 'DialEnd', { ...chan('PJSIP/1001-00000010', 'x1', 'c0', 6, '1002'), ...dest('PJSIP/1002-00000011', 'y1', 'c0', 6), DialStatus: 'ANSWER' })
-      .ev(30000, 'AttendedTransfer', {
+      .ev(3000, 'AgentConnect', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 6), ...member1001, HoldTime: '2', RingTime: '2' })
+      .ev(8000, 'DTMFEnd', { ...agent1, Digit: '*', Direction: 'Received' })
+      .ev(8000, 'Hold', agent1)
+      .ev(9000, 'Newchannel', consult1)
+      .ev(9000, 'Newchannel', consult2)
+      .ev(9000, 'Newstate', { ...consult1, ChannelState: '5' })
+      .ev(9000, 'DialState', { ...dest('Local/1002@agents-00000003;1', 'k1', 'c0', 5), DestExten: '1002', DialStatus: 'RINGING' })
+      // Asterisk reports the rung member in use (Status 2) although nobody answered yet.
+      .ev(9000, 'QueueMemberStatus', { Queue: 'sales', MemberName: 'Agent 1002', Interface: 'Local/1002@agents', Status: '2', Paused: '0', InCall: '0' });
+    if (cancel) {
+      return s
+        .ev(17000, 'HangupRequest', { ...consult2, Cause: '16' })
+        .ev(17000, 'Hangup', { ...consult2, Cause: '16' })
+        .ev(17000, 'Unhold', agent1)
+        .ev(17000, 'Hangup', { ...consult1, Cause: '16' })
+        .ev(17000, 'QueueMemberStatus', { Queue: 'sales', MemberName: 'Agent 1002', Interface: 'Local/1002@agents', Status: '1', Paused: '0', InCall: '0' })
+        .ev(22000, 'SoftHangupRequest', { ...chan('Local/1001@agents-00000002;2', 'a2', 'c0', 6, '1001', 'agents'), Cause: '16' })
+        .ev(22000, 'AgentComplete', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 6), ...member1001, HoldTime: '2', TalkTime: '19', Reason: 'agent' })
+        .ev(22000, 'Hangup', { ...agent1, Cause: '16' })
+        .ev(22000, 'Hangup', { ...caller, Cause: '16' })
+        .ev(22000, 'Hangup', { ...chan('Local/555@callers-00000001;1', 'c0', 'c0', 6, '555', 'callers'), Cause: '16' })
+        .translate();
+    }
+    return s
+      .ev(12000, 'Newstate', { ...consult2, ChannelState: '6' })
+      .ev(12000, 'Newstate', { ...consult1, ChannelState: '6' })
+      .ev(12000, 'DialEnd', { ...dest('Local/1002@agents-00000003;1', 'k1', 'c0', 6), DestExten: '1002', DialStatus: 'ANSWER' })
+      .ev(16000, 'SoftHangupRequest', { ...chan('Local/1001@agents-00000002;2', 'a2', 'c0', 6, '1001', 'agents'), Cause: '16' })
+      .ev(16000, 'HangupRequest', { ...agent1, Cause: '0' })
+      .ev(16000, 'AttendedTransfer', {
         Result: 'Success',
         OrigTransfererChannel: 'Local/1001@agents-00000002;1',
         OrigTransfererUniqueid: 'a1',
-        SecondTransfererChannel: 'PJSIP/1001-00000010',
-        SecondTransfererUniqueid: 'x1',
+        SecondTransfererChannel: 'Local/1001@agents-00000002;1',
+        SecondTransfererUniqueid: 'a1',
+        TransfereeChannel: 'Local/555@callers-00000001;2',
         TransfereeUniqueid: 'c1',
-        TransferTargetChannel: 'PJSIP/1002-00000011',
-        TransferTargetUniqueid: 'y1',
-        TransferTargetCallerIDNum: '1002',
+        TransferTargetChannel: 'Local/1002@agents-00000003;1',
+        TransferTargetUniqueid: 'k1',
+        TransferTargetCallerIDNum: '<unknown>',
         DestType: 'Bridge',
       })
-      .ev(30000, 'AgentComplete', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 6), Queue: 'sales', Interface: 'Local/1001@agents', MemberName: 'Agent 1001', HoldTime: '2', TalkTime: '27', Reason: 'transfer' })
-      .ev(30000, 'Hangup', { ...chan('Local/1001@agents-00000002;1', 'a1', 'c0', 6, '1001', 'agents'), Cause: '16' })
-      .ev(30000, 'Hangup', { ...chan('PJSIP/1001-00000010', 'x1', 'c0', 6, '1002'), Cause: '16' })
-      .ev(90000, 'HangupRequest', chan('PJSIP/1002-00000011', 'y1', 'c0', 6, '1002'))
-      .ev(90000, 'Hangup', { ...chan('PJSIP/1002-00000011', 'y1', 'c0', 6, '1002'), Cause: '16' })
-      .ev(90000, 'Hangup', { ...caller, Cause: '16' })
-      .ev(90000, 'Hangup', { ...chan('Local/555@callers-00000001;1', 'c0', 'c0', 6, '555', 'callers'), Cause: '16' })
+      .ev(16000, 'AgentComplete', { ...caller, ...dest('Local/1001@agents-00000002;1', 'a1', 'c0', 6), ...member1001, HoldTime: '2', TalkTime: '13', Reason: 'transfer' })
+      .ev(16000, 'Hangup', { ...agent1, Cause: '16' })
+      .ev(25000, 'HangupRequest', { ...caller, Cause: '0' })
+      .ev(25000, 'Hangup', { ...chan('Local/555@callers-00000001;1', 'c0', 'c0', 6, '555', 'callers'), Cause: '0' })
+      .ev(25000, 'Hangup', { ...caller, Cause: '16' })
+      .ev(25000, 'HangupRequest', { ...consult2, Cause: '16' })
+      .ev(25000, 'Hangup', { ...consult1, Cause: '16' })
+      .ev(25000, 'Hangup', { ...consult2, Cause: '16' })
       .translate();
+  };
+
+  it('the target of an AMI Atxfer: credited with the call at the transfer, and with its talk from then on', () => {
+    const ev = atxfer(false);
     const answered = of(ev, 'call.answered');
-    expect(answered.map((e) => [e.payload.agent_id, e.payload.queue ?? null, Date.parse(e.occurred_at) - T0])).toEqual([
-      ['1001', 'sales', 3000],
-      ['1002', null, 24000],
+    expect(answered.map((e) => [e.payload.agent_id, e.payload.queue ?? null, Date.parse(e.occurred_at) - T0, e.payload.ring_ms])).toEqual([
+      ['1001', 'sales', 3000, 2000],
+      ['1002', null, 16000, 3000],
     ]);
+    // METRICS.md: `transferred.to` names the agent (the target's caller id is <unknown>).
     expect(of(ev, 'call.transferred').map((e) => [e.payload.kind, e.payload.from_agent_id, e.payload.to])).toEqual([['attended', '1001', '1002']]);
     expect(of(ev, 'call.agent_completed').map((e) => [e.payload.agent_id, e.payload.reason, e.payload.talk_ms])).toEqual([
-      ['1001', 'transfer', 27000],
-      ['1002', 'agent', 66000],
+      ['1001', 'transfer', 13000],
+      ['1002', 'caller', 9000],
     ]);
+    // The target rings while the consultation rings (not on_call from the member's Status 2),
+    // talks from the answer, and is free once the caller is gone.
+    expect(stateAt(ev, '1002', 9000)).toBe('ringing');
+    expect(stateAt(ev, '1002', 12000)).toBe('on_call');
+    expect(stateAt(ev, '1002', 25000)).toBe('available');
+    expect(stateAt(ev, '1001', 8000)).toBe('on_hold');
     // One call: every event carries the caller's Linkedid.
     expect(new Set(ev.filter((e) => 'call_id' in e).map((e) => (e as { call_id: string }).call_id))).toEqual(new Set(['c0']));
+  });
+
+  it('a cancelled Atxfer (the consultation rang out, no AttendedTransfer): no transfer, no credit, no missed call', () => {
+    const ev = atxfer(true);
+    expect(of(ev, 'call.transferred')).toEqual([]);
+    expect(of(ev, 'call.answered').map((e) => e.payload.agent_id)).toEqual(['1001']);
+    expect(of(ev, 'call.agent_completed').map((e) => [e.payload.agent_id, e.payload.reason, e.payload.hold_ms])).toEqual([['1001', 'agent', 9000]]);
+    expect(of(ev, 'call.ring_no_answer')).toEqual([]);
+    expect(stateAt(ev, '1002', 9000)).toBe('ringing');
+    expect(stateAt(ev, '1002', 17000)).toBe('available');
+    expect(stateAt(ev, '1001', 17000)).toBe('on_call');
   });
 
   it('a queue that rings a member phone directly (Interface PJSIP/1003) answers once, through AgentConnect', () => {

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { validateEvent, type CanonicalEvent, type EventOf } from '@callboard/schemas';
 import { framesWithTimes, newTranslator } from '../src/ami/offline.ts';
 import { AmiParser, parseAll, type AmiFrame } from '../src/ami/parser.ts';
-import { AmiTranslator, mapDisposition, type FrameMeta } from '../src/ami/translator.ts';
+import { AmiTranslator, mapDisposition, parseAmiTimestamp, type FrameMeta } from '../src/ami/translator.ts';
 import { agentIdFromInterface } from '../src/ami/agent-id.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,6 +34,51 @@ function translateCapture(path: string, start?: Date) {
   return translateFrames(framesWithTimes(path, { start, warn: () => {} }).filter((x) => x.frame.kind !== 'action'));
 }
 
+type Item = { frame: AmiFrame; meta: FrameMeta };
+const fileItems = (path: string): Item[] => framesWithTimes(path, { warn: () => {} });
+
+/**
+ * What the live adapter's resync after a login asks (client.ts: CoreShowChannels, then
+ * QueueStatus, ActionIDs `callboard-resync-<connection>-…`) and what Asterisk answered at the
+ * moment j_restart's capture client reconnected: no channel (the restart hung them all up; the
+ * first Newchannel after it comes 4 s later) and both queues without members (dynamic members do
+ * not survive a restart with persistentmembers=no; the QueueAdds come 1 s after the reconnect).
+ * The reply shapes are those of the capture's own final QueueStatus; the capture client sent no
+ * resync of its own, so this is the one part of the replay that is not verbatim.
+ */
+function resyncReplies(conn: string): AmiFrame[] {
+  const id = `callboard-resync-${conn}`;
+  const params = (queue: string, strategy: string) =>
+    `Event: QueueParams\r\nQueue: ${queue}\r\nMax: 0\r\nStrategy: ${strategy}\r\nCalls: 0\r\nHoldtime: 0\r\nTalkTime: 0\r\nCompleted: 0\r\nAbandoned: 0\r\nServiceLevel: 20\r\nServicelevelPerf: 0.0\r\nServicelevelPerf2: 0.0\r\nWeight: 0\r\nActionID: ${id}-queues\r\n\r\n`;
+  return parseAll(
+    `Response: Success\r\nActionID: ${id}-channels\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n` +
+      `Event: CoreShowChannelsComplete\r\nActionID: ${id}-channels\r\nEventList: Complete\r\nListItems: 0\r\n\r\n` +
+      `Response: Success\r\nActionID: ${id}-queues\r\nEventList: start\r\nMessage: Queue status will follow\r\n\r\n` +
+      params('support', 'rrmemory') +
+      params('sales', 'ringall') +
+      `Event: QueueStatusComplete\r\nActionID: ${id}-queues\r\nEventList: Complete\r\nListItems: 2\r\n\r\n`,
+  );
+}
+
+/**
+ * A scenario's frames in the order one live translator sees them: `capture.ami`, and where the
+ * PBX restarted, the reconnect (a new connection id, the resync replies right after the login
+ * response) and `capture.after.ami`. `read` turns a capture file into frames (re-chunked in the
+ * determinism test).
+ */
+function scenarioItems(dir: string, read: (path: string) => Item[] = fileItems): Item[] {
+  const items = read(join(dir, 'capture.ami'));
+  const afterPath = join(dir, 'capture.after.ami');
+  if (existsSync(afterPath)) {
+    const after = read(afterPath).map(({ frame, meta }) => ({ frame, meta: { ...meta, connection: 'file-after' } }));
+    const login = after.findIndex((x) => x.frame.kind === 'response');
+    const at = after[login]!.meta.received_at;
+    const resync = resyncReplies('file-after').map((frame, i) => ({ frame, meta: { received_at: at, raw_ref: null, connection: 'file-after', seq: after.length + i } }));
+    items.push(...after.slice(0, login + 1), ...resync, ...after.slice(login + 1));
+  }
+  return items.filter((x) => x.frame.kind !== 'action');
+}
+
 function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T, callId?: string): EventOf<T>[] {
   return events.filter((e) => e.type === type && (callId === undefined || ('call_id' in e && e.call_id === callId))) as unknown as EventOf<T>[];
 }
@@ -48,13 +93,26 @@ interface LedgerCall {
   queue_segments: { queue: string; agent?: string; wait_s?: number; talk_s?: number; complete_reason?: string }[];
   hold: { event: string; channel: string }[];
   transfer: { exten: string } | null;
+  attended_transfers?: { target: string; attended_transfer_event: object | null; target_ring_s: number | null }[];
+  post_transfer?: { agent: string; talk_s: number; ended_by: string };
+}
+
+/** Unholds that end a Hold: a blind transfer's Unhold without a Hold resumes nothing. */
+function holdsResumed(hold: LedgerCall['hold']): number {
+  const held = new Set<string>();
+  let n = 0;
+  for (const h of hold) {
+    if (h.event === 'Hold') held.add(h.channel);
+    else if (h.event === 'Unhold' && held.delete(h.channel)) n++;
+  }
+  return n;
 }
 
 const scenarios = existsSync(A22) ? readdirSync(A22).filter((d) => existsSync(join(A22, d, 'capture.ami'))) : [];
 
 describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (needs ../shared/fixtures)', () => {
-  it('finds the four recorded scenarios', () => {
-    expect(scenarios.sort()).toEqual(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer']);
+  it('finds the seven recorded scenarios', () => {
+    expect(scenarios.sort()).toEqual(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart']);
   });
 
   describe.each(scenarios)('%s', (scenario) => {
@@ -62,7 +120,7 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
     const ledger = JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as { calls: LedgerCall[]; pauses: { paused: boolean; reason: string | null; interface: string }[] };
     const queueLog = readFileSync(join(dir, 'queue_log'), 'utf8').trim().split('\n').map((l) => l.split('|'));
     const verbs = (v: string) => queueLog.filter((r) => r[4] === v);
-    const { events, dlq } = translateCapture(join(dir, 'capture.ami'));
+    const { events, dlq } = translateFrames(scenarioItems(dir));
     // Ledger calls → canonical call ids, through the caller number on call.queued.
     const callOf = (c: LedgerCall) => {
       const q = of(events, 'call.queued').find((e) => e.payload.caller_number === c.callerid);
@@ -84,8 +142,18 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
       expect(new Set(started.map((e) => e.call_id))).toEqual(new Set(ledger.calls.map(callOf)));
       expect(new Set(ended.map((e) => e.call_id))).toEqual(new Set(started.map((e) => e.call_id)));
       // The capture itself has two channels per leg plus the agents' pairs.
-      const newchannels = parseAll(readFileSync(join(dir, 'capture.ami'))).filter((f) => f.name === 'Newchannel').length;
+      const newchannels = scenarioItems(dir).filter((x) => x.frame.name === 'Newchannel').length;
       expect(newchannels).toBeGreaterThan(2 * ledger.calls.length);
+    });
+
+    it("ends each call with its caller side's disposition, whatever order Asterisk sent the legs' Cdr and Hangup in", () => {
+      // cdr.csv: one row per channel; the channel that started the call has the call's id as
+      // its UniqueID. Ring-all losers' rows say NO ANSWER and must not decide (METRICS.md).
+      const rows = readFileSync(join(dir, 'cdr.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+      const callerSide = new Map(rows.map((r) => [r[r.length - 2]!.replaceAll('"', ''), r[r.length - 4]!.replaceAll('"', '')]));
+      const ended = of(events, 'call.ended');
+      expect(ended.map((e) => [e.call_id, e.payload.disposition])).toEqual(ended.map((e) => [e.call_id, mapDisposition(callerSide.get(e.call_id) ?? '?')]));
+      for (const e of ended) expect(['ANSWERED', 'Normal Clearing']).toContain(e.payload.raw_disposition);
     });
 
     it('has a leg per queue visit, answered or abandoned as measured, with waits and talk within 1 s', () => {
@@ -93,8 +161,10 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
         const callId = callOf(c);
         const queued = of(events, 'call.queued', callId);
         expect(queued.map((e) => e.payload.queue)).toEqual(c.queue_segments.map((s) => s.queue));
-        const answered = of(events, 'call.answered', callId);
-        const completed = of(events, 'call.agent_completed', callId);
+        // Queue legs only: an attended transfer's target answers outside any queue (checked below).
+        const inQueue = (e: { payload: { queue?: string } }) => e.payload.queue !== undefined;
+        const answered = of(events, 'call.answered', callId).filter(inQueue);
+        const completed = of(events, 'call.agent_completed', callId).filter(inQueue);
         const abandoned = of(events, 'call.abandoned', callId);
         const agentSegs = c.queue_segments.filter((s) => s.agent);
         expect(answered.map((e) => e.payload.agent_name)).toEqual(agentSegs.map((s) => s.agent));
@@ -112,7 +182,7 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
         expect(of(events, 'call.left_queue', callId)).toHaveLength(0);
       }
       expect(of(events, 'call.queued')).toHaveLength(verbs('ENTERQUEUE').length);
-      expect(of(events, 'call.answered')).toHaveLength(verbs('CONNECT').length);
+      expect(of(events, 'call.answered').filter((e) => e.payload.queue !== undefined)).toHaveLength(verbs('CONNECT').length);
       expect(of(events, 'call.abandoned')).toHaveLength(verbs('ABANDON').length);
       // queue_log holds Asterisk's own whole-second waits: they agree within a second too.
       for (const r of verbs('ABANDON')) {
@@ -138,13 +208,31 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
         const callId = callOf(c);
         const holds = c.hold.filter((h) => h.event === 'Hold').length;
         expect(of(events, 'call.held', callId)).toHaveLength(holds);
-        expect(of(events, 'call.resumed', callId)).toHaveLength(holds);
+        // A completed attended transfer (AMI Atxfer) leaves the transferring agent's Hold without
+        // an Unhold (h_attended_transfer README, step 4): what ends that hold is the agent's
+        // AgentComplete, not a resume, so only the Unholds Asterisk sent are resumes.
+        expect(of(events, 'call.resumed', callId)).toHaveLength(holdsResumed(c.hold));
         const completed = of(events, 'call.agent_completed', callId);
         if (holds > 0) expect(completed[0]!.payload.hold_ms).toBeGreaterThanOrEqual(5000);
         const transfers = of(events, 'call.transferred', callId);
+        const fromAgent = () => agentIdFromInterface(c.queue_segments[0]!.agent!.replace('Agent ', 'Local/') + '@agents');
+        const attended = (c.attended_transfers ?? []).filter((t) => t.attended_transfer_event);
         if (c.transfer) {
           expect(transfers).toHaveLength(1);
-          expect(transfers[0]!.payload).toMatchObject({ kind: 'blind', to: c.transfer.exten, from_agent_id: agentIdFromInterface(c.queue_segments[0]!.agent!.replace('Agent ', 'Local/') + '@agents') });
+          expect(transfers[0]!.payload).toMatchObject({ kind: 'blind', to: c.transfer.exten, from_agent_id: fromAgent() });
+        } else if (attended.length > 0) {
+          // METRICS.md handled: `transferred.to` names the agent, who is credited with the call
+          // and its talk time after the transfer.
+          const target = agentIdFromInterface(`Local/${attended[0]!.target}`);
+          expect(transfers.map((e) => e.payload)).toEqual([expect.objectContaining({ kind: 'attended', to: target, from_agent_id: fromAgent() })]);
+          const mine = (e: { payload: { agent_id: string } }) => e.payload.agent_id === target;
+          const answered = of(events, 'call.answered', callId).filter(mine);
+          expect(answered.map((e) => [e.payload.queue, e.occurred_at])).toEqual([[undefined, transfers[0]!.occurred_at]]);
+          expect(Math.abs(answered[0]!.payload.ring_ms! - attended[0]!.target_ring_s! * 1000)).toBeLessThanOrEqual(1000);
+          const done = of(events, 'call.agent_completed', callId).filter(mine);
+          expect(done).toHaveLength(1);
+          expect(Math.abs(done[0]!.payload.talk_ms - c.post_transfer!.talk_s * 1000), `${c.call_id} talk after the transfer`).toBeLessThanOrEqual(1000);
+          expect(done[0]!.payload.reason).toBe(c.post_transfer!.ended_by === 'caller' ? 'caller' : 'agent');
         } else expect(transfers).toHaveLength(0);
       }
       expect(of(events, 'call.transferred')).toHaveLength(verbs('BLINDTRANSFER').length + verbs('ATTENDEDTRANSFER').length);
@@ -161,6 +249,14 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
         expect(at).toBeGreaterThanOrEqual(0);
         expect(seq[at - 1]?.payload.state).toBe('ringing');
       }
+      // METRICS.md membership: an agent removed from its last queue mid-call (i_membership_midcall)
+      // stays on the call until it ends, never offline meanwhile.
+      for (const a of of(events, 'call.answered')) {
+        const from = events.indexOf(a);
+        const to = events.findIndex((e, i) => i > from && e.type === 'call.agent_completed' && e.call_id === a.call_id && e.payload.agent_id === a.payload.agent_id);
+        const between = events.slice(from, to).filter((e) => e.type === 'agent.state_changed' && e.agent_id === a.payload.agent_id);
+        expect(between.map((e) => (e as EventOf<'agent.state_changed'>).payload.state), `${a.payload.agent_id} on ${a.call_id}`).not.toContain('offline');
+      }
       // Nobody stays on a call after the capture: state ends available (or paused) for each agent.
       const last = new Map<string, string>();
       for (const e of of(events, 'agent.state_changed')) last.set(e.agent_id, e.payload.state);
@@ -168,20 +264,23 @@ describe.skipIf(!existsSync(A22))('AMI translator on the Asterisk 22 captures (n
     });
 
     it('is deterministic: the same capture, chunked at random, gives byte-identical events', () => {
-      const bytes = readFileSync(join(dir, 'capture.ami'));
-      const metas = framesWithTimes(join(dir, 'capture.ami'), { warn: () => {} }).map((x) => x.meta);
       for (const seed of [1, 2, 3]) {
         let r = seed;
         const rand = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
-        const p = new AmiParser();
-        const frames: AmiFrame[] = [];
-        for (let i = 0; i < bytes.length; ) {
-          const n = 1 + Math.floor(rand() * 700);
-          frames.push(...p.push(bytes.subarray(i, i + n)));
-          i += n;
-        }
-        frames.push(...p.end(true));
-        const again = translateFrames(frames.map((frame, i) => ({ frame, meta: metas[i]! })));
+        const chunked = (path: string): Item[] => {
+          const bytes = readFileSync(path);
+          const metas = fileItems(path).map((x) => x.meta);
+          const p = new AmiParser();
+          const frames: AmiFrame[] = [];
+          for (let i = 0; i < bytes.length; ) {
+            const n = 1 + Math.floor(rand() * 700);
+            frames.push(...p.push(bytes.subarray(i, i + n)));
+            i += n;
+          }
+          frames.push(...p.end(true));
+          return frames.map((frame, i) => ({ frame, meta: metas[i]! }));
+        };
+        const again = translateFrames(scenarioItems(dir, chunked));
         expect(JSON.stringify(again.events)).toBe(JSON.stringify(events));
       }
     });
@@ -445,5 +544,78 @@ describe('AMI translator resynchronisation', () => {
     expect(q.payload).toMatchObject({ queue: 'q', position: 1, caller_number: '777' });
     expect(Date.parse(q.occurred_at)).toBe(at + 9 - 20_000);
     expect(of(out, 'call.started').map((e) => e.call_id)).toEqual(['1.1', '2.1']);
+  });
+
+  it('stamps resync entries (replies carry no Timestamp) on the PBX clock, estimated from the frames that do', () => {
+    const t = newTranslator(ids);
+    const rid = 'callboard-resync-c2';
+    // The receiving host's clock runs 5 s ahead of the PBX's; frames arrive 2 to 40 ms late.
+    const pbx = 1_800_000_000_000;
+    const skew = 5000;
+    const seq: [Record<string, string>, number][] = [
+      [{ Event: 'QueueMemberAdded', Queue: 'q', MemberName: 'Ann', Interface: 'PJSIP/1001', Status: '1', Paused: '0', Timestamp: '1800000000.000000' }, pbx + skew + 40],
+      [{ Event: 'VarSet', Variable: 'X', Value: '1', Timestamp: '1800000001.000000' }, pbx + 1000 + skew + 2],
+      [{ Event: 'QueueEntry', ActionID: `${rid}-queues`, Queue: 'q', Position: '1', Channel: 'PJSIP/c-2', Uniqueid: '2.1', CallerIDNum: '777', Wait: '20' }, pbx + 3000 + skew + 2],
+    ];
+    const out = translateFrames(seq.map(([h, at], i) => ({ frame: frame(h), meta: { received_at: at, raw_ref: null, connection: 'c2', seq: i } })), t).events;
+    const q = of(out, 'call.queued')[0]!;
+    expect(Date.parse(q.occurred_at)).toBe(pbx + 3000 - 20_000);
+  });
+});
+
+describe.skipIf(!existsSync(A22))('AMI translator across a PBX restart (j_restart, needs ../shared/fixtures)', () => {
+  const dir = join(A22, 'j_restart');
+  const iso = (ts: string) => new Date(parseAmiTimestamp(ts)).toISOString();
+  const shutdown = () => fileItems(join(dir, 'capture.ami')).find((x) => x.frame.name === 'Shutdown')!.frame.headers.Timestamp!;
+
+  it('recognises Shutdown: members that vanish with the restart left when the PBX went down, not at the reconnect', () => {
+    const { events } = translateFrames(scenarioItems(dir));
+    const left = of(events, 'agent.queue_left');
+    expect(left.map((e) => [e.agent_id, e.payload.queue, e.occurred_at])).toEqual([['1001', 'sales', iso(shutdown())]]);
+    // Every call hung up, with its own events, before the Shutdown: none is cut by the gap.
+    expect(of(events, 'call.ended').filter((e) => e.payload.ended_in)).toEqual([]);
+  });
+
+  it('a feed cut before the restart: what the resync finds gone ends when it was last known alive, talk and wait kept, flagged', () => {
+    // The same recording with the link lost just before `core restart now` took effect: the
+    // restart's own QueueCallerAbandon/AgentComplete/Hangups never arrive.
+    const all = scenarioItems(dir);
+    const cut = all.findIndex((x) => x.frame.name === 'SoftHangupRequest' && Number(x.frame.headers.Timestamp) >= 1796414482);
+    const lastAlive = [...all.slice(0, cut)].reverse().find((x) => x.frame.headers.Timestamp)!.frame.headers.Timestamp!;
+    const reconnect = all.findIndex((x) => x.meta.connection === 'file-after');
+    const { events, dlq } = translateFrames([...all.slice(0, cut), ...all.slice(reconnect)]);
+    expect(dlq).toEqual([]);
+    for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
+    const callOf = (num: string) => of(events, 'call.queued').find((e) => e.payload.caller_number === num)!.call_id;
+    const j1 = callOf('5550101');
+    const j2 = callOf('5550102');
+    const at = iso(lastAlive);
+    // The last sign of life is the last frame before the cut (this capture client sent no Ping,
+    // whose replies carry a Timestamp and would move it later).
+    // j1 was talking to Agent 1001: its talk runs to the gap.
+    const done = of(events, 'call.agent_completed', j1);
+    expect(done.map((e) => [e.payload.agent_id, e.occurred_at])).toEqual([['1001', at]]);
+    const answered = of(events, 'call.answered', j1)[0]!;
+    expect(done[0]!.payload.talk_ms).toBe(Date.parse(at) - Date.parse(answered.occurred_at));
+    expect(done[0]!.payload.talk_ms).toBeGreaterThan(0);
+    // j2 was waiting: its leg left the queue at the gap, before its call ended.
+    const gone = of(events, 'call.left_queue', j2);
+    expect(gone.map((e) => [e.payload.reason, e.occurred_at])).toEqual([['other', at]]);
+    expect(gone[0]!.payload.wait_ms).toBe(Date.parse(at) - Date.parse(of(events, 'call.queued', j2)[0]!.occurred_at));
+    for (const id of [j1, j2]) {
+      const ended = of(events, 'call.ended', id);
+      expect(ended.map((e) => [e.occurred_at, e.payload.ended_in])).toEqual([[at, 'gap']]);
+      const mine = events.filter((e) => 'call_id' in e && e.call_id === id);
+      expect(mine[mine.length - 1]!.type).toBe('call.ended');
+    }
+    const end = of(events, 'call.ended', j1)[0]!.payload;
+    expect(end.duration_ms).toBe(Date.parse(at) - Date.parse(of(events, 'call.started', j1)[0]!.occurred_at));
+    expect(end.billsec_ms).toBeGreaterThan(done[0]!.payload.talk_ms);
+    expect(end.billsec_ms).toBeLessThanOrEqual(end.duration_ms);
+    // Agent 1001 was free from the gap on, then logged in again; the calls after the restart are whole.
+    const states = of(events, 'agent.state_changed').filter((e) => e.agent_id === '1001' && e.occurred_at === at);
+    expect(states.map((e) => e.payload.state)).toContain('available');
+    expect(of(events, 'call.answered').map((e) => e.payload.agent_name)).toEqual(['Agent 1001', 'Agent 1001', 'Agent 1002']);
+    expect(of(events, 'call.ended').filter((e) => !e.payload.ended_in)).toHaveLength(2);
   });
 });

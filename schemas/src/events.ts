@@ -220,6 +220,12 @@ export const EVENT_DEFS = {
         billsec_ms: Ms('Answer to end (0 when never answered)'),
         direction: Type.Optional(Direction),
         extension: Type.Optional(Type.String({ description: 'Local extension on this call, for per-extension CDR metrics' })),
+        ended_in: Type.Optional(
+          Type.Literal('gap', {
+            description:
+              '`gap` when the resync after a gap of the feed (PBX link down or PBX restart) found the call ended: it ended at the start of the gap, the last moment it was known alive, and its durations run to then (METRICS.md "Gaps of the feed")',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
