@@ -76,7 +76,7 @@ describe('config', () => {
     expect(cfg.ingest).toEqual({
       opsPort: 9464,
       amiTlsCaFile: '',
-      ami: { pingIntervalMs: 15_000, pingTimeoutMs: 10_000, backoffInitialMs: 500, backoffMaxMs: 30_000, authRetryMs: 60_000 },
+      ami: { pingIntervalMs: 15_000, pingTimeoutMs: 10_000, backoffInitialMs: 500, backoffMaxMs: 30_000, authRetryMs: 60_000, lastGoodEveryMs: 5_000 },
       yeastarSReportHost: '',
     });
     expect(cfg.projections).toEqual({ opsPort: 9464, concurrency: 2, biPasswords: {} });
