@@ -6,19 +6,9 @@
 //   CALLBOARD_CACHE_DIR=$(mktemp -d) npx tsx bench/demo-start.ts  # jar cache empty
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot } from '@callboard/platform';
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
+import { cacheRoot, freePort } from '@callboard/platform';
 
 const kafkaPort = await freePort();
 const env = { ...process.env, CALLBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'callboard-demo-')), KAFKA_LOCAL_PORT: String(kafkaPort), LOG_LEVEL: 'info' };

@@ -5,22 +5,11 @@
 //
 //   npx tsx bench/kafka-start.ts
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureKafkaJars, KAFKA_VERSION, startLocalKafka } from '@callboard/platform';
+import { ensureKafkaJars, freePort, KAFKA_VERSION, startLocalKafka } from '@callboard/platform';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const seconds = (t0: bigint) => (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2);
 

@@ -7,11 +7,10 @@
 // run cut short, and a broker left behind by a run that was killed outright can be found by its
 // pid file there (.ci/run does) instead of by a process name other people's brokers share.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startLocalKafka } from '../platform/src/kafka-local.ts';
+import { freePort, startLocalKafka } from '../platform/src/kafka-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,16 +19,6 @@ declare module 'vitest' {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Shared {
   brokers: string[];

@@ -4,7 +4,7 @@
 // answered exactly by the buckets in it (DESIGN.md "Time").
 import { DateTime } from 'luxon';
 import { isIanaZone, type WeekStart } from '@callboard/platform';
-import { BUCKET_MS } from './metrics/index.ts';
+import { BUCKET_MS } from './metrics/bucket.ts';
 
 export type PeriodSpec =
   | { kind: 'TODAY' }

@@ -2,6 +2,7 @@
 // of the projections (no import from projections/): this is the other side of the truth test.
 // Durations in seconds, ratios 0..1, null for a zero denominator, like the projections' rows.
 import type { QueueSettings } from '@callboard/platform';
+import type { GroupKey, QueueMetricsRow } from '@callboard/projections/read';
 import type { Ledger, LedgerLeg } from '@callboard/simulator/ledger';
 
 export interface Span {
@@ -20,29 +21,8 @@ export function nearestRank(xs: number[], p: number): number | null {
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-export interface ExpectedQueue {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  short_abandoned: number;
-  exited: number;
-  waiting: number;
-  answered_within_sl: number;
-  abandoned_within_sl: number;
-  service_level: number | null;
-  abandon_rate: number | null;
-  asa: number | null;
-  avg_abandon_wait: number | null;
-  wait_p50: number | null;
-  wait_p90: number | null;
-  wait_p99: number | null;
-  max_wait: number | null;
-  talk_time: number;
-  hold_time: number;
-  wrap_time: number;
-  aht: number | null;
-  transferred: number;
-}
+/** The queue figures of METRICS.md, computed here from the ledger on their own (a second witness, not the projections' code). */
+export type ExpectedQueue = Omit<QueueMetricsRow, keyof GroupKey>;
 
 export function queueMetricsFromLedger(legs: LedgerLeg[], span: Span, settings: QueueSettings): ExpectedQueue {
   const ls = legs.filter((l) => inSpan(l.offered_at_ms, span));

@@ -4,14 +4,13 @@
 // produced to Kafka through the ingest sink.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Producer } from 'kafkajs';
 import type { RunningApi } from '@callboard/api/main';
 import { createToken } from '@callboard/api/tokens';
 import { IngestSink } from '@callboard/ingest/sink';
 import type { Projections } from '@callboard/projections/main';
-import { createLogger, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createLogger, freePort, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startStack } from '../../cli/stack.ts';
 import { makeEvent, type CanonicalEvent, type EventOf, type EventType } from '@callboard/schemas';
 
@@ -37,16 +36,6 @@ export function buildWallboard(outDir = wallboardDist): void {
   if (!existsSync(`${outDir}/index.html`)) throw new Error(`wallboard build produced no ${outDir}/index.html`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export const FLOOR_BOARD = {
   name: 'Floor',

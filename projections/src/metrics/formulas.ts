@@ -5,15 +5,8 @@ import type { QueueSettings, SlFormula } from '@callboard/platform';
 import type { AgentState } from '@callboard/schemas';
 import type { QueueMetricsRow, StateTime } from '../metrics-types.ts';
 
-// ---- the base grain (DESIGN.md "Time") ---------------------------------------------------------
-
-/** Every real zone offset is a multiple of 15 minutes, so local days are unions of these buckets. */
-export const BUCKET_MINUTES = 15;
-export const BUCKET_MS = BUCKET_MINUTES * 60_000;
-export const BUCKET_S = BUCKET_MS / 1000;
-
-/** Start (epoch ms) of the 15-minute UTC bucket `t` falls in; negative instants round down too. */
-export const bucketStartMs = (t: number): number => t - (((t % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+// The base grain lives in a leaf module (bucket.ts) so periods.ts can use it without a circle.
+export { BUCKET_MINUTES, BUCKET_MS, BUCKET_S, bucketStartMs } from './bucket.ts';
 
 // ---- ratios and thresholds -------------------------------------------------------------------
 
