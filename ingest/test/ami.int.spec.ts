@@ -19,7 +19,8 @@ import { startTestAmiServer, type TestAmiServer } from './ami-test-server.ts';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPTURE = join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'asterisk22', 'b_abandon', 'capture.ami');
 const run = promisify(execFile);
-const callboard = (args: string[], env: Record<string, string>) => run(process.execPath, [join(repoRoot, 'bin', 'callboard.mjs'), ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+const callboard = (args: string[], env: Record<string, string>) =>
+  run(process.execPath, [join(repoRoot, 'bin', 'callboard.mjs'), ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
 const testStart = new Date(Date.now() - 60_000).toISOString();
 
 describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (needs ../shared/fixtures)', () => {
@@ -34,14 +35,25 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
 
   beforeAll(async () => {
     server = await startTestAmiServer(CAPTURE, { username: 'callboard', secret: 'right-secret' });
-    Object.assign(process.env, { AMI_PING_INTERVAL_MS: '300', AMI_PING_TIMEOUT_MS: '1000', AMI_BACKOFF_INITIAL_MS: '200', AMI_AUTH_RETRY_MS: '60000', AMI_LAST_GOOD_EVERY_MS: '100', AMI_IT_SECRET: 'right-secret', AMI_IT_WRONG: 'wrong-secret' });
-    cfg = testConfig({
-      tenants: [{ id: 'acme', timezone: 'Europe/Berlin' }],
-      pbxes: [
-        { id: 'ast1', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_SECRET' },
-        { id: 'ast-badpw', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_WRONG' },
-      ],
-    });
+    // The secrets are read from the process environment when a PBX connects; the timers are config.
+    Object.assign(process.env, { AMI_IT_SECRET: 'right-secret', AMI_IT_WRONG: 'wrong-secret' });
+    const timers = {
+      AMI_PING_INTERVAL_MS: '300',
+      AMI_PING_TIMEOUT_MS: '1000',
+      AMI_BACKOFF_INITIAL_MS: '200',
+      AMI_AUTH_RETRY_MS: '60000',
+      AMI_LAST_GOOD_EVERY_MS: '100',
+    };
+    cfg = testConfig(
+      {
+        tenants: [{ id: 'acme', timezone: 'Europe/Berlin' }],
+        pbxes: [
+          { id: 'ast1', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_SECRET' },
+          { id: 'ast-badpw', tenant: 'acme', kind: 'ami', host: '127.0.0.1', port: server.port, username: 'callboard', secret_env: 'AMI_IT_WRONG' },
+        ],
+      },
+      timers,
+    );
     const log = createLogger('ami-int', 'warn');
     const kafka = createKafka(cfg, log);
     const admin = kafka.admin();
@@ -78,7 +90,11 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
     // b_abandon: 2 answered, 3 abandoned (see its ledger.json).
     await eventually(() => (ofType('call.ended').length >= 5 ? true : undefined), 60_000, 'five call.ended events');
     expect(ofType('call.abandoned')).toHaveLength(3);
-    expect(ofType('call.answered').map((e) => (e.payload as { agent_id: string }).agent_id).sort()).toEqual(['1001', '1002']);
+    expect(
+      ofType('call.answered')
+        .map((e) => (e.payload as { agent_id: string }).agent_id)
+        .sort(),
+    ).toEqual(['1001', '1002']);
     for (const e of events) expect(validateEvent(e).ok).toBe(true);
     const mine = raw.filter((r) => r.pbx_id === 'ast1');
     // Raw is verbatim: banner, login reply, the replayed capture frames, resync replies, pongs.
@@ -94,7 +110,11 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
   });
 
   it('reports a wrong password in health, and retries it slowly', async () => {
-    const h = await eventually(() => (health.get('pbx:ast-badpw')?.status === 'error' ? health.get('pbx:ast-badpw') : undefined), 20_000, 'auth error in health');
+    const h = await eventually(
+      () => (health.get('pbx:ast-badpw')?.status === 'error' ? health.get('pbx:ast-badpw') : undefined),
+      20_000,
+      'auth error in health',
+    );
     expect(h.detail).toMatch(/login rejected for AMI user "callboard": Authentication failed; retrying in 60 s/);
     // A retry in a loop would come after the 200 ms reconnect backoff: once the error has stood
     // for several of those, exactly one failed login shows it waits for AMI_AUTH_RETRY_MS instead.
@@ -127,13 +147,19 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
   });
 
   it('callboard retranslate re-emits the same events, with the same ids, from pbx.raw.v1', async () => {
-    const { stdout, stderr } = await callboard(['retranslate', '--from', testStart, '--to', new Date(Date.now() + 60_000).toISOString(), '--pbx', 'ast1', '--stdout'], {
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      LOG_LEVEL: 'warn',
-    });
+    const { stdout, stderr } = await callboard(
+      ['retranslate', '--from', testStart, '--to', new Date(Date.now() + 60_000).toISOString(), '--pbx', 'ast1', '--stdout'],
+      {
+        KAFKA_BROKERS: cfg.kafka.brokers.join(','),
+        KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
+        LOG_LEVEL: 'warn',
+      },
+    );
     expect(stderr).toMatch(/retranslate: \d+ canonical events/);
-    const again = stdout.trim().split('\n').map((l) => JSON.parse(l) as CanonicalEvent);
+    const again = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CanonicalEvent);
     const live = events.filter((e) => e.pbx_id === 'ast1' && e.type !== 'source.gap');
     // Idempotent downstream: every live event comes back with the same id and content.
     const byId = new Map(again.map((e) => [e.event_id, e]));
@@ -144,7 +170,11 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
   it('after an ingest restart, the first connection reports the gap since the previous process', async () => {
     // The mark is written every 100 ms here (AMI_LAST_GOOD_EVERY_MS) while frames arrive.
     const markPath = join(cfg.dataDir, 'ingest', 'ami-ast1.last-good');
-    await eventually(() => (existsSync(markPath) && Number(readFileSync(markPath, 'utf8')) > Date.now() - 2000 ? true : undefined), 10_000, 'a fresh last-connected mark');
+    await eventually(
+      () => (existsSync(markPath) && Number(readFileSync(markPath, 'utf8')) > Date.now() - 2000 ? true : undefined),
+      10_000,
+      'a fresh last-connected mark',
+    );
     const before = ofType('source.gap').length;
     await svc.stop();
     const stoppedAt = Date.now();
@@ -161,7 +191,10 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
 describe.skipIf(!existsSync(CAPTURE))('callboard translate (needs ../shared/fixtures)', () => {
   it('prints the canonical events of a capture as NDJSON, problems and a summary on stderr', async () => {
     const { stdout, stderr } = await callboard(['translate', '--source', 'ami', '--tenant', 'acme', '--pbx', 'ast1', CAPTURE], { LOG_LEVEL: 'warn' });
-    const out = stdout.trim().split('\n').map((l) => JSON.parse(l) as CanonicalEvent);
+    const out = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CanonicalEvent);
     for (const e of out) expect(validateEvent(e).ok).toBe(true);
     expect(out.filter((e) => e.type === 'call.abandoned')).toHaveLength(3);
     expect(out.filter((e) => e.type === 'call.ended')).toHaveLength(5);
@@ -170,11 +203,16 @@ describe.skipIf(!existsSync(CAPTURE))('callboard translate (needs ../shared/fixt
   });
 
   it('without Timestamp headers it uses file order from --start and says so', async () => {
-    const { stderr } = await callboard(['translate', '--source', 'ami', '--start', '2014-08-27T00:00:00Z', join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'panoramisk', 'queue_status.yaml')], { LOG_LEVEL: 'warn' });
+    const { stderr } = await callboard(
+      ['translate', '--source', 'ami', '--start', '2014-08-27T00:00:00Z', join(repoRoot, '..', 'shared', 'fixtures', 'ami', 'panoramisk', 'queue_status.yaml')],
+      { LOG_LEVEL: 'warn' },
+    );
     expect(stderr).toMatch(/no Timestamp headers .* file order from 2014-08-27T00:00:00.000Z/);
   });
 
   it('refuses an unknown source with a clear message', async () => {
-    await expect(callboard(['translate', '--source', 'nope', CAPTURE], {})).rejects.toMatchObject({ stderr: expect.stringMatching(/--source nope: no translator/) });
+    await expect(callboard(['translate', '--source', 'nope', CAPTURE], {})).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--source nope: no translator/),
+    });
   });
 });
