@@ -2,7 +2,7 @@
 // of the projections (no import from projections/): this is the other side of the truth test.
 // Durations in seconds, ratios 0..1, null for a zero denominator, like the projections' rows.
 import type { QueueSettings } from '@callboard/platform';
-import type { GroupKey, QueueMetricsRow } from '@callboard/projections/read';
+import type { AgentMetricsRow, GroupKey, QueueMetricsRow } from '@callboard/projections/read';
 import type { Ledger, LedgerLeg } from '@callboard/simulator/ledger';
 
 export interface Span {
@@ -78,21 +78,8 @@ export function queueMetricsFromLedger(legs: LedgerLeg[], span: Span, settings: 
   };
 }
 
-export interface ExpectedAgent {
-  state_time: Record<string, number>;
-  logged_in_time: number;
-  handled: number;
-  missed: number;
-  occupancy: number | null;
-  utilization: number | null;
-  talk_time: number;
-  hold_time: number;
-  wrap_time: number;
-  avg_talk: number | null;
-  avg_hold: number | null;
-  aht: number | null;
-  pause_time_by_reason: Record<string, number>;
-}
+/** Agent figures from the ledger (state times keyed by whatever states the ledger saw). */
+export type ExpectedAgent = Omit<AgentMetricsRow, keyof GroupKey | 'state_time'> & { state_time: Record<string, number> };
 
 /** Agent metrics: state intervals clipped to the span; handled and missed by when they happened. */
 export function agentMetricsFromLedger(l: Ledger, agent: string, span: Span): ExpectedAgent {
