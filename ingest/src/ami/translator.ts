@@ -13,17 +13,21 @@
 // that ends) keep the key of the frame that caused them, so the decision's timing never
 // changes an id.
 //
-// Structure: the state between frames is explicit (state.ts); each AMI event goes to a handler
-// (handlers/*.ts, `(state, cx, headers) => outcome`, events made into `cx.out`); this class is the
-// facade that stamps a frame's time, tracks the connection and the gap of the feed, and returns
-// the outcome.
+// Structure, in layers that import only downwards (no import circles): the state between frames
+// is explicit (state.ts) and the frame being translated is `Cx` (ops/context.ts); the operations
+// several handlers share sit on them (ops/*.ts: agents, then rings, direct, calls, then legs);
+// each AMI event goes to a handler (handlers/*.ts, `(state, cx, headers) => outcome`, events made
+// into `cx.out`, importing only ops, never another handler) through handlers/dispatch.ts; this
+// class is the facade that stamps a frame's time, tracks the connection and the gap of the feed,
+// and returns the outcome.
 import type { CanonicalEvent } from '@callboard/schemas';
 import { dlq, ok, type TranslateOutcome } from '../pipeline.ts';
 import type { AmiFrame } from './parser.ts';
-import { Cx } from './handlers/context.ts';
+import { Cx } from './ops/context.ts';
 import { dispatch } from './handlers/dispatch.ts';
-import { decidePending, resolveExit } from './handlers/legs.ts';
-import { expireWrapUps } from './handlers/queue-calls.ts';
+import { decidePending } from './handlers/legs.ts';
+import { expireWrapUps } from './ops/agents.ts';
+import { resolveExit } from './ops/legs.ts';
 import { OLD_NAMES, TranslatorState, parseAmiTimestamp, type AmiTranslatorOptions, type FrameMeta } from './state.ts';
 
 export { RESYNC_ACTION_PREFIX, mapDisposition, parseAmiTimestamp, type AmiTranslatorOptions, type FrameMeta } from './state.ts';

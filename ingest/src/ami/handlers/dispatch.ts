@@ -1,11 +1,14 @@
-// Which handler an AMI event goes to.
+// Which handler an AMI event goes to. The only module that imports the handlers (besides the
+// facade); a handler imports only the operations below it (../ops/*.ts), never another handler.
 import type { TranslateOutcome } from '../../pipeline.ts';
 import type { TranslatorState } from '../state.ts';
-import type { Cx } from './context.ts';
+import type { Cx } from '../ops/context.ts';
+import { endDial } from '../ops/direct.ts';
+import { endRing } from '../ops/rings.ts';
 import { newChannel, answered, hangup, cdr } from './calls.ts';
-import { dialBegin, consultRinging, endDial, firstToHangUp, directAnswered } from './direct.ts';
+import { dialBegin, consultRinging, firstToHangUp, directAnswered } from './direct.ts';
 import { join, abandon, leave } from './legs.ts';
-import { agentCalled, ringNoAnswer, endRing, connect, complete } from './queue-calls.ts';
+import { agentCalled, ringNoAnswer, connect, complete } from './queue-calls.ts';
 import { hold, blindTransfer, attendedTransfer } from './transfers.ts';
 import { member, memberRemoved } from './agents.ts';
 import { queueEntry, coreShowChannel, resyncComplete } from './resync.ts';

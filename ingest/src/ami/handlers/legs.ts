@@ -1,11 +1,11 @@
 // Queue legs: join, and the exit that is abandoned or left (decided by what the caller channel
 // does next).
-import { makeEvent, type LeaveReason } from '@callboard/schemas';
+import { makeEvent } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
 import { QUEUESTATUS_REASON, type TranslatorState, int, unknownToEmpty, type Leg } from '../state.ts';
-import type { Cx } from './context.ts';
-import { callIdOf, trackChannel } from './calls.ts';
-import { clearRings } from './queue-calls.ts';
+import type { Cx } from '../ops/context.ts';
+import { callIdOf, trackChannel } from '../ops/calls.ts';
+import { resolveExit, resolveExitNow } from '../ops/legs.ts';
 
 export function join(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
   const u = h.Uniqueid;
@@ -92,44 +92,5 @@ export function decidePending(st: TranslatorState, cx: Cx, leg: Leg, name: strin
       return;
     default:
       return;
-  }
-}
-
-export function resolveExitNow(st: TranslatorState, cx: Cx, leg: Leg, outcome: 'abandoned'): void {
-  leg.pendingExit = { ctx: cx.ctx, at: cx.now, ts: cx.hasTs };
-  resolveExit(st, cx, leg, outcome);
-}
-
-/** Closes an unanswered leg as abandoned (caller hung up) or left (any other way out). */
-export function resolveExit(st: TranslatorState, cx: Cx, leg: Leg, outcome: 'abandoned' | LeaveReason): void {
-  st.pending.delete(leg.caller);
-  st.legs.delete(`${leg.caller}|${leg.queue}`);
-  clearRings(st, cx, leg);
-  const ab = leg.abandon;
-  const exit = leg.pendingExit ?? { ctx: cx.ctx, at: cx.now, ts: cx.hasTs };
-  const ctx = ab?.ctx ?? exit.ctx;
-  const at = ab?.at ?? exit.at;
-  const endTs = ab ? ab.ts : exit.ts;
-  const waitMs = Math.max(0, leg.ts && endTs ? at - leg.joinedAt : ab ? ab.holdS * 1000 : at - leg.joinedAt);
-  if (outcome === 'abandoned') {
-    cx.emit(
-      makeEvent('call.abandoned', ctx, { call_id: leg.callId }, {
-        queue: leg.queue,
-        leg_id: leg.id,
-        wait_ms: waitMs,
-        position: ab?.position ?? exit.position ?? 1,
-        original_position: ab?.original,
-      }),
-    );
-  } else {
-    cx.emit(
-      makeEvent('call.left_queue', ctx, { call_id: leg.callId }, {
-        queue: leg.queue,
-        leg_id: leg.id,
-        reason: outcome,
-        wait_ms: waitMs,
-        position: ab?.position ?? exit.position,
-      }),
-    );
   }
 }

@@ -1,26 +1,11 @@
 // Agents rung, connected and completed on queue legs; wrap-up.
-import { makeEvent, isoMs, type EventContext } from '@callboard/schemas';
+import { makeEvent } from '@callboard/schemas';
 import { dlq, type TranslateOutcome } from '../../pipeline.ts';
-import { agentIdFromInterface } from '../agent-id.ts';
-import { type TranslatorState, int, type Agent, type FrameMeta, type Leg, type Ring, type Segment } from '../state.ts';
-import type { Cx } from './context.ts';
-import { callIdOf, trackChannel } from './calls.ts';
-import { updateAgent } from './agents.ts';
-
-export function memberOf(st: TranslatorState, cx: Cx, h: Record<string, string>): { iface: string; agentId: string; name: string | undefined } | undefined {
-  const iface = h.Interface ?? h.Member ?? h.Location ?? h.AgentCalled;
-  if (!iface) return undefined;
-  return { iface, agentId: agentIdFromInterface(iface), name: h.MemberName ?? h.Name ?? h.AgentName };
-}
-
-export function agent(st: TranslatorState, cx: Cx, agentId: string, name?: string): Agent {
-  let a = st.agents.get(agentId);
-  if (!a) {
-    a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
-    st.agents.set(agentId, a);
-  } else if (name) a.name = name;
-  return a;
-}
+import { type TranslatorState, int, type Ring, type Segment } from '../state.ts';
+import type { Cx } from '../ops/context.ts';
+import { agent, memberOf, updateAgent } from '../ops/agents.ts';
+import { callIdOf, trackChannel } from '../ops/calls.ts';
+import { clearRings, dropRing } from '../ops/rings.ts';
 
 export function agentCalled(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
   const m = memberOf(st, cx, h);
@@ -62,32 +47,6 @@ export function ringNoAnswer(st: TranslatorState, cx: Cx, h: Record<string, stri
     updateAgent(st, cx, agent(st, cx, m.agentId, m.name), callId);
   }
   return undefined;
-}
-
-export function dropRing(st: TranslatorState, cx: Cx, leg: Leg, ring: Ring): void {
-  leg.rings.delete(ring.agentId);
-  if (ring.dest) st.ringsByDest.delete(ring.dest);
-  const a = st.agents.get(ring.agentId);
-  if (a && a.rings > 0) a.rings--;
-  if (a) a.queueAt = st.frameNo;
-}
-
-/** A rung member channel stopped ringing (DialEnd of any status, or its hang-up). */
-export function endRing(st: TranslatorState, cx: Cx, dest: string): void {
-  const ring = st.ringsByDest.get(dest);
-  if (!ring) return;
-  dropRing(st, cx, ring.leg, ring);
-  const a = st.agents.get(ring.agentId);
-  if (a) updateAgent(st, cx, a, ring.leg.callId);
-}
-
-export function clearRings(st: TranslatorState, cx: Cx, leg: Leg, except?: string): void {
-  for (const ring of [...leg.rings.values()]) {
-    if (ring.agentId === except) continue;
-    dropRing(st, cx, leg, ring);
-    const a = st.agents.get(ring.agentId);
-    if (a) updateAgent(st, cx, a, leg.callId);
-  }
 }
 
 export function connect(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
@@ -192,27 +151,4 @@ export function complete(st: TranslatorState, cx: Cx, h: Record<string, string>)
   }
   updateAgent(st, cx, a, callId);
   return undefined;
-}
-
-export function expireWrapUps(st: TranslatorState, cx: Cx, now: number, meta: FrameMeta): void {
-  // A wrap-up ends only once time has moved past its end: a frame at the very millisecond it
-  // ends (a pause, a logout, the next ring) is then folded into the state first, so the
-  // agent's last state change at that millisecond is the one the PBX caused. Two changes of
-  // one agent at one millisecond would be ordered by event id downstream, not causally.
-  for (const a of [...st.wrapping]) {
-    if (a.wrapUntil >= now) continue;
-    const at = a.wrapUntil;
-    a.wrapUntil = 0;
-    st.wrapping.delete(a);
-    const ctx: EventContext = {
-      tenant_id: cx.opts.tenant_id,
-      pbx_id: cx.opts.pbx_id,
-      source: cx.source,
-      occurred_at: isoMs(at),
-      received_at: isoMs(meta.received_at),
-      raw_ref: meta.raw_ref,
-      vendor_key: `${a.wrapKey}|wrap-up-end`,
-    };
-    updateAgent(st, cx, a, undefined, ctx);
-  }
 }

@@ -2,23 +2,13 @@
 // feed ended (METRICS.md "Gaps of the feed").
 import { makeEvent, isoMs, type EventContext } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
-import { RESYNC_ACTION_PREFIX, type TranslatorState, int, unknownToEmpty, type Call, type Leg, type ResyncItems, type Segment } from '../state.ts';
-import type { Cx } from './context.ts';
-import { trackChannel, endCall } from './calls.ts';
-import { endDial, directCompleted } from './direct.ts';
-import { resolveExit } from './legs.ts';
-import { removeMembership, updateAgent } from './agents.ts';
-
-export function resyncSet(st: TranslatorState, cx: Cx, h: Record<string, string>): ResyncItems | undefined {
-  const id = h.ActionID;
-  if (id === undefined || !id.startsWith(RESYNC_ACTION_PREFIX)) return undefined;
-  let s = st.resync.get(id);
-  if (!s) {
-    s = { members: new Set(), channels: new Set(), legs: new Set() };
-    st.resync.set(id, s);
-  }
-  return s;
-}
+import { RESYNC_ACTION_PREFIX, type TranslatorState, int, unknownToEmpty, type Call, type Leg, type Segment } from '../state.ts';
+import type { Cx } from '../ops/context.ts';
+import { removeMembership, updateAgent } from '../ops/agents.ts';
+import { endCall, trackChannel } from '../ops/calls.ts';
+import { directCompleted, endDial } from '../ops/direct.ts';
+import { resolveExit } from '../ops/legs.ts';
+import { resyncSet } from '../ops/resync.ts';
 
 export function queueEntry(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
   const u = h.Uniqueid;

@@ -2,11 +2,9 @@
 import { makeEvent } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
 import { type TranslatorState, unknownToEmpty, type DirectSegment, type Segment } from '../state.ts';
-import type { Cx } from './context.ts';
-import { callIdOf } from './calls.ts';
-import { agentOfChannel } from './direct.ts';
-import { agent } from './queue-calls.ts';
-import { updateAgent } from './agents.ts';
+import type { Cx } from '../ops/context.ts';
+import { agent, agentOfChannel, updateAgent } from '../ops/agents.ts';
+import { callIdOf } from '../ops/calls.ts';
 
 export function hold(st: TranslatorState, cx: Cx, h: Record<string, string>, on: boolean): TranslateOutcome | undefined {
   const u = h.Uniqueid;

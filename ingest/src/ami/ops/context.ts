@@ -1,6 +1,7 @@
 // What the handlers share besides the state: the options, the frame being translated (its time,
 // whether that time is the PBX's own Timestamp, its headers and receive data) and the events it
-// has made so far. One per translator, reset per frame by the facade (translator.ts).
+// has made so far. One per translator, reset per frame by the facade (translator.ts). The bottom
+// layer with state.ts: the operations (ops/*.ts) and the handlers (handlers/*.ts) build on it.
 import { isoMs, type CanonicalEvent, type EventContext, type Source } from '@callboard/schemas';
 import { dlq, type TranslateOutcome } from '../../pipeline.ts';
 import type { AmiTranslatorOptions, FrameMeta } from '../state.ts';
