@@ -4,14 +4,14 @@ import { Health, createLogger, installSignalHandlers, loadConfig, onShutdown, re
 import { startProjections } from './main.ts';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { 'ops-port': { type: 'string', default: process.env.PROJECTIONS_OPS_PORT ?? '9464' } } });
+  const { values } = parseArgs({ args: argv, options: { 'ops-port': { type: 'string', default: process.env.PROJECTIONS_OPS_PORT ?? '9465' } } });
   const cfg0 = loadConfig();
   const log = createLogger('projections', cfg0.logLevel);
   installSignalHandlers(log);
   const { cfg, local } = await resolveBrokers(cfg0, log);
   if (local) onShutdown('kafka', () => local.stop());
   const health = new Health();
-  const ops = await startOpsServer(health, Number(values['ops-port']));
+  const ops = await startOpsServer(health, Number(values['ops-port']), { host: cfg0.projections.opsHost });
   onShutdown('ops', () => new Promise<void>((r) => ops.close(() => r())));
   const p = await startProjections({ cfg, log, health });
   // SIGTERM: the running batch finishes (insert, then commit), consumers leave, ClickHouse closes.
