@@ -72,7 +72,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   let consumer: Awaited<ReturnType<typeof startLiveConsumer>> | null = null;
   try {
     if (settings.opsPort >= 0) {
-      ops = await startOpsServer(health, settings.opsPort, { host: settings.opsHost });
+      ops = await startOpsServer(health, settings.opsPort, { host: settings.opsHost, setting: 'API_OPS_PORT' });
       log.info({ host: settings.opsHost, port: (ops.address() as AddressInfo).port }, 'API ops server listening (/healthz /readyz /metrics)');
     }
     log.info('rebuilding live state before listening');

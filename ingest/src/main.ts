@@ -117,7 +117,7 @@ export async function runIngestService(cfg0: CallboardConfig): Promise<never> {
   const log = createLogger('ingest', cfg0.logLevel);
   installSignalHandlers(log);
   const health = new Health();
-  const server: Server = await startOpsServer(health, cfg0.ingest.opsPort, { host: cfg0.ingest.opsHost });
+  const server: Server = await startOpsServer(health, cfg0.ingest.opsPort, { host: cfg0.ingest.opsHost, setting: 'INGEST_OPS_PORT' });
   onShutdown('ops-server', () => new Promise<void>((r) => server.close(() => r())));
   log.info({ host: cfg0.ingest.opsHost, port: (server.address() as { port: number }).port }, 'ops server listening (/healthz /readyz /metrics)');
 

@@ -7,6 +7,7 @@
 //   - when the service has PBX links, at least one of them up (ingest with every link refused
 //     writes nothing; one link down is degraded, not unready, as the others still flow).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ConfigError } from './config.ts';
 import { gauge, registry } from './metrics.ts';
 
 export type HealthStatus = 'ok' | 'degraded' | 'error' | 'starting';
@@ -201,6 +202,8 @@ export async function serveOps(health: Health, req: IncomingMessage, res: Server
 export interface OpsServerOptions {
   /** Bind address; default 127.0.0.1 (the metrics are for the operator, not the network). */
   host?: string;
+  /** The setting that chose the port: a port in use is then a configuration error naming it. */
+  setting?: string;
 }
 
 /**
@@ -210,6 +213,7 @@ export interface OpsServerOptions {
  */
 export function startOpsServer(health: Health, port: number, o: OpsServerOptions | string = {}): Promise<Server> {
   const host = (typeof o === 'string' ? o : o.host) || '127.0.0.1';
+  const setting = typeof o === 'string' ? undefined : o.setting;
   const fail = (res: ServerResponse, status: number, text: string) => {
     try {
       if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
@@ -236,9 +240,14 @@ export function startOpsServer(health: Health, port: number, o: OpsServerOptions
     else socket.destroy();
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (e: NodeJS.ErrnoException) => {
+      // Two services on one host with the same ops port: say which setting to change.
+      if (e.code === 'EADDRINUSE' && setting) reject(new ConfigError(setting, port, `a free TCP port (${host}:${port} is in use by another process)`));
+      else reject(e);
+    };
+    server.once('error', refused);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve(server);
     });
   });

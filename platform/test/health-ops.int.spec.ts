@@ -69,6 +69,10 @@ describe('ops listener', () => {
     expect((await fetch(`http://127.0.0.1:${port}/graphql`)).status).toBe(404);
   });
 
+  it('a port in use is a configuration error naming the setting', async () => {
+    await expect(startOpsServer(health, port, { setting: 'INGEST_OPS_PORT' })).rejects.toThrow(/^invalid configuration: INGEST_OPS_PORT=\d+: expected a free TCP port \(127\.0\.0\.1:\d+ is in use by another process\)$/);
+  });
+
   it('binds where configured', async () => {
     const other = await startOpsServer(health, 0, { host: '127.0.0.2' });
     try {
