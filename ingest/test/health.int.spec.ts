@@ -1,6 +1,7 @@
 // Ingest health that tells the truth, over real sockets: an AMI adapter pointed at a port that
 // refuses is a link down (gauge 0, /readyz 503); the simulated Asterisk coming up on that port
 // makes it ready; a feed whose Kafka writes keep failing makes it unready after the stuck bound.
+// Yeastar links: P-Series up while its WebSocket is subscribed, S-Series once the session logged in.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,9 @@ import type { Producer } from 'kafkajs';
 import { createKafka, createLogger, ensureTopics, Health, startOpsServer, type CallboardConfig, type HealthReport } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
-import { eventually, testConfig } from '../../test/helpers.ts';
+import { startYeastarPServer } from '@callboard/simulator/yeastar-p-server';
+import { startYeastarSApi } from '@callboard/simulator/yeastar-s-pusher';
+import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startIngest, type IngestService } from '../src/main.ts';
 
 /** A port nothing listens on: bound once by us, then released. */
@@ -118,5 +121,52 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
     }, 30_000, '/readyz 503 after the PBX went away');
     expect(r.body.links['ast-health']).toMatchObject({ up: false });
     expect(await linkGauge()).toBe('0');
+  });
+});
+
+describe('Yeastar links', () => {
+  it('P-Series is up while subscribed, S-Series once logged in; one link lost is degraded, still ready', async () => {
+    const pId = uniqueId('hp');
+    const sId = uniqueId('hs');
+    const p = await startYeastarPServer({ client_id: 'cid', client_secret: 'p-secret' });
+    const sApi = await startYeastarSApi({ username: 'api', password: 's-secret' });
+    Object.assign(process.env, { CB_HEALTH_YP: 'p-secret', CB_HEALTH_YS: 's-secret' });
+    const cfg = testConfig({
+      tenants: [{ id: 'acme', timezone: 'Africa/Nairobi' }],
+      pbxes: [
+        { id: pId, tenant: 'acme', kind: 'yeastar-p', base_url: p.base_url, username: 'cid', secret_env: 'CB_HEALTH_YP' },
+        { id: sId, tenant: 'acme', kind: 'yeastar-s', base_url: sApi.base_url, host: '127.0.0.1', port: await refusedPort(), username: 'api', secret_env: 'CB_HEALTH_YS' },
+      ],
+    });
+    const kafka = createKafka(cfg, createLogger('health-int', 'silent'));
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, cfg);
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const health = new Health();
+    const svc = await startIngest(cfg, producer, createLogger('health-int', 'silent'), health);
+    let pClosed = false;
+    try {
+      const up = await eventually(() => {
+        const r = health.report();
+        return r.links[pId]?.up && r.links[sId]?.up ? r : undefined;
+      }, 30_000, 'both Yeastar links up');
+      expect(up).toMatchObject({ ready: true, status: 'ok' });
+      await p.close();
+      pClosed = true;
+      const lost = await eventually(() => {
+        const r = health.report();
+        return r.links[pId]?.up === false ? r : undefined;
+      }, 30_000, 'the P-Series link down once its server is gone');
+      expect(lost).toMatchObject({ ready: true, status: 'degraded', links: { [sId]: { up: true } } });
+      expect(lost.problems.some((x) => x.startsWith(`PBX link ${pId} down`))).toBe(true);
+    } finally {
+      await svc.stop();
+      if (!pClosed) await p.close();
+      await sApi.close();
+      await producer.disconnect();
+    }
   });
 });
