@@ -1,26 +1,15 @@
 // API readiness after a restart means the live state is rebuilt: while today's events are being
 // folded the public port is closed and the ops listener answers /readyz 503; the first answer a
 // client gets already counts every call of the day (it said offered 0 before).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type ClickHouse } from '@callboard/platform';
 import { partitionKey } from '@callboard/schemas';
 import { allMigrations } from '../../cli/migrations.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { freePort, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startApi, type RunningApi } from '../src/main.ts';
 import { createToken } from '../src/tokens.ts';
 import { gql } from './client.ts';
 import { queueCall } from './events.ts';
-
-/** A port that was free a moment ago (bound by us, then released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let ch: ClickHouse | undefined;
 let api: RunningApi | undefined;

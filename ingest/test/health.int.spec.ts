@@ -2,7 +2,7 @@
 // refuses is a link down (gauge 0, /readyz 503); the simulated Asterisk coming up on that port
 // makes it ready; a feed whose Kafka writes keep failing makes it unready after the stuck bound.
 // Yeastar links: P-Series up while its WebSocket is subscribed, S-Series once the session logged in.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
@@ -11,17 +11,8 @@ import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/r
 import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
 import { startYeastarPServer } from '@callboard/simulator/yeastar-p-server';
 import { startYeastarSApi } from '@callboard/simulator/yeastar-s-pusher';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, freePort as refusedPort, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startIngest, type IngestService } from '../src/main.ts';
-
-/** A port nothing listens on: bound once by us, then released. */
-async function refusedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('ingest readiness follows the PBX links and the feeds', () => {
   let cfg: CallboardConfig;
@@ -37,6 +28,11 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
     const r = await fetch(`${opsUrl}/readyz`);
     return { status: r.status, body: (await r.json()) as HealthReport };
   };
+  const readyzBecomes = (status: number, what: string) =>
+    eventually(async () => {
+      const x = await readyz();
+      return x.status === status ? x : undefined;
+    }, 30_000, what);
   const linkGauge = async () => /callboard_pbx_link_up\{pbx="ast-health"\} (\d)/.exec(await (await fetch(`${opsUrl}/metrics`)).text())?.[1];
 
   beforeAll(async () => {
@@ -91,10 +87,7 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
     const w = dayWindow('2026-11-20', 'Africa/Nairobi', 0, 0);
     const scenario = callCentreScenario({ tenant: 'acme', pbx: 'ast-health', timezone: 'Africa/Nairobi', seed: 7, from_ms: w.from_ms + 9 * 3600_000, to_ms: w.from_ms + 12 * 3600_000 });
     sim = await startAmiSimulator({ scenario, speed: 120, port: amiPort, host: '127.0.0.1', username: 'callboard', secret: 's3cret' });
-    const r = await eventually(async () => {
-      const x = await readyz();
-      return x.status === 200 ? x : undefined;
-    }, 30_000, '/readyz 200 once the AMI link is up');
+    const r = await readyzBecomes(200, '/readyz 200 once the AMI link is up');
     expect(r.body.links['ast-health']).toMatchObject({ up: true });
     expect(await linkGauge()).toBe('1');
   });
@@ -102,10 +95,7 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
   it('a feed whose Kafka writes keep failing is stuck after the bound: /readyz 503, then 200 once writes go through', async () => {
     // A disconnected producer refuses every send: the shell retries the batch and the feed waits.
     await producer.disconnect();
-    const stuck = await eventually(async () => {
-      const x = await readyz();
-      return x.status === 503 ? x : undefined;
-    }, 30_000, '/readyz 503 while the feed is stuck');
+    const stuck = await readyzBecomes(503, '/readyz 503 while the feed is stuck');
     expect(stuck.body.links['ast-health']).toMatchObject({ up: true });
     expect(stuck.body.problems.some((p) => /^ast-health\/(raw|events|dlq) stuck, writes failing for \d+ s/.test(p))).toBe(true);
     await producer.connect();
@@ -115,10 +105,7 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
   it('the PBX goes away: the link is down and ingest unready again', async () => {
     await sim!.stop();
     sim = null;
-    const r = await eventually(async () => {
-      const x = await readyz();
-      return x.status === 503 ? x : undefined;
-    }, 30_000, '/readyz 503 after the PBX went away');
+    const r = await readyzBecomes(503, '/readyz 503 after the PBX went away');
     expect(r.body.links['ast-health']).toMatchObject({ up: false });
     expect(await linkGauge()).toBe('0');
   });
