@@ -224,7 +224,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   });
   log.info({ group, topics: [topicName(cfg, 'raw'), topicName(cfg, 'events')], clickhouse: ch.embedded ? 'embedded' : cfg.clickhouse.url }, 'projections consuming');
 
-  const ping = pingClickHouse(ch, health, opts.clickhousePingMs ?? CLICKHOUSE_PING_MS);
+  const ping = pingClickHouse(ch, health, { everyMs: opts.clickhousePingMs ?? CLICKHOUSE_PING_MS });
 
   let stopped = false;
   return {
@@ -243,19 +243,20 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
 }
 
 /**
- * Readiness of ClickHouse: a `SELECT 1` now and every `everyMs`, each given a few seconds. The
+ * Readiness of ClickHouse: a `SELECT 1` now and every `everyMs`, each given `timeoutMs`. The
  * projections cannot write without it, so a failure makes them unready (`error`) until it answers.
  */
-function pingClickHouse(ch: ClickHouse, health: Health, everyMs: number): { stop(): void } {
+export function pingClickHouse(ch: Pick<ClickHouse, 'client'>, health: Health, o: { everyMs: number; timeoutMs?: number }): { stop(): void } {
+  const timeoutMs = o.timeoutMs ?? CLICKHOUSE_PING_TIMEOUT_MS;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   const once = async () => {
     const abort = new AbortController();
-    const t = setTimeout(() => abort.abort(), CLICKHOUSE_PING_TIMEOUT_MS);
+    const t = setTimeout(() => abort.abort(), timeoutMs);
     try {
       const answer = ch.client.query({ query: 'SELECT 1', format: 'JSONEachRow', abort_signal: abort.signal }).then((rs) => rs.json());
       // The embedded engine may not honour the abort: the timeout decides either way.
-      const timedOut = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error(`no answer to SELECT 1 within ${CLICKHOUSE_PING_TIMEOUT_MS} ms`))));
+      const timedOut = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error(`no answer to SELECT 1 within ${timeoutMs} ms`))));
       await Promise.race([answer, timedOut]);
       health.set('clickhouse', 'ok');
     } catch (e) {
@@ -264,7 +265,7 @@ function pingClickHouse(ch: ClickHouse, health: Health, everyMs: number): { stop
       clearTimeout(t);
     }
     if (!stopped) {
-      timer = setTimeout(() => void once(), everyMs);
+      timer = setTimeout(() => void once(), o.everyMs);
       timer.unref();
     }
   };
