@@ -88,12 +88,15 @@ type Feed = 'raw' | 'events' | 'dlq';
 /**
  * Watches the sink's writes per PBX and topic. The ingest shell retries a write Kafka refuses
  * until it goes through, and the feed waits behind it; health hears of the first failure (the
- * stall clock starts when that attempt began) and of the next success (it stops).
+ * stall clock starts when that attempt began) and of the next success (it stops). A write that
+ * neither succeeds nor fails within the bound (kafkajs retrying inside one send) is a stall too.
  */
 export function watchFeeds<S extends IngestSink>(sink: S, health: Health, stuckAfterMs: number): S {
   const watch = <T extends { pbx_id?: string }, R>(feed: Feed, write: (records: T[]) => Promise<R>) => async (records: T[]): Promise<R> => {
     const name = `${records[0]?.pbx_id ?? '-'}/${feed}`;
     const began = Date.now();
+    const pending = setTimeout(() => health.stalled(name, `a write of ${records.length} records pending for ${Math.round(stuckAfterMs / 1000)} s`, { since: began, afterMs: stuckAfterMs }), stuckAfterMs);
+    pending.unref();
     try {
       const r = await write(records);
       health.flowing(name);
@@ -101,6 +104,8 @@ export function watchFeeds<S extends IngestSink>(sink: S, health: Health, stuckA
     } catch (e) {
       health.stalled(name, (e as Error).message, { since: began, afterMs: stuckAfterMs });
       throw e;
+    } finally {
+      clearTimeout(pending);
     }
   };
   const raw = sink.raw.bind(sink);
