@@ -45,3 +45,6 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A TCP port nothing listens on right now: a refused port, or one to listen on (one helper, in platform). */
+export { freePort } from '@callboard/platform';

@@ -1,7 +1,7 @@
 // The thin Kafka shell around the live fold: each API instance reads cc.events.v1 in a consumer
 // group of its own (every instance needs every event), starting at the beginning of the
 // earliest tenant's local day minus a look-back, and reports ready once it has caught up with
-// the end of the log as it was at start.
+// the end of the log as it was at start (`ready` rejects if the consumer dies before that).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
@@ -70,7 +70,11 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
     if (BigInt(e.high) > start) pending.set(e.partition, BigInt(e.high));
   }
   let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
   let isReady = false;
   const markProgress = (partition: number, offset: string) => {
     const end = pending.get(partition);
@@ -88,7 +92,11 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
-  consumer.on(consumer.events.CRASH, (e) => d.health.set('live', 'error', `Kafka consumer crashed: ${String(e.payload.error)}`));
+  consumer.on(consumer.events.CRASH, (e) => {
+    d.health.set('live', 'error', `Kafka consumer crashed: ${String(e.payload.error)}`);
+    // kafkajs restarts it after a retriable error; otherwise the rebuild can never finish.
+    if (!e.payload.restart && !isReady) rejectReady(new Error(`the live state cannot be rebuilt: ${String(e.payload.error)}`, { cause: e.payload.error }));
+  });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: true,

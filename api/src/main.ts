@@ -1,7 +1,11 @@
 // Wiring: ClickHouse, the live consumer, the stores and the HTTP server. `startApi` is what
 // `callboard api` runs and what `callboard start` calls.
+// Ready means rebuilt: the public port opens only once the live state has caught up with the
+// log, so no client ever gets a board snapshot of a half-rebuilt day (offered 0 after a
+// restart). Meanwhile the ops listener, when configured (API_OPS_PORT), answers /readyz 503.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClickHouse, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
+import { createClickHouse, startOpsServer, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
 import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
@@ -40,7 +44,7 @@ export function liveEnv(cfg: CallboardConfig) {
   };
 }
 
-/** Starts the API; resolves once it listens. /readyz turns ready when the live state has caught up. */
+/** Starts the API; resolves once the live state is rebuilt and the API listens. */
 export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const { cfg, log, health } = opts;
   const settings = { ...cfg.api, ...opts.settings };
@@ -64,21 +68,37 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     now,
   });
   const port = opts.port ?? cfg.port;
-  await new Promise<void>((resolve, reject) => {
-    api.server.once('error', reject);
-    api.server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
-  });
+  let ops: Server | null = null;
+  let consumer: Awaited<ReturnType<typeof startLiveConsumer>> | null = null;
+  try {
+    if (settings.opsPort >= 0) {
+      ops = await startOpsServer(health, settings.opsPort, { host: settings.opsHost, setting: 'API_OPS_PORT' });
+      log.info({ host: settings.opsHost, port: (ops.address() as AddressInfo).port }, 'API ops server listening (/healthz /readyz /metrics)');
+    }
+    log.info('rebuilding live state before listening');
+    consumer = await startLiveConsumer({ cfg, log, health, live, pubsub, lookbackHours: settings.liveLookbackHours, now });
+    await consumer.ready;
+    await new Promise<void>((resolve, reject) => {
+      api.server.once('error', reject);
+      api.server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
+    });
+  } catch (e) {
+    await consumer?.stop().catch(() => undefined);
+    if (ops) await new Promise<void>((r) => ops!.close(() => r()));
+    if (ownCh) await ch.close().catch(() => undefined);
+    throw e;
+  }
   const addr = api.server.address() as AddressInfo;
   const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${addr.port}`;
-  log.info({ url, graphql: `${url}/graphql` }, 'API listening; rebuilding live state');
-  const consumer = await startLiveConsumer({ cfg, log, health, live, pubsub, lookbackHours: settings.liveLookbackHours, now });
-  void consumer.ready.then(() => log.info({ url }, 'API ready'));
+  log.info({ url, graphql: `${url}/graphql` }, 'API ready and listening');
+  const running = consumer;
   return {
     url,
     live,
     stop: async () => {
       await api.close();
-      await consumer.stop();
+      await running.stop();
+      if (ops) await new Promise<void>((r) => ops!.close(() => r()));
       if (ownCh) await ch.close();
     },
   };

@@ -1,5 +1,8 @@
 // The ingest service: one adapter per configured PBX, an ops server (/healthz /readyz /metrics)
 // and a drain on SIGTERM (adapters stop and flush, then the producer disconnects).
+// Readiness: each configured PBX is a link (down until its adapter connects); ingest is not
+// ready when every link is down, or when a feed's Kafka writes have been failing for longer
+// than INGEST_STUCK_AFTER_S (the shell retries them forever, so the feed is frozen meanwhile).
 import type { Server } from 'node:http';
 import type { Producer } from 'kafkajs';
 import {
@@ -14,7 +17,7 @@ import {
   type CallboardConfig,
   type Logger,
 } from '@callboard/platform';
-import type { RawRecord, RawRef } from '@callboard/schemas';
+import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { ADAPTERS } from './adapters.ts';
 import type { RunningAdapter } from './pipeline.ts';
 import { IngestSink } from './sink.ts';
@@ -46,8 +49,9 @@ export interface IngestService {
  * events and the DLQ, `rawProducer` (default: the same one) for pbx.raw.v1.
  */
 export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health(), rawProducer?: Producer): Promise<IngestService> {
-  const sink = rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg);
+  const sink = watchFeeds(rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg), health, cfg.ingest.stuckAfterMs);
   const running: { id: string; adapter: RunningAdapter }[] = [];
+  for (const pbx of cfg.pbxes) health.link(pbx.id, false, 'not connected yet');
   for (const pbx of cfg.pbxes) {
     const entry = ADAPTERS[pbx.kind];
     if (!entry) {
@@ -72,10 +76,45 @@ export async function startIngest(cfg: CallboardConfig, producer: Producer, log:
           } catch (e) {
             log.error({ pbx: r.id, err: e }, 'adapter did not stop cleanly');
           }
+          health.dropLink(r.id);
         }),
       );
     },
   };
+}
+
+type Feed = 'raw' | 'events' | 'dlq';
+
+/**
+ * Watches the sink's writes per PBX and topic. The ingest shell retries a write Kafka refuses
+ * until it goes through, and the feed waits behind it; health hears of the first failure (the
+ * stall clock starts when that attempt began) and of the next success (it stops). A write that
+ * neither succeeds nor fails within the bound (kafkajs retrying inside one send) is a stall too.
+ */
+export function watchFeeds<S extends IngestSink>(sink: S, health: Health, stuckAfterMs: number): S {
+  const watch = <T extends { pbx_id?: string }, R>(feed: Feed, write: (records: T[]) => Promise<R>) => async (records: T[]): Promise<R> => {
+    const name = `${records[0]?.pbx_id ?? '-'}/${feed}`;
+    const began = Date.now();
+    const pending = setTimeout(() => health.stalled(name, `a write of ${records.length} records pending for ${Math.round(stuckAfterMs / 1000)} s`, { since: began, afterMs: stuckAfterMs }), stuckAfterMs);
+    pending.unref();
+    try {
+      const r = await write(records);
+      health.flowing(name);
+      return r;
+    } catch (e) {
+      health.stalled(name, (e as Error).message, { since: began, afterMs: stuckAfterMs });
+      throw e;
+    } finally {
+      clearTimeout(pending);
+    }
+  };
+  const raw = sink.raw.bind(sink);
+  const canonical = sink.canonical.bind(sink);
+  const dlq = sink.dlq.bind(sink);
+  sink.raw = watch<RawRecord, RawRef[]>('raw', raw);
+  sink.canonical = watch<CanonicalEvent, void>('events', canonical);
+  sink.dlq = watch<DlqRecord, void>('dlq', dlq);
+  return sink;
 }
 
 /** `callboard ingest`: runs until SIGTERM. */
@@ -83,10 +122,9 @@ export async function runIngestService(cfg0: CallboardConfig): Promise<never> {
   const log = createLogger('ingest', cfg0.logLevel);
   installSignalHandlers(log);
   const health = new Health();
-  const port = cfg0.ingest.opsPort;
-  const server: Server = await startOpsServer(health, port);
+  const server: Server = await startOpsServer(health, cfg0.ingest.opsPort, { host: cfg0.ingest.opsHost, setting: 'INGEST_OPS_PORT' });
   onShutdown('ops-server', () => new Promise<void>((r) => server.close(() => r())));
-  log.info({ port: (server.address() as { port: number }).port }, 'ops server listening (/healthz /readyz /metrics)');
+  log.info({ host: cfg0.ingest.opsHost, port: (server.address() as { port: number }).port }, 'ops server listening (/healthz /readyz /metrics)');
 
   const { cfg, local } = await resolveBrokers(cfg0, log);
   if (local) onShutdown('kafka', () => local.stop());

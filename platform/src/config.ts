@@ -89,6 +89,10 @@ export interface ApiSettings {
   /** events a slow callEvents / agentStates subscriber may fall behind before it is dropped */
   subscriberBuffer: number;
   wallboardDist: string;
+  /** The API's own ops listener (/healthz, /readyz, /metrics); -1: none, /metrics is then served nowhere. */
+  opsPort: number;
+  /** Bind address of that listener. */
+  opsHost: string;
 }
 
 /** Timers of the AMI connection (keep-alive ping, reconnect backoff, retry after a refused login). */
@@ -136,6 +140,10 @@ export interface CallboardConfig {
     ami: AmiTimers;
     /** Address the Yeastar S-Series is told to push reports to; empty: the PBX sees ours. */
     yeastarSReportHost: string;
+    /** Bind address of the ops listener. */
+    opsHost: string;
+    /** A Kafka write retried this long (a feed stuck behind it) makes ingest unready. */
+    stuckAfterMs: number;
   };
   projections: {
     opsPort: number;
@@ -143,6 +151,8 @@ export interface CallboardConfig {
     concurrency: number;
     /** Tenant id → password of its read-only BI user (server ClickHouse only). */
     biPasswords: Record<string, string>;
+    /** Bind address of the ops listener. */
+    opsHost: string;
   };
   simulator: {
     /** AMI secret `callboard simulate` accepts; empty: a random one is printed. */
@@ -411,6 +421,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       boardUpdatesPerSecond: envNumber(env, 'API_BOARD_UPDATES_PER_SECOND', 4, 0.1, 4),
       subscriberBuffer: envNumber(env, 'API_SUBSCRIBER_BUFFER', 1000, 1, 1e6),
       wallboardDist: env.WALLBOARD_DIST ? resolve(env.WALLBOARD_DIST) : WALLBOARD_DIST,
+      opsPort: envInteger(env, 'API_OPS_PORT', -1, -1, 65535),
+      opsHost: env.API_OPS_HOST || '127.0.0.1',
     },
     ingest: {
       opsPort: envInteger(env, 'INGEST_OPS_PORT', 9464, 0, 65535),
@@ -424,11 +436,14 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
         lastGoodEveryMs: envInteger(env, 'AMI_LAST_GOOD_EVERY_MS', 5_000, 1, 86_400_000),
       },
       yeastarSReportHost: env.YEASTAR_S_REPORT_HOST ?? '',
+      opsHost: env.INGEST_OPS_HOST || '127.0.0.1',
+      stuckAfterMs: envInteger(env, 'INGEST_STUCK_AFTER_S', 60, 1, 86_400) * 1000,
     },
     projections: {
-      opsPort: envInteger(env, 'PROJECTIONS_OPS_PORT', 9464, 0, 65535),
+      opsPort: envInteger(env, 'PROJECTIONS_OPS_PORT', 9465, 0, 65535),
       concurrency: envInteger(env, 'PROJECTIONS_CONCURRENCY', 2, 1, 1024),
       biPasswords: biPasswords(env, tenants),
+      opsHost: env.PROJECTIONS_OPS_HOST || '127.0.0.1',
     },
     simulator: { amiSecret: env.CALLBOARD_SIM_AMI_SECRET ?? '' },
   };

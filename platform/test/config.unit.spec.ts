@@ -78,11 +78,13 @@ describe('config', () => {
       amiTlsCaFile: '',
       ami: { pingIntervalMs: 15_000, pingTimeoutMs: 10_000, backoffInitialMs: 500, backoffMaxMs: 30_000, authRetryMs: 60_000, lastGoodEveryMs: 5_000 },
       yeastarSReportHost: '',
+      opsHost: '127.0.0.1',
+      stuckAfterMs: 60_000,
     });
-    expect(cfg.projections).toEqual({ opsPort: 9464, concurrency: 2, biPasswords: {} });
+    expect(cfg.projections).toEqual({ opsPort: 9465, concurrency: 2, biPasswords: {}, opsHost: '127.0.0.1' });
     expect(cfg.simulator).toEqual({ amiSecret: '' });
-    const set = load({ INGEST_OPS_PORT: '0', AMI_PING_INTERVAL_MS: '2000', YEASTAR_S_REPORT_HOST: '10.0.0.5', PROJECTIONS_CONCURRENCY: '4', PROJECTIONS_OPS_PORT: '9465', CALLBOARD_SIM_AMI_SECRET: 'x' });
-    expect([set.ingest.opsPort, set.ingest.ami.pingIntervalMs, set.ingest.yeastarSReportHost, set.projections.concurrency, set.projections.opsPort, set.simulator.amiSecret]).toEqual([0, 2000, '10.0.0.5', 4, 9465, 'x']);
+    const set = load({ INGEST_OPS_PORT: '0', AMI_PING_INTERVAL_MS: '2000', YEASTAR_S_REPORT_HOST: '10.0.0.5', PROJECTIONS_CONCURRENCY: '4', PROJECTIONS_OPS_PORT: '9475', CALLBOARD_SIM_AMI_SECRET: 'x' });
+    expect([set.ingest.opsPort, set.ingest.ami.pingIntervalMs, set.ingest.yeastarSReportHost, set.projections.concurrency, set.projections.opsPort, set.simulator.amiSecret]).toEqual([0, 2000, '10.0.0.5', 4, 9475, 'x']);
     expect(errorOf(() => load({ INGEST_OPS_PORT: '70000' })).setting).toBe('INGEST_OPS_PORT');
     expect(errorOf(() => load({ AMI_BACKOFF_MAX_MS: '0' })).setting).toBe('AMI_BACKOFF_MAX_MS');
     expect(errorOf(() => load({ PROJECTIONS_CONCURRENCY: 'two' })).setting).toBe('PROJECTIONS_CONCURRENCY');

@@ -16,7 +16,7 @@ function call(health: Health, url: string) {
       reply.body = String(body);
     },
   } as unknown as ServerResponse;
-  return serveOps(health, { url } as IncomingMessage, res).then((handled) => ({ handled, ...reply }));
+  return serveOps(health, { url } as IncomingMessage, res, { metrics: true }).then((handled) => ({ handled, ...reply }));
 }
 
 describe('Health', () => {
@@ -44,13 +44,80 @@ describe('Health', () => {
   });
 });
 
+describe('PBX links', () => {
+  it('one link down is degraded and still ready; all down is not ready', () => {
+    const h = new Health();
+    h.link('nbo1', false, 'not connected yet');
+    h.link('nbo2', false, 'not connected yet');
+    expect(h.report()).toMatchObject({ status: 'error', ready: false });
+    expect(h.report().problems).toContain('no PBX link is up');
+    h.link('nbo1', true, 'logged in');
+    expect(h.report()).toMatchObject({ status: 'degraded', ready: true, links: { nbo1: { up: true }, nbo2: { up: false, detail: 'not connected yet' } } });
+    h.link('nbo2', true);
+    expect(h.report()).toMatchObject({ status: 'ok', ready: true, problems: [] });
+  });
+
+  it('a link known by its heartbeats goes down once nothing confirmed it for longer than its bound', () => {
+    let now = 1_000_000;
+    const h = new Health({ now: () => now });
+    h.link('s1', true, 'heartbeat answered', 60_000);
+    now += 60_000;
+    expect(h.links().s1).toMatchObject({ up: true });
+    now += 1;
+    expect(h.links().s1).toMatchObject({ up: false, detail: 'nothing heard for 60 s (bound 60 s)' });
+    expect(h.ready()).toBe(false);
+    h.link('s1', true, 'heartbeat answered', 60_000);
+    expect(h.ready()).toBe(true);
+  });
+
+  it('sets callboard_pbx_link_up{pbx} for the scrape', async () => {
+    const h = new Health();
+    h.link('gauge-pbx', false, 'refused');
+    expect((await call(h, '/metrics')).body).toContain('callboard_pbx_link_up{pbx="gauge-pbx"} 0');
+    h.link('gauge-pbx', true);
+    expect((await call(h, '/metrics')).body).toContain('callboard_pbx_link_up{pbx="gauge-pbx"} 1');
+    h.dropLink('gauge-pbx');
+    expect((await call(h, '/metrics')).body).not.toContain('pbx="gauge-pbx"');
+  });
+});
+
+describe('stuck feeds', () => {
+  it('a write failing for longer than the bound makes the service unready until one goes through', () => {
+    let now = 5_000_000;
+    const h = new Health({ now: () => now, stuckAfterMs: 30_000 });
+    h.stalled('nbo1/raw', 'MESSAGE_TOO_LARGE', { since: now - 1000 });
+    expect(h.report()).toMatchObject({ status: 'degraded', ready: true });
+    now += 29_000;
+    expect(h.ready()).toBe(true);
+    now += 1;
+    h.stalled('nbo1/raw', 'MESSAGE_TOO_LARGE'); // a later attempt does not restart the clock
+    expect(h.report()).toMatchObject({ status: 'error', ready: false });
+    expect(h.report().problems[0]).toBe('nbo1/raw stuck, writes failing for 30 s: MESSAGE_TOO_LARGE');
+    h.flowing('nbo1/raw');
+    expect(h.report()).toMatchObject({ status: 'ok', ready: true });
+  });
+
+  it('takes a per-feed bound', () => {
+    let now = 0;
+    const h = new Health({ now: () => now });
+    h.stalled('x/events', 'refused', { afterMs: 10 });
+    now = 11;
+    expect(h.ready()).toBe(false);
+  });
+});
+
 describe('ops endpoints', () => {
-  it('/healthz answers 200 while the process lives, with the components', async () => {
+  it('/healthz answers 200 while the process lives, and says what is wrong', async () => {
     const h = new Health();
     h.set('kafka', 'error', 'down');
     const r = await call(h, '/healthz');
     expect(r).toMatchObject({ handled: true, status: 200 });
-    expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', components: { kafka: { status: 'error', detail: 'down' } } });
+    expect(JSON.parse(r.body)).toMatchObject({ status: 'error', ready: false, problems: ['kafka error: down'], components: { kafka: { status: 'error', detail: 'down' } } });
+  });
+
+  it('/metrics is served only where asked (the ops listener), never on a public port', async () => {
+    const res = { writeHead: () => res, end: () => undefined } as unknown as ServerResponse;
+    expect(await serveOps(new Health(), { url: '/metrics' } as IncomingMessage, res)).toBe(false);
   });
 
   it('/readyz answers 503 until every component is ready, then 200', async () => {

@@ -3,10 +3,15 @@
 // is inserted with insert_deduplication_token topic-partition-first-last (tables keep a
 // non_replicated_deduplication_window), derived rows are versioned replacements, and offsets
 // are committed only after ClickHouse acknowledged everything of the batch.
+// Readiness means consuming: each consumer is `starting` until it has joined its group and
+// completed a fetch (after a restart the broker may hold the old member's partitions until its
+// session times out, tens of seconds), `error` when it crashed; and ClickHouse must answer a
+// `SELECT 1` within CLICKHOUSE_PING_TIMEOUT_MS.
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import {
   counter,
   createClickHouse,
+  gauge,
   createKafka,
   dlqTotal,
   ensureTopics,
@@ -23,6 +28,11 @@ import { migrateProjections } from './migrations-dir.ts';
 import { ProjectionStore, touchedBy, type LoggedEvent, type LoggedRaw } from './store.ts';
 
 export const projectedTotal = counter('callboard_projections_events_total', 'Records written to ClickHouse by the projections', ['topic']);
+export const lagMessages = gauge('callboard_projections_lag_messages', 'Messages between the last folded offset and the end of the log, per topic (summed over partitions)', ['topic']);
+/** Lag above this makes the consumer degraded (still ready: catching up is its job). */
+const LAG_DEGRADED = 100_000;
+const CLICKHOUSE_PING_MS = 10_000;
+const CLICKHOUSE_PING_TIMEOUT_MS = 5_000;
 export const batchMs = histogram('callboard_projections_batch_duration_ms', 'Time to write and fold one partition batch', ['topic'], [5, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000]);
 
 export interface ProjectionsOptions {
@@ -37,6 +47,8 @@ export interface ProjectionsOptions {
   fetch?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number; sessionTimeout?: number };
   /** Test hook: runs between the ClickHouse writes and the offset commit of each batch. */
   beforeCommit?: (info: { topic: string; partition: number; lastOffset: string }) => Promise<void> | void;
+  /** How often ClickHouse is asked `SELECT 1` for readiness (default 10 s). */
+  clickhousePingMs?: number;
 }
 
 export interface Projections {
@@ -82,6 +94,49 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   const group = opts.groupId ?? `${cfg.kafka.topicPrefix}callboard-projections`;
   const consumers: Consumer[] = [];
 
+  // Per topic and partition: messages not yet folded, as of the last batch.
+  const lags = { raw: new Map<number, number>(), events: new Map<number, number>() };
+  const joined = { raw: false, events: false };
+  // Joined, waiting for the first fetch from the assigned offsets to complete.
+  const pendingFetch = new Set<'raw' | 'events'>();
+  const consuming = (which: 'raw' | 'events') => {
+    const total = [...lags[which].values()].reduce((a, b) => a + b, 0);
+    lagMessages.set({ topic: which }, total);
+    if (total > LAG_DEGRADED) health.set(`projections-${which}`, 'degraded', `catching up: ${total} messages behind`);
+    else health.set(`projections-${which}`, 'ok');
+  };
+  const lag = (which: 'raw' | 'events', partition: number, behind: string) => {
+    lags[which].set(partition, Number(behind));
+    if (joined[which]) consuming(which);
+  };
+  const watchConsumer = (consumer: Consumer, component: string, which: 'raw' | 'events') => {
+    const { GROUP_JOIN, FETCH, REBALANCING, CRASH, STOP } = consumer.events;
+    consumer.on(REBALANCING, () => {
+      joined[which] = false;
+      health.set(component, 'starting', 'rebalancing: rejoining the consumer group');
+    });
+    consumer.on(GROUP_JOIN, (e) => {
+      // Partitions this member no longer holds are someone else's lag.
+      const mine = new Set(Object.values(e.payload.memberAssignment).flat());
+      for (const p of lags[which].keys()) if (!mine.has(p)) lags[which].delete(p);
+      health.set(component, 'starting', `joined the group (${mine.size} partitions); fetching`);
+      joined[which] = false;
+      pendingFetch.add(which);
+    });
+    consumer.on(FETCH, () => {
+      if (!pendingFetch.delete(which)) return;
+      joined[which] = true;
+      consuming(which);
+    });
+    consumer.on(CRASH, (e) => {
+      joined[which] = false;
+      health.set(component, 'error', `consumer crashed${e.payload.restart ? ', restarting' : ''}: ${e.payload.error.message}`);
+    });
+    consumer.on(STOP, () => {
+      joined[which] = false;
+    });
+  };
+
   const dlq = async (records: DlqRecord[]) => {
     if (!records.length) return;
     await producer.send({ topic: topicName(cfg, 'dlq'), acks: -1, messages: records.map((r) => ({ key: null, value: JSON.stringify(r) })) });
@@ -97,6 +152,8 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   };
 
   const start = async (which: 'raw' | 'events', handle: (p: EachBatchPayload, token: string) => Promise<void>) => {
+    const component = `projections-${which}`;
+    health.set(component, 'starting', 'joining the consumer group');
     const consumer = kafka.consumer({
       groupId: `${group}-${which}`,
       // The fetch is the write buffer: it returns when it holds maxBytesPerPartition (size) or
@@ -107,6 +164,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       sessionTimeout: opts.fetch?.sessionTimeout ?? 30_000,
       heartbeatInterval: Math.min(3000, Math.floor((opts.fetch?.sessionTimeout ?? 30_000) / 5)),
     });
+    watchConsumer(consumer, component, which);
     await consumer.connect();
     await consumer.subscribe({ topic: topicName(cfg, which), fromBeginning: true });
     const topic = topicName(cfg, which);
@@ -124,17 +182,16 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
           await handle(p, `${topic}-${p.batch.partition}-${first}-${last}`);
           await commit(consumer, p, last);
           batchMs.observe({ topic: which }, Date.now() - t0);
-          health.set(`projections-${which}`, 'ok');
+          lag(which, p.batch.partition, p.batch.offsetLag());
         } catch (e) {
           // Nothing committed: the batch is fetched again and its inserts deduplicate.
-          health.set(`projections-${which}`, 'degraded', `batch ${topic}[${p.batch.partition}] ${first}..${last} failed: ${(e as Error).message}`);
+          health.set(component, 'degraded', `batch ${topic}[${p.batch.partition}] ${first}..${last} failed: ${(e as Error).message}`);
           log.error({ err: e, topic, partition: p.batch.partition, first, last }, 'projection batch failed; will retry');
           throw e;
         }
       },
     });
     consumers.push(consumer);
-    health.set(`projections-${which}`, 'ok');
   };
 
   await start('raw', async (p, token) => {
@@ -165,17 +222,56 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   });
   log.info({ group, topics: [topicName(cfg, 'raw'), topicName(cfg, 'events')], clickhouse: ch.embedded ? 'embedded' : cfg.clickhouse.url }, 'projections consuming');
 
+  const ping = pingClickHouse(ch, health, { everyMs: opts.clickhousePingMs ?? CLICKHOUSE_PING_MS });
+
   let stopped = false;
   return {
     store,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      ping.stop();
       // disconnect() lets the running batch finish (its insert and commit), then leaves the group.
       for (const c of consumers) await c.disconnect();
       await producer.disconnect();
       if (ownCh) await ch.close();
       for (const w of ['raw', 'events']) health.set(`projections-${w}`, 'error', 'stopped');
+    },
+  };
+}
+
+/**
+ * Readiness of ClickHouse: a `SELECT 1` now and every `everyMs`, each given `timeoutMs`. The
+ * projections cannot write without it, so a failure makes them unready (`error`) until it answers.
+ */
+export function pingClickHouse(ch: Pick<ClickHouse, 'client'>, health: Health, o: { everyMs: number; timeoutMs?: number }): { stop(): void } {
+  const timeoutMs = o.timeoutMs ?? CLICKHOUSE_PING_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const once = async () => {
+    const abort = new AbortController();
+    const t = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const answer = ch.client.query({ query: 'SELECT 1', format: 'JSONEachRow', abort_signal: abort.signal }).then((rs) => rs.json());
+      // The embedded engine may not honour the abort: the timeout decides either way.
+      const timedOut = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error(`no answer to SELECT 1 within ${timeoutMs} ms`))));
+      await Promise.race([answer, timedOut]);
+      health.set('clickhouse', 'ok');
+    } catch (e) {
+      if (!stopped) health.set('clickhouse', 'error', (e as Error).message);
+    } finally {
+      clearTimeout(t);
+    }
+    if (!stopped) {
+      timer = setTimeout(() => void once(), o.everyMs);
+      timer.unref();
+    }
+  };
+  void once();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
     },
   };
 }

@@ -11,7 +11,7 @@ export async function run(argv: string[]): Promise<number> {
   const { cfg, local } = await resolveBrokers(cfg0, log);
   if (local) onShutdown('kafka', () => local.stop());
   const health = new Health();
-  const ops = await startOpsServer(health, values['ops-port'] === undefined ? cfg0.projections.opsPort : Number(values['ops-port']));
+  const ops = await startOpsServer(health, values['ops-port'] === undefined ? cfg0.projections.opsPort : Number(values['ops-port']), { host: cfg0.projections.opsHost, setting: values['ops-port'] === undefined ? 'PROJECTIONS_OPS_PORT' : '--ops-port' });
   onShutdown('ops', () => new Promise<void>((r) => ops.close(() => r())));
   const p = await startProjections({ cfg, log, health });
   // SIGTERM: the running batch finishes (insert, then commit), consumers leave, ClickHouse closes.

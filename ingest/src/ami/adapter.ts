@@ -43,6 +43,8 @@ export interface AmiAdapterOptions {
   wrapUpMs?: (queue: string) => number;
   client: Omit<AmiClientOptions, 'name' | 'log'>;
   onHealth?: (status: 'starting' | 'ok' | 'degraded' | 'error', detail?: string) => void;
+  /** The AMI link went up (logged in and resynchronised) or down, with why. */
+  onLink?: (up: boolean, detail: string) => void;
 }
 
 /** The pipeline without config plumbing, so tests and the simulator can drive it directly. */
@@ -79,6 +81,7 @@ export class AmiAdapter implements RunningAdapter {
         connectsTotal.inc({ pbx: o.pbx_id, result: 'ok' });
         connected.set({ pbx: o.pbx_id }, 1);
         health('ok', `logged in, connection ${conn.id}`);
+        o.onLink?.(true, `logged in, connection ${conn.id}`);
         o.log.info({ connection: conn.id, gap }, gap ? 'AMI reconnected and resynchronised' : 'AMI logged in and resynchronised');
         if (gap) this.enqueueGap(gap, conn);
       },
@@ -86,6 +89,7 @@ export class AmiAdapter implements RunningAdapter {
         connectsTotal.inc({ pbx: o.pbx_id, result: kind });
         connected.set({ pbx: o.pbx_id }, 0);
         const detail = `${reason}; retrying in ${Math.round(retryIn / 1000)} s`;
+        o.onLink?.(false, detail);
         if (kind === 'auth' || kind === 'config') {
           health('error', detail);
           o.log.error({ reason, retry_in_ms: retryIn }, 'AMI login failed');
@@ -207,6 +211,7 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       onGood: mark.update,
     },
     onHealth: (status, detail) => health.set(component, status, detail),
+    onLink: (up, detail) => health.link(pbx.id, up, detail),
   });
   return adapter.start();
 }

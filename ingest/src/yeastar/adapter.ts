@@ -2,7 +2,7 @@
 // adapter per `yeastar-p` PBX; for `yeastar-s` PBXes an API session each and one shared HTTP
 // receiver per listening port (several PBXes can push to one port, told apart by path).
 import { randomUUID } from 'node:crypto';
-import { pbxSecret, type PbxConfig } from '@callboard/platform';
+import { pbxSecret, type Health, type HealthStatus, type PbxConfig } from '@callboard/platform';
 import type { AdapterDeps, RunningAdapter } from '../pipeline.ts';
 import { YeastarPAdapter } from './p-adapter.ts';
 import { YeastarPipeline } from './pipeline.ts';
@@ -78,7 +78,7 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
     report_url: reportPath(d.pbx.id, secret),
     report_host: d.cfg.ingest.yeastarSReportHost || undefined,
     log: d.log,
-    health: d.health,
+    health: sessionLink(d.health, d.pbx.id),
     onLogin: () => pipeline.newConnection(`${d.pbx.id}#${randomUUID().slice(0, 8)}`),
     onGap: (fromMs, reason) => gap(pipeline, fromMs, reason),
   });
@@ -95,6 +95,21 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
       }
     },
   };
+}
+
+/**
+ * The S-Series link is push-only: it is up while the session's last login or heartbeat (every
+ * 5 min) was answered, for at most two heartbeat periods. The session reports those outcomes as
+ * its health (ok, or degraded with why); this mirrors them onto the link.
+ */
+function sessionLink(health: Health, pbx: string): Health {
+  return Object.assign(Object.create(health) as Health, {
+    set(name: string, status: HealthStatus, detail?: string) {
+      health.set(name, status, detail);
+      if (status === 'ok') health.link(pbx, true, 'session heartbeat answered', 2 * 300_000 + 30_000);
+      else if (status !== 'starting') health.link(pbx, false, detail);
+    },
+  });
 }
 
 /** After an S-Series session lapse: the PBX stopped pushing, so the span is a gap. */

@@ -148,6 +148,7 @@ export class YeastarPAdapter {
       }
       yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 0);
       if (this.stopped) break;
+      this.o.health.link(this.o.pbx_id, false, this.lossReason);
       this.o.health.set(this.health, 'degraded', `reconnecting: ${this.lossReason}`);
       const delay = backoffDelay(attempt++, this.o.backoff_min_ms ?? 500, this.o.backoff_max_ms ?? 30_000, this.o.random);
       await new Promise<void>((resolve) => {
@@ -278,6 +279,7 @@ export class YeastarPAdapter {
     await this.tokens.revokeSuperseded(token);
     yeastarConnected.set({ source: 'yeastar-p', pbx: this.o.pbx_id }, 1);
     this.o.health.set(this.health, 'ok');
+    this.o.health.link(this.o.pbx_id, true, `subscribed, connection ${connection}`);
     this.o.log.info({ pbx: this.o.pbx_id, connection, reconnect, rotation }, 'P-Series events subscribed');
   }
 
