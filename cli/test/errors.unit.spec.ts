@@ -12,6 +12,8 @@ describe('classify', () => {
     expect(classify(errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8123'))).toMatchObject({ exit: 69, message: 'service unavailable: connect ECONNREFUSED 127.0.0.1:8123' });
     expect(classify(Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toMatchObject({ exit: 69 });
     expect(classify(new Error('Code: 76. DB::Exception: Cannot lock file /data/clickhouse/status. Another server instance'))).toMatchObject({ exit: 69, internal: false });
+    const held = Object.assign(new Error("Failed to create connection for path '/srv/data/clickhouse'"), { name: 'ChdbConnectionError' });
+    expect(classify(held)).toMatchObject({ exit: 69, message: expect.stringMatching(/^the embedded ClickHouse in \/srv\/data\/clickhouse is in use by another process/) });
     expect(classify(errno('EADDRINUSE', 'listen EADDRINUSE', { address: '0.0.0.0', port: 9464 }))).toMatchObject({ exit: 78, message: 'address in use: 0.0.0.0:9464 (choose another port)' });
     expect(classify(new Error('wrapped', { cause: errno('ECONNREFUSED', 'refused') }))).toMatchObject({ exit: 69, message: 'wrapped: service unavailable: refused' });
     expect(classify(new TypeError('x is not a function'))).toMatchObject({ exit: 70, internal: true });

@@ -91,8 +91,10 @@ export function classify(e: unknown): Failure {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return user(EXIT.unavailable, `Kafka unavailable: ${message}${cause}`);
   }
-  if (/Cannot lock file/.test(message)) {
-    return user(EXIT.unavailable, `the embedded ClickHouse is in use by another process (a running \`callboard start\`?): ${message.split('\n')[0]}`);
+  // The embedded engine is one process's: chdb prints "Cannot lock file" itself, then throws this.
+  if (err.name === 'ChdbConnectionError' || /Cannot lock file/.test(message)) {
+    const path = /path '([^']+)'/.exec(message)?.[1];
+    return user(EXIT.unavailable, `the embedded ClickHouse${path ? ` in ${path}` : ''} is in use by another process (a running \`callboard start\` or service?): ${message.split('\n')[0]}`);
   }
   if (err.cause !== undefined && err.cause !== e) {
     const inner = classify(err.cause);
