@@ -301,7 +301,7 @@ function refuseSecrets(path: string, raw: unknown): void {
   for (const [k, v] of Object.entries(raw)) {
     const at = path ? `${path}.${k}` : k;
     if (SECRET_KEY_RE.test(k)) {
-      const where = /^pbxes\[\d+\]$/.test(path) ? `set ${path}.secret_env to the name of an environment variable holding it` : 'secrets are read from the environment only';
+      const where = /^pbxes\[\d+\]$/.test(path) ? `set ${path}.secret_env to the name of an environment variable holding it` : 'secrets are read from the environment (NAME, or a file named by NAME_FILE) only';
       throw new ConfigError(at, '***', 'no secret in the file', `a secret in the config file is refused: ${where}`);
     }
     refuseSecrets(at, v);
@@ -473,7 +473,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       url: chUrl,
       username: env.CLICKHOUSE_USER ?? 'default',
       // Only from the environment; never defaulted to a real password.
-      password: env.CLICKHOUSE_PASSWORD ?? '',
+      password: envSecret(env, 'CLICKHOUSE_PASSWORD'),
       database,
     },
     dataDir: resolve(env.CALLBOARD_DATA_DIR ?? './data'),
@@ -511,7 +511,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       concurrency: envInteger(env, 'PROJECTIONS_CONCURRENCY', 2, 1, 1024),
       biPasswords: biPasswords(env, tenants),
     },
-    simulator: { amiSecret: env.CALLBOARD_SIM_AMI_SECRET ?? '' },
+    simulator: { amiSecret: envSecret(env, 'CALLBOARD_SIM_AMI_SECRET') },
   };
 }
 
@@ -530,11 +530,27 @@ export function defaultPbxPort(kind: PbxKind, baseUrl: string): number {
   }
 }
 
+/**
+ * A secret from the environment: NAME itself, or the file NAME_FILE names (Docker and Kubernetes
+ * secrets are mounted as files). One trailing newline, as editors and `echo` leave, is not part of it.
+ */
+export function envSecret(env: NodeJS.ProcessEnv, name: string): string {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ConfigError(`${name}_FILE`, file, 'a readable file holding the secret', `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+}
+
 function biPasswords(env: NodeJS.ProcessEnv, tenants: TenantConfig[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of tenants) {
     const name = biPasswordEnv(t.id);
-    const password = env[name];
+    const password = envSecret(env, name);
     if (!password) continue;
     if (password.length < 12) throw new ConfigError(name, '***', 'a password of at least 12 characters');
     out[t.id] = password;
@@ -545,8 +561,8 @@ function biPasswords(env: NodeJS.ProcessEnv, tenants: TenantConfig[]): Record<st
 /** The secret of a PBX connection, read from the environment variable the config names. */
 export function pbxSecret(pbx: PbxConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (!pbx.secret_env) throw new ConfigError(`pbxes[${pbx.id}].secret_env`, '', 'the name of an environment variable holding the secret');
-  const v = env[pbx.secret_env];
-  if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment`);
+  const v = envSecret(env, pbx.secret_env);
+  if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment (or a file named by ${pbx.secret_env}_FILE)`);
   return v;
 }
 

@@ -184,6 +184,23 @@ describe('config', () => {
     });
   });
 
+  it('reads a secret from NAME or from the file NAME_FILE names, the variable winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-secret-'));
+    const file = join(dir, 'ch-password');
+    writeFileSync(file, 'from a file\n');
+    expect(load({ CLICKHOUSE_PASSWORD_FILE: file }).clickhouse.password).toBe('from a file');
+    expect(load({ CLICKHOUSE_PASSWORD_FILE: file, CLICKHOUSE_PASSWORD: 'direct' }).clickhouse.password).toBe('direct');
+    expect(load({ CALLBOARD_SIM_AMI_SECRET_FILE: file }).simulator.amiSecret).toBe('from a file');
+    const tenants = [{ id: 'acme', timezone: 'UTC' }];
+    const bi = join(dir, 'bi');
+    writeFileSync(bi, 'a long enough BI password');
+    expect(load({ CALLBOARD_BI_PASSWORD_ACME_FILE: bi }, { tenants }).projections.biPasswords).toEqual({ acme: 'a long enough BI password' });
+    const cfg = load({}, { tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secret_env: 'AMI_SECRET_P1' }] });
+    expect(pbxSecret(cfg.pbxes[0]!, { AMI_SECRET_P1_FILE: file })).toBe('from a file');
+    const e = errorOf(() => load({ CLICKHOUSE_PASSWORD_FILE: join(dir, 'nope') }));
+    expect([e.setting, e.message]).toEqual(['CLICKHOUSE_PASSWORD_FILE', `invalid configuration: \`CLICKHOUSE_PASSWORD_FILE\`: cannot read ${join(dir, 'nope')}: no such file`]);
+  });
+
   it('suggests only a near name', () => {
     expect(nearestName('--evnts', ['--events', '--tenant'])).toBe('--events');
     expect(nearestName('banana', ['tenants', 'queues'])).toBeUndefined();
