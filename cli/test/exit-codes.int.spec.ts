@@ -26,7 +26,10 @@ function callboard(args: string[], env: Record<string, string> = {}): Promise<Ra
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, CALLBOARD_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', ...env }, timeout: 90_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, CALLBOARD_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', ...env },
+        timeout: 90_000,
+      },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, first: stderr.split('\n')[0]! });
@@ -52,7 +55,12 @@ let closedPort: number;
 
 beforeAll(async () => {
   events = join(dir, 'events.ndjson');
-  writeFileSync(events, `${queuedCall({ call_id: 'c1', at: utc('2026-03-10T08:00:00Z'), outcome: 'answered', wait_s: 10, talk_s: 60 }).map((e) => JSON.stringify(e)).join('\n')}\n`);
+  writeFileSync(
+    events,
+    `${queuedCall({ call_id: 'c1', at: utc('2026-03-10T08:00:00Z'), outcome: 'answered', wait_s: 10, talk_s: 60 })
+      .map((e) => JSON.stringify(e))
+      .join('\n')}\n`,
+  );
   held = await listen();
   heldPort = (held.address() as { port: number }).port;
   // A port nothing listens on: bound, read, released.
@@ -123,10 +131,16 @@ describe('callboard exit codes', () => {
   it('78 for a configuration error: a typo in the file, a missing file; --debug adds the stack', async () => {
     const typo = config('typo.yaml', 'tenants:\n  - { id: acme, timezone: UTC }\nqueues:\n  - { tenant: acme, queue: sales, sl_treshold_s: 30 }\n');
     const r = await callboard(['migrate'], { CALLBOARD_CONFIG: typo });
-    expect([r.code, r.first]).toEqual([78, 'callboard migrate: invalid configuration: `queues[0].sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?']);
+    expect([r.code, r.first]).toEqual([
+      78,
+      'callboard migrate: invalid configuration: `queues[0].sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?',
+    ]);
     expect(r.stderr).not.toMatch(STACK);
     const missing = await callboard(['migrate'], { CALLBOARD_CONFIG: join(dir, 'nope.yaml') });
-    expect([missing.code, missing.first]).toEqual([78, `callboard migrate: invalid configuration: \`CALLBOARD_CONFIG\`: cannot read ${join(dir, 'nope.yaml')}: no such file`]);
+    expect([missing.code, missing.first]).toEqual([
+      78,
+      `callboard migrate: invalid configuration: \`CALLBOARD_CONFIG\`: cannot read ${join(dir, 'nope.yaml')}: no such file`,
+    ]);
     const debug = await callboard(['migrate', '--debug'], { CALLBOARD_CONFIG: typo });
     expect(debug.code).toBe(78);
     expect(debug.stderr).toMatch(STACK);
@@ -134,7 +148,10 @@ describe('callboard exit codes', () => {
 
   it('78 naming the setting when an ops port is taken; 2 naming the flag', async () => {
     const r = await callboard(['projections'], { PROJECTIONS_OPS_PORT: String(heldPort) });
-    expect([r.code, r.first]).toEqual([78, `callboard projections: invalid configuration: PROJECTIONS_OPS_PORT=${heldPort}: expected a free port (0.0.0.0:${heldPort} is in use by another process)`]);
+    expect([r.code, r.first]).toEqual([
+      78,
+      `callboard projections: invalid configuration: PROJECTIONS_OPS_PORT=${heldPort}: expected a free port (0.0.0.0:${heldPort} is in use by another process)`,
+    ]);
     const flag = await callboard(['projections', '--ops-port', String(heldPort)]);
     expect([flag.code, flag.first]).toEqual([2, `callboard projections: --ops-port ${heldPort}: 0.0.0.0:${heldPort} is in use by another process`]);
   });

@@ -16,7 +16,8 @@ import { options as simulateOptions } from '../../simulator/src/command.ts';
 import { options as startOptions } from '../start.ts';
 
 /** cli/main.ts's own usage lines, read as text: importing main.ts runs the CLI. */
-const mainUsage = (name: string) => new RegExp(`\\n {2}${name}: \\{[^}]*?usage: '([^']*)'`).exec(readFileSync(new URL('../main.ts', import.meta.url), 'utf8'))?.[1];
+const mainUsage = (name: string) =>
+  new RegExp(`\\n {2}${name}: \\{[^}]*?usage: '([^']*)'`).exec(readFileSync(new URL('../main.ts', import.meta.url), 'utf8'))?.[1];
 
 const cases: [string, string | undefined, OptionsSpec][] = [
   ['start', mainUsage('start'), startOptions],

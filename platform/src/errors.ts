@@ -45,7 +45,12 @@ export function unknownTenant(tenant: string, known: readonly string[], where: s
 
 /** With tenants configured, a `--tenant` that is none of them is a mistake, not an empty result. */
 export function checkTenant(cfg: Pick<CallboardConfig, 'tenants'>, tenant: string | undefined): void {
-  if (tenant && cfg.tenants.length && !tenantById(cfg, tenant)) throw unknownTenant(tenant, cfg.tenants.map((t) => t.id), 'configured tenants');
+  if (tenant && cfg.tenants.length && !tenantById(cfg, tenant))
+    throw unknownTenant(
+      tenant,
+      cfg.tenants.map((t) => t.id),
+      'configured tenants',
+    );
 }
 
 /**
@@ -94,7 +99,10 @@ export function classify(e: unknown): Failure {
   // The embedded engine is one process's: chdb prints "Cannot lock file" itself, then throws this.
   if (err.name === 'ChdbConnectionError' || /Cannot lock file/.test(message)) {
     const path = /path '([^']+)'/.exec(message)?.[1];
-    return user(EXIT.unavailable, `the embedded ClickHouse${path ? ` in ${path}` : ''} is in use by another process (a running \`callboard start\` or service?): ${message.split('\n')[0]}`);
+    return user(
+      EXIT.unavailable,
+      `the embedded ClickHouse${path ? ` in ${path}` : ''} is in use by another process (a running \`callboard start\` or service?): ${message.split('\n')[0]}`,
+    );
   }
   if (err.cause !== undefined && err.cause !== e) {
     const inner = classify(err.cause);

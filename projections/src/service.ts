@@ -1,5 +1,15 @@
 // `callboard projections`: the service with its ops endpoints (/healthz, /readyz, /metrics).
-import { Health, createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portInUse, resolveBrokers, startOpsServer } from '@callboard/platform';
+import {
+  Health,
+  createLogger,
+  installSignalHandlers,
+  loadConfig,
+  onShutdown,
+  parseOptions,
+  portInUse,
+  resolveBrokers,
+  startOpsServer,
+} from '@callboard/platform';
 import { startProjections } from './main.ts';
 
 /** Every option, for the parser and for the test that `--help` lists them all. */
