@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, parseOptions, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { startStack, type RunningSimulatedPbx } from './stack.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
@@ -39,8 +39,7 @@ function parse(argv: string[]): StartOptions {
   if (!(speed > 0)) throw new UsageError(`--speed ${values.speed}: expected a positive number`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: expected an integer`);
-  const port = values.port === undefined ? null : Number(values.port);
-  if (port !== null && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port ${values.port}: expected a TCP port`);
+  const port = portFlag('port', values.port) ?? null;
   return { simulator: !values['no-simulator'], historyDays, speed, seed, port };
 }
 

@@ -1,5 +1,5 @@
 // `callboard api`: the API on its own (Kafka and ClickHouse from the environment).
-import { createLogger, installSignalHandlers, loadConfig, parseOptions, portInUse } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, parseOptions, portFlag, portInUse } from '@callboard/platform';
 import { startStack } from '../../cli/stack.ts';
 
 /** Every option, for the parser and for the test that `--help` lists them all. */
@@ -7,6 +7,7 @@ export const options = { port: { type: 'string' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, options);
+  portFlag('port', values.port);
   const cfg = loadConfig({ overrides: { PORT: values.port } });
   const log = createLogger('api', cfg.logLevel);
   installSignalHandlers(log);

@@ -7,7 +7,7 @@ import { options as apiOptions } from '../../api/src/cli-api.ts';
 import { options as tokenOptions } from '../../api/src/cli-token.ts';
 import { commands as ingest } from '../../ingest/src/cli.ts';
 import { retranslateOptions, translateOptions } from '../../ingest/src/commands.ts';
-import { EXIT, parseOptions, UsageError, type OptionsSpec } from '../../platform/src/commands.ts';
+import { EXIT, parseOptions, portFlag, UsageError, type OptionsSpec } from '../../platform/src/commands.ts';
 import { commands as projections } from '../../projections/src/cli.ts';
 import { options as reportOptions } from '../../projections/src/report.ts';
 import { options as projectionsOptions } from '../../projections/src/service.ts';
@@ -62,6 +62,8 @@ describe('parseOptions', () => {
     expect(usage(['a', 'b'], { positionals: ['FILE'] })).toBe('unexpected argument "b"');
     expect(usage(['a'])).toBe('unexpected argument "a"');
     expect(usage(['--events', 'x', 'f'], { required: ['events'], positionals: ['FILE'] })).toBe('no error');
+    expect([portFlag('port', undefined), portFlag('port', '0'), portFlag('port', '65535')]).toEqual([undefined, 0, 65535]);
+    for (const bad of ['x', '65536', '1.5', '']) expect(() => portFlag('port', bad)).toThrow(UsageError);
     expect(EXIT).toMatchObject({ ok: 0, checkFailed: 1, usage: 2, unavailable: 69, config: 78 });
   });
 });

@@ -48,6 +48,13 @@ export function parseOptions<const O extends OptionsSpec>(argv: string[], option
   return parsed;
 }
 
+/** A port given as a flag; undefined when the flag is absent. 0 asks for any free port. */
+export function portFlag(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new UsageError(`--${flag} ${raw}: expected a TCP port (0 for any free port)`);
+  return Number(raw);
+}
+
 function usageOf(e: Error & { code?: string }, options: OptionsSpec): Error {
   const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? '';
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

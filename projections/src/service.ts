@@ -9,7 +9,7 @@ import {
   portInUse,
   resolveBrokers,
   startOpsServer,
-  UsageError,
+  portFlag,
 } from '@callboard/platform';
 import { startProjections } from './main.ts';
 
@@ -18,9 +18,7 @@ export const options = { 'ops-port': { type: 'string' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, options);
-  const flag = values['ops-port'];
-  if (flag !== undefined && !(/^\d{1,5}$/.test(flag) && Number(flag) <= 65535))
-    throw new UsageError(`--ops-port ${flag}: expected a TCP port (0 for any free port)`);
+  portFlag('ops-port', values['ops-port']);
   // --ops-port is an override like any other: validated and named by the one config.
   const cfg0 = loadConfig({ overrides: { PROJECTIONS_OPS_PORT: values['ops-port'] } });
   const log = createLogger('projections', cfg0.logLevel);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { IANAZone } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portInUse, UsageError } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portFlag, portInUse, UsageError } from '@callboard/platform';
 import { frameToWire, renderAmi } from './ami-render.ts';
 import { simulate } from './model.ts';
 import { startAmiSimulator, writeLedger } from './run.ts';
@@ -37,8 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!IANAZone.isValidZone(values.timezone!)) return fail(`--timezone ${values.timezone}: not an IANA time zone`);
   const volume = Number(values.volume);
   if (!(volume > 0)) return fail(`--volume ${values.volume}: expected a positive number`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port ${values.port}: expected a TCP port`);
+  const port = portFlag('port', values.port)!;
   // The model has no wall clock; the command picks today's local date only as a default.
   const date = values.date ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return fail(`--date ${date}: expected YYYY-MM-DD`);
