@@ -1,11 +1,17 @@
 import { join } from 'node:path';
-import { ensureKafkaJars, KAFKA_VERSION, loadConfig, portOpen, startLocalKafka, stopLocalKafka } from '@callboard/platform';
+import { ensureKafkaJars, KAFKA_VERSION, loadConfig, parseOptions, portOpen, startLocalKafka, stopLocalKafka, UsageError } from '@callboard/platform';
+
+const ACTIONS = ['start', 'stop', 'status', 'fetch'];
 
 export async function run(argv: string[]): Promise<number> {
+  const { positionals } = parseOptions(argv, {}, { positionals: ['start|stop|status|fetch'] });
+  const action = positionals[0]!;
+  // A wrong action is a usage error before the config is read: it cannot depend on a setting.
+  if (!ACTIONS.includes(action)) throw new UsageError(`unknown action "${action}"`);
   const cfg = loadConfig();
   const dataDir = join(cfg.dataDir, 'kafka');
   const port = cfg.kafka.localPort;
-  switch (argv[0]) {
+  switch (action) {
     case 'fetch':
       console.log(ensureKafkaJars((m) => console.error(m)));
       return 0;
@@ -23,7 +29,6 @@ export async function run(argv: string[]): Promise<number> {
       return up ? 0 : 1;
     }
     default:
-      console.error('usage: callboard kafka start|stop|status|fetch');
-      return 2;
+      throw new UsageError(`unknown action "${action}"`);
   }
 }

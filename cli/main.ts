@@ -1,6 +1,6 @@
 // `callboard <command>`: each command lives with the folder that owns it and is loaded lazily,
 // so `callboard validate` does not pay for Kafka or ClickHouse.
-import { ConfigError } from '@callboard/platform';
+import { classify, EXIT, nearestName } from '@callboard/platform';
 
 import { extraCommands } from './commands.ts';
 import type { CommandTable } from '@callboard/platform';
@@ -8,7 +8,7 @@ import type { CommandTable } from '@callboard/platform';
 export const COMMANDS: CommandTable = {
   start: {
     summary: 'run the live demo or a production node: Kafka, ClickHouse, simulator, ingest, projections, API and wallboard',
-    usage: 'callboard start [--no-simulator] [--history-days N] [--speed X]',
+    usage: 'callboard start [--no-simulator] [--history-days N] [--speed X] [--seed N] [--port N]',
     load: () => import('./start.ts'),
   },
   kafka: {
@@ -26,41 +26,60 @@ export const COMMANDS: CommandTable = {
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
-  return `Usage: callboard <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`callboard <command> --help\` for a command's options.\n`;
+  return `Usage: callboard <command> [options] [--debug]\n\nCommands:\n${lines.join('\n')}\n\nRun \`callboard <command> --help\` for a command's options.\n`;
 }
-
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
-    return 0;
+    return EXIT.ok;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    process.stderr.write(`callboard: unknown command "${name}"\n\n${help()}`);
-    return 2;
+    const near = nearestName(name, Object.keys(COMMANDS));
+    process.stderr.write(`callboard: unknown command "${name}"${near ? `, did you mean "${near}"?` : ''}\n\n${help()}`);
+    return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`Usage: ${cmd.usage}\n\n${cmd.summary}\n`);
-    return 0;
+    return EXIT.ok;
   }
-  const mod = await cmd.load();
-  return (await mod.run(rest)) ?? 0;
+  try {
+    const mod = await cmd.load();
+    return (await mod.run(rest)) ?? EXIT.ok;
+  } catch (e) {
+    return fail(name, cmd.usage, e);
+  }
+}
+
+// `--debug` anywhere: the stack trace of a user error too (a bug always shows its stack).
+const debug = process.argv.includes('--debug');
+const argv = process.argv.slice(2).filter((a) => a !== '--debug');
+const running = argv[0] ?? '';
+
+/** The one place an error becomes an exit code: one line, the usage for a usage error. */
+function fail(name: string, usage: string, e: unknown): number {
+  const f = classify(e);
+  process.stderr.write(`callboard ${name}: ${f.message}\n`);
+  if (f.usage) process.stderr.write(`usage: ${usage}\n`);
+  if (f.internal || debug) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  return f.exit;
 }
 
 Object.assign(COMMANDS, extraCommands);
 
-main(process.argv.slice(2)).then(
+main(argv).then(
   (code) => {
-    process.exitCode = code;
+    // A failed start may leave handles open (a broker child, a half-open client): do not hang.
+    if (code === EXIT.ok) process.exitCode = code;
+    else process.exit(code);
   },
-  (e: unknown) => {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`callboard: ${e.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    process.stderr.write(`callboard: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
-  },
+  (e: unknown) => process.exit(fail(running, COMMANDS[running]?.usage ?? '', e)),
 );
+
+// A long-running command (start, api, ingest, projections) fails after main() has returned a
+// promise that never settles, for example when a listener's port is taken: same convention.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (e: unknown) => process.exit(fail(running, COMMANDS[running]?.usage ?? '', e)));
+}

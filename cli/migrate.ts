@@ -1,7 +1,8 @@
-import { createClickHouse, createLogger, loadConfig } from '@callboard/platform';
+import { createClickHouse, createLogger, loadConfig, parseOptions } from '@callboard/platform';
 import { migrateAll } from './migrations.ts';
 
-export async function run(): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
+  parseOptions(argv, {});
   const cfg = loadConfig();
   const log = createLogger('migrate', cfg.logLevel);
   const ch = await createClickHouse(cfg);

@@ -6,7 +6,7 @@ import type { Producer } from 'kafkajs';
 import type { RunningApi, StartApiOptions } from '@callboard/api/main';
 import type { IngestService } from '@callboard/ingest/main';
 import type { Projections } from '@callboard/projections/main';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, onShutdown, resolveBrokers, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createClickHouse, createKafka, createLogger, defaultPbxPort, ensureTopics, Health, onShutdown, resolveBrokers, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { migrateAll } from './migrations.ts';
 
 /** A simulated PBX, started before everything else: the config must point ingest at it. */
@@ -91,7 +91,14 @@ export async function startStack(config: CallboardConfig, parts: StackParts, run
         simulators.push(sim);
         started.push({ name: `simulator ${sim.pbx}`, stop: () => sim.stop() });
       }
-      cfg = { ...cfg, pbxes: cfg.pbxes.map((p) => ({ ...p, ...simulators.find((s) => s.pbx === p.id)?.at })) };
+      cfg = {
+        ...cfg,
+        pbxes: cfg.pbxes.map((p) => {
+          const at = simulators.find((s) => s.pbx === p.id)?.at;
+          // A simulator found by its URL: the port follows it, or the logs name the config's.
+          return at ? { ...p, ...(at.base_url && at.port === undefined ? { port: defaultPbxPort(p.kind, at.base_url) } : {}), ...at } : p;
+        }),
+      };
     }
 
     const kafka = () => createKafka(cfg, log);

@@ -9,13 +9,19 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { startStack, type RunningSimulatedPbx } from './stack.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
-const USAGE = 'callboard start [--no-simulator] [--history-days N] [--speed X] [--seed N] [--port N]';
+/** Every option, for the parser and for the test that `--help` lists them all. */
+export const options = {
+  'no-simulator': { type: 'boolean' },
+  'history-days': { type: 'string', default: '1' },
+  speed: { type: 'string', default: '1' },
+  seed: { type: 'string', default: '1' },
+  port: { type: 'string' },
+} as const;
 
 interface StartOptions {
   simulator: boolean;
@@ -25,25 +31,15 @@ interface StartOptions {
   port: number | null;
 }
 
-function parse(argv: string[]): StartOptions | string {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'no-simulator': { type: 'boolean' },
-      'history-days': { type: 'string', default: '1' },
-      speed: { type: 'string', default: '1' },
-      seed: { type: 'string', default: '1' },
-      port: { type: 'string' },
-    },
-  });
+function parse(argv: string[]): StartOptions {
+  const { values } = parseOptions(argv, options);
   const historyDays = Number(values['history-days']);
-  if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > 31) return `--history-days ${values['history-days']}: expected 0–31`;
+  if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > 31) throw new UsageError(`--history-days ${values['history-days']}: expected 0–31`);
   const speed = Number(values.speed);
-  if (!(speed > 0)) return `--speed ${values.speed}: expected a positive number`;
+  if (!(speed > 0)) throw new UsageError(`--speed ${values.speed}: expected a positive number`);
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) return `--seed ${values.seed}: expected an integer`;
-  const port = values.port === undefined ? null : Number(values.port);
-  if (port !== null && (!Number.isInteger(port) || port < 0 || port > 65535)) return `--port ${values.port}: expected a TCP port`;
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: expected an integer`);
+  const port = portFlag('port', values.port) ?? null;
   return { simulator: !values['no-simulator'], historyDays, speed, seed, port };
 }
 
@@ -90,7 +86,9 @@ async function startAmi(p: PbxConfig, tz: string, o: StartOptions, log: Logger):
   // Ingest reads a PBX secret from the variable its config entry names; the demo's is made here.
   process.env[p.secret_env] = secret;
   const sim = await startAmiSimulator({ scenario, speed: o.speed, catchUpTo: now, catchUpRate: 150, port: 0, username: p.username, secret, log: log.child({ component: 'simulator', pbx: p.id }) });
-  void sim.done.then(() => log.info({ pbx: p.id }, 'simulated day finished: restart for a new one'));
+  // done also settles when the simulator is stopped (Ctrl-C): only a day played out is "finished".
+  let stopping = false;
+  void sim.done.then(() => log.info({ pbx: p.id }, stopping ? 'simulator stopped' : 'simulated day finished: restart for a new one'));
   const t0 = Date.now();
   void sim.done.catch(() => undefined);
   const timer = setInterval(() => {
@@ -105,6 +103,7 @@ async function startAmi(p: PbxConfig, tz: string, o: StartOptions, log: Logger):
     pbx: p.id,
     at: { host: '127.0.0.1', port: sim.port },
     stop: async () => {
+      stopping = true;
       clearInterval(timer);
       await sim.stop();
     },
@@ -169,10 +168,6 @@ function ensureWallboardBuilt(dist: string, log: Logger): void {
 
 export async function run(argv: string[]): Promise<number> {
   const o = parse(argv);
-  if (typeof o === 'string') {
-    process.stderr.write(`callboard start: ${o}\nusage: ${USAGE}\n`);
-    return 2;
-  }
   const started = Date.now();
   // Bad settings stop start-up before anything is started.
   const cfg0 = loadConfig({ ...(o.simulator ? { defaultFile: DEMO_CONFIG } : {}), overrides: { PORT: o.port === null ? undefined : String(o.port) } });
@@ -186,7 +181,9 @@ export async function run(argv: string[]): Promise<number> {
     cfg0,
     { ...(o.simulator ? { simulators: demoSimulators(raw, o) } : {}), kafkaTopics: true, clickhouse: true, projections: true, api: true, ingest: true },
     { log, stopOnSignal: true },
-  );
+  ).catch((e: unknown) => {
+    throw portInUse(e, { ...(o.port === null ? { PORT: cfg0.port } : { '--port': cfg0.port }) });
+  });
   const { cfg, ch } = stack;
   const api = stack.api!;
 

@@ -2,23 +2,30 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
+import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
 import { Retranslation } from './retranslate.ts';
 import { IngestSink } from './sink.ts';
 
-export async function ingest(): Promise<number> {
+export async function ingest(argv: string[]): Promise<number> {
+  parseOptions(argv, {});
   const { runIngestService } = await import('./main.ts');
-  await runIngestService(loadConfig());
+  const cfg = loadConfig();
+  // main.ts reads INGEST_OPS_PORT itself; a port in use is named by that setting.
+  await runIngestService(cfg).catch((e: unknown) => {
+    throw portInUse(e, { INGEST_OPS_PORT: Number(process.env.INGEST_OPS_PORT || cfg.ingest.opsPort) });
+  });
   return 0;
 }
 
-function fail(msg: string): number {
-  process.stderr.write(`callboard: ${msg}\n`);
-  return 2;
+function fail(msg: string): never {
+  throw new UsageError(msg);
 }
+
+/** Every option of `translate` and `retranslate`, for the parsers and the `--help` test. */
+export const translateOptions = { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, start: { type: 'string' }, tz: { type: 'string' } } as const;
+export const retranslateOptions = { from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, stdout: { type: 'boolean' } } as const;
 
 /** The PBX a capture or raw record belongs to: explicit flags, else the only configured one. */
 function pickPbx(cfg: CallboardConfig, kind: string, tenant?: string, pbx?: string): { tenant_id: string; pbx_id: string } {
@@ -28,21 +35,17 @@ function pickPbx(cfg: CallboardConfig, kind: string, tenant?: string, pbx?: stri
 }
 
 export async function translate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, start: { type: 'string' }, tz: { type: 'string' } },
-  });
-  const source = values.source;
-  const file = positionals[0];
-  if (!source || !file) return fail('usage: callboard translate --source ami|yeastar-p|yeastar-s [--tenant ID] [--pbx ID] [--start ISO] [--tz ZONE] FILE');
+  const { values, positionals } = parseOptions(argv, translateOptions, { required: ['source'], positionals: ['FILE'] });
+  const source = values.source!;
+  const file = positionals[0]!;
   if (values.tz && !isIanaZone(values.tz)) return fail(`--tz ${values.tz}: expected an IANA time zone such as Africa/Nairobi`);
   const kind = SOURCE_KIND[source];
   const entry = kind ? ADAPTERS[kind] : undefined;
   if (!entry) return fail(`--source ${source}: no translator for this source (known: ${Object.keys(ADAPTERS).join(', ')})`);
-  if (!existsSync(file)) return fail(`${file}: no such file`);
+  if (!existsSync(file)) return fail(`${file}: cannot read it (no such file)`);
   if (values.start && !isIsoInstant(values.start)) return fail(`--start ${values.start}: expected an ISO-8601 instant such as 2026-01-31T09:00:00Z`);
   const cfg = loadConfig();
+  checkTenant(cfg, values.tenant);
   const ids = pickPbx(cfg, kind!, values.tenant, values.pbx);
   const warn = (m: string) => process.stderr.write(`${m}\n`);
   const translateFile = await entry.translateFile();
@@ -71,20 +74,17 @@ export async function translate(argv: string[]): Promise<number> {
  * the vendor identity, so re-emitted events replace rather than add to what projections hold.
  */
 export async function retranslate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, stdout: { type: 'boolean' } },
-  });
-  if (!values.from || !values.to) return fail('usage: callboard retranslate --from ISO --to ISO [--tenant ID] [--pbx ID] [--stdout]');
-  for (const [k, v] of [['--from', values.from], ['--to', values.to]] as const) {
+  const { values } = parseOptions(argv, retranslateOptions, { required: ['from', 'to'] });
+  for (const [k, v] of [['--from', values.from!], ['--to', values.to!]] as const) {
     if (!isIsoInstant(v)) return fail(`${k} ${v}: expected an ISO-8601 instant such as 2026-01-31T09:00:00Z`);
   }
-  const from = Date.parse(values.from);
-  const to = Date.parse(values.to);
+  const from = Date.parse(values.from!);
+  const to = Date.parse(values.to!);
   if (!(from < to)) return fail(`--from ${values.from} must be before --to ${values.to}`);
   const cfg = loadConfig();
+  checkTenant(cfg, values.tenant);
   const log = createLogger('retranslate', cfg.logLevel);
-  if (cfg.kafka.brokers.length === 0) return fail('KAFKA_BROKERS is not set: retranslate reads an existing pbx.raw.v1');
+  if (cfg.kafka.brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', '', 'the brokers holding pbx.raw.v1 (retranslate reads an existing log, it starts no broker)');
   const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-retranslate`);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const sink = new IngestSink(producer, cfg);

@@ -13,10 +13,35 @@ export class ConfigError extends Error {
     readonly setting: string,
     readonly value: unknown,
     readonly expected: string,
+    /** Replaces the "expected" form where that would not read (an unknown or forbidden key). */
+    problem?: string,
   ) {
-    super(`invalid configuration: ${setting}=${JSON.stringify(value)}: expected ${expected}`);
+    super(`invalid configuration: ${problem ? `\`${setting}\`: ${problem}` : `${setting}=${JSON.stringify(value)}: expected ${expected}`}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Levenshtein distance, for "did you mean" (names are short: the quadratic table is fine). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate a mistyped name most likely meant, or undefined when none is close. */
+export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+  const n = name.toLowerCase();
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(n, c.toLowerCase());
+    if (!best || d < best.d) best = { c, d };
+  }
+  // A third of the name (at least 2 edits) still reads as a typo; more is a different word.
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.c : undefined;
 }
 
 export type WeekStart = 'monday' | 'sunday';
@@ -170,6 +195,19 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   wrap_up_s: 0,
 };
 
+// Every key the CALLBOARD_CONFIG file may hold, per level: anything else is a typo that would
+// otherwise silently leave a default in force (an SL threshold of 20 s instead of 30 s).
+const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s'];
+const FILE_KEYS = {
+  top: ['tenants', 'queue_defaults', 'queues', 'pbxes'],
+  tenant: ['id', 'name', 'timezone', 'week_start', 'locale'],
+  queue: ['tenant', 'queue', 'name', ...QUEUE_SETTING_KEYS],
+  // simulator_queues: read by `callboard start` for the simulated Yeastar P-Series only.
+  pbx: ['id', 'tenant', 'kind', 'timezone', 'host', 'port', 'tls', 'username', 'secret_env', 'allow_from', 'base_url', 'simulator_queues'],
+};
+/** A key that holds a secret, whatever its level: secrets come from the environment. */
+const SECRET_KEY_RE = /^(password|passwd|secret|token|api_?key|private_?key)$|_(password|passwd|secret|token)$/i;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
@@ -259,6 +297,39 @@ function bool(setting: string, raw: unknown, fallback: boolean): boolean {
   throw new ConfigError(setting, raw, 'true or false');
 }
 
+function checkKeys(path: string, raw: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(raw)) {
+    if (known.includes(k)) continue;
+    const near = nearestName(k, known);
+    const at = path ? `${path}.${k}` : k;
+    throw new ConfigError(at, raw[k], known.join(', '), near ? `unknown setting, did you mean \`${near}\`?` : `unknown setting (known here: ${known.join(', ')})`);
+  }
+}
+
+/** Refuses a secret anywhere in the file, naming the key where it was found. */
+function refuseSecrets(path: string, raw: unknown): void {
+  if (Array.isArray(raw)) raw.forEach((x, i) => refuseSecrets(`${path}[${i}]`, x));
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+  for (const [k, v] of Object.entries(raw)) {
+    const at = path ? `${path}.${k}` : k;
+    if (SECRET_KEY_RE.test(k)) {
+      const where = /^pbxes\[\d+\]$/.test(path) ? `set ${path}.secret_env to the name of an environment variable holding it` : 'secrets are read from the environment (NAME, or a file named by NAME_FILE) only';
+      throw new ConfigError(at, '***', 'no secret in the file', `a secret in the config file is refused: ${where}`);
+    }
+    refuseSecrets(at, v);
+  }
+}
+
+/** Ids that differ only in case name the same thing to a person and to most SQL and URLs. */
+function uniqueIgnoringCase(setting: string, ids: readonly string[], what: string): void {
+  const seen = new Map<string, string>();
+  for (const i of ids) {
+    const prior = seen.get(i.toLowerCase());
+    if (prior !== undefined) throw new ConfigError(setting, i, `unique ${what} ids (case-insensitive): "${i}" repeats "${prior}"`);
+    seen.set(i.toLowerCase(), i);
+  }
+}
+
 export function parseQueueSettings(prefix: string, raw: Record<string, unknown>, base: QueueSettings): QueueSettings {
   const formula = raw.sl_formula ?? base.sl_formula;
   if (!SL_FORMULAS.includes(formula as SlFormula)) {
@@ -287,7 +358,9 @@ export function loadConfigFile(path: string): Json {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError('CALLBOARD_CONFIG', path, `a readable YAML or JSON file (${(e as Error).message})`);
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new ConfigError('CALLBOARD_CONFIG', path, 'a readable YAML or JSON file', `cannot read ${path}: ${why}`);
   }
   try {
     const doc = /\.json$/i.test(path) ? JSON.parse(text) : YAML.parse(text);
@@ -331,30 +404,42 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', env.LOG_LEVEL, `one of ${LOG_LEVELS.join(', ')}`);
 
-  const tenants: TenantConfig[] = asArray('tenants', file.tenants).map((t, i) => ({
+  refuseSecrets('', file);
+  checkKeys('', file, FILE_KEYS.top);
+  const tenants: TenantConfig[] = asArray('tenants', file.tenants).map((t, i) => (checkKeys(`tenants[${i}]`, t, FILE_KEYS.tenant), {
     id: id(`tenants[${i}].id`, t.id),
     name: str(`tenants[${i}].name`, t.name, String(t.id)),
     timezone: zone(`tenants[${i}].timezone`, t.timezone),
     week_start: weekStart(`tenants[${i}].week_start`, t.week_start),
     locale: str(`tenants[${i}].locale`, t.locale, 'en-GB'),
   }));
+  uniqueIgnoringCase('tenants', tenants.map((t) => t.id), 'tenant');
   const tenantIds = new Set(tenants.map((t) => t.id));
-  if (tenantIds.size !== tenants.length) throw new ConfigError('tenants', tenants.map((t) => t.id), 'unique tenant ids');
   const tenantRef = (setting: string, raw: unknown): string => {
     const t = id(setting, raw);
     if (!tenantIds.has(t)) throw new ConfigError(setting, raw, `one of the configured tenants (${[...tenantIds].join(', ') || 'none'})`);
     return t;
   };
 
-  const defaults = parseQueueSettings('queue_defaults', (file.queue_defaults as Json) ?? {}, DEFAULT_QUEUE_SETTINGS);
+  const rawDefaults = file.queue_defaults ?? {};
+  if (typeof rawDefaults !== 'object' || rawDefaults === null || Array.isArray(rawDefaults)) throw new ConfigError('queue_defaults', rawDefaults, 'a mapping of queue settings');
+  checkKeys('queue_defaults', rawDefaults as Json, QUEUE_SETTING_KEYS);
+  const defaults = parseQueueSettings('queue_defaults', rawDefaults as Json, DEFAULT_QUEUE_SETTINGS);
   const queues: QueueConfig[] = asArray('queues', file.queues).map((q, i) => ({
-    tenant: tenantRef(`queues[${i}].tenant`, q.tenant),
+    tenant: (checkKeys(`queues[${i}]`, q, FILE_KEYS.queue), tenantRef(`queues[${i}].tenant`, q.tenant)),
     queue: str(`queues[${i}].queue`, q.queue),
     name: str(`queues[${i}].name`, q.name, String(q.queue)),
     ...parseQueueSettings(`queues[${i}]`, q, defaults),
   }));
+  const queueKeys = new Set<string>();
+  queues.forEach((q, i) => {
+    const key = `${q.tenant}\u0000${q.queue}`;
+    if (queueKeys.has(key)) throw new ConfigError(`queues[${i}]`, `${q.tenant}/${q.queue}`, `each queue of a tenant listed once: ${q.tenant}/${q.queue} is listed twice`);
+    queueKeys.add(key);
+  });
 
   const pbxes: PbxConfig[] = asArray('pbxes', file.pbxes).map((p, i) => {
+    checkKeys(`pbxes[${i}]`, p, FILE_KEYS.pbx);
     const kind = str(`pbxes[${i}].kind`, p.kind);
     if (kind !== 'ami' && kind !== 'yeastar-p' && kind !== 'yeastar-s') {
       throw new ConfigError(`pbxes[${i}].kind`, kind, '"ami", "yeastar-p" or "yeastar-s"');
@@ -365,9 +450,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     if (secretEnv && !/^[A-Z_][A-Z0-9_]*$/.test(secretEnv)) {
       throw new ConfigError(`pbxes[${i}].secret_env`, secretEnv, 'the NAME of an environment variable holding the secret');
     }
-    if ('secret' in p || 'password' in p) {
-      throw new ConfigError(`pbxes[${i}].secret`, '***', 'no secret in the file: set secret_env to the name of an environment variable');
-    }
+    const baseUrl = str(`pbxes[${i}].base_url`, p.base_url, '');
     const allow = p.allow_from === undefined ? [] : p.allow_from;
     if (!Array.isArray(allow) || allow.some((a) => typeof a !== 'string')) {
       throw new ConfigError(`pbxes[${i}].allow_from`, allow, 'a list of IP addresses');
@@ -378,15 +461,15 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       kind,
       timezone: zone(`pbxes[${i}].timezone`, p.timezone, tz),
       host: str(`pbxes[${i}].host`, p.host, '127.0.0.1'),
-      port: parseInteger(`pbxes[${i}].port`, p.port ?? (kind === 'ami' ? 5038 : 443), 1, 65535),
+      port: parseInteger(`pbxes[${i}].port`, p.port ?? defaultPbxPort(kind, baseUrl), 1, 65535),
       tls: bool(`pbxes[${i}].tls`, p.tls, false),
       username: str(`pbxes[${i}].username`, p.username, ''),
       secret_env: secretEnv,
       allow_from: allow as string[],
-      base_url: str(`pbxes[${i}].base_url`, p.base_url, ''),
+      base_url: baseUrl,
     };
   });
-  if (new Set(pbxes.map((p) => p.id)).size !== pbxes.length) throw new ConfigError('pbxes', pbxes.map((p) => p.id), 'unique PBX ids');
+  uniqueIgnoringCase('pbxes', pbxes.map((p) => p.id), 'PBX');
 
   return {
     kafka: {
@@ -402,7 +485,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       url: chUrl,
       username: env.CLICKHOUSE_USER ?? 'default',
       // Only from the environment; never defaulted to a real password.
-      password: env.CLICKHOUSE_PASSWORD ?? '',
+      password: envSecret(env, 'CLICKHOUSE_PASSWORD'),
       database,
     },
     dataDir: resolve(env.CALLBOARD_DATA_DIR ?? './data'),
@@ -440,20 +523,52 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       stuckAfterMs: envInteger(env, 'INGEST_STUCK_AFTER_S', 60, 1, 86_400) * 1000,
     },
     projections: {
+      // Not ingest's 9464: both run on one host in the demo and the compose stack.
       opsPort: envInteger(env, 'PROJECTIONS_OPS_PORT', 9465, 0, 65535),
       concurrency: envInteger(env, 'PROJECTIONS_CONCURRENCY', 2, 1, 1024),
       biPasswords: biPasswords(env, tenants),
       opsHost: env.PROJECTIONS_OPS_HOST || '127.0.0.1',
     },
-    simulator: { amiSecret: env.CALLBOARD_SIM_AMI_SECRET ?? '' },
+    simulator: { amiSecret: envSecret(env, 'CALLBOARD_SIM_AMI_SECRET') },
   };
+}
+
+/**
+ * A P-Series reached by a base URL listens where that URL says, so the port logged is the port
+ * in use. (An S-Series' port is our receiver's, not the PBX's.)
+ */
+export function defaultPbxPort(kind: PbxKind, baseUrl: string): number {
+  if (kind === 'ami') return 5038;
+  if (kind !== 'yeastar-p' || !baseUrl) return 443;
+  try {
+    const u = new URL(baseUrl);
+    return Number(u.port) || (u.protocol === 'http:' ? 80 : 443);
+  } catch {
+    return 443;
+  }
+}
+
+/**
+ * A secret from the environment: NAME itself, or the file NAME_FILE names (Docker and Kubernetes
+ * secrets are mounted as files). One trailing newline, as editors and `echo` leave, is not part of it.
+ */
+export function envSecret(env: NodeJS.ProcessEnv, name: string): string {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ConfigError(`${name}_FILE`, file, 'a readable file holding the secret', `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
 }
 
 function biPasswords(env: NodeJS.ProcessEnv, tenants: TenantConfig[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of tenants) {
     const name = biPasswordEnv(t.id);
-    const password = env[name];
+    const password = envSecret(env, name);
     if (!password) continue;
     if (password.length < 12) throw new ConfigError(name, '***', 'a password of at least 12 characters');
     out[t.id] = password;
@@ -464,8 +579,8 @@ function biPasswords(env: NodeJS.ProcessEnv, tenants: TenantConfig[]): Record<st
 /** The secret of a PBX connection, read from the environment variable the config names. */
 export function pbxSecret(pbx: PbxConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (!pbx.secret_env) throw new ConfigError(`pbxes[${pbx.id}].secret_env`, '', 'the name of an environment variable holding the secret');
-  const v = env[pbx.secret_env];
-  if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment`);
+  const v = envSecret(env, pbx.secret_env);
+  if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment (or a file named by ${pbx.secret_env}_FILE)`);
   return v;
 }
 

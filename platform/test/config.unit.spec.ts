@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, pbxSecret } from '../src/config.ts';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret } from '../src/config.ts';
 
 const load = (env: Record<string, string>, file: Record<string, unknown> = {}) => loadConfig({ env, file });
 
@@ -82,6 +84,7 @@ describe('config', () => {
       stuckAfterMs: 60_000,
     });
     expect(cfg.projections).toEqual({ opsPort: 9465, concurrency: 2, biPasswords: {}, opsHost: '127.0.0.1' });
+    expect(cfg.projections.opsPort, 'ingest and projections run on one host: distinct ops ports').not.toBe(cfg.ingest.opsPort);
     expect(cfg.simulator).toEqual({ amiSecret: '' });
     const set = load({ INGEST_OPS_PORT: '0', AMI_PING_INTERVAL_MS: '2000', YEASTAR_S_REPORT_HOST: '10.0.0.5', PROJECTIONS_CONCURRENCY: '4', PROJECTIONS_OPS_PORT: '9475', CALLBOARD_SIM_AMI_SECRET: 'x' });
     expect([set.ingest.opsPort, set.ingest.ami.pingIntervalMs, set.ingest.yeastarSReportHost, set.projections.concurrency, set.projections.opsPort, set.simulator.amiSecret]).toEqual([0, 2000, '10.0.0.5', 4, 9475, 'x']);
@@ -110,5 +113,98 @@ describe('config', () => {
     const own = loadConfig({ env: { CALLBOARD_CONFIG: mine }, defaultFile: demo });
     expect([own.configFile, own.tenants.map((t) => t.id)]).toEqual([mine, ['mine']]);
     expect(loadConfig({ env: {} }).configFile).toBeNull();
+  });
+
+  describe('a strict CALLBOARD_CONFIG file', () => {
+    const tenants = [{ id: 'acme', timezone: 'UTC' }];
+    const message = (file: Record<string, unknown>) => errorOf(() => load({}, file)).message;
+
+    it('rejects a mistyped key with the nearest valid name, at every level', () => {
+      expect(message({ tenants, queues: [{ tenant: 'acme', queue: 'sales', sl_treshold_s: 30 }] })).toBe(
+        'invalid configuration: `queues[0].sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?',
+      );
+      expect(message({ tenants: [{ id: 'acme', timezone: 'UTC', weekstart: 'sunday' }] })).toBe('invalid configuration: `tenants[0].weekstart`: unknown setting, did you mean `week_start`?');
+      expect(message({ tenants: [{ id: 'acme', timezon: 'Africa/Nairobi' }] })).toBe('invalid configuration: `tenants[0].timezon`: unknown setting, did you mean `timezone`?');
+      expect(message({ tenantz: tenants })).toBe('invalid configuration: `tenantz`: unknown setting, did you mean `tenants`?');
+      expect(message({ tenants, queue_defaults: { sl_treshold_s: 30 } })).toContain('`queue_defaults.sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?');
+      expect(message({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secretenv: 'X' }] })).toContain('`pbxes[0].secretenv`: unknown setting, did you mean `secret_env`?');
+      // Nothing near: the known names instead of a far-fetched guess.
+      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes)');
+      expect(errorOf(() => load({}, { tenants, queue_defaults: [] })).setting).toBe('queue_defaults');
+    });
+
+    it('refuses a secret anywhere in the file, naming where it is', () => {
+      const refused = (file: Record<string, unknown>) => {
+        const e = errorOf(() => load({}, file));
+        expect(e.message).toContain('a secret in the config file is refused');
+        expect(e.message).not.toContain('hunter2');
+        return e.setting;
+      };
+      expect(refused({ tenants, password: 'hunter2' })).toBe('password');
+      expect(refused({ tenants: [{ id: 'acme', timezone: 'UTC', token: 'hunter2' }] })).toBe('tenants[0].token');
+      expect(refused({ tenants, clickhouse: { password: 'hunter2' } })).toBe('clickhouse.password');
+      expect(refused({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', password: 'hunter2' }] })).toBe('pbxes[0].password');
+      expect(refused({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'yeastar-p', client_secret: 'hunter2' }] })).toBe('pbxes[0].client_secret');
+      expect(message({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', password: 'x' }] })).toContain('set pbxes[0].secret_env to the name of an environment variable');
+    });
+
+    it('treats ids that differ only in case as the same id, and a queue listed twice as an error', () => {
+      const e = errorOf(() => load({}, { tenants: [{ id: 'acme', timezone: 'UTC' }, { id: 'ACME', timezone: 'UTC' }] }));
+      expect([e.setting, e.message]).toEqual(['tenants', 'invalid configuration: tenants="ACME": expected unique tenant ids (case-insensitive): "ACME" repeats "acme"']);
+      const pbx = { tenant: 'acme', kind: 'ami' };
+      expect(errorOf(() => load({}, { tenants, pbxes: [{ id: 'nbo', ...pbx }, { id: 'NBO', ...pbx }] })).setting).toBe('pbxes');
+      const dup = errorOf(() => load({}, { tenants, queues: [{ tenant: 'acme', queue: 'sales' }, { tenant: 'acme', queue: 'support' }, { tenant: 'acme', queue: 'sales', sl_threshold_s: 30 }] }));
+      expect([dup.setting, dup.message]).toEqual(['queues[2]', 'invalid configuration: queues[2]="acme/sales": expected each queue of a tenant listed once: acme/sales is listed twice']);
+      // The same queue name in two tenants is two queues.
+      const two = load({}, { tenants: [...tenants, { id: 'globex', timezone: 'UTC' }], queues: [{ tenant: 'acme', queue: 'sales' }, { tenant: 'globex', queue: 'sales' }] });
+      expect(two.queues).toHaveLength(2);
+    });
+
+    it('says a config file is missing rather than invalid', () => {
+      const e = errorOf(() => loadConfigFile('/nonexistent/callboard.yaml'));
+      expect([e.setting, e.message]).toEqual(['CALLBOARD_CONFIG', 'invalid configuration: `CALLBOARD_CONFIG`: cannot read /nonexistent/callboard.yaml: no such file']);
+    });
+
+    it('takes a P-Series port from its base URL, so the port logged is the one in use', () => {
+      const p = (extra: Record<string, unknown>) => load({}, { tenants, pbxes: [{ id: 'p', tenant: 'acme', kind: 'yeastar-p', ...extra }] }).pbxes[0]!.port;
+      expect([p({ base_url: 'https://pbx.example.com:8088' }), p({ base_url: 'http://127.0.0.1' }), p({}), p({ base_url: 'https://x:8088', port: 9000 })]).toEqual([8088, 80, 443, 9000]);
+    });
+
+    it('loads every config file the repository ships and the README example', () => {
+      const root = fileURLToPath(new URL('../../', import.meta.url));
+      for (const f of ['deploy/callboard.yaml', 'deploy/callboard.demo.yaml', 'demo/demo.yaml']) {
+        expect(() => loadConfig({ env: {}, file: loadConfigFile(join(root, f)) }), f).not.toThrow();
+      }
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const example = /### The `CALLBOARD_CONFIG` file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(example, 'the README has a config example').toBeDefined();
+      expect(() => loadConfig({ env: {}, file: YAML.parse(example!) as Record<string, unknown> })).not.toThrow();
+      const demoDoc = readFileSync(join(root, 'docs/demo.md'), 'utf8');
+      const own = /## Pointing it at real PBXes[\s\S]*?```yaml\n([\s\S]*?)```/.exec(demoDoc)?.[1];
+      expect(own, 'docs/demo.md has a config example').toBeDefined();
+      expect(() => loadConfig({ env: {}, file: YAML.parse(own!) as Record<string, unknown> })).not.toThrow();
+    });
+  });
+
+  it('reads a secret from NAME or from the file NAME_FILE names, the variable winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-secret-'));
+    const file = join(dir, 'ch-password');
+    writeFileSync(file, 'from a file\n');
+    expect(load({ CLICKHOUSE_PASSWORD_FILE: file }).clickhouse.password).toBe('from a file');
+    expect(load({ CLICKHOUSE_PASSWORD_FILE: file, CLICKHOUSE_PASSWORD: 'direct' }).clickhouse.password).toBe('direct');
+    expect(load({ CALLBOARD_SIM_AMI_SECRET_FILE: file }).simulator.amiSecret).toBe('from a file');
+    const tenants = [{ id: 'acme', timezone: 'UTC' }];
+    const bi = join(dir, 'bi');
+    writeFileSync(bi, 'a long enough BI password');
+    expect(load({ CALLBOARD_BI_PASSWORD_ACME_FILE: bi }, { tenants }).projections.biPasswords).toEqual({ acme: 'a long enough BI password' });
+    const cfg = load({}, { tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secret_env: 'AMI_SECRET_P1' }] });
+    expect(pbxSecret(cfg.pbxes[0]!, { AMI_SECRET_P1_FILE: file })).toBe('from a file');
+    const e = errorOf(() => load({ CLICKHOUSE_PASSWORD_FILE: join(dir, 'nope') }));
+    expect([e.setting, e.message]).toEqual(['CLICKHOUSE_PASSWORD_FILE', `invalid configuration: \`CLICKHOUSE_PASSWORD_FILE\`: cannot read ${join(dir, 'nope')}: no such file`]);
+  });
+
+  it('suggests only a near name', () => {
+    expect(nearestName('--evnts', ['--events', '--tenant'])).toBe('--events');
+    expect(nearestName('banana', ['tenants', 'queues'])).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // EXCHANGE TABLES, so readers see the old rows until the instant they see the new ones.
 // Deterministic: the fold is pure, rows are versioned by their event count, and the rollup gets
 // a constant version, so two rebuilds of the same events give identical tables.
-import { createClickHouse, createLogger, loadConfig, type ClickHouse, type Logger } from '@callboard/platform';
+import { createClickHouse, createLogger, loadConfig, parseOptions, type ClickHouse, type Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { migrateProjections } from './migrations-dir.ts';
@@ -131,7 +131,8 @@ export async function tableChecksum(ch: ClickHouse, table: string): Promise<stri
   return `${r.n}:${r.h}`;
 }
 
-export async function run(): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
+  parseOptions(argv, {});
   const cfg = loadConfig();
   const log = createLogger('rebuild', cfg.logLevel);
   const ch = await createClickHouse(cfg);

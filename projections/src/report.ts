@@ -4,8 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, parseQueueSettings, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
+import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, parseOptions, parseQueueSettings, unknownTenant, UsageError, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
 import { formatIssue, validateNdjson, type CanonicalEvent } from '@callboard/schemas';
 import { migrateProjections } from './migrations-dir.ts';
 import { PeriodError, type PeriodSpec } from './periods.ts';
@@ -52,52 +51,52 @@ export async function report(ch: ClickHouse, o: ReportOptions) {
   };
 }
 
-const USAGE =
-  'callboard report --events FILE --tenant ID --tz ZONE [--week-start monday|sunday] --period day|week|month --date YYYY-MM-DD [--group-by none|queue|agent] [--sl-threshold S] [--short-abandon S] [--sl-formula NAME] [--wrap-up S]';
+/** Every option, for the parser and for the test that `--help` lists them all. */
+export const options = {
+  events: { type: 'string' },
+  tenant: { type: 'string' },
+  tz: { type: 'string' },
+  'week-start': { type: 'string', default: 'monday' },
+  period: { type: 'string' },
+  date: { type: 'string' },
+  'group-by': { type: 'string', default: 'none' },
+  'sl-threshold': { type: 'string' },
+  'short-abandon': { type: 'string' },
+  'sl-formula': { type: 'string' },
+  'wrap-up': { type: 'string' },
+} as const;
+
+/** Queue settings given as flags; a bad value names the flag, not the config key. */
+const SETTING_FLAGS = { sl_threshold_s: 'sl-threshold', short_abandon_s: 'short-abandon', sl_formula: 'sl-formula', wrap_up_s: 'wrap-up' } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string' },
-      tenant: { type: 'string' },
-      tz: { type: 'string' },
-      'week-start': { type: 'string', default: 'monday' },
-      period: { type: 'string' },
-      date: { type: 'string' },
-      'group-by': { type: 'string', default: 'none' },
-      'sl-threshold': { type: 'string' },
-      'short-abandon': { type: 'string' },
-      'sl-formula': { type: 'string' },
-      'wrap-up': { type: 'string' },
-    },
-  });
-  for (const k of ['events', 'tenant', 'tz', 'period', 'date'] as const) {
-    if (!values[k]) throw new ConfigError(`--${k}`, values[k], `a value (usage: ${USAGE})`);
-  }
-  if (!['day', 'week', 'month'].includes(values.period!)) throw new ConfigError('--period', values.period, 'day, week or month');
-  if (!['none', 'queue', 'agent'].includes(values['group-by']!)) throw new ConfigError('--group-by', values['group-by'], 'none, queue or agent');
+  const { values } = parseOptions(argv, options, { required: ['events', 'tenant', 'tz', 'period', 'date'] });
+  if (!['day', 'week', 'month'].includes(values.period!)) throw new UsageError(`--period ${values.period}: expected day, week or month`);
+  if (!['none', 'queue', 'agent'].includes(values['group-by']!)) throw new UsageError(`--group-by ${values['group-by']}: expected none, queue or agent`);
   const ws = values['week-start']!.toLowerCase();
-  if (ws !== 'monday' && ws !== 'sunday') throw new ConfigError('--week-start', ws, 'monday or sunday');
-  if (values['sl-formula'] && !SL_FORMULAS.includes(values['sl-formula'] as never)) throw new ConfigError('--sl-formula', values['sl-formula'], SL_FORMULAS.join(', '));
-  const settings = parseQueueSettings(
-    'report',
-    {
-      ...(values['sl-threshold'] ? { sl_threshold_s: values['sl-threshold'] } : {}),
-      ...(values['short-abandon'] ? { short_abandon_s: values['short-abandon'] } : {}),
-      ...(values['sl-formula'] ? { sl_formula: values['sl-formula'] } : {}),
-      ...(values['wrap-up'] ? { wrap_up_s: values['wrap-up'] } : {}),
-    },
-    DEFAULT_QUEUE_SETTINGS,
-  );
+  if (ws !== 'monday' && ws !== 'sunday') throw new UsageError(`--week-start ${ws}: expected monday or sunday`);
+  if (values['sl-formula'] && !SL_FORMULAS.includes(values['sl-formula'] as never)) throw new UsageError(`--sl-formula ${values['sl-formula']}: expected one of ${SL_FORMULAS.join(', ')}`);
+  const given = Object.fromEntries(Object.entries(SETTING_FLAGS).flatMap(([key, flag]) => (values[flag] ? [[key, values[flag]]] : [])));
+  let settings: QueueSettings;
+  try {
+    settings = parseQueueSettings('report', given, DEFAULT_QUEUE_SETTINGS);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const flag = SETTING_FLAGS[e.setting.replace(/^report\./, '') as keyof typeof SETTING_FLAGS];
+    throw new UsageError(`--${flag} ${String(e.value)}: expected ${e.expected}`);
+  }
   let text: string;
   try {
     text = readFileSync(values.events!, 'utf8');
   } catch (e) {
-    throw new ConfigError('--events', values.events, `a readable NDJSON file (${(e as Error).message})`);
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--events ${values.events}: cannot read it (${err.code === 'ENOENT' ? 'no such file' : err.message})`);
   }
   const { events, issues, lines } = validateNdjson(text);
   for (const i of issues.slice(0, 20)) process.stderr.write(`report: skipped invalid event: ${formatIssue(i)}\n`);
+  // A tenant the file does not hold would report zeros, indistinguishable from a quiet period.
+  const tenants = [...new Set(events.map((e) => e.tenant_id))].sort();
+  if (!tenants.includes(values.tenant!)) throw unknownTenant(values.tenant!, tenants, `tenants in ${values.events}`);
   const dir = mkdtempSync(join(tmpdir(), 'callboard-report-'));
   const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'report', LOG_LEVEL: 'warn' } });
   const ch = await createClickHouse({ ...cfg, clickhouse: { ...cfg.clickhouse, url: '' } }, { embeddedPath: join(dir, 'clickhouse') });
@@ -116,11 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${JSON.stringify({ ...out, input: { lines, events: events.length, invalid_lines: new Set(issues.map((i) => i.line)).size } }, null, 2)}\n`);
   } catch (e) {
-    if (e instanceof PeriodError) {
-      process.stderr.write(`callboard report: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    throw e instanceof PeriodError ? new UsageError(e.message) : e;
   } finally {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });

@@ -2,9 +2,8 @@
 // file with --ami-out), with its ground-truth ledger.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { IANAZone } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, onShutdown } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portFlag, portInUse, UsageError } from '@callboard/platform';
 import { frameToWire, renderAmi } from './ami-render.ts';
 import { simulate } from './model.ts';
 import { startAmiSimulator, writeLedger } from './run.ts';
@@ -12,28 +11,24 @@ import { callCentreScenario, dayWindow } from './scenarios.ts';
 
 export const SIM_SECRET_ENV = 'CALLBOARD_SIM_AMI_SECRET';
 
-const USAGE =
-  'callboard simulate [--seed N] [--speed X|max] [--date YYYY-MM-DD] [--tenant ID] [--pbx ID] [--timezone ZONE] [--volume V] [--port N] [--ledger FILE] [--ami-out FILE]';
+/** Every option, for the parser and for the test that `--help` lists them all. */
+export const options = {
+  seed: { type: 'string', default: '1' },
+  speed: { type: 'string', default: '1' },
+  date: { type: 'string' },
+  tenant: { type: 'string', default: 'acme' },
+  pbx: { type: 'string', default: 'acme-ami' },
+  timezone: { type: 'string', default: 'Africa/Nairobi' },
+  volume: { type: 'string', default: '1' },
+  port: { type: 'string', default: '5038' },
+  ledger: { type: 'string' },
+  'ami-out': { type: 'string' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      seed: { type: 'string', default: '1' },
-      speed: { type: 'string', default: '1' },
-      date: { type: 'string' },
-      tenant: { type: 'string', default: 'acme' },
-      pbx: { type: 'string', default: 'acme-ami' },
-      timezone: { type: 'string', default: 'Africa/Nairobi' },
-      volume: { type: 'string', default: '1' },
-      port: { type: 'string', default: '5038' },
-      ledger: { type: 'string' },
-      'ami-out': { type: 'string' },
-    },
-  });
-  const fail = (m: string): number => {
-    process.stderr.write(`callboard simulate: ${m}\nusage: ${USAGE}\n`);
-    return 2;
+  const { values } = parseOptions(argv, options);
+  const fail = (m: string): never => {
+    throw new UsageError(m);
   };
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) return fail(`--seed ${values.seed}: expected an integer`);
@@ -42,8 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!IANAZone.isValidZone(values.timezone!)) return fail(`--timezone ${values.timezone}: not an IANA time zone`);
   const volume = Number(values.volume);
   if (!(volume > 0)) return fail(`--volume ${values.volume}: expected a positive number`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port ${values.port}: expected a TCP port`);
+  const port = portFlag('port', values.port)!;
   // The model has no wall clock; the command picks today's local date only as a default.
   const date = values.date ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return fail(`--date ${date}: expected YYYY-MM-DD`);
@@ -66,7 +60,9 @@ export async function run(argv: string[]): Promise<number> {
     secret = randomBytes(12).toString('base64url');
     process.stderr.write(`${SIM_SECRET_ENV} not set: AMI secret for user "callboard" is ${secret}\n`);
   }
-  const sim = await startAmiSimulator({ scenario, speed, port, username: 'callboard', secret, ledgerPath: values.ledger, log });
+  const sim = await startAmiSimulator({ scenario, speed, port, username: 'callboard', secret, ledgerPath: values.ledger, log }).catch((e: unknown) => {
+    throw portInUse(e, { '--port': port });
+  });
   onShutdown('simulator', () => sim.stop());
   process.stderr.write(`AMI on 127.0.0.1:${sim.port} (user callboard); ${sim.ledger.calls.length} calls for ${date} in ${values.timezone}; waiting for a client\n`);
   await sim.done;

@@ -1,0 +1,56 @@
+// The one mapping from an error to an exit code and the line a person reads (platform/src/errors.ts).
+import { describe, expect, it } from 'vitest';
+import { classify, ConfigError, portInUse, ServiceUnavailable, UsageError, unknownTenant } from '../../platform/src/index.ts';
+
+const errno = (code: string, message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { code, ...extra });
+
+describe('classify', () => {
+  it('gives each kind of failure its exit code; only a bug is internal', () => {
+    expect(classify(new UsageError('--date is required'))).toEqual({ exit: 2, message: '--date is required', usage: true, internal: false });
+    expect(classify(new ConfigError('PORT', 'x', 'a port'))).toMatchObject({ exit: 78, usage: false, internal: false });
+    expect(classify(new ServiceUnavailable('no broker'))).toMatchObject({ exit: 69, internal: false });
+    expect(classify(errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8123'))).toMatchObject({
+      exit: 69,
+      message: 'service unavailable: connect ECONNREFUSED 127.0.0.1:8123',
+    });
+    expect(classify(Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toMatchObject({ exit: 69 });
+    expect(classify(new Error('Code: 76. DB::Exception: Cannot lock file /data/clickhouse/status. Another server instance'))).toMatchObject({
+      exit: 69,
+      internal: false,
+    });
+    const held = Object.assign(new Error("Failed to create connection for path '/srv/data/clickhouse'"), { name: 'ChdbConnectionError' });
+    expect(classify(held)).toMatchObject({
+      exit: 69,
+      message: expect.stringMatching(/^the embedded ClickHouse in \/srv\/data\/clickhouse is in use by another process/),
+    });
+    expect(classify(errno('EADDRINUSE', 'listen EADDRINUSE', { address: '0.0.0.0', port: 9464 }))).toMatchObject({
+      exit: 78,
+      message: 'address in use: 0.0.0.0:9464 (choose another port)',
+    });
+    expect(classify(new Error('wrapped', { cause: errno('ECONNREFUSED', 'refused') }))).toMatchObject({
+      exit: 69,
+      message: 'wrapped: service unavailable: refused',
+    });
+    expect(classify(new TypeError('x is not a function'))).toMatchObject({ exit: 70, internal: true });
+  });
+
+  it('names the setting or flag whose port is taken', () => {
+    const inUse = errno('EADDRINUSE', 'listen EADDRINUSE', { address: '0.0.0.0', port: 9465 });
+    const byVar = portInUse(inUse, { PROJECTIONS_OPS_PORT: 9465 });
+    expect(byVar).toBeInstanceOf(ConfigError);
+    expect((byVar as ConfigError).message).toBe(
+      'invalid configuration: PROJECTIONS_OPS_PORT=9465: expected a free port (0.0.0.0:9465 is in use by another process)',
+    );
+    expect((portInUse(inUse, { '--ops-port': 9465 }) as Error).message).toBe('--ops-port 9465: 0.0.0.0:9465 is in use by another process');
+    expect(portInUse(inUse, { PORT: 4000 })).toBe(inUse);
+    const other = new Error('other');
+    expect(portInUse(other, { PORT: 4000 })).toBe(other);
+  });
+
+  it('says which tenants there are when --tenant names none of them', () => {
+    expect(unknownTenant('nobody', ['acme', 'globex'], 'configured tenants').message).toBe(
+      '--tenant nobody: unknown tenant (configured tenants: acme, globex)',
+    );
+    expect(unknownTenant('acmee', ['acme', 'globex'], 'configured tenants').message).toBe('--tenant acmee: unknown tenant, did you mean acme?');
+  });
+});
