@@ -150,12 +150,12 @@ describe('callboard exit codes', () => {
     const r = await callboard(['projections'], { PROJECTIONS_OPS_PORT: String(heldPort) });
     expect([r.code, r.first]).toEqual([
       78,
-      `callboard projections: invalid configuration: PROJECTIONS_OPS_PORT=${heldPort}: expected a free port (0.0.0.0:${heldPort} is in use by another process)`,
+      `callboard projections: invalid configuration: PROJECTIONS_OPS_PORT=${heldPort}: expected a free port (127.0.0.1:${heldPort} is in use by another process)`,
     ]);
     const bad = await callboard(['projections', '--ops-port', 'abc']);
     expect([bad.code, bad.first]).toEqual([2, 'callboard projections: --ops-port abc: expected a TCP port (0 for any free port)']);
     const flag = await callboard(['projections', '--ops-port', String(heldPort)]);
-    expect([flag.code, flag.first]).toEqual([2, `callboard projections: --ops-port ${heldPort}: 0.0.0.0:${heldPort} is in use by another process`]);
+    expect([flag.code, flag.first]).toEqual([2, `callboard projections: --ops-port ${heldPort}: 127.0.0.1:${heldPort} is in use by another process`]);
   });
 
   it('69 when ClickHouse cannot be reached', async () => {
