@@ -64,12 +64,13 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     now,
   });
   const port = opts.port ?? cfg.port;
+  const host = opts.host ?? settings.host;
   await new Promise<void>((resolve, reject) => {
     api.server.once('error', reject);
-    api.server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
+    api.server.listen(port, host, () => resolve());
   });
   const addr = api.server.address() as AddressInfo;
-  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${addr.port}`;
+  const url = `http://${host !== '0.0.0.0' ? host : '127.0.0.1'}:${addr.port}`;
   log.info({ url, graphql: `${url}/graphql` }, 'API listening; rebuilding live state');
   const consumer = await startLiveConsumer({ cfg, log, health, live, pubsub, lookbackHours: settings.liveLookbackHours, now });
   void consumer.ready.then(() => log.info({ url }, 'API ready'));

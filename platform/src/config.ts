@@ -89,6 +89,10 @@ export interface ApiSettings {
   /** events a slow callEvents / agentStates subscriber may fall behind before it is dropped */
   subscriberBuffer: number;
   wallboardDist: string;
+  /** address the HTTP/WebSocket server binds to */
+  host: string;
+  /** largest HTTP request body and graphql-ws message (bytes); larger ones are refused 413 / closed 1009 */
+  maxRequestBytes: number;
 }
 
 /** Timers of the AMI connection (keep-alive ping, reconnect backoff, retry after a refused login). */
@@ -134,6 +138,10 @@ export interface CallboardConfig {
     ami: AmiTimers;
     /** Address the Yeastar S-Series is told to push reports to; empty: the PBX sees ours. */
     yeastarSReportHost: string;
+    /** Address the S-Series report receiver binds to. */
+    yeastarSListenHost: string;
+    /** Largest AMI frame (characters); a larger one is dead-lettered OVERSIZED_FRAME, cut. */
+    amiMaxFrameChars: number;
   };
   projections: {
     opsPort: number;
@@ -409,6 +417,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       boardUpdatesPerSecond: envNumber(env, 'API_BOARD_UPDATES_PER_SECOND', 4, 0.1, 4),
       subscriberBuffer: envNumber(env, 'API_SUBSCRIBER_BUFFER', 1000, 1, 1e6),
       wallboardDist: env.WALLBOARD_DIST ? resolve(env.WALLBOARD_DIST) : WALLBOARD_DIST,
+      host: env.API_HOST || '0.0.0.0',
+      maxRequestBytes: envInteger(env, 'API_MAX_REQUEST_BYTES', 131_072, 1024, 64 * 1024 * 1024),
     },
     ingest: {
       opsPort: envInteger(env, 'INGEST_OPS_PORT', 9464, 0, 65535),
@@ -421,6 +431,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
         authRetryMs: envInteger(env, 'AMI_AUTH_RETRY_MS', 60_000, 1, 86_400_000),
       },
       yeastarSReportHost: env.YEASTAR_S_REPORT_HOST ?? '',
+      yeastarSListenHost: env.YEASTAR_S_LISTEN_HOST || '0.0.0.0',
+      amiMaxFrameChars: envInteger(env, 'AMI_MAX_FRAME_CHARS', 262_144, 1024, 16 * 1024 * 1024),
     },
     projections: {
       opsPort: envInteger(env, 'PROJECTIONS_OPS_PORT', 9464, 0, 65535),

@@ -167,14 +167,14 @@ export class AmiAdapter implements RunningAdapter {
     await canonical;
   }
 
-  private translate(batch: Pending[], refs: RawRef[], gaps: CanonicalEvent[]): Settled {
+  private translate(batch: Pending[], refs: (RawRef | null)[], gaps: CanonicalEvent[]): Settled {
     // A gap is no vendor message (not counted as one), but it is validated like every event.
     const settled = settle(nothingSettled(), ok(gaps), this.shell.who, { original: '', ref: null });
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
       const outcome = this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq });
-      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name });
+      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
     }
     return settled;
   }
@@ -203,6 +203,7 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       backoffInitialMs: envMs('AMI_BACKOFF_INITIAL_MS', 500),
       backoffMaxMs: envMs('AMI_BACKOFF_MAX_MS', 30_000),
       authRetryMs: envMs('AMI_AUTH_RETRY_MS', 60_000),
+      maxFrameChars: cfg.ingest.amiMaxFrameChars,
       ...(mark.previous ? { resumeFrom: { at: mark.previous, reason: 'ingest was not running' } } : {}),
       onGood: mark.update,
     },
