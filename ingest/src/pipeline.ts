@@ -41,6 +41,19 @@ export const dlq = (reason_code: DlqReason, reason: string, path?: string): Tran
 });
 export const drop = (reason: string): TranslateOutcome => ({ kind: 'drop', reason });
 
+/**
+ * Runs a translator step; a throw (a value no check foresaw, such as a time out of range)
+ * becomes a TRANSLATOR_FAILED dead letter. A vendor message may never vanish after the PBX was
+ * answered, nor stop the feed it came on.
+ */
+export function translating(label: string, step: () => TranslateOutcome): TranslateOutcome {
+  try {
+    return step();
+  } catch (e) {
+    return dlq('TRANSLATOR_FAILED', `${label}: ${(e as Error).message}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metrics, declared once (STYLE 8). Dead letters are counted in the shared
 // callboard_dlq_events_total{stage,source,reason}.

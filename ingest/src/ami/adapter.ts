@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
 import { isoMs, makeEvent, type CanonicalEvent, type RawRef } from '@callboard/schemas';
-import { IngestPipeline, nothingSettled, ok, settle, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
+import { IngestPipeline, nothingSettled, ok, settle, translating, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
@@ -173,7 +173,7 @@ export class AmiAdapter implements RunningAdapter {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
-      const outcome = this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq });
+      const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
       this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
     }
     return settled;

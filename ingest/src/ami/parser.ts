@@ -67,6 +67,11 @@ export class AmiParser {
 
   constructor(readonly maxFrameChars = MAX_FRAME_CHARS) {}
 
+  /** Characters held between pushes (the bound the size limit guarantees, for tests and metrics). */
+  get buffered(): number {
+    return this.buf.length + (this.skip?.head.length ?? 0);
+  }
+
   /** Feeds a chunk (bytes or text) and returns the frames it completed. */
   push(chunk: Buffer | string): AmiFrame[] {
     let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
@@ -231,11 +236,16 @@ export class AmiParser {
 
   private close(end: number, out: AmiFrame[]): void {
     const f = this.frame!;
-    f.raw = this.buf.slice(this.start, end);
     this.frame = null;
     this.follows = false;
+    const size = end - this.start;
+    // A frame that arrived whole in one chunk is over the limit too: cut the same way.
+    if (size > this.maxFrameChars) out.push({ kind: 'garbage', name: '', headers: {}, raw: this.buf.slice(this.start, this.start + this.maxFrameChars), truncatedFrom: size });
+    else {
+      f.raw = this.buf.slice(this.start, end);
+      out.push(f);
+    }
     this.start = -1;
-    out.push(f);
   }
 }
 

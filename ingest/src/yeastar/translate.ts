@@ -24,7 +24,7 @@ import {
   type RawRef,
   type Source,
 } from '@callboard/schemas';
-import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
+import { dlq, drop, ok, translating, type TranslateOutcome } from '../pipeline.ts';
 import type { AgentSnapshot, CdrMessage, LiveCall, Member, YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
 
@@ -896,9 +896,5 @@ export class YeastarTranslator {
  * time out of range): no message may vanish between an HTTP 200 and the DLQ.
  */
 export function translateSafely(translator: YeastarTranslator, msg: YeastarMessage, meta: MessageMeta): TranslateOutcome {
-  try {
-    return translator.translate(msg, meta);
-  } catch (e) {
-    return dlq('TRANSLATOR_FAILED', `${msg.kind}: ${(e as Error).message}`);
-  }
+  return translating(msg.kind, () => translator.translate(msg, meta));
 }
