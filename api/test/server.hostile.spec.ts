@@ -5,7 +5,6 @@
 // only. (GraphQL cost and depth limits are tested with api/src/limits.ts.)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, Health, migrate, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig } from '../../test/helpers.ts';
+import { rawHttp } from '../../test/raw-http.ts';
 import { startApi, type RunningApi } from '../src/main.ts';
 import { createToken } from '../src/tokens.ts';
 import { gql, wsSubscribe } from './client.ts';
@@ -27,16 +27,6 @@ let api: RunningApi;
 let token = '';
 let port = 0;
 const logLines: string[] = [];
-
-function rawHttp(text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.end(text));
-    let out = '';
-    s.on('data', (d) => (out += d.toString()));
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
 
 const alive = async () => expect((await gql(api.url, token, '{ me { tenant_id } }')).status).toBe(200);
 
@@ -71,9 +61,9 @@ describe('broken encodings: paths, headers, bodies', () => {
   });
 
   it('malformed request lines and headers are refused by the HTTP parser, never reaching the handler', async () => {
-    expect(await rawHttp('GET /%%% HTTP/1.1\r\nHost: a\r\nBad Header Line\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
-    expect(await rawHttp(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
-    expect(await rawHttp('POST /graphql HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 9\r\n\r\n12345')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawHttp(port, 'GET /%%% HTTP/1.1\r\nHost: a\r\nBad Header Line\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawHttp(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    expect(await rawHttp(port, 'POST /graphql HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 9\r\n\r\n12345')).toMatch(/^HTTP\/1\.1 400/);
     await alive();
   });
 

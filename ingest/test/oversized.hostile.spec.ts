@@ -4,15 +4,15 @@
 // retried forever. The broker is the real one (test/global-setup.ts).
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, ensureTopics, topicName, type CallboardConfig } from '@callboard/platform';
+import { createLogger } from '@callboard/platform';
 import type { DlqRecord } from '@callboard/schemas';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { AmiClient } from '../src/ami/client.ts';
 import { AmiParser, type AmiFrame } from '../src/ami/parser.ts';
 import { IngestPipeline, nothingSettled, ok, stuckFeeds } from '../src/pipeline.ts';
-import { IngestSink } from '../src/sink.ts';
+import type { IngestSink } from '../src/sink.ts';
+import { captureKafka, type KafkaCapture } from './kafka-capture.ts';
 
 const log = createLogger('oversized-hostile', process.env.LOG_LEVEL ?? 'silent');
 const frame = (fields: Record<string, string>) => `${Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
@@ -60,32 +60,16 @@ describe('AMI parser: frames and lines over the limit', () => {
 });
 
 describe('through a real AMI socket and the real broker', () => {
-  let cfg: CallboardConfig;
-  let producer: Producer;
-  let consumer: Consumer;
+  let kafka: KafkaCapture;
   let sink: IngestSink;
-  const dead: DlqRecord[] = [];
+  let dead: DlqRecord[];
 
   beforeAll(async () => {
-    cfg = testConfig();
-    const kafka = createKafka(cfg, log);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    await admin.disconnect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    sink = new IngestSink(producer, cfg);
-    consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}oversized` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topicName(cfg, 'dlq')], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void dead.push(JSON.parse(message.value!.toString()) as DlqRecord) });
+    kafka = await captureKafka(testConfig(), log, 'oversized');
+    ({ sink, dead } = kafka);
   });
 
-  afterAll(async () => {
-    await consumer?.disconnect();
-    await producer?.disconnect();
-  });
+  afterAll(async () => kafka?.close());
 
   it('the AMI client reads past a 20 MB frame with bounded memory and hands over the cut frame and the next ones', async () => {
     const sockets = new Set<Socket>();

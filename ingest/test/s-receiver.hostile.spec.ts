@@ -8,38 +8,26 @@
 import { mkdtempSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, migrate, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createLogger, migrate, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord } from '@callboard/schemas';
 import { ProjectionStore, touchedBy } from '@callboard/projections/store';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { rawHttp } from '../../test/raw-http.ts';
+import { captureKafka, type KafkaCapture } from './kafka-capture.ts';
 import { YeastarPipeline } from '../src/yeastar/pipeline.ts';
 import { ReportReceipts } from '../src/yeastar/receipts.ts';
 import { reportPath, YeastarSReceiver } from '../src/yeastar/s-receiver.ts';
 import { YeastarTranslator } from '../src/yeastar/translate.ts';
-import { IngestSink } from '../src/sink.ts';
+import type { IngestSink } from '../src/sink.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'yeastar');
 const fixture = (f: string) => readFileSync(join(fixtures, f), 'utf8');
 const log = createLogger('s-receiver-hostile', process.env.LOG_LEVEL ?? 'silent');
 const secret = 'push-secret';
-
-/** One HTTP exchange with a raw request line and headers (fetch refuses the malformed ones). */
-function rawHttp(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.end(text));
-    let out = '';
-    s.on('data', (d) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
 
 function post(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -54,48 +42,18 @@ function post(port: number, path: string, body: string, headers: Record<string, 
 }
 
 let cfg: CallboardConfig;
-let producer: Producer;
-let consumer: Consumer;
+let kafka: KafkaCapture;
 let sink: IngestSink;
-const events: CanonicalEvent[] = [];
-const dead: DlqRecord[] = [];
+let events: CanonicalEvent[];
+let dead: DlqRecord[];
 
 beforeAll(async () => {
   cfg = testConfig();
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  sink = new IngestSink(producer, cfg);
-  consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}s-hostile` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topicName(cfg, 'events'), topicName(cfg, 'dlq')], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const v = JSON.parse(message.value!.toString()) as unknown;
-      if (topic === topicName(cfg, 'events')) events.push(v as CanonicalEvent);
-      else dead.push(v as DlqRecord);
-    },
-  });
+  kafka = await captureKafka(cfg, log, 's-hostile');
+  ({ sink, events, dead } = kafka);
 });
 
-/** Resolves once the consumer has every event written so far (close() drained the writes). */
-async function caughtUp(): Promise<void> {
-  const admin = createKafka(cfg, log).admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topicName(cfg, 'events'));
-  await admin.disconnect();
-  const total = offsets.reduce((n, o) => n + Number(o.high), 0);
-  await eventually(() => (events.length >= total ? true : undefined), 30_000, `${total} events consumed`);
-}
-
-afterAll(async () => {
-  await consumer?.disconnect();
-  await producer?.disconnect();
-});
+afterAll(async () => kafka?.close());
 
 /** A receiver for one PBX, as `callboard ingest` runs it, with its receipts in `dir`. */
 async function startReceiver(pbxId: string, dir: string) {
@@ -203,7 +161,7 @@ describe('replays: a whole S-Series day re-sent after an ingest restart changes 
     const first = await startReceiver(pbxId, dir);
     for (const f of day) expect((await post(first.port, first.path, fixture(f))).status).toBe(200);
     await first.receiver.close();
-    await caughtUp();
+    await kafka.caughtUp();
     const firstRun = mine();
     await project(firstRun, 0);
     const before = await dump();
@@ -213,7 +171,7 @@ describe('replays: a whole S-Series day re-sent after an ingest restart changes 
     const second = await startReceiver(pbxId, dir);
     for (const f of day) expect((await post(second.port, second.path, fixture(f))).status).toBe(200);
     await second.receiver.close();
-    await caughtUp();
+    await kafka.caughtUp();
     const secondRun = mine().slice(firstRun.length);
     expect(secondRun).toHaveLength(firstRun.length);
 
