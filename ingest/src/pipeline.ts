@@ -159,9 +159,33 @@ export function settle(into: Settled, outcome: TranslateOutcome, who: Subject, i
   return into;
 }
 
-/** Produces settled events to cc.events.v1 and dead letters to cc.dlq.v1, and counts them. */
+/**
+ * Sends `items` with `send`; a batch the broker refuses as too large is split in halves until it
+ * fits. A single item still refused goes to `alone` (default: the error stands).
+ */
+export async function sendSplitting<T>(items: T[], send: (batch: T[]) => Promise<void>, alone?: (item: T, err: unknown) => void): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await send(items);
+  } catch (e) {
+    if (!isTooLarge(e)) throw e;
+    if (items.length === 1) {
+      if (!alone) throw e;
+      return alone(items[0]!, e);
+    }
+    const half = Math.ceil(items.length / 2);
+    await sendSplitting(items.slice(0, half), send, alone);
+    await sendSplitting(items.slice(half), send, alone);
+  }
+}
+
+/**
+ * Produces settled events to cc.events.v1 and dead letters to cc.dlq.v1, and counts them. A
+ * flood of dead letters from one PBX (all on one partition) can exceed the broker's message
+ * limit in one batch: it is split rather than retried forever.
+ */
 export async function produce(sink: Pick<IngestSink, 'canonical' | 'dlq'>, s: Settled): Promise<void> {
-  await Promise.all([s.events.length ? sink.canonical(s.events) : undefined, s.dlq.length ? sink.dlq(s.dlq) : undefined]);
+  await Promise.all([sendSplitting(s.events, (b) => sink.canonical(b)), sendSplitting(s.dlq, (b) => sink.dlq(b))]);
   for (const e of s.events) canonicalTotal.inc({ source: e.source, type: e.type });
   for (const r of s.dlq) dlqTotal.inc({ stage: r.stage, source: r.source, reason: r.reason_code });
 }
@@ -270,25 +294,15 @@ export class IngestPipeline {
       if (bytes > max) tooBig.push({ r, bytes });
       else fits.push(i);
     });
-    const write = async (idx: number[]): Promise<void> => {
-      if (idx.length === 0) return;
-      try {
+    await sendSplitting(
+      fits,
+      async (idx) => {
         const got = await this.o.sink.raw(idx.map((i) => records[i]!));
         idx.forEach((i, k) => (refs[i] = got[k] ?? null));
         rawTotal.inc({ source: this.o.source, pbx: this.o.pbx_id }, idx.length);
-      } catch (e) {
-        if (!isTooLarge(e)) throw e;
-        if (idx.length === 1) {
-          const r = records[idx[0]!]!;
-          tooBig.push({ r, bytes: rawRecordBytes(r) });
-          return;
-        }
-        const half = Math.ceil(idx.length / 2);
-        await write(idx.slice(0, half));
-        await write(idx.slice(half));
-      }
-    };
-    await write(fits);
+      },
+      (i) => tooBig.push({ r: records[i]!, bytes: rawRecordBytes(records[i]!) }),
+    );
     if (tooBig.length > 0) {
       const s: Settled = { events: [], dlq: [] };
       for (const { r, bytes } of tooBig) {

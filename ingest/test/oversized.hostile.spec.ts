@@ -156,6 +156,16 @@ describe('through a real AMI socket and the real broker', () => {
     const d = await eventually(() => dead.find((r) => r.pbx_id === pbx), 30_000, 'dead letter');
     expect(d.reason_code).toBe('OVERSIZED_RECORD');
   });
+
+  it('a flood of 2,000 garbage frames from one PBX (2 MB of dead letters on one partition) is split, not retried forever', async () => {
+    const pbx = uniqueId('flood');
+    const p = new IngestPipeline({ source: 'ami', tenant_id: 'acme', pbx_id: pbx, sink, log });
+    const settled = nothingSettled();
+    for (let i = 0; i < 2000; i++) p.settle(settled, { kind: 'dlq', reason_code: 'UNPARSEABLE_FRAME', reason: 'not an AMI frame' }, { original: `junk ${i} ${'j'.repeat(800)}`, ref: null });
+    await p.retrying('cc.events.v1', () => p.write(settled));
+    await eventually(() => (dead.filter((r) => r.pbx_id === pbx).length === 2000 ? true : undefined), 60_000, '2,000 dead letters');
+    expect(stuckFeeds().filter((f) => f.pbx_id === pbx)).toEqual([]);
+  });
 });
 
 describe('a feed stuck on a failing write is listed for readiness', () => {
