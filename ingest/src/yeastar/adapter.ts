@@ -92,6 +92,8 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
       await session.stop();
       s.receiver.removeTarget(d.pbx.id);
       await pipeline.drain();
+      // Off the list of feeds readiness looks at.
+      pipeline.close();
       if (--s.users === 0) {
         receivers.delete(d.pbx.port);
         await s.receiver.close();
