@@ -78,6 +78,8 @@ describe('config', () => {
       amiTlsCaFile: '',
       ami: { pingIntervalMs: 15_000, pingTimeoutMs: 10_000, backoffInitialMs: 500, backoffMaxMs: 30_000, authRetryMs: 60_000 },
       yeastarSReportHost: '',
+      yeastarSListenHost: '0.0.0.0',
+      amiMaxFrameChars: 262_144,
     });
     expect(cfg.projections).toEqual({ opsPort: 9464, concurrency: 2, biPasswords: {} });
     expect(cfg.simulator).toEqual({ amiSecret: '' });
