@@ -1,5 +1,6 @@
 // Test tiers live in the file name: *.unit.spec.ts (no I/O), *.int.spec.ts (real Kafka and
-// ClickHouse), *.e2e.spec.ts (browser and whole stack). One broker per run, shared through
+// ClickHouse), *.e2e.spec.ts (browser and whole stack), *.hostile.spec.ts (hostile input against
+// real servers on 127.0.0.1, docs/hostile.md). One broker per run, shared through
 // globalSetup; each test isolates itself with its own topics, tenants and ClickHouse database.
 import { defineConfig } from 'vitest/config';
 
@@ -23,6 +24,17 @@ export default defineConfig({
           include: ['**/*.int.spec.ts'],
           exclude,
           // Each file gets its own process: the embedded ClickHouse is one engine per process.
+          pool: 'forks',
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'hostile',
+          include: ['**/*.hostile.spec.ts'],
+          exclude,
           pool: 'forks',
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: every suite (unit, integration, end-to-end) in one vitest run, then one closing
+// `npm test`: every suite (unit, integration, hostile input, end-to-end) in one vitest run, then one closing
 // line with the totals: "N passed, N failed". Extra arguments go to vitest (e.g. --project unit).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';

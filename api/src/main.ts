@@ -68,6 +68,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     now,
   });
   const port = opts.port ?? cfg.port;
+  const host = opts.host ?? settings.host;
   let ops: Server | null = null;
   let consumer: Awaited<ReturnType<typeof startLiveConsumer>> | null = null;
   try {
@@ -80,7 +81,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     await consumer.ready;
     await new Promise<void>((resolve, reject) => {
       api.server.once('error', reject);
-      api.server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
+      api.server.listen(port, host, () => resolve());
     });
   } catch (e) {
     await consumer?.stop().catch(() => undefined);
@@ -89,7 +90,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     throw e;
   }
   const addr = api.server.address() as AddressInfo;
-  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${addr.port}`;
+  const url = `http://${host !== '0.0.0.0' ? host : '127.0.0.1'}:${addr.port}`;
   log.info({ url, graphql: `${url}/graphql` }, 'API ready and listening');
   const running = consumer;
   return {

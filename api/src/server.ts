@@ -1,6 +1,12 @@
 // The HTTP server: GraphQL (graphql-yoga) at /graphql over HTTP and SSE, graphql-ws on the same
 // path over WebSocket, ops endpoints (/healthz, /readyz, /metrics) and the built wallboard at /.
 // Authentication and the per-token rate limit run before GraphQL does, for both transports.
+//
+// Hostile input (docs/hostile.md): no request throws past the handler (a malformed path is a
+// 400, anything else a logged 503); request bodies and graphql-ws messages are bounded by
+// settings.maxRequestBytes (413 / close 1009) before anything is parsed; a bad operation on a
+// graphql-ws socket errors that operation, not the socket; URLs are logged without their query
+// string, which may carry a display token.
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -8,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionArgs } from 'graphql';
 import { graphql } from './graphql.ts';
 import { createSchema, createYoga, maskError, type Plugin } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
+import type { Context as WsServerContext, SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra as WsExtra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { counter, gauge, histogram, serveOps, type Health, type Logger } from '@callboard/platform';
 import { ApiError, errorBody, unauthenticated } from './errors.ts';
@@ -39,6 +46,18 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.map': 'application/json',
 };
+
+/** A request URL as it may be logged: the query string can carry a token. */
+export function loggableUrl(url: string | undefined): string {
+  const path = (url ?? '/').split('?')[0]!;
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
+/** An error response for HTTP statuses ERROR_STATUS has no code for (411, 413). */
+function sendStatus(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
 
 function send(res: ServerResponse, e: ApiError, headers: Record<string, string> = {}): void {
   res.writeHead(e.extensions.http && typeof e.extensions.http === 'object' ? ((e.extensions.http as { status: number }).status ?? 400) : 400, { 'content-type': 'application/json', ...headers });
@@ -102,6 +121,13 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
       if (await serveOps(d.health, req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/graphql') return serveWallboard(d.settings.wallboardDist, req, res);
+      if (req.method === 'POST') {
+        // Refused before the body is read: yoga would buffer any size.
+        const length = req.headers['content-length'];
+        if (length === undefined) return sendStatus(res, 411, 'LENGTH_REQUIRED', 'a GraphQL POST needs a Content-Length header');
+        if (Number(length) > d.settings.maxRequestBytes)
+          return sendStatus(res, 413, 'PAYLOAD_TOO_LARGE', `request body of ${length} bytes exceeds the limit of ${d.settings.maxRequestBytes} bytes`);
+      }
       const token = bearer(req.headers.authorization);
       if (!token) {
         requests.inc({ transport: 'http', result: 'unauthenticated' });
@@ -123,13 +149,17 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
       await (yoga as unknown as (rq: IncomingMessage, rs: ServerResponse, c: { auth: Auth }) => Promise<void>)(req, res, { auth });
       requestMs.observe({ transport: 'http' }, Date.now() - started);
     })().catch((e: unknown) => {
-      d.log.error({ err: e, url: req.url }, 'request failed');
+      if (e instanceof URIError) {
+        d.log.warn({ url: loggableUrl(req.url), err: e.message }, 'malformed request path');
+        if (!res.headersSent) return send(res, new ApiError('BAD_INPUT', 'the path is not a valid URL (broken percent-encoding)'));
+      } else d.log.error({ err: e, url: loggableUrl(req.url) }, 'request failed');
       if (!res.headersSent) send(res, new ApiError('UNAVAILABLE', 'the request failed inside the server; it was logged; retry shortly'));
       else res.end();
     });
   });
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // ws reads messages up to 100 MiB by default, before graphql-ws has authenticated anyone.
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: d.settings.maxRequestBytes });
   const ws = useServer<Record<string, unknown>, { auth?: Auth }>(
     {
       execute: (args: unknown) => (args as { rootValue: { execute: (a: ExecutionArgs) => unknown } }).rootValue.execute(args as ExecutionArgs) as never,
@@ -149,30 +179,42 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
       onClose: (ctx) => {
         if (ctx.extra.auth) openSockets.dec();
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const auth = ctx.extra.auth!;
-        const rl = limiter.take(auth.token_hash);
-        if (!rl.ok) {
-          requests.inc({ transport: 'ws', result: 'rate_limited' });
-          return [new ApiError('RATE_LIMITED', `too many operations for this token: retry in ${rl.retryAfterS} s`, { retry_after_s: rl.retryAfterS })];
+      // graphql-ws closes the whole socket when onSubscribe throws (4500): a syntax error or any
+      // other failure of one operation is returned as that operation's errors instead.
+      onSubscribe: async (ctx, id, payload) => {
+        try {
+          return await subscribeArgs(ctx, payload);
+        } catch (e) {
+          if (e instanceof graphql.GraphQLError) return [e];
+          d.log.error({ err: e, operation: id }, 'graphql-ws operation failed before it ran');
+          return [new ApiError('UNAVAILABLE', 'the operation failed inside the server; it was logged; retry shortly')];
         }
-        requests.inc({ transport: 'ws', result: 'accepted' });
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload, auth });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wss,
   );
+
+  async function subscribeArgs(ctx: WsServerContext<Record<string, unknown>, WsExtra & { auth?: Auth }>, payload: SubscribePayload) {
+    const auth = ctx.extra.auth!;
+    const rl = limiter.take(auth.token_hash);
+    if (!rl.ok) {
+      requests.inc({ transport: 'ws', result: 'rate_limited' });
+      return [new ApiError('RATE_LIMITED', `too many operations for this token: retry in ${rl.retryAfterS} s`, { retry_after_s: rl.retryAfterS })];
+    }
+    requests.inc({ transport: 'ws', result: 'accepted' });
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload, auth });
+    const args = {
+      schema,
+      operationName: payload.operationName,
+      document: parse(payload.query),
+      variableValues: payload.variables,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+    const errors = validate(args.schema, args.document);
+    if (errors.length) return errors;
+    return args;
+  }
 
   return {
     server,

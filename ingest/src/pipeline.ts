@@ -5,7 +5,9 @@
 //   raw first: a vendor message is acknowledged on pbx.raw.v1 before it is translated;
 //   every canonical event is validated against the contract before it is produced;
 //   one set of dead-letter reason codes (DLQ_REASONS in @callboard/schemas);
-//   one backoff for Kafka writes that must not be given up.
+//   one backoff for Kafka writes that must not be given up;
+//   bounded sizes: a raw record the broker can never take is dead-lettered with its size instead
+//   of being retried forever, and a dead letter keeps at most the head of a huge input.
 // The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
 // and the registry (adapters.ts) on the vendors, never the other way round.
 import { counter, dlqTotal, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
@@ -39,6 +41,19 @@ export const dlq = (reason_code: DlqReason, reason: string, path?: string): Tran
 });
 export const drop = (reason: string): TranslateOutcome => ({ kind: 'drop', reason });
 
+/**
+ * Runs a translator step; a throw (a value no check foresaw, such as a time out of range)
+ * becomes a TRANSLATOR_FAILED dead letter. A vendor message may never vanish after the PBX was
+ * answered, nor stop the feed it came on.
+ */
+export function translating(label: string, step: () => TranslateOutcome): TranslateOutcome {
+  try {
+    return step();
+  } catch (e) {
+    return dlq('TRANSLATOR_FAILED', `${label}: ${(e as Error).message}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metrics, declared once (STYLE 8). Dead letters are counted in the shared
 // callboard_dlq_events_total{stage,source,reason}.
@@ -65,6 +80,11 @@ export interface Input {
   ref: RawRef | null;
   /** The vendor's name for it (AMI event name), for a person reading a dead letter. */
   label?: string;
+  /**
+   * Set when the edge cut the input because it was over its size limit: its real size. Such an
+   * input is dead-lettered OVERSIZED_FRAME whatever the translator made of the head.
+   */
+  truncatedFrom?: number;
 }
 
 /** What outcomes come to: the events to produce and the dead letters, in input order. */
@@ -75,6 +95,15 @@ export interface Settled {
 
 export const nothingSettled = (): Settled => ({ events: [], dlq: [] });
 
+/**
+ * The most of an input a dead letter keeps (characters). JSON escaping can make a character six
+ * bytes, so 64 Ki characters stay well below the broker's 1 MiB message limit even then.
+ */
+export const DLQ_ORIGINAL_MAX_CHARS = 64 * 1024;
+
+/** Kafka's default message.max.bytes is 1 MiB; the margin is for the key and batch framing. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
+
 export function deadLetter(
   who: Subject,
   stage: DlqStage,
@@ -84,16 +113,17 @@ export function deadLetter(
   opts: { path?: string; ref?: RawRef | null; at?: Date } = {},
 ): DlqRecord {
   const ref = opts.ref;
+  const cut = original.length > DLQ_ORIGINAL_MAX_CHARS;
   return {
     stage,
     source: who.source,
     ...(who.tenant_id ? { tenant_id: who.tenant_id } : {}),
     ...(who.pbx_id ? { pbx_id: who.pbx_id } : {}),
     reason_code,
-    reason,
+    reason: cut ? `${reason} (original of ${original.length} characters; the first ${DLQ_ORIGINAL_MAX_CHARS} kept)` : reason,
     ...(opts.path ? { path: opts.path } : {}),
     at: isoMs(opts.at ?? new Date()),
-    original,
+    original: cut ? original.slice(0, DLQ_ORIGINAL_MAX_CHARS) : original,
     ...(ref && ref.partition !== undefined && ref.offset !== undefined ? { origin: { topic: ref.topic, partition: ref.partition, offset: ref.offset } } : {}),
   };
 }
@@ -104,7 +134,10 @@ export function deadLetter(
  * input of the validate stage, as in projections); `origin` points at its raw record.
  */
 export function settle(into: Settled, outcome: TranslateOutcome, who: Subject, input: Input, at = new Date()): Settled {
-  if (outcome.kind === 'dlq') {
+  if (input.truncatedFrom !== undefined) {
+    const reason = `${input.label || 'input'} of ${input.truncatedFrom} characters exceeds the size limit; the first ${input.original.length} were kept and the rest skipped`;
+    into.dlq.push(deadLetter(who, 'ingest', 'OVERSIZED_FRAME', reason, input.original, { ref: input.ref, at }));
+  } else if (outcome.kind === 'dlq') {
     into.dlq.push(deadLetter(who, 'translate', outcome.reason_code, outcome.reason, input.original, { path: outcome.path, ref: input.ref, at }));
   } else if (outcome.kind === 'ok') {
     for (const e of outcome.events) {
@@ -126,11 +159,48 @@ export function settle(into: Settled, outcome: TranslateOutcome, who: Subject, i
   return into;
 }
 
-/** Produces settled events to cc.events.v1 and dead letters to cc.dlq.v1, and counts them. */
+/**
+ * Sends `items` with `send`; a batch the broker refuses as too large is split in halves until it
+ * fits. A single item still refused goes to `alone` (default: the error stands).
+ */
+export async function sendSplitting<T>(items: T[], send: (batch: T[]) => Promise<void>, alone?: (item: T, err: unknown) => void): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await send(items);
+  } catch (e) {
+    if (!isTooLarge(e)) throw e;
+    if (items.length === 1) {
+      if (!alone) throw e;
+      return alone(items[0]!, e);
+    }
+    const half = Math.ceil(items.length / 2);
+    await sendSplitting(items.slice(0, half), send, alone);
+    await sendSplitting(items.slice(half), send, alone);
+  }
+}
+
+/**
+ * Produces settled events to cc.events.v1 and dead letters to cc.dlq.v1, and counts them. A
+ * flood of dead letters from one PBX (all on one partition) can exceed the broker's message
+ * limit in one batch: it is split rather than retried forever.
+ */
 export async function produce(sink: Pick<IngestSink, 'canonical' | 'dlq'>, s: Settled): Promise<void> {
-  await Promise.all([s.events.length ? sink.canonical(s.events) : undefined, s.dlq.length ? sink.dlq(s.dlq) : undefined]);
+  await Promise.all([sendSplitting(s.events, (b) => sink.canonical(b)), sendSplitting(s.dlq, (b) => sink.dlq(b))]);
   for (const e of s.events) canonicalTotal.inc({ source: e.source, type: e.type });
   for (const r of s.dlq) dlqTotal.inc({ stage: r.stage, source: r.source, reason: r.reason_code });
+}
+
+/** True for the broker's "message too large" refusal, which no retry can change. */
+export function isTooLarge(e: unknown): boolean {
+  for (let x = e as { type?: unknown; cause?: unknown } | undefined, i = 0; x && i < 5; x = x.cause as typeof x, i++) {
+    if (x.type === 'MESSAGE_TOO_LARGE' || x.type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
+}
+
+/** Serialized size of a raw record as the sink writes it (bytes). */
+export function rawRecordBytes(r: RawRecord): number {
+  return Buffer.byteLength(JSON.stringify(r));
 }
 
 /** Delay before retry `attempt` (1-based) of a Kafka write: doubling from 0.5 s, at most 30 s. */
@@ -154,25 +224,101 @@ export interface IngestPipelineOptions extends RetryHooks {
   pbx_id: string;
   sink: Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
   log: Logger;
+  /** Largest raw record written (bytes); larger ones are dead-lettered. Default 1,000,000. */
+  maxMessageBytes?: number;
+}
+
+/** A feed whose Kafka writes keep failing: its PBX's events wait (readiness reports it). */
+export interface StuckFeed {
+  source: string;
+  tenant_id: string;
+  pbx_id: string;
+  /** What is being retried (topic). */
+  what: string;
+  /** When the write first failed (epoch ms). */
+  since: number;
+}
+
+const open = new Set<IngestPipeline>();
+
+/**
+ * Every open feed whose writes have been failing since before `now - minMs`: the readiness hook
+ * of `callboard ingest` (a feed stuck on a write is not ready, whatever its socket says).
+ */
+export function stuckFeeds(minMs = 0, now = Date.now()): StuckFeed[] {
+  const out: StuckFeed[] = [];
+  for (const p of open) {
+    const s = p.stuck();
+    if (s && now - s.since >= minMs) out.push({ source: p.o.source, tenant_id: p.o.tenant_id, pbx_id: p.o.pbx_id, ...s });
+  }
+  return out;
 }
 
 export class IngestPipeline {
   private closed = false;
   readonly who: Subject;
+  /** Writes being retried: id → what and since when. */
+  private readonly failing = new Map<number, { what: string; since: number }>();
+  private retries = 0;
 
   constructor(readonly o: IngestPipelineOptions) {
     this.who = { source: o.source, tenant_id: o.tenant_id, pbx_id: o.pbx_id };
+    open.add(this);
+  }
+
+  /** The oldest write still being retried, or null when every write went through. */
+  stuck(): { what: string; since: number } | null {
+    let oldest: { what: string; since: number } | null = null;
+    for (const f of this.failing.values()) if (!oldest || f.since < oldest.since) oldest = f;
+    return oldest;
   }
 
   rawRecord(body: string, format: RawRecord['format'], connection: string, seq: number, receivedAt: Date | number): RawRecord {
     return { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: this.o.source, connection, seq, received_at: isoMs(receivedAt), format, body };
   }
 
-  /** Appends raw records; resolves with their refs once Kafka has acknowledged them. */
-  async writeRaw(records: RawRecord[]): Promise<RawRef[]> {
+  /**
+   * Appends raw records; resolves with their refs (in input order) once Kafka has acknowledged
+   * them. A record the broker can never take (over maxMessageBytes, or refused as too large
+   * alone) is dead-lettered OVERSIZED_RECORD with its size and its ref is null: retrying it
+   * would freeze the feed. A batch refused as too large is split in halves.
+   */
+  async writeRaw(records: RawRecord[]): Promise<(RawRef | null)[]> {
     if (records.length === 0) return [];
-    const refs = await this.o.sink.raw(records);
-    rawTotal.inc({ source: this.o.source, pbx: this.o.pbx_id }, records.length);
+    const max = this.o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const refs: (RawRef | null)[] = records.map(() => null);
+    const tooBig: { r: RawRecord; bytes: number }[] = [];
+    const fits: number[] = [];
+    records.forEach((r, i) => {
+      const bytes = rawRecordBytes(r);
+      if (bytes > max) tooBig.push({ r, bytes });
+      else fits.push(i);
+    });
+    await sendSplitting(
+      fits,
+      async (idx) => {
+        const got = await this.o.sink.raw(idx.map((i) => records[i]!));
+        idx.forEach((i, k) => (refs[i] = got[k] ?? null));
+        rawTotal.inc({ source: this.o.source, pbx: this.o.pbx_id }, idx.length);
+      },
+      (i) => tooBig.push({ r: records[i]!, bytes: rawRecordBytes(records[i]!) }),
+    );
+    if (tooBig.length > 0) {
+      const s: Settled = { events: [], dlq: [] };
+      for (const { r, bytes } of tooBig) {
+        messagesTotal.inc({ source: this.o.source, pbx: this.o.pbx_id, outcome: 'dlq' });
+        s.dlq.push(
+          deadLetter(
+            this.who,
+            'ingest',
+            'OVERSIZED_RECORD',
+            `raw record of ${bytes} bytes exceeds the broker's message limit of ${max} bytes (connection ${r.connection}, seq ${r.seq})`,
+            r.body,
+          ),
+        );
+      }
+      await this.write(s);
+    }
     return refs;
   }
 
@@ -202,6 +348,15 @@ export class IngestPipeline {
    * sent. Backs off (retryDelayMs) between attempts; gives up only once `close()` was called.
    */
   async retrying<T>(what: string, fn: () => Promise<T>, hooks: RetryHooks = this.o): Promise<T> {
+    const id = ++this.retries;
+    try {
+      return await this.retryLoop(id, what, fn, hooks);
+    } finally {
+      this.failing.delete(id);
+    }
+  }
+
+  private async retryLoop<T>(id: number, what: string, fn: () => Promise<T>, hooks: RetryHooks): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const v = await fn();
@@ -209,6 +364,7 @@ export class IngestPipeline {
         return v;
       } catch (e) {
         if (this.closed) throw e;
+        if (!this.failing.has(id)) this.failing.set(id, { what, since: Date.now() });
         this.o.log.error({ pbx: this.o.pbx_id, err: (e as Error).message, attempt }, `Kafka write to ${what} failed; retrying`);
         hooks.onRetry?.(what, e as Error, attempt);
         const until = Date.now() + retryDelayMs(attempt);
@@ -221,6 +377,7 @@ export class IngestPipeline {
   /** Stops retrying: writes still failing reject. */
   close(): void {
     this.closed = true;
+    open.delete(this);
   }
 }
 

@@ -118,6 +118,10 @@ export interface ApiSettings {
   opsPort: number;
   /** Bind address of that listener. */
   opsHost: string;
+  /** address the HTTP/WebSocket server binds to */
+  host: string;
+  /** largest HTTP request body and graphql-ws message (bytes); larger ones are refused 413 / closed 1009 */
+  maxRequestBytes: number;
 }
 
 /** Timers of the AMI connection (keep-alive ping, reconnect backoff, retry after a refused login). */
@@ -169,6 +173,10 @@ export interface CallboardConfig {
     opsHost: string;
     /** A Kafka write retried this long (a feed stuck behind it) makes ingest unready. */
     stuckAfterMs: number;
+    /** Address the S-Series report receiver binds to. */
+    yeastarSListenHost: string;
+    /** Largest AMI frame (characters); a larger one is dead-lettered OVERSIZED_FRAME, cut. */
+    amiMaxFrameChars: number;
   };
   projections: {
     opsPort: number;
@@ -506,6 +514,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       wallboardDist: env.WALLBOARD_DIST ? resolve(env.WALLBOARD_DIST) : WALLBOARD_DIST,
       opsPort: envInteger(env, 'API_OPS_PORT', -1, -1, 65535),
       opsHost: env.API_OPS_HOST || '127.0.0.1',
+      host: env.API_HOST || '0.0.0.0',
+      maxRequestBytes: envInteger(env, 'API_MAX_REQUEST_BYTES', 131_072, 1024, 64 * 1024 * 1024),
     },
     ingest: {
       opsPort: envInteger(env, 'INGEST_OPS_PORT', 9464, 0, 65535),
@@ -521,6 +531,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       yeastarSReportHost: env.YEASTAR_S_REPORT_HOST ?? '',
       opsHost: env.INGEST_OPS_HOST || '127.0.0.1',
       stuckAfterMs: envInteger(env, 'INGEST_STUCK_AFTER_S', 60, 1, 86_400) * 1000,
+      yeastarSListenHost: env.YEASTAR_S_LISTEN_HOST || '0.0.0.0',
+      amiMaxFrameChars: envInteger(env, 'AMI_MAX_FRAME_CHARS', 262_144, 1024, 16 * 1024 * 1024),
     },
     projections: {
       // Not ingest's 9464: both run on one host in the demo and the compose stack.

@@ -82,6 +82,8 @@ describe('config', () => {
       yeastarSReportHost: '',
       opsHost: '127.0.0.1',
       stuckAfterMs: 60_000,
+      yeastarSListenHost: '0.0.0.0',
+      amiMaxFrameChars: 262_144,
     });
     expect(cfg.projections).toEqual({ opsPort: 9465, concurrency: 2, biPasswords: {}, opsHost: '127.0.0.1' });
     expect(cfg.projections.opsPort, 'ingest and projections run on one host: distinct ops ports').not.toBe(cfg.ingest.opsPort);

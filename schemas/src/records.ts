@@ -38,6 +38,9 @@ export const DLQ_REASONS = [
   'UNMATCHED',
   'SCHEMA_INVALID',
   'RAW_RECORD_INVALID',
+  'OVERSIZED_FRAME',
+  'OVERSIZED_RECORD',
+  'TRANSLATOR_FAILED',
 ] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
 import { isoMs, makeEvent, type CanonicalEvent, type RawRef } from '@callboard/schemas';
-import { IngestPipeline, nothingSettled, ok, settle, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
+import { IngestPipeline, nothingSettled, ok, settle, translating, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
@@ -171,14 +171,14 @@ export class AmiAdapter implements RunningAdapter {
     await canonical;
   }
 
-  private translate(batch: Pending[], refs: RawRef[], gaps: CanonicalEvent[]): Settled {
+  private translate(batch: Pending[], refs: (RawRef | null)[], gaps: CanonicalEvent[]): Settled {
     // A gap is no vendor message (not counted as one), but it is validated like every event.
     const settled = settle(nothingSettled(), ok(gaps), this.shell.who, { original: '', ref: null });
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
-      const outcome = this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq });
-      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name });
+      const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
+      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
     }
     return settled;
   }
@@ -207,6 +207,7 @@ export async function startAmiAdapter(deps: AdapterDeps): Promise<RunningAdapter
       backoffInitialMs: cfg.ingest.ami.backoffInitialMs,
       backoffMaxMs: cfg.ingest.ami.backoffMaxMs,
       authRetryMs: cfg.ingest.ami.authRetryMs,
+      maxFrameChars: cfg.ingest.amiMaxFrameChars,
       ...(mark.previous ? { resumeFrom: { at: mark.previous, reason: 'ingest was not running' } } : {}),
       onGood: mark.update,
     },

@@ -4,7 +4,7 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from '@callboard/platform';
-import { AmiParser, type AmiFrame } from './parser.ts';
+import { AmiParser, MAX_FRAME_CHARS, type AmiFrame } from './parser.ts';
 import { RESYNC_ACTION_PREFIX } from './translator.ts';
 
 export interface AmiEndpoint {
@@ -41,6 +41,8 @@ export interface AmiClientOptions extends AmiEndpoint {
   resumeFrom?: { at: number; reason: string };
   /** Called (often) with the latest moment the connection was known good, to persist it. */
   onGood?: (at: number) => void;
+  /** Size limit of one frame (characters, default MAX_FRAME_CHARS): memory per connection stays bounded. */
+  maxFrameChars?: number;
 }
 
 export interface AmiConnectionInfo {
@@ -114,6 +116,7 @@ export class AmiClient {
       backoffInitialMs: 500,
       backoffMaxMs: 30_000,
       authRetryMs: 60_000,
+      maxFrameChars: MAX_FRAME_CHARS,
       random: Math.random,
       ...opts,
     };
@@ -189,7 +192,7 @@ export class AmiClient {
       return Promise.reject(new AmiError((e as Error).message, 'config'));
     }
     return new Promise<void>((resolve, reject) => {
-      const parser = new AmiParser();
+      const parser = new AmiParser(o.maxFrameChars);
       let bannerSeen = false;
       let loggedIn = false;
       let settled = false;

@@ -8,6 +8,12 @@
 // that follows garbage is still found, because an `Event:`/`Response:` line always starts a
 // new frame. Every input character ends up in exactly one frame's `raw`, so the concatenation
 // of all `raw` strings is the input: raw records can be kept byte-exact.
+//
+// The one exception is a frame over the size limit (MAX_FRAME_CHARS by default, configurable):
+// its first `limit` characters come out as a garbage frame with `truncatedFrom` set to its real
+// size, and the rest is counted and dropped up to the next empty line. The parser then holds at
+// most `limit` characters whatever arrives: a peer sending 50 MB without a line end cannot grow
+// memory, and the frames after it are still found.
 import { StringDecoder } from 'node:string_decoder';
 
 /** `action` only appears in recordings of both directions (test fixtures); a server never sends one. */
@@ -25,11 +31,13 @@ export interface AmiFrame {
   text?: string[];
   /** The frame exactly as received, line ends and closing empty line included. */
   raw: string;
+  /** Only on a frame over the size limit: its real size (characters); `raw` is its head. */
+  truncatedFrom?: number;
 }
 
 const BANNER = /^Asterisk Call Manager\/(\S+)\s*$/;
 const END_COMMAND = '--END COMMAND--';
-/** A frame larger than this without a closing empty line is cut and reported as garbage. */
+/** Default size limit of a frame (and so of a line), in characters. */
 export const MAX_FRAME_CHARS = 256 * 1024;
 
 const ACTION = /^action:/i;
@@ -54,13 +62,42 @@ export class AmiParser {
   private frame: AmiFrame | null = null;
   private follows = false;
   private readonly decoder = new StringDecoder('utf8');
+  /** An oversized frame being skipped: its kept head, size so far, and last two characters. */
+  private skip: { head: string; size: number; tail: string } | null = null;
+
+  constructor(readonly maxFrameChars = MAX_FRAME_CHARS) {}
+
+  /** Characters held between pushes (the bound the size limit guarantees, for tests and metrics). */
+  get buffered(): number {
+    return this.buf.length + (this.skip?.head.length ?? 0);
+  }
 
   /** Feeds a chunk (bytes or text) and returns the frames it completed. */
   push(chunk: Buffer | string): AmiFrame[] {
-    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const out: AmiFrame[] = [];
+    if (this.skip) text = this.skipThrough(text, out);
+    if (this.skip) return out;
+    this.buf += text;
     this.run(out);
     return out;
+  }
+
+  /** Drops `text` up to the end of the oversized frame; returns what follows it. */
+  private skipThrough(text: string, out: AmiFrame[]): string {
+    const k = this.skip!;
+    const seen = k.tail + text;
+    const m = /\n\r?\n/.exec(seen);
+    if (!m) {
+      k.size += text.length;
+      k.tail = seen.slice(-2);
+      return '';
+    }
+    const used = m.index + m[0].length - k.tail.length;
+    k.size += used;
+    this.skip = null;
+    out.push({ kind: 'garbage', name: '', headers: {}, raw: k.head, truncatedFrom: k.size });
+    return text.slice(used);
   }
 
   /**
@@ -68,8 +105,13 @@ export class AmiParser {
    * garbage, unless `lenient` (a capture file whose last frame simply lacks the empty line).
    */
   end(lenient = false): AmiFrame[] {
-    this.buf += this.decoder.end();
     const out: AmiFrame[] = [];
+    const rest = this.skip ? this.skipThrough(this.decoder.end(), out) : this.decoder.end();
+    if (this.skip) {
+      out.push({ kind: 'garbage', name: '', headers: {}, raw: this.skip.head, truncatedFrom: this.skip.size });
+      this.skip = null;
+    }
+    this.buf += rest;
     this.run(out);
     if (this.scan < this.buf.length) this.line(this.buf.slice(this.scan), this.scan, this.buf.length, out);
     if (this.frame) {
@@ -106,9 +148,15 @@ export class AmiParser {
       if (this.start >= 0) this.start -= keepFrom;
     }
     this.scan = pos - keepFrom;
-    if (this.frame && this.buf.length > MAX_FRAME_CHARS) {
-      this.frame.kind = 'garbage';
-      this.close(this.scan, out);
+    // Every complete line was read and no empty line closed the frame, so all of `buf` is one
+    // unfinished frame (or line): over the limit, keep its head and skip to its end.
+    if (this.buf.length > this.maxFrameChars) {
+      this.skip = { head: this.buf.slice(0, this.maxFrameChars), size: this.buf.length, tail: this.buf.slice(-2) };
+      this.buf = '';
+      this.scan = 0;
+      this.start = -1;
+      this.frame = null;
+      this.follows = false;
     }
   }
 
@@ -188,11 +236,16 @@ export class AmiParser {
 
   private close(end: number, out: AmiFrame[]): void {
     const f = this.frame!;
-    f.raw = this.buf.slice(this.start, end);
     this.frame = null;
     this.follows = false;
+    const size = end - this.start;
+    // A frame that arrived whole in one chunk is over the limit too: cut the same way.
+    if (size > this.maxFrameChars) out.push({ kind: 'garbage', name: '', headers: {}, raw: this.buf.slice(this.start, this.start + this.maxFrameChars), truncatedFrom: size });
+    else {
+      f.raw = this.buf.slice(this.start, end);
+      out.push(f);
+    }
     this.start = -1;
-    out.push(f);
   }
 }
 

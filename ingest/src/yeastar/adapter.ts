@@ -2,10 +2,12 @@
 // adapter per `yeastar-p` PBX; for `yeastar-s` PBXes an API session each and one shared HTTP
 // receiver per listening port (several PBXes can push to one port, told apart by path).
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { pbxSecret, type Health, type HealthStatus, type PbxConfig } from '@callboard/platform';
 import type { AdapterDeps, RunningAdapter } from '../pipeline.ts';
 import { YeastarPAdapter } from './p-adapter.ts';
 import { YeastarPipeline } from './pipeline.ts';
+import { ReportReceipts } from './receipts.ts';
 import { reportPath, YeastarSReceiver } from './s-receiver.ts';
 import { YeastarSSession } from './s-api.ts';
 import { YeastarTranslator } from './translate.ts';
@@ -55,9 +57,10 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
   const pipeline = new YeastarPipeline(d.sink, translatorFor(d, 'yeastar-s'), d.log);
   let shared = receivers.get(d.pbx.port);
   if (!shared) {
-    const receiver = new YeastarSReceiver({ targets: [], log: d.log });
     const port = d.pbx.port;
-    const ready = receiver.listen(port).catch((e: Error) => {
+    const receipts = new ReportReceipts(join(d.cfg.dataDir, 'ingest', `yeastar-s-${port}.receipts`), d.log);
+    const receiver = new YeastarSReceiver({ targets: [], log: d.log, receipts });
+    const ready = receiver.listen(port, d.cfg.ingest.yeastarSListenHost).catch((e: Error) => {
       receivers.delete(port);
       throw new Error(
         `PBX ${d.pbx.id} (yeastar-s): cannot listen on port ${port} for the PBX's event reports (${e.message}); set port, e.g. 8260, the S-Series default`,
@@ -89,6 +92,8 @@ export async function startYeastarSAdapter(d: AdapterDeps): Promise<RunningAdapt
       await session.stop();
       s.receiver.removeTarget(d.pbx.id);
       await pipeline.drain();
+      // Off the list of feeds readiness looks at.
+      pipeline.close();
       if (--s.users === 0) {
         receivers.delete(d.pbx.port);
         await s.receiver.close();

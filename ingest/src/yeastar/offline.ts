@@ -12,7 +12,7 @@ import type { CanonicalEvent, RawRecord, RawRef, Source } from '@callboard/schem
 import { dlq, type OfflineOptions as RegistryOfflineOptions, type RawTranslator, type TranslateOutcome } from '../pipeline.ts';
 import { parseYeastarText, type YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
-import { YeastarTranslator } from './translate.ts';
+import { translateSafely, YeastarTranslator } from './translate.ts';
 
 export interface YeastarOfflineOptions {
   source: Extract<Source, 'yeastar-p' | 'yeastar-s'>;
@@ -68,7 +68,7 @@ export function* translateYeastarLines(
       receivedAt = new Date(clock).toISOString();
     } else clock = Date.parse(receivedAt);
     first = false;
-    const o = translator.translate(parsed.message, { received_at: receivedAt, raw_ref: { topic: 'file', line: lineNo } });
+    const o = translateSafely(translator, parsed.message, { received_at: receivedAt, raw_ref: { topic: 'file', line: lineNo } });
     yield { ...(o.kind === 'dlq' ? { ...o, reason: `line ${lineNo}: ${o.reason}` } : o), line: lineNo };
   }
 }
@@ -122,7 +122,7 @@ export function yeastarRawTranslator(source: YeastarOfflineOptions['source']) {
       translate(record: RawRecord, ref: RawRef | null): TranslateOutcome[] {
         const parsed = parseYeastarText(record.body, product);
         if (!parsed.ok) return [dlq(parsed.reason_code, `PBX ${record.pbx_id}: ${parsed.reason}`, parsed.path)];
-        return [t.translate(parsed.message, { received_at: record.received_at, raw_ref: ref })];
+        return [translateSafely(t, parsed.message, { received_at: record.received_at, raw_ref: ref })];
       },
       flush: () => [],
     };

@@ -6,7 +6,7 @@ import { isoMs, type CanonicalEvent, type RawRef } from '@callboard/schemas';
 import { dlq, IngestPipeline, nothingSettled, ok } from '../pipeline.ts';
 import type { IngestSink } from '../sink.ts';
 import { parseYeastarText, type ParseResult } from './messages.ts';
-import type { YeastarTranslator } from './translate.ts';
+import { translateSafely, type YeastarTranslator } from './translate.ts';
 
 export class YeastarPipeline {
   private chain: Promise<unknown> = Promise.resolve();
@@ -73,7 +73,7 @@ export class YeastarPipeline {
     // Refused in step 1: already dead-lettered.
     if (!parsed.ok && !ref) return [];
     const outcome = parsed.ok
-      ? this.translator.translate(parsed.message, { received_at: isoMs(receivedAt), raw_ref: ref })
+      ? translateSafely(this.translator, parsed.message, { received_at: isoMs(receivedAt), raw_ref: ref })
       : dlq(parsed.reason_code, parsed.reason, parsed.path);
     const settled = this.shell.settle(nothingSettled(), outcome, { original: text, ref, ...(parsed.ok ? { label: parsed.vendor_type } : {}) });
     await this.shell.write(settled);

@@ -11,11 +11,16 @@
 // Answers: 200 {"status":"Success"} taken · 400 body not JSON (dead-lettered, UNPARSEABLE_JSON) ·
 // 401 wrong or missing push token · 403 source address not allowed · 404 unknown path or PBX ·
 // 405 not POST · 413 body too large · 503 Kafka did not acknowledge (the PBX retries).
+// 400 too for a path that is not a valid URL (broken percent-encoding): nothing a request
+// carries may throw past `handle`, since one process serves every PBX's adapter.
+//
+// A re-sent report keeps its first receive time (receipts.ts), so history does not change.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { counter, type Logger } from '@callboard/platform';
 import type { YeastarPipeline } from './pipeline.ts';
+import { ReportReceipts } from './receipts.ts';
 
 export const yeastarPushResponsesTotal = counter('callboard_yeastar_push_responses_total', 'S-Series event reports answered, by HTTP status', [
   'pbx',
@@ -78,13 +83,17 @@ export interface SReceiverOptions {
   targets: SReceiverTarget[];
   log: Logger;
   max_body_bytes?: number;
+  /** First receive times of reports, so a re-send does not change history; default: per process. */
+  receipts?: ReportReceipts;
 }
 
 export class YeastarSReceiver {
   private readonly targets: Map<string, SReceiverTarget & { token: Buffer }>;
   private server: Server | null = null;
+  private readonly receipts: ReportReceipts;
 
   constructor(private readonly o: SReceiverOptions) {
+    this.receipts = o.receipts ?? new ReportReceipts(null);
     this.targets = new Map(o.targets.map((t) => [t.pbx_id, { ...t, token: Buffer.from(pushToken(t.pbx_id, t.secret)) }]));
   }
 
@@ -107,8 +116,23 @@ export class YeastarSReceiver {
     this.answer(res, pbx, status, { status: 'Failed', error, reason });
   }
 
-  /** The request handler, usable on any node:http server. */
+  /** The request handler, usable on any node:http server. Never throws. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      this.route(req, res);
+    } catch (e) {
+      const ip = normaliseAddress(req.socket.remoteAddress);
+      const malformed = e instanceof URIError;
+      // The path is not logged: it may carry a push token.
+      this.o.log.warn({ ip, err: (e as Error).message }, malformed ? 'S-Series request with a malformed path' : 'S-Series request failed');
+      if (res.headersSent) res.destroy();
+      else if (malformed)
+        this.answer(res, '-', 400, { status: 'Failed', error: 'bad_request', reason: 'the path is not a valid URL (broken percent-encoding)' });
+      else this.answer(res, '-', 500, { status: 'Failed', error: 'internal', reason: 'the report could not be handled; it was logged' });
+    }
+  };
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
     const ip = normaliseAddress(req.socket.remoteAddress);
     const path = (req.url ?? '/').split('?')[0]!;
     const m = /^\/yeastar-s\/([^/]+)(?:\/([^/]*))?\/?$/.exec(path);
@@ -145,7 +169,7 @@ export class YeastarSReceiver {
     req.on('end', () => {
       if (tooBig) return this.reject(res, pbx, 413, 'payload_too_large', `report of ${size} bytes exceeds ${limit}`, ip);
       const text = Buffer.concat(chunks).toString('utf8');
-      const receivedAt = new Date();
+      const receivedAt = this.receipts.receivedAt(pbx, text, new Date());
       target.pipeline.accept(text, receivedAt).then(
         ({ parsed, ref }) => {
           if (!parsed.ok && !ref) return this.reject(res, pbx, 400, 'bad_request', `${parsed.reason} (the body was kept in the dead-letter topic)`, ip);
@@ -166,7 +190,7 @@ export class YeastarSReceiver {
         },
       );
     });
-  };
+  }
 
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
     const server = createServer(this.handle);

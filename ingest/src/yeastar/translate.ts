@@ -24,7 +24,7 @@ import {
   type RawRef,
   type Source,
 } from '@callboard/schemas';
-import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
+import { dlq, drop, ok, translating, type TranslateOutcome } from '../pipeline.ts';
 import type { AgentSnapshot, CdrMessage, LiveCall, Member, YeastarMessage } from './messages.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from './time.ts';
 
@@ -166,6 +166,9 @@ export function failedDisposition(reason: string): Disposition {
   if (/\b480\b|\b408\b|no answer|timeout/i.test(reason)) return 'NO ANSWER';
   return 'FAILED';
 }
+
+/** Longest call a CDR may report; anything longer is a corrupt value, not a call. */
+const MAX_CALL_MS = 7 * 86_400_000;
 
 export class YeastarTranslator {
   readonly state: TranslatorState;
@@ -658,6 +661,12 @@ export class YeastarTranslator {
       );
     }
     const durationMs = Math.round(m.duration_s * 1000);
+    if (!(durationMs >= 0 && durationMs <= MAX_CALL_MS))
+      return dlq(
+        'INVALID_FIELD',
+        `CDR of call ${m.call_id}: duration ${m.duration_s} s is not a call duration (0 to ${MAX_CALL_MS / 86_400_000} days)`,
+        '/call_duration',
+      );
     out.push(
       makeEvent(
         'call.ended',
@@ -880,4 +889,12 @@ export class YeastarTranslator {
   private sweep(t: number): void {
     for (const [id, c] of Object.entries(this.state.calls)) if (t - c.last_seen > STALE_CALL_MS) delete this.state.calls[id];
   }
+}
+
+/**
+ * The translator's outcome, or a dead letter when it throws (a value no check foresaw, such as a
+ * time out of range): no message may vanish between an HTTP 200 and the DLQ.
+ */
+export function translateSafely(translator: YeastarTranslator, msg: YeastarMessage, meta: MessageMeta): TranslateOutcome {
+  return translating(msg.kind, () => translator.translate(msg, meta));
 }
