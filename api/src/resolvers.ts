@@ -109,9 +109,11 @@ export function createResolvers(d: ResolverDeps) {
     return read(auth, deadline, [what, p?.key ?? period, ...rest], task, p?.closed ?? false);
   };
 
-  async function boardFor(auth: Auth, id: string): Promise<Board> {
+  // A wall of screens loading one board at once is one engine read (mutations read boards
+  // directly: they must see the latest version).
+  async function boardFor(auth: Auth, id: string, deadline?: Deadline): Promise<Board> {
     if (auth.role === 'display' && id !== auth.board_id) throw new ApiError('FORBIDDEN', `this display token reads board ${auth.board_id} only, not ${JSON.stringify(id)}`);
-    const b = await d.boards.get(auth.tenant_id, id);
+    const b = await read(auth, deadline, ['board', id], () => d.boards.get(auth.tenant_id, id));
     if (!b) throw notFound('board', id);
     return b;
   }
@@ -215,7 +217,7 @@ export function createResolvers(d: ResolverDeps) {
         return { ...c, tenant_id: auth.tenant_id };
       },
       boards: (_: unknown, __: unknown, ctx: Ctx) => d.boards.list(need(ctx, READERS, 'list boards').tenant_id),
-      board: (_: unknown, args: { id: string }, ctx: Ctx) => boardFor(ctx.auth, args.id),
+      board: (_: unknown, args: { id: string }, ctx: Ctx) => boardFor(ctx.auth, args.id, ctx.deadline),
     },
 
     Call: {
