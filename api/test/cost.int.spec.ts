@@ -3,7 +3,8 @@
 // checked is what was refused, what was cancelled, the order of progress, and how many engine
 // reads ran (the API's own counters, read in-process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, registry } from '@callboard/platform';
+import { createLogger, DEFAULT_QUEUE_SETTINGS, registry } from '@callboard/platform';
+import { queueMetrics, withReadLimits } from '@callboard/projections/read';
 import { eventually, testConfig } from '../../test/helpers.ts';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { generateQueueLegs } from '../../bench/synthetic-legs.ts';
@@ -19,8 +20,8 @@ const tok: Record<string, string> = {};
 
 const METRICS = 'query($p: PeriodInput!, $g: GroupBy, $f: MetricsFilter) { metrics(period: $p, groupBy: $g, filter: $f) { rows { key queue_metrics { offered answered } } } }';
 const MONTH_BY_AGENT = 'metrics(period: {kind: MONTH, date: "2025-03-01"}, groupBy: AGENT) { rows { key agent_metrics { handled } } }';
-/** A year of 2025 per agent: reads every synthetic leg. */
-const SLOW = { p: { kind: 'RANGE', from: '2025-01-01', to: '2025-12-31' }, g: 'AGENT' };
+/** A year of 2025 for 50 agents: queue metrics filtered by agent read the legs themselves (400k), not the rollup. */
+const SLOW = { p: { kind: 'RANGE', from: '2025-01-01', to: '2025-12-31' }, g: 'QUEUE', f: { agents: Array.from({ length: 50 }, (_, i) => `a${i}`) } };
 
 async function metric(name: string): Promise<Record<string, number>> {
   const m = registry.getSingleMetric(name);
@@ -151,7 +152,9 @@ describe('hostile arguments are typed 4xx errors', () => {
 describe('deadline and budget', () => {
   it('cancels a query that runs past the deadline, and drops the request work not yet started', async () => {
     const before = await metric('callboard_api_reads_cancelled_total');
-    const q = `query($p: PeriodInput!, $g: GroupBy) { a: metrics(period: $p, groupBy: $g) { group_by } b: metrics(period: $p, groupBy: QUEUE) { group_by } }`;
+    // Deadline 20 ms against a read of 400k legs; the result checked is the typed answer and the
+    // counter of cancelled reads (the next test shows the engine stopping on its own)
+    const q = `query($p: PeriodInput!, $g: GroupBy, $f: MetricsFilter) { a: metrics(period: $p, groupBy: $g, filter: $f) { group_by } b: metrics(period: $p, groupBy: DAY, filter: $f) { group_by } }`;
     const r = await gql(strict.url, tok.slow!, q, SLOW);
     expect(r.status).toBe(503);
     // graphql-js reports the first failure of non-null siblings; both reads were given up
@@ -159,6 +162,22 @@ describe('deadline and budget', () => {
     expect((await metric('callboard_api_reads_cancelled_total')).all).toBeGreaterThanOrEqual((before.all ?? 0) + 2);
     // the engine is free again: the next query on the other API is answered
     expect((await gql(url, tok.acme!, METRICS, { p: { kind: 'DAY', date: '2025-06-01' }, g: 'QUEUE' })).data).toBeDefined();
+  });
+
+  it('the engine itself stops a read at its time limit (no abort signal involved), and the limit ends with the read', async () => {
+    const q = {
+      tenant_id: 'acme',
+      timezone: 'Africa/Nairobi',
+      week_start: 'monday' as const,
+      period: { kind: 'RANGE' as const, from: '2025-01-01', to: '2025-12-31' },
+      group_by: 'agent' as const,
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+      now: new Date(),
+    };
+    const never = new AbortController().signal;
+    await expect(withReadLimits({ signal: never, maxExecutionS: 0.001 }, () => queueMetrics(stack.ch!, q))).rejects.toMatchObject({ code: '159' });
+    // the embedded connection keeps clickhouse_settings as session SETs; the limit rides in the query's own SETTINGS
+    expect((await queueMetrics(stack.ch!, q)).length).toBeGreaterThan(0);
   });
 
   it('spends a per-token cost budget', async () => {
@@ -174,10 +193,10 @@ describe('deadline and budget', () => {
 
 describe('fairness and coalescing', () => {
   it("serves tenant beta's one query while tenant acme floods the engine", async () => {
-    // 24 distinct heavy queries (different months by agent over the 400k legs): nothing to coalesce.
+    // 24 distinct heavy queries (different ranges, filtered by agent: they read the 400k legs): nothing to coalesce.
     let acmeDone = 0;
     const flood = Array.from({ length: 24 }, (_, i) =>
-      gql(url, tok.flood!, METRICS, { p: { kind: 'RANGE', from: `2025-01-${String(1 + (i % 28)).padStart(2, '0')}`, to: `2025-${String(3 + (i % 9)).padStart(2, '0')}-28` }, g: 'AGENT' }).then((r) => {
+      gql(url, tok.flood!, METRICS, { p: { kind: 'RANGE', from: `2025-01-${String(1 + (i % 28)).padStart(2, '0')}`, to: `2025-${String(3 + (i % 9)).padStart(2, '0')}-28` }, g: 'QUEUE', f: SLOW.f }).then((r) => {
         acmeDone++;
         return r;
       }),
