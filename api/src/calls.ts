@@ -29,7 +29,15 @@ export function decodeCursor(c: string): CallPosition {
   }
 }
 
+/** Instants a filter may name: the engine's DateTime64 ends at 2299, and no call predates 1970. */
+const FIRST_MS = Date.UTC(1970, 0, 1);
+const LAST_MS = Date.UTC(2300, 0, 1);
+
 export async function searchCalls(ch: ClickHouse, tenant: string, f: CallFilter, first: number, after: string | null) {
+  for (const field of ['from', 'to'] as const) {
+    const t = f[field] ? Date.parse(f[field]) : NaN;
+    if (Number.isFinite(t) && (t < FIRST_MS || t >= LAST_MS)) throw badInput(`${field} ${f[field]} is outside 1970 … 2299`, field);
+  }
   const position = after ? decodeCursor(after) : null;
   const rows: CallRowOut[] = await asApiError(() => readCalls(ch, tenant, f, first, position));
   const page = rows.slice(0, first);

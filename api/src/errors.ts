@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   TOO_COMPLEX: 400,
   UNAVAILABLE: 503,
+  TIMEOUT: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

@@ -42,6 +42,21 @@ export interface History {
   extensions(tenant: string): Promise<string[]>;
   metrics(tenant: string, t: TenantConfig, period: PeriodArg, groupBy: string, filter: MetricsFilterArg): Promise<unknown>;
   intraday(tenant: string, t: TenantConfig, date: string | null, interval: string, filter: MetricsFilterArg): Promise<unknown>;
+  /**
+   * The UTC interval a period argument names now (so YESTERDAY's key changes at midnight) and
+   * whether it is closed (ended before now, so its answer can be reused); null for a bad period
+   * (the query itself then answers BAD_PERIOD).
+   */
+  periodKey(t: TenantConfig, period: PeriodArg): { key: string; closed: boolean } | null;
+}
+
+/** Dates a period may name: the engine's DateTime64 ends at 2299, and no PBX event predates 1970. */
+const FIRST_DATE = '1970-01-01';
+const LAST_DATE = '2299-12-31';
+
+function checkDate(d: string, field: string): string {
+  if (d < FIRST_DATE || d > LAST_DATE) throw new ApiError('BAD_PERIOD', `${field} ${d} is outside ${FIRST_DATE} … ${LAST_DATE}`);
+  return d;
 }
 
 export function toPeriodSpec(p: PeriodArg): PeriodSpec {
@@ -50,10 +65,10 @@ export function toPeriodSpec(p: PeriodArg): PeriodSpec {
     case 'WEEK':
     case 'MONTH':
       if (!p.date) throw new ApiError('BAD_PERIOD', `period ${p.kind} needs date (YYYY-MM-DD), e.g. { kind: ${p.kind}, date: "2026-03-29" }`);
-      return { kind: p.kind, date: p.date };
+      return { kind: p.kind, date: checkDate(p.date, 'date') };
     case 'RANGE':
       if (!p.from || !p.to) throw new ApiError('BAD_PERIOD', 'period RANGE needs from and to (local dates, both included), e.g. { kind: RANGE, from: "2026-03-01", to: "2026-03-15" }');
-      return { kind: 'RANGE', from: p.from, to: p.to };
+      return { kind: 'RANGE', from: checkDate(p.from, 'from'), to: checkDate(p.to, 'to') };
     default:
       if (p.date || p.from || p.to) throw new ApiError('BAD_PERIOD', `period ${p.kind} takes no date, from or to`);
       return { kind: p.kind as 'TODAY' };
@@ -90,6 +105,14 @@ export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => n
     now: new Date(now()),
   });
   return {
+    periodKey: (t, periodArg) => {
+      try {
+        const p = resolvePeriod(toPeriodSpec(periodArg), t, new Date(now()));
+        return { key: `${p.start.toISOString()}/${p.end.toISOString()}`, closed: p.end.getTime() <= now() };
+      } catch {
+        return null;
+      }
+    },
     queues: (tenant) => listQueues(ch, tenant),
     agents: (tenant) => listAgents(ch, tenant),
     extensions: (tenant) => listExtensions(ch, tenant),
@@ -135,7 +158,7 @@ export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => n
 
     intraday: (tenant, t, date, interval, filter) =>
       periodCall(async () => {
-        const spec: PeriodSpec = date ? { kind: 'DAY', date } : { kind: 'TODAY' };
+        const spec: PeriodSpec = date ? { kind: 'DAY', date: checkDate(date, 'date') } : { kind: 'TODAY' };
         const minutes = INTERVALS[interval];
         if (!minutes) throw badInput(`interval ${interval} is not MIN_15, MIN_30 or MIN_60`, 'interval');
         const p = resolvePeriod(spec, t, new Date(now()));

@@ -5,16 +5,19 @@ import { DEFAULT_QUEUE_SETTINGS, queueSettings, tenantById, type CallboardConfig
 import type { CanonicalEvent } from '@callboard/schemas';
 import { boardQueues, newBoardId, validateBoard, type Board, type BoardInput, type BoardStore } from './boards.ts';
 import { callLegs, callTimeline, getCall, searchCalls, type CallFilter } from './calls.ts';
+import { EngineGate, type Deadline } from './engine-gate.ts';
 import { ApiError, badInput, forbidden, notFound } from './errors.ts';
 import type { LiveStore } from './live.ts';
 import { bounded, coalesced, type PubSub, type Topics } from './pubsub.ts';
 import type { ApiSettings } from '@callboard/platform';
-import { createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
+import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
 import type { History, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
 
 export interface Ctx {
   auth: Auth;
+  /** Set for queries and mutations (limits.ts); subscriptions' reads take the gate's default. */
+  deadline?: Deadline;
 }
 
 export interface ResolverDeps {
@@ -27,6 +30,8 @@ export interface ResolverDeps {
   history: History;
   settings: ApiSettings;
   now: () => number;
+  /** One per API: the engine's slots are shared by everything this process serves. */
+  gate?: EngineGate;
 }
 
 const droppedSubscribers = counter('callboard_api_subscribers_dropped_total', 'Subscribers ended because they fell too far behind', ['subscription']);
@@ -92,9 +97,23 @@ export function createResolvers(d: ResolverDeps) {
   };
   const settingsOut = (queue: string | null, s: typeof DEFAULT_QUEUE_SETTINGS) => ({ queue, ...s });
 
-  async function boardFor(auth: Auth, id: string): Promise<Board> {
+  const gate =
+    d.gate ??
+    new EngineGate({ concurrency: d.settings.engineConcurrency, cacheS: d.settings.metricsCacheS, deadlineMs: d.settings.queryDeadlineMs, now: d.now });
+  /** An engine read on behalf of `auth`, through the fair queue; equal `key`s in flight share one read. */
+  const read = <T>(auth: Auth, deadline: Deadline | undefined, key: unknown[], task: () => Promise<T>, cacheable = false): Promise<T> =>
+    gate.read({ tenant: auth.tenant_id, key: JSON.stringify(key), cacheable, deadline: deadline ?? gate.defaultDeadline() }, task);
+  /** A metrics-like read keyed by the period it resolves to now; reused while closed. */
+  const periodRead = <T>(auth: Auth, deadline: Deadline | undefined, what: string, period: PeriodArg, rest: unknown[], task: () => Promise<T>): Promise<T> => {
+    const p = d.history.periodKey(tenantOf(auth), period);
+    return read(auth, deadline, [what, p?.key ?? period, ...rest], task, p?.closed ?? false);
+  };
+
+  // A wall of screens loading one board at once is one engine read (mutations read boards
+  // directly: they must see the latest version).
+  async function boardFor(auth: Auth, id: string, deadline?: Deadline): Promise<Board> {
     if (auth.role === 'display' && id !== auth.board_id) throw new ApiError('FORBIDDEN', `this display token reads board ${auth.board_id} only, not ${JSON.stringify(id)}`);
-    const b = await d.boards.get(auth.tenant_id, id);
+    const b = await read(auth, deadline, ['board', id], () => d.boards.get(auth.tenant_id, id));
     if (!b) throw notFound('board', id);
     return b;
   }
@@ -121,7 +140,7 @@ export function createResolvers(d: ResolverDeps) {
     const now = d.now();
     const hit = intradayCache.get(key);
     if (hit && now - hit.at < 30_000) return hit.value;
-    const value = d.history.intraday(auth.tenant_id, tenantOf(auth), null, interval, { queues });
+    const value = periodRead(auth, undefined, 'intraday', { kind: 'TODAY' }, [interval, queues], () => d.history.intraday(auth.tenant_id, tenantOf(auth), null, interval, { queues }));
     value.catch(() => intradayCache.delete(key));
     if (intradayCache.size > 10_000) intradayCache.clear();
     intradayCache.set(key, { at: now, value });
@@ -149,7 +168,7 @@ export function createResolvers(d: ResolverDeps) {
         const auth = need(ctx, READERS, 'list queues');
         const names = new Set(d.cfg.queues.filter((q) => q.tenant === auth.tenant_id).map((q) => q.queue));
         for (const q of d.live.snapshot(auth.tenant_id, d.now()).queues) names.add(q.queue);
-        for (const q of await d.history.queues(auth.tenant_id)) names.add(q);
+        for (const q of await read(auth, ctx.deadline, ['queues'], () => d.history.queues(auth.tenant_id))) names.add(q);
         return [...names].sort().map((queue) => ({
           queue,
           name: d.cfg.queues.find((q) => q.tenant === auth.tenant_id && q.queue === queue)?.name ?? queue,
@@ -159,7 +178,7 @@ export function createResolvers(d: ResolverDeps) {
       agents: async (_: unknown, __: unknown, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'list agents');
         const live = new Map(d.live.agents(auth.tenant_id, d.now()).map((a) => [a.agent_id, a]));
-        const known = await d.history.agents(auth.tenant_id);
+        const known = await read(auth, ctx.deadline, ['agents'], () => d.history.agents(auth.tenant_id));
         const ids = new Set([...live.keys(), ...known.map((k) => k.agent_id)]);
         return [...ids].sort().map((id) => {
           const a = live.get(id);
@@ -168,15 +187,20 @@ export function createResolvers(d: ResolverDeps) {
       },
       extensions: async (_: unknown, __: unknown, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'list extensions');
-        return (await d.history.extensions(auth.tenant_id)).map((extension) => ({ extension }));
+        return (await read(auth, ctx.deadline, ['extensions'], () => d.history.extensions(auth.tenant_id))).map((extension) => ({ extension }));
       },
       metrics: (_: unknown, args: { period: PeriodArg; groupBy: string; filter?: MetricsFilterArg | null }, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'query metrics');
-        return d.history.metrics(auth.tenant_id, tenantOf(auth), args.period, args.groupBy, args.filter ?? {});
+        return periodRead(auth, ctx.deadline, 'metrics', args.period, [args.groupBy, args.filter ?? {}], () =>
+          d.history.metrics(auth.tenant_id, tenantOf(auth), args.period, args.groupBy, args.filter ?? {}),
+        );
       },
       intraday: (_: unknown, args: { date?: string | null; interval: string; filter?: MetricsFilterArg | null }, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'query intraday series');
-        return d.history.intraday(auth.tenant_id, tenantOf(auth), args.date ?? null, args.interval, args.filter ?? {});
+        const period: PeriodArg = args.date ? { kind: 'DAY', date: args.date } : { kind: 'TODAY' };
+        return periodRead(auth, ctx.deadline, 'intraday', period, [args.interval, args.filter ?? {}], () =>
+          d.history.intraday(auth.tenant_id, tenantOf(auth), args.date ?? null, args.interval, args.filter ?? {}),
+        );
       },
       live: (_: unknown, args: { filter?: { queues?: string[] | null } | null }, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'read live state');
@@ -184,23 +208,29 @@ export function createResolvers(d: ResolverDeps) {
       },
       calls: (_: unknown, args: { filter?: CallFilter | null; first: number; after?: string | null }, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'search calls');
-        return searchCalls(d.ch, auth.tenant_id, args.filter ?? {}, args.first, args.after ?? null);
+        return read(auth, ctx.deadline, ['calls', args.filter ?? {}, args.first, args.after ?? null], () => searchCalls(d.ch, auth.tenant_id, args.filter ?? {}, args.first, args.after ?? null));
       },
       call: async (_: unknown, args: { id: string }, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'read calls');
-        const c = await getCall(d.ch, auth.tenant_id, args.id);
+        const c = await read(auth, ctx.deadline, ['call', args.id], () => getCall(d.ch, auth.tenant_id, args.id));
         if (!c) throw notFound('call', args.id);
         return { ...c, tenant_id: auth.tenant_id };
       },
       boards: (_: unknown, __: unknown, ctx: Ctx) => d.boards.list(need(ctx, READERS, 'list boards').tenant_id),
-      board: (_: unknown, args: { id: string }, ctx: Ctx) => boardFor(ctx.auth, args.id),
+      board: (_: unknown, args: { id: string }, ctx: Ctx) => boardFor(ctx.auth, args.id, ctx.deadline),
     },
 
     Call: {
       // The tenant comes from the caller's token, never from the parent object: calls reached
       // through `calls` search carry no tenant_id of their own.
-      queue_legs: (c: { call_id: string }, _: unknown, ctx: Ctx) => callLegs(d.ch, need(ctx, READERS, 'read calls').tenant_id, c.call_id),
-      timeline: async (c: { call_id: string }, _: unknown, ctx: Ctx) => (await callTimeline(d.ch, need(ctx, READERS, 'read calls').tenant_id, c.call_id)).map(eventOut),
+      queue_legs: (c: { call_id: string }, _: unknown, ctx: Ctx) => {
+        const auth = need(ctx, READERS, 'read calls');
+        return read(auth, ctx.deadline, ['legs', c.call_id], () => callLegs(d.ch, auth.tenant_id, c.call_id));
+      },
+      timeline: async (c: { call_id: string }, _: unknown, ctx: Ctx) => {
+        const auth = need(ctx, READERS, 'read calls');
+        return (await read(auth, ctx.deadline, ['timeline', c.call_id], () => callTimeline(d.ch, auth.tenant_id, c.call_id))).map(eventOut);
+      },
     },
 
     BoardUpdate: {
@@ -239,6 +269,8 @@ export function createResolvers(d: ResolverDeps) {
         const role = lower(args.role) as Role;
         const bad = checkNewToken({ tenant_id: auth.tenant_id, role, board_id: args.board_id ?? null });
         if (bad) throw badInput(bad, 'board_id');
+        const badLabel = checkLabel(args.label ?? '');
+        if (badLabel) throw badInput(badLabel, 'label');
         if (args.board_id && !(await d.boards.get(auth.tenant_id, args.board_id))) throw notFound('board', args.board_id);
         const t = await createToken(d.ch, { tenant_id: auth.tenant_id, role, board_id: args.board_id ?? null, label: args.label ?? '' });
         return { token: t.token, role: args.role, board_id: args.board_id ?? null };

@@ -19,7 +19,7 @@ import { useServer, type Extra as WsExtra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { counter, gauge, histogram, serveOps, type Health, type Logger } from '@callboard/platform';
 import { ApiError, errorBody, unauthenticated } from './errors.ts';
-import { limitsRule, RateLimiter } from './limits.ts';
+import { limitsRule, RateLimiter, requestLimits } from './limits.ts';
 import { createResolvers, type Ctx, type ResolverDeps } from './resolvers.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { bearer, type Auth, type TokenStore } from './tokens.ts';
@@ -112,7 +112,7 @@ export function createApiServer(d: ServerDeps & { log: Logger }): { server: Serv
         return masked;
       },
     },
-    plugins: [rules, sharedSubscriptions()],
+    plugins: [rules, requestLimits(d.settings), sharedSubscriptions()],
   });
 
   const server = createServer((req, res) => {

@@ -2,6 +2,7 @@
 // one tenant and one role; a display token also to one board.
 import { createHash, randomBytes } from 'node:crypto';
 import type { ClickHouse } from '@callboard/platform';
+import { wellFormed } from './cost.ts';
 
 export const ROLES = ['admin', 'analyst', 'supervisor', 'display'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,9 +35,21 @@ export function checkNewToken(t: NewToken): string | null {
   return null;
 }
 
+/** Characters a token's label may have: it names the token in `token list`, nothing longer. */
+export const MAX_LABEL = 200;
+
+/** Why `label` cannot be stored, or null: too long, not well-formed Unicode, or with control characters. */
+export function checkLabel(label: string): string | null {
+  if (label.length > MAX_LABEL) return `the label is ${label.length} characters long; at most ${MAX_LABEL} are accepted`;
+  if (!wellFormed(label)) return 'the label contains a lone UTF-16 surrogate: send well-formed Unicode text';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(label)) return 'the label contains control characters (newlines, tabs, escapes): use plain text';
+  return null;
+}
+
 /** Stores a new token and returns it; the token itself is not kept anywhere. */
 export async function createToken(ch: ClickHouse, t: NewToken): Promise<{ token: string; token_hash: string }> {
-  const bad = checkNewToken(t);
+  const bad = checkNewToken(t) ?? checkLabel(t.label ?? '');
   if (bad) throw new Error(bad);
   const token = generateToken();
   const token_hash = hashToken(token);

@@ -122,6 +122,16 @@ export interface ApiSettings {
   host: string;
   /** largest HTTP request body and graphql-ws message (bytes); larger ones are refused 413 / closed 1009 */
   maxRequestBytes: number;
+  /** a GraphQL request's engine queries are cancelled this long after it started executing */
+  queryDeadlineMs: number;
+  /** lexical tokens a GraphQL document may have (refused before it is parsed any further) */
+  maxTokens: number;
+  /** query cost a token may spend per minute, over all its requests */
+  costPerMinute: number;
+  /** engine queries the API runs at once, taken round-robin from the tenants' queues */
+  engineConcurrency: number;
+  /** seconds a metrics result over a closed period is reused (0: never) */
+  metricsCacheS: number;
 }
 
 /** Timers of the AMI connection (keep-alive ping, reconnect backoff, retry after a refused login). */
@@ -516,6 +526,11 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       opsHost: env.API_OPS_HOST || '127.0.0.1',
       host: env.API_HOST || '0.0.0.0',
       maxRequestBytes: envInteger(env, 'API_MAX_REQUEST_BYTES', 131_072, 1024, 64 * 1024 * 1024),
+      queryDeadlineMs: envInteger(env, 'API_QUERY_DEADLINE_MS', 10_000, 10, 600_000),
+      maxTokens: envInteger(env, 'API_MAX_TOKENS', 10_000, 100, 1e6),
+      costPerMinute: envNumber(env, 'API_COST_PER_MINUTE', 60_000, 10, 1e9),
+      engineConcurrency: envInteger(env, 'API_ENGINE_CONCURRENCY', 2, 1, 64),
+      metricsCacheS: envNumber(env, 'API_METRICS_CACHE_S', 300, 0, 86_400),
     },
     ingest: {
       opsPort: envInteger(env, 'INGEST_OPS_PORT', 9464, 0, 65535),

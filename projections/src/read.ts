@@ -11,7 +11,7 @@ export type * from './metrics-types.ts';
 export { PeriodError, resolvePeriod, type IntervalMinutes, type Period, type PeriodSpec } from './periods.ts';
 export { callLegs, callTimeline, getCall, searchCalls, MAX_CALLS_PAGE, type CallFilter, type CallLegOut, type CallOutcome, type CallPosition, type CallRowOut } from './read/calls.ts';
 export { listAgents, listExtensions, listQueues } from './read/dimensions.ts';
-export { ReadError } from './read/scope.ts';
+export { ReadError, withReadLimits, type ReadLimits } from './read/scope.ts';
 
 /** Queue metrics of each local 15, 30 or 60 minute interval of the period (every interval, empty ones included). */
 export function intraday(ch: ClickHouse, q: Omit<MetricsQuery<'interval'>, 'group_by' | 'interval_minutes'>, minutes: IntervalMinutes): Promise<QueueMetricsRow[]> {

@@ -1,6 +1,7 @@
 // The one place a read of the projections is scoped to a tenant, and the one SQL convention for
 // values: bound parameters ({name:Type}), never text spliced into SQL. A read names its table
 // through `from()`, which carries the tenant condition, so no query can forget it.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClickHouse } from '@callboard/platform';
 
 /** The projections' tables (projections/migrations) a tenant's reads may name. */
@@ -37,6 +38,21 @@ export function isoOf(s: string | null): string | null {
   return s === null ? null : new Date(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`).toISOString();
 }
 
+/** What a caller's deadline asks of every read made on its behalf. */
+export interface ReadLimits {
+  /** Aborting it stops waiting for the engine, and drops the read if it has not started yet. */
+  signal: AbortSignal;
+  /** The engine's own limit (`max_execution_time`): it stops the query itself when it runs over. */
+  maxExecutionS: number;
+}
+
+// A request's limits reach the reads it causes without threading a signal through every
+// metric function's signature.
+const readLimits = new AsyncLocalStorage<ReadLimits>();
+
+/** Runs `read` (and every read it makes) under `limits`. */
+export const withReadLimits = <T>(limits: ReadLimits, read: () => Promise<T>): Promise<T> => readLimits.run(limits, read);
+
 export class TenantReader {
   constructor(
     readonly ch: ClickHouse,
@@ -67,10 +83,14 @@ export class TenantReader {
 
   private query(query: string, params: Params, format: 'JSONEachRow' | 'JSONCompactEachRow') {
     if ('tenant' in params) throw new Error('the query parameter "tenant" is the reader\'s own');
+    const limits = readLimits.getStore();
     return this.ch.client.query({
-      query,
+      // The time limit goes in the query's own SETTINGS clause: the embedded connection turns
+      // clickhouse_settings into session-wide SETs, which would outlive this query.
+      query: limits ? `${query}\nSETTINGS max_execution_time = ${Math.max(0.001, limits.maxExecutionS).toFixed(3)}, timeout_overflow_mode = 'throw'` : query,
       query_params: { ...params, tenant: this.tenant },
       format,
+      abort_signal: limits?.signal,
       // Counts come back as numbers; an aggregate named like its column (talk_ms AS talk_ms) reads the column.
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0, prefer_column_name_to_alias: 1 },
     });
