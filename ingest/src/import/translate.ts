@@ -6,14 +6,10 @@
 // same input (Asterisk can log two identical lines in one second: PAUSEALL then PAUSE, say). The
 // line, not its number, is the identity, so a rotated file imported again, or two files that
 // overlap, give the same ids. CDR rows: `cdr|<the row>`.
-//
-// Agents: queue_log names a member by interface on ADDMEMBER/REMOVEMEMBER and by member name
-// elsewhere; the live adapter's agent id is the extension of the interface (ami/agent-id.ts). A
-// name is mapped to the interface-derived id when exactly one known member's id appears in the
-// name as a word ("Agent 1001" ↔ Local/1001@agents); otherwise the name is the id.
+// Agents are named as agents.ts says.
 import { isoMs, makeEvent, type AgentState, type CanonicalEvent, type EventContext, type LeaveReason } from '@callboard/schemas';
-import { agentIdFromInterface } from '../ami/agent-id.ts';
 import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
+import { AgentNames } from './agents.ts';
 import { CallIds, cdrTime, type CdrRow } from './cdr.ts';
 import { VERBS, intField, leaveWaitMs, secondsField, type QueueLogLine } from './queue-log.ts';
 
@@ -55,7 +51,7 @@ export class QueueLogTranslator {
   readonly unknownVerbs = new Map<string, number>();
   private readonly legs = new Map<string, Leg>();
   private readonly agents = new Map<string, Agent>();
-  private readonly names = new Map<string, string>();
+  private readonly names = new AgentNames();
   private readonly seenLines = new Map<string, number>();
   private readonly callsWithCdr = new Set<string>();
   private readonly receivedAt: string;
@@ -275,18 +271,12 @@ export class QueueLogTranslator {
   }
 
   private agentByInterface(iface: string): Agent {
-    const id = agentIdFromInterface(iface);
+    const id = this.names.idOf(iface);
     return this.agents.get(id) ?? this.newAgent(id, undefined);
   }
 
   private agentByName(name: string): Agent {
-    let id = this.names.get(name);
-    if (id === undefined) {
-      const words = new Set(name.split(/[^A-Za-z0-9_.-]+/));
-      const ids = [...this.agents.values()].filter((a) => a.name === undefined && words.has(a.id)).map((a) => a.id);
-      id = ids.length === 1 ? ids[0]! : name;
-      this.names.set(name, id);
-    }
+    const id = this.names.idOf(name);
     const a = this.agents.get(id) ?? this.newAgent(id, name);
     a.name ??= name;
     return a;
