@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQueueLogLine, type QueueLogLine } from '@callboard/ingest/import/queue-log';
 import { reconcile, type CallboardLeg, type CallboardSide, type Day } from '../src/reconcile/compare.ts';
-import { agentFigures, pbxRecords, queueFigures } from '../src/reconcile/figures.ts';
+import { agentFigures, pbxRecords, queueFigures, type AgentFigures } from '../src/reconcile/figures.ts';
 
 const lines = (text: string[]): QueueLogLine[] =>
   text.map((t, i) => {
@@ -95,7 +95,7 @@ function callboardOf(overrides: Partial<Record<string, Partial<CallboardLeg> | n
     agents: new Map([
       [
         DAY.date,
-        new Map([
+        new Map<string, AgentFigures>([
           ['1001', { handled: answered.filter((l) => l.agent_id === '1001').length, missed: 0, pause_time_by_reason: {} }],
           ['1002', { handled: answered.filter((l) => l.agent_id === '1002').length, missed: 1, pause_time_by_reason: { Lunch: pauseLunch } }],
         ]),

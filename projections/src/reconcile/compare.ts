@@ -68,7 +68,11 @@ export interface Reconciliation {
 
 const EPS = 1e-6;
 
-/** Pairs each PBX leg with the Callboard leg of the same call and queue entered in the same second. */
+/**
+ * Pairs each PBX leg with the nearest Callboard leg of the same call and queue entered within
+ * two seconds: queue_log truncates to the second and takes its time a moment before the AMI event
+ * (QueueCallerJoin at 13.000001 is logged at 12).
+ */
 export function matchLegs(pbx: PbxLeg[], cb: CallboardLeg[]): Map<PbxLeg, CallboardLeg> {
   const byCall = new Map<string, CallboardLeg[]>();
   for (const l of cb) byCall.set(`${l.call_id}|${l.queue}`, [...(byCall.get(`${l.call_id}|${l.queue}`) ?? []), l]);
@@ -76,7 +80,7 @@ export function matchLegs(pbx: PbxLeg[], cb: CallboardLeg[]): Map<PbxLeg, Callbo
   const out = new Map<PbxLeg, CallboardLeg>();
   for (const p of pbx) {
     const near = (byCall.get(`${p.call_id}|${p.queue}`) ?? [])
-      .filter((c) => !used.has(c) && c.offered_at >= p.entered_at - 1000 && c.offered_at < p.entered_at + 1000)
+      .filter((c) => !used.has(c) && Math.abs(c.offered_at - p.entered_at) <= 2000)
       .sort((a, b) => Math.abs(a.offered_at - p.entered_at) - Math.abs(b.offered_at - p.entered_at))[0];
     if (near) {
       used.add(near);
