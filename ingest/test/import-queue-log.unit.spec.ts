@@ -114,6 +114,22 @@ describe('queue_log translator', () => {
     expect(events.find((e) => e.type === 'call.abandoned')!.payload).toMatchObject({ queue: 'sales', wait_ms: 4000, position: 1, original_position: 1 });
   });
 
+  it('with until, leaves later calls and agent lines to the live adapter but finishes calls already queued', () => {
+    const { events, t } = translateAll(
+      [
+        ...CALL.slice(0, 4),
+        '1795306510|1795306510.1|sales|NONE|ENTERQUEUE||5551002|2',
+        '1795306511|NONE|sales|Agent 1001|PAUSE|Lunch',
+        CALL[4]!,
+      ],
+      new QueueLogTranslator({ tenant_id: 't1', pbx_id: 'p1', received_at: 0, until: Date.parse('2026-11-22T00:15:10Z') }),
+    );
+    expect(t.skipped).toBe(2);
+    expect(events.filter((e) => e.type === 'call.queued').map((e) => e.call_id)).toEqual(['1795306506.1']);
+    expect(events.some((e) => e.type === 'call.agent_completed')).toBe(true);
+    expect(events.some((e) => e.type === 'agent.state_changed' && e.payload.state === 'paused')).toBe(false);
+  });
+
   it('maps exits, transfers and pauses', () => {
     const { events } = translateAll([
       '1795300000|x|sales|NONE|ENTERQUEUE||1|1',

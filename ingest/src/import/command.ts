@@ -2,7 +2,7 @@
 // asterisk.ts. Exit codes: 0 done (rejected lines are dead-lettered and listed, not a failure),
 // 2 usage, 78 config (thrown ConfigError).
 import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, isIanaZone, loadConfig } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig } from '@callboard/platform';
 import { IngestPipeline } from '../pipeline.ts';
 import { IngestSink, type IngestSink as Sink } from '../sink.ts';
 import { importAsterisk, summaryText } from './asterisk.ts';
@@ -39,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
         tenant: { type: 'string' },
         pbx: { type: 'string' },
         'cdr-tz': { type: 'string' },
+        until: { type: 'string' },
         stdout: { type: 'boolean' },
       },
     }));
@@ -48,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values['queue-log']) return usage('--queue-log is required');
   if (!values.tenant || !values.pbx) return usage('--tenant and --pbx are required');
   if (values['cdr-tz'] && !isIanaZone(values['cdr-tz'])) return usage(`--cdr-tz ${values['cdr-tz']}: expected an IANA time zone such as Europe/Rome`);
+  const until = values.until !== undefined ? Date.parse(values.until) : undefined;
+  if (values.until !== undefined && (!isIsoInstant(values.until) || !Number.isFinite(until))) return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
   const cfg = loadConfig();
   const log = createLogger('import', cfg.logLevel);
   let sink: Pick<Sink, 'raw' | 'canonical' | 'dlq'>;
@@ -77,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       pipeline,
       log,
       received_at: Date.now(),
+      ...(until !== undefined ? { until } : {}),
     });
     process.stderr.write(summaryText(summary));
   } catch (e) {
