@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
 import { CallIds, parseCdrLine, splitCsv } from '../src/import/cdr.ts';
 import { progressLine } from '../src/import/progress.ts';
+import { chunkDelays } from '../src/import/replay.ts';
 import { parseQueueLogLine, type QueueLogLine } from '../src/import/queue-log.ts';
 import { QueueLogTranslator } from '../src/import/translate.ts';
 
@@ -196,5 +197,14 @@ describe('progress bar', () => {
   it('shows percentage, lines, rate and ETA when the size is known, rate alone otherwise', () => {
     expect(progressLine(0.5, 100_000, 2, 10)).toBe('[#####.....]  50%  100,000 lines  50,000 lines/s  ETA 0:02');
     expect(progressLine(null, 1500, 3)).toBe('1,500 lines  500 lines/s');
+  });
+});
+
+describe('replay pace', () => {
+  it('divides the recorded gaps by the speed; max sends without waiting', () => {
+    const chunks = [{ at: 1000 }, { at: 1500 }, { at: 3500 }];
+    expect(chunkDelays(chunks, 1)).toEqual([0, 500, 2000]);
+    expect(chunkDelays(chunks, 10)).toEqual([0, 50, 200]);
+    expect(chunkDelays(chunks, Infinity)).toEqual([0, 0, 0]);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, Health, createClickHouse, createKafka, createLogger, ensureTopics, migrate, readMigrations, topicName, type ClickHouse, type CallboardConfig } from '@callboard/platform';
 import type { DlqRecord } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
+import { replayAmi } from '@callboard/ingest/import/replay';
 import { IngestPipeline } from '@callboard/ingest/pipeline';
 import { IngestSink } from '@callboard/ingest/sink';
 import { startProjections, type Projections } from '../src/main.ts';
@@ -157,5 +158,17 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
     await caughtUp();
     const [m] = await queueMetrics(ch, { tenant_id: t, timezone: 'UTC', week_start: 'monday', period: { kind: 'DAY', date: firstDay('a_answered') }, group_by: 'none', settings: () => DEFAULT_QUEUE_SETTINGS });
     expect(m).toMatchObject({ offered: 5, answered: 5 });
+  });
+
+  it('replays a capture through the live adapter at --speed max: the same figures as the queue_log', async () => {
+    const s = 'a_answered';
+    const t = uniqueId('replay');
+    await replayAmi({ capture: join(FIXTURES, s, 'capture.ami'), speed: Infinity, cfg, tenant_id: t, pbx_id: 'pbx1', sink: new IngestSink(producer, cfg), log });
+    await caughtUp();
+    const r = await reconcileScenario(t, join(FIXTURES, s, 'queue_log'), join(FIXTURES, s, 'cdr.csv'), firstDay(s));
+    expect(r.rows.find((x) => x.metric === 'offered')?.callboard, renderTable(r)).toBe(5);
+    expect(r.rows.find((x) => x.metric === 'answered')?.callboard).toBe(5);
+    expect(r.unknown, renderTable(r)).toBe(0);
+    expect(r.byClass.missing).toBe(0);
   });
 });

@@ -7,4 +7,9 @@ export const commands: CommandTable = {
     usage: 'callboard import asterisk --queue-log FILE|- [--cdr Master.csv] --tenant ID --pbx ID [--cdr-tz ZONE] [--until ISO] [--stdout]',
     load: () => import('./command.ts'),
   },
+  replay: {
+    summary: 'play a recorded AMI capture through the live adapter, Kafka and the projections, at the recorded pace divided by --speed, or as fast as it goes',
+    usage: 'callboard replay --source ami CAPTURE --tenant ID --pbx ID [--speed N|max]',
+    load: () => import('./command.ts').then((m) => ({ run: m.replay })),
+  },
 };

@@ -2,15 +2,29 @@
 // asterisk.ts. Exit codes: 0 done (rejected lines are dead-lettered and listed, not a failure),
 // 2 usage, 78 config (thrown ConfigError).
 import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig } from '@callboard/platform';
+import { existsSync } from 'node:fs';
+import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, type CallboardConfig, type Logger } from '@callboard/platform';
 import { IngestPipeline } from '../pipeline.ts';
 import { IngestSink, type IngestSink as Sink } from '../sink.ts';
 import { importAsterisk, summaryText } from './asterisk.ts';
 import { commands } from './cli.ts';
+import { replayAmi } from './replay.ts';
 
-function usage(msg: string): number {
-  process.stderr.write(`callboard import: ${msg}\nUsage: ${commands.import!.usage}\n`);
+function usage(msg: string, command: 'import' | 'replay' = 'import'): number {
+  process.stderr.write(`callboard ${command}: ${msg}\nUsage: ${commands[command]!.usage}\n`);
   return 2;
+}
+
+/** A connected producer on the configured broker (topics ensured), and how to let it go. */
+async function kafkaSink(cfg: CallboardConfig, log: Logger): Promise<{ sink: IngestSink; stop: () => Promise<void> }> {
+  const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-import`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return { sink: new IngestSink(producer, cfg), stop: () => producer.disconnect() };
 }
 
 /** Writes canonical events as NDJSON on stdout and dead letters as lines on stderr (--stdout). */
@@ -59,15 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     sink = stdoutSink();
   } else {
     if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: an import writes to cc.events.v1 (or use --stdout)');
-    const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-import`);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    sink = new IngestSink(producer, cfg);
-    stop = () => producer.disconnect();
+    ({ sink, stop } = await kafkaSink(cfg, log));
   }
   const pipeline = new IngestPipeline({ source: 'ami', tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
   try {
@@ -91,5 +97,33 @@ export async function run(argv: string[]): Promise<number> {
     pipeline.close();
     await stop();
   }
+  return 0;
+}
+
+export async function replay(argv: string[]): Promise<number> {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, speed: { type: 'string' } } }));
+  } catch (e) {
+    return usage((e as Error).message, 'replay');
+  }
+  const capture = positionals[0];
+  if (values.source !== 'ami') return usage(values.source ? `--source ${values.source}: only ami captures can be replayed yet` : '--source is required', 'replay');
+  if (!capture || !values.tenant || !values.pbx) return usage('CAPTURE, --tenant and --pbx are required', 'replay');
+  if (!existsSync(capture)) return usage(`${capture}: no such file`, 'replay');
+  const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
+  if (!(speed > 0)) return usage(`--speed ${values.speed}: expected a positive number or max`, 'replay');
+  const cfg = loadConfig();
+  if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: a replay writes to pbx.raw.v1 and cc.events.v1', 'replay');
+  const log = createLogger('replay', cfg.logLevel);
+  const { sink, stop } = await kafkaSink(cfg, log);
+  const started = Date.now();
+  try {
+    await replayAmi({ capture, speed, cfg, tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+  } finally {
+    await stop();
+  }
+  process.stderr.write(`replay: ${capture} played as PBX ${values.pbx} of tenant ${values.tenant} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;
 }
