@@ -92,24 +92,17 @@ export function matchLegs(pbx: PbxLeg[], cb: CallboardLeg[]): Map<PbxLeg, Callbo
 
 type LegMetric = 'offered' | 'answered' | 'abandoned' | 'exited' | 'answered_within_sl' | 'wait' | 'talk';
 
-function pbxValue(m: LegMetric, l: PbxLeg, t: number): number {
-  switch (m) {
-    case 'offered':
-      return 1;
-    case 'answered':
-    case 'abandoned':
-    case 'exited':
-      return l.outcome === m ? 1 : 0;
-    case 'answered_within_sl':
-      return l.outcome === 'answered' && (l.wait_s ?? 0) <= t ? 1 : 0;
-    case 'wait':
-      return l.outcome === 'answered' ? (l.wait_s ?? 0) : 0;
-    case 'talk':
-      return l.outcome === 'answered' ? (l.talk_s ?? 0) : 0;
-  }
+/** What a leg contributes to the leg metrics, the same for both sides: outcome, seconds. */
+interface LegView {
+  outcome: string | null;
+  wait: number;
+  talk: number;
 }
 
-function cbValue(m: LegMetric, l: CallboardLeg, t: number): number {
+const pbxView = (l: PbxLeg): LegView => ({ outcome: l.outcome, wait: l.wait_s ?? 0, talk: l.talk_s ?? 0 });
+const cbView = (l: CallboardLeg): LegView => ({ outcome: l.outcome, wait: l.wait_ms / 1000, talk: l.connected_ms / 1000 });
+
+function legValue(m: LegMetric, l: LegView, t: number): number {
   switch (m) {
     case 'offered':
       return 1;
@@ -118,11 +111,11 @@ function cbValue(m: LegMetric, l: CallboardLeg, t: number): number {
     case 'exited':
       return l.outcome === m ? 1 : 0;
     case 'answered_within_sl':
-      return l.outcome === 'answered' && l.wait_ms <= t * 1000 ? 1 : 0;
+      return l.outcome === 'answered' && l.wait <= t ? 1 : 0;
     case 'wait':
-      return l.outcome === 'answered' ? l.wait_ms / 1000 : 0;
+      return l.outcome === 'answered' ? l.wait : 0;
     case 'talk':
-      return l.outcome === 'answered' ? l.connected_ms / 1000 : 0;
+      return l.outcome === 'answered' ? l.talk : 0;
   }
 }
 
@@ -154,7 +147,7 @@ function explainLegs(m: LegMetric, pairs: { p: PbxLeg | null; c: CallboardLeg | 
   const out: Explanation[] = [];
   let explained = 0;
   for (const { p, c } of pairs) {
-    const amount = (c ? cbValue(m, c, t) : 0) - (p ? pbxValue(m, p, t) : 0);
+    const amount = (c ? legValue(m, cbView(c), t) : 0) - (p ? legValue(m, pbxView(p), t) : 0);
     if (Math.abs(amount) <= EPS) continue;
     explained += amount;
     out.push(classify(m, p, c, amount, t));
