@@ -18,8 +18,7 @@ import { ProjectionStore } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
-// j_restart spans two captures (before and after the restart); the others are one each.
-const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall'];
+const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'];
 const present = existsSync(FIXTURES);
 if (!present) console.warn(`live-vs-queue-log.int.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
 const firstDay = (s: string) => new Date(Number(readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
@@ -33,8 +32,11 @@ describe.skipIf(!present)('the live AMI path against the same scenario\'s queue_
 
   async function liveEvents(s: string, tenant: string): Promise<CanonicalEvent[]> {
     const events: CanonicalEvent[] = [];
-    for await (const o of translateAmiFile(join(FIXTURES, s, 'capture.ami'), { cfg: { queues: [] }, tenant_id: tenant, pbx_id: 'pbx1', warn: () => {} })) {
-      events.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
+    // j_restart has a second capture: the adapter's reconnect after the PBX restarted.
+    for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
+      for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: tenant, pbx_id: 'pbx1', warn: () => {} })) {
+        events.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
+      }
     }
     return events;
   }
