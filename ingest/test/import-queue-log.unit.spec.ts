@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
 import { CallIds, parseCdrLine, splitCsv } from '../src/import/cdr.ts';
-import { progressLine } from '../src/import/progress.ts';
+import { Progress, progressLine } from '../src/import/progress.ts';
 import { chunkDelays } from '../src/import/replay.ts';
 import { parseQueueLogLine, type QueueLogLine } from '../src/import/queue-log.ts';
 import { QueueLogTranslator } from '../src/import/translate.ts';
@@ -197,6 +197,22 @@ describe('progress bar', () => {
   it('shows percentage, lines, rate and ETA when the size is known, rate alone otherwise', () => {
     expect(progressLine(0.5, 100_000, 2, 10)).toBe('[#####.....]  50%  100,000 lines  50,000 lines/s  ETA 0:02');
     expect(progressLine(null, 1500, 3)).toBe('1,500 lines  500 lines/s');
+  });
+
+  it('draws on a terminal at most five times a second, and nothing when the output is not a terminal', () => {
+    let t = 0;
+    const drawn: string[] = [];
+    const tty = new Progress({ out: { isTTY: true, columns: 200, write: (s) => drawn.push(s) > 0 }, total: 1000, now: () => t });
+    for (t = 0; t <= 1000; t += 50) tty.update(t, t);
+    tty.end();
+    expect(drawn.length).toBe(5 + 1);
+    expect(drawn[4]).toContain('100%');
+    expect(drawn.at(-1)).toBe('\r\x1b[K');
+    const piped: string[] = [];
+    const pipe = new Progress({ out: { isTTY: false, write: (s) => piped.push(s) > 0 }, total: 1000, now: () => t });
+    pipe.update(10, 10);
+    pipe.end();
+    expect(piped).toEqual([]);
   });
 });
 
