@@ -5,7 +5,7 @@ import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
 import { CallIds, parseCdrLine, splitCsv } from '../src/import/cdr.ts';
 import { Progress, progressLine } from '../src/import/progress.ts';
 import { chunkDelays } from '../src/import/replay.ts';
-import { parseQueueLogLine, type QueueLogLine } from '../src/import/queue-log.ts';
+import { parseQueueLogLine, zoneToUtc, type QueueLogLine } from '../src/import/queue-log.ts';
 import { QueueLogTranslator } from '../src/import/translate.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
@@ -44,8 +44,8 @@ describe('queue_log parser', () => {
   it.each([
     ['1795306508|1795306506.1|sal', 'MISSING_FIELD', /truncated \(3 of at least 5/],
     ['1795306508|1795306506.1|sales|Agent 1001|CONNECT|2', 'MISSING_FIELD', /CONNECT truncated \(1 of 3/],
-    ['17953065xx|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1', 'BAD_TIMESTAMP', /not epoch seconds/],
-    ['2026-11-22 00:15:06|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1', 'BAD_TIMESTAMP', /not epoch seconds/],
+    ['17953065xx|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1', 'BAD_TIMESTAMP', /neither epoch seconds nor a date and time/],
+    ['2026-11-31 00:15:06|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1', 'BAD_TIMESTAMP', /neither/],
     ['1795306529|1795306506.1|sales|Agent 1001|COMPLETEAGENT|2|twenty|1', 'INVALID_FIELD', /data2 "twenty"/],
   ])('rejects %s as %s with its line number', (text, code, why) => {
     const r = parseQueueLogLine(Buffer.from(text), 12);
@@ -54,6 +54,12 @@ describe('queue_log parser', () => {
       expect(r.reason).toMatch(/^line 12: /);
       expect(r.reason).toMatch(why);
     }
+  });
+
+  it('reads a queue_log table export: date and time in the PBX zone, extra empty data columns', () => {
+    const text = '2026-11-22 01:15:06.5|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1||';
+    expect(parseQueueLogLine(Buffer.from(text), 1)).toMatchObject({ kind: 'line', line: { at: Date.parse('2026-11-22T01:15:06.500Z'), verb: 'ENTERQUEUE', data: ['', '5551001', '1', '', ''] } });
+    expect(parseQueueLogLine(Buffer.from(text), 1, zoneToUtc('Europe/Rome'))).toMatchObject({ kind: 'line', line: { at: Date.parse('2026-11-22T00:15:06.500Z') } });
   });
 
   it('rejects a line that is not UTF-8 instead of replacing the byte', () => {
@@ -202,14 +208,14 @@ describe('progress bar', () => {
   it('draws on a terminal at most five times a second, and nothing when the output is not a terminal', () => {
     let t = 0;
     const drawn: string[] = [];
-    const tty = new Progress({ out: { isTTY: true, columns: 200, write: (s) => drawn.push(s) > 0 }, total: 1000, now: () => t });
+    const tty = new Progress({ out: { isTTY: true, columns: 200, write: (s: string) => drawn.push(s) > 0 }, total: 1000, now: () => t });
     for (t = 0; t <= 1000; t += 50) tty.update(t, t);
     tty.end();
     expect(drawn.length).toBe(5 + 1);
     expect(drawn[4]).toContain('100%');
     expect(drawn.at(-1)).toBe('\r\x1b[K');
     const piped: string[] = [];
-    const pipe = new Progress({ out: { isTTY: false, write: (s) => piped.push(s) > 0 }, total: 1000, now: () => t });
+    const pipe = new Progress({ out: { isTTY: false, write: (s: string) => piped.push(s) > 0 }, total: 1000, now: () => t });
     pipe.update(10, 10);
     pipe.end();
     expect(piped).toEqual([]);

@@ -2,13 +2,12 @@
 // read (file, stdin, gzip), parsed, translated and written through the ingest shell
 // (pipeline.ts), so imported events are validated, dead-lettered and counted exactly like live
 // ones, and reach the same projections through cc.events.v1.
-import { DateTime } from 'luxon';
 import type { Logger } from '@callboard/platform';
 import { nothingSettled, type IngestPipeline, type Settled } from '../pipeline.ts';
 import { CallIds, parseCdrLine } from './cdr.ts';
 import { openLines } from './lines.ts';
 import { Progress } from './progress.ts';
-import { parseQueueLogLine } from './queue-log.ts';
+import { parseQueueLogLine, zoneToUtc } from './queue-log.ts';
 import { QueueLogTranslator } from './translate.ts';
 
 export interface ImportOptions {
@@ -16,8 +15,8 @@ export interface ImportOptions {
   cdr?: string;
   tenant_id: string;
   pbx_id: string;
-  /** IANA zone of the CDR's times; absent: UTC (`usegmtime=yes`). */
-  cdrTimezone?: string;
+  /** IANA zone of the PBX's local times (CDR without `usegmtime`, a queue_log table's datetimes); absent: UTC. */
+  timezone?: string;
   /** Writes go here (Kafka through the shell, or stdout for --stdout). */
   pipeline: IngestPipeline;
   /** Where the progress bar is drawn (stderr); drawn only when it is a terminal. */
@@ -43,11 +42,6 @@ export interface ImportSummary {
   invalidEvents: number;
   /** Lines at or after --until, left to the live adapter. */
   skippedLines: number;
-}
-
-/** CDR local time (`YYYY-MM-DD hh:mm:ss`) in `zone` → epoch ms. */
-export function zoneToUtc(zone: string): (local: string) => number {
-  return (s) => DateTime.fromFormat(s, 'yyyy-MM-dd HH:mm:ss', { zone }).toMillis();
 }
 
 async function readCdr(o: ImportOptions, summary: ImportSummary, settled: Settled): Promise<CallIds> {
@@ -88,7 +82,7 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
     received_at: o.received_at ?? Date.now(),
     ...(o.until !== undefined ? { until: o.until } : {}),
     ...(cdr ? { cdr } : {}),
-    ...(o.cdrTimezone ? { cdrToUtc: zoneToUtc(o.cdrTimezone) } : {}),
+    ...(o.timezone ? { cdrToUtc: zoneToUtc(o.timezone) } : {}),
   });
   const src = openLines(o.queueLog);
   const progress = new Progress({ out: o.progressOut ?? process.stderr, total: src.total });
@@ -97,7 +91,7 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
     summary.lines = line;
     progress.update(line, src.consumed());
     if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) continue;
-    const p = parseQueueLogLine(bytes, line);
+    const p = parseQueueLogLine(bytes, line, ...(o.timezone ? [zoneToUtc(o.timezone)] : []));
     if (p.kind === 'reject') {
       summary.rejectedLines.push(line);
       settled.dlq.push(...o.pipeline.refuse(p.reason_code, `${name}: ${p.reason}`, bytes.toString('utf8')).dlq);

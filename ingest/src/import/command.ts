@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
         cdr: { type: 'string' },
         tenant: { type: 'string' },
         pbx: { type: 'string' },
-        'cdr-tz': { type: 'string' },
+        tz: { type: 'string' },
         until: { type: 'string' },
         stdout: { type: 'boolean' },
       },
@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values['queue-log']) return usage('--queue-log is required');
   if (!values.tenant || !values.pbx) return usage('--tenant and --pbx are required');
-  if (values['cdr-tz'] && !isIanaZone(values['cdr-tz'])) return usage(`--cdr-tz ${values['cdr-tz']}: expected an IANA time zone such as Europe/Rome`);
+  if (values.tz && !isIanaZone(values.tz)) return usage(`--tz ${values.tz}: expected an IANA time zone such as Europe/Rome`);
   const until = values.until !== undefined ? Date.parse(values.until) : undefined;
   if (values.until !== undefined && (!isIsoInstant(values.until) || !Number.isFinite(until))) return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
   const cfg = loadConfig();
@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.cdr ? { cdr: values.cdr } : {}),
       tenant_id: values.tenant,
       pbx_id: values.pbx,
-      ...(values['cdr-tz'] ? { cdrTimezone: values['cdr-tz'] } : {}),
+      ...(values.tz ? { timezone: values.tz } : {}),
       pipeline,
       log,
       received_at: Date.now(),

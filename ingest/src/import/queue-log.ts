@@ -3,6 +3,7 @@
 // the data fields each needs are listed once here; the translator (translate.ts) and the
 // reconciliation calculator (projections/src/reconcile) both read lines through this parser,
 // so the two sides of a reconciliation never disagree about what a line says.
+import { DateTime } from 'luxon';
 import type { DlqReason } from '@callboard/schemas';
 
 export interface QueueLogLine {
@@ -68,13 +69,28 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A queue_log time: epoch seconds, optionally with a fraction (some builds log microseconds). */
 const EPOCH = /^\d{9,11}(\.\d{1,6})?$/;
+/** The `time` column of a realtime (MySQL/ODBC) queue_log table, exported as text. */
+const DATETIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
+/** Local wall time (`YYYY-MM-DD hh:mm:ss[.ffffff]`) → epoch ms, NaN when it is no real time. */
+export type LocalTime = (text: string) => number;
+
+export function zoneToUtc(zone: string): LocalTime {
+  return (s) => {
+    const d = DateTime.fromSQL(s.replace('T', ' '), { zone });
+    return d.isValid ? d.toMillis() : NaN;
+  };
+}
+const utcLocal = zoneToUtc('UTC');
 
 /**
- * Parses one line. A line that is not UTF-8, has fewer than the five fixed fields, a time that
- * is not an epoch, or fewer data fields (or a non-number where a number belongs) than its verb
+ * Parses one line: the queue_log file's `epoch|…`, or a queue_log table exported with `|`
+ * between its columns (`2026-11-22 00:15:06|…`, in the zone `local` reads; extra empty data
+ * columns are harmless). A line that is not UTF-8, has fewer than the five fixed fields, a time
+ * that is neither, or fewer data fields (or a non-number where a number belongs) than its verb
  * needs is rejected; an unknown verb is parsed (the translator counts and dead-letters it).
  */
-export function parseQueueLogLine(bytes: Uint8Array, line: number): LineResult {
+export function parseQueueLogLine(bytes: Uint8Array, line: number, local: LocalTime = utcLocal): LineResult {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -85,7 +101,8 @@ export function parseQueueLogLine(bytes: Uint8Array, line: number): LineResult {
   const parts = text.split('|');
   if (parts.length < 5 || parts[4] === '') return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: truncated (${parts.length} of at least 5 fields)` };
   const [time, callid, queue, agent, verb, ...data] = parts as [string, string, string, string, string, ...string[]];
-  if (!EPOCH.test(time)) return { kind: 'reject', reason_code: 'BAD_TIMESTAMP', reason: `line ${line}: time ${JSON.stringify(time)} is not epoch seconds` };
+  const at = EPOCH.test(time) ? Math.round(Number(time) * 1000) : DATETIME.test(time) ? local(time) : NaN;
+  if (!Number.isFinite(at)) return { kind: 'reject', reason_code: 'BAD_TIMESTAMP', reason: `line ${line}: time ${JSON.stringify(time)} is neither epoch seconds nor a date and time` };
   const spec = VERBS[verb];
   if (spec) {
     if (data.length < spec.fields) return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: ${verb} truncated (${data.length} of ${spec.fields} data fields)` };
@@ -93,7 +110,7 @@ export function parseQueueLogLine(bytes: Uint8Array, line: number): LineResult {
       if (!/^\d+$/.test(data[i] ?? '')) return { kind: 'reject', reason_code: 'INVALID_FIELD', reason: `line ${line}: ${verb} data${i + 1} ${JSON.stringify(data[i])} is not a whole number` };
     }
   }
-  return { kind: 'line', line: { line, text, at: Math.round(Number(time) * 1000), callid, queue, agent, verb, data } };
+  return { kind: 'line', line: { line, text, at, callid, queue, agent, verb, data } };
 }
 
 /** Whole seconds in a data field, as ms (validated by the parser for the verbs that need it). */

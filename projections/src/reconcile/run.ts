@@ -6,7 +6,7 @@ import { DateTime } from 'luxon';
 import type { ClickHouse, QueueSettings, WeekStart } from '@callboard/platform';
 import { CallIds, parseCdrLine } from '@callboard/ingest/import/cdr';
 import { openLines } from '@callboard/ingest/import/lines';
-import { parseQueueLogLine, type QueueLogLine } from '@callboard/ingest/import/queue-log';
+import { parseQueueLogLine, zoneToUtc, type QueueLogLine } from '@callboard/ingest/import/queue-log';
 import { agentMetrics, queueMetrics, resolvePeriod, type PeriodSpec } from '../read.ts';
 import { TenantReader, msParam } from '../read/scope.ts';
 import { reconcile, type CallboardLeg, type CallboardSide, type Day, type Reconciliation } from './compare.ts';
@@ -32,7 +32,8 @@ export interface ReconcileResult extends Reconciliation {
   rejected_lines: number[];
 }
 
-export async function readPbx(queueLog: string, cdr?: string): Promise<{ records: PbxRecords; rejected: number[] }> {
+export async function readPbx(queueLog: string, cdr?: string, timezone = 'UTC'): Promise<{ records: PbxRecords; rejected: number[] }> {
+  const local = zoneToUtc(timezone);
   let ids: CallIds | undefined;
   if (cdr) {
     ids = new CallIds();
@@ -45,7 +46,7 @@ export async function readPbx(queueLog: string, cdr?: string): Promise<{ records
   const rejected: number[] = [];
   for await (const { bytes, line } of openLines(queueLog).lines) {
     if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) continue;
-    const p = parseQueueLogLine(bytes, line);
+    const p = parseQueueLogLine(bytes, line, local);
     if (p.kind === 'line') lines.push(p.line);
     else rejected.push(line);
   }
@@ -120,7 +121,7 @@ export async function runReconcile(ch: ClickHouse, o: ReconcileOptions): Promise
   const spec: PeriodSpec = { kind: o.period === 'day' ? 'DAY' : o.period === 'week' ? 'WEEK' : 'MONTH', date: o.date };
   const p = resolvePeriod(spec, { timezone: o.timezone, week_start: o.week_start });
   const days = daysOf(p.start, p.end, o.timezone);
-  const { records, rejected } = await readPbx(o.queueLog, o.cdr);
+  const { records, rejected } = await readPbx(o.queueLog, o.cdr, o.timezone);
   const cb = await callboardSide(ch, o, days, p.start.getTime(), p.end.getTime());
   const r = reconcile({ days, pbx: records, cb, slThresholdS: (q) => o.settings(q).sl_threshold_s });
   return {
