@@ -38,7 +38,15 @@ const CALL = [
 describe('queue_log parser', () => {
   it('reads the five fixed fields and the data fields', () => {
     const l = line('1795306508|1795306506.1|sales|Agent 1001|CONNECT|2|1795306506.6|2', 7);
-    expect(l).toMatchObject({ line: 7, at: 1795306508000, callid: '1795306506.1', queue: 'sales', agent: 'Agent 1001', verb: 'CONNECT', data: ['2', '1795306506.6', '2'] });
+    expect(l).toMatchObject({
+      line: 7,
+      at: 1795306508000,
+      callid: '1795306506.1',
+      queue: 'sales',
+      agent: 'Agent 1001',
+      verb: 'CONNECT',
+      data: ['2', '1795306506.6', '2'],
+    });
   });
 
   it.each([
@@ -58,8 +66,14 @@ describe('queue_log parser', () => {
 
   it('reads a queue_log table export: date and time in the PBX zone, extra empty data columns', () => {
     const text = '2026-11-22 01:15:06.5|1795306506.1|sales|NONE|ENTERQUEUE||5551001|1||';
-    expect(parseQueueLogLine(Buffer.from(text), 1)).toMatchObject({ kind: 'line', line: { at: Date.parse('2026-11-22T01:15:06.500Z'), verb: 'ENTERQUEUE', data: ['', '5551001', '1', '', ''] } });
-    expect(parseQueueLogLine(Buffer.from(text), 1, zoneToUtc('Europe/Rome'))).toMatchObject({ kind: 'line', line: { at: Date.parse('2026-11-22T00:15:06.500Z') } });
+    expect(parseQueueLogLine(Buffer.from(text), 1)).toMatchObject({
+      kind: 'line',
+      line: { at: Date.parse('2026-11-22T01:15:06.500Z'), verb: 'ENTERQUEUE', data: ['', '5551001', '1', '', ''] },
+    });
+    expect(parseQueueLogLine(Buffer.from(text), 1, zoneToUtc('Europe/Rome'))).toMatchObject({
+      kind: 'line',
+      line: { at: Date.parse('2026-11-22T00:15:06.500Z') },
+    });
   });
 
   it('rejects a line that is not UTF-8 instead of replacing the byte', () => {
@@ -88,7 +102,11 @@ describe('queue_log translator', () => {
       'agent.state_changed',
     ]);
     const answered = events.find((e) => e.type === 'call.answered')!;
-    expect(answered).toMatchObject({ call_id: '1795306506.1', occurred_at: '2026-11-22T00:15:08.000Z', payload: { agent_id: '1001', agent_name: 'Agent 1001', queue: 'sales', wait_ms: 2000, ring_ms: 2000 } });
+    expect(answered).toMatchObject({
+      call_id: '1795306506.1',
+      occurred_at: '2026-11-22T00:15:08.000Z',
+      payload: { agent_id: '1001', agent_name: 'Agent 1001', queue: 'sales', wait_ms: 2000, ring_ms: 2000 },
+    });
     const done = events.find((e) => e.type === 'call.agent_completed')!;
     expect(done.payload).toMatchObject({ reason: 'agent', talk_ms: 21000 });
     expect(events.find((e) => e.type === 'call.ring_no_answer')!.payload).toMatchObject({ agent_id: '1001', ring_ms: 2000 });
@@ -98,7 +116,11 @@ describe('queue_log translator', () => {
     const a = translateAll(CALL).events.map((e) => e.event_id);
     const b = translateAll(CALL).events.map((e) => e.event_id);
     expect(b).toEqual(a);
-    const twice = translateAll(['1795305879|NONE|sales|Agent 1002|PAUSE|Training', '1795305879|NONE|sales|Agent 1002|UNPAUSE|', '1795305879|NONE|sales|Agent 1002|PAUSE|Training']);
+    const twice = translateAll([
+      '1795305879|NONE|sales|Agent 1002|PAUSE|Training',
+      '1795305879|NONE|sales|Agent 1002|UNPAUSE|',
+      '1795305879|NONE|sales|Agent 1002|PAUSE|Training',
+    ]);
     const ids = twice.events.map((e) => e.event_id);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -115,7 +137,11 @@ describe('queue_log translator', () => {
   });
 
   it('counts and dead-letters an unknown verb, and keeps going', () => {
-    const { events, dlq, t } = translateAll([CALL[1]!, '1795306507|1795306506.1|sales|NONE|SOMETHINGNEW|x', '1795306510|1795306506.1|sales|NONE|ABANDON|1|1|4']);
+    const { events, dlq, t } = translateAll([
+      CALL[1]!,
+      '1795306507|1795306506.1|sales|NONE|SOMETHINGNEW|x',
+      '1795306510|1795306506.1|sales|NONE|ABANDON|1|1|4',
+    ]);
     expect(dlq).toEqual(['UNKNOWN_EVENT_TYPE line 2: unknown queue_log verb SOMETHINGNEW']);
     expect(Object.fromEntries(t.unknownVerbs)).toEqual({ SOMETHINGNEW: 1 });
     expect(events.find((e) => e.type === 'call.abandoned')!.payload).toMatchObject({ queue: 'sales', wait_ms: 4000, position: 1, original_position: 1 });
@@ -123,12 +149,7 @@ describe('queue_log translator', () => {
 
   it('with until, leaves later calls and agent lines to the live adapter but finishes calls already queued', () => {
     const { events, t } = translateAll(
-      [
-        ...CALL.slice(0, 4),
-        '1795306510|1795306510.1|sales|NONE|ENTERQUEUE||5551002|2',
-        '1795306511|NONE|sales|Agent 1001|PAUSE|Lunch',
-        CALL[4]!,
-      ],
+      [...CALL.slice(0, 4), '1795306510|1795306510.1|sales|NONE|ENTERQUEUE||5551002|2', '1795306511|NONE|sales|Agent 1001|PAUSE|Lunch', CALL[4]!],
       new QueueLogTranslator({ tenant_id: 't1', pbx_id: 'p1', received_at: 0, until: Date.parse('2026-11-22T00:15:10Z') }),
     );
     expect(t.skipped).toBe(2);
@@ -189,14 +210,19 @@ describe('Master.csv', () => {
 });
 
 describe.skipIf(!existsSync(FIXTURES))('asterisk22 queue_logs (../shared present)', () => {
-  it.each(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'])('%s translates without a dead letter', (s) => {
-    const text = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('\n').filter(Boolean);
-    const { events, dlq } = translateAll(text);
-    expect(dlq).toEqual([]);
-    for (const e of events) expect(validateEvent(e)).toMatchObject({ ok: true });
-    const queued = text.filter((l) => l.includes('|ENTERQUEUE|')).length;
-    expect(events.filter((e) => e.type === 'call.queued')).toHaveLength(queued);
-  });
+  it.each(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'])(
+    '%s translates without a dead letter',
+    (s) => {
+      const text = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      const { events, dlq } = translateAll(text);
+      expect(dlq).toEqual([]);
+      for (const e of events) expect(validateEvent(e)).toMatchObject({ ok: true });
+      const queued = text.filter((l) => l.includes('|ENTERQUEUE|')).length;
+      expect(events.filter((e) => e.type === 'call.queued')).toHaveLength(queued);
+    },
+  );
 });
 
 describe('progress bar', () => {

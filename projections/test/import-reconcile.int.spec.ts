@@ -6,7 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, Health, createClickHouse, createKafka, createLogger, ensureTopics, migrate, readMigrations, topicName, type ClickHouse, type CallboardConfig } from '@callboard/platform';
+import {
+  DEFAULT_QUEUE_SETTINGS,
+  Health,
+  createClickHouse,
+  createKafka,
+  createLogger,
+  ensureTopics,
+  migrate,
+  readMigrations,
+  topicName,
+  type ClickHouse,
+  type CallboardConfig,
+} from '@callboard/platform';
 import type { DlqRecord } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
 import { replayAmi } from '@callboard/ingest/import/replay';
@@ -55,7 +67,16 @@ async function caughtUp(): Promise<void> {
 const firstDay = (s: string) => new Date(Number(readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
 
 function reconcileScenario(tenant: string, queueLog: string, cdr: string, date: string): Promise<ReconcileResult> {
-  return runReconcile(ch, { tenant_id: tenant, timezone: 'UTC', week_start: 'monday', period: 'day', date, queueLog, cdr, settings: () => DEFAULT_QUEUE_SETTINGS });
+  return runReconcile(ch, {
+    tenant_id: tenant,
+    timezone: 'UTC',
+    week_start: 'monday',
+    period: 'day',
+    date,
+    queueLog,
+    cdr,
+    settings: () => DEFAULT_QUEUE_SETTINGS,
+  });
 }
 
 describe.skipIf(!present)('import asterisk → projections → reconcile (asterisk22 fixtures)', () => {
@@ -87,8 +108,13 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
 
   it.each(SCENARIOS)('%s: every figure agrees or differs for a named reason', async (s) => {
     const r = await reconcileScenario(tenants.get(s)!, join(FIXTURES, s, 'queue_log'), join(FIXTURES, s, 'cdr.csv'), firstDay(s));
-    const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('\n').filter((l) => l.includes('|ENTERQUEUE|')).length;
-    expect(r.rows.filter((x) => x.metric === 'offered').reduce((n, x) => n + (x.callboard ?? 0), 0), renderTable(r)).toBe(offered);
+    const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('|ENTERQUEUE|')).length;
+    expect(
+      r.rows.filter((x) => x.metric === 'offered').reduce((n, x) => n + (x.callboard ?? 0), 0),
+      renderTable(r),
+    ).toBe(offered);
     expect(r.unknown, renderTable(r)).toBe(0);
   });
 
@@ -97,12 +123,16 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
     const t = tenants.get(s)!;
     const args = [join(FIXTURES, s, 'queue_log'), join(FIXTURES, s, 'cdr.csv'), firstDay(s)] as const;
     const before = await reconcileScenario(t, ...args);
-    const legsBefore = await ch.client.query({ query: `SELECT count() AS n FROM ${ch.db}.queue_legs FINAL WHERE tenant_id = {t:String}`, query_params: { t }, format: 'JSONEachRow' }).then((x) => x.json());
+    const legsBefore = await ch.client
+      .query({ query: `SELECT count() AS n FROM ${ch.db}.queue_legs FINAL WHERE tenant_id = {t:String}`, query_params: { t }, format: 'JSONEachRow' })
+      .then((x) => x.json());
     await importFile(t, args[0], args[1]);
     await caughtUp();
     const after = await reconcileScenario(t, ...args);
     expect(after.rows).toEqual(before.rows);
-    const legsAfter = await ch.client.query({ query: `SELECT count() AS n FROM ${ch.db}.queue_legs FINAL WHERE tenant_id = {t:String}`, query_params: { t }, format: 'JSONEachRow' }).then((x) => x.json());
+    const legsAfter = await ch.client
+      .query({ query: `SELECT count() AS n FROM ${ch.db}.queue_legs FINAL WHERE tenant_id = {t:String}`, query_params: { t }, format: 'JSONEachRow' })
+      .then((x) => x.json());
     expect(legsAfter).toEqual(legsBefore);
   });
 
@@ -124,7 +154,9 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
   it('dead-letters a truncated line, an unknown verb, a bad timestamp and a non-UTF-8 byte with their line numbers, and loses nothing else', async () => {
     const t = uniqueId('dlq');
     const dir = mkdtempSync(join(tmpdir(), 'callboard-import-'));
-    const good = readFileSync(join(FIXTURES, 'a_answered', 'queue_log'), 'utf8').split('\n').filter(Boolean);
+    const good = readFileSync(join(FIXTURES, 'a_answered', 'queue_log'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const bad = [
       Buffer.from('1795306509|1795306506.1|sal\n'),
       Buffer.from('1795306509|1795306506.1|sales|NONE|SOMETHINGNEW|x\n'),
@@ -156,14 +188,29 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
       ['UNPARSEABLE_FRAME', '10'],
     ]);
     await caughtUp();
-    const [m] = await queueMetrics(ch, { tenant_id: t, timezone: 'UTC', week_start: 'monday', period: { kind: 'DAY', date: firstDay('a_answered') }, group_by: 'none', settings: () => DEFAULT_QUEUE_SETTINGS });
+    const [m] = await queueMetrics(ch, {
+      tenant_id: t,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: { kind: 'DAY', date: firstDay('a_answered') },
+      group_by: 'none',
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
     expect(m).toMatchObject({ offered: 5, answered: 5 });
   });
 
   it('replays a capture through the live adapter at --speed max: the same figures as the queue_log', async () => {
     const s = 'a_answered';
     const t = uniqueId('replay');
-    await replayAmi({ capture: join(FIXTURES, s, 'capture.ami'), speed: Infinity, cfg, tenant_id: t, pbx_id: 'pbx1', sink: new IngestSink(producer, cfg), log });
+    await replayAmi({
+      capture: join(FIXTURES, s, 'capture.ami'),
+      speed: Infinity,
+      cfg,
+      tenant_id: t,
+      pbx_id: 'pbx1',
+      sink: new IngestSink(producer, cfg),
+      log,
+    });
     await caughtUp();
     const r = await reconcileScenario(t, join(FIXTURES, s, 'queue_log'), join(FIXTURES, s, 'cdr.csv'), firstDay(s));
     expect(r.rows.find((x) => x.metric === 'offered')?.callboard, renderTable(r)).toBe(5);

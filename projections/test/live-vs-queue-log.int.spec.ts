@@ -22,7 +22,7 @@ const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer
 const present = existsSync(FIXTURES);
 if (!present) console.warn(`live-vs-queue-log.int.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
 const firstDay = (s: string) => new Date(Number(readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
-describe.skipIf(!present)('the live AMI path against the same scenario\'s queue_log', () => {
+describe.skipIf(!present)("the live AMI path against the same scenario's queue_log", () => {
   let live: ClickHouse;
   beforeAll(async () => {
     live = await createClickHouse(testConfig());
@@ -45,14 +45,30 @@ describe.skipIf(!present)('the live AMI path against the same scenario\'s queue_
     const events: CanonicalEvent[] = [];
     const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void events.push(...e), dlq: async () => {} };
     const pipeline = new IngestPipeline({ source: 'ami', tenant_id: tenant, pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
-    await importAsterisk({ queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), tenant_id: tenant, pbx_id: 'pbx1', pipeline, received_at: 0 });
+    await importAsterisk({
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      tenant_id: tenant,
+      pbx_id: 'pbx1',
+      pipeline,
+      received_at: 0,
+    });
     return events;
   }
 
   it.each(SCENARIOS)('%s: no difference of unknown cause', async (s) => {
     const tenant = uniqueId(s.slice(0, 1));
     await loadEvents(new ProjectionStore(live), await liveEvents(s, tenant), { rollupVersion: 'now' });
-    const r = await runReconcile(live, { tenant_id: tenant, timezone: 'UTC', week_start: 'monday', period: 'day', date: firstDay(s), queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), settings: () => DEFAULT_QUEUE_SETTINGS });
+    const r = await runReconcile(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: 'day',
+      date: firstDay(s),
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
     expect(r.byClass.missing, renderTable(r)).toBe(0);
     expect(r.unknown, renderTable(r)).toBe(0);
   });
@@ -63,10 +79,28 @@ describe.skipIf(!present)('the live AMI path against the same scenario\'s queue_
   it.each(['a_answered', 'b_abandon', 'f_hold_transfer', 'h_attended_transfer'])('%s: live and imported events of one call count once', async (s) => {
     const tenant = uniqueId(s.slice(0, 1));
     await loadEvents(new ProjectionStore(live), [...(await liveEvents(s, tenant)), ...(await importedEvents(s, tenant))], { rollupVersion: 'now' });
-    const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('\n').filter((l) => l.includes('|ENTERQUEUE|')).length;
-    const [m] = await queueMetrics(live, { tenant_id: tenant, timezone: 'UTC', week_start: 'monday', period: { kind: 'DAY', date: firstDay(s) }, group_by: 'none', settings: () => DEFAULT_QUEUE_SETTINGS });
+    const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('|ENTERQUEUE|')).length;
+    const [m] = await queueMetrics(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: { kind: 'DAY', date: firstDay(s) },
+      group_by: 'none',
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
     expect(m!.offered).toBe(offered);
-    const r = await runReconcile(live, { tenant_id: tenant, timezone: 'UTC', week_start: 'monday', period: 'day', date: firstDay(s), queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), settings: () => DEFAULT_QUEUE_SETTINGS });
+    const r = await runReconcile(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: 'day',
+      date: firstDay(s),
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
     expect(r.unknown, renderTable(r)).toBe(0);
     expect(r.byClass.missing, renderTable(r)).toBe(0);
   });

@@ -60,11 +60,61 @@ describe('queue_log figures', () => {
 /** Callboard's side as if it had folded the same log with millisecond times. */
 function callboardOf(overrides: Partial<Record<string, Partial<CallboardLeg> | null>> = {}, pauseLunch = 70): CallboardSide {
   const base: Record<string, CallboardLeg> = {
-    c1: { call_id: 'c1', leg_id: 'c1:sales', queue: 'sales', offered_at: at(1795305010) + 400, outcome: 'answered', wait_ms: 20_300, agent_id: '1001', answered_at: at(1795305030) + 700, connected_ms: 60_200 },
-    c2: { call_id: 'c2', leg_id: 'c2:sales', queue: 'sales', offered_at: at(1795305100) + 10, outcome: 'abandoned', wait_ms: 4100, agent_id: '', answered_at: null, connected_ms: 0 },
-    c3: { call_id: 'c3', leg_id: 'c3:sales', queue: 'sales', offered_at: at(1795305110) + 10, outcome: 'exited', wait_ms: 60_000, agent_id: '', answered_at: null, connected_ms: 0 },
-    c5: { call_id: 'c5', leg_id: 'c5:sales', queue: 'sales', offered_at: at(1795305210) + 10, outcome: 'answered', wait_ms: 200, agent_id: '1002', answered_at: at(1795305210) + 210, connected_ms: 30_000 },
-    c4: { call_id: 'c4', leg_id: 'c4:sales', queue: 'sales', offered_at: at(1795305400) + 10, outcome: 'waiting', wait_ms: 0, agent_id: '', answered_at: null, connected_ms: 0 },
+    c1: {
+      call_id: 'c1',
+      leg_id: 'c1:sales',
+      queue: 'sales',
+      offered_at: at(1795305010) + 400,
+      outcome: 'answered',
+      wait_ms: 20_300,
+      agent_id: '1001',
+      answered_at: at(1795305030) + 700,
+      connected_ms: 60_200,
+    },
+    c2: {
+      call_id: 'c2',
+      leg_id: 'c2:sales',
+      queue: 'sales',
+      offered_at: at(1795305100) + 10,
+      outcome: 'abandoned',
+      wait_ms: 4100,
+      agent_id: '',
+      answered_at: null,
+      connected_ms: 0,
+    },
+    c3: {
+      call_id: 'c3',
+      leg_id: 'c3:sales',
+      queue: 'sales',
+      offered_at: at(1795305110) + 10,
+      outcome: 'exited',
+      wait_ms: 60_000,
+      agent_id: '',
+      answered_at: null,
+      connected_ms: 0,
+    },
+    c5: {
+      call_id: 'c5',
+      leg_id: 'c5:sales',
+      queue: 'sales',
+      offered_at: at(1795305210) + 10,
+      outcome: 'answered',
+      wait_ms: 200,
+      agent_id: '1002',
+      answered_at: at(1795305210) + 210,
+      connected_ms: 30_000,
+    },
+    c4: {
+      call_id: 'c4',
+      leg_id: 'c4:sales',
+      queue: 'sales',
+      offered_at: at(1795305400) + 10,
+      outcome: 'waiting',
+      wait_ms: 0,
+      agent_id: '',
+      answered_at: null,
+      connected_ms: 0,
+    },
   };
   const legs = Object.entries(base)
     .map(([k, l]) => (overrides[k] === null ? null : { ...l, ...overrides[k] }))
@@ -105,7 +155,8 @@ function callboardOf(overrides: Partial<Record<string, Partial<CallboardLeg> | n
 }
 
 const run = (cb: CallboardSide) => reconcile({ days: [DAY], pbx: pbxRecords(lines(LOG)), cb, slThresholdS: () => 20 });
-const classesOf = (r: ReturnType<typeof run>, metric: string) => r.rows.find((x) => x.metric === metric)!.explanations.map((e) => [e.class, e.amount, e.id ?? '']);
+const classesOf = (r: ReturnType<typeof run>, metric: string) =>
+  r.rows.find((x) => x.metric === metric)!.explanations.map((e) => [e.class, e.amount, e.id ?? '']);
 
 describe('reconciliation', () => {
   it('classes a wait between T and T + 1 s as truncation, sub-second durations too, and a pause during a call', () => {
@@ -122,7 +173,17 @@ describe('reconciliation', () => {
     const r = run(callboardOf({ c2: null }));
     expect(classesOf(r, 'abandoned')).toEqual([['missing', -1, 'call c2 in sales (queue_log line 7)']]);
     const extra = callboardOf();
-    extra.legs.push({ call_id: 'c9', leg_id: 'c9:sales', queue: 'sales', offered_at: at(1795305500), outcome: 'abandoned', wait_ms: 1000, agent_id: '', answered_at: null, connected_ms: 0 });
+    extra.legs.push({
+      call_id: 'c9',
+      leg_id: 'c9:sales',
+      queue: 'sales',
+      offered_at: at(1795305500),
+      outcome: 'abandoned',
+      wait_ms: 1000,
+      agent_id: '',
+      answered_at: null,
+      connected_ms: 0,
+    });
     extra.queues.get(DAY.date)!.get('sales')!.abandoned += 1;
     expect(classesOf(run(extra), 'abandoned')).toEqual([['missing', 1, 'call c9 leg c9:sales']]);
   });

@@ -64,7 +64,16 @@ async function readCdr(o: ImportOptions, summary: ImportSummary, settled: Settle
 }
 
 export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
-  const summary: ImportSummary = { lines: 0, events: 0, unknownVerbs: {}, rejectedLines: [], cdrRows: 0, rejectedCdrLines: [], invalidEvents: 0, skippedLines: 0 };
+  const summary: ImportSummary = {
+    lines: 0,
+    events: 0,
+    unknownVerbs: {},
+    rejectedLines: [],
+    cdrRows: 0,
+    rejectedCdrLines: [],
+    invalidEvents: 0,
+    skippedLines: 0,
+  };
   const batch = o.batch ?? 5000;
   let settled = nothingSettled();
   const flush = async () => {
@@ -122,7 +131,10 @@ export function summaryText(s: ImportSummary): string {
     `unknown verbs   ${unknownCount}${unknown.length ? ` (${unknown.map(([v, c]) => `${v} ×${c}`).join(', ')})` : ''}`,
     `rejected lines  ${s.rejectedLines.length}${s.rejectedLines.length ? ` (dead-lettered; lines ${listLines(s.rejectedLines)})` : ''}`,
   ];
-  if (s.cdrRows || s.rejectedCdrLines.length) lines.push(`CDR rows        ${s.cdrRows}${s.rejectedCdrLines.length ? `, ${s.rejectedCdrLines.length} rejected (lines ${listLines(s.rejectedCdrLines)})` : ''}`);
+  if (s.cdrRows || s.rejectedCdrLines.length)
+    lines.push(
+      `CDR rows        ${s.cdrRows}${s.rejectedCdrLines.length ? `, ${s.rejectedCdrLines.length} rejected (lines ${listLines(s.rejectedCdrLines)})` : ''}`,
+    );
   if (s.skippedLines) lines.push(`skipped lines   ${s.skippedLines} (at or after --until)`);
   if (s.invalidEvents) lines.push(`invalid events  ${s.invalidEvents} (dead-lettered: they break the contract, a translator bug)`);
   return lines.join('\n') + '\n';

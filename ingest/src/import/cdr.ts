@@ -60,7 +60,8 @@ export type CdrResult = { kind: 'row'; row: CdrRow } | { kind: 'reject'; reason:
 
 export function parseCdrLine(text: string, line: number): CdrResult {
   const f = splitCsv(text.replace(/\r$/, ''));
-  if (!f || f.length < 17) return { kind: 'reject', reason: `line ${line}: truncated CDR row (${f?.length ?? 0} of 17 fields; Master.csv needs loguniqueid=yes)` };
+  if (!f || f.length < 17)
+    return { kind: 'reject', reason: `line ${line}: truncated CDR row (${f?.length ?? 0} of 17 fields; Master.csv needs loguniqueid=yes)` };
   const duration = Number(f[12]);
   const billsec = Number(f[13]);
   if (!Number.isInteger(duration) || !Number.isInteger(billsec)) return { kind: 'reject', reason: `line ${line}: duration/billsec are not whole seconds` };

@@ -64,7 +64,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.tenant || !values.pbx) return usage('--tenant and --pbx are required');
   if (values.tz && !isIanaZone(values.tz)) return usage(`--tz ${values.tz}: expected an IANA time zone such as Europe/Rome`);
   const until = values.until !== undefined ? Date.parse(values.until) : undefined;
-  if (values.until !== undefined && (!isIsoInstant(values.until) || !Number.isFinite(until))) return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
+  if (values.until !== undefined && (!isIsoInstant(values.until) || !Number.isFinite(until)))
+    return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
   const cfg = loadConfig();
   const log = createLogger('import', cfg.logLevel);
   let sink: Pick<Sink, 'raw' | 'canonical' | 'dlq'>;
@@ -104,12 +105,17 @@ export async function replay(argv: string[]): Promise<number> {
   let values;
   let positionals;
   try {
-    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, speed: { type: 'string' } } }));
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, speed: { type: 'string' } },
+    }));
   } catch (e) {
     return usage((e as Error).message, 'replay');
   }
   const capture = positionals[0];
-  if (values.source !== 'ami') return usage(values.source ? `--source ${values.source}: only ami captures can be replayed yet` : '--source is required', 'replay');
+  if (values.source !== 'ami')
+    return usage(values.source ? `--source ${values.source}: only ami captures can be replayed yet` : '--source is required', 'replay');
   if (!capture || !values.tenant || !values.pbx) return usage('CAPTURE, --tenant and --pbx are required', 'replay');
   if (!existsSync(capture)) return usage(`${capture}: no such file`, 'replay');
   const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);

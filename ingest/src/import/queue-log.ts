@@ -99,15 +99,19 @@ export function parseQueueLogLine(bytes: Uint8Array, line: number, local: LocalT
   }
   if (text.endsWith('\r')) text = text.slice(0, -1);
   const parts = text.split('|');
-  if (parts.length < 5 || parts[4] === '') return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: truncated (${parts.length} of at least 5 fields)` };
+  if (parts.length < 5 || parts[4] === '')
+    return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: truncated (${parts.length} of at least 5 fields)` };
   const [time, callid, queue, agent, verb, ...data] = parts as [string, string, string, string, string, ...string[]];
   const at = EPOCH.test(time) ? Math.round(Number(time) * 1000) : DATETIME.test(time) ? local(time) : NaN;
-  if (!Number.isFinite(at)) return { kind: 'reject', reason_code: 'BAD_TIMESTAMP', reason: `line ${line}: time ${JSON.stringify(time)} is neither epoch seconds nor a date and time` };
+  if (!Number.isFinite(at))
+    return { kind: 'reject', reason_code: 'BAD_TIMESTAMP', reason: `line ${line}: time ${JSON.stringify(time)} is neither epoch seconds nor a date and time` };
   const spec = VERBS[verb];
   if (spec) {
-    if (data.length < spec.fields) return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: ${verb} truncated (${data.length} of ${spec.fields} data fields)` };
+    if (data.length < spec.fields)
+      return { kind: 'reject', reason_code: 'MISSING_FIELD', reason: `line ${line}: ${verb} truncated (${data.length} of ${spec.fields} data fields)` };
     for (const i of spec.numeric) {
-      if (!/^\d+$/.test(data[i] ?? '')) return { kind: 'reject', reason_code: 'INVALID_FIELD', reason: `line ${line}: ${verb} data${i + 1} ${JSON.stringify(data[i])} is not a whole number` };
+      if (!/^\d+$/.test(data[i] ?? ''))
+        return { kind: 'reject', reason_code: 'INVALID_FIELD', reason: `line ${line}: ${verb} data${i + 1} ${JSON.stringify(data[i])} is not a whole number` };
     }
   }
   return { kind: 'line', line: { line, text, at, callid, queue, agent, verb, data } };

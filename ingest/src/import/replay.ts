@@ -44,7 +44,10 @@ export function chunkDelays(chunks: { at: number }[], speed: number): number[] {
   return chunks.map((c, i) => (i === 0 || !Number.isFinite(speed) ? 0 : Math.max(0, (c.at - chunks[i - 1]!.at) / speed)));
 }
 
-const frame = (fields: Record<string, string>): string => Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+const frame = (fields: Record<string, string>): string =>
+  Object.entries(fields)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('') + '\r\n';
 
 /** Serves `path` to the first client that logs in with `username`/`secret`. */
 export async function serveCapture(path: string, o: { username: string; secret: string; speed: number }): Promise<CaptureServer> {
@@ -87,7 +90,13 @@ export async function serveCapture(path: string, o: { username: string; secret: 
         switch (f.name.toLowerCase()) {
           case 'login': {
             const ok = f.headers.Username === o.username && f.headers.Secret === o.secret;
-            socket.write(frame(ok ? { Response: 'Success', ActionID: id, Message: 'Authentication accepted' } : { Response: 'Error', ActionID: id, Message: 'Authentication failed' }));
+            socket.write(
+              frame(
+                ok
+                  ? { Response: 'Success', ActionID: id, Message: 'Authentication accepted' }
+                  : { Response: 'Error', ActionID: id, Message: 'Authentication failed' },
+              ),
+            );
             if (ok && !streaming) {
               streaming = true;
               void stream(socket);
@@ -99,10 +108,16 @@ export async function serveCapture(path: string, o: { username: string; secret: 
             break;
           // A resync asked of a recording has nothing to add: what was live is in the stream.
           case 'queuestatus':
-            socket.write(frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Queue status will follow' }) + frame({ Event: 'QueueStatusComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }));
+            socket.write(
+              frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Queue status will follow' }) +
+                frame({ Event: 'QueueStatusComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }),
+            );
             break;
           case 'coreshowchannels':
-            socket.write(frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Channels will follow' }) + frame({ Event: 'CoreShowChannelsComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }));
+            socket.write(
+              frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Channels will follow' }) +
+                frame({ Event: 'CoreShowChannelsComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }),
+            );
             break;
           case 'logoff':
             socket.end(frame({ Response: 'Goodbye', ActionID: id, Message: 'Thanks for all the fish.' }));

@@ -118,7 +118,8 @@ export class QueueLogTranslator {
       }
       case 'ADDMEMBER':
       case 'REMOVEMEMBER': {
-        if (!l.agent.includes('/')) return dlq('INVALID_FIELD', `line ${l.line}: ${l.verb} agent ${JSON.stringify(l.agent)} is not a member interface`, 'agent');
+        if (!l.agent.includes('/'))
+          return dlq('INVALID_FIELD', `line ${l.line}: ${l.verb} agent ${JSON.stringify(l.agent)} is not a member interface`, 'agent');
         const a = this.agentByInterface(l.agent);
         const joined = l.verb === 'ADDMEMBER';
         if (joined) a.queues.add(l.queue);
@@ -158,7 +159,12 @@ export class QueueLogTranslator {
     this.cdrView(callId, out);
     const position = intField(l, 2);
     out.push(
-      makeEvent('call.queued', ctx, { call_id: callId }, { queue: l.queue, leg_id: leg.id, position: position && position > 0 ? position : 1, caller_number: l.data[1] || undefined }),
+      makeEvent(
+        'call.queued',
+        ctx,
+        { call_id: callId },
+        { queue: l.queue, leg_id: leg.id, position: position && position > 0 ? position : 1, caller_number: l.data[1] || undefined },
+      ),
     );
     return out;
   }
@@ -182,19 +188,29 @@ export class QueueLogTranslator {
       vendor_key: `cdr|${row.text}`,
     });
     out.push(
-      makeEvent('call.started', ctx(start), { call_id: callId }, {
-        direction: 'inbound',
-        caller_number: row.src,
-        caller_name: callerName(row) || undefined,
-        called_number: row.dst,
-      }),
-      makeEvent('call.ended', ctx(end), { call_id: callId }, {
-        disposition: disposition(row.disposition),
-        raw_disposition: row.disposition,
-        duration_ms: row.duration * 1000,
-        billsec_ms: row.billsec * 1000,
-        direction: 'inbound',
-      }),
+      makeEvent(
+        'call.started',
+        ctx(start),
+        { call_id: callId },
+        {
+          direction: 'inbound',
+          caller_number: row.src,
+          caller_name: callerName(row) || undefined,
+          called_number: row.dst,
+        },
+      ),
+      makeEvent(
+        'call.ended',
+        ctx(end),
+        { call_id: callId },
+        {
+          disposition: disposition(row.disposition),
+          raw_disposition: row.disposition,
+          duration_ms: row.duration * 1000,
+          billsec_ms: row.billsec * 1000,
+          direction: 'inbound',
+        },
+      ),
     );
   }
 
@@ -214,7 +230,15 @@ export class QueueLogTranslator {
       case 'CONNECT': {
         const a = this.agentByName(l.agent);
         const ring = intField(l, 2);
-        out.push(makeEvent('call.answered', ctx, call, { agent_id: a.id, agent_name: a.name, ...legRef, wait_ms: secondsField(l, 0), ring_ms: ring !== undefined ? ring * 1000 : undefined }));
+        out.push(
+          makeEvent('call.answered', ctx, call, {
+            agent_id: a.id,
+            agent_name: a.name,
+            ...legRef,
+            wait_ms: secondsField(l, 0),
+            ring_ms: ring !== undefined ? ring * 1000 : undefined,
+          }),
+        );
         a.calls.add(callId);
         this.update(a, ctx, out, callId);
         break;
@@ -281,7 +305,18 @@ export class QueueLogTranslator {
   }
 
   private newAgent(id: string, name: string | undefined): Agent {
-    const a: Agent = { id, name, queues: new Set(), loggedIn: false, pausedReason: null, calls: new Set(), state: null, reason: undefined, lastAt: '', lastId: '' };
+    const a: Agent = {
+      id,
+      name,
+      queues: new Set(),
+      loggedIn: false,
+      pausedReason: null,
+      calls: new Set(),
+      state: null,
+      reason: undefined,
+      lastAt: '',
+      lastId: '',
+    };
     this.agents.set(id, a);
     return a;
   }
@@ -311,7 +346,8 @@ export class QueueLogTranslator {
     // Whole-second times make two changes of one agent in one second common (a call completes
     // and the next connects); projections order a millisecond's changes by event id, so the
     // later change gets a part that sorts last, as the AMI translator does.
-    for (let n = 1; e.occurred_at === a.lastAt && e.event_id <= a.lastId; n++) e = makeEvent('agent.state_changed', { ...ctx, part: n }, { agent_id: a.id }, payload);
+    for (let n = 1; e.occurred_at === a.lastAt && e.event_id <= a.lastId; n++)
+      e = makeEvent('agent.state_changed', { ...ctx, part: n }, { agent_id: a.id }, payload);
     a.lastAt = e.occurred_at;
     a.lastId = e.event_id;
     out.push(e);

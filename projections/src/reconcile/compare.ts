@@ -126,7 +126,8 @@ function classify(m: LegMetric, p: PbxLeg | null, c: CallboardLeg | null, amount
   if (!c) return { class: 'missing', amount, id: legId(p!), why: 'in queue_log, not in Callboard' };
   if (!p) return { class: 'missing', amount, id: `call ${c.call_id} leg ${c.leg_id}`, why: 'in Callboard, not in queue_log' };
   if (c.outcome === 'waiting') return { class: 'in_progress', amount, id: legId(p), why: 'still waiting in Callboard at its data until' };
-  if (p.outcome === null && !p.call_continues) return { class: 'in_progress', amount, id: legId(p), why: 'no outcome in queue_log yet: the log ends while the call is in the queue' };
+  if (p.outcome === null && !p.call_continues)
+    return { class: 'in_progress', amount, id: legId(p), why: 'no outcome in queue_log yet: the log ends while the call is in the queue' };
   const sameOutcome = (p.outcome ?? 'waiting') === c.outcome;
   if (sameOutcome && m === 'answered_within_sl' && c.wait_ms > t * 1000 && c.wait_ms < (t + 1) * 1000) {
     return { class: 'truncation', amount, id: legId(p), why: `wait ${c.wait_ms / 1000} s is over ${t} s; queue_log logs ${p.wait_s} s` };
@@ -178,7 +179,8 @@ export function reconcile(i: CompareInput): Reconciliation {
       for (const c of i.cb.legs) if (c.queue === queue && inDay(c.offered_at) && !matchedCb.has(c)) pairs.push({ p: null, c });
       const pf = queueFigures(pLegs, t);
       const cf = i.cb.queues.get(day.date)?.get(queue) ?? null;
-      const row = (metric: string, cbv: number | null, pv: number | null, explanations: Explanation[]) => rows.push({ date: day.date, scope: 'queue', key: queue, metric, callboard: cbv, pbx: pv, explanations });
+      const row = (metric: string, cbv: number | null, pv: number | null, explanations: Explanation[]) =>
+        rows.push({ date: day.date, scope: 'queue', key: queue, metric, callboard: cbv, pbx: pv, explanations });
       for (const m of ['offered', 'answered', 'abandoned', 'exited', 'answered_within_sl'] as const) {
         const cbv = cf?.[m] ?? 0;
         row(m, cbv, pf[m], cbv === pf[m] ? [] : explainLegs(m, pairs, cbv - pf[m], t));
@@ -188,7 +190,12 @@ export function reconcile(i: CompareInput): Reconciliation {
       const asaDiffers = cbAsa === null || pf.asa === null ? cbAsa !== pf.asa : Math.abs(cbAsa - pf.asa) > 1e-3;
       const cbWait = (cf?.asa ?? 0) * (cf?.answered ?? 0);
       const pWait = (pf.asa ?? 0) * pf.answered;
-      row('asa', cbAsa, pf.asa, asaDiffers ? [...explainLegs('answered', pairs, (cf?.answered ?? 0) - pf.answered, t), ...explainLegs('wait', pairs, cbWait - pWait, t)] : []);
+      row(
+        'asa',
+        cbAsa,
+        pf.asa,
+        asaDiffers ? [...explainLegs('answered', pairs, (cf?.answered ?? 0) - pf.answered, t), ...explainLegs('wait', pairs, cbWait - pWait, t)] : [],
+      );
       const cbTalk = cf?.talk ?? 0;
       row('talk', cbTalk, pf.talk, Math.abs(cbTalk - pf.talk) > 1e-3 ? explainLegs('talk', pairs, cbTalk - pf.talk, t) : []);
     }
@@ -201,7 +208,8 @@ export function reconcile(i: CompareInput): Reconciliation {
     for (const agent of [...agents].sort()) {
       const pf = agentFigures(i.pbx, agent, day.start, day.end);
       const cf = i.cb.agents.get(day.date)?.get(agent);
-      const row = (metric: string, cbv: number, pv: number, explanations: Explanation[]) => rows.push({ date: day.date, scope: 'agent', key: agent, metric, callboard: cbv, pbx: pv, explanations });
+      const row = (metric: string, cbv: number, pv: number, explanations: Explanation[]) =>
+        rows.push({ date: day.date, scope: 'agent', key: agent, metric, callboard: cbv, pbx: pv, explanations });
       const cbHandled = cf?.handled ?? 0;
       row('handled', cbHandled, pf.handled, cbHandled === pf.handled ? [] : explainHandled(i, matched, agent, day, cbHandled - pf.handled));
       const cbMissed = cf?.missed ?? 0;
@@ -259,16 +267,30 @@ function explainPause(pbx: PbxRecords, agent: string, reason: string, day: Day, 
   for (const p of pbx.pauses) {
     if (p.agent_id !== agent || p.reason !== reason) continue;
     const to = p.to ?? until;
-    const during = pbx.calls.filter((c) => c.agent_id === agent).reduce((s, c) => s + overlapMs(Math.max(p.from, c.from), Math.min(to, c.to ?? until), day.start, day.end), 0) / 1000;
+    const during =
+      pbx.calls
+        .filter((c) => c.agent_id === agent)
+        .reduce((s, c) => s + overlapMs(Math.max(p.from, c.from), Math.min(to, c.to ?? until), day.start, day.end), 0) / 1000;
     if (during > 0) {
       explained -= during;
-      out.push({ class: 'pause_during_call', amount: -during, id: `agent ${agent} paused ${new Date(p.from).toISOString()}`, why: `${during} s of the pause overlap a call` });
+      out.push({
+        class: 'pause_during_call',
+        amount: -during,
+        id: `agent ${agent} paused ${new Date(p.from).toISOString()}`,
+        why: `${during} s of the pause overlap a call`,
+      });
     }
     if (p.to === null && overlapMs(p.from, to, day.start, day.end) > 0) open = true;
   }
   const residual = diff - explained;
   if (Math.abs(residual) <= 1e-3) return out;
-  if (open) out.push({ class: 'in_progress', amount: residual, id: `agent ${agent}`, why: 'still paused where the log ends; Callboard runs an open pause to its own data until' });
+  if (open)
+    out.push({
+      class: 'in_progress',
+      amount: residual,
+      id: `agent ${agent}`,
+      why: 'still paused where the log ends; Callboard runs an open pause to its own data until',
+    });
   else if (Math.abs(residual) < 1) out.push({ class: 'truncation', amount: residual, id: `agent ${agent}`, why: 'queue_log logs whole seconds' });
   else out.push({ class: 'unknown', amount: residual, id: `agent ${agent}`, why: `pause time "${reason}" differs by ${residual.toFixed(3)} s` });
   return out;

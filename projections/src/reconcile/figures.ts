@@ -75,7 +75,19 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
     switch (l.verb) {
       case 'ENTERQUEUE': {
         if (prior) prior.call_continues = true;
-        const g: PbxLeg = { callid: l.callid, call_id: callOf(l.callid), queue: l.queue, entered_at: l.at, line: l.line, outcome: null, wait_s: null, agent_id: null, answered_at: null, talk_s: null, call_continues: false };
+        const g: PbxLeg = {
+          callid: l.callid,
+          call_id: callOf(l.callid),
+          queue: l.queue,
+          entered_at: l.at,
+          line: l.line,
+          outcome: null,
+          wait_s: null,
+          agent_id: null,
+          answered_at: null,
+          talk_s: null,
+          call_continues: false,
+        };
         out.legs.push(g);
         open.set(key, g);
         lastLegOfCall.set(l.callid, g);
@@ -209,4 +221,3 @@ export function agentFigures(r: PbxRecords, agent: string, start: number, end: n
     pause_time_by_reason: pause,
   };
 }
-

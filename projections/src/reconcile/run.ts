@@ -66,7 +66,17 @@ export function daysOf(start: Date, end: Date, zone: string): Day[] {
 /** Queue legs offered in [start, end) — the read path has no per-leg listing over a period. */
 async function callboardLegs(ch: ClickHouse, tenant: string, start: number, end: number): Promise<CallboardLeg[]> {
   const r = new TenantReader(ch, tenant);
-  const rows = await r.rows<{ call_id: string; leg_id: string; queue: string; offered_ms: number; outcome: string; wait_ms: number; agent_id: string; answered_ms: number | null; connected_ms: number }>(
+  const rows = await r.rows<{
+    call_id: string;
+    leg_id: string;
+    queue: string;
+    offered_ms: number;
+    outcome: string;
+    wait_ms: number;
+    agent_id: string;
+    answered_ms: number | null;
+    connected_ms: number;
+  }>(
     `SELECT call_id, leg_id, queue, toUnixTimestamp64Milli(offered_at) AS offered_ms, toString(outcome) AS outcome, wait_ms, agent_id,
             if(answered_at IS NULL, NULL, toUnixTimestamp64Milli(answered_at)) AS answered_ms, talk_ms + hold_ms AS connected_ms
        FROM ${r.from('queue_legs')} AND offered_at >= ${msParam('start')} AND offered_at < ${msParam('end')}`,
@@ -90,7 +100,10 @@ async function callboardSide(ch: ClickHouse, o: ReconcileOptions, days: Day[], s
   const base = { tenant_id: o.tenant_id, timezone: o.timezone, week_start: o.week_start, settings: o.settings };
   for (const d of days) {
     const period: PeriodSpec = { kind: 'DAY', date: d.date };
-    const [queues, agents] = await Promise.all([queueMetrics(ch, { ...base, period, group_by: 'queue' }), agentMetrics(ch, { ...base, period, group_by: 'agent' })]);
+    const [queues, agents] = await Promise.all([
+      queueMetrics(ch, { ...base, period, group_by: 'queue' }),
+      agentMetrics(ch, { ...base, period, group_by: 'agent' }),
+    ]);
     side.queues.set(
       d.date,
       new Map(
@@ -98,7 +111,15 @@ async function callboardSide(ch: ClickHouse, o: ReconcileOptions, days: Day[], s
           .filter((q) => q.queue !== null)
           .map((q): [string, QueueFigures] => [
             q.queue!,
-            { offered: q.offered, answered: q.answered, abandoned: q.abandoned, exited: q.exited, answered_within_sl: q.answered_within_sl, asa: q.asa, talk: q.talk_time + q.hold_time },
+            {
+              offered: q.offered,
+              answered: q.answered,
+              abandoned: q.abandoned,
+              exited: q.exited,
+              answered_within_sl: q.answered_within_sl,
+              asa: q.asa,
+              talk: q.talk_time + q.hold_time,
+            },
           ]),
       ),
     );
@@ -141,10 +162,23 @@ export function renderTable(r: ReconcileResult): string {
   const body: string[][] = r.rows.map((row) => {
     const diff = row.callboard !== null && row.pbx !== null ? row.callboard - row.pbx : null;
     const classes = [...new Set(row.explanations.map((e) => e.class))].join(',');
-    return [row.date, row.scope, row.key, row.metric, num(row.callboard), num(row.pbx), diff === null || Math.abs(diff) < 1e-9 ? '' : num(diff), classes || 'ok'];
+    return [
+      row.date,
+      row.scope,
+      row.key,
+      row.metric,
+      num(row.callboard),
+      num(row.pbx),
+      diff === null || Math.abs(diff) < 1e-9 ? '' : num(diff),
+      classes || 'ok',
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const lines = [`Reconciliation of tenant ${r.tenant_id}, ${r.period.label} (${r.period.timezone}); queue_log data until ${r.data_until ?? '-'}`, fmt(head)];
   r.rows.forEach((row, i) => {
     lines.push(fmt(body[i]!));
