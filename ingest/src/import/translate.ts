@@ -2,10 +2,12 @@
 // deterministic: the same lines give the same events with the same ids, so an import run twice
 // changes nothing (docs/import.md "Ids and overlap").
 //
-// Event ids: vendor_key `queue_log|<the line>#<n>`, n counting identical earlier lines of the
-// same input (Asterisk can log two identical lines in one second: PAUSEALL then PAUSE, say). The
-// line, not its number, is the identity, so a rotated file imported again, or two files that
-// overlap, give the same ids. CDR rows: `cdr|<the row>`.
+// Event ids: vendor_key `queue_log|<the line>#<n>`, n counting identical lines within the run of
+// lines of that second (an agent paused, unpaused and paused again within a second logs two
+// identical PAUSE lines). The line, not its number, is the identity, so a file imported again,
+// or two files that overlap (even concatenated into one input), give the same ids. Counting
+// within the second, not the file, also keeps memory flat on a year of lines. CDR rows:
+// `cdr|<the row>`.
 // Agents are named as agents.ts says.
 import { isoMs, makeEvent, type AgentState, type CanonicalEvent, type EventContext, type LeaveReason } from '@callboard/schemas';
 import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
@@ -60,7 +62,9 @@ export class QueueLogTranslator {
   private readonly legs = new Map<string, Leg>();
   private readonly agents = new Map<string, Agent>();
   private readonly names = new AgentNames();
+  /** Identical lines seen in the current second (see the ids above). */
   private readonly seenLines = new Map<string, number>();
+  private seenAt = NaN;
   private readonly callsWithCdr = new Set<string>();
   private readonly receivedAt: string;
 
@@ -69,6 +73,10 @@ export class QueueLogTranslator {
   }
 
   translate(l: QueueLogLine): TranslateOutcome {
+    if (l.at !== this.seenAt) {
+      this.seenLines.clear();
+      this.seenAt = l.at;
+    }
     const n = (this.seenLines.get(l.text) ?? 0) + 1;
     this.seenLines.set(l.text, n);
     const ctx: EventContext = {
