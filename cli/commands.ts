@@ -3,7 +3,9 @@
 // API's tokens table, migrated with everything else).
 import type { CommandTable } from '@callboard/platform';
 import { commands as ingest } from '@callboard/ingest/cli';
+import { commands as historyImport } from '@callboard/ingest/import-cli';
 import { commands as projections } from '@callboard/projections/cli';
+import { commands as reconcile } from '@callboard/projections/reconcile-cli';
 import { commands as schemas } from '@callboard/schemas/cli';
 import { commands as simulator } from '@callboard/simulator/cli';
 
@@ -20,4 +22,4 @@ const api: CommandTable = {
   },
 };
 
-export const extraCommands: CommandTable = { ...schemas, ...ingest, ...simulator, ...projections, ...api };
+export const extraCommands: CommandTable = { ...schemas, ...ingest, ...historyImport, ...simulator, ...projections, ...reconcile, ...api };

@@ -1,0 +1,15 @@
+// Commands of the history import (docs/import.md). Implementations load lazily.
+import type { CommandTable } from '@callboard/platform';
+
+export const commands: CommandTable = {
+  import: {
+    summary: "import a PBX's history (Asterisk queue_log, Master.csv) into cc.events.v1: same contract, ids and projections as live events",
+    usage: 'callboard import asterisk --queue-log FILE|- [--cdr Master.csv] --tenant ID --pbx ID [--tz ZONE] [--until ISO] [--stdout]',
+    load: () => import('./command.ts'),
+  },
+  replay: {
+    summary: 'play a recorded AMI capture through the live adapter, Kafka and the projections, at the recorded pace divided by --speed, or as fast as it goes',
+    usage: 'callboard replay --source ami CAPTURE --tenant ID --pbx ID [--speed N|max]',
+    load: () => import('./command.ts').then((m) => ({ run: m.replay })),
+  },
+};

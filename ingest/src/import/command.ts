@@ -1,0 +1,134 @@
+// `callboard import asterisk` (table in cli.ts): arguments, config and Kafka; the work is in
+// asterisk.ts. Exit codes: 0 done (rejected lines are dead-lettered and listed, not a failure),
+// 2 usage, 78 config (thrown ConfigError).
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, UsageError, type CallboardConfig, type Logger } from '@callboard/platform';
+import { IngestPipeline } from '../pipeline.ts';
+import { IngestSink, type IngestSink as Sink } from '../sink.ts';
+import { importAsterisk, summaryText } from './asterisk.ts';
+import { replayAmi } from './replay.ts';
+
+/** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
+function usage(msg: string, _command: 'import' | 'replay' = 'import'): never {
+  throw new UsageError(msg);
+}
+
+/** A connected producer on the configured broker (topics ensured), and how to let it go. */
+async function kafkaSink(cfg: CallboardConfig, log: Logger): Promise<{ sink: IngestSink; stop: () => Promise<void> }> {
+  const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-import`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return { sink: new IngestSink(producer, cfg), stop: () => producer.disconnect() };
+}
+
+/** Writes canonical events as NDJSON on stdout and dead letters as lines on stderr (--stdout). */
+function stdoutSink(): Pick<Sink, 'raw' | 'canonical' | 'dlq'> {
+  return {
+    raw: async () => [],
+    canonical: async (events) => {
+      process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    },
+    dlq: async (records) => {
+      for (const d of records) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
+    },
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [vendor, ...rest] = argv;
+  if (vendor !== 'asterisk') return usage(vendor ? `unknown source "${vendor}" (known: asterisk)` : 'which PBX? (asterisk)');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        'queue-log': { type: 'string' },
+        cdr: { type: 'string' },
+        tenant: { type: 'string' },
+        pbx: { type: 'string' },
+        tz: { type: 'string' },
+        until: { type: 'string' },
+        stdout: { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  if (!values['queue-log']) return usage('--queue-log is required');
+  if (!values.tenant || !values.pbx) return usage('--tenant and --pbx are required');
+  if (values.tz && !isIanaZone(values.tz)) return usage(`--tz ${values.tz}: expected an IANA time zone such as Europe/Rome`);
+  const until = values.until !== undefined ? Date.parse(values.until) : undefined;
+  if (values.until !== undefined && (!isIsoInstant(values.until) || !Number.isFinite(until)))
+    return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
+  const cfg = loadConfig();
+  const log = createLogger('import', cfg.logLevel);
+  let sink: Pick<Sink, 'raw' | 'canonical' | 'dlq'>;
+  let stop = async () => {};
+  if (values.stdout) {
+    sink = stdoutSink();
+  } else {
+    if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: an import writes to cc.events.v1 (or use --stdout)');
+    ({ sink, stop } = await kafkaSink(cfg, log));
+  }
+  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+  try {
+    const summary = await importAsterisk({
+      queueLog: values['queue-log'],
+      ...(values.cdr ? { cdr: values.cdr } : {}),
+      tenant_id: values.tenant,
+      pbx_id: values.pbx,
+      ...(values.tz ? { timezone: values.tz } : {}),
+      pipeline,
+      log,
+      received_at: Date.now(),
+      ...(until !== undefined ? { until } : {}),
+    });
+    process.stderr.write(summaryText(summary));
+  } catch (e) {
+    // A file that cannot be read is a one-line usage problem, not a stack trace.
+    if (/no such file|not a regular file/.test((e as Error).message)) return usage((e as Error).message);
+    throw e;
+  } finally {
+    pipeline.close();
+    await stop();
+  }
+  return 0;
+}
+
+export async function replay(argv: string[]): Promise<number> {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, speed: { type: 'string' } },
+    }));
+  } catch (e) {
+    return usage((e as Error).message, 'replay');
+  }
+  const capture = positionals[0];
+  if (values.source !== 'ami')
+    return usage(values.source ? `--source ${values.source}: only ami captures can be replayed yet` : '--source is required', 'replay');
+  if (!capture || !values.tenant || !values.pbx) return usage('CAPTURE, --tenant and --pbx are required', 'replay');
+  if (!existsSync(capture)) return usage(`${capture}: no such file`, 'replay');
+  const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
+  if (!(speed > 0)) return usage(`--speed ${values.speed}: expected a positive number or max`, 'replay');
+  const cfg = loadConfig();
+  if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: a replay writes to pbx.raw.v1 and cc.events.v1', 'replay');
+  const log = createLogger('replay', cfg.logLevel);
+  const { sink, stop } = await kafkaSink(cfg, log);
+  const started = Date.now();
+  try {
+    await replayAmi({ capture, speed, cfg, tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+  } finally {
+    await stop();
+  }
+  process.stderr.write(`replay: ${capture} played as PBX ${values.pbx} of tenant ${values.tenant} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return 0;
+}

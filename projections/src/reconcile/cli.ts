@@ -1,0 +1,10 @@
+// The reconciliation command (docs/import.md "Reconciliation"). Loaded lazily.
+import type { CommandTable } from '@callboard/platform';
+
+export const commands: CommandTable = {
+  reconcile: {
+    summary: "compare Callboard's queue and agent figures with the PBX's own queue_log, class every difference, exit 1 on one of unknown cause",
+    usage: 'callboard reconcile --queue-log FILE|- [--cdr Master.csv] --tenant ID --period day|week|month --date YYYY-MM-DD [--tz ZONE] [--json]',
+    load: () => import('./command.ts'),
+  },
+};

@@ -1,0 +1,107 @@
+// The live AMI path against the PBX's own queue_log: each asterisk22 capture translated by the
+// live adapter's translator and folded by the projections, then reconciled with that scenario's
+// queue_log and Master.csv. Live and imported history name calls alike (Linkedid, via the CDR's
+// Local ;2 → ;1), so legs match and every difference has a named cause. Needs ../shared.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createLogger, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import type { CanonicalEvent } from '@callboard/schemas';
+import { translateAmiFile } from '@callboard/ingest/ami/offline';
+import { importAsterisk } from '@callboard/ingest/import/asterisk';
+import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
+import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
+import { queueMetrics } from '../src/queries.ts';
+import { runReconcile, renderTable } from '../src/reconcile/run.ts';
+import { loadEvents } from '../src/report.ts';
+import { ProjectionStore } from '../src/store.ts';
+import { testConfig, uniqueId } from '../../test/helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
+const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'];
+const present = existsSync(FIXTURES);
+if (!present) console.warn(`live-vs-queue-log.int.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
+const firstDay = (s: string) => new Date(Number(readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
+describe.skipIf(!present)("the live AMI path against the same scenario's queue_log", () => {
+  let live: ClickHouse;
+  beforeAll(async () => {
+    live = await createClickHouse(testConfig());
+    await migrate(live, readMigrations(MIGRATIONS_DIR));
+  });
+  afterAll(async () => live?.close());
+
+  async function liveEvents(s: string, tenant: string): Promise<CanonicalEvent[]> {
+    const events: CanonicalEvent[] = [];
+    // j_restart has a second capture: the adapter's reconnect after the PBX restarted.
+    for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
+      for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: tenant, pbx_id: 'pbx1', warn: () => {} })) {
+        events.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
+      }
+    }
+    return events;
+  }
+
+  async function importedEvents(s: string, tenant: string): Promise<CanonicalEvent[]> {
+    const events: CanonicalEvent[] = [];
+    const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void events.push(...e), dlq: async () => {} };
+    const pipeline = new IngestPipeline({ source: 'ami', tenant_id: tenant, pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
+    await importAsterisk({
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      tenant_id: tenant,
+      pbx_id: 'pbx1',
+      pipeline,
+      received_at: 0,
+    });
+    return events;
+  }
+
+  it.each(SCENARIOS)('%s: no difference of unknown cause', async (s) => {
+    const tenant = uniqueId(s.slice(0, 1));
+    await loadEvents(new ProjectionStore(live), await liveEvents(s, tenant), { rollupVersion: 'now' });
+    const r = await runReconcile(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: 'day',
+      date: firstDay(s),
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
+    expect(r.byClass.missing, renderTable(r)).toBe(0);
+    expect(r.unknown, renderTable(r)).toBe(0);
+  });
+
+  // Overlap: the same calls from the live adapter and from the imported queue_log, in one tenant.
+  // The fold merges them per leg (docs/import.md "Ids and overlap"). Ring-no-answers are not
+  // merged (c_ringnoanswer): that is what `import --until` is for.
+  it.each(['a_answered', 'b_abandon', 'f_hold_transfer', 'h_attended_transfer'])('%s: live and imported events of one call count once', async (s) => {
+    const tenant = uniqueId(s.slice(0, 1));
+    await loadEvents(new ProjectionStore(live), [...(await liveEvents(s, tenant)), ...(await importedEvents(s, tenant))], { rollupVersion: 'now' });
+    const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('|ENTERQUEUE|')).length;
+    const [m] = await queueMetrics(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: { kind: 'DAY', date: firstDay(s) },
+      group_by: 'none',
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
+    expect(m!.offered).toBe(offered);
+    const r = await runReconcile(live, {
+      tenant_id: tenant,
+      timezone: 'UTC',
+      week_start: 'monday',
+      period: 'day',
+      date: firstDay(s),
+      queueLog: join(FIXTURES, s, 'queue_log'),
+      cdr: join(FIXTURES, s, 'cdr.csv'),
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
+    expect(r.unknown, renderTable(r)).toBe(0);
+    expect(r.byClass.missing, renderTable(r)).toBe(0);
+  });
+});
