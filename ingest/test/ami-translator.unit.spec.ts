@@ -563,6 +563,20 @@ describe('AMI translator resynchronisation', () => {
   });
 });
 
+describe('AMI Timestamp', () => {
+  it('reads <seconds>.<micro> to the millisecond and refuses times no clock can show', () => {
+    expect(parseAmiTimestamp('1796414482.123456')).toBe(1796414482123);
+    expect(parseAmiTimestamp('99999999999999')).toBeNaN();
+    expect(parseAmiTimestamp('12ab')).toBeNaN();
+  });
+
+  it('dead-letters a frame with an absurd Timestamp as BAD_TIMESTAMP instead of throwing (hostile-input property found it)', () => {
+    const t = newTranslator(ids);
+    const o = t.translate({ kind: 'event', name: 'Newchannel', headers: { Event: 'Newchannel', Timestamp: '99999999999999' } } as AmiFrame, { received_at: Date.now(), raw_ref: null, connection: 'c', seq: 0 });
+    expect(o.kind === 'dlq' && o.reason_code).toBe('BAD_TIMESTAMP');
+  });
+});
+
 describe.skipIf(!existsSync(A22))('AMI translator across a PBX restart (j_restart, needs ../shared/fixtures)', () => {
   const dir = join(A22, 'j_restart');
   const iso = (ts: string) => new Date(parseAmiTimestamp(ts)).toISOString();

@@ -212,8 +212,13 @@ export function parseAmiTimestamp(v: string): number {
     digits++;
   }
   for (; digits < 3; digits++) ms *= 10;
-  return sec * 1000 + ms;
+  // A time no PBX clock can show (before 1970 is impossible here; after 2299 is garbage) would
+  // throw later as an invalid Date: it is a bad timestamp, dead-lettered as such.
+  return sec < MAX_AMI_SECONDS ? sec * 1000 + ms : NaN;
 }
+
+/** 2300-01-01T00:00:00Z in seconds. */
+const MAX_AMI_SECONDS = 10_413_792_000;
 
 export interface ResyncItems {
   members: Set<string>;
