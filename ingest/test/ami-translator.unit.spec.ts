@@ -572,7 +572,8 @@ describe('AMI Timestamp', () => {
 
   it('dead-letters a frame with an absurd Timestamp as BAD_TIMESTAMP instead of throwing (hostile-input property found it)', () => {
     const t = newTranslator(ids);
-    const o = t.translate({ kind: 'event', name: 'Newchannel', headers: { Event: 'Newchannel', Timestamp: '99999999999999' } } as AmiFrame, { received_at: Date.now(), raw_ref: null, connection: 'c', seq: 0 });
+    const [frame] = parseAll('Event: Newchannel\r\nTimestamp: 99999999999999\r\n\r\n');
+    const o = t.translate(frame!, { received_at: Date.now(), raw_ref: null, connection: 'c', seq: 0 });
     expect(o.kind === 'dlq' && o.reason_code).toBe('BAD_TIMESTAMP');
   });
 });
