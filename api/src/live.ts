@@ -10,15 +10,17 @@ import type { AgentState, CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
 import {
   addQueueCounters,
-  addToHistogram,
+  addWait,
   emptyQueueCounters,
+  emptyWaitSketch,
   isShortAbandon,
+  mergeWaitSketch,
   queueFigures,
   talkAndHold,
-  waitCeilKey,
   withinSl,
   wrapMs,
   type QueueCounters,
+  type WaitSketch,
 } from '@callboard/projections/metrics';
 import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
@@ -59,9 +61,9 @@ export interface AgentLive {
 interface QueueDay {
   /** today's legs of the queue; `waiting` is counted at snapshot time from the open legs */
   counters: QueueCounters;
-  /** waits of answered legs today by histogram key (waitCeilKey) → legs, for wait_p50/p90/p99:
-   *  bounded by distinct seconds, not by calls, and mergeable across queues */
-  answeredWaits: Map<number, number>;
+  /** waits of answered legs today as the metrics module's wait sketch, for wait_p50/p90/p99:
+   *  bounded by distinct tenths of a second, not by calls, and mergeable across queues */
+  answeredWaits: WaitSketch;
 }
 
 export interface TenantLive {
@@ -133,7 +135,7 @@ export class LiveStore {
   private queueDay(t: TenantLive, queue: string): QueueDay {
     let q = t.queues.get(queue);
     if (!q) {
-      q = { counters: emptyQueueCounters(), answeredWaits: new Map() };
+      q = { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
       t.queues.set(queue, q);
     }
     return q;
@@ -179,7 +181,7 @@ export class LiveStore {
           q.counters.answered++;
           q.counters.answered_wait_ms += w;
           if (withinSl(w, this.env.settingsOf(t.tenant_id, leg.queue))) q.counters.answered_within_sl++;
-          addToHistogram(q.answeredWaits, waitCeilKey(w));
+          addWait(q.answeredWaits, w);
         }
         return call([leg.queue]);
       }
@@ -344,16 +346,16 @@ export class LiveStore {
     const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
     const total = emptyQueueCounters();
     let oldest = Infinity;
-    const allWaits = new Map<number, number>();
+    const allWaits = emptyWaitSketch();
     const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
-      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: new Map<number, number>() };
+      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
       const w = waitingBy.get(name);
       const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
       // `waiting` counts today's open legs only: a leg offered yesterday is not one of today's offered.
       const counters = { ...qd.counters, waiting: w?.n_today ?? 0 };
       addQueueCounters(total, counters);
       if (w) oldest = Math.min(oldest, w.oldest);
-      for (const [key, n] of qd.answeredWaits) addToHistogram(allWaits, key, n);
+      mergeWaitSketch(allWaits, qd.answeredWaits);
       return {
         queue: name,
         waiting: w?.n ?? 0,

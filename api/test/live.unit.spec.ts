@@ -114,6 +114,12 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.transferred).toBe(1);
   });
 
+  it('wait percentiles at 0.1 s from the same sketch as the projections: a single 2.004 s wait is p50 2.004 s, not 3 s', () => {
+    const snap = given(queueCall({ call: 'p1', queue: 'sales', at: AT, waitS: 2.004, outcome: 'answered' })).when().then('acme', '2026-03-10T07:00:00.000Z');
+    expect(snap.today.wait_p50).toBeCloseTo(2.004, 3);
+    expect(snap.today.wait_p99).toBeLessThanOrEqual(2.004);
+  });
+
   it('a Local-channel duplicate of a queue entry is one leg, whichever leg id later events use (METRICS.md; it used to count twice and wait forever)', () => {
     const c = { call_id: 'l1' };
     const q = given([

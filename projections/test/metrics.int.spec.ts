@@ -123,7 +123,7 @@ describe('regressions users suffered', () => {
     expect(r).toMatchObject({ offered: 4, answered_within_sl: 1, short_abandoned: 1, abandoned_within_sl: 2, asa: 20, wrap_time: 20 });
     expect(r!.service_level).toBeCloseTo(1 / 3);
     expect(r!.abandon_rate).toBeCloseTo(1 / 3);
-    // Percentiles of answered waits (15 s, 25 s) from the per-second histogram; max over finished legs.
+    // Percentiles of answered waits (15 s, 25 s) from the 0.1 s wait sketch; max over finished legs.
     expect([r!.wait_p50, r!.wait_p90, r!.wait_p99, r!.max_wait, r!.avg_abandon_wait]).toEqual([15, 25, 25, 25, 7]);
     const [r30] = await q(t, 'UTC', { kind: 'DAY', date: '2026-05-07' }, { settings: () => ({ ...base, sl_threshold_s: 30, sl_formula: 'answered_within_T_over_answered' }) });
     expect(r30!.service_level).toBe(1);
