@@ -432,3 +432,20 @@ export function foldAgentIntervals(events: readonly AgentEvent[]): AgentInterval
     };
   });
 }
+
+/** One row of `source_gaps`: a gap of a PBX's feed (METRICS.md "Gaps of the feed"). Times epoch ms. */
+export interface GapRow {
+  tenant_id: string;
+  pbx_id: string;
+  from_at: number;
+  to_at: number;
+  reason: string;
+  event_id: string;
+  version: number;
+}
+
+/** A source.gap event as its row; the same event always gives the same row. */
+export function foldGap(e: EventOf<'source.gap'>): GapRow {
+  const from = ms(e.payload.from);
+  return { tenant_id: e.tenant_id, pbx_id: e.pbx_id, from_at: from, to_at: Math.max(from, ms(e.payload.to)), reason: e.payload.reason, event_id: e.event_id, version: 1 };
+}

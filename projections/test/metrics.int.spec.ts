@@ -288,7 +288,7 @@ describe('BI views', () => {
     const fromApi = api.filter((r) => r.offered > 0).map((r) => ({ day: r.interval, offered: r.offered, sl: r.answered_within_sl, short: r.short_abandoned }));
     expect(bi.map((r) => ({ ...r, offered: Number(r.offered), sl: Number(r.sl), short: Number(r.short) }))).toEqual(fromApi);
     const cols = await ch.client.query({
-      query: `SELECT table, name FROM system.columns WHERE database = '${ch.db}' AND table IN ('bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m') AND comment = ''`,
+      query: `SELECT table, name FROM system.columns WHERE database = '${ch.db}' AND table IN ('bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m', 'bi_gaps') AND comment = ''`,
       format: 'JSONEachRow',
     });
     expect(await cols.json()).toEqual([]);
