@@ -59,6 +59,8 @@ export interface CallRow {
   hangup_cause: number | null;
   duration_ms: number;
   billsec_ms: number;
+  /** 'gap': the resync after a gap of the feed found the call ended (flagged, METRICS.md "Gaps of the feed"). */
+  ended_in: '' | 'gap';
   events: number;
   version: number;
 }
@@ -401,6 +403,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
       hangup_cause: en?.payload.hangup_cause ?? null,
       duration_ms: en?.payload.duration_ms ?? 0,
       billsec_ms: en?.payload.billsec_ms ?? 0,
+      ended_in: en?.payload.ended_in ?? '',
       events: evs.length,
       version,
     };

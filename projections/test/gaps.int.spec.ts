@@ -10,7 +10,7 @@ import { feedGaps, lastEventAt, queueMetrics, resultCoverage } from '../src/read
 import { loadEvents, report } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
-import { agentState, feedGap, queuedCall, utc } from './given.ts';
+import { agentState, ev, feedGap, queuedCall, utc } from './given.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
@@ -55,6 +55,24 @@ describe('gaps of the feed', () => {
     expect(c.gaps).toHaveLength(1);
     // a period entirely after now has no data and so no gaps
     expect(await resultCoverage(ch, { ...day(t, '2026-06-06'), now: new Date('2026-06-05T09:01:00Z') })).toEqual({ data_until: '2026-06-05T09:01:00.000Z', gaps: [] });
+  });
+
+  it('a call the resync found ended in a gap is flagged, and its leg\'s exit delivered after the end still counts', async () => {
+    const t = uniqueId('gaps-cut');
+    const c = { call_id: 'cut1' };
+    const from = utc('2026-06-07T09:00:20Z');
+    const iso = (x: number) => new Date(x).toISOString();
+    await given([
+      ev('call.started', t, from - 30_000, c, { direction: 'inbound', caller_number: '+254700000009', called_number: '0800' }),
+      ev('call.queued', t, from - 20_000, c, { queue: 'sales', leg_id: 'cut1:sales:1', position: 1 }),
+      feedGap(t, from, from + 40_000, 'PBX restarted'),
+      ev('call.ended', t, from, c, { disposition: 'NO ANSWER', raw_disposition: 'NO ANSWER', duration_ms: 30_000, billsec_ms: 0, direction: 'inbound', ended_in: 'gap' }),
+    ]);
+    await given([ev('call.left_queue', t, from, c, { queue: 'sales', leg_id: 'cut1:sales:1', reason: 'other', wait_ms: 20_000 })]);
+    const [r] = await queueMetrics(ch, { ...day(t, '2026-06-07'), group_by: 'none' });
+    expect(r).toMatchObject({ offered: 1, exited: 1, waiting: 0 });
+    const rs = await ch.client.query({ query: `SELECT call_id, ended_in, toString(ended_at) AS ended_at FROM ${ch.db}.bi_calls WHERE tenant_id = {t:String}`, query_params: { t }, format: 'JSONEachRow' });
+    expect(await rs.json()).toEqual([{ call_id: 'cut1', ended_in: 'gap', ended_at: iso(from).replace('T', ' ').replace('Z', '') }]);
   });
 });
 
