@@ -10,15 +10,17 @@ import type { AgentState, CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
 import {
   addQueueCounters,
-  addToHistogram,
+  addWait,
   emptyQueueCounters,
+  emptyWaitSketch,
   isShortAbandon,
+  mergeWaitSketch,
   queueFigures,
   talkAndHold,
-  waitCeilKey,
   withinSl,
   wrapMs,
   type QueueCounters,
+  type WaitSketch,
 } from '@callboard/projections/metrics';
 import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
@@ -59,9 +61,9 @@ export interface AgentLive {
 interface QueueDay {
   /** today's legs of the queue; `waiting` is counted at snapshot time from the open legs */
   counters: QueueCounters;
-  /** waits of answered legs today by histogram key (waitCeilKey) → legs, for wait_p50/p90/p99:
-   *  bounded by distinct seconds, not by calls, and mergeable across queues */
-  answeredWaits: Map<number, number>;
+  /** waits of answered legs today as the metrics module's wait sketch, for wait_p50/p90/p99:
+   *  bounded by distinct tenths of a second, not by calls, and mergeable across queues */
+  answeredWaits: WaitSketch;
 }
 
 export interface TenantLive {
@@ -71,6 +73,11 @@ export interface TenantLive {
   today: string;
   queues: Map<string, QueueDay>;
   legs: Map<string, Leg>;
+  /** call → its legs that were still open when call.ended came. A late exit, abandon or
+   *  completion of such a leg still counts, as in the projections' fold, which orders a call's
+   *  events by time whatever their arrival (a resync after a gap ends the call before it emits
+   *  the leg's call.left_queue). Not on the board; dropped at rollover like open legs. */
+  ended: Map<string, Leg[]>;
   /** legs already closed, with their offer time: a redelivered call.queued must not reopen them */
   closed: Map<string, number>;
   /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
@@ -100,7 +107,7 @@ export class LiveStore {
     let t = this.tenants.get(id);
     const zone = this.env.zoneOf(id);
     if (!t) {
-      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), version: 0 };
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), ended: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), version: 0 };
       this.tenants.set(id, t);
     }
     this.rollover(t, nowMs);
@@ -124,6 +131,7 @@ export class LiveStore {
     t.queues.clear();
     // Legs that have been open for more than a day lost their ending event; keep the state bounded.
     for (const [k, leg] of t.legs) if (nowMs - leg.offered_ms > 86_400_000) t.legs.delete(k);
+    for (const [c, legs] of t.ended) if (legs.every((leg) => nowMs - leg.offered_ms > 86_400_000)) t.ended.delete(c);
     for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
     for (const [k, leg] of t.aliases) if (!t.legs.has(leg) && !t.closed.has(leg)) t.aliases.delete(k);
     t.version++;
@@ -133,7 +141,7 @@ export class LiveStore {
   private queueDay(t: TenantLive, queue: string): QueueDay {
     let q = t.queues.get(queue);
     if (!q) {
-      q = { counters: emptyQueueCounters(), answeredWaits: new Map() };
+      q = { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
       t.queues.set(queue, q);
     }
     return q;
@@ -179,7 +187,7 @@ export class LiveStore {
           q.counters.answered++;
           q.counters.answered_wait_ms += w;
           if (withinSl(w, this.env.settingsOf(t.tenant_id, leg.queue))) q.counters.answered_within_sl++;
-          addToHistogram(q.answeredWaits, waitCeilKey(w));
+          addWait(q.answeredWaits, w);
         }
         return call([leg.queue]);
       }
@@ -243,15 +251,20 @@ export class LiveStore {
         return call([leg.queue]);
       }
       case 'call.ended': {
-        // A call that ends closes whatever legs it left open (a lost abandon event must not
-        // leave a caller "waiting" forever); they are not counted as an outcome they did not have.
+        // A call that ends takes whatever legs it left open off the board (a lost abandon event
+        // must not leave a caller "waiting" forever); they are not counted as an outcome they did
+        // not have, but keep it if their exit or completion comes after the end (`ended_in: gap`:
+        // the resync ends the call first, at the start of the gap).
         const qs: string[] = [];
+        const open: Leg[] = [];
         for (const leg of t.legs.values()) {
           if (leg.call_id === e.call_id) {
-            this.close(t, leg);
+            open.push(leg);
             qs.push(leg.queue);
           }
         }
+        for (const leg of open) this.close(t, leg);
+        if (open.length) t.ended.set(e.call_id, [...(t.ended.get(e.call_id) ?? []), ...open]);
         return qs.length ? call(qs) : { kind: 'none' };
       }
       case 'agent.state_changed': {
@@ -285,6 +298,12 @@ export class LiveStore {
     const k = legKey(leg.call_id, leg.leg_id);
     t.legs.delete(k);
     t.closed.set(k, leg.offered_ms);
+    const ended = t.ended.get(leg.call_id);
+    if (ended?.includes(leg)) {
+      const rest = ended.filter((l) => l !== leg);
+      if (rest.length) t.ended.set(leg.call_id, rest);
+      else t.ended.delete(leg.call_id);
+    }
   }
 
   private agent(t: TenantLive, id: string, name: string | undefined): AgentLive {
@@ -299,13 +318,19 @@ export class LiveStore {
   }
 
   private legOf(t: TenantLive, callId: string, legId: string): Leg | undefined {
-    const k = legKey(callId, legId);
-    return t.legs.get(t.aliases.get(k) ?? k);
+    const k = t.aliases.get(legKey(callId, legId)) ?? legKey(callId, legId);
+    return t.legs.get(k) ?? t.ended.get(callId)?.find((l) => legKey(l.call_id, l.leg_id) === k);
+  }
+
+  /** Open legs of a call: on the board, or left open by its call.ended. */
+  private *legsOfCall(t: TenantLive, callId: string): Iterable<Leg> {
+    for (const leg of t.legs.values()) if (leg.call_id === callId) yield leg;
+    yield* t.ended.get(callId) ?? [];
   }
 
   private findLeg(t: TenantLive, callId: string, legId: string | undefined, queue: string | undefined): Leg | undefined {
     if (legId) return this.legOf(t, callId, legId);
-    for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'waiting' && (!queue || leg.queue === queue)) return leg;
+    for (const leg of this.legsOfCall(t, callId)) if (leg.status === 'waiting' && (!queue || leg.queue === queue)) return leg;
     return undefined;
   }
 
@@ -314,7 +339,7 @@ export class LiveStore {
       const leg = this.legOf(t, callId, legId);
       return leg?.status === 'answered' ? leg : undefined;
     }
-    for (const leg of t.legs.values()) if (leg.call_id === callId && leg.status === 'answered' && (!agentId || leg.agent_id === agentId)) return leg;
+    for (const leg of this.legsOfCall(t, callId)) if (leg.status === 'answered' && (!agentId || leg.agent_id === agentId)) return leg;
     return undefined;
   }
 
@@ -344,16 +369,16 @@ export class LiveStore {
     const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
     const total = emptyQueueCounters();
     let oldest = Infinity;
-    const allWaits = new Map<number, number>();
+    const allWaits = emptyWaitSketch();
     const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
-      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: new Map<number, number>() };
+      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
       const w = waitingBy.get(name);
       const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
       // `waiting` counts today's open legs only: a leg offered yesterday is not one of today's offered.
       const counters = { ...qd.counters, waiting: w?.n_today ?? 0 };
       addQueueCounters(total, counters);
       if (w) oldest = Math.min(oldest, w.oldest);
-      for (const [key, n] of qd.answeredWaits) addToHistogram(allWaits, key, n);
+      mergeWaitSketch(allWaits, qd.answeredWaits);
       return {
         queue: name,
         waiting: w?.n ?? 0,

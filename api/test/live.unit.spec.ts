@@ -114,6 +114,36 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.transferred).toBe(1);
   });
 
+  it('a call ended by the resync after a gap still counts the exit and the completion that come after its end, as the projections do (issue #13: offered 18, outcomes 17)', () => {
+    const w = { call_id: 'g1' };
+    const a = { call_id: 'g2' };
+    const gapStart = '2026-03-10T06:00:20.000Z';
+    const ended = (c: { call_id: string }) => ev('call.ended', gapStart, c, { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 20_000, billsec_ms: 10_000, ended_in: 'gap' });
+    const snap = given([
+      ev('call.queued', AT, w, { queue: 'sales', leg_id: 'g1:sales:1', position: 1 }),
+      ev('call.queued', AT, a, { queue: 'sales', leg_id: 'g2:sales:1', position: 2 }),
+      ev('call.answered', '2026-03-10T06:00:10.000Z', a, { agent_id: '1001', queue: 'sales', leg_id: 'g2:sales:1', wait_ms: 10_000 }),
+    ])
+      .when(
+        ended(w),
+        ended(a),
+        // delivered after the call.ended, timed at the start of the gap
+        ev('call.left_queue', gapStart, w, { queue: 'sales', leg_id: 'g1:sales:1', reason: 'other', wait_ms: 20_000 }),
+        ev('call.agent_completed', gapStart, a, { agent_id: '1001', queue: 'sales', leg_id: 'g2:sales:1', reason: 'caller', talk_ms: 10_000 }),
+        // redelivered: counted once
+        ev('call.left_queue', gapStart, w, { queue: 'sales', leg_id: 'g1:sales:1', reason: 'other', wait_ms: 20_000 }),
+      )
+      .then('acme', '2026-03-10T06:05:00.000Z');
+    expect(snap.waiting_calls).toEqual([]);
+    expect(snap.today).toMatchObject({ offered: 2, answered: 1, exited: 1, waiting: 0, talk_time: 10 });
+  });
+
+  it('wait percentiles at 0.1 s from the same sketch as the projections: a single 2.004 s wait is p50 2.004 s, not 3 s', () => {
+    const snap = given(queueCall({ call: 'p1', queue: 'sales', at: AT, waitS: 2.004, outcome: 'answered' })).when().then('acme', '2026-03-10T07:00:00.000Z');
+    expect(snap.today.wait_p50).toBeCloseTo(2.004, 3);
+    expect(snap.today.wait_p99).toBeLessThanOrEqual(2.004);
+  });
+
   it('a Local-channel duplicate of a queue entry is one leg, whichever leg id later events use (METRICS.md; it used to count twice and wait forever)', () => {
     const c = { call_id: 'l1' };
     const q = given([

@@ -59,6 +59,8 @@ export interface CallRow {
   hangup_cause: number | null;
   duration_ms: number;
   billsec_ms: number;
+  /** 'gap': the resync after a gap of the feed found the call ended (flagged, METRICS.md "Gaps of the feed"). */
+  ended_in: '' | 'gap';
   events: number;
   version: number;
 }
@@ -401,6 +403,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
       hangup_cause: en?.payload.hangup_cause ?? null,
       duration_ms: en?.payload.duration_ms ?? 0,
       billsec_ms: en?.payload.billsec_ms ?? 0,
+      ended_in: en?.payload.ended_in ?? '',
       events: evs.length,
       version,
     };
@@ -431,4 +434,21 @@ export function foldAgentIntervals(events: readonly AgentEvent[]): AgentInterval
       version: end === null ? 0 : 2 ** 48 - (end - start),
     };
   });
+}
+
+/** One row of `source_gaps`: a gap of a PBX's feed (METRICS.md "Gaps of the feed"). Times epoch ms. */
+export interface GapRow {
+  tenant_id: string;
+  pbx_id: string;
+  from_at: number;
+  to_at: number;
+  reason: string;
+  event_id: string;
+  version: number;
+}
+
+/** A source.gap event as its row; the same event always gives the same row. */
+export function foldGap(e: EventOf<'source.gap'>): GapRow {
+  const from = ms(e.payload.from);
+  return { tenant_id: e.tenant_id, pbx_id: e.pbx_id, from_at: from, to_at: Math.max(from, ms(e.payload.to)), reason: e.payload.reason, event_id: e.event_id, version: 1 };
 }

@@ -55,7 +55,7 @@ export interface QueueMetricsRow extends GroupKey {
   /** Seconds. */
   asa: number | null;
   avg_abandon_wait: number | null;
-  /** Seconds, from a per-second histogram: exact to 1 s up to 3600 s, to 60 s above. */
+  /** Seconds, nearest rank, from a 0.1 s wait sketch: at most 0.1 s above the exact wait, never outside [min, max] answered wait. */
   wait_p50: number | null;
   wait_p90: number | null;
   wait_p99: number | null;

@@ -3,7 +3,7 @@
 // answered from buckets, so day totals add up to week and month totals. Reads go through the
 // tenant-scoped reader (read/scope.ts) with bound parameters. Per-queue settings (SL threshold,
 // short-abandon threshold, SL formula, default wrap-up) are applied here, at query time, from the
-// per-second wait histograms; the formulas themselves are the metrics module's (metrics/).
+// per-second wait histograms (percentiles from the 0.1 s wait sketch); the formulas themselves are the metrics module's (metrics/).
 import { DateTime } from 'luxon';
 import type { ClickHouse, QueueSettings, SlFormula } from '@callboard/platform';
 import type { AgentState } from '@callboard/schemas';
@@ -24,15 +24,16 @@ import {
   DEFAULT_SL_FORMULA,
   LEG_AGGREGATES,
   ROLLUP_AGGREGATES,
-  addToHistogram,
   aht,
   bucketIndexOfDateTime,
   bucketIndexOfMs,
   emptyQueueCounters,
   emptyStateTime,
+  emptyWaitSketch,
   isShortAbandon,
   loggedInTime,
   meanSeconds,
+  mergeWaitSketch,
   occupancy,
   queueFigures,
   utilization,
@@ -119,12 +120,15 @@ interface LegAgg {
   hold_ms: number;
   wrap_ms: number;
   wrap_default_legs: number;
+  answered_wait_ds: Record<string, number>;
+  min_answered_wait_ms: number;
+  max_answered_wait_ms: number;
 }
 
 class QueueAcc {
   c: QueueCounters = emptyQueueCounters();
   max_wait_ms = 0;
-  answeredWaits = new Map<number, number>();
+  answeredWaits = emptyWaitSketch();
   formulas = new Set<SlFormula>();
 
   add(r: LegAgg, s: QueueSettings): void {
@@ -139,8 +143,12 @@ class QueueAcc {
     // the threshold about the key's edge is exact for whole-second thresholds.
     for (const [k, n] of Object.entries(r.answered_wait_ceil_s)) {
       if (withinSl(Number(k) * 1000, s)) c.answered_within_sl += n;
-      addToHistogram(this.answeredWaits, Number(k), n);
     }
+    mergeWaitSketch(this.answeredWaits, {
+      keys: Object.entries(r.answered_wait_ds).map(([k, n]) => [Number(k), Number(n)]),
+      min_ms: Number(r.min_answered_wait_ms),
+      max_ms: Number(r.max_answered_wait_ms),
+    });
     for (const [k, n] of Object.entries(r.abandoned_wait_ceil_s)) if (withinSl(Number(k) * 1000, s)) c.abandoned_within_sl += n;
     for (const [k, n] of Object.entries(r.abandoned_wait_floor_s)) if (isShortAbandon(Number(k) * 1000, s)) c.short_abandoned += n;
     c.answered_wait_ms += Number(r.answered_wait_ms);

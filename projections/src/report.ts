@@ -9,6 +9,7 @@ import { formatIssue, validateNdjson, type CanonicalEvent } from '@callboard/sch
 import { migrateProjections } from './migrations-dir.ts';
 import { PeriodError, type PeriodSpec } from './periods.ts';
 import { agentMetrics, callMetrics, queueMetrics, type QueueGroupBy } from './queries.ts';
+import { lastEventAt, resultCoverage } from './read/gaps.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
 /** Writes events (log position = index) and derives everything from them, as one batch. */
@@ -28,21 +29,28 @@ export interface ReportOptions {
   date: string;
   group_by: 'none' | 'queue' | 'agent';
   settings: QueueSettings;
+  /** Data until: open states run to it. Default: the tenant's last event (a report is over a file). */
+  data_until?: Date;
 }
 
 export async function report(ch: ClickHouse, o: ReportOptions) {
   const kind = o.period === 'day' ? 'DAY' : o.period === 'week' ? 'WEEK' : 'MONTH';
   const period: PeriodSpec = { kind, date: o.date };
-  const base = { tenant_id: o.tenant, timezone: o.timezone, week_start: o.week_start, period, settings: () => o.settings };
+  const last = o.data_until ?? (await lastEventAt(ch, o.tenant));
+  const now = last === null ? undefined : new Date(last);
+  const base = { tenant_id: o.tenant, timezone: o.timezone, week_start: o.week_start, period, settings: () => o.settings, ...(now ? { now } : {}) };
   const queue = await queueMetrics(ch, { ...base, group_by: o.group_by as QueueGroupBy });
   const agents = await agentMetrics(ch, { ...base, group_by: o.group_by === 'agent' ? 'agent' : 'none' });
   const calls = await callMetrics(ch, { ...base, group_by: 'none' });
+  const { data_until, gaps } = await resultCoverage(ch, base);
   const first = queue[0] ?? calls[0];
   return {
     tenant_id: o.tenant,
     timezone: o.timezone,
     week_start: o.week_start,
     period: { kind, date: o.date, start: first?.start, end: first?.end },
+    data_until,
+    gaps,
     settings: o.settings,
     units: 'durations in seconds; ratios 0..1, null when the denominator is 0',
     queue_metrics: queue,

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
-import type { AgentEvent, CallEvent, CanonicalEvent, RawRecord } from '@callboard/schemas';
-import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
+import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { LEG_AGGREGATES } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOrNull, toTsv } from './sql.ts';
@@ -35,10 +35,12 @@ export interface Touched {
   calls: Map<string, Map<string, CallEvent[]>>;
   /** tenant → agent → earliest occurred_at (ms) seen in the batch. */
   agents: Map<string, Map<string, number>>;
+  /** The batch's gaps of the feed (source.gap). */
+  gaps: EventOf<'source.gap'>[];
 }
 
 export function touchedBy(events: readonly CanonicalEvent[]): Touched {
-  const t: Touched = { calls: new Map(), agents: new Map() };
+  const t: Touched = { calls: new Map(), agents: new Map(), gaps: [] };
   for (const e of events) {
     if ('call_id' in e) {
       let m = t.calls.get(e.tenant_id);
@@ -51,6 +53,8 @@ export function touchedBy(events: readonly CanonicalEvent[]): Touched {
       if (!m) t.agents.set(e.tenant_id, (m = new Map()));
       const at = Date.parse(e.occurred_at);
       m.set(e.agent_id, Math.min(m.get(e.agent_id) ?? at, at));
+    } else if (e.type === 'source.gap') {
+      t.gaps.push(e);
     }
   }
   return t;
@@ -62,6 +66,7 @@ export interface DeriveStats {
   agentCalls: number;
   intervals: number;
   buckets: number;
+  gaps: number;
 }
 
 function contentToken(parts: string[]): string {
@@ -231,7 +236,9 @@ export class ProjectionStore {
    * report passes a constant, so that two runs give identical tables.
    */
   async derive(touched: Touched, rollupVersion: number | 'now' = 'now'): Promise<DeriveStats> {
-    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0 };
+    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0 };
+    await this.writeGaps(touched.gaps);
+    stats.gaps = touched.gaps.length;
     const buckets = new Map<string, Set<number>>();
     for (const [tenant, batchCalls] of touched.calls) {
       for (const part of chunks([...batchCalls.keys()])) {
@@ -313,6 +320,12 @@ export class ProjectionStore {
       'agent_intervals',
       intervals.map((i) => ({ ...i, started_at: chTime(i.started_at), ended_at: chTimeOrNull(i.ended_at) })),
     );
+  }
+
+  /** Writes gaps of the feed; a gap written again (redelivery, replay) replaces its row. */
+  async writeGaps(gaps: readonly EventOf<'source.gap'>[]): Promise<void> {
+    const rows = gaps.map(foldGap).map((g) => ({ ...g, from_at: chTime(g.from_at), to_at: chTime(g.to_at) }));
+    await this.insertTsv('source_gaps', Object.keys(rows[0] ?? {}), rows);
   }
 
   /** Recomputes queue_15m rows of these buckets (epoch ms) from queue_legs. */

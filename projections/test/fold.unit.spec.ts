@@ -17,6 +17,20 @@ describe('foldCall', () => {
     expect(f.call).toMatchObject({ disposition: 'ANSWERED', legs: 1, queues: ['sales'], agent_id: '1002' });
   });
 
+  it('a call the resync found ended in a gap is flagged; its leg\'s exit, delivered after the end at the same instant, still counts', () => {
+    const c = { call_id: 'g1' };
+    const f = foldCall(
+      given([
+        ev('call.queued', 'acme', T, c, { queue: 'sales', leg_id: 'g1:sales:1', position: 1 }),
+        ev('call.ended', 'acme', T + 20_000, c, { disposition: 'NO ANSWER', raw_disposition: 'NO ANSWER', duration_ms: 20_000, billsec_ms: 0, ended_in: 'gap' }),
+        ev('call.left_queue', 'acme', T + 20_000, c, { queue: 'sales', leg_id: 'g1:sales:1', reason: 'other', wait_ms: 20_000 }),
+      ]),
+    );
+    expect(f.call).toMatchObject({ ended_in: 'gap', ended_at: T + 20_000 });
+    expect(f.legs[0]).toMatchObject({ outcome: 'exited', wait_ms: 20_000 });
+    expect(foldCall(given(queuedCall({ call_id: 'n1', at: T, outcome: 'abandoned', wait_s: 3 }))).call!.ended_in).toBe('');
+  });
+
   it('hold from call.held / call.resumed pairs when the PBX does not report hold_ms', () => {
     const f = foldCall(given(queuedCall({ call_id: 'c2', at: T, outcome: 'answered', wait_s: 3, talk_s: 50, hold_s: 10, hold_events: true })));
     expect(f.legs[0]).toMatchObject({ hold_ms: 10_000, talk_ms: 40_000, wrap_ms: null });

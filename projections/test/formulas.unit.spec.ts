@@ -4,20 +4,25 @@ import { DEFAULT_QUEUE_SETTINGS } from '@callboard/platform';
 import {
   BUCKET_MS,
   SERVICE_LEVEL,
+  WAIT_PERCENTILE_ERROR_S,
   abandonRate,
+  addWait,
   aht,
   asa,
   bucketStartMs,
   emptyQueueCounters,
   emptyStateTime,
+  emptyWaitSketch,
   histogramPercentile,
   isShortAbandon,
+  mergeWaitSketch,
   occupancy,
   queueFigures,
   talkAndHold,
   utilization,
   waitCeilKey,
   waitFloorKey,
+  waitPercentile,
   withinSl,
   type QueueCounters,
 } from '../src/metrics/index.ts';
@@ -56,7 +61,7 @@ describe('metrics module', () => {
     const none = emptyQueueCounters();
     for (const f of Object.values(SERVICE_LEVEL)) expect(f(none)).toBeNull();
     expect([abandonRate(none), asa(none), aht(0, 0, 0, 0), occupancy(emptyStateTime()), utilization(emptyStateTime())]).toEqual([null, null, null, null, null]);
-    const figures = queueFigures(none, { formula: DEFAULT_QUEUE_SETTINGS.sl_formula, answeredWaits: new Map(), maxWaitMs: null });
+    const figures = queueFigures(none, { formula: DEFAULT_QUEUE_SETTINGS.sl_formula, answeredWaits: emptyWaitSketch(), maxWaitMs: null });
     expect([figures.service_level, figures.wait_p50, figures.max_wait]).toEqual([null, null, null]);
   });
 
@@ -89,6 +94,41 @@ describe('metrics module', () => {
       [40, 1],
     ]);
     expect([histogramPercentile(h, 0.5), histogramPercentile(h, 0.9), histogramPercentile(h, 0.99)]).toEqual([3, 10, 40]);
+  });
+
+  it('a single 2.004 s wait: every percentile is 2.004 s (within 0.1 s, never above max_wait)', () => {
+    const s = emptyWaitSketch();
+    addWait(s, 2_004);
+    const f = queueFigures({ ...emptyQueueCounters(), offered: 1, answered: 1, answered_wait_ms: 2_004 }, { formula: DEFAULT_QUEUE_SETTINGS.sl_formula, answeredWaits: s, maxWaitMs: 2_004 });
+    for (const p of [f.wait_p50, f.wait_p90, f.wait_p99]) {
+      expect(Math.abs(p! - 2.004)).toBeLessThanOrEqual(WAIT_PERCENTILE_ERROR_S);
+      expect(p!).toBeLessThanOrEqual(f.max_wait!);
+    }
+    expect(WAIT_PERCENTILE_ERROR_S).toBeLessThanOrEqual(0.1);
+  });
+
+  it('wait percentiles: at most 0.1 s above the exact nearest rank, inside [min, max], the same from merged sketches', () => {
+    // deterministic pseudo-random waits, 0 to 90 s, millisecond precision
+    let x = 12345;
+    const waits = Array.from({ length: 997 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % 90_000));
+    const whole = emptyWaitSketch();
+    const parts = [emptyWaitSketch(), emptyWaitSketch(), emptyWaitSketch()];
+    waits.forEach((w, i) => {
+      addWait(whole, w);
+      addWait(parts[i % 3]!, w);
+    });
+    const merged = parts.reduce((a, b) => mergeWaitSketch(a, b), emptyWaitSketch());
+    const sorted = [...waits].sort((a, b) => a - b);
+    for (const p of [0.01, 0.5, 0.9, 0.99, 1]) {
+      const exact = sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1]! / 1000;
+      const got = waitPercentile(whole, p)!;
+      expect(got).toBeGreaterThanOrEqual(exact);
+      expect(got - exact).toBeLessThanOrEqual(WAIT_PERCENTILE_ERROR_S + 1e-9);
+      expect(got).toBeGreaterThanOrEqual(sorted[0]! / 1000);
+      expect(got).toBeLessThanOrEqual(sorted[sorted.length - 1]! / 1000);
+      expect(waitPercentile(merged, p)).toBe(got);
+    }
+    expect(waitPercentile(emptyWaitSketch(), 0.5)).toBeNull();
   });
 
   it('15-minute buckets, before the epoch too', () => {

@@ -115,3 +115,9 @@ export function agentState(tenant: string, agent: string, at: number, state: Eve
 }
 
 export const utc = (s: string) => Date.parse(s);
+
+/** A gap of the tenant's feed from `from` to `to` (ms), as the ingest adapters report it. */
+export function feedGap(tenant: string, from: number, to: number, reason = 'connection lost', pbx = 'pbx-1'): CanonicalEvent {
+  const e = ev('source.gap', tenant, to, {} as never, { from: iso(from), to: iso(to), reason }, `gap|${pbx}|${from}|${to}`);
+  return { ...e, pbx_id: pbx };
+}

@@ -123,7 +123,7 @@ describe('regressions users suffered', () => {
     expect(r).toMatchObject({ offered: 4, answered_within_sl: 1, short_abandoned: 1, abandoned_within_sl: 2, asa: 20, wrap_time: 20 });
     expect(r!.service_level).toBeCloseTo(1 / 3);
     expect(r!.abandon_rate).toBeCloseTo(1 / 3);
-    // Percentiles of answered waits (15 s, 25 s) from the per-second histogram; max over finished legs.
+    // Percentiles of answered waits (15 s, 25 s) from the 0.1 s wait sketch; max over finished legs.
     expect([r!.wait_p50, r!.wait_p90, r!.wait_p99, r!.max_wait, r!.avg_abandon_wait]).toEqual([15, 25, 25, 25, 7]);
     const [r30] = await q(t, 'UTC', { kind: 'DAY', date: '2026-05-07' }, { settings: () => ({ ...base, sl_threshold_s: 30, sl_formula: 'answered_within_T_over_answered' }) });
     expect(r30!.service_level).toBe(1);
@@ -288,7 +288,7 @@ describe('BI views', () => {
     const fromApi = api.filter((r) => r.offered > 0).map((r) => ({ day: r.interval, offered: r.offered, sl: r.answered_within_sl, short: r.short_abandoned }));
     expect(bi.map((r) => ({ ...r, offered: Number(r.offered), sl: Number(r.sl), short: Number(r.short) }))).toEqual(fromApi);
     const cols = await ch.client.query({
-      query: `SELECT table, name FROM system.columns WHERE database = '${ch.db}' AND table IN ('bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m') AND comment = ''`,
+      query: `SELECT table, name FROM system.columns WHERE database = '${ch.db}' AND table IN ('bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m', 'bi_gaps') AND comment = ''`,
       format: 'JSONEachRow',
     });
     expect(await cols.json()).toEqual([]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { agentState, queuedCall, utc } from './given.ts';
+import { agentState, feedGap, queuedCall, utc } from './given.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/callboard.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -22,6 +22,8 @@ describe('callboard report', () => {
       ...queuedCall({ call_id: 'c4', at: utc('2026-03-10T21:10:00Z'), outcome: 'answered', wait_s: 1 }), // 00:10 on the 11th
       agentState('acme', '1001', utc('2026-03-10T05:00:00Z'), 'available'),
       agentState('acme', '1001', utc('2026-03-10T06:00:00Z'), 'offline'),
+      feedGap('acme', utc('2026-03-10T10:00:00Z'), utc('2026-03-10T10:00:30Z'), 'PBX restarted'),
+      agentState('acme', '1002', utc('2026-03-10T20:50:00Z'), 'available'),
     ];
     writeFileSync(file, `${evs.map((e) => JSON.stringify(e)).join('\n')}\n{"type":"call.started"}\n`);
     const { stdout } = await run(
@@ -33,7 +35,12 @@ describe('callboard report', () => {
     expect(out.period).toMatchObject({ start: '2026-03-09T21:00:00.000Z', end: '2026-03-10T21:00:00.000Z' });
     expect(out.queue_metrics).toHaveLength(1);
     expect(out.queue_metrics[0]).toMatchObject({ queue: 'sales', offered: 3, answered: 1, abandoned: 1, short_abandoned: 1, exited: 1, answered_within_sl: 1, talk_time: 80, hold_time: 20, wrap_time: 5, max_wait: 300 });
-    expect(out.agent_metrics[0]).toMatchObject({ logged_in_time: 3600, handled: 1 });
+    // The file's last event (c4 ended 21:11:01.050Z) is past the local day's end, so data until is
+    // the day's end; 1002, still logged in, counts to it (gaps.int.spec.ts: a file that ends
+    // within the period)
+    expect(out.data_until).toBe('2026-03-10T21:00:00.000Z');
+    expect(out.agent_metrics[0]).toMatchObject({ logged_in_time: 3600 + 600, handled: 1 });
+    expect(out.gaps).toEqual([{ pbx_id: 'pbx-1', from: '2026-03-10T10:00:00.000Z', to: '2026-03-10T10:00:30.000Z', reason: 'PBX restarted' }]);
     expect(out.call_metrics[0]).toMatchObject({ calls: 3, answered: 1, no_answer: 2 });
     expect(out.input).toEqual({ lines: evs.length + 1, events: evs.length, invalid_lines: 1 });
   });

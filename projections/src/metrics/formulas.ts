@@ -100,9 +100,10 @@ export const aht = (talkMs: number, holdMs: number, wrapMs: number, legs: number
 // ---- wait percentiles ------------------------------------------------------------------------
 
 /**
- * Wait histogram keys in whole seconds: "ceil" keys make `wait ≤ T` exact for a whole-second T up
- * to 3600 s (a key k holds waits in (k − 1, k] s), "floor" keys make `wait < S` exact. Above an
- * hour the keys step by 60 s, so a histogram stays small whatever the waits.
+ * Wait histogram keys in whole seconds, for the thresholds: "ceil" keys make `wait ≤ T` exact for
+ * a whole-second T up to 3600 s (a key k holds waits in (k − 1, k] s), "floor" keys make
+ * `wait < S` exact. Above an hour the keys step by 60 s, so a histogram stays small whatever the
+ * waits. Percentiles use the finer WaitSketch below.
  */
 export const FINE_WAIT_S = 3600;
 export const COARSE_WAIT_STEP_S = 60;
@@ -115,15 +116,67 @@ export function waitFloorKey(waitMs: number): number {
   return waitMs < FINE_WAIT_S * 1000 ? s : FINE_WAIT_S + Math.floor((s - FINE_WAIT_S) / COARSE_WAIT_STEP_S) * COARSE_WAIT_STEP_S;
 }
 
-/** The error bound (seconds) of percentiles read from the ceil-key histogram, up to an hour. */
-export const WAIT_PERCENTILE_ERROR_S = 1;
-
 /** Adds `n` legs under `key`. */
 export function addToHistogram(h: Map<number, number>, key: number, n = 1): void {
   h.set(key, (h.get(key) ?? 0) + n);
 }
 
-/** Nearest-rank percentile (0 < p ≤ 1) of a ceil-key histogram, in seconds (the upper edge of the bin). */
+/**
+ * The wait sketch behind `wait_p50/p90/p99`: answered waits by decisecond key (a key k holds
+ * waits in ((k − 1) / 10, k / 10] s) plus the shortest and longest wait. Keys are bounded by
+ * distinct tenths of a second, not by calls, and sketches merge by adding keys, so any period is
+ * answered from its 15-minute buckets. A percentile is the upper edge of its key clamped into
+ * [min, max], so it is at most WAIT_PERCENTILE_ERROR_S above the exact nearest-rank wait and
+ * never outside the period's answered waits.
+ */
+export interface WaitSketch {
+  keys: Map<number, number>;
+  /** Shortest and longest answered wait, ms; null while empty. */
+  min_ms: number | null;
+  max_ms: number | null;
+}
+
+/** The error bound (seconds) of percentiles read from a wait sketch. */
+export const WAIT_PERCENTILE_ERROR_S = 0.1;
+export const WAIT_KEY_MS = 100;
+
+export function waitDeciKey(waitMs: number): number {
+  return Math.ceil(waitMs / WAIT_KEY_MS);
+}
+
+export const emptyWaitSketch = (): WaitSketch => ({ keys: new Map(), min_ms: null, max_ms: null });
+
+/** One answered wait. */
+export function addWait(s: WaitSketch, waitMs: number): void {
+  addToHistogram(s.keys, waitDeciKey(waitMs));
+  s.min_ms = s.min_ms === null ? waitMs : Math.min(s.min_ms, waitMs);
+  s.max_ms = s.max_ms === null ? waitMs : Math.max(s.max_ms, waitMs);
+}
+
+/** `a += b`: keys added, range widened. `b` may come from a rollup row (keys as object entries). */
+export function mergeWaitSketch(a: WaitSketch, b: { keys: Iterable<[number, number]>; min_ms: number | null; max_ms: number | null }): WaitSketch {
+  let n = 0;
+  for (const [k, v] of b.keys) {
+    addToHistogram(a.keys, k, v);
+    n += v;
+  }
+  if (n > 0 && b.min_ms !== null && b.max_ms !== null) {
+    a.min_ms = a.min_ms === null ? b.min_ms : Math.min(a.min_ms, b.min_ms);
+    a.max_ms = a.max_ms === null ? b.max_ms : Math.max(a.max_ms, b.max_ms);
+  }
+  return a;
+}
+
+/** Nearest-rank percentile (0 < p ≤ 1) of a sketch, in seconds, within [min, max]. */
+export function waitPercentile(s: WaitSketch, p: number): number | null {
+  const k = histogramPercentile(s.keys, p);
+  if (k === null) return null;
+  const upper = k * WAIT_KEY_MS;
+  const clamped = Math.min(Math.max(upper, s.min_ms ?? upper), s.max_ms ?? upper);
+  return clamped / 1000;
+}
+
+/** Nearest-rank percentile (0 < p ≤ 1) of a histogram: the key holding that rank. */
 export function histogramPercentile(h: ReadonlyMap<number, number>, p: number): number | null {
   const keys = [...h.keys()].sort((a, b) => a - b);
   const total = keys.reduce((a, k) => a + h.get(k)!, 0);
@@ -144,7 +197,7 @@ export type QueueFigures = Omit<QueueMetricsRow, 'queue' | 'agent_id' | 'interva
  * Every queue metric from counters. `maxWaitMs` is the caller's: the longest finished wait for a
  * period, the longest current wait for the live view.
  */
-export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answeredWaits: ReadonlyMap<number, number>; maxWaitMs: number | null }): QueueFigures {
+export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answeredWaits: WaitSketch; maxWaitMs: number | null }): QueueFigures {
   return {
     offered: c.offered,
     answered: c.answered,
@@ -158,9 +211,9 @@ export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answered
     abandon_rate: abandonRate(c),
     asa: asa(c),
     avg_abandon_wait: avgAbandonWait(c),
-    wait_p50: histogramPercentile(o.answeredWaits, 0.5),
-    wait_p90: histogramPercentile(o.answeredWaits, 0.9),
-    wait_p99: histogramPercentile(o.answeredWaits, 0.99),
+    wait_p50: waitPercentile(o.answeredWaits, 0.5),
+    wait_p90: waitPercentile(o.answeredWaits, 0.9),
+    wait_p99: waitPercentile(o.answeredWaits, 0.99),
     max_wait: o.maxWaitMs === null ? null : seconds(o.maxWaitMs),
     talk_time: seconds(c.talk_ms),
     hold_time: seconds(c.hold_ms),

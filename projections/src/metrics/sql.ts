@@ -1,6 +1,6 @@
 // The SQL halves of formulas.ts: ClickHouse expressions built from the same constants, so a
 // bucket or a histogram key means the same thing in a rollup row and in TypeScript.
-import { BUCKET_MS, BUCKET_S, COARSE_WAIT_STEP_S, FINE_WAIT_S } from './formulas.ts';
+import { BUCKET_MS, BUCKET_S, COARSE_WAIT_STEP_S, FINE_WAIT_S, WAIT_KEY_MS } from './formulas.ts';
 
 /** The 15-minute bucket index (epoch ms / BUCKET_MS) of an Int64 epoch-ms expression. */
 export const bucketIndexOfMs = (msExpr: string): string => `intDiv(${msExpr}, ${BUCKET_MS})`;
@@ -14,10 +14,14 @@ export const WAIT_CEIL_KEY = (col: string): string =>
 export const WAIT_FLOOR_KEY = (col: string): string =>
   `toUInt32(if(${col} < ${FINE_WAIT_S * 1000}, intDiv(${col}, 1000), ${FINE_WAIT_S} + intDiv(intDiv(${col}, 1000) - ${FINE_WAIT_S}, ${COARSE_WAIT_STEP_S}) * ${COARSE_WAIT_STEP_S}))`;
 
+/** waitDeciKey in SQL over a wait column in ms. */
+export const WAIT_DECI_KEY = (col: string): string => `toUInt32(intDiv(${col} + ${WAIT_KEY_MS - 1}, ${WAIT_KEY_MS}))`;
+
 /**
  * Aggregates over queue_legs rows that make one rollup row (queue_15m) — the same expressions
  * serve the recompute of a bucket and the direct per-agent queries, so both agree. Thresholds are
  * not applied here but at query time, on the histograms, so a changed setting needs no rebuild.
+ * The order is queue_15m's column order (the rollup is a positional INSERT … SELECT).
  */
 export const LEG_AGGREGATES = `
     toUInt32(count()) AS offered,
@@ -35,7 +39,10 @@ export const LEG_AGGREGATES = `
     toUInt64(sumIf(talk_ms, outcome = 'answered')) AS talk_ms,
     toUInt64(sumIf(hold_ms, outcome = 'answered')) AS hold_ms,
     toUInt64(sumIf(ifNull(wrap_ms, 0), outcome = 'answered' AND completed_at IS NOT NULL)) AS wrap_ms,
-    toUInt32(countIf(outcome = 'answered' AND completed_at IS NOT NULL AND wrap_ms IS NULL)) AS wrap_default_legs`;
+    toUInt32(countIf(outcome = 'answered' AND completed_at IS NOT NULL AND wrap_ms IS NULL)) AS wrap_default_legs,
+    CAST(sumMapIf(map(${WAIT_DECI_KEY('wait_ms')}, toUInt32(1)), outcome = 'answered'), 'Map(UInt32, UInt32)') AS answered_wait_ds,
+    toUInt64(minIf(wait_ms, outcome = 'answered')) AS min_answered_wait_ms,
+    toUInt64(maxIf(wait_ms, outcome = 'answered')) AS max_answered_wait_ms`;
 
 /** The same totals re-aggregated from rollup rows. */
 export const ROLLUP_AGGREGATES = `
@@ -44,4 +51,7 @@ export const ROLLUP_AGGREGATES = `
     sumMap(answered_wait_ceil_s) AS answered_wait_ceil_s, sumMap(abandoned_wait_ceil_s) AS abandoned_wait_ceil_s,
     sumMap(abandoned_wait_floor_s) AS abandoned_wait_floor_s,
     sum(answered_wait_ms) AS answered_wait_ms, sum(abandoned_wait_ms) AS abandoned_wait_ms, max(max_wait_ms) AS max_wait_ms,
-    sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs`;
+    sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs,
+    sumMap(answered_wait_ds) AS answered_wait_ds,
+    minIf(min_answered_wait_ms, notEmpty(answered_wait_ds)) AS min_answered_wait_ms,
+    maxIf(max_answered_wait_ms, notEmpty(answered_wait_ds)) AS max_answered_wait_ms`;
