@@ -91,7 +91,8 @@ export type SimAction =
   | { t: number; kind: 'ring_end'; call_id: string; leg_id: string; agent: string; outcome: 'no_answer' | 'canceled'; ring_ms: number }
   | { t: number; kind: 'connect'; call_id: string; leg_id: string; agent: string; ring_ms: number }
   | { t: number; kind: 'abandon' | 'queue_timeout'; call_id: string; leg_id: string }
-  | { t: number; kind: 'hold' | 'unhold'; call_id: string; agent: string }
+  /** `consult_to`: the hold that starts an attended transfer's consultation with that agent. */
+  | { t: number; kind: 'hold' | 'unhold'; call_id: string; agent: string; consult_to?: string }
   | { t: number; kind: 'blind_transfer'; call_id: string; leg_id: string; agent: string; to_queue: string }
   | { t: number; kind: 'consult_ring' | 'consult_answer'; call_id: string; agent: string; target: string }
   | { t: number; kind: 'attended_transfer'; call_id: string; leg_id: string; agent: string; target: string }
@@ -486,7 +487,7 @@ export function simulate(sc: Scenario): SimResult {
     const { call, leg } = w;
     const holdFrom = now;
     setState(a, 'on_hold');
-    emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent });
+    emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent, consult_to: target.spec.agent });
     setState(target, 'ringing');
     emit({ t: now, kind: 'consult_ring', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
     const ringFor = rCall.uniform(b.ring_delay_min_s, b.ring_delay_max_s) * S;
@@ -496,8 +497,10 @@ export function simulate(sc: Scenario): SimResult {
       setState(target, 'on_call');
       target.handled++;
       emit({ t: now, kind: 'consult_answer', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
-      const answeredAt = now;
       at(now + consult, () => {
+        // METRICS.md: the target is credited with the call and its talk from the transfer on;
+        // the consultation before it is the transferring leg's hold (the target is on_call).
+        const answeredAt = now;
         leg.hold_ms += now - holdFrom;
         leg.transfer = 'attended';
         call.transfers.push({ kind: 'attended', at_ms: now, from_agent: a.spec.agent, to_queue: null, to_agent: target.spec.agent });
