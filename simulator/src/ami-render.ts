@@ -77,6 +77,8 @@ export interface AmiRenderOptions {
 
 export class AmiRenderer {
   private readonly calls = new Map<string, CallCtx>();
+  /** Agents talking on a queue call (from AgentConnect to AgentComplete). */
+  private readonly onQueueCall = new Set<string>();
   private readonly channels = new Map<string, Chan>();
   private readonly members = new Map<string, Member>();
   private readonly waiting = new Map<string, { call: string; chan: Chan; since: number }[]>();
@@ -246,7 +248,9 @@ export class AmiRenderer {
       case 'member_added': {
         const m = this.member(a.agent, a.queue);
         m.loginTime = Math.floor(t / 1000);
-        m.status = 1;
+        // Re-added while on a call: in use, but InCall 0 (the call is not this membership's).
+        m.status = this.onQueueCall.has(a.agent) ? 2 : 1;
+        m.inCall = 0;
         m.paused = 0;
         m.reason = '';
         this.memberEvent(t, 'QueueMemberAdded', m);
@@ -360,6 +364,7 @@ export class AmiRenderer {
         this.ev(t, 'AgentConnect', PRIV_AGENT, [...this.agentBody(ctx, one, leg.queue, a.agent), ['HoldTime', String(holdTime)], ['RingTime', String(Math.floor(a.ring_ms / 1000))]]);
         leg.connectedAt = t;
         leg.agent = a.agent;
+        this.onQueueCall.add(a.agent);
         ctx.dialed[ctx.dialed.length - 1]!.answered = true;
         const m = this.member(a.agent, leg.queue);
         m.inCall = 1;
@@ -468,6 +473,29 @@ export class AmiRenderer {
         this.setState(t, c.two, 6);
         this.setState(t, c.one, 6);
         this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(c.one, 'Dest'), ['DialStatus', 'ANSWER']]);
+        return;
+      }
+      case 'consult_cancel': {
+        // The agent hangs up the unanswered consultation: back in the caller's bridge, with an
+        // Unhold this time, and a NO ANSWER CDR row for the target (captures: h3).
+        const ctx = this.ctx(a.call_id);
+        const c = ctx.consult!;
+        const [aOne] = ctx.agentLegs.get(a.agent)!;
+        const bridge = ctx.bridge!;
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(c.one)]);
+        this.hangupRequest(t, c.two, 16);
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 0), ...this.snap(aOne)]);
+        this.cdr(t, { src: ctx.caller2.cidNum, dst: a.target, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: c.two, dchan: '', app: 'Wait', data: '', start: c.one.created, answer: null, end: t, disposition: 'NO ANSWER' });
+        aOne.bridge = bridge;
+        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(aOne)]);
+        this.hangupRequest(t, c.two, 16, true);
+        this.hangup(t, c.two, 16);
+        this.ev(t, 'MusicOnHoldStop', PRIV_CALL, this.snap(ctx.caller2));
+        this.memberStatus(t, a.target, 1);
+        this.ev(t, 'Unhold', PRIV_CALL, this.snap(aOne));
+        this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
+        this.hangup(t, c.one, 16);
+        ctx.consult = null;
         return;
       }
       case 'attended_transfer': {
@@ -640,6 +668,7 @@ export class AmiRenderer {
     m.callsTaken++;
     m.lastCall = Math.floor(t / 1000);
     m.inCall = 0;
+    this.onQueueCall.delete(agent);
     for (const x of this.members.values()) if (x.agent === agent && x.loginTime && x.queue !== leg.queue) x.lastCall = m.lastCall;
     m.status = 2; // forces the status event below, as Asterisk sends one after the stats update
     this.memberStatus(t, agent, 1, leg.queue);

@@ -136,4 +136,20 @@ describe.skipIf(!existsSync(dir))('simulated AMI frames have the shape of real A
       expect(fs.filter((h) => h.Event!.startsWith('Agent') && h.DestChannel === target)).toEqual([]);
     }
   });
+
+  it('renders a cancelled Atxfer as h3 shows it: no DialEnd, a NO ANSWER CDR for the target, then Unhold', () => {
+    const c = simulate({ ...sc, behaviour: { ...sc.behaviour, attended_transfer_p: 0.1, consult_cancel_p: 1 } });
+    const hs = renderAmi(c.ledger, c.actions).map((f) => Object.fromEntries(f.headers));
+    const cancels = c.actions.filter((a) => a.kind === 'consult_cancel');
+    expect(cancels.length).toBeGreaterThan(0);
+    expect(hs.filter((h) => h.Event === 'AttendedTransfer')).toEqual([]);
+    for (const ring of hs.filter((h) => h.Event === 'DialState' && h.Channel === undefined)) {
+      const target = ring.DestChannel!;
+      const after = hs.slice(hs.indexOf(ring));
+      expect(after.some((h) => h.Event === 'DialEnd' && h.DestChannel === target)).toBe(false);
+      const cdr = after.findIndex((h) => h.Event === 'Cdr' && h.Channel === target.replace(/;1$/, ';2'));
+      expect(after[cdr]!.Disposition).toBe('NO ANSWER');
+      expect(after.slice(cdr).some((h) => h.Event === 'Unhold')).toBe(true);
+    }
+  });
 });
