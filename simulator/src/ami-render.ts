@@ -57,7 +57,8 @@ interface CallCtx {
   dialed: { agent: [Chan, Chan]; answered: boolean; from: number; to: number }[];
   bridge: string | null;
   leg: { queue: string; offered: number; origPos: number; connectedAt: number; agent: string } | null;
-  consult: { a: Chan; b: Chan; bridge: string; agent: string; target: string } | null;
+  /** An Atxfer consultation: the target's Local pair and the bridge the transferring agent's ;1 moved into. */
+  consult: { one: Chan; two: Chan; bridge: string; agent: string; target: string } | null;
   outbound: { phone: Chan; trunk: Chan; answered: number | null } | null;
   /** The caller's hang-up requests were already sent (caller ended the call). */
   hungUp?: boolean;
@@ -65,6 +66,7 @@ interface CallCtx {
 
 const STATE_DESC: Record<number, string> = { 0: 'Down', 4: 'Ring', 5: 'Ringing', 6: 'Up' };
 const PRIV_CALL = 'call,all';
+const CALLING_PRES = '0 (Presentation Allowed, Not Screened)';
 const PRIV_AGENT = 'agent,all';
 
 export interface AmiRenderOptions {
@@ -75,6 +77,8 @@ export interface AmiRenderOptions {
 
 export class AmiRenderer {
   private readonly calls = new Map<string, CallCtx>();
+  /** Agents talking on a queue call (from AgentConnect to AgentComplete). */
+  private readonly onQueueCall = new Set<string>();
   private readonly channels = new Map<string, Chan>();
   private readonly members = new Map<string, Member>();
   private readonly waiting = new Map<string, { call: string; chan: Chan; since: number }[]>();
@@ -244,7 +248,9 @@ export class AmiRenderer {
       case 'member_added': {
         const m = this.member(a.agent, a.queue);
         m.loginTime = Math.floor(t / 1000);
-        m.status = 1;
+        // Re-added while on a call: in use, but InCall 0 (the call is not this membership's).
+        m.status = this.onQueueCall.has(a.agent) ? 2 : 1;
+        m.inCall = 0;
         m.paused = 0;
         m.reason = '';
         this.memberEvent(t, 'QueueMemberAdded', m);
@@ -274,8 +280,15 @@ export class AmiRenderer {
           c.cidName = c.connName = `Customer ${call.number}`;
         }
         this.calls.set(a.call_id, { caller1: one, caller2: two, agentLegs: new Map(), dialed: [], bridge: null, leg: null, consult: null, outbound: null });
-        this.ev(t, 'Newchannel', PRIV_CALL, this.snap({ ...one, cidNum: '<unknown>', cidName: '<unknown>', connNum: '<unknown>', connName: '<unknown>' }));
-        this.ev(t, 'Newchannel', PRIV_CALL, this.snap({ ...two, cidNum: '<unknown>', cidName: '<unknown>', connNum: '<unknown>', connName: '<unknown>' }));
+        const unknown = { cidNum: '<unknown>', cidName: '<unknown>', connNum: '<unknown>', connName: '<unknown>' };
+        this.ev(t, 'Newchannel', PRIV_CALL, this.snap({ ...one, ...unknown }));
+        this.ev(t, 'Newchannel', PRIV_CALL, this.snap({ ...two, ...unknown }));
+        // Originate sets the caller id after creating the pair (captures: NewCallerid, then
+        // NewConnectedLine, per half), so call.started must not take the number from Newchannel.
+        this.ev(t, 'NewCallerid', PRIV_CALL, [...this.snap({ ...one, connNum: '<unknown>', connName: '<unknown>' }), ['CID-CallingPres', CALLING_PRES]]);
+        this.ev(t, 'NewConnectedLine', PRIV_CALL, this.snap(one));
+        this.ev(t, 'NewCallerid', PRIV_CALL, [...this.snap(two), ['CID-CallingPres', CALLING_PRES]]);
+        this.ev(t, 'NewConnectedLine', PRIV_CALL, this.snap(two));
         this.localBridge(t, one, two);
         this.ev(t, 'DialBegin', PRIV_CALL, [...this.snap(one, 'Dest'), ['DialString', `${call.number}@callers`]]);
         two.priority = 5;
@@ -351,6 +364,7 @@ export class AmiRenderer {
         this.ev(t, 'AgentConnect', PRIV_AGENT, [...this.agentBody(ctx, one, leg.queue, a.agent), ['HoldTime', String(holdTime)], ['RingTime', String(Math.floor(a.ring_ms / 1000))]]);
         leg.connectedAt = t;
         leg.agent = a.agent;
+        this.onQueueCall.add(a.agent);
         ctx.dialed[ctx.dialed.length - 1]!.answered = true;
         const m = this.member(a.agent, leg.queue);
         m.inCall = 1;
@@ -384,8 +398,12 @@ export class AmiRenderer {
       case 'hold': {
         const ctx = this.ctx(a.call_id);
         const one = this.agentChan(ctx, a.agent);
+        // AMI Atxfer plays the atxfer feature code (*2) into the agent's ;1, which holds the
+        // caller, then dials the target's digits (captures h_attended_transfer).
+        if (a.consult_to !== undefined) for (const d of '*2') this.dtmf(t, one, d);
         this.ev(t, 'Hold', PRIV_CALL, [...this.snap(one), ['MusicClass', 'default']]);
         this.ev(t, 'MusicOnHoldStart', PRIV_CALL, [...this.snap(ctx.caller2), ['Class', 'default']]);
+        if (a.consult_to !== undefined) for (const d of a.consult_to) this.dtmf(t, one, d);
         return;
       }
       case 'unhold': {
@@ -421,58 +439,93 @@ export class AmiRenderer {
         return;
       }
       case 'consult_ring': {
+        // The consultation is a Local pair to the target's queue-member interface with no
+        // DialBegin and no caller channel on its DialState/DialEnd; the transferring agent's ;1
+        // moves from the caller's bridge into the consultation bridge.
         const ctx = this.ctx(a.call_id);
-        const seq = (this.localSeq++).toString(16).padStart(8, '0');
-        const ca = this.newChan(t, `PJSIP/${a.agent}-${seq}`, 4, 'from-internal', a.target, ctx.caller1.linkedid);
-        const cb = this.newChan(t, `PJSIP/${a.target}-${(this.localSeq++).toString(16).padStart(8, '0')}`, 0, 'from-internal', a.target, ctx.caller1.linkedid);
-        ca.cidNum = cb.connNum = a.agent;
-        ca.cidName = cb.connName = this.agentName.get(a.agent) ?? a.agent;
-        cb.cidNum = ca.connNum = a.target;
-        cb.cidName = ca.connName = this.agentName.get(a.target) ?? a.target;
-        ctx.consult = { a: ca, b: cb, bridge: '', agent: a.agent, target: a.target };
-        this.ev(t, 'Newchannel', PRIV_CALL, this.snap(ca));
-        this.ev(t, 'Newchannel', PRIV_CALL, this.snap(cb));
-        this.ev(t, 'DialBegin', PRIV_CALL, [...this.snap(ca), ...this.snap(cb, 'Dest'), ['DialString', a.target]]);
-        this.setState(t, cb, 5);
-        this.memberStatus(t, a.target, 6);
+        const [aOne] = ctx.agentLegs.get(a.agent)!;
+        const [one, two] = this.localPair(t, a.target, 'agents', ctx.caller1.uniqueid);
+        const bridge = this.newBridgeId();
+        ctx.consult = { one, two, bridge, agent: a.agent, target: a.target };
+        this.ev(t, 'Newchannel', PRIV_CALL, this.snap(one));
+        this.ev(t, 'Newchannel', PRIV_CALL, this.snap(two));
+        this.ev(t, 'BridgeCreate', PRIV_CALL, this.bridgeSnap(bridge, 0));
+        two.cidNum = ctx.caller2.cidNum;
+        two.cidName = ctx.caller2.cidName;
+        this.ev(t, 'NewCallerid', PRIV_CALL, [...this.snap(two), ['CID-CallingPres', CALLING_PRES]]);
+        this.localBridge(t, one, two);
+        this.setState(t, one, 5);
+        one.connNum = ctx.caller2.cidNum;
+        one.connName = ctx.caller2.cidName;
+        this.ev(t, 'NewConnectedLine', PRIV_CALL, this.snap(one));
+        one.bridge = bridge;
+        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 1), ...this.snap(one)]);
+        this.ev(t, 'DialState', PRIV_CALL, [...this.snap(one, 'Dest'), ['DialStatus', 'RINGING']]);
+        this.memberStatus(t, a.target, 2);
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(ctx.bridge!, 1), ...this.snap(aOne)]);
+        aOne.bridge = bridge;
+        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(aOne)]);
+        this.ev(t, 'NewConnectedLine', PRIV_CALL, this.snap(aOne));
         return;
       }
       case 'consult_answer': {
+        const c = this.ctx(a.call_id).consult!;
+        this.setState(t, c.two, 6);
+        this.setState(t, c.one, 6);
+        this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(c.one, 'Dest'), ['DialStatus', 'ANSWER']]);
+        return;
+      }
+      case 'consult_cancel': {
+        // The agent hangs up the unanswered consultation: back in the caller's bridge, with an
+        // Unhold this time, and a NO ANSWER CDR row for the target (captures: h3).
         const ctx = this.ctx(a.call_id);
         const c = ctx.consult!;
-        this.setState(t, c.b, 6);
-        this.setState(t, c.a, 6);
-        this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(c.a), ...this.snap(c.b, 'Dest'), ['DialStatus', 'ANSWER']]);
-        this.memberStatus(t, a.target, 2);
-        c.bridge = this.newBridgeId();
-        this.ev(t, 'BridgeCreate', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
-        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(c.a)]);
-        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(c.bridge, 2), ...this.snap(c.b)]);
+        const [aOne] = ctx.agentLegs.get(a.agent)!;
+        const bridge = ctx.bridge!;
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(c.one)]);
+        this.hangupRequest(t, c.two, 16);
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 0), ...this.snap(aOne)]);
+        this.cdr(t, { src: ctx.caller2.cidNum, dst: a.target, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: c.two, dchan: '', app: 'Wait', data: '', start: c.one.created, answer: null, end: t, disposition: 'NO ANSWER' });
+        aOne.bridge = bridge;
+        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(aOne)]);
+        this.hangupRequest(t, c.two, 16, true);
+        this.hangup(t, c.two, 16);
+        this.ev(t, 'MusicOnHoldStop', PRIV_CALL, this.snap(ctx.caller2));
+        this.memberStatus(t, a.target, 1);
+        this.ev(t, 'Unhold', PRIV_CALL, this.snap(aOne));
+        this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
+        this.hangup(t, c.one, 16);
+        ctx.consult = null;
         return;
       }
       case 'attended_transfer': {
+        // Completed by the transferring agent hanging up its leg: the consultation bridge merges
+        // into the caller's, and the agent's queue leg completes with Reason transfer — no Unhold.
         const ctx = this.ctx(a.call_id);
         const c = ctx.consult!;
         const [one, two] = ctx.agentLegs.get(a.agent)!;
         const bridge = ctx.bridge!;
-        this.ev(t, 'AttendedTransfer', PRIV_CALL, [
-          ['Result', 'Success'], ...this.snap(one, 'OrigTransferer'), ...this.bridgeSnap(bridge, 2, 'Orig'), ...this.snap(c.a, 'SecondTransferer'),
-          ...this.bridgeSnap(c.bridge, 2, 'Second'), ['DestType', 'Bridge'], ['DestBridgeUniqueid', bridge], ...this.snap(ctx.caller2, 'Transferee'),
-          ...this.snap(c.b, 'TransferTarget'), ['IsExternal', 'Yes'],
-        ]);
-        this.agentComplete(t, ctx, a.agent, 'transfer');
-        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(bridge, 1), ...this.snap(one)]);
-        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(c.a)]);
-        this.hangup(t, one, 16);
-        this.hangup(t, two, 16);
-        this.hangup(t, c.a, 16);
-        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 0), ...this.snap(c.b)]);
-        this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
-        c.b.bridge = bridge;
-        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(c.b)]);
+        this.hangupRequest(t, two, 16, true);
+        this.hangupRequest(t, one, 0);
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 1), ...this.snap(one)]);
+        this.ev(t, 'BridgeMerge', PRIV_CALL, [...this.bridgeSnap(bridge, 1, 'To'), ...this.bridgeSnap(c.bridge, 1, 'From')]);
+        this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(c.bridge, 0), ...this.snap(c.one)]);
+        c.one.bridge = bridge;
+        this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(c.one)]);
         this.ev(t, 'MusicOnHoldStop', PRIV_CALL, this.snap(ctx.caller2));
         this.agentCdr(t, ctx, a.agent, two);
+        this.ev(t, 'AttendedTransfer', PRIV_CALL, [
+          ['Result', 'Success'], ...this.snap(one, 'OrigTransferer'), ...this.bridgeSnap(bridge, 2, 'Orig'), ...this.snap(one, 'SecondTransferer'),
+          ...this.bridgeSnap(c.bridge, 0, 'Second'), ...this.snap(ctx.caller2, 'Transferee'), ...this.snap(c.one, 'TransferTarget'),
+          ['IsExternal', 'No'], ['DestType', 'Bridge'], ['DestBridgeUniqueid', bridge],
+        ]);
+        this.hangup(t, two, 0);
+        this.agentComplete(t, ctx, a.agent, 'transfer');
+        this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(c.bridge, 0));
+        this.hangup(t, one, 16);
         ctx.agentLegs.delete(a.agent);
+        // The caller's side gets a CDR row towards the target, as for a queue member it dialled.
+        ctx.dialed.push({ agent: [c.one, c.two], answered: true, from: t, to: t });
         return;
       }
       case 'agent_complete': {
@@ -511,14 +564,17 @@ export class AmiRenderer {
         const call = this.callById.get(a.call_id)!;
         if (ctx.outbound) return; // outbound calls end in outbound_end
         if (ctx.consult && ctx.bridge) {
-          // the transfer target hangs up the call it took over
-          const b = ctx.consult.b;
-          this.hangupRequest(t, b, 16);
-          this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(ctx.bridge, 1), ...this.snap(b)]);
+          // the transfer target hangs up the call it took over (captures: h2)
+          const c = ctx.consult;
+          this.hangupRequest(t, c.two, 16, true);
+          this.hangupRequest(t, c.one, 0);
+          this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(ctx.bridge, 1), ...this.snap(c.one)]);
           this.ev(t, 'BridgeLeave', PRIV_CALL, [...this.bridgeSnap(ctx.bridge, 0), ...this.snap(ctx.caller2)]);
           this.ev(t, 'BridgeDestroy', PRIV_CALL, this.bridgeSnap(ctx.bridge, 0));
-          this.hangup(t, b, 16);
-          this.memberStatus(t, ctx.consult.target, 1);
+          this.hangup(t, c.two, 0);
+          this.hangup(t, c.one, 16);
+          this.memberStatus(t, c.target, 1);
+          this.cdr(t, { src: '', dst: c.target, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: c.one, dchan: '', app: '', data: '', start: c.one.created, answer: c.one.created, end: t, disposition: 'ANSWERED' });
         }
         if (!ctx.hungUp) {
           this.hangupRequest(t, ctx.caller2, 16, true);
@@ -591,6 +647,10 @@ export class AmiRenderer {
     }
   }
 
+  private dtmf(t: number, c: Chan, digit: string): void {
+    this.ev(t, 'DTMFEnd', 'dtmf,all', [...this.snap(c), ['Digit', digit], ['DurationMs', '0'], ['Direction', 'Received']]);
+  }
+
   private agentChan(ctx: CallCtx, agent: string): Chan {
     const pair = ctx.agentLegs.get(agent);
     if (!pair) throw new Error(`AMI renderer: agent ${agent} has no channel on this call (PBX ${this.ledger.pbx})`);
@@ -608,6 +668,7 @@ export class AmiRenderer {
     m.callsTaken++;
     m.lastCall = Math.floor(t / 1000);
     m.inCall = 0;
+    this.onQueueCall.delete(agent);
     for (const x of this.members.values()) if (x.agent === agent && x.loginTime && x.queue !== leg.queue) x.lastCall = m.lastCall;
     m.status = 2; // forces the status event below, as Asterisk sends one after the stats update
     this.memberStatus(t, agent, 1, leg.queue);

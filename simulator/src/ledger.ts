@@ -87,6 +87,17 @@ export interface LedgerAgentInterval {
   to_ms: number;
 }
 
+/**
+ * A pause from its start to its unpause or logoff, whatever else the agent did meanwhile
+ * (METRICS.md pause_time_by_reason); a pause taken on a call has no `paused` interval at all.
+ */
+export interface LedgerPause {
+  agent: string;
+  reason: string;
+  from_ms: number;
+  to_ms: number;
+}
+
 export interface LedgerMembership {
   agent: string;
   queue: string;
@@ -118,6 +129,7 @@ export interface Ledger {
   direct: LedgerDirectSegment[];
   agent_intervals: LedgerAgentInterval[];
   memberships: LedgerMembership[];
+  pauses: LedgerPause[];
 }
 
 /** NDJSON: one record per line with its kind, convenient for `jq` and streaming readers. */
@@ -129,5 +141,6 @@ export function ledgerToNdjson(l: Ledger): string {
   for (const d of l.direct) lines.push({ kind: 'direct', ...d });
   for (const i of l.agent_intervals) lines.push({ kind: 'agent_interval', ...i });
   for (const m of l.memberships) lines.push({ kind: 'membership', ...m });
+  for (const p of l.pauses) lines.push({ kind: 'pause', ...p });
   return lines.map((x) => JSON.stringify(x)).join('\n') + '\n';
 }

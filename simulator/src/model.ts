@@ -5,7 +5,7 @@
 // can check the pipeline's numbers against it without trusting any PBX protocol.
 import { DateTime, IANAZone } from 'luxon';
 import type { AgentState, Disposition } from '@callboard/schemas';
-import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerDirectSegment, LedgerLeg, LedgerMembership, TransferKind } from './ledger.ts';
+import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerDirectSegment, LedgerLeg, LedgerMembership, LedgerPause, TransferKind } from './ledger.ts';
 import { Rng } from './prng.ts';
 
 export interface QueueSpec {
@@ -56,6 +56,15 @@ export interface Behaviour {
   /** Chance per shift of an extra unscheduled pause ("Training", "Coaching" …). */
   extra_pause_p: number;
   extra_pause_reasons: string[];
+  /**
+   * Chance per answered leg that a supervisor removes the agent from all its queues early in the
+   * call and adds it back a few seconds later, still in the call (i_membership_midcall). Default 0.
+   */
+  midcall_membership_p?: number;
+  /** Chance per answered leg of a pause ("Coaching") taken and ended early in the call. Default 0. */
+  midcall_pause_p?: number;
+  /** Chance that an attended transfer's target never answers and the agent cancels it. Default 0. */
+  consult_cancel_p?: number;
 }
 
 export interface Scenario {
@@ -91,9 +100,10 @@ export type SimAction =
   | { t: number; kind: 'ring_end'; call_id: string; leg_id: string; agent: string; outcome: 'no_answer' | 'canceled'; ring_ms: number }
   | { t: number; kind: 'connect'; call_id: string; leg_id: string; agent: string; ring_ms: number }
   | { t: number; kind: 'abandon' | 'queue_timeout'; call_id: string; leg_id: string }
-  | { t: number; kind: 'hold' | 'unhold'; call_id: string; agent: string }
+  /** `consult_to`: the hold that starts an attended transfer's consultation with that agent. */
+  | { t: number; kind: 'hold' | 'unhold'; call_id: string; agent: string; consult_to?: string }
   | { t: number; kind: 'blind_transfer'; call_id: string; leg_id: string; agent: string; to_queue: string }
-  | { t: number; kind: 'consult_ring' | 'consult_answer'; call_id: string; agent: string; target: string }
+  | { t: number; kind: 'consult_ring' | 'consult_answer' | 'consult_cancel'; call_id: string; agent: string; target: string }
   | { t: number; kind: 'attended_transfer'; call_id: string; leg_id: string; agent: string; target: string }
   | { t: number; kind: 'agent_complete'; call_id: string; leg_id: string; agent: string; reason: 'agent' | 'caller' | 'transfer' }
   | { t: number; kind: 'call_end'; call_id: string; by: 'caller' | 'agent' | 'system'; agent: string | null }
@@ -189,6 +199,8 @@ export function simulate(sc: Scenario): SimResult {
   const rCall = rng.fork('calls');
   const rAgent = rng.fork('agents');
   const rOut = rng.fork('outbound');
+  // Its own stream, so scenarios without mid-call changes keep every other draw as before.
+  const rMid = rng.fork('midcall');
   const b = sc.behaviour;
   const queues = new Map(sc.queues.map((q) => [q.queue, q]));
 
@@ -204,6 +216,8 @@ export function simulate(sc: Scenario): SimResult {
   const direct: LedgerDirectSegment[] = [];
   const intervals: LedgerAgentInterval[] = [];
   const memberships: LedgerMembership[] = [];
+  const pauseLog: LedgerPause[] = [];
+  const openPause = new Map<string, LedgerPause>();
   const openMembership = new Map<string, LedgerMembership>();
   const waiting: Waiting[] = [];
   let callSeq = 0;
@@ -247,9 +261,14 @@ export function simulate(sc: Scenario): SimResult {
   const startPause = (a: Agent, minutes: number, reason: string): void => {
     setState(a, 'paused', reason);
     emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: true, reason });
+    const p: LedgerPause = { agent: a.spec.agent, reason, from_ms: now, to_ms: now };
+    pauseLog.push(p);
+    openPause.set(a.spec.agent, p);
     const ver = a.ver;
     at(now + minutes * 60 * S, () => {
       if (a.ver !== ver || a.state !== 'paused') return;
+      p.to_ms = now;
+      openPause.delete(a.spec.agent);
       emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: false, reason: '' });
       becomeFree(a);
     });
@@ -271,6 +290,9 @@ export function simulate(sc: Scenario): SimResult {
     a.loggedIn = false;
     a.pendingPause = null;
     if (a.state === 'paused') emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: false, reason: '' });
+    const p = openPause.get(a.spec.agent);
+    if (p) p.to_ms = now;
+    openPause.delete(a.spec.agent);
     for (const q of a.spec.queues) {
       emit({ t: now, kind: 'member_removed', agent: a.spec.agent, queue: q });
       const m = openMembership.get(`${a.spec.agent}\u0000${q}`);
@@ -428,6 +450,7 @@ export function simulate(sc: Scenario): SimResult {
     const ending: 'agent' | 'caller' | TransferKind =
       canTransfer && u < b.blind_transfer_p ? 'blind' : u < b.blind_transfer_p + b.attended_transfer_p ? 'attended' : rCall.chance(b.caller_hangs_up_p) ? 'caller' : 'agent';
     const start = now;
+    midCall(a, start, Math.round(talk * 0.18));
     if (holdLen) {
       at(start + holdAt, () => {
         setState(a, 'on_hold');
@@ -440,6 +463,47 @@ export function simulate(sc: Scenario): SimResult {
       });
     }
     at(start + talk + holdLen, () => finishSegment(w, a, ending));
+  };
+
+  // Membership and pause changes inside [start, start + within) of a call: before any hold or
+  // transfer (which start at 20 % of the talk at the earliest), so the call's own timeline is
+  // untouched. METRICS.md membership: removed from its last queue while on a call, the agent
+  // stays on_call; paused is below on_call, so the state does not change, but the pause counts
+  // in pause_time_by_reason.
+  const midCall = (a: Agent, start: number, within: number): void => {
+    if (within < 4 * S) return;
+    if (rMid.chance(b.midcall_membership_p ?? 0)) {
+      const off = start + Math.round(rMid.uniform(0.1, 0.45) * within);
+      const on = off + Math.round(rMid.uniform(0.1, 0.45) * within);
+      at(off, () => {
+        for (const q of a.spec.queues) {
+          const m = openMembership.get(`${a.spec.agent}\u0000${q}`);
+          if (!m) continue;
+          emit({ t: now, kind: 'member_removed', agent: a.spec.agent, queue: q });
+          m.to_ms = now;
+          openMembership.delete(`${a.spec.agent}\u0000${q}`);
+        }
+      });
+      at(on, () => {
+        if (!a.loggedIn) return;
+        for (const q of a.spec.queues) {
+          if (openMembership.has(`${a.spec.agent}\u0000${q}`)) continue;
+          emit({ t: now, kind: 'member_added', agent: a.spec.agent, queue: q });
+          const m: LedgerMembership = { agent: a.spec.agent, queue: q, from_ms: now, to_ms: null };
+          memberships.push(m);
+          openMembership.set(`${a.spec.agent}\u0000${q}`, m);
+        }
+      });
+    } else if (rMid.chance(b.midcall_pause_p ?? 0)) {
+      const from = start + Math.round(rMid.uniform(0.1, 0.45) * within);
+      const to = from + Math.round(rMid.uniform(0.1, 0.45) * within);
+      const reason = 'Coaching';
+      at(from, () => {
+        pauseLog.push({ agent: a.spec.agent, reason, from_ms: now, to_ms: to });
+        emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: true, reason });
+      });
+      at(to, () => emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: false, reason: '' }));
+    }
   };
 
   const completeLeg = (w: Waiting, a: Agent, reason: 'agent' | 'caller' | 'transfer'): void => {
@@ -486,18 +550,36 @@ export function simulate(sc: Scenario): SimResult {
     const { call, leg } = w;
     const holdFrom = now;
     setState(a, 'on_hold');
-    emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent });
+    emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent, consult_to: target.spec.agent });
     setState(target, 'ringing');
     emit({ t: now, kind: 'consult_ring', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
     const ringFor = rCall.uniform(b.ring_delay_min_s, b.ring_delay_max_s) * S;
     const consult = Math.max(3 * S, rCall.exp(b.consult_mean_s) * S);
     const after = Math.max(5 * S, rCall.lognormal(b.talk_mean_s, b.talk_cv) * S);
+    if (rMid.chance(b.consult_cancel_p ?? 0)) {
+      // The target never answers: the agent hangs up the consultation and is back with the
+      // caller (h3). The ring is no missed call (no queue rang the target); the wait on hold
+      // is the leg's hold; the leg then ends as an ordinary agent hang-up.
+      at(now + Math.round(rMid.uniform(5, 12) * S), () => {
+        leg.hold_ms += now - holdFrom;
+        setState(a, 'on_call');
+        emit({ t: now, kind: 'consult_cancel', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
+        becomeFree(target);
+        at(now + Math.max(5 * S, Math.round(rMid.exp(b.talk_mean_s / 4) * S)), () => {
+          completeLeg(w, a, 'agent');
+          endCall(call, 'agent', a.spec.agent);
+        });
+      });
+      return;
+    }
     at(now + ringFor, () => {
       setState(target, 'on_call');
       target.handled++;
       emit({ t: now, kind: 'consult_answer', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
-      const answeredAt = now;
       at(now + consult, () => {
+        // METRICS.md: the target is credited with the call and its talk from the transfer on;
+        // the consultation before it is the transferring leg's hold (the target is on_call).
+        const answeredAt = now;
         leg.hold_ms += now - holdFrom;
         leg.transfer = 'attended';
         call.transfers.push({ kind: 'attended', at_ms: now, from_agent: a.spec.agent, to_queue: null, to_agent: target.spec.agent });
@@ -630,6 +712,8 @@ export function simulate(sc: Scenario): SimResult {
   }
   const end = Math.max(now, sc.to_ms);
   now = end;
+  for (const p of openPause.values()) p.to_ms = end;
+  pauseLog.sort((x, y) => x.from_ms - y.from_ms || (x.agent < y.agent ? -1 : 1));
   for (const a of agents.values()) {
     if (end > a.since) intervals.push({ agent: a.spec.agent, state: a.state, reason: a.reason, from_ms: a.since, to_ms: end });
   }
@@ -641,7 +725,7 @@ export function simulate(sc: Scenario): SimResult {
       tenant: sc.tenant, pbx: sc.pbx, timezone: sc.timezone, seed: sc.seed, from_ms: sc.from_ms, to_ms: sc.to_ms, end_ms: end,
       queues: sc.queues.map((q) => ({ queue: q.queue, wrap_up_s: q.wrap_up_s, max_wait_s: q.max_wait_s, overflow_to: q.overflow_to })),
       agents: [...agents.values()].map((a) => ({ agent: a.spec.agent, name: a.spec.name, handled: a.handled, missed: a.missed })),
-      calls, legs, direct, agent_intervals: intervals, memberships,
+      calls, legs, direct, agent_intervals: intervals, memberships, pauses: pauseLog,
     },
     actions,
   };

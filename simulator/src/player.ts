@@ -2,6 +2,11 @@
 // as fast as the sinks drain, then at `speed` virtual milliseconds per real millisecond.
 // The virtual clock is what the simulated PBX stamps on its events, so a sped-up day still
 // carries the model's own times.
+//
+// With `catchUpTo` the live clock is anchored when the player is made (`catchUpTo` at that wall
+// instant) and keeps running while history replays: the replay chases a moving line instead of
+// resuming from where it began, so at speed 1 with `catchUpTo: Date.now()` the live frames carry
+// the real current time however long the replay took (#16: it used to lag by the replay's length).
 import type { SimAction } from './model.ts';
 
 export interface PlayerOptions {
@@ -10,7 +15,10 @@ export interface PlayerOptions {
   sink: (a: SimAction) => void;
   /** Virtual time the run starts at (usually the scenario's from_ms). */
   startAt: number;
-  /** Actions before this virtual time are played at once (history); default: none. */
+  /**
+   * Virtual time at the wall instant the player is made; actions before the live clock (which
+   * advances from there at `speed`, replay or not) are played at once (history). Default: none.
+   */
   catchUpTo?: number;
   /** Virtual ms per wall ms after catch-up; Infinity plays everything at once. */
   speed: number;
@@ -36,9 +44,19 @@ export class SimPlayer {
   private wake: (() => void) | null = null;
   private readonly wall: () => number;
 
+  private readonly madeAtWall: number;
+
   constructor(private readonly o: PlayerOptions) {
     this.anchorVirtual = o.startAt;
     this.wall = o.wallClock ?? Date.now;
+    this.madeAtWall = this.wall();
+  }
+
+  /** Where the live clock is now: what the replay must reach before playing in time. */
+  private liveLine(): number {
+    if (!Number.isFinite(this.o.speed)) return Infinity;
+    if (this.o.catchUpTo === undefined) return this.o.startAt;
+    return this.o.catchUpTo + (this.wall() - this.madeAtWall) * this.o.speed;
   }
 
   /** The simulated PBX's clock. */
@@ -59,7 +77,7 @@ export class SimPlayer {
   async run(): Promise<void> {
     const { actions, sink } = this.o;
     const batch = this.o.batch ?? (this.o.catchUpRate ? Math.max(1, Math.ceil(this.o.catchUpRate / 20)) : 2000);
-    const catchUp = Number.isFinite(this.o.speed) ? (this.o.catchUpTo ?? this.o.startAt) : Infinity;
+    let catchUp = this.liveLine();
     while (!this.stopped && this.i < actions.length && actions[this.i]!.t < catchUp) {
       const end = Math.min(actions.length, this.i + batch);
       for (; this.i < end && actions[this.i]!.t < catchUp; this.i++) {
@@ -70,9 +88,15 @@ export class SimPlayer {
       if (this.o.drain) await this.o.drain();
       const pace = this.o.catchUpRate ? (batch * 1000) / this.o.catchUpRate - (this.wall() - began) : 0;
       await new Promise((r) => (pace > 0 ? setTimeout(r, pace) : setImmediate(r)));
+      catchUp = this.liveLine();
     }
-    if (Number.isFinite(catchUp)) this.anchorVirtual = Math.max(this.anchorVirtual, catchUp);
-    this.anchorWall = this.wall();
+    if (this.o.catchUpTo !== undefined && Number.isFinite(this.o.speed)) {
+      this.anchorVirtual = this.o.catchUpTo;
+      this.anchorWall = this.madeAtWall;
+    } else {
+      if (Number.isFinite(catchUp)) this.anchorVirtual = Math.max(this.anchorVirtual, catchUp);
+      this.anchorWall = this.wall();
+    }
     this.live = true;
     while (!this.stopped && this.i < actions.length) {
       const now = this.now();

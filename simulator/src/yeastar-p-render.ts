@@ -163,6 +163,13 @@ export class YeastarPRenderer {
         this.snapshot(t, c);
         return;
       }
+      case 'consult_cancel': {
+        const c = this.ctx(a.call_id);
+        c.members.delete(a.target);
+        this.setStatus(c, a.agent, 'ANSWERED');
+        this.snapshot(t, c);
+        return;
+      }
       case 'attended_transfer': {
         const c = this.ctx(a.call_id);
         c.members.delete(a.agent);

@@ -8,14 +8,18 @@ import { AmiParser } from '@callboard/ingest/ami/parser';
 import { AmiTranslator } from '@callboard/ingest/ami/translator';
 import { frameToWire, renderAmi } from '../src/ami-render.ts';
 import { simulate } from '../src/model.ts';
-import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
+import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/scenarios.ts';
 
 function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
   return events.filter((e) => e.type === type) as unknown as EventOf<T>[];
 }
 
 describe('AMI translator on a simulated call-centre day', () => {
-  const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 5, volume: 0.5, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
+  // More attended transfers than the default mix, a third of them cancelled (target never answers).
+  const sc = {
+    ...callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 5, volume: 0.5, ...dayWindow('2026-11-20', 'Africa/Nairobi') }),
+    behaviour: { ...DEFAULT_BEHAVIOUR, attended_transfer_p: 0.06, consult_cancel_p: 0.33 },
+  };
   const { ledger, actions } = simulate(sc);
   const frames = renderAmi(ledger, actions);
   const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
@@ -37,6 +41,7 @@ describe('AMI translator on a simulated call-centre day', () => {
 
   it('translates every frame, and every event validates', () => {
     expect(ledger.legs.length).toBeGreaterThan(100);
+    expect(actions.filter((a) => a.kind === 'consult_cancel').length).toBeGreaterThan(0);
     expect(dlq).toEqual([]);
     for (const e of events) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok, JSON.stringify(e)).toBe(true);
   });
@@ -88,8 +93,13 @@ describe('AMI translator on a simulated call-centre day', () => {
 
 describe('AMI translator agent states on a simulated day', () => {
   it('time per agent per state (available, ringing, on_call, on_hold, wrap_up, paused) matches the ledger within 2 s', () => {
-    const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 9, volume: 0.5, logout_at_end: true, ...dayWindow('2026-11-21', 'Africa/Nairobi') });
+    // With supervisors removing and re-adding members, and pausing them, in the middle of calls.
+    const behaviour = { ...DEFAULT_BEHAVIOUR, midcall_membership_p: 0.05, midcall_pause_p: 0.05, attended_transfer_p: 0.06, consult_cancel_p: 0.33 };
+    const sc = { ...callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 9, volume: 0.5, logout_at_end: true, ...dayWindow('2026-11-21', 'Africa/Nairobi') }), behaviour };
     const { ledger, actions } = simulate(sc);
+    const onCall = (agent: string, t: number) => ledger.agent_intervals.some((i) => i.agent === agent && i.state === 'on_call' && i.from_ms < t && t < i.to_ms);
+    expect(actions.filter((a) => a.kind === 'member_removed' && onCall(a.agent, a.t)).length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.kind === 'pause' && a.paused && onCall(a.agent, a.t)).length).toBeGreaterThan(0);
     const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
     const t = new AmiTranslator({ tenant_id: 'acme', pbx_id: 'pbx1', wrapUpMs: (q) => wrap.get(q) ?? 0 });
     const meta = { received_at: 0, raw_ref: null, connection: 'sim', seq: 0 };

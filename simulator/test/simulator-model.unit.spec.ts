@@ -113,3 +113,39 @@ describe('simulate', () => {
     expect(() => simulate(bad)).toThrow(/tenant acme, PBX pbx1: transfer_queue nope/);
   });
 });
+
+describe('simulate: membership and pauses changed mid-call (i_membership_midcall)', () => {
+  const base = nairobi(4);
+  const mid = simulate({ ...base, behaviour: { ...base.behaviour, midcall_membership_p: 0.2, midcall_pause_p: 0.2 } });
+  const plain = simulate(base);
+  const onCall = (agent: string, t: number) => mid.ledger.agent_intervals.some((i) => i.agent === agent && i.state === 'on_call' && i.from_ms < t && t < i.to_ms);
+
+  it('leaves every call and agent state as it was: the agent stays on_call', () => {
+    expect(mid.ledger.legs).toEqual(plain.ledger.legs);
+    expect(mid.ledger.agent_intervals).toEqual(plain.ledger.agent_intervals);
+  });
+
+  it('removes and re-adds members while they talk, splitting their membership', () => {
+    const removed = mid.actions.filter((a) => a.kind === 'member_removed' && onCall(a.agent, a.t));
+    expect(removed.length).toBeGreaterThan(3);
+    for (const r of removed) {
+      if (r.kind !== 'member_removed') continue;
+      expect(mid.ledger.memberships.some((m) => m.agent === r.agent && m.queue === r.queue && m.to_ms === r.t)).toBe(true);
+      const back = mid.ledger.memberships.find((m) => m.agent === r.agent && m.queue === r.queue && m.from_ms > r.t);
+      expect(back && onCall(r.agent, back.from_ms)).toBe(true);
+    }
+  });
+
+  it('records every pause from start to unpause, those on a call without a paused interval', () => {
+    const paused = mid.ledger.agent_intervals.filter((i) => i.state === 'paused');
+    const onCallPauses = mid.ledger.pauses.filter((p) => onCall(p.agent, p.from_ms));
+    expect(onCallPauses.length).toBeGreaterThan(3);
+    for (const p of onCallPauses) {
+      expect(p.reason).toBe('Coaching');
+      expect(onCall(p.agent, p.to_ms)).toBe(true);
+    }
+    // Off a call, a pause is exactly its paused interval.
+    const rest = mid.ledger.pauses.filter((p) => !onCall(p.agent, p.from_ms)).map((p) => `${p.agent}|${p.reason}|${p.from_ms}|${p.to_ms}`);
+    expect(rest.sort()).toEqual(paused.map((i) => `${i.agent}|${i.reason}|${i.from_ms}|${i.to_ms}`).sort());
+  });
+});

@@ -79,18 +79,29 @@ export function queueMetricsFromLedger(legs: LedgerLeg[], span: Span, settings: 
 }
 
 /** Agent figures from the ledger (state times keyed by whatever states the ledger saw). */
-export type ExpectedAgent = Omit<AgentMetricsRow, keyof GroupKey | 'state_time'> & { state_time: Record<string, number> };
+export type ExpectedAgent = Omit<AgentMetricsRow, keyof GroupKey | 'state_time'> & {
+  state_time: Record<string, number>;
+  /** `paused` state time per reason: equals pause_time_by_reason when no pause was taken on a call. */
+  paused_state_by_reason: Record<string, number>;
+};
 
 /** Agent metrics: state intervals clipped to the span; handled and missed by when they happened. */
 export function agentMetricsFromLedger(l: Ledger, agent: string, span: Span): ExpectedAgent {
   const st: Record<string, number> = { available: 0, ringing: 0, on_call: 0, on_hold: 0, wrap_up: 0, paused: 0, offline: 0 };
   const pause: Record<string, number> = {};
+  const pausedState: Record<string, number> = {};
   for (const i of l.agent_intervals) {
     if (i.agent !== agent) continue;
     const ms = Math.min(i.to_ms, span.end) - Math.max(i.from_ms, span.start);
     if (ms <= 0) continue;
     st[i.state] = st[i.state]! + ms;
-    if (i.state === 'paused') pause[i.reason ?? ''] = (pause[i.reason ?? ''] ?? 0) + ms / 1000;
+    if (i.state === 'paused') pausedState[i.reason ?? ''] = (pausedState[i.reason ?? ''] ?? 0) + ms / 1000;
+  }
+  // From pause to unpause whatever the agent did meanwhile (a pause on a call has no paused state).
+  for (const p of l.pauses) {
+    if (p.agent !== agent) continue;
+    const ms = Math.min(p.to_ms, span.end) - Math.max(p.from_ms, span.start);
+    if (ms > 0) pause[p.reason] = (pause[p.reason] ?? 0) + ms / 1000;
   }
   for (const k of Object.keys(st)) st[k] = st[k]! / 1000;
   const legs = l.legs.filter((x) => x.agent === agent && inSpan(x.answered_at_ms!, span));
@@ -116,6 +127,7 @@ export function agentMetricsFromLedger(l: Ledger, agent: string, span: Span): Ex
     avg_hold: ratio(hold, handled),
     aht: ratio(talk + hold + wrap, handled),
     pause_time_by_reason: pause,
+    paused_state_by_reason: pausedState,
   };
 }
 

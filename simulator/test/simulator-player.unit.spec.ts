@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { SimAction } from '../src/model.ts';
+import { SimPlayer } from '../src/player.ts';
+
+// A wall clock that a slow replay can push forward at once: real time plus whatever the test adds,
+// so the live part still runs on real timers.
+function skewedClock(): { now: () => number; advance: (ms: number) => void } {
+  let skew = 0;
+  return { now: () => Date.now() + skew, advance: (ms) => (skew += ms) };
+}
+
+const pause = (t: number, agent: string): SimAction => ({ t, kind: 'pause', agent, paused: true, reason: 'x' });
+
+describe('SimPlayer clock after the history replay (#16)', () => {
+  it('plays live frames at the real current time even when the replay took 93 s', async () => {
+    const clock = skewedClock();
+    const start = clock.now();
+    // History from an hour ago up to start, then live actions 30 ms … 93.2 s after start: the
+    // ones the replay's 93 s overtook belong to history, the rest must come out on time.
+    const history = Array.from({ length: 50 }, (_, i) => pause(start - 3600_000 + i * 1000, `h${i}`));
+    const live = [30, 93_000, 93_150, 93_300].map((d, i) => pause(start + d, `l${i}`));
+    const played: { a: SimAction; wall: number; virtual: number }[] = [];
+    let drains = 0;
+    const player: SimPlayer = new SimPlayer({
+      actions: [...history, ...live],
+      startAt: start - 3600_000,
+      catchUpTo: start,
+      speed: 1,
+      batch: 10,
+      wallClock: clock.now,
+      sink: (a) => played.push({ a, wall: clock.now(), virtual: player.now() }),
+      // The replay is slow: five batches take 93 s of wall time between them.
+      drain: async () => {
+        if (++drains <= 5) clock.advance(93_000 / 5);
+      },
+    });
+    await player.run();
+    expect(played.map((p) => p.a)).toEqual([...history, ...live]);
+    // Overtaken by the replay: played at once, in order, as history.
+    expect(played.slice(50, 52).every((p) => p.wall >= p.a.t)).toBe(true);
+    // Live: each frame is played when the real clock reaches its time (a few ms of timer lag),
+    // and the PBX clock reads the real clock.
+    for (const p of played.slice(52)) {
+      expect(p.wall - p.a.t).toBeGreaterThanOrEqual(0);
+      expect(p.wall - p.a.t).toBeLessThan(60);
+      expect(Math.abs(player.now() - clock.now())).toBeLessThan(5);
+    }
+    expect(Math.abs(player.now() - clock.now())).toBeLessThan(5);
+  });
+
+  it('without catchUpTo starts its live clock at startAt when run begins', async () => {
+    const clock = skewedClock();
+    const t0 = 1_000_000;
+    const played: number[] = [];
+    const player = new SimPlayer({ actions: [pause(t0 + 20, 'a')], startAt: t0, speed: 1, wallClock: clock.now, sink: () => played.push(clock.now()) });
+    clock.advance(50_000); // time before run() (waiting for a client) is not history
+    const began = clock.now();
+    await player.run();
+    expect(played).toHaveLength(1);
+    expect(played[0]! - began).toBeGreaterThanOrEqual(20);
+  });
+});
