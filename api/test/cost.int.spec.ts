@@ -31,9 +31,14 @@ async function metric(name: string): Promise<Record<string, number>> {
 }
 const engineReads = async () => (await metric('callboard_api_reads_total')).engine ?? 0;
 
+// These cases test the GraphQL layer's own limits on documents far larger than the HTTP body
+// limit (API_MAX_REQUEST_BYTES, 413 — tested in api/test/server.hostile.spec.ts), so that limit
+// is lifted here: the cost, token and argument checks must hold on their own.
+const BODY_LIMIT_OFF = 64 * 1024 * 1024;
+
 beforeAll(async () => {
   const cfg = testConfig({ tenants: [{ id: 'acme', timezone: 'Africa/Nairobi' }, { id: 'beta', timezone: 'Europe/Berlin' }] });
-  stack = await startStack(cfg, { kafkaTopics: true, clickhouse: true, api: { port: 0, host: '127.0.0.1', settings: { rateBurst: 1000, ratePerSecond: 100, engineConcurrency: 1, costPerMinute: 1e6 } } });
+  stack = await startStack(cfg, { kafkaTopics: true, clickhouse: true, api: { port: 0, host: '127.0.0.1', settings: { rateBurst: 1000, ratePerSecond: 100, engineConcurrency: 1, costPerMinute: 1e6, maxRequestBytes: BODY_LIMIT_OFF } } });
   url = stack.api!.url;
   await generateQueueLegs(stack.ch!, 'acme', 400_000);
   await generateQueueLegs(stack.ch!, 'beta', 1_000);
