@@ -214,7 +214,7 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
     await caughtUp();
     const r = await reconcileScenario(t, join(FIXTURES, s, 'queue_log'), join(FIXTURES, s, 'cdr.csv'), firstDay(s));
     expect(r.rows.find((x) => x.metric === 'offered')?.callboard, renderTable(r)).toBe(5);
-    expect(r.rows.find((x) => x.metric === 'answered')?.callboard).toBe(5);
+    expect(r.rows.find((x) => x.metric === 'answered')?.callboard, renderTable(r)).toBe(5);
     expect(r.unknown, renderTable(r)).toBe(0);
     expect(r.byClass.missing).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseQueueLogLine, type QueueLogLine } from '@callboard/ingest/import/queue-log';
-import { reconcile, type CallboardLeg, type CallboardSide, type Day } from '../src/reconcile/compare.ts';
+import { reconcile, type CallboardAnswer, type CallboardLeg, type CallboardSide, type Day } from '../src/reconcile/compare.ts';
 import { agentFigures, pbxRecords, queueFigures, type AgentFigures } from '../src/reconcile/figures.ts';
 
 const lines = (text: string[]): QueueLogLine[] =>
@@ -123,6 +123,7 @@ function callboardOf(overrides: Partial<Record<string, Partial<CallboardLeg> | n
   const within = answered.filter((l) => l.wait_ms <= 20_000).length;
   return {
     legs,
+    answers: [],
     queues: new Map([
       [
         DAY.date,
@@ -205,5 +206,93 @@ describe('reconciliation', () => {
     const cb = callboardOf();
     cb.queues.get(DAY.date)!.get('sales')!.exited = 3;
     expect(classesOf(run(cb), 'exited')).toEqual([['unknown', 2, '']]);
+  });
+});
+
+// t1 is transferred attended by 1001 (queue_log does not name the target), t2 blind by 1001 to
+// extension 1003, t3 completed by 1002 without a transfer. Asterisk logs no line for a target.
+const TRANSFERS = [
+  '1795305000|MANAGER|sales|Local/1001@agents|ADDMEMBER|',
+  '1795305000|MANAGER|sales|Local/1002@agents|ADDMEMBER|',
+  '1795305000|MANAGER|sales|Local/1003@agents|ADDMEMBER|',
+  '1795305010|t1|sales|NONE|ENTERQUEUE||5551|1',
+  '1795305012|t1|sales|Agent 1001|CONNECT|2|t1.2|2',
+  '1795305030|t1|sales|Agent 1001|ATTENDEDTRANSFER|BRIDGE|b-1|2|18|1',
+  '1795305100|t2|sales|NONE|ENTERQUEUE||5552|1',
+  '1795305102|t2|sales|Agent 1001|CONNECT|2|t2.2|2',
+  '1795305110|t2|sales|Agent 1001|BLINDTRANSFER|1003|agents|2|8|1',
+  '1795305200|t3|sales|NONE|ENTERQUEUE||5553|1',
+  '1795305202|t3|sales|Agent 1002|CONNECT|2|t3.2|2',
+  '1795305230|t3|sales|Agent 1002|COMPLETEAGENT|2|28|1',
+];
+
+describe('reconciliation of transfer targets', () => {
+  const pbx = pbxRecords(lines(TRANSFERS));
+  const leg = (call: string, s: number, agent: string, talk: number): CallboardLeg => ({
+    call_id: call,
+    leg_id: `${call}:sales`,
+    queue: 'sales',
+    offered_at: at(s),
+    outcome: 'answered',
+    wait_ms: 2000,
+    agent_id: agent,
+    answered_at: at(s + 2),
+    connected_ms: talk * 1000,
+  });
+  const legs = [leg('t1', 1795305010, '1001', 18), leg('t2', 1795305100, '1001', 8), leg('t3', 1795305200, '1002', 28)];
+  /** Callboard's side with these answers outside a queue leg, each credited to `handled` (METRICS.md). */
+  const side = (answers: CallboardAnswer[]): CallboardSide => {
+    const handled = (agent: string) => legs.filter((l) => l.agent_id === agent).length + answers.filter((a) => a.agent_id === agent).length;
+    return {
+      legs,
+      answers,
+      queues: new Map([[DAY.date, new Map([['sales', queueFigures(pbx.legs, 20)]])]]),
+      agents: new Map([
+        [DAY.date, new Map<string, AgentFigures>(['1001', '1002', '1003'].map((a) => [a, { handled: handled(a), missed: 0, pause_time_by_reason: {} }]))],
+      ]),
+    };
+  };
+  const handledOf = (cb: CallboardSide, agent: string) =>
+    reconcile({ days: [DAY], pbx, cb, slThresholdS: () => 20 })
+      .rows.find((x) => x.scope === 'agent' && x.key === agent && x.metric === 'handled')!
+      .explanations.map((e) => [e.class, e.amount, e.id ?? '']);
+
+  it('reads the transfer lines with the transferring agent and, for a blind transfer, the extension', () => {
+    expect(pbx.transfers).toEqual([
+      { call_id: 't1', queue: 'sales', agent_id: '1001', kind: 'attended', target: null, at: at(1795305030), line: 6 },
+      { call_id: 't2', queue: 'sales', agent_id: '1001', kind: 'blind', target: '1003', at: at(1795305110), line: 9 },
+    ]);
+  });
+
+  it("classes the target's handled call as transfer_target, naming the call and the transfer line", () => {
+    const cb = side([
+      { call_id: 't1', agent_id: '1002', at: at(1795305025) },
+      { call_id: 't2', agent_id: '1003', at: at(1795305111) },
+    ]);
+    const r = reconcile({ days: [DAY], pbx, cb, slThresholdS: () => 20 });
+    expect(r.unknown).toBe(0);
+    expect(r.byClass.transfer_target).toBe(2);
+    expect(handledOf(cb, '1002')).toEqual([['transfer_target', 1, 'call t1 (queue_log line 6 ATTENDEDTRANSFER by 1001 in sales)']]);
+    expect(handledOf(cb, '1003')).toEqual([['transfer_target', 1, 'call t2 (queue_log line 9 BLINDTRANSFER by 1001 in sales)']]);
+  });
+
+  it('keeps an answer outside a queue unknown without a transfer line for it: another call, another blind target, a second target', () => {
+    const cb = side([
+      { call_id: 't1', agent_id: '1002', at: at(1795305025) },
+      // One attended transfer line, two targets: only the first is explained.
+      { call_id: 't1', agent_id: '1003', at: at(1795305040) },
+      // Blind to 1003, not to 1002.
+      { call_id: 't2', agent_id: '1002', at: at(1795305111) },
+      // t3 was never transferred.
+      { call_id: 't3', agent_id: '1003', at: at(1795305231) },
+    ]);
+    expect(handledOf(cb, '1002')).toEqual([
+      ['transfer_target', 1, 'call t1 (queue_log line 6 ATTENDEDTRANSFER by 1001 in sales)'],
+      ['unknown', 1, 'call t2'],
+    ]);
+    expect(handledOf(cb, '1003')).toEqual([
+      ['unknown', 1, 'call t1'],
+      ['unknown', 1, 'call t3'],
+    ]);
   });
 });

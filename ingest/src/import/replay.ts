@@ -2,7 +2,9 @@
 // (client, translator, ingest shell), Kafka and the projections, at the recorded pace divided by
 // --speed or as fast as the adapter takes it (--speed max). The capture is served by a local AMI
 // endpoint on 127.0.0.1 that answers the adapter's Login, Ping and resync actions, so nothing of
-// the live path is bypassed. Events keep the capture's own Timestamp headers: a support engineer
+// the live path is bypassed. The capture starts once the adapter has resynchronised: the empty
+// lists it is answered with are true only before the recording's first frame (a caller already
+// queued that QueueStatus does not list is taken as gone). Events keep the capture's own Timestamp headers: a support engineer
 // gets the customer's day as it happened, in a tenant of their choosing.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -44,6 +46,9 @@ export function chunkDelays(chunks: { at: number }[], speed: number): number[] {
   return chunks.map((c, i) => (i === 0 || !Number.isFinite(speed) ? 0 : Math.max(0, (c.at - chunks[i - 1]!.at) / speed)));
 }
 
+/** CoreShowChannels and QueueStatus: what the adapter's client asks after every login (ami/client.ts). */
+const RESYNC_LISTS = 2;
+
 const frame = (fields: Record<string, string>): string =>
   Object.entries(fields)
     .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -78,9 +83,23 @@ export async function serveCapture(path: string, o: { username: string; secret: 
     socket.end();
   };
 
+  // Per logged-in socket, the resync lists answered so far; the stream starts after both.
+  const resynced = new Map<Socket, Set<string>>();
+  const listed = (socket: Socket, list: string) => {
+    const lists = resynced.get(socket);
+    if (!lists || streaming) return;
+    lists.add(list);
+    if (lists.size < RESYNC_LISTS) return;
+    streaming = true;
+    void stream(socket);
+  };
+
   const onSocket = (socket: Socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      resynced.delete(socket);
+    });
     socket.on('error', () => {});
     socket.write('Asterisk Call Manager/11.0.0\r\n');
     const parser = new AmiParser();
@@ -97,10 +116,7 @@ export async function serveCapture(path: string, o: { username: string; secret: 
                   : { Response: 'Error', ActionID: id, Message: 'Authentication failed' },
               ),
             );
-            if (ok && !streaming) {
-              streaming = true;
-              void stream(socket);
-            }
+            if (ok && !streaming) resynced.set(socket, new Set());
             break;
           }
           case 'ping':
@@ -112,12 +128,14 @@ export async function serveCapture(path: string, o: { username: string; secret: 
               frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Queue status will follow' }) +
                 frame({ Event: 'QueueStatusComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }),
             );
+            listed(socket, 'queuestatus');
             break;
           case 'coreshowchannels':
             socket.write(
               frame({ Response: 'Success', ActionID: id, EventList: 'start', Message: 'Channels will follow' }) +
                 frame({ Event: 'CoreShowChannelsComplete', ActionID: id, EventList: 'Complete', ListItems: '0' }),
             );
+            listed(socket, 'coreshowchannels');
             break;
           case 'logoff':
             socket.end(frame({ Response: 'Goodbye', ActionID: id, Message: 'Thanks for all the fish.' }));

@@ -6,10 +6,12 @@
 //   in_progress  the leg (or pause) had not finished when one side's data ends
 //   missing      the leg is on one side only (the id says which and where)
 //   pause_during_call  Callboard's paused state yields to on_call (METRICS.md precedence), queue_log's pause is wall time
+//   transfer_target    Callboard credits the target of a transfer with the call; queue_log logs no line for
+//                      the target, only the transferring agent's ATTENDEDTRANSFER or BLINDTRANSFER
 //   unknown      anything else: an error
-import { agentFigures, overlapMs, queueFigures, type AgentFigures, type PbxLeg, type PbxRecords, type QueueFigures } from './figures.ts';
+import { agentFigures, overlapMs, queueFigures, type AgentFigures, type PbxLeg, type PbxRecords, type PbxTransfer, type QueueFigures } from './figures.ts';
 
-export type DiffClass = 'truncation' | 'in_progress' | 'missing' | 'pause_during_call' | 'unknown';
+export type DiffClass = 'truncation' | 'in_progress' | 'missing' | 'pause_during_call' | 'transfer_target' | 'unknown';
 
 /** One queue leg as the projections hold it (queue_legs). */
 export interface CallboardLeg {
@@ -25,6 +27,13 @@ export interface CallboardLeg {
   connected_ms: number;
 }
 
+/** An agent's answer of a call outside any queue leg (agent_calls with no leg): a transfer target's. */
+export interface CallboardAnswer {
+  call_id: string;
+  agent_id: string;
+  at: number;
+}
+
 export interface Day {
   date: string;
   start: number;
@@ -37,6 +46,8 @@ export interface CallboardSide {
   /** Per local date, per agent. */
   agents: Map<string, Map<string, AgentFigures>>;
   legs: CallboardLeg[];
+  /** Answers outside a queue leg, credited to `handled` (METRICS.md: a transfer target is credited). */
+  answers: CallboardAnswer[];
 }
 
 export interface Explanation {
@@ -168,6 +179,7 @@ export interface CompareInput {
 export function reconcile(i: CompareInput): Reconciliation {
   const matched = matchLegs(i.pbx.legs, i.cb.legs);
   const matchedCb = new Set(matched.values());
+  const transfers = matchTransfers(i.pbx.transfers, i.cb.answers);
   const rows: FigureRow[] = [];
   for (const day of i.days) {
     const inDay = (t: number) => t >= day.start && t < day.end;
@@ -211,7 +223,7 @@ export function reconcile(i: CompareInput): Reconciliation {
       const row = (metric: string, cbv: number, pv: number, explanations: Explanation[]) =>
         rows.push({ date: day.date, scope: 'agent', key: agent, metric, callboard: cbv, pbx: pv, explanations });
       const cbHandled = cf?.handled ?? 0;
-      row('handled', cbHandled, pf.handled, cbHandled === pf.handled ? [] : explainHandled(i, matched, agent, day, cbHandled - pf.handled));
+      row('handled', cbHandled, pf.handled, cbHandled === pf.handled ? [] : explainHandled(i, matched, transfers, agent, day, cbHandled - pf.handled));
       const cbMissed = cf?.missed ?? 0;
       row('missed', cbMissed, pf.missed, cbMissed === pf.missed ? [] : explainMissed(i, agent, day, cbMissed - pf.missed));
       const reasons = new Set([...Object.keys(pf.pause_time_by_reason), ...Object.keys(cf?.pause_time_by_reason ?? {})]);
@@ -222,7 +234,7 @@ export function reconcile(i: CompareInput): Reconciliation {
       }
     }
   }
-  const byClass: Record<DiffClass, number> = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, unknown: 0 };
+  const byClass: Record<DiffClass, number> = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, transfer_target: 0, unknown: 0 };
   let differences = 0;
   for (const r of rows) {
     if (r.explanations.length) differences++;
@@ -231,7 +243,14 @@ export function reconcile(i: CompareInput): Reconciliation {
   return { rows, differences, unknown: byClass.unknown, byClass };
 }
 
-function explainHandled(i: CompareInput, matched: Map<PbxLeg, CallboardLeg>, agent: string, day: Day, diff: number): Explanation[] {
+function explainHandled(
+  i: CompareInput,
+  matched: Map<PbxLeg, CallboardLeg>,
+  transfers: Map<CallboardAnswer, PbxTransfer>,
+  agent: string,
+  day: Day,
+  diff: number,
+): Explanation[] {
   const inDay = (t: number | null) => t !== null && t >= day.start && t < day.end;
   const pairs: { p: PbxLeg | null; c: CallboardLeg | null }[] = [];
   const seen = new Set<CallboardLeg>();
@@ -243,7 +262,55 @@ function explainHandled(i: CompareInput, matched: Map<PbxLeg, CallboardLeg>, age
     if (pv !== cv) pairs.push({ p, c });
   }
   for (const c of i.cb.legs) if (!seen.has(c) && c.agent_id === agent && c.outcome === 'answered' && inDay(c.answered_at)) pairs.push({ p: null, c });
-  return explainLegs('answered', pairs, diff, 0);
+  const byTransfer = explainTransferTargets(i, transfers, agent, day);
+  const explained = byTransfer.reduce((s, e) => s + e.amount, 0);
+  return [...byTransfer, ...explainLegs('answered', pairs, diff - explained, 0)];
+}
+
+const transferLine = (t: PbxTransfer) =>
+  `call ${t.call_id} (queue_log line ${t.line} ${t.kind === 'attended' ? 'ATTENDEDTRANSFER' : 'BLINDTRANSFER'} by ${t.agent_id} in ${t.queue})`;
+
+/**
+ * Pairs each answer outside a queue leg with a transfer of that call in queue_log, in time order,
+ * one answer per transfer line: attended, by any agent but the transferring one (the line does not
+ * name the target); blind, by the agent the dialled extension names.
+ */
+export function matchTransfers(transfers: PbxTransfer[], answers: CallboardAnswer[]): Map<CallboardAnswer, PbxTransfer> {
+  const used = new Set<PbxTransfer>();
+  const out = new Map<CallboardAnswer, PbxTransfer>();
+  for (const a of [...answers].sort((x, y) => x.at - y.at)) {
+    const t = transfers.find((t) => !used.has(t) && t.call_id === a.call_id && t.agent_id !== a.agent_id && (t.kind === 'attended' || t.target === a.agent_id));
+    if (t) {
+      used.add(t);
+      out.set(a, t);
+    }
+  }
+  return out;
+}
+
+/** The agent's answers outside a queue leg: a transfer target's, or of unknown cause without a transfer line. */
+function explainTransferTargets(i: CompareInput, transfers: Map<CallboardAnswer, PbxTransfer>, agent: string, day: Day): Explanation[] {
+  const out: Explanation[] = [];
+  for (const a of i.cb.answers) {
+    if (a.agent_id !== agent || a.at < day.start || a.at >= day.end) continue;
+    const t = transfers.get(a);
+    out.push(
+      t
+        ? {
+            class: 'transfer_target',
+            amount: 1,
+            id: transferLine(t),
+            why: `${agent} answered the transferred call; queue_log logs no line for a transfer target`,
+          }
+        : {
+            class: 'unknown',
+            amount: 1,
+            id: `call ${a.call_id}`,
+            why: `answered by ${agent} outside a queue, and queue_log has no transfer of the call to it`,
+          },
+    );
+  }
+  return out;
 }
 
 function explainMissed(i: CompareInput, agent: string, day: Day, diff: number): Explanation[] {

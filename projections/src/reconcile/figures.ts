@@ -45,8 +45,25 @@ export interface PbxCall {
   to: number | null;
 }
 
+/**
+ * A transfer of a queue call by its agent. Asterisk logs no line for the target (no CONNECT), so a
+ * target Callboard credits with the call has nothing to pair with but this line.
+ */
+export interface PbxTransfer {
+  call_id: string;
+  queue: string;
+  /** The transferring agent. */
+  agent_id: string;
+  kind: 'attended' | 'blind';
+  /** Blind: the extension dialled, which is the agent id of a member's (agent ids are extensions); attended: null, the line does not name the target. */
+  target: string | null;
+  at: number;
+  line: number;
+}
+
 export interface PbxRecords {
   legs: PbxLeg[];
+  transfers: PbxTransfer[];
   /** Agent id, line time: one per RINGNOANSWER. */
   missed: { agent_id: string; at: number; call_id: string; line: number }[];
   pauses: PbxPause[];
@@ -60,7 +77,7 @@ const secs = (l: QueueLogLine, i: number): number => Number(l.data[i] ?? 0);
 
 /** Reads the records out of queue_log lines in file order. `callOf` maps a queue_log call id to Callboard's. */
 export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: string) => string = (c) => c): PbxRecords {
-  const out: PbxRecords = { legs: [], missed: [], pauses: [], calls: [], data_until: null };
+  const out: PbxRecords = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null };
   const open = new Map<string, PbxLeg>();
   const lastLegOfCall = new Map<string, PbxLeg>();
   const pausedSince = new Map<string, PbxPause>();
@@ -110,6 +127,18 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
       case 'ATTENDEDTRANSFER': {
         const agent = names.idOf(l.agent);
         if (leg && leg.outcome === 'answered') leg.talk_s = secs(l, l.verb.endsWith('TRANSFER') ? 3 : 1);
+        if (l.verb.endsWith('TRANSFER')) {
+          const blind = l.verb === 'BLINDTRANSFER';
+          out.transfers.push({
+            call_id: callOf(l.callid),
+            queue: l.queue,
+            agent_id: agent,
+            kind: blind ? 'blind' : 'attended',
+            target: blind ? (l.data[0] ?? null) : null,
+            at: l.at,
+            line: l.line,
+          });
+        }
         open.delete(key);
         const c = talking.get(`${agent}|${l.callid}`);
         if (c) {

@@ -9,7 +9,7 @@ import { openLines } from '@callboard/ingest/import/lines';
 import { parseQueueLogLine, zoneToUtc, type QueueLogLine } from '@callboard/ingest/import/queue-log';
 import { agentMetrics, queueMetrics, resolvePeriod, type PeriodSpec } from '../read.ts';
 import { TenantReader, msParam } from '../read/scope.ts';
-import { reconcile, type CallboardLeg, type CallboardSide, type Day, type Reconciliation } from './compare.ts';
+import { reconcile, type CallboardAnswer, type CallboardLeg, type CallboardSide, type Day, type Reconciliation } from './compare.ts';
 import { pbxRecords, type AgentFigures, type PbxRecords, type QueueFigures } from './figures.ts';
 
 export interface ReconcileOptions {
@@ -95,8 +95,24 @@ async function callboardLegs(ch: ClickHouse, tenant: string, start: number, end:
   }));
 }
 
+/** Answers outside a queue leg in [start, end): the agent_calls a transfer target is credited with. */
+async function callboardAnswers(ch: ClickHouse, tenant: string, start: number, end: number): Promise<CallboardAnswer[]> {
+  const r = new TenantReader(ch, tenant);
+  const rows = await r.rows<{ call_id: string; agent_id: string; at_ms: number }>(
+    `SELECT call_id, agent_id, toUnixTimestamp64Milli(at) AS at_ms
+       FROM ${r.from('agent_calls')} AND kind = 'handled' AND leg_id = '' AND at >= ${msParam('start')} AND at < ${msParam('end')}`,
+    { start, end },
+  );
+  return rows.map((a) => ({ call_id: a.call_id, agent_id: a.agent_id, at: Number(a.at_ms) }));
+}
+
 async function callboardSide(ch: ClickHouse, o: ReconcileOptions, days: Day[], start: number, end: number): Promise<CallboardSide> {
-  const side: CallboardSide = { queues: new Map(), agents: new Map(), legs: await callboardLegs(ch, o.tenant_id, start, end) };
+  const side: CallboardSide = {
+    queues: new Map(),
+    agents: new Map(),
+    legs: await callboardLegs(ch, o.tenant_id, start, end),
+    answers: await callboardAnswers(ch, o.tenant_id, start, end),
+  };
   const base = { tenant_id: o.tenant_id, timezone: o.timezone, week_start: o.week_start, settings: o.settings };
   for (const d of days) {
     const period: PeriodSpec = { kind: 'DAY', date: d.date };
@@ -186,7 +202,7 @@ export function renderTable(r: ReconcileResult): string {
   });
   const c = r.byClass;
   lines.push(
-    `${r.rows.length} figures, ${r.differences} differ: truncation ${c.truncation}, in progress ${c.in_progress}, missing ${c.missing}, pause during call ${c.pause_during_call}, unknown ${c.unknown}` +
+    `${r.rows.length} figures, ${r.differences} differ: truncation ${c.truncation}, in progress ${c.in_progress}, missing ${c.missing}, pause during call ${c.pause_during_call}, transfer target ${c.transfer_target}, unknown ${c.unknown}` +
       (r.rejected_lines.length ? `; ${r.rejected_lines.length} queue_log lines unreadable (lines ${r.rejected_lines.slice(0, 20).join(', ')})` : ''),
   );
   return lines.join('\n') + '\n';
