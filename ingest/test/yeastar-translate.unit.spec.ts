@@ -174,6 +174,59 @@ describe('transfers', () => {
     ]);
     expect(r.of('call.transferred')).toEqual([{ kind: 'blind', from_agent_id: '1002', to: '2003', queue: '6400', leg_id: `${CALL}:6400:1` }]);
   });
+
+  // P-Series frames as the PBX sends them: the 30011 shapes of the captured answered/hold/ringing
+  // reports and the captured 30013 transfer report verbatim (fixtures/yeastar/p-series-30013-call-transfer.json).
+  // 2001 answers, holds the caller and consults 2002, who answers; 2001 transfers; the caller hangs up.
+  it('attended: the target is credited with the call and its talk from the 30013 transfer, not from the consultation answer', () => {
+    const trunk = { from: '5503303', to: '2002', trunk_name: 'sip-trunk', channel_id: 'PJSIP/trunk-sip-trunk-endpoint-00000031', call_path: '' };
+    const agent = (status: string) => ({ extension: { number: '2001', channel_id: 'PJSIP/2001-00000030', member_status: status, call_path: '' } });
+    const target = (status: string) => ({ extension: { number: '2002', channel_id: 'PJSIP/2002-00000032', member_status: status, call_path: '' } });
+    const p = (type: number, ...members: object[]) => JSON.stringify({ type, sn: '3631A2124XXX', msg: JSON.stringify({ call_id: '1651113112.405', members }) });
+    const caller = (status: string) => ({ inbound: { ...trunk, member_status: status } });
+    const transfer = String.raw`{"type":30013,"sn":"3631A2124XXX","msg":"{\"call_id\":\"1651113112.405\",\"members\":[{\"inbound\":{\"from\":\"5503303\",\"to\":\"2002\",\"trunk_name\":\"sip-trunk\",\"channel_id\":\"PJSIP/trunk-sip-trunk-endpoint-00000031\",\"member_status\":\"ANSWERED\",\"call_path\":\"\"}},{\"extension\":{\"number\":\"2002\",\"channel_id\":\"PJSIP/2002-00000032\",\"member_status\":\"ANSWER\",\"call_path\":\"\"}}]}"}`;
+    const lines = [
+      p(30011, caller('ANSWERED'), agent('ANSWER')), // t0: 2001 answers
+      p(30011, caller('ANSWERED'), agent('HOLD'), target('RING')), // t1: consultation rings 2002
+      p(30011, caller('ANSWERED'), agent('HOLD'), target('ANSWER')), // t2: 2002 answers the consultation
+      p(30011, caller('ANSWERED'), agent('HOLD'), target('ANSWER')), // t3: consulting (a repeated report)
+      transfer, // t4: 2001 transfers the caller to 2002
+      p(30011, caller('BYE'), target('BYE')), // t5: the caller hangs up
+    ].join('\n');
+    const r = translateYeastarText(lines, { source: 'yeastar-p', tenant_id: 'acme', pbx_id: 'pbx1', timezone: 'UTC', start: new Date('2026-04-27T15:00:00Z') });
+    expect(r.dlq).toEqual([]);
+    const calls = r.events.filter((e) => e.type.startsWith('call.') && e.type !== 'call.started');
+    const at = (sec: number) => new Date(Date.UTC(2026, 3, 27, 15, 0, sec)).toISOString();
+    expect(calls.map((e) => [e.type, e.occurred_at, e.payload])).toEqual([
+      ['call.answered', at(0), { agent_id: '2001', wait_ms: 0 }],
+      ['call.held', at(1), { agent_id: '2001' }],
+      ['call.ringing', at(1), { agent_id: '2002' }],
+      ['call.transferred', at(4), { kind: 'attended', from_agent_id: '2001', to: '2002' }],
+      ['call.agent_completed', at(4), { agent_id: '2001', reason: 'transfer', talk_ms: 4000, hold_ms: 3000 }],
+      // The consultation's ring (t1 → t2) is the answer's ring and wait, as on the AMI path.
+      ['call.answered', at(4), { agent_id: '2002', wait_ms: 1000, ring_ms: 1000 }],
+      ['call.agent_completed', at(5), { agent_id: '2002', reason: 'caller', talk_ms: 1000, hold_ms: 0 }],
+    ]);
+    // 2002 is on the call during the consultation, credited or not.
+    expect(
+      r.events.filter((e) => e.type === 'agent.state_changed' && e.agent_id === '2002').map((e) => [e.occurred_at, (e.payload as { state: string }).state]),
+    ).toContainEqual([at(2), 'on_call']);
+  });
+
+  it('attended, cancelled after the target answered: the consultation is no handled call', () => {
+    const r = run([
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWER')),
+      snap(inbound('ANSWERED'), ext('1002', 'HOLD'), ext('2003', 'RING', '')),
+      snap(inbound('ANSWERED'), ext('1002', 'HOLD'), ext('2003', 'ANSWER', '')),
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWER'), ext('2003', 'BYE', '')),
+      snap(inbound('BYE'), ext('1002', 'BYE')),
+    ]);
+    expect(r.of('call.answered').map((p) => (p as { agent_id: string }).agent_id)).toEqual(['1002']);
+    expect(r.of('call.agent_completed')).toEqual([
+      { agent_id: '1002', queue: '6400', leg_id: `${CALL}:6400:1`, reason: 'caller', talk_ms: 4000, hold_ms: 2000 },
+    ]);
+    expect(r.of('call.transferred')).toEqual([]);
+  });
 });
 
 describe('agent state', () => {

@@ -64,6 +64,13 @@ interface MemberState {
   done: boolean;
   queue?: string;
   leg_id?: string;
+  /**
+   * Answered while another agent of the call held it: an attended transfer's consultation. The
+   * agent is on the call but credited with it only from the transfer (METRICS.md handled);
+   * `consult_ring_ms` is the consultation's ring, reported as the answer's ring and wait.
+   */
+  consult?: boolean;
+  consult_ring_ms?: number;
 }
 
 interface LegState {
@@ -472,7 +479,11 @@ export class YeastarTranslator {
       out.push(makeEvent('call.ringing', this.ctx(meta, t, `${agentKey}|ring`), id, { agent_id: s.number, queue: s.queue, leg_id: s.leg_id }));
     }
     // First seen on hold (after a reconnect): it was answered while we were away.
-    if ((next === 'connected' || next === 'held') && prev !== 'connected' && prev !== 'held') {
+    const answering = (next === 'connected' || next === 'held') && prev !== 'connected' && prev !== 'held';
+    if (answering && this.creditedAgentOtherThan(c, key)) {
+      s.consult = true;
+      s.consult_ring_ms = s.ring_at !== undefined ? Math.max(0, t - s.ring_at) : undefined;
+    } else if (answering) {
       s.answer_at = t;
       c.answered = true;
       const legToAnswer = leg && leg.status === 'waiting' && (!m.call_path || m.call_path === leg.queue || s.leg_id === leg.leg_id) ? leg : undefined;
@@ -497,7 +508,10 @@ export class YeastarTranslator {
         }),
       );
     }
-    if (next === 'held' && prev !== 'held') {
+    if (s.consult) {
+      // Holds in a consultation belong to no credited call; the agent's state still shows them.
+      if (next === 'held') s.hold_at = t;
+    } else if (next === 'held' && prev !== 'held') {
       s.holds++;
       s.hold_at = t;
       out.push(makeEvent('call.held', this.ctx(meta, t, `${agentKey}|hold|${s.holds}`), id, { agent_id: s.number, leg_id: s.leg_id }));
@@ -520,7 +534,8 @@ export class YeastarTranslator {
             }),
           );
         }
-      } else if (prev === 'connected' || prev === 'held') {
+      } else if ((prev === 'connected' || prev === 'held') && !s.consult) {
+        // A consultation that never became the call was work, not a handled call (as on the AMI path).
         this.complete(c, key, s, callerGoneNow || c.caller_gone ? 'caller' : 'agent', t, meta, out, prev === 'held');
       }
     }
@@ -575,6 +590,7 @@ export class YeastarTranslator {
     const to = target?.number || members.find((m) => m.role === 'outbound')?.to || '';
     if (!to && !from) return;
     const fromState = from?.[1];
+    const consult = c && target ? this.consultOf(c, target) : undefined;
     const seq = c ? c.legs.length + Object.values(c.members).filter((s) => s.done).length : 0;
     out.push(
       makeEvent(
@@ -582,8 +598,9 @@ export class YeastarTranslator {
         this.ctx(meta, t, `${callId}|transfer|${from?.[0] ?? ''}|${to}|${seq}`),
         { call_id: callId },
         {
-          // The report does not say which feature code was used; blind is the documented default.
-          kind: 'blind',
+          // The report does not say which feature code was used: a target that had answered a
+          // consultation was transferred to attended, any other by the documented default, blind.
+          kind: consult ? 'attended' : 'blind',
           from_agent_id: fromState?.number,
           to: to || 'unknown',
           queue: fromState?.queue,
@@ -595,8 +612,56 @@ export class YeastarTranslator {
       this.complete(c, from[0], from[1], 'transfer', t, meta, out, phaseOf(from[1].status) === 'held');
       this.trackAgent(from[1].number, `${callId}|${from[0]}`, 'gone', t, meta, out);
     }
+    if (c && consult) this.creditTarget(c, consult[0], consult[1], t, meta, out);
     // P-Series transfer reports carry member statuses; S-Series ones do not.
     if (c && members.some((m) => m.status)) this.snapshot(callId, members, t, meta, out, true);
+  }
+
+  /** Another agent of the call is credited with it and still on it (connected or held). */
+  private creditedAgentOtherThan(c: CallState, key: string): boolean {
+    return Object.entries(c.members).some(
+      ([k, o]) =>
+        k !== key &&
+        o.role === 'extension' &&
+        !o.caller_side &&
+        !o.done &&
+        !o.consult &&
+        o.answer_at !== undefined &&
+        (phaseOf(o.status) === 'connected' || phaseOf(o.status) === 'held'),
+    );
+  }
+
+  /** The consultation the transfer report's target answered, by channel, else by extension number. */
+  private consultOf(c: CallState, target: Member): [string, MemberState] | undefined {
+    const live = Object.entries(c.members).filter(([, s]) => s.consult && !s.done);
+    return live.find(([k]) => k === this.memberKey(target)) ?? live.find(([, s]) => s.number === target.number);
+  }
+
+  /**
+   * The target of an attended transfer receives the call now: credited with it and its talk from
+   * here (METRICS.md handled), not from the consultation's answer; its ring is the consultation's
+   * ring, and the call waited that long for this agent, as on the AMI path.
+   */
+  private creditTarget(c: CallState, key: string, s: MemberState, t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
+    s.consult = false;
+    s.answer_at = t;
+    s.queue = undefined;
+    s.leg_id = undefined;
+    s.hold_ms = 0;
+    if (phaseOf(s.status) === 'held') s.hold_at = t;
+    const ringMs = s.consult_ring_ms;
+    out.push(
+      makeEvent(
+        'call.answered',
+        this.ctx(meta, t, `${c.call_id}|${key}|answer`),
+        { call_id: c.call_id },
+        {
+          agent_id: s.number,
+          wait_ms: ringMs ?? 0,
+          ring_ms: ringMs,
+        },
+      ),
+    );
   }
 
   private failed(callId: string, reason: string, members: Member[], t: number, meta: MessageMeta, out: CanonicalEvent[]): void {
