@@ -244,6 +244,27 @@ describe('agent state', () => {
     ]);
   });
 
+  it('back on the call after a hold: each state change is its own event (ids are unique per change)', () => {
+    // Two changes sharing an event_id are one event downstream: the projections keep either copy,
+    // so the agent's intervals (and logged-in time) came out differently from run to run.
+    const r = run([
+      snap(inbound('ANSWERED'), ext('1002', 'RING')),
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWERED')),
+      snap(inbound('ANSWERED'), ext('1002', 'HOLD')),
+      snap(inbound('ANSWERED'), ext('1002', 'ANSWERED')),
+      snap(inbound('BYE'), ext('1002', 'BYE')),
+    ]);
+    const changes = r.out.filter((e) => e.type === 'agent.state_changed');
+    expect(changes.map((e) => e.payload)).toEqual([
+      { state: 'ringing', call_id: CALL },
+      { state: 'on_call', call_id: CALL },
+      { state: 'on_hold', call_id: CALL },
+      { state: 'on_call', call_id: CALL },
+      { state: 'available', call_id: CALL },
+    ]);
+    expect(new Set(changes.map((e) => e.event_id)).size).toBe(changes.length);
+  });
+
   it('login and logout are queue membership; logged out of every queue or unregistered is offline', () => {
     const r = run([ag('Logged In'), ag('Logged In'), ag('Logged Out'), ag('Logged In'), st('1002', 'Unregistered'), st('1002', 'Registered')]);
     expect(r.out.map((e) => (e.type === 'agent.state_changed' ? (e.payload as { state: string }).state : e.type))).toEqual([

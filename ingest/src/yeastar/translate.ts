@@ -807,7 +807,9 @@ export class YeastarTranslator {
       // The extension is free once its last call member is gone, whether or not 30008 says so.
       if (Object.keys(a.active).length === 0) a.ext = 'idle';
     } else if (phase !== 'other') a.active[key] = phase;
-    this.agentEvent(agentId, t, meta, `${key}|${phase}`, out, key.split('|')[0]);
+    // The time is part of the key: a member returns to a phase (connected after a hold), and two
+    // changes with one event_id are a single event downstream (the projections keep either copy).
+    this.agentEvent(agentId, t, meta, `${key}|${phase}|${t}`, out, key.split('|')[0]);
   }
 
   private extensionStatus(ext: string, status: string, t: number, meta: MessageMeta): TranslateOutcome {
