@@ -60,7 +60,6 @@ describe('API readiness', () => {
       if (started) break;
       if (ops?.status === 503) seen.readyz503++;
       if (pub) seen.publicAnswered++;
-      await new Promise((r) => setTimeout(r, 20));
     }
     await starting;
     expect(seen.publicAnswered).toBe(0);

@@ -3,6 +3,7 @@
 // every live wait on the board read ~93 s too long).
 import { connect } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
+import { eventually } from '../../test/helpers.ts';
 import { startAmiSimulator, type RunningSimulator } from '../src/run.ts';
 import { callCentreScenario } from '../src/scenarios.ts';
 
@@ -14,7 +15,8 @@ it('stamps live frames with the real time after a replay of several seconds', as
   // Busy traffic whatever the hour (volume 40), an hour of history, then live.
   const scenario = callCentreScenario({ tenant: 'acme', pbx: 'sim', timezone: 'UTC', seed: 7, volume: 40, from_ms: now - 3600_000, to_ms: now + 3600_000 });
   // Paced so the replay takes a few seconds: the old clock would lag by all of it.
-  sim = await startAmiSimulator({ scenario, speed: 1, catchUpTo: now, catchUpRate: 800, port: 0, username: 'u', secret: 's' });
+  const running = await startAmiSimulator({ scenario, speed: 1, catchUpTo: now, catchUpRate: 800, port: 0, username: 'u', secret: 's' });
+  sim = running;
   const history = sim.actions.filter((a) => a.t < now).length;
   expect(history / 800).toBeGreaterThan(2);
 
@@ -34,20 +36,17 @@ it('stamps live frames with the real time after a replay of several seconds', as
   s.write('Action: Login\r\nUsername: u\r\nSecret: s\r\n\r\n');
 
   // Live: the PBX clock reads the wall clock and everything due by now has been played.
-  const deadline = Date.now() + 60_000;
-  let liveFrom = 0;
-  while (Date.now() < deadline) {
-    const t = Date.now();
-    if (Math.abs(sim.now() - t) < 1000 && sim.progress().played >= sim.actions.filter((a) => a.t < t - 500).length) {
-      liveFrom = t;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  expect(liveFrom, 'the simulator never caught up with the real clock').toBeGreaterThan(0);
+  const liveFrom = await eventually(
+    () => {
+      const t = Date.now();
+      return Math.abs(running.now() - t) < 1000 && running.progress().played >= running.actions.filter((a) => a.t < t - 500).length ? t : undefined;
+    },
+    60_000,
+    'the simulator catching up with the real clock',
+  );
   expect(liveFrom - now).toBeGreaterThan(2000);
   // The next frames played in time carry the time they were sent (socket and timer latency only).
-  while (Date.now() < deadline && frames.filter((f) => f.recv > liveFrom + 100).length < 20) await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => (frames.filter((f) => f.recv > liveFrom + 100).length >= 20 ? true : undefined), 60_000, '20 live frames');
   const live = frames.filter((f) => f.recv > liveFrom + 100);
   expect(live.length).toBeGreaterThanOrEqual(20);
   for (const f of live) expect(Math.abs(f.recv - f.ts)).toBeLessThan(250);
