@@ -343,11 +343,15 @@ export class AmiRenderer {
         }
         this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(ctx.caller2), ...this.snap(one, 'Dest'), ['DialStatus', 'CANCEL']]);
         const cause = noAnswer ? 0 : 26;
+        const cdr = (disposition: string): void =>
+          this.cdr(t, { src: ctx.caller2.cidNum, dst: a.agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: two, dchan: '', app: 'Wait', data: '', start: dialed.from, answer: null, end: t, disposition });
         this.hangupRequest(t, two, cause);
+        // A member that rang out: its row says FAILED, here before its Hangups (c_ringnoanswer).
+        if (noAnswer) cdr('FAILED');
         this.hangup(t, one, cause);
         this.hangupRequest(t, two, 16, true);
         this.hangup(t, two, cause);
-        this.cdr(t, { src: ctx.caller2.cidNum, dst: a.agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: two, dchan: '', app: 'Wait', data: '', start: dialed.from, answer: null, end: t, disposition: 'NO ANSWER' });
+        if (!noAnswer) cdr('NO ANSWER');
         this.memberStatus(t, a.agent, 1);
         return;
       }

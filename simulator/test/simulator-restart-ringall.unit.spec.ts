@@ -89,6 +89,22 @@ describe('ring-all races (a_answered)', () => {
   });
 });
 
+describe('members that ring out (c_ringnoanswer)', () => {
+  it("send their ;2 Cdr as FAILED, between the hang-up request and the Hangups", () => {
+    const rna = frames.flatMap((f, i) => (name(f) === 'AgentRingNoAnswer' ? [i] : []));
+    expect(rna.length).toBeGreaterThan(0);
+    for (const i of rna) {
+      const one = get(frames[i]!.headers, 'DestChannel')!;
+      const two = one.replace(/;1$/, ';2');
+      const next = frames.slice(i, i + 12);
+      const at = (n: string, ch: string) => next.findIndex((f) => name(f) === n && get(f.headers, 'Channel') === ch);
+      expect(get(next[at('Cdr', two)]!.headers, 'Disposition'), one).toBe('FAILED');
+      expect(at('Cdr', two)).toBeGreaterThan(at('HangupRequest', two));
+      expect(at('Cdr', two)).toBeLessThan(at('Hangup', one));
+    }
+  });
+});
+
 describe('core restart now (j_restart)', () => {
   const rec = ledger.restarts[0]!;
 
@@ -169,6 +185,11 @@ describe("ingest's AMI translator on the day with ring-all and a restart", () =>
     expect(of(events, 'call.answered').filter((e) => e.payload.queue !== undefined)).toHaveLength(count('answered'));
     expect(of(events, 'call.abandoned')).toHaveLength(count('abandoned'));
     for (const a of ledger.agents) expect(of(events, 'call.ring_no_answer').filter((e) => e.payload.agent_id === a.agent).length, a.agent).toBe(a.missed);
+  });
+
+  it("each call's disposition is its caller side's, whatever the losing and ringing-out members' rows say", () => {
+    const tally = (xs: string[]) => Object.fromEntries([...new Set(xs)].sort().map((d) => [d, xs.filter((x) => x === d).length]));
+    expect(tally(of(events, 'call.ended').map((e) => e.payload.disposition))).toEqual(tally(ledger.calls.map((c) => c.disposition)));
   });
 
   it('the calls cut by the restart: wait and talk up to the restart, the answered ones ANSWERED', () => {
