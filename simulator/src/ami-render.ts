@@ -334,7 +334,8 @@ export class AmiRenderer {
         const ctx = this.ctx(a.call_id);
         const [one, two] = ctx.agentLegs.get(a.agent)!;
         ctx.agentLegs.delete(a.agent);
-        ctx.dialed[ctx.dialed.length - 1]!.to = t;
+        const dialed = this.dialedOf(ctx, one);
+        dialed.to = t;
         const noAnswer = a.outcome === 'no_answer';
         if (noAnswer) {
           this.ev(t, 'AgentRingNoAnswer', PRIV_AGENT, [...this.agentBody(ctx, one, ctx.leg!.queue, a.agent), ['RingTime', String(a.ring_ms)]]);
@@ -342,11 +343,15 @@ export class AmiRenderer {
         }
         this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(ctx.caller2), ...this.snap(one, 'Dest'), ['DialStatus', 'CANCEL']]);
         const cause = noAnswer ? 0 : 26;
+        const cdr = (disposition: string): void =>
+          this.cdr(t, { src: ctx.caller2.cidNum, dst: a.agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: two, dchan: '', app: 'Wait', data: '', start: dialed.from, answer: null, end: t, disposition });
         this.hangupRequest(t, two, cause);
+        // A member that rang out: its row says FAILED, here before its Hangups (c_ringnoanswer).
+        if (noAnswer) cdr('FAILED');
         this.hangup(t, one, cause);
         this.hangupRequest(t, two, 16, true);
         this.hangup(t, two, cause);
-        this.cdr(t, { src: ctx.caller2.cidNum, dst: a.agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: two, dchan: '', app: 'Wait', data: '', start: ctx.dialed[ctx.dialed.length - 1]!.from, answer: null, end: t, disposition: 'NO ANSWER' });
+        if (!noAnswer) cdr('NO ANSWER');
         this.memberStatus(t, a.agent, 1);
         return;
       }
@@ -357,6 +362,7 @@ export class AmiRenderer {
         this.setState(t, two, 6);
         this.setState(t, one, 6);
         this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(ctx.caller2), ...this.snap(one, 'Dest'), ['DialStatus', 'ANSWER']]);
+        const losers = this.raceLost(t, ctx, a.losers ?? []);
         this.ev(t, 'MusicOnHoldStop', PRIV_CALL, this.snap(ctx.caller2));
         const pos = this.leaveWaiting(leg.queue, a.call_id);
         this.ev(t, 'QueueCallerLeave', PRIV_AGENT, [...this.snap(ctx.caller2), ['Queue', leg.queue], ['Position', String(pos)], ['Count', String(this.waiting.get(leg.queue)!.length)]]);
@@ -365,7 +371,8 @@ export class AmiRenderer {
         leg.connectedAt = t;
         leg.agent = a.agent;
         this.onQueueCall.add(a.agent);
-        ctx.dialed[ctx.dialed.length - 1]!.answered = true;
+        this.dialedOf(ctx, one).answered = true;
+        for (const l of losers) this.memberStatus(t, l.agent, 1);
         const m = this.member(a.agent, leg.queue);
         m.inCall = 1;
         const bridge = this.newBridgeId();
@@ -373,6 +380,9 @@ export class AmiRenderer {
         this.ev(t, 'BridgeCreate', PRIV_CALL, this.bridgeSnap(bridge, 0));
         one.bridge = ctx.caller2.bridge = bridge;
         this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 1), ...this.snap(one)]);
+        // The losers' CDR rows come only now, after their Hangup (a_answered): by then the
+        // caller is connected, and only the caller's side may decide the call's disposition.
+        for (const l of losers) this.cdr(t, { src: ctx.caller2.cidNum, dst: l.agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: l.two, dchan: '', app: 'Wait', data: '', start: l.from, answer: null, end: t, disposition: 'NO ANSWER' });
         this.ev(t, 'BridgeEnter', PRIV_CALL, [...this.bridgeSnap(bridge, 2), ...this.snap(ctx.caller2)]);
         one.app = two.app = 'Wait';
         return;
@@ -584,12 +594,40 @@ export class AmiRenderer {
         if (this.channels.has(ctx.caller1.uniqueid)) this.hangup(t, ctx.caller1, 16);
         const cid = `"${ctx.caller1.cidName}" <${ctx.caller1.cidNum}>`;
         for (const d of ctx.dialed) {
-          this.cdr(t, { src: call.number, dst: call.number, dctx: 'callers', cid, chan: ctx.caller2, dchan: d.agent[0].name, app: 'Queue', data: ctx.caller2.appData, start: call.started_at_ms, answer: call.started_at_ms, end: d.answered ? t : d.to, disposition: 'ANSWERED' });
+          // Towards a member that did not answer (rang out, lost a race) the row says NO ANSWER
+          // (j_restart's cdr.csv); the caller's own ;1 row below decides the call.
+          this.cdr(t, { src: call.number, dst: call.number, dctx: 'callers', cid, chan: ctx.caller2, dchan: d.agent[0].name, app: 'Queue', data: ctx.caller2.appData, start: call.started_at_ms, answer: call.started_at_ms, end: d.answered ? t : d.to, disposition: d.answered ? 'ANSWERED' : 'NO ANSWER' });
         }
         this.cdr(t, { src: call.number, dst: call.number, dctx: 'callers', cid, chan: ctx.caller1, dchan: '', app: 'Wait', data: '3600', start: call.started_at_ms, answer: call.started_at_ms, end: t, disposition: call.disposition });
         this.calls.delete(a.call_id);
         return;
       }
+      case 'pbx_restart': {
+        // `core restart now` (j_restart): a SoftHangupRequest on every channel first; the
+        // abandons, completions and hang-ups of each call follow as their own actions.
+        for (const c of this.channels.values()) this.hangupRequest(t, c, 4, true);
+        return;
+      }
+      case 'pbx_shutdown': {
+        this.ev(t, 'Shutdown', 'system,all', [['Shutdown', 'Cleanly'], ['Restart', 'True']]);
+        // The new process starts empty: no channel, no dynamic member (persistentmembers=no,
+        // and no QueueMemberRemoved for them), its counters at 0, Uniqueids and Local channel
+        // numbers from the start again under the new epoch.
+        this.members.clear();
+        this.onQueueCall.clear();
+        this.channels.clear();
+        this.calls.clear();
+        for (const q of this.ledger.queues) {
+          this.waiting.set(q.queue, []);
+          this.stats.set(q.queue, { completed: 0, abandoned: 0 });
+        }
+        this.uid = 0;
+        this.localSeq = 0;
+        return;
+      }
+      case 'pbx_up':
+        // Nothing on the wire: the AMI server opens again, with a new banner and FullyBooted.
+        return;
       case 'outbound_start': {
         const call = this.callById.get(a.call_id)!;
         const phone = this.newChan(t, `PJSIP/${a.agent}-${(this.localSeq++).toString(16).padStart(8, '0')}`, 4, 'from-internal', call.number);
@@ -676,8 +714,41 @@ export class AmiRenderer {
     ctx.leg = null;
   }
 
+  private dialedOf(ctx: CallCtx, one: Chan): CallCtx['dialed'][number] {
+    const d = ctx.dialed.findLast((x) => x.agent[0] === one);
+    if (!d) throw new Error(`AMI renderer: ${one.name} was never dialled (PBX ${this.ledger.pbx})`);
+    return d;
+  }
+
+  /**
+   * The members that lost a ring-all race, torn down as Asterisk 22 does when another member
+   * answers (a_answered): two cancelled DialEnds each, the ;1 hung up with cause 26 (answered
+   * elsewhere), then each ;2. Their CDR rows are left to the caller (after the Hangups).
+   */
+  private raceLost(t: number, ctx: CallCtx, agents: string[]): { agent: string; two: Chan; from: number }[] {
+    const out: { agent: string; one: Chan; two: Chan; from: number }[] = [];
+    for (const agent of agents) {
+      const [one, two] = ctx.agentLegs.get(agent)!;
+      ctx.agentLegs.delete(agent);
+      const d = this.dialedOf(ctx, one);
+      d.to = t;
+      out.push({ agent, one, two, from: d.from });
+      this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(ctx.caller2), ...this.snap(one, 'Dest'), ['DialStatus', 'CANCEL']]);
+    }
+    for (const l of out) {
+      this.ev(t, 'DialEnd', PRIV_CALL, [...this.snap(ctx.caller2), ...this.snap(l.one, 'Dest'), ['DialStatus', 'CANCEL']]);
+      this.hangupRequest(t, l.two, 26);
+      this.hangup(t, l.one, 26);
+    }
+    for (const l of out) {
+      this.hangupRequest(t, l.two, 16, true);
+      this.hangup(t, l.two, 26);
+    }
+    return out;
+  }
+
   private agentCdr(t: number, ctx: CallCtx, agent: string, two: Chan): void {
-    const d = ctx.dialed[ctx.dialed.length - 1]!;
+    const d = ctx.dialed.findLast((x) => x.agent[1] === two)!;
     d.to = t;
     this.cdr(t, { src: ctx.caller2.cidNum, dst: agent, dctx: 'agents', cid: `"${ctx.caller2.cidName}" <${ctx.caller2.cidNum}>`, chan: two, dchan: '', app: 'Hangup', data: '', start: d.from, answer: d.from, end: t, disposition: 'ANSWERED' });
   }

@@ -1,7 +1,9 @@
 // A TCP server that speaks AMI like Asterisk 22: banner, Login (plain), Events, Ping,
 // QueueStatus and CoreShowChannels (what an adapter sends to resynchronise after a reconnect),
 // Logoff. Events are pushed to every logged-in session that has events on. Thin shell: the
-// frames and the resync answers come from AmiRenderer.
+// frames and the resync answers come from AmiRenderer. `restart()` and `up()` play Asterisk's
+// `core restart now` (j_restart): every connection closed after the Shutdown event, no
+// connection accepted while the PBX is down, then a fresh process (FullyBooted Uptime 0).
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@callboard/platform';
 import { frameToWire, type Headers } from './ami-render.ts';
@@ -50,6 +52,9 @@ export class AmiServer {
   private server: Server | null = null;
   private readonly sessions = new Set<Session>();
   private loginWaiters: (() => void)[] = [];
+  private resyncWaiters: (() => void)[] = [];
+  /** Wall time the current PBX process started (FullyBooted's Uptime). */
+  private bootedAt = Date.now();
   port = 0;
 
   constructor(private readonly o: AmiServerOptions) {}
@@ -59,7 +64,7 @@ export class AmiServer {
     this.server = server;
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
-      server.listen(this.o.port ?? 0, this.o.host ?? '127.0.0.1', () => res());
+      server.listen(this.port || (this.o.port ?? 0), this.o.host ?? '127.0.0.1', () => res());
     });
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -95,10 +100,35 @@ export class AmiServer {
     );
   }
 
+  /**
+   * The PBX goes down: every connection is closed once what was written (the Shutdown event)
+   * is flushed, and the port stops accepting, as a restarting Asterisk's does.
+   */
+  async restart(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sessions) s.socket.end();
+    this.sessions.clear();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    this.o.log?.info({ port: this.port }, 'simulated PBX restarting: AMI connections closed');
+  }
+
+  /** The restarted PBX accepts connections again on the same port. */
+  async up(): Promise<void> {
+    this.bootedAt = Date.now();
+    await this.start();
+  }
+
+  /** Resolves once a client logged in after this call has asked QueueStatus (its resync). */
+  whenResynced(): Promise<void> {
+    return new Promise((r) => this.resyncWaiters.push(r));
+  }
+
   async close(): Promise<void> {
     for (const s of this.sessions) s.socket.destroy();
     this.sessions.clear();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server = null;
   }
 
   private accept(socket: Socket): void {
@@ -134,7 +164,8 @@ export class AmiServer {
         const ev = (a.get('events') ?? 'on').toLowerCase();
         s.events = ev !== 'off' && ev !== 'no' && ev !== 'false';
         this.reply(s, [['Response', 'Success'], ...id, ['Message', 'Authentication accepted']]);
-        this.reply(s, [['Event', 'FullyBooted'], ['Privilege', 'system,all'], ['Uptime', '1'], ['LastReload', '1'], ['Status', 'Fully Booted']]);
+        const uptime = String(Math.floor((Date.now() - this.bootedAt) / 1000));
+        this.reply(s, [['Event', 'FullyBooted'], ['Privilege', 'system,all'], ['Uptime', uptime], ['LastReload', uptime], ['Status', 'Fully Booted']]);
         this.o.log?.info({ user: this.o.username }, 'AMI client logged in');
         if (s.events) this.notifyLogin();
       } else {
@@ -168,6 +199,9 @@ export class AmiServer {
         const aid = a.get('actionid') ?? '';
         this.reply(s, [['Response', 'Success'], ...id, ['EventList', 'start'], ['Message', 'Queue status will follow']]);
         for (const h of this.o.state.queueStatus(now, aid, a.get('queue') || undefined)) this.reply(s, h);
+        const w = this.resyncWaiters;
+        this.resyncWaiters = [];
+        for (const r of w) r();
         return;
       }
       case 'coreshowchannels': {

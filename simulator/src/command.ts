@@ -2,7 +2,7 @@
 // file with --ami-out), with its ground-truth ledger.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portFlag, portInUse, UsageError } from '@callboard/platform';
 import { frameToWire, renderAmi } from './ami-render.ts';
 import { simulate } from './model.ts';
@@ -23,6 +23,8 @@ export const options = {
   port: { type: 'string', default: '5038' },
   ledger: { type: 'string' },
   'ami-out': { type: 'string' },
+  ringall: { type: 'boolean', default: false },
+  'restart-at': { type: 'string' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -41,7 +43,14 @@ export async function run(argv: string[]): Promise<number> {
   // The model has no wall clock; the command picks today's local date only as a default.
   const date = values.date ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return fail(`--date ${date}: expected YYYY-MM-DD`);
-  const scenario = callCentreScenario({ tenant: values.tenant!, pbx: values.pbx!, timezone: values.timezone!, seed, volume, ...dayWindow(date, values.timezone!) });
+  const base = callCentreScenario({ tenant: values.tenant!, pbx: values.pbx!, timezone: values.timezone!, seed, volume, ...dayWindow(date, values.timezone!) });
+  const restartAt = values['restart-at'];
+  if (restartAt !== undefined && !/^\d{2}:\d{2}$/.test(restartAt)) return fail(`--restart-at ${restartAt}: expected HH:MM (local time on --date)`);
+  const scenario = {
+    ...base,
+    queues: values.ringall ? base.queues.map((q) => (q.queue === 'sales' ? { ...q, strategy: 'ringall' as const } : q)) : base.queues,
+    ...(restartAt ? { restarts: [{ at_ms: DateTime.fromISO(`${date}T${restartAt}`, { zone: values.timezone! }).toMillis() }] } : {}),
+  };
 
   if (values['ami-out']) {
     const { ledger, actions } = simulate(scenario);

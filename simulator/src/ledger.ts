@@ -106,6 +106,19 @@ export interface LedgerMembership {
   to_ms: number | null;
 }
 
+/**
+ * A `core restart now`. The hang-ups at `at_ms` are the feed's own events (the calls in
+ * `calls_cut` end there, `ended_by: 'system'`); the members vanish unannounced, so they end at
+ * `gap_from_ms`, the `Shutdown` (METRICS.md "Gaps of the feed": the last moment the feed knew
+ * them), as do pauses; the PBX accepts connections again at `up_ms`.
+ */
+export interface LedgerRestart {
+  at_ms: number;
+  gap_from_ms: number;
+  up_ms: number;
+  calls_cut: string[];
+}
+
 export interface LedgerAgent {
   agent: string;
   name: string;
@@ -130,6 +143,7 @@ export interface Ledger {
   agent_intervals: LedgerAgentInterval[];
   memberships: LedgerMembership[];
   pauses: LedgerPause[];
+  restarts: LedgerRestart[];
 }
 
 /** NDJSON: one record per line with its kind, convenient for `jq` and streaming readers. */
@@ -142,5 +156,6 @@ export function ledgerToNdjson(l: Ledger): string {
   for (const i of l.agent_intervals) lines.push({ kind: 'agent_interval', ...i });
   for (const m of l.memberships) lines.push({ kind: 'membership', ...m });
   for (const p of l.pauses) lines.push({ kind: 'pause', ...p });
+  for (const r of l.restarts) lines.push({ kind: 'restart', ...r });
   return lines.map((x) => JSON.stringify(x)).join('\n') + '\n';
 }

@@ -5,7 +5,7 @@
 // can check the pipeline's numbers against it without trusting any PBX protocol.
 import { DateTime, IANAZone } from 'luxon';
 import type { AgentState, Disposition } from '@callboard/schemas';
-import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerDirectSegment, LedgerLeg, LedgerMembership, LedgerPause, TransferKind } from './ledger.ts';
+import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerDirectSegment, LedgerLeg, LedgerMembership, LedgerPause, LedgerRestart, LedgerRing, TransferKind } from './ledger.ts';
 import { Rng } from './prng.ts';
 
 export interface QueueSpec {
@@ -22,6 +22,12 @@ export interface QueueSpec {
   overflow_to: string | null;
   /** Expected first-leg arrivals per local day; spread over the day by the hour profile. */
   calls_per_day: number;
+  /**
+   * Asterisk `strategy`. `ringall` rings every available member at once: the first to answer
+   * wins, the others lose the race (a cancelled ring, no missed call). Default: the longest-idle
+   * member alone (`leastrecent`).
+   */
+  strategy?: 'ringall' | 'leastrecent';
 }
 
 export interface AgentSpec {
@@ -89,7 +95,21 @@ export interface Scenario {
    * timeline: a bounded test day then has no agent state left open into later periods.
    */
   logout_at_end?: boolean;
+  /**
+   * `core restart now` at these times (j_restart): every call is hung up (waiting callers as
+   * abandons, talking ones as the agent's hang-up), `Shutdown` follows, the PBX is down for a
+   * few seconds and comes back with no channels and no members; the agents still on shift are
+   * added back a few seconds later. Deferred while an attended transfer's consultation runs.
+   */
+  restarts?: { at_ms: number }[];
 }
+
+/** `Shutdown` comes this long after the restart's hang-ups (j_restart: 1.1 s). */
+export const RESTART_SHUTDOWN_MS = 1100;
+/** How long the PBX is down after `Shutdown` before it accepts AMI connections again. */
+export const RESTART_DOWN_MS = 5000;
+/** After the PBX is back, the members are added back this much later (a supervisor's script). */
+export const RESTART_READD_MS = 6000;
 
 export type SimAction =
   | { t: number; kind: 'member_added' | 'member_removed'; agent: string; queue: string }
@@ -98,7 +118,8 @@ export type SimAction =
   | { t: number; kind: 'queue_join'; call_id: string; leg_id: string; queue: string }
   | { t: number; kind: 'ring'; call_id: string; leg_id: string; agent: string }
   | { t: number; kind: 'ring_end'; call_id: string; leg_id: string; agent: string; outcome: 'no_answer' | 'canceled'; ring_ms: number }
-  | { t: number; kind: 'connect'; call_id: string; leg_id: string; agent: string; ring_ms: number }
+  /** `losers`: the other members rung with it in a ring-all race, cancelled by this answer. */
+  | { t: number; kind: 'connect'; call_id: string; leg_id: string; agent: string; ring_ms: number; losers?: string[] }
   | { t: number; kind: 'abandon' | 'queue_timeout'; call_id: string; leg_id: string }
   /** `consult_to`: the hold that starts an attended transfer's consultation with that agent. */
   | { t: number; kind: 'hold' | 'unhold'; call_id: string; agent: string; consult_to?: string }
@@ -108,7 +129,9 @@ export type SimAction =
   | { t: number; kind: 'agent_complete'; call_id: string; leg_id: string; agent: string; reason: 'agent' | 'caller' | 'transfer' }
   | { t: number; kind: 'call_end'; call_id: string; by: 'caller' | 'agent' | 'system'; agent: string | null }
   | { t: number; kind: 'outbound_start' | 'outbound_answer'; call_id: string; agent: string }
-  | { t: number; kind: 'outbound_end'; call_id: string; agent: string; disposition: Disposition };
+  | { t: number; kind: 'outbound_end'; call_id: string; agent: string; disposition: Disposition }
+  /** `core restart now`: the hang-ups that follow are the restart's; then Shutdown; then back up. */
+  | { t: number; kind: 'pbx_restart' | 'pbx_shutdown' | 'pbx_up' };
 
 export interface SimResult {
   ledger: Ledger;
@@ -130,13 +153,21 @@ interface Agent {
   missed: number;
   /** Bumped on every state change so stale timers are ignored. */
   ver: number;
+  /** When the current shift's logout is due (a restart adds the agent back only before it). */
+  shiftEnd: number;
+}
+
+/** The members rung at once for one leg (one for the default strategy, all for ring-all). */
+interface Ringing {
+  agents: Agent[];
+  at: number;
 }
 
 interface Waiting {
   leg: LedgerLeg;
   call: LedgerCall;
   q: QueueSpec;
-  ringing: { agent: Agent; at: number; ver: number } | null;
+  ringing: Ringing | null;
   retryAt: number;
   tried: Set<string>;
   ver: number;
@@ -220,12 +251,24 @@ export function simulate(sc: Scenario): SimResult {
   const openPause = new Map<string, LedgerPause>();
   const openMembership = new Map<string, LedgerMembership>();
   const waiting: Waiting[] = [];
+  // What a restart must cut: answered legs still talking, outbound calls, transfer targets'
+  // calls, and consultations (a restart waits for those to finish).
+  const talking = new Map<string, { w: Waiting; a: Agent; holdFrom: number | null }>();
+  const outActive = new Map<string, { call: LedgerCall; a: Agent; answered: boolean }>();
+  const directActive = new Map<string, { call: LedgerCall; target: Agent; answeredAt: number }>();
+  const consulting = new Set<string>();
+  /** Calls a restart ended: their pending timers (hold, hang-up, transfer) must not run. */
+  const cut = new Set<string>();
+  const alive = (call: LedgerCall): boolean => !cut.has(call.call_id);
+  const restarts: LedgerRestart[] = [];
+  /** From the restart until the PBX is back: no calls arrive, nobody starts anything. */
+  let down = false;
   let callSeq = 0;
   let legSeq = 0;
 
   const agents = new Map<string, Agent>();
   for (const spec of sc.agents) {
-    agents.set(spec.agent, { spec, state: 'offline', reason: null, since: sc.from_ms, lastFree: sc.from_ms, loggedIn: false, pendingPause: null, pendingLogout: false, handled: 0, missed: 0, ver: 0 });
+    agents.set(spec.agent, { spec, state: 'offline', reason: null, since: sc.from_ms, lastFree: sc.from_ms, loggedIn: false, pendingPause: null, pendingLogout: false, handled: 0, missed: 0, ver: 0, shiftEnd: Infinity });
   }
 
   const setState = (a: Agent, state: AgentState, reason: string | null = null): void => {
@@ -246,7 +289,7 @@ export function simulate(sc: Scenario): SimResult {
     if (!a.pendingLogout && !a.pendingPause) return;
     const ver = a.ver;
     at(now + Math.round(rAgent.uniform(1, 6) * S), () => {
-      if (a.ver !== ver || a.state !== 'available') return;
+      if (a.ver !== ver || a.state !== 'available' || down) return;
       if (a.pendingLogout) {
         a.pendingLogout = false;
         logout(a);
@@ -331,15 +374,20 @@ export function simulate(sc: Scenario): SimResult {
     w.leg.wait_ms = now - w.leg.offered_at_ms;
   };
 
+  /** The agent's current ring record on this leg. */
+  const ringOf = (w: Waiting, a: Agent): LedgerRing => w.leg.rings.findLast((x) => x.agent === a.spec.agent)!;
+
   const cancelRing = (w: Waiting): void => {
     const r = w.ringing;
     if (!r) return;
     w.ringing = null;
-    const ring = w.leg.rings[w.leg.rings.length - 1]!;
-    ring.ended_ms = now;
-    ring.outcome = 'canceled';
-    emit({ t: now, kind: 'ring_end', call_id: w.call.call_id, leg_id: w.leg.leg_id, agent: r.agent.spec.agent, outcome: 'canceled', ring_ms: now - r.at });
-    becomeFree(r.agent);
+    for (const a of r.agents) {
+      const ring = ringOf(w, a);
+      ring.ended_ms = now;
+      ring.outcome = 'canceled';
+      emit({ t: now, kind: 'ring_end', call_id: w.call.call_id, leg_id: w.leg.leg_id, agent: a.spec.agent, outcome: 'canceled', ring_ms: now - r.at });
+      becomeFree(a);
+    }
   };
 
   const abandon = (w: Waiting): void => {
@@ -386,52 +434,73 @@ export function simulate(sc: Scenario): SimResult {
       if (w.ringing || now < w.retryAt) continue;
       const members = [...agents.values()].filter((a) => a.state === 'available' && a.spec.queues.includes(w.q.queue));
       if (!members.length) continue;
+      if (w.q.strategy === 'ringall') {
+        ring(w, members.sort((x, y) => (x.spec.agent < y.spec.agent ? -1 : 1)));
+        continue;
+      }
       let fresh = members.filter((a) => !w.tried.has(a.spec.agent));
       if (!fresh.length) {
         w.tried.clear();
         fresh = members;
       }
       fresh.sort((x, y) => x.lastFree - y.lastFree || (x.spec.agent < y.spec.agent ? -1 : 1));
-      ring(w, fresh[0]!);
+      ring(w, [fresh[0]!]);
     }
   };
 
-  const ring = (w: Waiting, a: Agent): void => {
-    setState(a, 'ringing');
-    const r = { agent: a, at: now, ver: a.ver };
+  // Every member rung draws whether and when it would answer (the same draws, in the same
+  // order, as a single ring): the quickest to answer wins the race; if none would answer, all
+  // ring out together at the queue's timeout.
+  const ring = (w: Waiting, members: Agent[]): void => {
+    const r: Ringing = { agents: members, at: now };
     w.ringing = r;
-    w.tried.add(a.spec.agent);
-    w.leg.rings.push({ agent: a.spec.agent, at_ms: now, ended_ms: now, outcome: 'canceled' });
-    emit({ t: now, kind: 'ring', call_id: w.call.call_id, leg_id: w.leg.leg_id, agent: a.spec.agent });
+    for (const a of members) {
+      setState(a, 'ringing');
+      w.tried.add(a.spec.agent);
+      w.leg.rings.push({ agent: a.spec.agent, at_ms: now, ended_ms: now, outcome: 'canceled' });
+      emit({ t: now, kind: 'ring', call_id: w.call.call_id, leg_id: w.leg.leg_id, agent: a.spec.agent });
+    }
     const wver = w.ver;
     const live = (): boolean => w.ver === wver && w.ringing === r;
-    if (rCall.chance(b.no_answer_p)) {
-      at(now + w.q.ring_timeout_s * S, () => {
-        if (!live()) return;
-        w.ringing = null;
-        const rec = w.leg.rings[w.leg.rings.length - 1]!;
+    let first: { a: Agent; delay: number } | null = null;
+    for (const a of members) {
+      if (rCall.chance(b.no_answer_p)) continue;
+      const delay = Math.min(rCall.uniform(b.ring_delay_min_s, b.ring_delay_max_s), w.q.ring_timeout_s - 0.5) * S;
+      if (!first || delay < first.delay) first = { a, delay };
+    }
+    if (first) {
+      const { a, delay } = first;
+      at(now + delay, () => live() && answer(w, a));
+      return;
+    }
+    at(now + w.q.ring_timeout_s * S, () => {
+      if (!live()) return;
+      w.ringing = null;
+      w.retryAt = now + w.q.retry_s * S;
+      at(w.retryAt, () => undefined);
+      for (const a of members) {
+        const rec = ringOf(w, a);
         rec.ended_ms = now;
         rec.outcome = 'no_answer';
         a.missed++;
         emit({ t: now, kind: 'ring_end', call_id: w.call.call_id, leg_id: w.leg.leg_id, agent: a.spec.agent, outcome: 'no_answer', ring_ms: now - r.at });
-        w.retryAt = now + w.q.retry_s * S;
-        at(w.retryAt, () => undefined);
         becomeFree(a);
-      });
-    } else {
-      const delay = Math.min(rCall.uniform(b.ring_delay_min_s, b.ring_delay_max_s), w.q.ring_timeout_s - 0.5) * S;
-      at(now + delay, () => live() && answer(w, a));
-    }
+      }
+    });
   };
 
   // ---- an answered leg: talk, maybe hold, then hang-up or transfer -------------------------
 
   const answer = (w: Waiting, a: Agent): void => {
-    const ringMs = now - w.ringing!.at;
+    const race = w.ringing!;
+    const ringMs = now - race.at;
     w.ringing = null;
-    const rec = w.leg.rings[w.leg.rings.length - 1]!;
+    const rec = ringOf(w, a);
     rec.ended_ms = now;
     rec.outcome = 'answered';
+    // Ring-all losers: a cancelled ring each (METRICS.md: no missed call), free again at once.
+    const losers = race.agents.filter((x) => x !== a);
+    for (const x of losers) ringOf(w, x).ended_ms = now;
     leaveQueue(w);
     const { leg, call } = w;
     leg.outcome = 'answered';
@@ -440,7 +509,10 @@ export function simulate(sc: Scenario): SimResult {
     call.answered_at_ms ??= now;
     a.handled++;
     setState(a, 'on_call');
-    emit({ t: now, kind: 'connect', call_id: call.call_id, leg_id: leg.leg_id, agent: a.spec.agent, ring_ms: ringMs });
+    emit({ t: now, kind: 'connect', call_id: call.call_id, leg_id: leg.leg_id, agent: a.spec.agent, ring_ms: ringMs, ...(losers.length ? { losers: losers.map((x) => x.spec.agent) } : {}) });
+    for (const x of losers) becomeFree(x);
+    const seg = { w, a, holdFrom: null as number | null };
+    talking.set(call.call_id, seg);
 
     const talk = Math.max(5 * S, Math.round(rCall.lognormal(b.talk_mean_s, b.talk_cv) * S));
     const holdLen = rCall.chance(b.hold_p) ? Math.max(2 * S, Math.round(rCall.exp(b.hold_mean_s) * S)) : 0;
@@ -450,19 +522,23 @@ export function simulate(sc: Scenario): SimResult {
     const ending: 'agent' | 'caller' | TransferKind =
       canTransfer && u < b.blind_transfer_p ? 'blind' : u < b.blind_transfer_p + b.attended_transfer_p ? 'attended' : rCall.chance(b.caller_hangs_up_p) ? 'caller' : 'agent';
     const start = now;
-    midCall(a, start, Math.round(talk * 0.18));
+    midCall(a, call, start, Math.round(talk * 0.18));
     if (holdLen) {
       at(start + holdAt, () => {
+        if (!alive(call)) return;
         setState(a, 'on_hold');
+        seg.holdFrom = now;
         emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent });
       });
       at(start + holdAt + holdLen, () => {
+        if (!alive(call)) return;
         setState(a, 'on_call');
+        seg.holdFrom = null;
         leg.hold_ms += holdLen;
         emit({ t: now, kind: 'unhold', call_id: call.call_id, agent: a.spec.agent });
       });
     }
-    at(start + talk + holdLen, () => finishSegment(w, a, ending));
+    at(start + talk + holdLen, () => alive(call) && finishSegment(w, a, ending));
   };
 
   // Membership and pause changes inside [start, start + within) of a call: before any hold or
@@ -470,12 +546,13 @@ export function simulate(sc: Scenario): SimResult {
   // untouched. METRICS.md membership: removed from its last queue while on a call, the agent
   // stays on_call; paused is below on_call, so the state does not change, but the pause counts
   // in pause_time_by_reason.
-  const midCall = (a: Agent, start: number, within: number): void => {
+  const midCall = (a: Agent, call: LedgerCall, start: number, within: number): void => {
     if (within < 4 * S) return;
     if (rMid.chance(b.midcall_membership_p ?? 0)) {
       const off = start + Math.round(rMid.uniform(0.1, 0.45) * within);
       const on = off + Math.round(rMid.uniform(0.1, 0.45) * within);
       at(off, () => {
+        if (!alive(call)) return;
         for (const q of a.spec.queues) {
           const m = openMembership.get(`${a.spec.agent}\u0000${q}`);
           if (!m) continue;
@@ -485,7 +562,7 @@ export function simulate(sc: Scenario): SimResult {
         }
       });
       at(on, () => {
-        if (!a.loggedIn) return;
+        if (!a.loggedIn || !alive(call)) return;
         for (const q of a.spec.queues) {
           if (openMembership.has(`${a.spec.agent}\u0000${q}`)) continue;
           emit({ t: now, kind: 'member_added', agent: a.spec.agent, queue: q });
@@ -499,15 +576,17 @@ export function simulate(sc: Scenario): SimResult {
       const to = from + Math.round(rMid.uniform(0.1, 0.45) * within);
       const reason = 'Coaching';
       at(from, () => {
+        if (!alive(call)) return;
         pauseLog.push({ agent: a.spec.agent, reason, from_ms: now, to_ms: to });
         emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: true, reason });
       });
-      at(to, () => emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: false, reason: '' }));
+      at(to, () => alive(call) && emit({ t: now, kind: 'pause', agent: a.spec.agent, paused: false, reason: '' }));
     }
   };
 
   const completeLeg = (w: Waiting, a: Agent, reason: 'agent' | 'caller' | 'transfer'): void => {
     const { leg } = w;
+    talking.delete(w.call.call_id);
     leg.completed_at_ms = now;
     leg.complete_reason = reason;
     leg.talk_ms = now - leg.answered_at_ms! - leg.hold_ms;
@@ -549,6 +628,7 @@ export function simulate(sc: Scenario): SimResult {
   const attended = (w: Waiting, a: Agent, target: Agent): void => {
     const { call, leg } = w;
     const holdFrom = now;
+    consulting.add(call.call_id);
     setState(a, 'on_hold');
     emit({ t: now, kind: 'hold', call_id: call.call_id, agent: a.spec.agent, consult_to: target.spec.agent });
     setState(target, 'ringing');
@@ -562,10 +642,12 @@ export function simulate(sc: Scenario): SimResult {
       // is the leg's hold; the leg then ends as an ordinary agent hang-up.
       at(now + Math.round(rMid.uniform(5, 12) * S), () => {
         leg.hold_ms += now - holdFrom;
+        consulting.delete(call.call_id);
         setState(a, 'on_call');
         emit({ t: now, kind: 'consult_cancel', call_id: call.call_id, agent: a.spec.agent, target: target.spec.agent });
         becomeFree(target);
         at(now + Math.max(5 * S, Math.round(rMid.exp(b.talk_mean_s / 4) * S)), () => {
+          if (!alive(call)) return;
           completeLeg(w, a, 'agent');
           endCall(call, 'agent', a.spec.agent);
         });
@@ -584,14 +666,19 @@ export function simulate(sc: Scenario): SimResult {
         leg.transfer = 'attended';
         call.transfers.push({ kind: 'attended', at_ms: now, from_agent: a.spec.agent, to_queue: null, to_agent: target.spec.agent });
         emit({ t: now, kind: 'attended_transfer', call_id: call.call_id, leg_id: leg.leg_id, agent: a.spec.agent, target: target.spec.agent });
+        consulting.delete(call.call_id);
         completeLeg(w, a, 'transfer');
-        at(now + after, () => {
-          direct.push({ call_id: call.call_id, agent: target.spec.agent, answered_at_ms: answeredAt, ended_at_ms: now, talk_ms: now - answeredAt, hold_ms: 0 });
-          endCall(call, 'agent', target.spec.agent);
-          becomeFree(target);
-        });
+        directActive.set(call.call_id, { call, target, answeredAt });
+        at(now + after, () => alive(call) && endDirect(call, target, answeredAt, 'agent'));
       });
     });
+  };
+
+  const endDirect = (call: LedgerCall, target: Agent, answeredAt: number, by: LedgerCall['ended_by']): void => {
+    directActive.delete(call.call_id);
+    direct.push({ call_id: call.call_id, agent: target.spec.agent, answered_at_ms: answeredAt, ended_at_ms: now, talk_ms: now - answeredAt, hold_ms: 0 });
+    endCall(call, by, target.spec.agent);
+    becomeFree(target);
   };
 
   // ---- arrivals: a Poisson process whose rate follows the local hour-of-day profile ---------
@@ -607,6 +694,7 @@ export function simulate(sc: Scenario): SimResult {
       const end = Math.min(t0 + STEP, sc.to_ms);
       for (let t = t0 + rArr.exp(1 / perMs); t < end; t += rArr.exp(1 / perMs)) {
         at(t, () => {
+          if (down) return;
           const call: CallState = {
             call_id: `${sc.pbx}-${String(++callSeq).padStart(6, '0')}`, direction: 'inbound', number: callerNumber(), agent: null,
             started_at_ms: now, answered_at_ms: null, pbx_answered_at_ms: now, ended_at_ms: now, disposition: 'ANSWERED', duration_s: 0, billsec_s: 0,
@@ -632,7 +720,10 @@ export function simulate(sc: Scenario): SimResult {
       const start = d.set({ hour: hh, minute: mm }).toMillis();
       const end = d.set({ hour: hh, minute: mm }).plus({ minutes: Math.round(a.spec.shift_hours * 60) }).toMillis();
       if (end <= sc.from_ms || start >= sc.to_ms) continue;
-      at(Math.max(start, sc.from_ms), () => login(a));
+      at(Math.max(start, sc.from_ms), () => {
+        a.shiftEnd = sc.logout_at_end ? Math.min(end, sc.to_ms) : end < sc.to_ms ? end : Infinity;
+        login(a);
+      });
       if (end < sc.to_ms) {
         at(end, () => {
           if (!a.loggedIn) return;
@@ -646,7 +737,7 @@ export function simulate(sc: Scenario): SimResult {
         const pt = start + Math.round((p.after_h * 3600 + rAgent.uniform(-600, 600)) * S);
         if (pt < sc.from_ms || pt >= Math.min(end, sc.to_ms)) continue;
         at(pt, () => {
-          if (!a.loggedIn) return;
+          if (!a.loggedIn || down) return;
           if (a.state === 'available') startPause(a, p.minutes, p.reason);
           else if (a.state !== 'paused' && !a.pendingPause) a.pendingPause = { minutes: p.minutes, reason: p.reason };
         });
@@ -655,7 +746,7 @@ export function simulate(sc: Scenario): SimResult {
         const lo = Math.max(start, sc.from_ms);
         const hi = Math.min(end, sc.to_ms);
         for (let t = lo + rOut.exp(3600 * S / b.outbound_per_agent_hour); t < hi; t += rOut.exp(3600 * S / b.outbound_per_agent_hour)) {
-          at(t, () => a.state === 'available' && outbound(a));
+          at(t, () => a.state === 'available' && !down && outbound(a));
         }
       }
     }
@@ -674,23 +765,104 @@ export function simulate(sc: Scenario): SimResult {
     const ringFor = rOut.uniform(3, 25) * S;
     const disposition: Disposition = u < b.outbound_answer_p ? 'ANSWERED' : u < b.outbound_answer_p + b.outbound_busy_p ? 'BUSY' : 'NO ANSWER';
     const talk = Math.max(5 * S, rOut.lognormal(b.talk_mean_s * 0.7, b.talk_cv) * S);
-    const hangup = (): void => {
-      call.disposition = disposition;
-      endCall(call, 'agent', a.spec.agent);
-      emit({ t: now, kind: 'outbound_end', call_id: call.call_id, agent: a.spec.agent, disposition });
-      becomeFree(a);
-    };
+    const o = { call, a, answered: false };
+    outActive.set(call.call_id, o);
+    const hangup = (): void => endOutbound(o, disposition, 'agent');
     if (disposition === 'ANSWERED') {
       at(now + ringFor, () => {
+        if (!alive(call)) return;
+        o.answered = true;
         call.answered_at_ms = now;
         call.pbx_answered_at_ms = now;
         emit({ t: now, kind: 'outbound_answer', call_id: call.call_id, agent: a.spec.agent });
-        at(now + talk, hangup);
+        at(now + talk, () => alive(call) && hangup());
       });
     } else {
-      at(now + (disposition === 'BUSY' ? 2 * S : ringFor), hangup);
+      at(now + (disposition === 'BUSY' ? 2 * S : ringFor), () => alive(call) && hangup());
     }
   };
+
+  const endOutbound = (o: { call: LedgerCall; a: Agent }, disposition: Disposition, by: LedgerCall['ended_by']): void => {
+    outActive.delete(o.call.call_id);
+    o.call.disposition = disposition;
+    endCall(o.call, by, o.a.spec.agent);
+    emit({ t: now, kind: 'outbound_end', call_id: o.call.call_id, agent: o.a.spec.agent, disposition });
+    becomeFree(o.a);
+  };
+
+  // ---- `core restart now` (j_restart) ---------------------------------------------------------
+
+  // Asterisk hangs every channel up with an event each: a waiting caller is a QueueCallerAbandon
+  // (queue_log ABANDON), a talking call the agent's hang-up (AgentComplete Reason agent, queue_log
+  // COMPLETEAGENT), so the feed itself ends them at the restart; nothing is left for the resync
+  // but the members, which vanish without an event and so end at the gap's start (METRICS.md
+  // "Gaps of the feed": the last moment the feed knew them, the Shutdown).
+  const restart = (): void => {
+    if (consulting.size > 0) {
+      // Not inside an Atxfer consultation (what Asterisk sends then is not captured).
+      at(now + S, restart);
+      return;
+    }
+    down = true;
+    const rec: LedgerRestart = { at_ms: now, gap_from_ms: now + RESTART_SHUTDOWN_MS, up_ms: now + RESTART_SHUTDOWN_MS + RESTART_DOWN_MS, calls_cut: [] };
+    restarts.push(rec);
+    emit({ t: now, kind: 'pbx_restart' });
+    for (const w of [...waiting]) {
+      rec.calls_cut.push(w.call.call_id);
+      cancelRing(w);
+      leaveQueue(w);
+      w.leg.outcome = 'abandoned';
+      emit({ t: now, kind: 'abandon', call_id: w.call.call_id, leg_id: w.leg.leg_id });
+      endCall(w.call, 'system', null);
+    }
+    for (const { w, a, holdFrom } of [...talking.values()]) {
+      rec.calls_cut.push(w.call.call_id);
+      if (holdFrom !== null) w.leg.hold_ms += now - holdFrom;
+      completeLeg(w, a, 'agent');
+      endCall(w.call, 'system', a.spec.agent);
+    }
+    for (const o of [...outActive.values()]) {
+      rec.calls_cut.push(o.call.call_id);
+      endOutbound(o, o.answered ? 'ANSWERED' : 'NO ANSWER', 'system');
+    }
+    for (const d of [...directActive.values()]) {
+      rec.calls_cut.push(d.call.call_id);
+      endDirect(d.call, d.target, d.answeredAt, 'system');
+    }
+    for (const c of rec.calls_cut) cut.add(c);
+    at(rec.gap_from_ms, () => shutdown(rec));
+  };
+
+  const shutdown = (rec: LedgerRestart): void => {
+    emit({ t: now, kind: 'pbx_shutdown' });
+    const back: Agent[] = [];
+    for (const a of agents.values()) {
+      if (!a.loggedIn) continue;
+      for (const q of a.spec.queues) {
+        const m = openMembership.get(`${a.spec.agent}\u0000${q}`);
+        if (m) m.to_ms = now;
+        openMembership.delete(`${a.spec.agent}\u0000${q}`);
+      }
+      const p = openPause.get(a.spec.agent);
+      if (p) p.to_ms = now;
+      openPause.delete(a.spec.agent);
+      a.loggedIn = false;
+      if (!a.pendingLogout) back.push(a);
+      a.pendingLogout = false;
+      setState(a, 'offline');
+    }
+    // Pauses taken on a call have their unpause scheduled; the restart ended them now.
+    for (const p of pauseLog) if (p.from_ms <= now && p.to_ms > now) p.to_ms = now;
+    at(rec.up_ms, () => {
+      down = false;
+      emit({ t: now, kind: 'pbx_up' });
+      at(now + RESTART_READD_MS, () => {
+        for (const a of back) if (now < a.shiftEnd) login(a);
+      });
+    });
+  };
+
+  for (const r of sc.restarts ?? []) if (r.at_ms >= sc.from_ms && r.at_ms < sc.to_ms) at(r.at_ms, restart);
 
   if (sc.logout_at_end) {
     for (const a of agents.values()) {
@@ -725,7 +897,7 @@ export function simulate(sc: Scenario): SimResult {
       tenant: sc.tenant, pbx: sc.pbx, timezone: sc.timezone, seed: sc.seed, from_ms: sc.from_ms, to_ms: sc.to_ms, end_ms: end,
       queues: sc.queues.map((q) => ({ queue: q.queue, wrap_up_s: q.wrap_up_s, max_wait_s: q.max_wait_s, overflow_to: q.overflow_to })),
       agents: [...agents.values()].map((a) => ({ agent: a.spec.agent, name: a.spec.name, handled: a.handled, missed: a.missed })),
-      calls, legs, direct, agent_intervals: intervals, memberships, pauses: pauseLog,
+      calls, legs, direct, agent_intervals: intervals, memberships, pauses: pauseLog, restarts,
     },
     actions,
   };

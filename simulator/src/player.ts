@@ -22,6 +22,11 @@ export interface PlayerOptions {
   catchUpTo?: number;
   /** Virtual ms per wall ms after catch-up; Infinity plays everything at once. */
   speed: number;
+  /**
+   * Called after each action is played; when it returns a promise the timeline holds until it
+   * settles (a restarted PBX closing its connections, then waiting for its client to resync).
+   */
+  gate?: (a: SimAction) => Promise<void> | undefined;
   /** Awaited every batch during catch-up, so a slow reader is not buried (socket back-pressure). */
   drain?: () => Promise<void>;
   wallClock?: () => number;
@@ -80,10 +85,14 @@ export class SimPlayer {
     let catchUp = this.liveLine();
     while (!this.stopped && this.i < actions.length && actions[this.i]!.t < catchUp) {
       const end = Math.min(actions.length, this.i + batch);
-      for (; this.i < end && actions[this.i]!.t < catchUp; this.i++) {
-        this.anchorVirtual = actions[this.i]!.t;
-        sink(actions[this.i]!);
+      let hold: Promise<void> | undefined;
+      while (!hold && this.i < end && actions[this.i]!.t < catchUp) {
+        const a = actions[this.i++]!;
+        this.anchorVirtual = a.t;
+        sink(a);
+        hold = this.o.gate?.(a);
       }
+      if (hold) await hold;
       const began = this.wall();
       if (this.o.drain) await this.o.drain();
       const pace = this.o.catchUpRate ? (batch * 1000) / this.o.catchUpRate - (this.wall() - began) : 0;
@@ -100,7 +109,12 @@ export class SimPlayer {
     this.live = true;
     while (!this.stopped && this.i < actions.length) {
       const now = this.now();
-      while (this.i < actions.length && actions[this.i]!.t <= now) sink(actions[this.i++]!);
+      while (!this.stopped && this.i < actions.length && actions[this.i]!.t <= now) {
+        const a = actions[this.i++]!;
+        sink(a);
+        const hold = this.o.gate?.(a);
+        if (hold) await hold;
+      }
       if (this.i >= actions.length) break;
       const waitMs = Math.min(1000, Math.max(1, (actions[this.i]!.t - now) / this.o.speed));
       await new Promise<void>((r) => {

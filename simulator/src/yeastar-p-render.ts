@@ -128,6 +128,8 @@ export class YeastarPRenderer {
       }
       case 'connect': {
         const c = this.ctx(a.call_id);
+        // Ring-all losers leave the member list with the answer (not verified against a capture).
+        for (const l of a.losers ?? []) c.members.delete(l);
         this.setStatus(c, a.agent, 'ANSWERED');
         this.snapshot(t, c);
         return;

@@ -9,6 +9,7 @@ import { AmiTranslator } from '@callboard/ingest/ami/translator';
 import { frameToWire, renderAmi } from '../src/ami-render.ts';
 import { simulate } from '../src/model.ts';
 import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/scenarios.ts';
+import { comparedStates, eventStateTime, ledgerStateTime } from './state-time.ts';
 
 function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
   return events.filter((e) => e.type === type) as unknown as EventOf<T>[];
@@ -109,18 +110,9 @@ describe('AMI translator agent states on a simulated day', () => {
       if (o.kind === 'ok') out.push(...o.events);
     }
     out.push(...t.flush(meta));
-    const truth = new Map<string, number>();
-    for (const i of ledger.agent_intervals) truth.set(`${i.agent}|${i.state}`, (truth.get(`${i.agent}|${i.state}`) ?? 0) + (i.to_ms - i.from_ms));
-    const got = new Map<string, number>();
-    const last = new Map<string, { state: string; at: number }>();
-    for (const e of of(out, 'agent.state_changed')) {
-      const at = Date.parse(e.occurred_at);
-      const prev = last.get(e.agent_id);
-      if (prev) got.set(`${e.agent_id}|${prev.state}`, (got.get(`${e.agent_id}|${prev.state}`) ?? 0) + (at - prev.at));
-      last.set(e.agent_id, { state: e.payload.state, at });
-    }
-    // offline is open-ended before the first and after the last event, so it is not compared.
-    const keys = [...new Set([...truth.keys(), ...got.keys()])].filter((k) => !k.endsWith('|offline'));
+    const truth = ledgerStateTime(ledger);
+    const got = eventStateTime(out);
+    const keys = comparedStates(truth, got);
     expect(keys.filter((k) => k.endsWith('|on_call')).length).toBeGreaterThan(5);
     expect(keys.some((k) => k.endsWith('|paused'))).toBe(true);
     for (const k of keys) expect(Math.abs((got.get(k) ?? 0) - (truth.get(k) ?? 0)), k).toBeLessThanOrEqual(2000);

@@ -1,7 +1,9 @@
 // The simulated AMI server over real TCP: banner, login (wrong and right secret), Ping,
-// QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff.
+// QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff; and a `core
+// restart now` (j_restart): Shutdown, the connection closed, a new process to reconnect to.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AmiRenderer } from '../src/ami-render.ts';
 import { startAmiSimulator, type RunningSimulator } from '../src/run.ts';
 import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
@@ -82,5 +84,65 @@ describe('simulated AMI server', () => {
     c.send({ Action: 'Logoff', ActionID: 'bye' });
     await c.until('Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n', 5000);
     await new Promise((r) => c.s.once('close', r));
+  });
+});
+
+describe('simulated AMI server through a core restart now', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    const w = dayWindow('2026-11-20', 'Africa/Nairobi', 0, 0);
+    const from = w.from_ms + 10 * 3600_000;
+    const scenario = { ...callCentreScenario({ tenant: 'acme', pbx: 'sim', timezone: 'Africa/Nairobi', seed: 5, from_ms: from, to_ms: from + 3600_000 }), restarts: [{ at_ms: from + 1800_000 }] };
+    // As fast as possible: whatever the PBX did after its return would be gone before any client
+    // could log in again, unless the simulator holds the day until the resync.
+    sim = await startAmiSimulator({ scenario, speed: Infinity, port: 0, username: 'u', secret: 's3cret' });
+  });
+  afterAll(() => sim?.stop());
+
+  const login = async (c: Conn, id: string): Promise<string> => {
+    await c.until('Asterisk Call Manager/11.0.0\r\n');
+    c.send({ Action: 'Login', ActionID: id, Username: 'u', Secret: 's3cret' });
+    await c.until('Message: Authentication accepted\r\n\r\n');
+    return c.until('Status: Fully Booted\r\n\r\n');
+  };
+
+  it('sends Shutdown last and closes; the PBX comes back empty and holds the day until the client has resynchronised', async () => {
+    const c = await Conn.open(sim.port);
+    await login(c, 'l1');
+    const before = await c.until('Event: Shutdown\r\nPrivilege: system,all\r\n', 30_000);
+    expect(before).toContain('Event: SoftHangupRequest\r\n');
+    expect(before).toContain('Reason: agent\r\n');
+    expect(await c.until('\r\n\r\n')).toMatch(/^Timestamp: \d+\.\d{6}\r\nShutdown: Cleanly\r\nRestart: True\r\n\r\n$/);
+    await new Promise((r) => (c.s.destroyed ? r(null) : c.s.once('close', r)));
+    expect(c.buf).toBe('');
+
+    // Reconnect as an adapter does: until the restarted PBX accepts.
+    const deadline = Date.now() + 10_000;
+    let d: Conn | null = null;
+    while (!d) {
+      d = await Conn.open(sim.port).catch((e: Error) => {
+        if (Date.now() > deadline) throw e;
+        return null;
+      });
+      if (!d) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await login(d, 'l2')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
+    d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
+    d.send({ Action: 'QueueStatus', ActionID: 'qs' });
+    const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
+    // No channel and no member survived, and no event was sent before the resync was answered.
+    expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
+    expect(resync).not.toContain('Event: QueueMember\r\n');
+    expect(resync).not.toContain('Event: QueueEntry\r\n');
+    expect(resync).not.toContain('Timestamp: ');
+    await sim.done;
+    // Every event the restarted PBX sent reached the new connection.
+    const up = sim.actions.findIndex((a) => a.kind === 'pbx_up');
+    const r = new AmiRenderer(sim.ledger);
+    const after = sim.actions.flatMap((a, i) => r.render(a).filter(() => i > up)).length;
+    expect(after).toBeGreaterThan(100);
+    d.send({ Action: 'Logoff', ActionID: 'bye' });
+    const rest = await d.until('Response: Goodbye\r\nActionID: bye\r\n');
+    expect(rest.split('\r\nTimestamp: ').length - 1).toBe(after);
   });
 });

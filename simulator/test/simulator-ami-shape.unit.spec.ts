@@ -37,7 +37,13 @@ const SAME_AS: Record<string, string> = { QueueMemberRemoved: 'QueueMemberAdded'
 describe.skipIf(!existsSync(dir))('simulated AMI frames have the shape of real Asterisk 22 frames (needs ../shared/fixtures)', () => {
   // describe.skipIf still runs this body to collect the tests: read the captures only when present.
   const shapes = existsSync(dir) ? captureShapes() : new Map<string, Set<string>>();
-  const sc = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 11, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
+  // sales rings all its members (a_answered's ring-all races) and the PBX restarts once (j_restart).
+  const base = callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 11, ...dayWindow('2026-11-20', 'Africa/Nairobi') });
+  const sc = {
+    ...base,
+    queues: base.queues.map((q) => (q.queue === 'sales' ? { ...q, strategy: 'ringall' as const } : q)),
+    restarts: [{ at_ms: base.from_ms + 12.5 * 3600_000 }],
+  };
   const { ledger, actions } = simulate(sc);
   const frames = renderAmi(ledger, actions);
   const byName = new Map<string, Set<string>>();
@@ -49,7 +55,7 @@ describe.skipIf(!existsSync(dir))('simulated AMI frames have the shape of real A
   it('renders the event types a queue call centre produces', () => {
     for (const n of ['QueueMemberAdded', 'QueueMemberRemoved', 'QueueMemberPause', 'QueueMemberStatus', 'Newchannel', 'LocalBridge', 'QueueCallerJoin', 'QueueCallerLeave',
       'QueueCallerAbandon', 'AgentCalled', 'AgentConnect', 'AgentComplete', 'AgentRingNoAnswer', 'DialBegin', 'DialEnd', 'Hold', 'Unhold', 'BlindTransfer', 'AttendedTransfer',
-      'BridgeEnter', 'BridgeLeave', 'Hangup', 'Cdr', 'MusicOnHoldStart', 'NewCallerid', 'NewConnectedLine', 'DTMFEnd', 'DialState', 'BridgeMerge']) {
+      'BridgeEnter', 'BridgeLeave', 'Hangup', 'Cdr', 'MusicOnHoldStart', 'NewCallerid', 'NewConnectedLine', 'DTMFEnd', 'DialState', 'BridgeMerge', 'SoftHangupRequest', 'Shutdown']) {
       expect(byName.has(n), n).toBe(true);
     }
   });

@@ -5,13 +5,16 @@
 // computed independently from the simulator's ledger (ledger-metrics.ts). Counts exactly;
 // sums, means and ratios to 1e-6 (the same millisecond data summed in another order); wait
 // percentiles within the projections' documented bound (at most 1 s above nearest-rank).
+// sales rings all its members at once (ring-all races, losers' Cdr after their Hangup) and the
+// PBX does a `core restart now` mid-morning with calls talking and waiting: the adapter
+// reconnects and resyncs, and the figures must still equal the ledger across the restart.
 // Read through the projections' query functions: the API path is covered by its own tests.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scenarios';
-import { agentMetrics, callMetrics, queueMetrics } from '@callboard/projections/read';
+import { agentMetrics, callMetrics, feedGaps, queueMetrics } from '@callboard/projections/read';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { logFolded } from './log-folded.ts';
@@ -24,6 +27,8 @@ const TENANTS = [
   { id: 'nyc', timezone: 'America/New_York', pbx: 'nyc-ami', seed: 22 },
 ];
 const PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
+/** Local time of the day's `core restart now` (busy: calls talking and waiting). */
+const RESTART_LOCAL = '10:30';
 
 function span(kind: (typeof PERIODS)[number], date: string, tz: string): Span {
   const d = DateTime.fromISO(date, { zone: tz });
@@ -51,11 +56,15 @@ beforeAll(async () => {
     for (const t of TENANTS) {
       const secret = `truth-${t.id}-${process.pid}`;
       process.env[`TRUTH_${t.id.toUpperCase()}_SECRET`] = secret;
+      const base = callCentreScenario({ tenant: t.id, pbx: t.pbx, timezone: t.timezone, seed: t.seed, logout_at_end: true, ...dayWindow(DATE, t.timezone, 2, 2) });
       const scenario = {
-        ...callCentreScenario({ tenant: t.id, pbx: t.pbx, timezone: t.timezone, seed: t.seed, logout_at_end: true, ...dayWindow(DATE, t.timezone, 2, 2) }),
-        // The sequences real Asterisk 22 showed (../shared/fixtures/ami/asterisk22 h, i): members
-        // removed and re-added mid-call, pauses taken on a call, Atxfer transfers (default mix),
-        // a third of them cancelled because the target never answers.
+        ...base,
+        // The sequences real Asterisk 22 showed (../shared/fixtures/ami/asterisk22 a, h, i, j):
+        // ring-all races in sales, members removed and re-added mid-call, pauses taken on a call,
+        // Atxfer transfers (default mix), a third of them cancelled because the target never
+        // answers, and a `core restart now`.
+        queues: base.queues.map((q) => (q.queue === 'sales' ? { ...q, strategy: 'ringall' as const } : q)),
+        restarts: [{ at_ms: DateTime.fromISO(`${DATE}T${RESTART_LOCAL}`, { zone: t.timezone }).toMillis() }],
         behaviour: { ...DEFAULT_BEHAVIOUR, midcall_membership_p: 0.05, midcall_pause_p: 0.05, consult_cancel_p: 0.33 },
       };
       // Sped up: the whole day as fast as the adapter takes it, paced so no burst overwhelms it.
@@ -134,6 +143,36 @@ describe.each(TENANTS)('truth for $id ($timezone), $pbx', (t) => {
     expect(sim.actions.filter((a) => a.kind === 'consult_cancel').length, 'cancelled attended transfers').toBeGreaterThan(0);
     expect(sim.actions.filter((a) => a.kind === 'member_removed' && onCall(a.agent, a.t)).length, 'removed on a call').toBeGreaterThan(0);
     expect(sim.actions.filter((a) => a.kind === 'pause' && a.paused && onCall(a.agent, a.t)).length, 'paused on a call').toBeGreaterThan(0);
+  });
+
+  it('the day holds ring-all races and a restart that cut calls talking and waiting, then a reconnect', () => {
+    const sim = sims.get(t.id)!;
+    const l = sim.ledger;
+    expect(sim.actions.filter((a) => a.kind === 'connect' && (a.losers?.length ?? 0) > 0).length, 'ring-all races').toBeGreaterThan(10);
+    expect(l.restarts, 'restarts').toHaveLength(1);
+    const r = l.restarts[0]!;
+    const cut = l.legs.filter((x) => r.calls_cut.includes(x.call_id));
+    expect(cut.some((x) => x.outcome === 'abandoned' && x.left_at_ms === r.at_ms), 'a caller waiting at the restart').toBe(true);
+    expect(cut.some((x) => x.completed_at_ms === r.at_ms), 'a call talking at the restart').toBe(true);
+    // The members were added back after the reconnect: the day went on through the new connection.
+    expect(l.memberships.some((m) => m.from_ms > r.up_ms && m.from_ms < r.up_ms + 60_000)).toBe(true);
+  });
+
+  // KNOWN GAP, expected to fail until fixed: METRICS.md "Gaps of the feed" — a result over the
+  // day lists the restart's gap, from the Shutdown (the last moment the feed knew the PBX) to the
+  // resync. The translator ends what vanished at the Shutdown's own Timestamp (PBX clock), but
+  // the adapter's `source.gap` comes from ingest/src/ami/client.ts `lastGood`/`Date.now()`, the
+  // receive clock, so on a PBX whose clock is not the receiver's (here a sped-up day in March
+  // received in real time) the gap is listed at the wrong time and this day lists none. When
+  // fixed this turns red: make it a plain `it`.
+  it.fails("DAY: lists the restart's gap of the feed, from the Shutdown to the resync (PBX clock)", async () => {
+    const r = sims.get(t.id)!.ledger.restarts[0]!;
+    const day = span('DAY', DATE, t.timezone);
+    const gaps = await feedGaps(ch, { tenant_id: t.id, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() });
+    expect(gaps.map((g) => g.pbx_id)).toEqual([t.pbx]);
+    expect(Math.abs(Date.parse(gaps[0]!.from) - r.gap_from_ms)).toBeLessThanOrEqual(2000);
+    expect(Date.parse(gaps[0]!.to)).toBeGreaterThanOrEqual(r.up_ms - 2000);
+    expect(Date.parse(gaps[0]!.to)).toBeLessThanOrEqual(r.up_ms + 60_000);
   });
 
   it.each(PERIODS)('%s: every queue metric of every queue equals the ledger', async (kind) => {
