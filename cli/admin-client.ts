@@ -18,7 +18,7 @@ export function advertised(dataDir: string): AdminEndpoint | null {
   } catch {
     return null;
   }
-  if (typeof ep?.url !== 'string' || typeof ep.secret !== 'string') return null;
+  if (typeof ep?.url !== 'string' || typeof ep.secret !== 'string' || !Number.isInteger(ep.pid)) return null;
   try {
     process.kill(ep.pid, 0);
   } catch (e) {
@@ -110,7 +110,7 @@ export async function withOps<T>(cfg: CallboardConfig, fn: (ops: AdminOps, via: 
 export function cliError(e: unknown): OpError {
   if (!(e instanceof OpError)) throw e;
   if (e.code === 'UNKNOWN_TENANT') throw new UsageError(e.message);
-  if (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'UNAVAILABLE')
-    throw new ServiceUnavailable(`the admin endpoint refused: ${e.message}`);
+  if (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN') throw new ServiceUnavailable(`the admin endpoint refused: ${e.message}`);
+  if (e.code === 'UNAVAILABLE') throw new ServiceUnavailable(`the running Callboard process could not do it: ${e.message}`);
   return e;
 }

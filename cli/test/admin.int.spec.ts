@@ -91,7 +91,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('operator commands while `callboard api` holds the embedded ClickHouse', () => {
+// Each command is a child process of the real CLI (a few seconds each on a loaded machine).
+describe('operator commands while `callboard api` holds the embedded ClickHouse', { timeout: 300_000 }, () => {
   it('advertises the admin endpoint on 127.0.0.1 in a file only its user can read', () => {
     expect(statSync(adminFile).mode & 0o777).toBe(0o600);
     expect(endpoint.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
