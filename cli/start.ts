@@ -204,7 +204,7 @@ export async function run(argv: string[]): Promise<number> {
       // No admin token is printed: it could edit boards and mint tokens. The secret that lets the CLI
       // make one is new at every start, in a file only this user can read.
       `  Admin or supervisor token: in another terminal, from this folder${process.env.CALLBOARD_DATA_DIR ? ' with the same CALLBOARD_DATA_DIR' : ''}:`,
-      `                  npx callboard token create --tenant ${tenant} --role admin   (or --role supervisor)`,
+      `                  node bin/callboard.mjs token create --tenant ${tenant} --role admin   (or --role supervisor)`,
       `                  (reaches this process through ${admin.file}, readable by you only)`,
     );
   } else {
