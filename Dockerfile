@@ -1,7 +1,7 @@
 # One image for every Callboard service (ingest, projections, api + wallboard, simulator):
 # docker-compose.yml picks the command. Services run from TypeScript through tsx (no build
 # step); only the wallboard is built, by Vite, and served by the API.
-FROM node:20-slim
+FROM node:22-slim
 
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \

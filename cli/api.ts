@@ -1,5 +1,6 @@
 // `callboard api`: the API on its own (Kafka and ClickHouse from the environment).
-import { createLogger, installSignalHandlers, loadConfig, parseOptions, portFlag, portInUse } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portFlag, portInUse } from '@callboard/platform';
+import { startAdminEndpoint } from './admin-server.ts';
 import { startStack } from './stack.ts';
 
 /** Every option, for the parser and for the test that `--help` lists them all. */
@@ -16,6 +17,9 @@ export async function run(argv: string[]): Promise<number> {
   const stack = await startStack(cfg, { kafkaTopics: true, clickhouse: true, api: true }, { log, stopOnSignal: true }).catch((e: unknown) => {
     throw portInUse(e, values.port === undefined ? { PORT: cfg.port } : { '--port': cfg.port });
   });
+  // This process holds ClickHouse (the embedded engine is one process's): operator commands come through it.
+  const admin = await startAdminEndpoint({ cfg: stack.cfg, ch: stack.ch!, log });
+  onShutdown('admin endpoint', () => admin.stop());
   process.stderr.write(`Callboard API on ${stack.api!.url} (GraphQL ${stack.api!.url}/graphql)\n`);
   await new Promise(() => {});
   return 0;

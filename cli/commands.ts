@@ -1,6 +1,7 @@
 // Commands contributed by the service folders (each keeps its table in its own src/cli.ts), and
-// the two that compose services and so live here: `api` (a stack of one API) and `token` (the
-// API's tokens table, migrated with everything else).
+// those that compose services and so live here: `api` (a stack of one API), and the operator's
+// `token`, `board` and `rebuild`, which go through the running process's admin endpoint when
+// one holds ClickHouse (admin-client.ts).
 import type { CommandTable } from '@callboard/platform';
 import { commands as ingest } from '@callboard/ingest/cli';
 import { commands as historyImport } from '@callboard/ingest/import-cli';
@@ -19,6 +20,17 @@ const api: CommandTable = {
     summary: 'create (printed once, stored as its SHA-256), list or revoke API tokens of a tenant',
     usage: 'callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT] | list --tenant ID | revoke --tenant ID --hash PREFIX',
     load: () => import('./token.ts'),
+  },
+  board: {
+    summary: 'list a tenant\'s boards, export one as JSON, or import one (validated; refused if edited since export unless --force)',
+    usage: 'callboard board list --tenant ID | export --tenant ID --board ID [--out FILE] | import --tenant ID [--force] FILE|-',
+    load: () => import('./board.ts'),
+  },
+  // Replaces projections' own entry: the same rebuild, run by the process holding ClickHouse when one runs.
+  rebuild: {
+    summary: 'replay the canonical events table into fresh projection tables and swap them in (readers never see an empty table); through the running Callboard when it holds ClickHouse',
+    usage: 'callboard rebuild',
+    load: () => import('./admin-rebuild.ts'),
   },
 };
 

@@ -1,7 +1,8 @@
 // `callboard start` (`npm start`): the whole product on one machine. Starts what is not given
 // from outside (Kafka unless KAFKA_BROKERS, embedded ClickHouse unless CLICKHOUSE_URL), the PBX
 // simulator with a day of history (unless --no-simulator), ingest, projections and the API with
-// the wallboard, then prints the wallboard URL with a display token and an analyst token.
+// the wallboard, then prints the wallboard URL with a display token and an analyst token, and
+// how to make an admin token (through the admin endpoint it serves, admin-server.ts).
 // Ctrl-C stops everything it started, in reverse order.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, onShutdown, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { startAdminEndpoint } from './admin-server.ts';
 import { startStack, type RunningSimulatedPbx } from './stack.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
@@ -186,6 +188,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   const { cfg, ch } = stack;
   const api = stack.api!;
+  // This process holds ClickHouse (the embedded engine is one process's): operator commands come through it.
+  const admin = await startAdminEndpoint({ cfg, ch: ch!, log });
+  onShutdown('admin endpoint', () => admin.stop());
 
   const tenant = cfg.tenants[0]?.id;
   const lines = [`Callboard is up after ${((Date.now() - started) / 1000).toFixed(1)} s.`];
@@ -196,6 +201,11 @@ export async function run(argv: string[]): Promise<number> {
       `  GraphQL:        ${api.url}/graphql   (Authorization: Bearer <analyst token>)`,
       `  Display token:  ${t.display}   (tenant ${tenant}, board ${t.board})`,
       `  Analyst token:  ${t.analyst}`,
+      // No admin token is printed: it could edit boards and mint tokens. The secret that lets the CLI
+      // make one is new at every start, in a file only this user can read.
+      `  Admin or supervisor token: in another terminal, from this folder${process.env.CALLBOARD_DATA_DIR ? ' with the same CALLBOARD_DATA_DIR' : ''}:`,
+      `                  node bin/callboard.mjs token create --tenant ${tenant} --role admin   (or --role supervisor)`,
+      `                  (reaches this process through ${admin.file}, readable by you only)`,
     );
   } else {
     lines.push(`  API: ${api.url}/graphql (no tenant configured: create tokens with \`callboard token\`)`);

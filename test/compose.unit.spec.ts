@@ -130,8 +130,8 @@ describe('Dockerfile', () => {
   const df = read('Dockerfile');
   const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
 
-  it('is one node:20-slim image that installs with npm ci, builds the wallboard and runs the callboard CLI', () => {
-    expect(df).toMatch(/^FROM node:20-slim$/m);
+  it('is one node:22-slim image that installs with npm ci, builds the wallboard and runs the callboard CLI', () => {
+    expect(df).toMatch(/^FROM node:22-slim$/m);
     expect(df).toMatch(/npm ci\b/);
     expect(df).toMatch(/npm run build -w wallboard/);
     expect(df).toMatch(/^ENTRYPOINT \["node", "bin\/callboard.mjs"\]$/m);

@@ -1,7 +1,7 @@
 // Board definitions: validated here (pure), stored in ClickHouse `boards` (versioned rows).
 import { randomBytes } from 'node:crypto';
 import type { ClickHouse } from '@callboard/platform';
-import { badInput } from './errors.ts';
+import { ApiError, badInput } from './errors.ts';
 
 export const TILE_KINDS = ['KPI', 'QUEUE_TABLE', 'AGENT_GRID', 'INTRADAY_CHART'] as const;
 export type TileKind = (typeof TILE_KINDS)[number];
@@ -169,4 +169,56 @@ export class BoardStore {
     await this.ch.client.insert({ table: `${this.ch.db}.boards`, values: [row], format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'best_effort' } });
     return { id, ...def, version, updated_at };
   }
+}
+
+// Export and import (`callboard board export|import`): a board as a JSON file an operator can
+// keep, review and bring back. The file carries the version it was exported at, so an import
+// over a board someone has edited since is refused (CONFLICT) unless forced, as `updateBoard`
+// refuses a stale `expected_version`.
+
+/** Marks a file as a Callboard board and says which shape it has. */
+export const BOARD_FILE_FORMAT = 'callboard.board.v1';
+
+export interface BoardFile extends BoardDefinition {
+  format: typeof BOARD_FILE_FORMAT;
+  id: string;
+  /** The version exported; an import checks the board is still at it. */
+  version: number;
+}
+
+export const exportBoard = (b: Board): BoardFile => ({ format: BOARD_FILE_FORMAT, id: b.id, version: b.version, name: b.name, columns: b.columns, tiles: b.tiles });
+
+export interface ImportedBoard {
+  board: Board;
+  /** The board did not exist (or was deleted) in this tenant before. */
+  created: boolean;
+}
+
+/**
+ * Validates `file` (parsed JSON) as a board and stores it in `tenant` under the file's id: a new
+ * board at the version after any deleted one, or the next version of the existing board when
+ * that is still at the file's version (or `force`). BAD_INPUT names the field at fault.
+ */
+export async function importBoard(ch: ClickHouse, tenant: string, file: unknown, opts: { force?: boolean } = {}): Promise<ImportedBoard> {
+  if (!file || typeof file !== 'object' || Array.isArray(file)) throw badInput('a board file is one JSON object, as `callboard board export` writes it');
+  const f = file as Partial<BoardFile>;
+  if (f.format !== BOARD_FILE_FORMAT) throw badInput(`format must be ${JSON.stringify(BOARD_FILE_FORMAT)}, got ${JSON.stringify(f.format)}`, 'format');
+  if (typeof f.id !== 'string' || !/^[\w-]{1,64}$/.test(f.id)) throw badInput('id must be 1–64 letters, digits, "-" or "_"', 'id');
+  if (!Number.isInteger(f.version) || f.version! < 1) throw badInput(`version must be a positive integer, got ${JSON.stringify(f.version)}`, 'version');
+  if (typeof f.name !== 'string') throw badInput('name must be a string', 'name');
+  if (!Array.isArray(f.tiles)) throw badInput('tiles must be a list', 'tiles');
+  const def = validateBoard({ name: f.name, columns: f.columns ?? null, tiles: f.tiles as TileInput[] });
+  const store = new BoardStore(ch);
+  const cur = await store.get(tenant, f.id);
+  if (cur && !opts.force && cur.version !== f.version) {
+    throw new ApiError('CONFLICT', `board ${f.id} is at version ${cur.version}, the file was exported at version ${f.version}: someone edited it since; export it again, or import with --force to overwrite`);
+  }
+  // A deleted board keeps its row (deleted = 1) at its last version; a new row must be newer.
+  const rs = await ch.client.query({
+    query: `SELECT max(version) AS v FROM ${ch.db}.boards WHERE tenant_id = {t:String} AND board_id = {id:String}`,
+    query_params: { t: tenant, id: f.id },
+    format: 'JSONEachRow',
+  });
+  const stored = Number((await rs.json<{ v: number | string }>())[0]?.v ?? 0);
+  return { board: await store.put(tenant, f.id, def, stored + 1), created: !cur };
 }

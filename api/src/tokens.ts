@@ -61,6 +61,11 @@ export async function createToken(ch: ClickHouse, t: NewToken): Promise<{ token:
   return { token, token_hash };
 }
 
+// Hashes revoked by this process (`callboard token revoke` through the admin endpoint runs in
+// the process that serves the API): every TokenStore here drops its cached grant at once, so
+// the revoked token is refused on its next request instead of up to the cache's TTL later.
+const revokedHere = new Set<string>();
+
 /** Looks tokens up by hash, with a short cache so a busy client does not query ClickHouse per request. */
 export class TokenStore {
   private readonly cache = new Map<string, { auth: Auth | null; until: number }>();
@@ -74,7 +79,7 @@ export class TokenStore {
     const hash = hashToken(token);
     const now = Date.now();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.auth;
+    if (hit && hit.until > now && !(hit.auth && revokedHere.has(hash))) return hit.auth;
     const rs = await this.ch.client.query({
       query: `SELECT tenant_id, role, board_id, label, revoked FROM ${this.ch.db}.api_tokens FINAL WHERE token_hash = {h:String} LIMIT 1`,
       query_params: { h: hash },
@@ -125,5 +130,6 @@ export async function revokeToken(ch: ClickHouse, tenant: string, hashPrefix: st
     values: [{ token_hash: t.token_hash, tenant_id: t.tenant_id, role: t.role, board_id: t.board_id, label: t.label, created_at: t.created_at.replace('T', ' ').replace('Z', ''), revoked: 1 }],
     format: 'JSONEachRow',
   });
+  revokedHere.add(t.token_hash);
   return t;
 }

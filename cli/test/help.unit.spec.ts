@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { options as apiOptions } from '../api.ts';
 import { extraCommands as api } from '../commands.ts';
+import { options as boardOptions } from '../board.ts';
 import { options as tokenOptions } from '../token.ts';
 import { commands as ingest } from '../../ingest/src/cli.ts';
 import { retranslateOptions, translateOptions } from '../../ingest/src/commands.ts';
@@ -25,6 +26,9 @@ const cases: [string, string | undefined, OptionsSpec][] = [
   ['token create', api.token!.usage, tokenOptions.create],
   ['token list', api.token!.usage, tokenOptions.list],
   ['token revoke', api.token!.usage, tokenOptions.revoke],
+  ['board list', api.board!.usage, boardOptions.list],
+  ['board export', api.board!.usage, boardOptions.export],
+  ['board import', api.board!.usage, boardOptions.import],
   ['translate', ingest.translate!.usage, translateOptions],
   ['retranslate', ingest.retranslate!.usage, retranslateOptions],
   ['projections', projections.projections!.usage, projectionsOptions],
