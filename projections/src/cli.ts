@@ -13,9 +13,4 @@ export const commands: CommandTable = {
       'callboard report --events FILE --tenant ID --tz ZONE [--week-start monday|sunday] --period day|week|month --date YYYY-MM-DD [--group-by none|queue|agent] [--sl-threshold S] [--short-abandon S] [--sl-formula NAME] [--wrap-up S]',
     load: () => import('./report.ts'),
   },
-  rebuild: {
-    summary: 'replay the canonical events table into fresh projection tables and swap them in (readers never see an empty table)',
-    usage: 'callboard rebuild',
-    load: () => import('./rebuild.ts'),
-  },
 };
