@@ -108,7 +108,13 @@ interface AgentStateRec {
   membership_known: boolean;
   state?: AgentState;
   reason?: string;
+  /** The pause in force when the last change was emitted, and the call that change named. */
+  pause?: string;
+  call_id?: string;
 }
+
+/** States about a call: only these name the call that caused them (an agent free again names none). */
+const CALL_STATES: ReadonlySet<AgentState> = new Set(['ringing', 'on_call', 'on_hold', 'wrap_up']);
 
 export interface TranslatorState {
   calls: Record<string, CallState>;
@@ -784,15 +790,19 @@ export class YeastarTranslator {
   private agentEvent(agentId: string, t: number, meta: MessageMeta, cause: string, out: CanonicalEvent[], callId?: string): void {
     const a = this.agent(agentId);
     const d = this.derive(a);
-    if (a.state === d.state && a.reason === d.reason) return;
+    // METRICS.md pause_time_by_reason: a pause runs on under a call, until unpause or logoff.
+    const pause = a.paused && d.state !== 'offline' ? (a.pause_reason ?? '') : undefined;
+    if (a.state === d.state && a.reason === d.reason && a.pause === pause) return;
     a.state = d.state;
     a.reason = d.reason;
+    a.pause = pause;
+    a.call_id = CALL_STATES.has(d.state) ? (callId ?? a.call_id) : undefined;
     out.push(
       makeEvent(
         'agent.state_changed',
         this.ctx(meta, t, `agent|${agentId}|${cause}|${d.state}`),
         { agent_id: agentId },
-        { state: d.state, reason: d.reason, call_id: callId },
+        { state: d.state, reason: d.reason, call_id: a.call_id, pause_reason: pause },
       ),
     );
   }

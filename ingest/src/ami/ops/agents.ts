@@ -15,7 +15,7 @@ export function memberOf(st: TranslatorState, cx: Cx, h: Record<string, string>)
 export function agent(st: TranslatorState, cx: Cx, agentId: string, name?: string): Agent {
   let a = st.agents.get(agentId);
   if (!a) {
-    a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
+    a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, pause: undefined, callId: undefined, lastAt: '', lastId: '' };
     st.agents.set(agentId, a);
   } else if (name) a.name = name;
   return a;
@@ -49,6 +49,15 @@ export function removeMembership(st: TranslatorState, cx: Cx, a: Agent, queue: s
   updateAgent(st, cx, a, undefined, ctx);
 }
 
+/** The agent's pause in force in any of its queues (METRICS.md pause_time_by_reason), or undefined. */
+function pauseIn(a: Agent): string | undefined {
+  for (const r of a.queues.values()) if (r !== null) return r;
+  return undefined;
+}
+
+/** States about a call: only these name the call that caused them (an agent free again names none). */
+const CALL_STATES: ReadonlySet<AgentState> = new Set(['ringing', 'on_call', 'on_hold', 'wrap_up']);
+
 /** The agent's state from everything known about it; emits a change. */
 export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: AgentState; reason?: string } {
   // METRICS.md membership: removed from its last queue while on a call, the agent stays on
@@ -69,7 +78,8 @@ export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: Age
   const fresh = a.statusAt > a.queueAt;
   if (fresh && (a.inCall || DEVICE_BUSY.has(a.status))) return { state: 'on_call' };
   if (fresh && DEVICE_RINGING.has(a.status)) return { state: 'ringing' };
-  for (const r of a.queues.values()) if (r !== null) return { state: 'paused', reason: r };
+  const pause = pauseIn(a);
+  if (pause !== undefined) return { state: 'paused', reason: pause };
   if (a.wrapUntil > 0) return { state: 'wrap_up' };
   if (DEVICE_GONE.has(a.status)) return { state: 'offline' };
   return { state: 'available' };
@@ -77,10 +87,16 @@ export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: Age
 
 export function updateAgent(st: TranslatorState, cx: Cx, a: Agent, callId: string | undefined, ctx = cx.ctx): void {
   const next = deriveState(st, cx, a);
-  if (next.state === a.state && next.reason === a.reason) return;
+  // A pause taken or ended on a call leaves the state as it is but is a change all the same:
+  // pause_time_by_reason runs from the pause to the unpause, whatever the agent did meanwhile.
+  const pause = pauseIn(a);
+  if (next.state === a.state && next.reason === a.reason && pause === a.pause) return;
   a.state = next.state;
   a.reason = next.reason;
-  const payload = { state: next.state, reason: next.reason, agent_name: a.name, call_id: callId };
+  a.pause = pause;
+  // A change that is not about the call (a pause on it) still names the call the agent is on.
+  a.callId = CALL_STATES.has(next.state) ? (callId ?? a.callId) : undefined;
+  const payload = { state: next.state, reason: next.reason, agent_name: a.name, call_id: a.callId, pause_reason: pause };
   let e = makeEvent('agent.state_changed', cx.ctxPart(a.id, ctx), { agent_id: a.id }, payload);
   // Consumers order one agent's changes of one millisecond by event id (projections
   // orderEvents), and a ring that ends as the next one starts, or a pause at the moment a
