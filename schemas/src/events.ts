@@ -50,6 +50,9 @@ export const AgentState = Type.Union(
 );
 export type AgentState = Static<typeof AgentState>;
 
+/** The agent states about a call: only a change to one of these names a `call_id` (an agent free again names none). */
+export const CALL_STATES: ReadonlySet<AgentState> = new Set<AgentState>(['ringing', 'on_call', 'on_hold', 'wrap_up']);
+
 export const LeaveReason = Type.Union(
   [Type.Literal('timeout'), Type.Literal('key'), Type.Literal('empty'), Type.Literal('full'), Type.Literal('withdraw'), Type.Literal('transfer'), Type.Literal('other')],
   { description: 'Why a queue leg left unanswered without the caller hanging up (METRICS.md `exited`)' },

@@ -15,6 +15,7 @@
 // so the same fact revealed twice (a re-sent report, a snapshot repeated after a reconnect, the
 // CDR and the call-status path both starting a call) gets the same event id and is deduplicated.
 import {
+  CALL_STATES,
   makeEvent,
   type AgentState,
   type CanonicalEvent,
@@ -112,9 +113,6 @@ interface AgentStateRec {
   pause?: string;
   call_id?: string;
 }
-
-/** States about a call: only these name the call that caused them (an agent free again names none). */
-const CALL_STATES: ReadonlySet<AgentState> = new Set(['ringing', 'on_call', 'on_hold', 'wrap_up']);
 
 export interface TranslatorState {
   calls: Record<string, CallState>;

@@ -1,7 +1,7 @@
 // Operations on agents shared by the handlers: finding or creating an agent, its devices, its
 // queue memberships, the state derived from everything known about it, and the end of its
 // wrap-up. The lowest operations layer: every other ops module and every handler may use it.
-import { makeEvent, isoMs, type AgentState, type EventContext } from '@callboard/schemas';
+import { CALL_STATES, makeEvent, isoMs, type AgentState, type EventContext } from '@callboard/schemas';
 import { agentIdFromInterface } from '../agent-id.ts';
 import { DEVICE_BUSY, DEVICE_GONE, DEVICE_RINGING, type TranslatorState, partyOf, type Agent, type FrameMeta } from '../state.ts';
 import type { Cx } from './context.ts';
@@ -54,9 +54,6 @@ function pauseIn(a: Agent): string | undefined {
   for (const r of a.queues.values()) if (r !== null) return r;
   return undefined;
 }
-
-/** States about a call: only these name the call that caused them (an agent free again names none). */
-const CALL_STATES: ReadonlySet<AgentState> = new Set(['ringing', 'on_call', 'on_hold', 'wrap_up']);
 
 /** The agent's state from everything known about it; emits a change. */
 export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: AgentState; reason?: string } {
