@@ -6,7 +6,7 @@
 // so a leg queued before midnight and answered after it is not counted today. The fold is
 // idempotent under redelivery: every transition checks the leg's current state first.
 import { DateTime } from 'luxon';
-import type { AgentState, CanonicalEvent } from '@callboard/schemas';
+import { pauseOf, type AgentState, type CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
 import {
   addQueueCounters,
@@ -54,8 +54,13 @@ export interface AgentLive {
   reason?: string;
   state_start: string;
   state_start_ms: number;
+  /** occurred_at of the last change applied, state or pause: an older change arriving late is dropped. */
+  changed_ms: number;
   queues: string[];
   call_id?: string;
+  /** The pause in force, whatever the state (METRICS.md pause_time_by_reason), and since when. */
+  pause_reason?: string;
+  pause_start?: string;
 }
 
 interface QueueDay {
@@ -270,14 +275,26 @@ export class LiveStore {
       case 'agent.state_changed': {
         const a = this.agent(t, e.agent_id, e.payload.agent_name);
         const at = ms(e.occurred_at);
-        if (at < a.state_start_ms) return { kind: 'none' };
-        a.state = e.payload.state;
-        a.state_start = e.occurred_at;
-        a.state_start_ms = at;
+        if (at < a.changed_ms) return { kind: 'none' };
+        a.changed_ms = at;
+        // A pause taken or ended on a call leaves the state as it is, and its clock running.
+        if (e.payload.state !== a.state || e.payload.reason !== a.reason) {
+          a.state = e.payload.state;
+          a.state_start = e.occurred_at;
+          a.state_start_ms = at;
+        }
         if (e.payload.reason !== undefined) a.reason = e.payload.reason;
         else delete a.reason;
         if (e.payload.call_id !== undefined) a.call_id = e.payload.call_id;
         else delete a.call_id;
+        const pause = pauseOf(e.payload);
+        if (pause === null) {
+          delete a.pause_reason;
+          delete a.pause_start;
+        } else if (pause !== a.pause_reason || a.pause_start === undefined) {
+          a.pause_reason = pause;
+          a.pause_start = e.occurred_at;
+        }
         return { kind: 'agent', tenant_id: t.tenant_id, agent: { ...a, queues: [...a.queues] } };
       }
       case 'agent.queue_joined':
@@ -310,7 +327,7 @@ export class LiveStore {
     let a = t.agents.get(id);
     if (!a) {
       // Unknown until the first state change tells us; offline since the epoch.
-      a = { agent_id: id, state: 'offline', state_start: new Date(0).toISOString(), state_start_ms: 0, queues: [] };
+      a = { agent_id: id, state: 'offline', state_start: new Date(0).toISOString(), state_start_ms: 0, changed_ms: 0, queues: [] };
       t.agents.set(id, a);
     }
     if (name) a.agent_name = name;
@@ -418,6 +435,8 @@ export function agentOut(a: AgentLive): AgentOut {
     state_start: a.state_start,
     queues: [...a.queues],
     call_id: a.call_id ?? null,
+    pause_reason: a.pause_reason ?? null,
+    pause_start: a.pause_start ?? null,
   };
 }
 
@@ -437,6 +456,9 @@ export interface AgentOut {
   state_start: string;
   queues: string[];
   call_id: string | null;
+  /** Absent (null in GraphQL) where an AgentLive is published as is (the agentState subscription). */
+  pause_reason?: string | null;
+  pause_start?: string | null;
 }
 export interface LiveQueueOut {
   queue: string;

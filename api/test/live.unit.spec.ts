@@ -199,7 +199,23 @@ describe('live fold: agents', () => {
     ])
       .when(ev('agent.state_changed', '2026-03-10T05:30:00.000Z', a, { state: 'on_call' }))
       .then('acme', '2026-03-10T06:05:00.000Z');
-    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null }]);
+    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null, pause_reason: 'Lunch', pause_start: '2026-03-10T06:00:00.000Z' }]);
+  });
+
+  // i_membership_midcall (real Asterisk 22): 1002 is paused ("Coaching") 8 s into a call, the call
+  // ends 12.5 s later and the pause runs 2.5 s more.
+  it('a pause taken on a call: still on_call with its state clock running, the pause shown from its start to the unpause', () => {
+    const a = { agent_id: '1002' };
+    const g = given([
+      ev('agent.state_changed', '2026-12-04T19:59:06.103Z', a, { state: 'on_call', call_id: 'i2' }),
+      ev('agent.state_changed', '2026-12-04T19:59:14.105Z', a, { state: 'on_call', call_id: 'i2', pause_reason: 'Coaching' }),
+    ]);
+    const onCall = g.when().then('acme', '2026-12-04T19:59:20.000Z').agents[0];
+    expect(onCall).toMatchObject({ state: 'on_call', state_start: '2026-12-04T19:59:06.103Z', call_id: 'i2', reason: null, pause_reason: 'Coaching', pause_start: '2026-12-04T19:59:14.105Z' });
+    const paused = g.when(ev('agent.state_changed', '2026-12-04T19:59:26.620Z', a, { state: 'paused', reason: 'Coaching', pause_reason: 'Coaching' })).then('acme', '2026-12-04T19:59:27.000Z').agents[0];
+    expect(paused).toMatchObject({ state: 'paused', state_start: '2026-12-04T19:59:26.620Z', pause_reason: 'Coaching', pause_start: '2026-12-04T19:59:14.105Z' });
+    const free = g.when(ev('agent.state_changed', '2026-12-04T19:59:29.105Z', a, { state: 'available' })).then('acme', '2026-12-04T19:59:30.000Z').agents[0];
+    expect(free).toMatchObject({ state: 'available', pause_reason: null, pause_start: null, call_id: null });
   });
 
   it('a state change reports the agent for the agentStates subscription', () => {

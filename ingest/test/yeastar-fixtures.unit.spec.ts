@@ -145,9 +145,9 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
     { type: 'call.started', call_id: '1651113400.430', payload: { direction: 'inbound', caller_number: '5503301', called_number: '2002', trunk: 'sip-trunk' } },
   ],
   'p-series-30025-agent-auto-pause.json': [
-    { type: 'agent.state_changed', agent_id: '2010', payload: { state: 'paused', reason: 'auto-pause (missed calls)' } },
+    { type: 'agent.state_changed', agent_id: '2010', payload: { state: 'paused', reason: 'auto-pause (missed calls)', pause_reason: 'auto-pause (missed calls)' } },
   ],
-  'p-series-30029-agent-status-changed.json': [{ type: 'agent.state_changed', agent_id: '1002', payload: { state: 'paused', reason: 'Lunch' } }],
+  'p-series-30029-agent-status-changed.json': [{ type: 'agent.state_changed', agent_id: '1002', payload: { state: 'paused', reason: 'Lunch', pause_reason: 'Lunch' } }],
   's-series-v1-newcdr-inbound.json': [
     { type: 'call.started', call_id: '1505352445.265', payload: { direction: 'inbound', caller_number: '102', called_number: '1000', trunk: 'Apple_test' } },
     {
@@ -207,7 +207,7 @@ const EXPECTED: Record<string, ReturnType<typeof facts>> = {
       payload: { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', duration_ms: 19000, billsec_ms: 14000, direction: 'internal', extension: '1023' },
     },
   ],
-  's-series-v2-queueautopause.json': [{ type: 'agent.state_changed', agent_id: '1000', payload: { state: 'paused', reason: 'auto-pause (missed calls)' } }],
+  's-series-v2-queueautopause.json': [{ type: 'agent.state_changed', agent_id: '1000', payload: { state: 'paused', reason: 'auto-pause (missed calls)', pause_reason: 'auto-pause (missed calls)' } }],
 };
 
 /** Protocol fixtures (requests and answers around the events), each with its own check. */
@@ -259,7 +259,7 @@ const PROTOCOL: Record<string, () => void> = {
     const out = t.reconcile({ agents, gap: { from: T0, to: T0, reason: 'x' } }, { received_at: T0, raw_ref: null });
     expect(facts(out).filter((e) => e.type === 'agent.state_changed')).toEqual([
       { type: 'agent.state_changed', agent_id: '1000', payload: { state: 'available' } },
-      { type: 'agent.state_changed', agent_id: '1001', payload: { state: 'paused', reason: 'Lunch' } },
+      { type: 'agent.state_changed', agent_id: '1001', payload: { state: 'paused', reason: 'Lunch', pause_reason: 'Lunch' } },
     ]);
   },
   'p-series-cdr-search-row-v2.json': () => {

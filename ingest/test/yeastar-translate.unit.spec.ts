@@ -235,11 +235,12 @@ describe('agent state', () => {
 
   it('a paused agent stays paused when the extension goes idle; unpause makes it available', () => {
     const r = run([ag('Paused', 'Lunch'), st('1002', 'Ringing'), st('1002', 'Busy'), st('1002', 'Idle'), ag('Unpaused')]);
+    // The pause runs on under the call (METRICS.md pause_time_by_reason): every change says so.
     expect(r.of('agent.state_changed')).toEqual([
-      { state: 'paused', reason: 'Lunch' },
-      { state: 'ringing' },
-      { state: 'on_call' },
-      { state: 'paused', reason: 'Lunch' },
+      { state: 'paused', reason: 'Lunch', pause_reason: 'Lunch' },
+      { state: 'ringing', pause_reason: 'Lunch' },
+      { state: 'on_call', pause_reason: 'Lunch' },
+      { state: 'paused', reason: 'Lunch', pause_reason: 'Lunch' },
       { state: 'available' },
     ]);
   });
@@ -260,7 +261,8 @@ describe('agent state', () => {
       { state: 'on_call', call_id: CALL },
       { state: 'on_hold', call_id: CALL },
       { state: 'on_call', call_id: CALL },
-      { state: 'available', call_id: CALL },
+      // Free again: the ended call is not the cause of being available (the AMI path agrees).
+      { state: 'available' },
     ]);
     expect(new Set(changes.map((e) => e.event_id)).size).toBe(changes.length);
   });
@@ -296,7 +298,7 @@ describe('agent state', () => {
     expect(first.map((e) => [e.type, e.payload])).toEqual([
       ['agent.queue_joined', { queue: '6400' }],
       ['agent.queue_joined', { queue: '6401' }],
-      ['agent.state_changed', { state: 'paused', reason: 'Lunch' }],
+      ['agent.state_changed', { state: 'paused', reason: 'Lunch', pause_reason: 'Lunch' }],
     ]);
     const later = t.reconcile(
       {

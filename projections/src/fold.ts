@@ -2,7 +2,7 @@
 // No I/O. The consumer re-runs it over the whole history of each call a batch touched, so the
 // result never depends on batch boundaries, arrival order, restarts or duplicates: same events
 // in, same rows out (that is also what makes a rebuild byte-identical).
-import type { AgentEvent, CallEvent, CanonicalEvent, Disposition, EventOf } from '@callboard/schemas';
+import { pauseOf, type AgentEvent, type CallEvent, type CanonicalEvent, type Disposition, type EventOf } from '@callboard/schemas';
 import { bucketStartMs, talkAndHold } from './metrics/index.ts';
 
 export type LegOutcome = 'waiting' | 'answered' | 'abandoned' | 'exited';
@@ -89,7 +89,10 @@ export interface AgentIntervalRow {
   event_id: string;
   ended_at: number | null;
   state: string;
+  /** The pause reason while `paused` (METRICS.md pause_time_by_reason), '' otherwise. */
   reason: string;
+  /** 1 while the agent is paused at the PBX, whatever its state (a pause taken on a call too). */
+  paused: 0 | 1;
   agent_name: string;
   version: number;
 }
@@ -142,6 +145,7 @@ export function orderEvents<E extends CanonicalEvent>(events: readonly E[]): E[]
 /** Causal order of events that share a millisecond (an answer with zero wait, say). */
 const RANK: Partial<Record<CanonicalEvent['type'], number>> = {
   'call.started': 0,
+  'call.caller_identified': 1,
   'call.queued': 1,
   'call.ringing': 2,
   'call.ring_no_answer': 3,
@@ -180,6 +184,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
   const segments: Segment[] = [];
   const agentCalls: AgentCallRow[] = [];
   let started: EventOf<'call.started'> | null = null;
+  let identified: EventOf<'call.caller_identified'> | null = null;
   let ended: EventOf<'call.ended'> | null = null;
   let transferred: 0 | 1 = 0;
 
@@ -211,6 +216,10 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
     switch (e.type) {
       case 'call.started':
         started ??= e;
+        break;
+      case 'call.caller_identified':
+        // The last identification wins (events are in time order): the dialplan's final word.
+        identified = e;
         break;
       case 'call.queued': {
         const p = e.payload;
@@ -380,6 +389,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
     const firstAnswer = segments[0]?.answered ?? null;
     const s = started as EventOf<'call.started'> | null;
     const en = ended as EventOf<'call.ended'> | null;
+    const idf = identified as EventOf<'call.caller_identified'> | null;
     const startAt = s ? ms(s.occurred_at) : ms(en!.occurred_at) - en!.payload.duration_ms;
     call = {
       tenant_id: first.tenant_id,
@@ -388,8 +398,8 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
       started_at: startAt,
       ended_at: en ? ms(en.occurred_at) : null,
       direction: s?.payload.direction ?? en?.payload.direction ?? '',
-      caller_number: s?.payload.caller_number ?? '',
-      caller_name: s?.payload.caller_name ?? '',
+      caller_number: idf?.payload.caller_number ?? s?.payload.caller_number ?? '',
+      caller_name: idf ? (idf.payload.caller_name ?? '') : (s?.payload.caller_name ?? ''),
       called_number: s?.payload.called_number ?? '',
       extension: s?.payload.extension ?? en?.payload.extension ?? '',
       trunk: s?.payload.trunk ?? '',
@@ -422,6 +432,7 @@ export function foldAgentIntervals(events: readonly AgentEvent[]): AgentInterval
     const next = changes[i + 1];
     const start = ms(e.occurred_at);
     const end = next ? ms(next.occurred_at) : null;
+    const pause = pauseOf(e.payload);
     return {
       tenant_id: e.tenant_id,
       agent_id: e.agent_id,
@@ -429,7 +440,8 @@ export function foldAgentIntervals(events: readonly AgentEvent[]): AgentInterval
       event_id: e.event_id,
       ended_at: end,
       state: e.payload.state,
-      reason: e.payload.state === 'paused' ? (e.payload.reason ?? '') : '',
+      reason: pause ?? '',
+      paused: pause === null ? 0 : 1,
       agent_name: e.payload.agent_name ?? '',
       version: end === null ? 0 : 2 ** 48 - (end - start),
     };

@@ -272,16 +272,16 @@ export async function agentMetrics(ch: ClickHouse, q: MetricsQuery<AgentGroupBy>
   const params: Params = { start: S, end: E, now };
   const agents = q.filter?.agents?.length ? ' AND agent_id IN {agents:Array(String)}' : '';
   if (agents) params.agents = q.filter!.agents;
-  const clipped = `SELECT agent_id, state, reason,
+  const clipped = `SELECT agent_id, state, reason, paused,
         greatest(toInt64(toUnixTimestamp64Milli(started_at)), {start:Int64}) AS cs,
         least(ifNull(toInt64(toUnixTimestamp64Milli(ended_at)), greatest({now:Int64}, toInt64(toUnixTimestamp64Milli(started_at)))), {end:Int64}) AS ce
       FROM ${r.from('agent_intervals')} AND started_at < ${msParam('end')} AND (ended_at IS NULL OR ended_at > ${msParam('start')})${agents}`;
   const bucketEdge = (b: string) => `toInt64(${b} * ${BUCKET_MS})`;
   const stateSql = split
-    ? `SELECT agent_id, state, reason, b AS span, sum(least(ce, ${bucketEdge('(b + 1)')}) - greatest(cs, ${bucketEdge('b')})) AS ms
+    ? `SELECT agent_id, state, reason, paused, b AS span, sum(least(ce, ${bucketEdge('(b + 1)')}) - greatest(cs, ${bucketEdge('b')})) AS ms
        FROM (${clipped}) ARRAY JOIN range(${bucketIndexOfMs('cs')}, ${bucketIndexOfMs('ce - 1')} + 1) AS b
-       WHERE ce > cs GROUP BY agent_id, state, reason, span`
-    : `SELECT agent_id, state, reason, 0 AS span, sum(ce - cs) AS ms FROM (${clipped}) WHERE ce > cs GROUP BY agent_id, state, reason`;
+       WHERE ce > cs GROUP BY agent_id, state, reason, paused, span`
+    : `SELECT agent_id, state, reason, paused, 0 AS span, sum(ce - cs) AS ms FROM (${clipped}) WHERE ce > cs GROUP BY agent_id, state, reason, paused`;
   const callSql = `SELECT agent_id, queue, ${split ? bucketIndexOfMs('toUnixTimestamp64Milli(at)') : '0'} AS span,
         countIf(kind = 'handled') AS handled, countIf(kind = 'missed') AS missed,
         sumIf(talk_ms, kind = 'handled') AS talk_ms, sumIf(hold_ms, kind = 'handled') AS hold_ms,
@@ -292,7 +292,7 @@ export async function agentMetrics(ch: ClickHouse, q: MetricsQuery<AgentGroupBy>
       GROUP BY agent_id, queue, span`;
   if (q.filter?.queues?.length) params.queues = q.filter.queues;
   const [states, calls] = await Promise.all([
-    r.rows<{ agent_id: string; state: AgentState; reason: string; span: number; ms: number }>(stateSql, params),
+    r.rows<{ agent_id: string; state: AgentState; reason: string; paused: number; span: number; ms: number }>(stateSql, params),
     r.rows<{ agent_id: string; queue: string; span: number; handled: number; missed: number; talk_ms: number; hold_ms: number; wrap_ms: number; wrap_default: number }>(callSql, params),
   ]);
   const idx = spanIndex(spans);
@@ -309,7 +309,8 @@ export async function agentMetrics(ch: ClickHouse, q: MetricsQuery<AgentGroupBy>
     const a = get(spanOf(d.span), q.group_by === 'agent' ? d.agent_id : null);
     const v = Number(d.ms);
     a.state[d.state] = (a.state[d.state] ?? 0) + v;
-    if (d.state === 'paused') a.pause.set(d.reason, (a.pause.get(d.reason) ?? 0) + v);
+    // METRICS.md pause_time_by_reason: every interval under a pause, whatever its state.
+    if (Number(d.paused) === 1) a.pause.set(d.reason, (a.pause.get(d.reason) ?? 0) + v);
   }
   for (const d of calls) {
     const a = get(spanOf(d.span), q.group_by === 'agent' ? d.agent_id : null);

@@ -31,6 +31,16 @@ describe('foldCall', () => {
     expect(foldCall(given(queuedCall({ call_id: 'n1', at: T, outcome: 'abandoned', wait_s: 3 }))).call!.ended_in).toBe('');
   });
 
+  it("the caller's number from call.caller_identified when the dialplan set it after call.started (the last one wins)", () => {
+    const c = { call_id: 'n1' };
+    const started = ev('call.started', 'acme', T, c, { direction: 'inbound', caller_number: '', called_number: '5551001' }, 'n1|started');
+    const id1 = ev('call.caller_identified', 'acme', T + 1, c, { caller_number: '5551001', caller_name: 'Customer 5551001' }, 'n1|cid|1');
+    const id2 = ev('call.caller_identified', 'acme', T + 500, c, { caller_number: '+2547005551001' }, 'n1|cid|2');
+    expect(foldCall(given([id2, started, id1])).call).toMatchObject({ caller_number: '+2547005551001', caller_name: '' });
+    expect(foldCall(given([started, id1])).call).toMatchObject({ caller_number: '5551001', caller_name: 'Customer 5551001' });
+    expect(foldCall(given([started])).call).toMatchObject({ caller_number: '' });
+  });
+
   it('hold from call.held / call.resumed pairs when the PBX does not report hold_ms', () => {
     const f = foldCall(given(queuedCall({ call_id: 'c2', at: T, outcome: 'answered', wait_s: 3, talk_s: 50, hold_s: 10, hold_events: true })));
     expect(f.legs[0]).toMatchObject({ hold_ms: 10_000, talk_ms: 40_000, wrap_ms: null });
@@ -109,6 +119,24 @@ describe('foldAgentIntervals', () => {
     expect(rows.map((r) => [r.state, r.reason, r.ended_at && r.ended_at - r.started_at])).toEqual([
       ['available', '', 3_600_000],
       ['paused', 'Lunch', null],
+    ]);
+  });
+
+  it('a pause taken on a call flags the on_call interval with its reason; old events flag the paused state only', () => {
+    const a = { agent_id: '1002' };
+    const rows = foldAgentIntervals([
+      ev('agent.state_changed', 'acme', T, a, { state: 'on_call', call_id: 'i2' }, 's1'),
+      ev('agent.state_changed', 'acme', T + 8_000, a, { state: 'on_call', call_id: 'i2', pause_reason: 'Coaching' }, 's2'),
+      ev('agent.state_changed', 'acme', T + 20_000, a, { state: 'paused', reason: 'Coaching', pause_reason: 'Coaching' }, 's3'),
+      ev('agent.state_changed', 'acme', T + 23_000, a, { state: 'available' }, 's4'),
+      agentState('acme', '1002', T + 30_000, 'paused', 'Lunch'),
+    ] as never);
+    expect(rows.map((r) => [r.state, r.paused, r.reason])).toEqual([
+      ['on_call', 0, ''],
+      ['on_call', 1, 'Coaching'],
+      ['paused', 1, 'Coaching'],
+      ['available', 0, ''],
+      ['paused', 1, 'Lunch'],
     ]);
   });
 });

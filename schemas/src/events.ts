@@ -50,6 +50,9 @@ export const AgentState = Type.Union(
 );
 export type AgentState = Static<typeof AgentState>;
 
+/** The agent states about a call: only a change to one of these names a `call_id` (an agent free again names none). */
+export const CALL_STATES: ReadonlySet<AgentState> = new Set<AgentState>(['ringing', 'on_call', 'on_hold', 'wrap_up']);
+
 export const LeaveReason = Type.Union(
   [Type.Literal('timeout'), Type.Literal('key'), Type.Literal('empty'), Type.Literal('full'), Type.Literal('withdraw'), Type.Literal('transfer'), Type.Literal('other')],
   { description: 'Why a queue leg left unanswered without the caller hanging up (METRICS.md `exited`)' },
@@ -82,6 +85,18 @@ export const EVENT_DEFS = {
         called_number: Type.String({ description: 'Dialled number or DID' }),
         extension: Type.Optional(Type.String({ description: 'Local extension on this call (the caller for outbound and internal calls)' })),
         trunk: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  'call.caller_identified': def(
+    'call.caller_identified',
+    'call',
+    "The caller's number became known, or changed, after call.started: the dialplan set the caller id after the call's first channel was seen. The call's caller number (METRICS.md call) is the last one identified, else call.started's.",
+    Type.Object(
+      {
+        caller_number: Type.String({ minLength: 1, description: 'Calling party number, as the PBX now gives it' }),
+        caller_name: Type.Optional(Type.String()),
       },
       { additionalProperties: false },
     ),
@@ -255,6 +270,12 @@ export const EVENT_DEFS = {
         reason: Type.Optional(Type.String({ description: 'Pause reason (state paused), as the PBX names it' })),
         agent_name: AgentName,
         call_id: Type.Optional(Type.String({ description: 'The call that caused the change, when there is one' })),
+        pause_reason: Type.Optional(
+          Type.String({
+            description:
+              'Present while the agent is paused at the PBX, whatever its state ("" when the PBX gave no reason): a pause taken on a call keeps state on_call but counts in pause_time_by_reason (METRICS.md). Absent on events written before it existed: read those with pauseOf()',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -335,6 +356,16 @@ export function isCallEvent(e: CanonicalEvent): e is CallEvent {
 }
 export function isAgentEvent(e: CanonicalEvent): e is AgentEvent {
   return EVENT_DEFS[e.type].subject === 'agent';
+}
+
+/**
+ * The pause in force during an agent state (METRICS.md `pause_time_by_reason`): its reason, or
+ * null when the agent is not paused. Events written before `pause_reason` existed carry a pause
+ * only as state `paused` with its `reason`, so that is what their absence means.
+ */
+export function pauseOf(p: EventOf<'agent.state_changed'>['payload']): string | null {
+  if (p.pause_reason !== undefined) return p.pause_reason;
+  return p.state === 'paused' ? (p.reason ?? '') : null;
 }
 
 /** Kafka key: keeps one call (or one agent) in order on one partition. */

@@ -17,6 +17,7 @@ const agent = { agent_id: '1001' };
 
 export const EXAMPLES: { [T in EventType]: CanonicalEvent } = {
   'call.started': makeEvent('call.started', ctx(1, '2025-10-01T21:30:00.120Z'), call, { direction: 'inbound', caller_number: '+254700000001', called_number: '0800723000', trunk: 'safaricom-1' }),
+  'call.caller_identified': makeEvent('call.caller_identified', ctx(17, '2025-10-01T21:30:00.160Z'), call, { caller_number: '+254700000001', caller_name: 'J. Mwangi' }),
   'call.queued': makeEvent('call.queued', ctx(2, '2025-10-01T21:30:04.500Z'), call, { queue: 'sales', leg_id: '1795306506.10:sales:1', position: 1, caller_number: '+254700000001' }),
   'call.ringing': makeEvent('call.ringing', ctx(3, '2025-10-01T21:30:04.510Z'), call, { agent_id: '1001', agent_name: 'Amina W.', queue: 'sales', leg_id: '1795306506.10:sales:1' }),
   'call.ring_no_answer': makeEvent('call.ring_no_answer', ctx(4, '2025-10-01T21:30:19.510Z'), call, { agent_id: '1001', queue: 'sales', leg_id: '1795306506.10:sales:1', ring_ms: 15000 }),
@@ -30,6 +31,6 @@ export const EXAMPLES: { [T in EventType]: CanonicalEvent } = {
   'call.ended': makeEvent('call.ended', ctx(12, '2025-10-01T21:38:12.000Z'), call, { disposition: 'ANSWERED', raw_disposition: 'ANSWERED', hangup_cause: 16, hangup_cause_text: 'Normal Clearing', duration_ms: 491880, billsec_ms: 469100, direction: 'inbound' }),
   'agent.queue_joined': makeEvent('agent.queue_joined', ctx(13, '2025-10-01T05:58:00.000Z'), agent, { queue: 'sales', agent_name: 'Amina W.', interface: 'PJSIP/1001', penalty: 0 }),
   'agent.queue_left': makeEvent('agent.queue_left', ctx(14, '2025-10-01T14:02:00.000Z'), agent, { queue: 'sales', agent_name: 'Amina W.' }),
-  'agent.state_changed': makeEvent('agent.state_changed', ctx(15, '2025-10-01T10:15:00.000Z'), agent, { state: 'paused', reason: 'Lunch', agent_name: 'Amina W.' }),
+  'agent.state_changed': makeEvent('agent.state_changed', ctx(15, '2025-10-01T10:15:00.000Z'), agent, { state: 'paused', reason: 'Lunch', agent_name: 'Amina W.', pause_reason: 'Lunch' }),
   'source.gap': makeEvent('source.gap', ctx(16, '2025-10-01T11:00:07.250Z'), {}, { from: '2025-10-01T10:58:41.003Z', to: '2025-10-01T11:00:07.250Z', reason: 'socket closed by peer (ECONNRESET)' }),
 };

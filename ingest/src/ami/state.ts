@@ -41,6 +41,8 @@ export interface Call {
   cause: { code: number; text: string } | null;
   causeFromOther: boolean;
   extension: string | undefined;
+  /** The caller's number as last told (call.started, then call.caller_identified). */
+  caller: string;
 }
 
 export interface Ring {
@@ -131,6 +133,10 @@ export interface Agent {
   queueAt: number;
   state: AgentState | null;
   reason: string | undefined;
+  /** The pause in force when the last change was emitted (its reason), whatever the state. */
+  pause: string | undefined;
+  /** The call named by the last change emitted, while that change was about a call. */
+  callId: string | undefined;
   /** occurred_at and event_id of the last state change emitted. */
   lastAt: string;
   lastId: string;

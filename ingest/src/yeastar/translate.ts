@@ -15,6 +15,7 @@
 // so the same fact revealed twice (a re-sent report, a snapshot repeated after a reconnect, the
 // CDR and the call-status path both starting a call) gets the same event id and is deduplicated.
 import {
+  CALL_STATES,
   makeEvent,
   type AgentState,
   type CanonicalEvent,
@@ -108,6 +109,9 @@ interface AgentStateRec {
   membership_known: boolean;
   state?: AgentState;
   reason?: string;
+  /** The pause in force when the last change was emitted, and the call that change named. */
+  pause?: string;
+  call_id?: string;
 }
 
 export interface TranslatorState {
@@ -784,15 +788,19 @@ export class YeastarTranslator {
   private agentEvent(agentId: string, t: number, meta: MessageMeta, cause: string, out: CanonicalEvent[], callId?: string): void {
     const a = this.agent(agentId);
     const d = this.derive(a);
-    if (a.state === d.state && a.reason === d.reason) return;
+    // METRICS.md pause_time_by_reason: a pause runs on under a call, until unpause or logoff.
+    const pause = a.paused && d.state !== 'offline' ? (a.pause_reason ?? '') : undefined;
+    if (a.state === d.state && a.reason === d.reason && a.pause === pause) return;
     a.state = d.state;
     a.reason = d.reason;
+    a.pause = pause;
+    a.call_id = CALL_STATES.has(d.state) ? (callId ?? a.call_id) : undefined;
     out.push(
       makeEvent(
         'agent.state_changed',
         this.ctx(meta, t, `agent|${agentId}|${cause}|${d.state}`),
         { agent_id: agentId },
-        { state: d.state, reason: d.reason, call_id: callId },
+        { state: d.state, reason: d.reason, call_id: a.call_id, pause_reason: pause },
       ),
     );
   }

@@ -1,7 +1,8 @@
 // Channels and calls: a call per Linkedid, its start, its end and its CDR view (METRICS.md
 // extension and call metrics: the caller side's disposition).
+import { makeEvent } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
-import { type TranslatorState, int, mapDisposition } from '../state.ts';
+import { type TranslatorState, int, mapDisposition, unknownToEmpty } from '../state.ts';
 import type { Cx } from '../ops/context.ts';
 import { endCall, trackChannel } from '../ops/calls.ts';
 import { directCompleted, endDial } from '../ops/direct.ts';
@@ -11,6 +12,28 @@ export function newChannel(st: TranslatorState, cx: Cx, h: Record<string, string
   if (h.Uniqueid === undefined) return cx.missing('Newchannel', 'Uniqueid');
   trackChannel(st, cx, h, h.Linkedid || h.Uniqueid, cx.now);
   return undefined;
+}
+
+/**
+ * The dialplan sets the caller id after the call's first channel exists (`Newchannel` says
+ * `<unknown>`, a `NewCallerid` on the same channel follows): the caller's side tells the call's
+ * caller number. Once an agent is on the call, Asterisk rewrites the caller's Local channel on a
+ * transfer (back to `<unknown>`, or to another party), which identifies no caller.
+ */
+export function newCallerid(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
+  if (h.Uniqueid === undefined) return cx.missing('NewCallerid', 'Uniqueid');
+  const call = st.calls.get(st.channels.get(h.Uniqueid)?.callId ?? '');
+  const number = unknownToEmpty(h.CallerIDNum);
+  if (!call || call.origin !== h.Uniqueid || number === '' || number === call.caller || agentOnCall(st, call.id)) return undefined;
+  call.caller = number;
+  cx.emit(makeEvent('call.caller_identified', cx.ctx, { call_id: call.id }, { caller_number: number, caller_name: unknownToEmpty(h.CallerIDName) || undefined }));
+  return undefined;
+}
+
+function agentOnCall(st: TranslatorState, callId: string): boolean {
+  for (const s of st.segments) if (s.leg.callId === callId) return true;
+  for (const d of st.direct.values()) if (d.callId === callId) return true;
+  return false;
 }
 
 export function answered(st: TranslatorState, cx: Cx, uniqueid: string | undefined): void {

@@ -5,7 +5,7 @@ import type { TranslatorState } from '../state.ts';
 import type { Cx } from '../ops/context.ts';
 import { endDial } from '../ops/direct.ts';
 import { endRing } from '../ops/rings.ts';
-import { newChannel, answered, hangup, cdr } from './calls.ts';
+import { newChannel, newCallerid, answered, hangup, cdr } from './calls.ts';
 import { dialBegin, consultRinging, firstToHangUp, directAnswered } from './direct.ts';
 import { join, abandon, leave } from './legs.ts';
 import { agentCalled, ringNoAnswer, connect, complete } from './queue-calls.ts';
@@ -17,6 +17,8 @@ export function dispatch(st: TranslatorState, cx: Cx, name: string, h: Record<st
   switch (name) {
     case 'Newchannel':
       return newChannel(st, cx, h);
+    case 'NewCallerid':
+      return newCallerid(st, cx, h);
     case 'Newstate':
       if (h.ChannelState === '6') {
         answered(st, cx, h.Uniqueid);

@@ -1,7 +1,7 @@
 // Operations on agents shared by the handlers: finding or creating an agent, its devices, its
 // queue memberships, the state derived from everything known about it, and the end of its
 // wrap-up. The lowest operations layer: every other ops module and every handler may use it.
-import { makeEvent, isoMs, type AgentState, type EventContext } from '@callboard/schemas';
+import { CALL_STATES, makeEvent, isoMs, type AgentState, type EventContext } from '@callboard/schemas';
 import { agentIdFromInterface } from '../agent-id.ts';
 import { DEVICE_BUSY, DEVICE_GONE, DEVICE_RINGING, type TranslatorState, partyOf, type Agent, type FrameMeta } from '../state.ts';
 import type { Cx } from './context.ts';
@@ -15,7 +15,7 @@ export function memberOf(st: TranslatorState, cx: Cx, h: Record<string, string>)
 export function agent(st: TranslatorState, cx: Cx, agentId: string, name?: string): Agent {
   let a = st.agents.get(agentId);
   if (!a) {
-    a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, lastAt: '', lastId: '' };
+    a = { id: agentId, name, queues: new Map(), status: 0, inCall: false, rings: 0, segments: new Set(), directRings: 0, direct: new Set(), wrapUntil: 0, wrapKey: '', statusAt: 0, queueAt: 0, state: null, reason: undefined, pause: undefined, callId: undefined, lastAt: '', lastId: '' };
     st.agents.set(agentId, a);
   } else if (name) a.name = name;
   return a;
@@ -49,6 +49,12 @@ export function removeMembership(st: TranslatorState, cx: Cx, a: Agent, queue: s
   updateAgent(st, cx, a, undefined, ctx);
 }
 
+/** The agent's pause in force in any of its queues (METRICS.md pause_time_by_reason), or undefined. */
+function pauseIn(a: Agent): string | undefined {
+  for (const r of a.queues.values()) if (r !== null) return r;
+  return undefined;
+}
+
 /** The agent's state from everything known about it; emits a change. */
 export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: AgentState; reason?: string } {
   // METRICS.md membership: removed from its last queue while on a call, the agent stays on
@@ -69,7 +75,8 @@ export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: Age
   const fresh = a.statusAt > a.queueAt;
   if (fresh && (a.inCall || DEVICE_BUSY.has(a.status))) return { state: 'on_call' };
   if (fresh && DEVICE_RINGING.has(a.status)) return { state: 'ringing' };
-  for (const r of a.queues.values()) if (r !== null) return { state: 'paused', reason: r };
+  const pause = pauseIn(a);
+  if (pause !== undefined) return { state: 'paused', reason: pause };
   if (a.wrapUntil > 0) return { state: 'wrap_up' };
   if (DEVICE_GONE.has(a.status)) return { state: 'offline' };
   return { state: 'available' };
@@ -77,10 +84,16 @@ export function deriveState(st: TranslatorState, cx: Cx, a: Agent): { state: Age
 
 export function updateAgent(st: TranslatorState, cx: Cx, a: Agent, callId: string | undefined, ctx = cx.ctx): void {
   const next = deriveState(st, cx, a);
-  if (next.state === a.state && next.reason === a.reason) return;
+  // A pause taken or ended on a call leaves the state as it is but is a change all the same:
+  // pause_time_by_reason runs from the pause to the unpause, whatever the agent did meanwhile.
+  const pause = pauseIn(a);
+  if (next.state === a.state && next.reason === a.reason && pause === a.pause) return;
   a.state = next.state;
   a.reason = next.reason;
-  const payload = { state: next.state, reason: next.reason, agent_name: a.name, call_id: callId };
+  a.pause = pause;
+  // A change that is not about the call (a pause on it) still names the call the agent is on.
+  a.callId = CALL_STATES.has(next.state) ? (callId ?? a.callId) : undefined;
+  const payload = { state: next.state, reason: next.reason, agent_name: a.name, call_id: a.callId, pause_reason: pause };
   let e = makeEvent('agent.state_changed', cx.ctxPart(a.id, ctx), { agent_id: a.id }, payload);
   // Consumers order one agent's changes of one millisecond by event id (projections
   // orderEvents), and a ring that ends as the next one starts, or a pause at the moment a

@@ -36,12 +36,13 @@ export function ensureCall(st: TranslatorState, cx: Cx, callId: string, h: Recor
       : state === '4'
         ? 'inbound'
         : 'outbound';
-  call = { id: callId, origin: h.Uniqueid ?? callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, causeFromOther: false, extension: placedBy };
+  const caller = unknownToEmpty(h.CallerIDNum);
+  call = { id: callId, origin: h.Uniqueid ?? callId, channels: new Set(), startedAt: at, answeredAt: 0, direction, cdr: null, cause: null, causeFromOther: false, extension: placedBy, caller };
   st.calls.set(callId, call);
   cx.emit(
     makeEvent('call.started', { ...ctx, occurred_at: isoMs(at) }, { call_id: callId }, {
       direction,
-      caller_number: unknownToEmpty(h.CallerIDNum),
+      caller_number: caller,
       caller_name: unknownToEmpty(h.CallerIDName) || undefined,
       called_number: h.Exten ?? '',
       extension: placedBy,
