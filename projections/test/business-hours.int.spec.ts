@@ -1,0 +1,195 @@
+// Business hours through fold → embedded ClickHouse → queries (METRICS.md "Business hours"):
+// OPEN + CLOSED = ALL for every additive queue metric and every period, in the seven zones, over
+// DST changes, holidays and exceptions; each side checked against a wall-clock oracle built from
+// luxon alone; the rollup path and the leg-by-leg path both exercised.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type OpenInterval, type QueueSettings, type ScheduleConfig, type TenantHours } from '@callboard/platform';
+import type { CanonicalEvent } from '@callboard/schemas';
+import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
+import { queueMetrics, type Hours, type QueueMetricsRow, type QueueSource } from '../src/queries.ts';
+import { loadEvents } from '../src/report.ts';
+import { ProjectionStore } from '../src/store.ts';
+import type { PeriodSpec } from '../src/periods.ts';
+import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { queuedCall, utc } from './given.ts';
+
+let ch: ClickHouse;
+let store: ProjectionStore;
+
+beforeAll(async () => {
+  ch = await createClickHouse(testConfig());
+  await migrate(ch, readMigrations(MIGRATIONS_DIR));
+  store = new ProjectionStore(ch);
+});
+afterAll(async () => ch?.close());
+
+const ZONES = ['Africa/Nairobi', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+const MONTHS = ['2026-03', '2026-04', '2026-10', '2026-11'];
+const ADDITIVE = ['offered', 'answered', 'abandoned', 'short_abandoned', 'exited', 'waiting', 'answered_within_sl', 'abandoned_within_sl', 'transferred', 'closed'] as const;
+const ADDITIVE_TIME = ['talk_time', 'hold_time', 'wrap_time'] as const;
+const NOW = new Date('2027-06-01T00:00:00Z');
+
+/** The oracle: is `t` in hours, read straight off the local wall clock (no span arithmetic). */
+function openAt(s: ScheduleConfig | null, zone: string, t: number): boolean {
+  if (!s) return true;
+  const l = DateTime.fromMillis(t, { zone });
+  const date = l.toFormat('yyyy-MM-dd');
+  const x = s.exceptions.find((e) => e.date === date);
+  const hours = s.holidays.some((h) => h.date === date) ? [] : x ? x.hours : s.weekly[l.weekday - 1]!;
+  const wall = l.hour * 60 + l.minute + (l.second + l.millisecond / 1000) / 60;
+  return hours.some((h) => wall >= h.from && wall < h.to);
+}
+
+// Edges on 15-minute marks, or 5 minutes past them (never a bucket edge), ending by 22:00 so
+// the 23:05–23:25 interval every 5-minute schedule holds is never dropped as an overlap.
+const interval = (step: number) =>
+  step === 15
+    ? fc.tuple(fc.integer({ min: 0, max: 95 }), fc.integer({ min: 1, max: 40 })).map(([a, n]): OpenInterval => ({ from: a * 15, to: Math.min(1440, (a + n) * 15) }))
+    : fc.tuple(fc.integer({ min: 0, max: 86 }), fc.integer({ min: 1, max: 40 })).map(([a, n]): OpenInterval => ({ from: a * 15 + 5, to: Math.min(1320, a * 15 + 5 + n * 15) }));
+const disjoint = (xs: OpenInterval[]) => {
+  const out: OpenInterval[] = [];
+  for (const x of [...xs].sort((a, b) => a.from - b.from)) if (!out.length || x.from >= out[out.length - 1]!.to) out.push(x);
+  return out;
+};
+
+function schedule(month: string, step: number) {
+  return fc
+    .record({
+      weekly: fc.array(fc.array(interval(step), { maxLength: 3 }), { minLength: 7, maxLength: 7 }),
+      dst: fc.boolean(),
+      holidays: fc.uniqueArray(fc.integer({ min: 1, max: 28 }), { maxLength: 3 }),
+      exceptions: fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: 28 }), fc.array(interval(step), { maxLength: 2 })), { maxLength: 3, selector: ([d]) => d }),
+    })
+    .map(({ weekly, dst, holidays, exceptions }): ScheduleConfig => {
+      const day = (d: number) => `${month}-${String(d).padStart(2, '0')}`;
+      const ex = exceptions.filter(([d]) => !holidays.includes(d));
+      return {
+        tenant: 't',
+        name: `every-${step}`,
+        // 01:30–02:30 every day crosses the DST change of the northern and southern zones.
+        weekly: weekly.map((w) => disjoint([...(dst ? [{ from: 90, to: 150 }] : []), ...(step === 5 ? [{ from: 1385, to: 1405 }] : []), ...w])),
+        holidays: holidays.map((d) => ({ date: day(d), name: `holiday ${d}` })),
+        exceptions: ex.map(([d, h]) => ({ date: day(d), hours: disjoint(h) })),
+      };
+    });
+}
+
+const calls = fc.array(
+  fc.record({
+    minute: fc.integer({ min: -2 * 1440, max: 33 * 1440 }),
+    second: fc.integer({ min: 0, max: 59 }),
+    outcome: fc.constantFrom('answered' as const, 'abandoned' as const, 'exited' as const),
+    wait_s: fc.integer({ min: 0, max: 60 }),
+    talk_s: fc.integer({ min: 1, max: 600 }),
+    queue: fc.constantFrom('sales', 'support'),
+  }),
+  { minLength: 1, maxLength: 60 },
+);
+
+function sums(rows: QueueMetricsRow[]) {
+  return Object.fromEntries([...ADDITIVE, ...ADDITIVE_TIME].map((k) => [k, rows.reduce((a, r) => a + r[k], 0)]));
+}
+
+describe('OPEN + CLOSED = ALL (property, seven zones, DST months, holidays, exceptions)', () => {
+  for (const step of [15, 5]) {
+    it(`schedules on ${step}-minute edges: ${step === 15 ? 'answered from the rollups' : 'answered leg by leg'}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...ZONES).chain((zone) => fc.constantFrom(...MONTHS).chain((month) => fc.record({ zone: fc.constant(zone), month: fc.constant(month), sales: schedule(month, step), support: schedule(month, step), calls }))),
+          async ({ zone, month, sales, support, calls: cs }) => {
+            const t = uniqueId('bh');
+            const origin = DateTime.fromISO(`${month}-01`, { zone }).toMillis();
+            const evs = cs.flatMap((c, i) => queuedCall({ tenant: t, call_id: `b${i}`, queue: c.queue, at: origin + c.minute * 60_000 + c.second * 1000, outcome: c.outcome, wait_s: c.wait_s, talk_s: c.talk_s }));
+            await loadEvents(store, evs, { rollupVersion: 'now' });
+            // sales uses the tenant's default schedule, support its own.
+            const hours: TenantHours = { default: sales, queues: { support: { ...support, name: 'support-hours' } } };
+            const sources = new Set<QueueSource>();
+            const run = (period: PeriodSpec, h: Hours | undefined, group_by: 'none' | 'day' | 'queue' = 'none') =>
+              queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period, group_by, settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: hours, ...(h ? { hours: h } : {}) }, (s) => sources.add(s));
+            const month1: PeriodSpec = { kind: 'MONTH', date: month };
+            const local = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd');
+            // Every local day of the month (DST days, holidays, exceptions among them) as day rows,
+            // then the month and a week as one row each.
+            const shapes: { period: PeriodSpec; group_by: 'none' | 'day' }[] = [
+              { period: month1, group_by: 'day' },
+              { period: month1, group_by: 'none' },
+              { period: { kind: 'WEEK', date: `${month}-08` }, group_by: 'none' },
+            ];
+            for (const { period, group_by } of shapes) {
+              const [open, closed, all, dflt] = await Promise.all([run(period, 'open', group_by), run(period, 'closed', group_by), run(period, 'all', group_by), run(period, undefined, group_by)]);
+              all.forEach((a, i) => {
+                const [o, c, d] = [open[i]!, closed[i]!, dflt[i]!];
+                const what = `${JSON.stringify(period)} ${a.interval ?? ''}`;
+                const both = sums([o, c]);
+                for (const k of ADDITIVE) expect(both[k], `${k} ${what}`).toBe(a[k]);
+                for (const k of ADDITIVE_TIME) expect(both[k]!, `${k} ${what}`).toBeCloseTo(a[k], 3);
+                expect([o.closed, c.closed], what).toEqual([0, c.offered]);
+                // Oracle: legs offered in the row's span, in and out of hours by the wall clock.
+                const legs = evs.filter((e) => e.type === 'call.queued' && Date.parse(e.occurred_at) >= Date.parse(a.start) && Date.parse(e.occurred_at) < Date.parse(a.end));
+                const inHours = legs.filter((e) => openAt(e.type === 'call.queued' && e.payload.queue === 'support' ? support : sales, zone, Date.parse(e.occurred_at))).length;
+                expect([o.offered, c.offered], what).toEqual([inHours, legs.length - inHours]);
+                // Unasked: counts over all legs, the ratios over in-hours legs (ratio_hours open).
+                expect([d.offered, d.closed], what).toEqual([a.offered, c.offered]);
+                expect([d.service_level, d.abandon_rate, d.asa], what).toEqual([o.service_level, o.abandon_rate, o.asa]);
+                if (group_by === 'day') expect(a.interval).toBe(local(a.start));
+              });
+            }
+            // Days add up to the month on each side, and per-queue rows to the tenant row.
+            for (const h of ['open', 'closed'] as const) {
+              const [m] = await run(month1, h);
+              const byDay = await run(month1, h, 'day');
+              const byQueue = await run(month1, h, 'queue');
+              for (const k of ADDITIVE) expect([sums(byDay)[k], sums(byQueue)[k]], k).toEqual([m![k], m![k]]);
+            }
+            // A day whose spans all fall on bucket edges (a holiday) may use the rollup either way.
+            expect(sources.has(step === 15 ? 'rollup' : 'legs')).toBe(true);
+            if (step === 15) expect(sources.has('legs')).toBe(false);
+          },
+        ),
+        { numRuns: 5 },
+      );
+    }, 600_000);
+  }
+});
+
+describe('business hours in queue rows', () => {
+  const lunch: ScheduleConfig = {
+    tenant: 't',
+    name: 'office',
+    weekly: Array.from({ length: 7 }, () => [
+      { from: 8 * 60, to: 12 * 60 + 30 },
+      { from: 13 * 60 + 30, to: 17 * 60 },
+    ]),
+    holidays: [{ date: '2026-12-25', name: 'Christmas Day' }],
+    exceptions: [],
+  };
+
+  it('a queue whose ratio_hours is all keeps every leg in its service level; intraday intervals say when they were open', async () => {
+    const t = uniqueId('bhr');
+    const zone = 'Africa/Nairobi';
+    await loadEvents(
+      store,
+      [
+        // 09:00 local: in hours, answered in 5 s; 12:45 (lunch): abandoned after 40 s; 20:00: answered in 60 s.
+        ...queuedCall({ tenant: t, call_id: 'in', at: utc('2026-12-23T06:00:00Z'), outcome: 'answered', wait_s: 5 }),
+        ...queuedCall({ tenant: t, call_id: 'lunch', at: utc('2026-12-23T09:45:00Z'), outcome: 'abandoned', wait_s: 40 }),
+        ...queuedCall({ tenant: t, call_id: 'night', at: utc('2026-12-23T17:00:00Z'), outcome: 'answered', wait_s: 60 }),
+      ] as CanonicalEvent[],
+      { rollupVersion: 'now' },
+    );
+    const base = { tenant_id: t, timezone: zone, week_start: 'monday' as const, period: { kind: 'DAY', date: '2026-12-23' } as PeriodSpec, now: NOW, business_hours: { default: lunch, queues: {} } };
+    const ratio = (r: QueueSettings['ratio_hours']) => () => ({ ...DEFAULT_QUEUE_SETTINGS, ratio_hours: r });
+    const [openOnly] = await queueMetrics(ch, { ...base, group_by: 'none', settings: ratio('open') });
+    const [allLegs] = await queueMetrics(ch, { ...base, group_by: 'none', settings: ratio('all') });
+    expect([openOnly!.offered, openOnly!.closed, openOnly!.service_level, openOnly!.abandon_rate, openOnly!.asa]).toEqual([3, 2, 1, 0, 5]);
+    expect([allLegs!.offered, allLegs!.closed, allLegs!.service_level, allLegs!.abandon_rate, allLegs!.asa]).toEqual([3, 2, 1 / 3, 1 / 3, 32.5]);
+    const series = await queueMetrics(ch, { ...base, group_by: 'interval', interval_minutes: 60, settings: ratio('open') });
+    const at = (hh: string) => series.find((r) => r.interval === `2026-12-23T${hh}`)!;
+    expect([at('07:00').open_fraction, at('08:00').open_fraction, at('12:00').open_fraction, at('13:00').open_fraction, at('20:00').open_fraction]).toEqual([0, 1, 0.5, 0.5, 0]);
+    expect([at('12:00').offered, at('12:00').closed]).toEqual([1, 1]);
+    const [holiday] = await queueMetrics(ch, { ...base, period: { kind: 'DAY', date: '2026-12-25' }, group_by: 'none', settings: ratio('open') });
+    expect(holiday!.open_fraction).toBe(0);
+  });
+});
