@@ -9,7 +9,7 @@ import { queueMetrics, type MetricsQuery, type QueueMetricsRow } from './queries
 
 export { agentMetrics, callMetrics, queueMetrics } from './queries.ts';
 export type * from './metrics-types.ts';
-export { PeriodError, resolvePeriod, type IntervalMinutes, type Period, type PeriodSpec } from './periods.ts';
+export { COMPARISONS, PeriodError, comparisonPeriod, resolvePeriod, type Comparison, type IntervalMinutes, type Period, type PeriodSpec } from './periods.ts';
 export { callLegs, callTimeline, getCall, searchCalls, MAX_CALLS_PAGE, type CallFilter, type CallLegOut, type CallOutcome, type CallPosition, type CallRowOut } from './read/calls.ts';
 export { listAgents, listExtensions, listQueues } from './read/dimensions.ts';
 export { dataUntilMs, feedGaps, lastEventAt, resultCoverage, type FeedGap, type ResultCoverage } from './read/gaps.ts';
