@@ -2,6 +2,12 @@
 // OPEN + CLOSED = ALL for every additive queue metric and every period, in the seven zones, over
 // DST changes, holidays and exceptions; each side checked against a wall-clock oracle built from
 // luxon alone; the rollup path and the leg-by-leg path both exercised.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
@@ -192,4 +198,39 @@ describe('business hours in queue rows', () => {
     const [holiday] = await queueMetrics(ch, { ...base, period: { kind: 'DAY', date: '2026-12-25' }, group_by: 'none', settings: ratio('open') });
     expect(holiday!.open_fraction).toBe(0);
   });
+});
+
+describe('callboard report --hours', () => {
+  it('reports in-hours and out-of-hours legs by the schedule in the config file, summing to all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-hours-report-'));
+    try {
+      const events = join(dir, 'events.ndjson');
+      const config = join(dir, 'callboard.yaml');
+      const evs = [
+        ...queuedCall({ call_id: 'h1', at: utc('2026-12-23T06:00:00Z'), outcome: 'answered', wait_s: 5 }), // 09:00 Nairobi
+        ...queuedCall({ call_id: 'h2', at: utc('2026-12-23T09:45:00Z'), outcome: 'abandoned', wait_s: 40 }), // 12:45: lunch
+        ...queuedCall({ call_id: 'h3', at: utc('2026-12-23T17:00:00Z'), outcome: 'answered', wait_s: 60 }), // 20:00
+      ];
+      writeFileSync(events, `${evs.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      writeFileSync(
+        config,
+        'tenants: [{ id: acme, timezone: Africa/Nairobi, schedule: office }]\n' +
+          'schedules:\n  - { tenant: acme, name: office, weekly: { wed: [08:00-12:30, 13:30-17:00] } }\n',
+      );
+      const BIN = fileURLToPath(new URL('../../bin/callboard.mjs', import.meta.url));
+      const report = async (hours?: string) => {
+        const args = [BIN, 'report', '--events', events, '--tenant', 'acme', '--tz', 'Africa/Nairobi', '--period', 'day', '--date', '2026-12-23', '--config', config, ...(hours ? ['--hours', hours] : [])];
+        const { stdout } = await promisify(execFile)(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 120_000 });
+        return JSON.parse(stdout) as { hours: string | null; queue_metrics: QueueMetricsRow[] };
+      };
+      const [open, closed, all, unasked] = await Promise.all([report('open'), report('closed'), report('all'), report()]);
+      const row = (r: { queue_metrics: QueueMetricsRow[] }) => r.queue_metrics[0]!;
+      expect([row(open).offered, row(closed).offered, row(all).offered]).toEqual([1, 2, 3]);
+      expect([row(open).closed, row(closed).closed, row(all).closed, row(unasked).closed]).toEqual([0, 2, 2, 2]);
+      expect([open.hours, unasked.hours]).toEqual(['open', null]);
+      expect([row(unasked).offered, row(unasked).service_level, row(all).service_level]).toEqual([3, 1, 1 / 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
