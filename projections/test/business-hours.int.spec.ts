@@ -16,6 +16,7 @@ import type { CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics, type Hours, type QueueMetricsRow, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
+import { syncBusinessHours } from '../src/schedule/sync.ts';
 import { ProjectionStore } from '../src/store.ts';
 import type { PeriodSpec } from '../src/periods.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
@@ -233,4 +234,42 @@ describe('callboard report --hours', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe('bi_queue_legs_hours', () => {
+  it('classes legs as the queries do, from the intervals the sync wrote; a new sync replaces the old version', async () => {
+    const t = uniqueId('bhbi');
+    const zone = 'Europe/London';
+    // Spring forward on 2026-03-29: 01:30–02:30 is open 30 minutes (01:00–01:30 UTC).
+    const evs = [
+      ...queuedCall({ tenant: t, call_id: 'a', queue: 'sales', at: utc('2026-03-29T01:10:00Z'), outcome: 'answered', wait_s: 1 }), // 02:10 BST: open
+      ...queuedCall({ tenant: t, call_id: 'b', queue: 'sales', at: utc('2026-03-29T01:40:00Z'), outcome: 'answered', wait_s: 1 }), // 02:40 BST: closed
+      ...queuedCall({ tenant: t, call_id: 'c', queue: 'night', at: utc('2026-03-29T01:40:00Z'), outcome: 'abandoned', wait_s: 9 }), // night: open
+      ...queuedCall({ tenant: t, call_id: 'd', queue: 'night', at: utc('2026-03-29T12:00:00Z'), outcome: 'answered', wait_s: 1 }), // night: closed
+    ];
+    await loadEvents(store, evs, { rollupVersion: 'now' });
+    const early: ScheduleConfig = { tenant: t, name: 'early', weekly: Array.from({ length: 7 }, () => [{ from: 90, to: 150 }]), holidays: [], exceptions: [] };
+    const night: ScheduleConfig = { tenant: t, name: 'night', weekly: Array.from({ length: 7 }, () => [{ from: 0, to: 360 }]), holidays: [], exceptions: [] };
+    const tenant = { id: t, name: t, timezone: zone, week_start: 'monday' as const, locale: 'en-GB' };
+    const cfg = { tenants: [{ ...tenant, schedule: 'early' }], queues: [{ tenant: t, queue: 'night', name: 'night', schedule: 'night', ...DEFAULT_QUEUE_SETTINGS }], schedules: [early, night] };
+    const byView = async () => {
+      const rs = await ch.client.query({ query: `SELECT queue, in_hours, count() AS n FROM ${ch.db}.bi_queue_legs_hours WHERE tenant_id = {t:String} GROUP BY queue, in_hours ORDER BY queue, in_hours`, query_params: { t }, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+      return rs.json();
+    };
+    await syncBusinessHours(ch, cfg, Date.parse('2026-12-01T00:00:00Z'));
+    expect(await byView()).toEqual([
+      { queue: 'night', in_hours: 0, n: 1 },
+      { queue: 'night', in_hours: 1, n: 1 },
+      { queue: 'sales', in_hours: 0, n: 1 },
+      { queue: 'sales', in_hours: 1, n: 1 },
+    ]);
+    const rows = await queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period: { kind: 'DAY', date: '2026-03-29' }, group_by: 'queue', settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: { default: early, queues: { night } }, hours: 'open' });
+    expect(rows.map((r) => [r.queue, r.offered])).toEqual([['night', 1], ['sales', 1]]);
+    // The tenant drops its schedules: after the next sync every leg is in hours.
+    await syncBusinessHours(ch, { tenants: [tenant], queues: [], schedules: [] }, Date.parse('2026-12-02T00:00:00Z'));
+    expect(await byView()).toEqual([
+      { queue: 'night', in_hours: 1, n: 2 },
+      { queue: 'sales', in_hours: 1, n: 2 },
+    ]);
+  });
 });
