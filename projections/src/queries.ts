@@ -235,11 +235,12 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
     const span = q.group_by === 'interval' ? idx(Number(d.span)) : q.group_by === 'day' ? (dayIdx.get(String(d.span)) ?? -1) : 0;
     if (span < 0) throw new Error(`day ${String(d.span)} from ClickHouse is not a local day of ${p.label} in ${q.timezone}`);
     const open = Number(d.in_hours) === 1;
-    if ((q.hours === 'open' && !open) || (q.hours === 'closed' && open)) continue;
     const queue = q.group_by === 'queue' ? d.queue : null;
     const agent = q.group_by === 'agent' ? d.agent_id || null : null;
-    const s = q.settings(d.queue);
+    // The group exists even when hours leaves it no legs: a queue shows 0 OPEN, not nothing.
     const g = get(span, queue, agent);
+    if ((q.hours === 'open' && !open) || (q.hours === 'closed' && open)) continue;
+    const s = q.settings(d.queue);
     g.acc.add(d, s);
     if (ratiosInHours && (open || s.ratio_hours === 'all')) g.ratios.add(d, s);
   }

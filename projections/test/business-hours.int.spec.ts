@@ -265,6 +265,9 @@ describe('bi_queue_legs_hours', () => {
     ]);
     const rows = await queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period: { kind: 'DAY', date: '2026-03-29' }, group_by: 'queue', settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: { default: early, queues: { night } }, hours: 'open' });
     expect(rows.map((r) => [r.queue, r.offered])).toEqual([['night', 1], ['sales', 1]]);
+    // A queue with no leg in hours still has its row, at 0.
+    const evening = await queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period: { kind: 'DAY', date: '2026-03-29' }, group_by: 'queue', filter: { queues: ['night'] }, settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: { default: early, queues: { night: early } }, hours: 'open' });
+    expect(evening.map((r) => [r.queue, r.offered, r.closed])).toEqual([['night', 0, 0]]);
     // The tenant drops its schedules: after the next sync every leg is in hours.
     await syncBusinessHours(ch, { tenants: [tenant], queues: [], schedules: [] }, Date.parse('2026-12-02T00:00:00Z'));
     expect(await byView()).toEqual([
