@@ -108,7 +108,18 @@ describe('OPEN + CLOSED = ALL (property, seven zones, DST months, holidays, exce
           async ({ zone, month, sales, support, calls: cs }) => {
             const t = uniqueId('bh');
             const origin = DateTime.fromISO(`${month}-01`, { zone }).toMillis();
-            const evs = cs.flatMap((c, i) => queuedCall({ tenant: t, call_id: `b${i}`, queue: c.queue, at: origin + c.minute * 60_000 + c.second * 1000, outcome: c.outcome, wait_s: c.wait_s, talk_s: c.talk_s }));
+            const random = cs.map((c) => ({ ...c, at: origin + c.minute * 60_000 + c.second * 1000 }));
+            // Legs a few minutes either side of each opening and closing on four days, where a
+            // 15-minute bucket is split (random instants would seldom land there).
+            const nearEdges = [1, 8, 15, 22].flatMap((d) => {
+              const date = DateTime.fromISO(`${month}-${String(d).padStart(2, '0')}`, { zone });
+              return [sales, support].flatMap((sch, k) =>
+                sch.weekly[date.weekday - 1]!.flatMap((h) =>
+                  [h.from, h.to].flatMap((edge) => [-3, 2].map((dm) => ({ queue: k ? 'support' : 'sales', outcome: 'answered' as const, wait_s: 3, talk_s: 30, at: date.plus({ minutes: edge + dm, seconds: 30 }).toMillis() }))),
+                ),
+              );
+            });
+            const evs = [...random, ...nearEdges].flatMap((c, i) => queuedCall({ tenant: t, call_id: `b${i}`, queue: c.queue, at: c.at, outcome: c.outcome, wait_s: c.wait_s, talk_s: c.talk_s }));
             await loadEvents(store, evs, { rollupVersion: 'now' });
             // sales uses the tenant's default schedule, support its own.
             const hours: TenantHours = { default: sales, queues: { support: { ...support, name: 'support-hours' } } };
@@ -155,7 +166,7 @@ describe('OPEN + CLOSED = ALL (property, seven zones, DST months, holidays, exce
             if (step === 15) expect(sources.has('legs')).toBe(false);
           },
         ),
-        { numRuns: 5 },
+        { numRuns: 10 },
       );
     }, 600_000);
   }
