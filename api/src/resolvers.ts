@@ -11,7 +11,7 @@ import type { LiveStore } from './live.ts';
 import { bounded, coalesced, type PubSub, type Topics } from './pubsub.ts';
 import type { ApiSettings } from '@callboard/platform';
 import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
-import type { History, MetricsFilterArg, PeriodArg } from './history.ts';
+import type { History, HoursArgs, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
 
 export interface Ctx {
@@ -189,17 +189,19 @@ export function createResolvers(d: ResolverDeps) {
         const auth = need(ctx, READERS, 'list extensions');
         return (await read(auth, ctx.deadline, ['extensions'], () => d.history.extensions(auth.tenant_id))).map((extension) => ({ extension }));
       },
-      metrics: (_: unknown, args: { period: PeriodArg; groupBy: string; filter?: MetricsFilterArg | null }, ctx: Ctx) => {
+      metrics: (_: unknown, args: { period: PeriodArg; groupBy: string; filter?: MetricsFilterArg | null } & HoursArgs, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'query metrics');
-        return periodRead(auth, ctx.deadline, 'metrics', args.period, [args.groupBy, args.filter ?? {}], () =>
-          d.history.metrics(auth.tenant_id, tenantOf(auth), args.period, args.groupBy, args.filter ?? {}),
+        const hours = { hours: args.hours ?? null, compare: args.compare ?? null };
+        return periodRead(auth, ctx.deadline, 'metrics', args.period, [args.groupBy, args.filter ?? {}, hours], () =>
+          d.history.metrics(auth.tenant_id, tenantOf(auth), args.period, args.groupBy, args.filter ?? {}, hours),
         );
       },
-      intraday: (_: unknown, args: { date?: string | null; interval: string; filter?: MetricsFilterArg | null }, ctx: Ctx) => {
+      intraday: (_: unknown, args: { date?: string | null; interval: string; filter?: MetricsFilterArg | null } & HoursArgs, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'query intraday series');
         const period: PeriodArg = args.date ? { kind: 'DAY', date: args.date } : { kind: 'TODAY' };
-        return periodRead(auth, ctx.deadline, 'intraday', period, [args.interval, args.filter ?? {}], () =>
-          d.history.intraday(auth.tenant_id, tenantOf(auth), args.date ?? null, args.interval, args.filter ?? {}),
+        const hours = { hours: args.hours ?? null, compare: args.compare ?? null };
+        return periodRead(auth, ctx.deadline, 'intraday', period, [args.interval, args.filter ?? {}, hours], () =>
+          d.history.intraday(auth.tenant_id, tenantOf(auth), args.date ?? null, args.interval, args.filter ?? {}, hours),
         );
       },
       live: (_: unknown, args: { filter?: { queues?: string[] | null } | null }, ctx: Ctx) => {

@@ -63,19 +63,54 @@ export interface TenantConfig {
   timezone: string;
   week_start: WeekStart;
   locale: string;
+  /** Name of the tenant's default business-hours schedule; unset: its queues are always open. */
+  schedule?: string;
 }
+
+/**
+ * Which legs `service_level`, `abandon_rate` and `asa` count when a query does not name its
+ * hours (METRICS.md "Business hours"): `open`, the legs offered in business hours (the default),
+ * or `all` legs.
+ */
+export type RatioHours = 'open' | 'all';
+export const RATIO_HOURS: readonly RatioHours[] = ['open', 'all'];
 
 export interface QueueSettings {
   sl_threshold_s: number;
   short_abandon_s: number;
   sl_formula: SlFormula;
   wrap_up_s: number;
+  /** Unset: `open`. */
+  ratio_hours?: RatioHours;
 }
 
 export interface QueueConfig extends QueueSettings {
   tenant: string;
   queue: string;
   name: string;
+  /** Name of the queue's business-hours schedule; unset: the tenant's default. */
+  schedule?: string;
+}
+
+/** A local wall-clock open interval in minutes after local midnight, [from, to), to ≤ 1440. */
+export interface OpenInterval {
+  from: number;
+  to: number;
+}
+
+/** Weekdays as the schedule file names them, Monday first (luxon's weekday − 1 indexes them). */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** A named business-hours schedule of a tenant, in the tenant's zone (METRICS.md "Business hours"). */
+export interface ScheduleConfig {
+  tenant: string;
+  name: string;
+  /** Open intervals per weekday, Monday first, each list sorted and without overlaps; [] is closed. */
+  weekly: OpenInterval[][];
+  /** Local dates closed all day. */
+  holidays: { date: string; name: string }[];
+  /** Local dates with other hours than their weekday's ([] is closed all day). */
+  exceptions: { date: string; hours: OpenInterval[] }[];
 }
 
 export type PbxKind = 'ami' | 'yeastar-p' | 'yeastar-s';
@@ -168,6 +203,8 @@ export interface CallboardConfig {
   logLevel: string;
   tenants: TenantConfig[];
   queues: QueueConfig[];
+  /** Business-hours schedules, per tenant (`schedules` in the file). */
+  schedules: ScheduleConfig[];
   pbxes: PbxConfig[];
   configFile: string | null;
   api: ApiSettings;
@@ -211,15 +248,19 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   short_abandon_s: 5,
   sl_formula: 'answered_within_T_over_offered_excl_short',
   wrap_up_s: 0,
+  ratio_hours: 'open',
 };
 
 // Every key the CALLBOARD_CONFIG file may hold, per level: anything else is a typo that would
 // otherwise silently leave a default in force (an SL threshold of 20 s instead of 30 s).
-const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s'];
+const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s', 'ratio_hours'];
 const FILE_KEYS = {
-  top: ['tenants', 'queue_defaults', 'queues', 'pbxes'],
-  tenant: ['id', 'name', 'timezone', 'week_start', 'locale'],
-  queue: ['tenant', 'queue', 'name', ...QUEUE_SETTING_KEYS],
+  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules'],
+  tenant: ['id', 'name', 'timezone', 'week_start', 'locale', 'schedule'],
+  queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS],
+  schedule: ['tenant', 'name', 'weekly', 'holidays', 'exceptions'],
+  holiday: ['date', 'name'],
+  exception: ['date', 'hours'],
   // simulator_queues: read by `callboard start` for the simulated Yeastar P-Series only.
   pbx: ['id', 'tenant', 'kind', 'timezone', 'host', 'port', 'tls', 'username', 'secret_env', 'allow_from', 'base_url', 'simulator_queues'],
 };
@@ -353,12 +394,77 @@ export function parseQueueSettings(prefix: string, raw: Record<string, unknown>,
   if (!SL_FORMULAS.includes(formula as SlFormula)) {
     throw new ConfigError(`${prefix}.sl_formula`, formula, `one of ${SL_FORMULAS.join(', ')}`);
   }
+  const ratioHours = raw.ratio_hours ?? base.ratio_hours ?? 'open';
+  if (!RATIO_HOURS.includes(ratioHours as RatioHours)) throw new ConfigError(`${prefix}.ratio_hours`, ratioHours, '"open" (in-hours legs) or "all"');
   return {
     sl_threshold_s: parseInteger(`${prefix}.sl_threshold_s`, raw.sl_threshold_s ?? base.sl_threshold_s, 1, 3600),
     short_abandon_s: parseInteger(`${prefix}.short_abandon_s`, raw.short_abandon_s ?? base.short_abandon_s, 0, 3600),
     sl_formula: formula as SlFormula,
     wrap_up_s: parseInteger(`${prefix}.wrap_up_s`, raw.wrap_up_s ?? base.wrap_up_s, 0, 86400),
+    ratio_hours: ratioHours as RatioHours,
   };
+}
+
+// ---- business-hours schedules ----------------------------------------------------------------
+
+const HHMM_RANGE_RE = /^(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})$/;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** "09:00-12:30" → minutes of the local day; "24:00" may end a day. */
+function openInterval(setting: string, raw: unknown): OpenInterval {
+  const m = typeof raw === 'string' ? HHMM_RANGE_RE.exec(raw.trim()) : null;
+  const bad = () => new ConfigError(setting, raw, 'a local time range HH:mm-HH:mm such as "09:00-12:30" (00:00 to 24:00, start before end)');
+  if (!m) throw bad();
+  const [h1, m1, h2, m2] = m.slice(1).map(Number) as [number, number, number, number];
+  const from = h1 * 60 + m1;
+  const to = h2 * 60 + m2;
+  if (h1 > 23 || m1 > 59 || m2 > 59 || to > 1440 || from >= to) throw bad();
+  return { from, to };
+}
+
+/** A day's open intervals, sorted; overlapping ones are an error (which one was meant?). */
+function openIntervals(setting: string, raw: unknown): OpenInterval[] {
+  if (!Array.isArray(raw)) throw new ConfigError(setting, raw, 'a list of local time ranges such as ["09:00-12:00", "13:00-17:00"] ([] for closed)');
+  const list = raw.map((x, i) => ({ ...openInterval(`${setting}[${i}]`, x), i })).sort((a, b) => a.from - b.from);
+  for (let k = 1; k < list.length; k++) {
+    if (list[k]!.from < list[k - 1]!.to) throw new ConfigError(`${setting}[${list[k]!.i}]`, raw[list[k]!.i], `a range that does not overlap ${String(raw[list[k - 1]!.i])}`);
+  }
+  return list.map(({ from, to }) => ({ from, to }));
+}
+
+function localDateSetting(setting: string, raw: unknown): string {
+  const s = typeof raw === 'string' ? raw : undefined;
+  if (!s || !DATE_RE.test(s) || !DateTime.fromISO(s, { zone: 'UTC' }).isValid) throw new ConfigError(setting, raw, 'a local date YYYY-MM-DD');
+  return s;
+}
+
+function parseSchedule(at: string, raw: Json, tenant: string): ScheduleConfig {
+  checkKeys(at, raw, FILE_KEYS.schedule);
+  const weeklyRaw = raw.weekly ?? {};
+  if (typeof weeklyRaw !== 'object' || weeklyRaw === null || Array.isArray(weeklyRaw)) throw new ConfigError(`${at}.weekly`, weeklyRaw, `a mapping of weekdays (${WEEKDAYS.join(', ')}) to time ranges`);
+  checkKeys(`${at}.weekly`, weeklyRaw as Json, WEEKDAYS);
+  const weekly = WEEKDAYS.map((d) => ((weeklyRaw as Json)[d] === undefined ? [] : openIntervals(`${at}.weekly.${d}`, (weeklyRaw as Json)[d])));
+  const dates = new Map<string, string>();
+  const once = (setting: string, date: string) => {
+    const prior = dates.get(date);
+    if (prior) throw new ConfigError(setting, date, `a date listed once per schedule (${date} is also ${prior})`);
+    dates.set(date, setting);
+  };
+  const holidays = asArray(`${at}.holidays`, raw.holidays).map((h, i) => {
+    checkKeys(`${at}.holidays[${i}]`, h, FILE_KEYS.holiday);
+    const date = localDateSetting(`${at}.holidays[${i}].date`, h.date);
+    once(`${at}.holidays[${i}].date`, date);
+    const name = str(`${at}.holidays[${i}].name`, h.name);
+    if (!name.trim()) throw new ConfigError(`${at}.holidays[${i}].name`, h.name, 'the name of the holiday');
+    return { date, name };
+  });
+  const exceptions = asArray(`${at}.exceptions`, raw.exceptions).map((x, i) => {
+    checkKeys(`${at}.exceptions[${i}]`, x, FILE_KEYS.exception);
+    const date = localDateSetting(`${at}.exceptions[${i}].date`, x.date);
+    once(`${at}.exceptions[${i}].date`, date);
+    return { date, hours: openIntervals(`${at}.exceptions[${i}].hours`, x.hours) };
+  });
+  return { tenant, name: id(`${at}.name`, raw.name), weekly, holidays, exceptions };
 }
 
 type Json = Record<string, unknown>;
@@ -430,6 +536,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     timezone: zone(`tenants[${i}].timezone`, t.timezone),
     week_start: weekStart(`tenants[${i}].week_start`, t.week_start),
     locale: str(`tenants[${i}].locale`, t.locale, 'en-GB'),
+    ...(t.schedule === undefined ? {} : { schedule: id(`tenants[${i}].schedule`, t.schedule) }),
   }));
   uniqueIgnoringCase('tenants', tenants.map((t) => t.id), 'tenant');
   const tenantIds = new Set(tenants.map((t) => t.id));
@@ -447,6 +554,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     tenant: (checkKeys(`queues[${i}]`, q, FILE_KEYS.queue), tenantRef(`queues[${i}].tenant`, q.tenant)),
     queue: str(`queues[${i}].queue`, q.queue),
     name: str(`queues[${i}].name`, q.name, String(q.queue)),
+    ...(q.schedule === undefined ? {} : { schedule: id(`queues[${i}].schedule`, q.schedule) }),
     ...parseQueueSettings(`queues[${i}]`, q, defaults),
   }));
   const queueKeys = new Set<string>();
@@ -455,6 +563,20 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     if (queueKeys.has(key)) throw new ConfigError(`queues[${i}]`, `${q.tenant}/${q.queue}`, `each queue of a tenant listed once: ${q.tenant}/${q.queue} is listed twice`);
     queueKeys.add(key);
   });
+
+  const schedules = asArray('schedules', file.schedules).map((s, i) => parseSchedule(`schedules[${i}]`, s, tenantRef(`schedules[${i}].tenant`, s.tenant)));
+  schedules.forEach((s, i) => {
+    const prior = schedules.findIndex((x) => x.tenant === s.tenant && x.name.toLowerCase() === s.name.toLowerCase());
+    if (prior !== i) throw new ConfigError(`schedules[${i}].name`, s.name, `schedule names unique per tenant (case-insensitive): "${s.name}" repeats schedules[${prior}]`);
+  });
+  const scheduleRef = (setting: string, tenant: string, name: string | undefined) => {
+    if (name !== undefined && !schedules.some((s) => s.tenant === tenant && s.name === name)) {
+      const mine = schedules.filter((s) => s.tenant === tenant).map((s) => s.name);
+      throw new ConfigError(setting, name, `one of tenant ${tenant}'s schedules (${mine.join(', ') || 'none'})`);
+    }
+  };
+  tenants.forEach((t, i) => scheduleRef(`tenants[${i}].schedule`, t.id, t.schedule));
+  queues.forEach((q, i) => scheduleRef(`queues[${i}].schedule`, q.tenant, q.schedule));
 
   const pbxes: PbxConfig[] = asArray('pbxes', file.pbxes).map((p, i) => {
     checkKeys(`pbxes[${i}]`, p, FILE_KEYS.pbx);
@@ -511,6 +633,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     logLevel,
     tenants,
     queues,
+    schedules,
     pbxes,
     configFile,
     api: {
@@ -613,7 +736,26 @@ export function pbxSecret(pbx: PbxConfig, env: NodeJS.ProcessEnv = process.env):
 
 export function queueSettings(cfg: Pick<CallboardConfig, 'queues'>, tenant: string, queue: string): QueueSettings {
   const q = cfg.queues.find((x) => x.tenant === tenant && x.queue === queue);
-  return q ? { sl_threshold_s: q.sl_threshold_s, short_abandon_s: q.short_abandon_s, sl_formula: q.sl_formula, wrap_up_s: q.wrap_up_s } : DEFAULT_QUEUE_SETTINGS;
+  return q
+    ? { sl_threshold_s: q.sl_threshold_s, short_abandon_s: q.short_abandon_s, sl_formula: q.sl_formula, wrap_up_s: q.wrap_up_s, ratio_hours: q.ratio_hours ?? 'open' }
+    : DEFAULT_QUEUE_SETTINGS;
+}
+
+/** A tenant's business hours: its default schedule and the queues that name their own. */
+export interface TenantHours {
+  /** Schedule of every queue not in `queues`; null: always open. */
+  default: ScheduleConfig | null;
+  queues: Record<string, ScheduleConfig>;
+}
+
+export function tenantHours(cfg: Pick<CallboardConfig, 'tenants' | 'queues' | 'schedules'>, tenant: string): TenantHours {
+  const named = (name: string | undefined) => (name === undefined ? null : (cfg.schedules.find((s) => s.tenant === tenant && s.name === name) ?? null));
+  const queues: Record<string, ScheduleConfig> = {};
+  for (const q of cfg.queues) {
+    const s = q.tenant === tenant ? named(q.schedule) : null;
+    if (s) queues[q.queue] = s;
+  }
+  return { default: named(tenantById(cfg, tenant)?.schedule), queues };
 }
 
 export function tenantById(cfg: Pick<CallboardConfig, 'tenants'>, tenant: string): TenantConfig | undefined {

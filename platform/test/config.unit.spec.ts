@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret } from '../src/config.ts';
+import { ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret, queueSettings, tenantHours } from '../src/config.ts';
 
 const load = (env: Record<string, string>, file: Record<string, unknown> = {}) => loadConfig({ env, file });
 
@@ -131,7 +131,7 @@ describe('config', () => {
       expect(message({ tenants, queue_defaults: { sl_treshold_s: 30 } })).toContain('`queue_defaults.sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?');
       expect(message({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secretenv: 'X' }] })).toContain('`pbxes[0].secretenv`: unknown setting, did you mean `secret_env`?');
       // Nothing near: the known names instead of a far-fetched guess.
-      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes)');
+      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes, schedules)');
       expect(errorOf(() => load({}, { tenants, queue_defaults: [] })).setting).toBe('queue_defaults');
     });
 
@@ -208,5 +208,72 @@ describe('config', () => {
   it('suggests only a near name', () => {
     expect(nearestName('--evnts', ['--events', '--tenant'])).toBe('--events');
     expect(nearestName('banana', ['tenants', 'queues'])).toBeUndefined();
+  });
+});
+
+describe('business-hours schedules', () => {
+  const tenants = [{ id: 'acme', timezone: 'Africa/Nairobi', schedule: 'office' }];
+  const office = {
+    tenant: 'acme',
+    name: 'office',
+    weekly: { mon: ['08:00-12:30', '13:30-17:00'], sat: ['09:00-13:00'], sun: [] },
+    holidays: [{ date: '2026-12-25', name: 'Christmas Day' }],
+    exceptions: [{ date: '2026-12-24', hours: ['08:00-12:00'] }],
+  };
+  const fail = (file: Record<string, unknown>) => {
+    const e = errorOf(() => load({}, file));
+    return [e.setting, e.message] as const;
+  };
+
+  it('reads weekly intervals, holidays, exceptions, the tenant default and a queue\'s own schedule', () => {
+    const cfg = load({}, {
+      tenants,
+      schedules: [office, { tenant: 'acme', name: 'night', weekly: { mon: ['22:00-24:00', '00:00-06:00'] } }],
+      queues: [{ tenant: 'acme', queue: 'sales' }, { tenant: 'acme', queue: 'support', schedule: 'night', ratio_hours: 'all' }],
+    });
+    const s = cfg.schedules[0]!;
+    expect(s.weekly[0]).toEqual([{ from: 480, to: 750 }, { from: 810, to: 1020 }]);
+    expect(s.weekly[1]).toEqual([]);
+    expect(s.weekly[5]).toEqual([{ from: 540, to: 780 }]);
+    expect(s.holidays).toEqual([{ date: '2026-12-25', name: 'Christmas Day' }]);
+    expect(s.exceptions).toEqual([{ date: '2026-12-24', hours: [{ from: 480, to: 720 }] }]);
+    // Sorted within the day, 24:00 ends it.
+    expect(cfg.schedules[1]!.weekly[0]).toEqual([{ from: 0, to: 360 }, { from: 1320, to: 1440 }]);
+    const hours = tenantHours(cfg, 'acme');
+    expect(hours.default?.name).toBe('office');
+    expect(Object.keys(hours.queues)).toEqual(['support']);
+    expect(queueSettings(cfg, 'acme', 'support').ratio_hours).toBe('all');
+    expect(queueSettings(cfg, 'acme', 'sales').ratio_hours).toBe('open');
+    expect(tenantHours(load({}, { tenants: [{ id: 'acme', timezone: 'UTC' }] }), 'acme')).toEqual({ default: null, queues: {} });
+  });
+
+  it('names the setting of every mistake in one line', () => {
+    const withSchedule = (patch: Record<string, unknown>) => ({ tenants, schedules: [{ ...office, ...patch }] });
+    expect(fail(withSchedule({ weekly: { mon: ['8-17'] } }))[0]).toBe('schedules[0].weekly.mon[0]');
+    expect(fail(withSchedule({ weekly: { mon: ['17:00-08:00'] } }))[0]).toBe('schedules[0].weekly.mon[0]');
+    expect(fail(withSchedule({ weekly: { mon: ['08:00-24:30'] } }))[0]).toBe('schedules[0].weekly.mon[0]');
+    expect(fail(withSchedule({ weekly: { mon: ['08:00-12:00', '11:00-13:00'] } }))).toEqual([
+      'schedules[0].weekly.mon[1]',
+      'invalid configuration: schedules[0].weekly.mon[1]="11:00-13:00": expected a range that does not overlap 08:00-12:00',
+    ]);
+    expect(fail(withSchedule({ weekly: { monday: ['08:00-12:00'] } }))[1]).toBe('invalid configuration: `schedules[0].weekly.monday`: unknown setting (known here: mon, tue, wed, thu, fri, sat, sun)');
+    expect(fail(withSchedule({ weekly: { mon: '08:00-12:00' } }))[0]).toBe('schedules[0].weekly.mon');
+    expect(fail(withSchedule({ holidays: [{ date: '2026-02-30', name: 'x' }] }))[0]).toBe('schedules[0].holidays[0].date');
+    expect(fail(withSchedule({ holidays: [{ date: '2026-12-25' }] }))[0]).toBe('schedules[0].holidays[0].name');
+    expect(fail(withSchedule({ holidays: [{ date: '2026-12-25', name: 'x', hours: [] }] }))[0]).toBe('schedules[0].holidays[0].hours');
+    expect(fail(withSchedule({ exceptions: [{ date: '2026-12-25', hours: ['09:00-10:00'] }] }))).toEqual([
+      'schedules[0].exceptions[0].date',
+      'invalid configuration: schedules[0].exceptions[0].date="2026-12-25": expected a date listed once per schedule (2026-12-25 is also schedules[0].holidays[0].date)',
+    ]);
+    expect(fail(withSchedule({ exceptions: [{ date: '2026-12-24', hours: 'closed' }] }))[0]).toBe('schedules[0].exceptions[0].hours');
+    expect(fail(withSchedule({ tenant: 'globex' }))[0]).toBe('schedules[0].tenant');
+    expect(fail({ tenants, schedules: [office, { ...office, name: 'OFFICE' }] })[0]).toBe('schedules[1].name');
+    expect(fail({ tenants: [{ ...tenants[0], schedule: 'offce' }], schedules: [office] })).toEqual([
+      'tenants[0].schedule',
+      'invalid configuration: tenants[0].schedule="offce": expected one of tenant acme\'s schedules (office)',
+    ]);
+    expect(fail({ tenants, schedules: [office], queues: [{ tenant: 'acme', queue: 'q', schedule: 'night' }] })[0]).toBe('queues[0].schedule');
+    expect(fail({ tenants, schedules: [office], queues: [{ tenant: 'acme', queue: 'q', ratio_hours: 'closed' }] })[0]).toBe('queues[0].ratio_hours');
+    expect(fail({ tenants, schedules: [office], queue_defaults: { ratio_hours: 'some' } })[0]).toBe('queue_defaults.ratio_hours');
   });
 });

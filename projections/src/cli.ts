@@ -10,7 +10,7 @@ export const commands: CommandTable = {
   report: {
     summary: 'queue, agent and call metrics for a local day, week or month from a canonical NDJSON file (temporary embedded ClickHouse)',
     usage:
-      'callboard report --events FILE --tenant ID --tz ZONE [--week-start monday|sunday] --period day|week|month --date YYYY-MM-DD [--group-by none|queue|agent] [--sl-threshold S] [--short-abandon S] [--sl-formula NAME] [--wrap-up S]',
+      'callboard report --events FILE --tenant ID --tz ZONE [--week-start monday|sunday] --period day|week|month --date YYYY-MM-DD [--group-by none|queue|agent] [--sl-threshold S] [--short-abandon S] [--sl-formula NAME] [--wrap-up S] [--hours open|closed|all] [--config FILE]',
     load: () => import('./report.ts'),
   },
 };

@@ -25,6 +25,7 @@ import {
 import { validateEvent, validateRawRecord, type DlqRecord } from '@callboard/schemas';
 import { setupBiAccess } from './bi-access.ts';
 import { migrateProjections } from './migrations-dir.ts';
+import { syncBusinessHours } from './schedule/sync.ts';
 import { ProjectionStore, touchedBy, type LoggedEvent, type LoggedRaw } from './store.ts';
 
 export const projectedTotal = counter('callboard_projections_events_total', 'Records written to ClickHouse by the projections', ['topic']);
@@ -82,6 +83,8 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   await migrateProjections(ch);
   // Server only (the embedded engine has no users): per-tenant read-only BI users.
   if (!ch.embedded) await setupBiAccess(ch, cfg, log);
+  // The bi_* views' business hours (schedule/sync.ts): the config's schedules as of this start.
+  await syncBusinessHours(ch, cfg);
   const store = new ProjectionStore(ch, log);
   const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-projections`);
   const admin = kafka.admin();

@@ -2,7 +2,7 @@
 // ../shared/METRICS.md. Units: every duration and time is in SECONDS (float, millisecond
 // precision); counts are integers; ratios are 0..1 and null when the denominator is zero.
 import type { AgentState } from '@callboard/schemas';
-import type { QueueSettings, WeekStart } from '@callboard/platform';
+import type { QueueSettings, TenantHours, WeekStart } from '@callboard/platform';
 import type { IntervalMinutes, PeriodSpec } from './periods.ts';
 
 export type QueueGroupBy = 'none' | 'queue' | 'agent' | 'interval' | 'day';
@@ -27,7 +27,17 @@ export interface MetricsQuery<G extends string> {
   settings: (queue: string) => QueueSettings;
   /** Instant used for TODAY / THIS_WEEK and friends; defaults to now. */
   now?: Date;
+  /**
+   * Which queue legs queue metrics count (METRICS.md "Business hours"): offered in business hours
+   * (`open`), outside them (`closed`) or `all`. Unset: all legs, except that service_level,
+   * abandon_rate and asa count in-hours legs for queues whose ratio_hours is `open` (the default).
+   */
+  hours?: Hours;
+  /** The tenant's business-hours schedules, applied at query time; unset: always open. */
+  business_hours?: TenantHours;
 }
+
+export type Hours = 'open' | 'closed' | 'all';
 
 /** The group a row stands for; keys not grouped by are null. */
 export interface GroupKey {
@@ -65,6 +75,14 @@ export interface QueueMetricsRow extends GroupKey {
   wrap_time: number;
   aht: number | null;
   transferred: number;
+  /** Legs offered while the queue's business hours were closed (of the legs the row counts). */
+  closed: number;
+  /**
+   * Share (0..1) of the row's time span during which business hours were open: the row's queue's
+   * schedule, or for rows over several queues any schedule of the queues asked for (so an
+   * intraday interval reads 0 when closed, 1 when open, between when it opens or closes inside).
+   */
+  open_fraction: number;
 }
 
 export type StateTime = Record<AgentState, number>;

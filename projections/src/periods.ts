@@ -199,3 +199,43 @@ export function intervals(p: Pick<Period, 'start' | 'end'>, timezone: string, mi
     };
   });
 }
+
+/** The comparison period a metrics query may ask for beside its own. */
+export type Comparison = 'PREVIOUS' | 'SAME_DAY_LAST_WEEK' | 'SAME_PERIOD_LAST_YEAR';
+export const COMPARISONS: readonly Comparison[] = ['PREVIOUS', 'SAME_DAY_LAST_WEEK', 'SAME_PERIOD_LAST_YEAR'];
+
+/**
+ * The period `spec` is compared with, aligned by the local calendar so a Monday meets a Monday
+ * and a 23- or 25-hour DST day is compared whole (periods are local dates, resolved afterwards):
+ * - PREVIOUS: the period of the same kind just before (the day before, the week before, the
+ *   month before; a RANGE of n days: the n days before it);
+ * - SAME_DAY_LAST_WEEK: every date 7 days earlier;
+ * - SAME_PERIOD_LAST_YEAR: a calendar month: the same month a year earlier; anything else: 52
+ *   weeks (364 days) earlier, so weekdays line up (a year and a day would not).
+ */
+export function comparisonPeriod(spec: PeriodSpec, kind: Comparison, tenant: TenantTime, now: Date = new Date()): PeriodSpec {
+  const p = resolvePeriod(spec, tenant, now);
+  const zone = tenant.timezone;
+  const from = DateTime.fromJSDate(p.start, { zone }).startOf('day');
+  const to = DateTime.fromMillis(p.end.getTime() - 1, { zone }).startOf('day');
+  const isMonth = spec.kind === 'MONTH' || spec.kind === 'THIS_MONTH' || spec.kind === 'LAST_MONTH';
+  const isWeek = spec.kind === 'WEEK' || spec.kind === 'THIS_WEEK' || spec.kind === 'LAST_WEEK';
+  const range = (days: number): PeriodSpec => {
+    const f = from.minus({ days });
+    const t = to.minus({ days });
+    return f.hasSame(t, 'day') ? { kind: 'DAY', date: d(f) } : { kind: 'RANGE', from: d(f), to: d(t) };
+  };
+  switch (kind) {
+    case 'PREVIOUS':
+      if (isMonth) return { kind: 'MONTH', date: from.minus({ months: 1 }).toFormat('yyyy-MM') };
+      if (isWeek) return { kind: 'WEEK', date: d(from.minus({ days: 7 })) };
+      return range(Math.round(to.diff(from, 'days').days) + 1);
+    case 'SAME_DAY_LAST_WEEK':
+      return isWeek ? { kind: 'WEEK', date: d(from.minus({ days: 7 })) } : range(7);
+    case 'SAME_PERIOD_LAST_YEAR':
+      if (isMonth) return { kind: 'MONTH', date: from.minus({ years: 1 }).toFormat('yyyy-MM') };
+      return isWeek ? { kind: 'WEEK', date: d(from.minus({ days: 364 })) } : range(364);
+    default:
+      throw new PeriodError(`unknown comparison ${JSON.stringify(kind)}: expected ${COMPARISONS.join(', ')}`, kind);
+  }
+}

@@ -42,6 +42,7 @@ import {
   type QueueCounters,
 } from './metrics/index.ts';
 import { PeriodError, intervals, resolvePeriod, type Period } from './periods.ts';
+import { planHours } from './read/hours.ts';
 import { TenantReader, msParam, type Params } from './read/scope.ts';
 
 export * from './metrics-types.ts';
@@ -123,6 +124,8 @@ interface LegAgg {
   answered_wait_ds: Record<string, number>;
   min_answered_wait_ms: number;
   max_answered_wait_ms: number;
+  /** 1: offered in business hours (read/hours.ts). */
+  in_hours: number;
 }
 
 class QueueAcc {
@@ -130,9 +133,11 @@ class QueueAcc {
   max_wait_ms = 0;
   answeredWaits = emptyWaitSketch();
   formulas = new Set<SlFormula>();
+  closed = 0;
 
   add(r: LegAgg, s: QueueSettings): void {
     const c = this.c;
+    if (Number(r.in_hours) !== 1) this.closed += Number(r.offered);
     c.offered += Number(r.offered);
     c.answered += Number(r.answered);
     c.abandoned += Number(r.abandoned);
@@ -160,7 +165,7 @@ class QueueAcc {
     this.formulas.add(s.sl_formula);
   }
 
-  row(k: GroupKey): QueueMetricsRow {
+  row(k: GroupKey): Omit<QueueMetricsRow, 'closed' | 'open_fraction'> {
     // Mixed SL formulas in one group fall back to the METRICS.md default.
     const formula: SlFormula = this.formulas.size === 1 ? [...this.formulas][0]! : DEFAULT_SL_FORMULA;
     const finished = this.c.answered + this.c.abandoned + this.c.exited;
@@ -182,45 +187,73 @@ function filterSql(q: MetricsQuery<string>, params: Params, opts: { queues: stri
   return w;
 }
 
+/** How a queue metrics query reads its legs: from the 15-minute rollup, or leg by leg. */
+export type QueueSource = 'rollup' | 'legs';
+
 /**
  * Queue metrics (METRICS.md "Queue metrics") over queue legs offered in the period, grouped by
  * nothing, queue, answering agent, intraday interval or local day. Durations in seconds.
+ * With business hours (q.business_hours), legs are classed in or out of hours by their
+ * offered_at, at query time; `q.hours` picks which of them count (see MetricsQuery).
  */
-export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>): Promise<QueueMetricsRow[]> {
+export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>, onSource?: (s: QueueSource) => void): Promise<QueueMetricsRow[]> {
   const p = checkQuery(q, ['none', 'queue', 'agent', 'interval', 'day']);
+  if (q.hours !== undefined && q.hours !== 'open' && q.hours !== 'closed' && q.hours !== 'all') throw new PeriodError(`hours ${JSON.stringify(q.hours)}: expected open, closed or all`, q.hours);
   const spans = spansOf(p, q);
-  const byAgent = q.group_by === 'agent' || Boolean(q.filter?.agents?.length);
   const r = new TenantReader(ch, q.tenant_id);
   const params: Params = { start: p.start.getTime(), end: p.end.getTime(), tz: q.timezone };
+  const hours = planHours(q.business_hours, q.timezone, p.start.getTime(), p.end.getTime(), q.filter?.queues?.length ? q.filter.queues : null, params);
+  // The rollup's buckets cannot split a bucket that opens or closes inside it (say at 08:10).
+  const byLegs = q.group_by === 'agent' || Boolean(q.filter?.agents?.length) || !hours.rollupOk;
+  const byAgent = q.group_by === 'agent' || Boolean(q.filter?.agents?.length);
+  onSource?.(byLegs ? 'legs' : 'rollup');
   const during = ` AND bucket >= ${msParam('start')} AND bucket < ${msParam('end')}`;
   const spanExpr =
     q.group_by === 'interval' ? `${bucketIndexOfDateTime('bucket')} AS span` : q.group_by === 'day' ? `toString(toDate(bucket, {tz:String})) AS span` : `0 AS span`;
   const filter = filterSql(q, params, { queues: 'queue IN {queues:Array(String)}', agents: byAgent ? 'agent_id IN {agents:Array(String)}' : null });
-  const sql = byAgent
-    ? `SELECT queue, agent_id, ${spanExpr}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, agent_id, span`
-    : `SELECT queue, ${spanExpr}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span`;
+  const inHours = `${hours.sql(byLegs)} AS in_hours`;
+  const agentCol = byAgent ? 'agent_id, ' : '';
+  const sql = byLegs
+    ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
+    : `SELECT queue, ${spanExpr}, ${inHours}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
   const data = await r.rows<LegAgg>(sql, params);
 
   const idx = spanIndex(spans);
   const dayIdx = new Map(spans.map((s, i) => [s.interval, i]));
-  const groups = new Map<string, { span: number; queue: string | null; agent: string | null; acc: QueueAcc }>();
+  // Without `hours`, service_level, abandon_rate and asa come from a second accumulator that
+  // holds each queue's in-hours legs (all its legs when the queue's ratio_hours is `all`).
+  const ratiosInHours = q.hours === undefined && hours.active;
+  const groups = new Map<string, { span: number; queue: string | null; agent: string | null; acc: QueueAcc; ratios: QueueAcc }>();
   const get = (span: number, queue: string | null, agent: string | null) => {
     const k = `${span}\u0000${queue ?? ''}\u0000${agent ?? ''}`;
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { span, queue, agent, acc: new QueueAcc() }));
-    return g.acc;
+    if (!g) groups.set(k, (g = { span, queue, agent, acc: new QueueAcc(), ratios: new QueueAcc() }));
+    return g;
   };
   if (q.group_by === 'none' || q.group_by === 'interval' || q.group_by === 'day') spans.forEach((_, i) => get(i, null, null));
   for (const d of data) {
     const span = q.group_by === 'interval' ? idx(Number(d.span)) : q.group_by === 'day' ? (dayIdx.get(String(d.span)) ?? -1) : 0;
     if (span < 0) throw new Error(`day ${String(d.span)} from ClickHouse is not a local day of ${p.label} in ${q.timezone}`);
+    const open = Number(d.in_hours) === 1;
     const queue = q.group_by === 'queue' ? d.queue : null;
     const agent = q.group_by === 'agent' ? d.agent_id || null : null;
-    get(span, queue, agent).add(d, q.settings(d.queue));
+    // The group exists even when hours leaves it no legs: a queue shows 0 OPEN, not nothing.
+    const g = get(span, queue, agent);
+    if ((q.hours === 'open' && !open) || (q.hours === 'closed' && open)) continue;
+    const s = q.settings(d.queue);
+    g.acc.add(d, s);
+    if (ratiosInHours && (open || s.ratio_hours === 'all')) g.ratios.add(d, s);
   }
   return [...groups.values()]
     .sort((a, b) => a.span - b.span || (a.queue ?? '').localeCompare(b.queue ?? '') || (a.agent ?? '').localeCompare(b.agent ?? ''))
-    .map((g) => g.acc.row(key(spans[g.span]!, g.queue, g.agent)));
+    .map((g) => {
+      const span = spans[g.span]!;
+      const k = key(span, g.queue, g.agent);
+      const row = { ...g.acc.row(k), closed: g.acc.closed, open_fraction: hours.openFraction(g.queue, span.start, span.end) };
+      if (!ratiosInHours) return row;
+      const inHours = g.ratios.row(k);
+      return { ...row, service_level: inHours.service_level, abandon_rate: inHours.abandon_rate, asa: inHours.asa };
+    });
 }
 
 // ---- agent metrics ---------------------------------------------------------------------------

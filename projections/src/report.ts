@@ -4,11 +4,26 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, loadConfig, parseOptions, parseQueueSettings, unknownTenant, UsageError, type ClickHouse, type QueueSettings, type WeekStart } from '@callboard/platform';
+import {
+  ConfigError,
+  DEFAULT_QUEUE_SETTINGS,
+  SL_FORMULAS,
+  createClickHouse,
+  loadConfig,
+  parseOptions,
+  parseQueueSettings,
+  tenantHours,
+  unknownTenant,
+  UsageError,
+  type ClickHouse,
+  type QueueSettings,
+  type TenantHours,
+  type WeekStart,
+} from '@callboard/platform';
 import { formatIssue, validateNdjson, type CanonicalEvent } from '@callboard/schemas';
 import { migrateProjections } from './migrations-dir.ts';
 import { PeriodError, type PeriodSpec } from './periods.ts';
-import { agentMetrics, callMetrics, queueMetrics, type QueueGroupBy } from './queries.ts';
+import { agentMetrics, callMetrics, queueMetrics, type Hours, type QueueGroupBy } from './queries.ts';
 import { lastEventAt, resultCoverage } from './read/gaps.ts';
 import { ProjectionStore, touchedBy } from './store.ts';
 
@@ -31,6 +46,10 @@ export interface ReportOptions {
   settings: QueueSettings;
   /** Data until: open states run to it. Default: the tenant's last event (a report is over a file). */
   data_until?: Date;
+  /** Business hours of the tenant (docs/business-hours.md); unset: always open. */
+  business_hours?: TenantHours;
+  /** Which legs the queue metrics count; unset: all, the ratios over in-hours legs. */
+  hours?: Hours;
 }
 
 export async function report(ch: ClickHouse, o: ReportOptions) {
@@ -39,7 +58,8 @@ export async function report(ch: ClickHouse, o: ReportOptions) {
   const last = o.data_until ?? (await lastEventAt(ch, o.tenant));
   const now = last === null ? undefined : new Date(last);
   const base = { tenant_id: o.tenant, timezone: o.timezone, week_start: o.week_start, period, settings: () => o.settings, ...(now ? { now } : {}) };
-  const queue = await queueMetrics(ch, { ...base, group_by: o.group_by as QueueGroupBy });
+  const hours = { ...(o.business_hours ? { business_hours: o.business_hours } : {}), ...(o.hours ? { hours: o.hours } : {}) };
+  const queue = await queueMetrics(ch, { ...base, ...hours, group_by: o.group_by as QueueGroupBy });
   const agents = await agentMetrics(ch, { ...base, group_by: o.group_by === 'agent' ? 'agent' : 'none' });
   const calls = await callMetrics(ch, { ...base, group_by: 'none' });
   const { data_until, gaps } = await resultCoverage(ch, base);
@@ -52,6 +72,7 @@ export async function report(ch: ClickHouse, o: ReportOptions) {
     data_until,
     gaps,
     settings: o.settings,
+    hours: o.hours ?? null,
     units: 'durations in seconds; ratios 0..1, null when the denominator is 0',
     queue_metrics: queue,
     agent_metrics: agents,
@@ -72,7 +93,16 @@ export const options = {
   'short-abandon': { type: 'string' },
   'sl-formula': { type: 'string' },
   'wrap-up': { type: 'string' },
+  hours: { type: 'string' },
+  config: { type: 'string' },
 } as const;
+
+/** The tenant's schedules from a CALLBOARD_CONFIG file (`--config`, else the variable). */
+function hoursFromConfig(file: string | undefined, tenant: string): TenantHours | undefined {
+  if (!file) return undefined;
+  const cfg = loadConfig({ env: { CALLBOARD_CONFIG: file } });
+  return tenantHours(cfg, tenant);
+}
 
 /** Queue settings given as flags; a bad value names the flag, not the config key. */
 const SETTING_FLAGS = { sl_threshold_s: 'sl-threshold', short_abandon_s: 'short-abandon', sl_formula: 'sl-formula', wrap_up_s: 'wrap-up' } as const;
@@ -84,6 +114,12 @@ export async function run(argv: string[]): Promise<number> {
   const ws = values['week-start']!.toLowerCase();
   if (ws !== 'monday' && ws !== 'sunday') throw new UsageError(`--week-start ${ws}: expected monday or sunday`);
   if (values['sl-formula'] && !SL_FORMULAS.includes(values['sl-formula'] as never)) throw new UsageError(`--sl-formula ${values['sl-formula']}: expected one of ${SL_FORMULAS.join(', ')}`);
+  const hours = values.hours?.toLowerCase();
+  if (hours !== undefined && hours !== 'open' && hours !== 'closed' && hours !== 'all') throw new UsageError(`--hours ${values.hours}: expected open, closed or all`);
+  const businessHours = hoursFromConfig(values.config ?? process.env.CALLBOARD_CONFIG, values.tenant!);
+  if (hours && !businessHours?.default && !Object.keys(businessHours?.queues ?? {}).length) {
+    throw new UsageError(`--hours ${hours}: tenant ${values.tenant} has no business-hours schedule (give --config FILE or CALLBOARD_CONFIG with one)`);
+  }
   const given = Object.fromEntries(Object.entries(SETTING_FLAGS).flatMap(([key, flag]) => (values[flag] ? [[key, values[flag]]] : [])));
   let settings: QueueSettings;
   try {
@@ -120,6 +156,8 @@ export async function run(argv: string[]): Promise<number> {
       date: values.date!,
       group_by: values['group-by'] as ReportOptions['group_by'],
       settings,
+      ...(businessHours ? { business_hours: businessHours } : {}),
+      ...(hours ? { hours } : {}),
     });
     process.stdout.write(`${JSON.stringify({ ...out, input: { lines, events: events.length, invalid_lines: new Set(issues.map((i) => i.line)).size } }, null, 2)}\n`);
   } catch (e) {

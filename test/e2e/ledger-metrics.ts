@@ -22,7 +22,7 @@ export function nearestRank(xs: number[], p: number): number | null {
 }
 
 /** The queue figures of METRICS.md, computed here from the ledger on their own (a second witness, not the projections' code). */
-export type ExpectedQueue = Omit<QueueMetricsRow, keyof GroupKey>;
+export type ExpectedQueue = Omit<QueueMetricsRow, keyof GroupKey | 'closed' | 'open_fraction'>;
 
 export function queueMetricsFromLedger(legs: LedgerLeg[], span: Span, settings: QueueSettings): ExpectedQueue {
   const ls = legs.filter((l) => inSpan(l.offered_at_ms, span));

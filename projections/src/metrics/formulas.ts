@@ -191,7 +191,7 @@ export function histogramPercentile(h: ReadonlyMap<number, number>, p: number): 
 }
 
 /** A queue row's figures without its group key; durations in seconds. */
-export type QueueFigures = Omit<QueueMetricsRow, 'queue' | 'agent_id' | 'interval' | 'start' | 'end'>;
+export type QueueFigures = Omit<QueueMetricsRow, 'queue' | 'agent_id' | 'interval' | 'start' | 'end' | 'closed' | 'open_fraction'>;
 
 /**
  * Every queue metric from counters. `maxWaitMs` is the caller's: the longest finished wait for a
