@@ -63,7 +63,9 @@ export function metricsRows(args: Args): number {
   const groupBy = typeof args.groupBy === 'string' ? args.groupBy : 'TENANT';
   const filter = obj(args.filter);
   const named = groupBy === 'QUEUE' ? count(filter.queues) : groupBy === 'AGENT' ? count(filter.agents) : groupBy === 'EXTENSION' ? count(filter.extensions) : 0;
-  return periodDays(args.period) * (named || (GROUPS[groupBy] ?? 1));
+  // A comparison reads the same figures over a second period of the same length.
+  const periods = typeof args.compare === 'string' ? 2 : 1;
+  return periods * periodDays(args.period) * (named || (GROUPS[groupBy] ?? 1));
 }
 
 /** What one field costs on its own, given what its selection costs. */
@@ -71,8 +73,9 @@ function fieldCost(field: FieldNode, vars: Vars, inner: number): number {
   const name = field.name.value;
   if (name === 'metrics') return 1 + inner + Math.ceil(metricsRows(argsOf(field, vars)) / ROWS_PER_UNIT);
   if (name === 'intraday') {
-    const interval = argsOf(field, vars).interval;
-    return 1 + inner + Math.ceil((INTRADAY_POINTS[typeof interval === 'string' ? interval : 'MIN_15'] ?? 100) / ROWS_PER_UNIT);
+    const args = argsOf(field, vars);
+    const periods = typeof args.compare === 'string' ? 2 : 1;
+    return 1 + inner + periods * Math.ceil((INTRADAY_POINTS[typeof args.interval === 'string' ? args.interval : 'MIN_15'] ?? 100) / ROWS_PER_UNIT);
   }
   const first = field.arguments?.some((a) => a.name.value === 'first') ? argsOf(field, vars).first : undefined;
   const pages = typeof first === 'number' && Number.isFinite(first) ? Math.max(1, first) : name === 'calls' ? 50 : 1;

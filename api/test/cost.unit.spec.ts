@@ -23,6 +23,8 @@ describe('query cost', () => {
     expect(periodDays({ kind: 'RANGE', from: 'x', to: 'y' })).toBe(1);
     expect(metricsRows({ period: { kind: 'MONTH' }, groupBy: 'AGENT' })).toBe(31 * 50);
     expect(metricsRows({ period: { kind: 'MONTH' }, groupBy: 'AGENT', filter: { agents: ['1', '2'] } })).toBe(31 * 2);
+    // a comparison reads a second period as long as the first
+    expect(metricsRows({ period: { kind: 'MONTH' }, groupBy: 'AGENT', compare: 'PREVIOUS' })).toBe(2 * 31 * 50);
     expect(metricsRows({ period: { kind: 'DAY' } })).toBe(1);
     // variables count as much as literals
     const q = 'query($p: PeriodInput!) { metrics(period: $p, groupBy: AGENT) { rows { key } } }';
