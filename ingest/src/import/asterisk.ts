@@ -109,7 +109,7 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
       if (outcome.kind === 'dlq') summary.rejectedLines.push(line);
       o.pipeline.settle(settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
         original: p.line.text,
-        ref: { topic: 'file', line },
+        ref: { topic: 'queue_log', line },
         label: p.line.verb,
       });
     }
