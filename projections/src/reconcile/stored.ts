@@ -10,6 +10,9 @@ import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
 import type { PbxRecords } from './figures.ts';
 import { reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
 
+// The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
+export { readPbx, reconcileRecords, runReconcile, type ReconcileOptions, type ReconcileResult, type ReconcileScope } from './run.ts';
+
 /** Where the records came from: Asterisk's queue_log (with its CDR for call ids) or a Yeastar CDR export. */
 export type PbxSource = 'queue_log' | 'yeastar_cdr';
 
