@@ -4,6 +4,11 @@
 // first, two pauses per agent a day — about 41,000 lines a day, 15 M a year. Deterministic.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createLogger, type ClickHouse } from '@callboard/platform';
+import type { CanonicalEvent } from '@callboard/schemas';
+import { importAsterisk } from '@callboard/ingest/import/asterisk';
+import { IngestPipeline } from '@callboard/ingest/pipeline';
+import { ProjectionStore, touchedBy } from '@callboard/projections/store';
 
 export interface CorpusOptions {
   /** First day, UTC midnight (epoch ms). */
@@ -65,4 +70,32 @@ export async function writeCorpus(file: string, o: CorpusOptions): Promise<numbe
   out.end();
   await once(out, 'finish');
   return lines;
+}
+
+/**
+ * Imports `file` into ClickHouse through the projections' store, the consumer's I/O shell
+ * (insert, fold, derive per batch), without Kafka: what an import costs up to the tables.
+ */
+export async function importIntoStore(ch: ClickHouse, file: string, o: { start: number; progressOut?: NodeJS.WriteStream }): Promise<void> {
+  const store = new ProjectionStore(ch);
+  let offset = 0;
+  const sink = {
+    raw: async () => [],
+    canonical: async (events: CanonicalEvent[]) => {
+      await store.writeEvents(events.map((event) => ({ event, partition: 0, offset: offset++ })));
+      await store.derive(touchedBy(events));
+    },
+    dlq: async () => {},
+  };
+  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'bench', pbx_id: 'pbx1', sink, log: createLogger('bench', 'warn') });
+  await importAsterisk({
+    queueLog: file,
+    tenant_id: 'bench',
+    pbx_id: 'pbx1',
+    pipeline,
+    received_at: o.start,
+    batch: 20_000,
+    ...(o.progressOut ? { progressOut: o.progressOut } : {}),
+  });
+  pipeline.close();
 }

@@ -22,10 +22,11 @@ import type { CanonicalEvent } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
 import { IngestPipeline } from '@callboard/ingest/pipeline';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
-import { ProjectionStore, touchedBy } from '@callboard/projections/store';
-import { writeCorpus } from './import-corpus.ts';
+import { importIntoStore, writeCorpus } from './import-corpus.ts';
 
-const { values } = parseArgs({ options: { days: { type: 'string', default: '7' }, 'e2e-days': { type: 'string', default: '1' }, 'skip-e2e': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { days: { type: 'string', default: '7' }, 'e2e-days': { type: 'string', default: '1' }, 'skip-e2e': { type: 'boolean' } },
+});
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-import-'));
 const log = createLogger('bench', 'warn');
 const START = Date.parse('2026-01-05T00:00:00Z');
@@ -82,11 +83,15 @@ const days = Number(values.days);
 const file = join(dir, 'queue_log');
 const tg = performance.now();
 const lines = await writeCorpus(file, { start: START, days });
-console.log(`corpus: ${days} days of a 200-agent centre, ${lines} lines, ${mb(statSync(file).size)}, written in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
+console.log(
+  `corpus: ${days} days of a 200-agent centre, ${lines} lines, ${mb(statSync(file).size)}, written in ${((performance.now() - tg) / 1000).toFixed(1)} s`,
+);
 
 const peer = await stage('peer: plain parse loop', lines, () => plainParse(file));
 const imp = await stage('import: parse+translate+validate', lines, () => importOnly(file));
-console.log(`  ${imp.value} events (${(imp.value / lines).toFixed(2)} per line); import / plain parse = ${(imp.rate / peer.rate).toFixed(3)} (per CPU s ${(imp.cpuRate / peer.cpuRate).toFixed(3)})`);
+console.log(
+  `  ${imp.value} events (${(imp.value / lines).toFixed(2)} per line); import / plain parse = ${(imp.rate / peer.rate).toFixed(3)} (per CPU s ${(imp.cpuRate / peer.cpuRate).toFixed(3)})`,
+);
 
 if (!values['skip-e2e']) {
   const e2eDays = Number(values['e2e-days']);
@@ -95,21 +100,9 @@ if (!values['skip-e2e']) {
   const cfg = loadConfig({ overrides: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: `bench_import_${process.pid}`, LOG_LEVEL: 'warn' } });
   const ch = await createClickHouse(cfg);
   await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  const store = new ProjectionStore(ch);
-  let offset = 0;
-  const e2e = await stage(`end to end into ClickHouse (${e2eDays} d)`, e2eLines, async () => {
-    const sink = {
-      raw: async () => [],
-      canonical: async (events: CanonicalEvent[]) => {
-        await store.writeEvents(events.map((event) => ({ event, partition: 0, offset: offset++ })));
-        await store.derive(touchedBy(events));
-      },
-      dlq: async () => {},
-    };
-    const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'bench', pbx_id: 'pbx1', sink, log });
-    await importAsterisk({ queueLog: small, tenant_id: 'bench', pbx_id: 'pbx1', pipeline, received_at: START, batch: 20_000, progressOut: process.stdout });
-    pipeline.close();
-  });
+  const e2e = await stage(`end to end into ClickHouse (${e2eDays} d)`, e2eLines, () =>
+    importIntoStore(ch, small, { start: START, progressOut: process.stdout }),
+  );
   await ch.client.command({
     query: `CREATE TABLE ${ch.db}.bench_queue_log (time DateTime('UTC'), callid String, queue String, agent String, verb LowCardinality(String), data String) ENGINE = MergeTree ORDER BY (time, callid)`,
   });
@@ -128,7 +121,9 @@ if (!values['skip-e2e']) {
     if (batch.length) await flush();
   });
   const [legs] = await (await ch.client.query({ query: `SELECT count() AS n FROM ${ch.db}.queue_legs FINAL`, format: 'JSONEachRow' })).json<{ n: string }>();
-  console.log(`  ${legs?.n} queue legs in ClickHouse; end to end / raw insert = ${(e2e.rate / raw.rate).toFixed(3)} (per CPU s ${(e2e.cpuRate / raw.cpuRate).toFixed(3)})`);
+  console.log(
+    `  ${legs?.n} queue legs in ClickHouse; end to end / raw insert = ${(e2e.rate / raw.rate).toFixed(3)} (per CPU s ${(e2e.cpuRate / raw.cpuRate).toFixed(3)})`,
+  );
   await ch.close();
 }
 clearInterval(sampler);

@@ -11,16 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createLogger, loadConfig, migrate, readMigrations } from '@callboard/platform';
-import type { CanonicalEvent } from '@callboard/schemas';
-import { importAsterisk } from '@callboard/ingest/import/asterisk';
-import { IngestPipeline } from '@callboard/ingest/pipeline';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, loadConfig, migrate, readMigrations } from '@callboard/platform';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
-import { ProjectionStore, touchedBy } from '@callboard/projections/store';
 import { readPbx, runReconcile } from '@callboard/projections/reconcile';
-import { writeCorpus } from './import-corpus.ts';
+import { importIntoStore, writeCorpus } from './import-corpus.ts';
 
-const { values } = parseArgs({ options: { days: { type: 'string', default: '30' }, agents: { type: 'string', default: '200' }, 'calls-per-day': { type: 'string', default: '12400' } } });
+const { values } = parseArgs({
+  options: { days: { type: 'string', default: '30' }, agents: { type: 'string', default: '200' }, 'calls-per-day': { type: 'string', default: '12400' } },
+});
 const days = Number(values.days);
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-reconcile-'));
 const file = join(dir, 'queue_log');
@@ -36,28 +34,16 @@ const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
   const t0 = performance.now();
   const v = await f();
   const s = (performance.now() - t0) / 1000;
-  console.log(`${name.padEnd(40)} ${s.toFixed(1).padStart(7)} s (${Math.round(lines / s).toLocaleString('en')} lines/s), peak RSS ${Math.round(peak / 2 ** 20)} MB`);
+  console.log(
+    `${name.padEnd(40)} ${s.toFixed(1).padStart(7)} s (${Math.round(lines / s).toLocaleString('en')} lines/s), peak RSS ${Math.round(peak / 2 ** 20)} MB`,
+  );
   return v;
 };
 
 const cfg = loadConfig({ overrides: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: `bench_reconcile_${process.pid}`, LOG_LEVEL: 'warn' } });
 const ch = await createClickHouse(cfg);
 await migrate(ch, readMigrations(MIGRATIONS_DIR));
-const store = new ProjectionStore(ch);
-let offset = 0;
-await timed('setup: import into ClickHouse', async () => {
-  const sink = {
-    raw: async () => [],
-    canonical: async (events: CanonicalEvent[]) => {
-      await store.writeEvents(events.map((event) => ({ event, partition: 0, offset: offset++ })));
-      await store.derive(touchedBy(events));
-    },
-    dlq: async () => {},
-  };
-  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'bench', pbx_id: 'pbx1', sink, log: createLogger('bench', 'warn') });
-  await importAsterisk({ queueLog: file, tenant_id: 'bench', pbx_id: 'pbx1', pipeline, received_at: START, batch: 20_000 });
-  pipeline.close();
-});
+await timed('setup: import into ClickHouse', () => importIntoStore(ch, file, { start: START }));
 
 await timed('peer: plain parse loop', async () => {
   let n = 0;
@@ -66,7 +52,15 @@ await timed('peer: plain parse loop', async () => {
 });
 await timed('PBX side from the file (readPbx)', () => readPbx(file));
 const r = await timed(`reconcile ${days} days (runReconcile)`, () =>
-  runReconcile(ch, { tenant_id: 'bench', timezone: 'UTC', week_start: 'monday', period: 'month', date: '2026-11-01', queueLog: file, settings: () => DEFAULT_QUEUE_SETTINGS }),
+  runReconcile(ch, {
+    tenant_id: 'bench',
+    timezone: 'UTC',
+    week_start: 'monday',
+    period: 'month',
+    date: '2026-11-01',
+    queueLog: file,
+    settings: () => DEFAULT_QUEUE_SETTINGS,
+  }),
 );
 console.log(`  ${r.rows.length} figures, ${r.differences} differ, by class ${JSON.stringify(r.byClass)}`);
 clearInterval(sampler);

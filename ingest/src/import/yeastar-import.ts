@@ -1,7 +1,7 @@
 // `callboard import yeastar`: the shell around the pure CDR translation (yeastar.ts), with the
 // same reading (file, stdin, gzip), progress, dead letters and summary as `import asterisk`.
-import { nothingSettled, type IngestPipeline } from '../pipeline.ts';
-import type { ImportSummary } from './asterisk.ts';
+import type { IngestPipeline } from '../pipeline.ts';
+import { emptySummary, ImportBatch, type ImportSummary } from './asterisk.ts';
 import { openLines } from './lines.ts';
 import { Progress } from './progress.ts';
 import { YeastarCdrTranslator, type DateOrder } from './yeastar.ts';
@@ -21,26 +21,8 @@ export interface YeastarImportOptions {
 }
 
 export async function importYeastar(o: YeastarImportOptions): Promise<ImportSummary> {
-  const summary: ImportSummary = {
-    lines: 0,
-    events: 0,
-    unknownVerbs: {},
-    rejectedLines: [],
-    cdrRows: 0,
-    rejectedCdrLines: [],
-    invalidEvents: 0,
-    skippedLines: 0,
-  };
-  const batch = o.batch ?? 5000;
-  let settled = nothingSettled();
-  const flush = async () => {
-    if (!settled.events.length && !settled.dlq.length) return;
-    const s = settled;
-    settled = nothingSettled();
-    summary.events += s.events.length;
-    summary.invalidEvents += s.dlq.filter((d) => d.stage === 'validate').length;
-    await o.pipeline.retrying('cc.events.v1', () => o.pipeline.write(s));
-  };
+  const summary = emptySummary();
+  const out = new ImportBatch(o.pipeline, summary, o.batch);
   const translator = new YeastarCdrTranslator({
     tenant_id: o.tenant_id,
     pbx_id: o.pbx_id,
@@ -60,7 +42,7 @@ export async function importYeastar(o: YeastarImportOptions): Promise<ImportSumm
     if (!text.trim()) continue;
     if (text.includes('\uFFFD')) {
       summary.rejectedCdrLines.push(line);
-      settled.dlq.push(...o.pipeline.refuse('UNPARSEABLE_FRAME', `${name}: line ${line}: not UTF-8 text`, text).dlq);
+      out.settled.dlq.push(...o.pipeline.refuse('UNPARSEABLE_FRAME', `${name}: line ${line}: not UTF-8 text`, text).dlq);
       continue;
     }
     if (!header) {
@@ -73,14 +55,14 @@ export async function importYeastar(o: YeastarImportOptions): Promise<ImportSumm
     const outcome = translator.row(text, line);
     if (outcome.kind === 'dlq') summary.rejectedCdrLines.push(line);
     else summary.cdrRows++;
-    o.pipeline.settle(settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
+    o.pipeline.settle(out.settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
       original: text,
       ref: { topic: 'yeastar_cdr', line },
       label: 'cdr',
     });
-    if (settled.events.length + settled.dlq.length >= batch) await flush();
+    if (out.full) await out.flush();
   }
-  await flush();
+  await out.flush();
   progress.end();
   return summary;
 }
