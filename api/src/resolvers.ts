@@ -13,6 +13,7 @@ import type { ApiSettings } from '@callboard/platform';
 import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
 import type { History, HoursArgs, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
+import { coverageResolvers, reconciliationQuery, type CoverageDeps } from './reconciliation.ts';
 
 export interface Ctx {
   auth: Auth;
@@ -147,7 +148,18 @@ export function createResolvers(d: ResolverDeps) {
     return value;
   };
 
+  const coverageDeps: CoverageDeps = {
+    cfg: d.cfg,
+    ch: d.ch,
+    now: d.now,
+    need,
+    tenantOf,
+    read,
+    dayKey: (t, date) => d.history.periodKey(t, { kind: 'DAY', date })?.key ?? null,
+  };
+
   return {
+    ...coverageResolvers(coverageDeps),
     DateTime: stringScalar('DateTime', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/, 'an ISO-8601 instant such as 2026-03-10T06:00:00.000Z'),
     Date: stringScalar('Date', /^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
     JSON: anyJson,
@@ -220,6 +232,7 @@ export function createResolvers(d: ResolverDeps) {
       },
       boards: (_: unknown, __: unknown, ctx: Ctx) => d.boards.list(need(ctx, READERS, 'list boards').tenant_id),
       board: (_: unknown, args: { id: string }, ctx: Ctx) => boardFor(ctx.auth, args.id, ctx.deadline),
+      reconciliation: reconciliationQuery(coverageDeps),
     },
 
     Call: {

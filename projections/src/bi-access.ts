@@ -11,9 +11,9 @@ import { biPasswordEnv, type CallboardConfig, type ClickHouse, type Logger } fro
  */
 const ddlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-export const BI_VIEWS = ['bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m', 'bi_queue_daily', 'bi_gaps', 'bi_business_hours', 'bi_queue_legs_hours'] as const;
+export const BI_VIEWS = ['bi_calls', 'bi_queue_legs', 'bi_agent_intervals', 'bi_queue_15m', 'bi_queue_daily', 'bi_gaps', 'bi_business_hours', 'bi_queue_legs_hours', 'bi_reconciliation'] as const;
 /** The tables the views read, where the row policies sit. */
-export const BI_TABLES = ['calls', 'queue_legs', 'agent_intervals', 'queue_15m', 'source_gaps', 'business_hours'] as const;
+export const BI_TABLES = ['calls', 'queue_legs', 'agent_intervals', 'queue_15m', 'source_gaps', 'business_hours', 'pbx_queue_legs'] as const;
 
 export const biUser = (tenant: string) => `callboard_bi_${tenant.replace(/[^A-Za-z0-9_]/g, '_')}`;
 

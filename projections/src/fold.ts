@@ -105,6 +105,9 @@ export interface CallFold {
 
 const ms = (iso: string): number => Date.parse(iso);
 
+/** raw_ref.topic of events `callboard import` read from Asterisk's queue_log (its line, not a Kafka record). */
+const IMPORTED_FROM = 'queue_log';
+
 /**
  * Vendor disposition values → canonical (METRICS.md). Old Asterisk CDRs said NORMAL for an
  * answered call; Yeastar says ANSWER / NO_ANSWER. Unknown values keep the adapter's mapping.
@@ -183,6 +186,10 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
   const alias = new Map<string, string>();
   const segments: Segment[] = [];
   const agentCalls: AgentCallRow[] = [];
+  // One ring-no-answer seen live and read from an imported queue_log has two ids. queue_log's
+  // time is truncated and can be a second early, so a ring of the same agent and leg from the
+  // other origin within 2 s is the same ring (docs/import.md "Ids and overlap").
+  const rings: { agent_id: string; leg_id: string; at: number; imported: boolean; paired: boolean }[] = [];
   let started: EventOf<'call.started'> | null = null;
   let identified: EventOf<'call.caller_identified'> | null = null;
   let ended: EventOf<'call.ended'> | null = null;
@@ -264,6 +271,14 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
       case 'call.ring_no_answer': {
         const p = e.payload;
         const l = legOf(p.leg_id, p.queue, waitingIn);
+        const imported = e.raw_ref?.topic === IMPORTED_FROM;
+        const legId = l?.leg_id ?? p.leg_id ?? '';
+        const same = rings.find((r) => !r.paired && r.imported !== imported && r.agent_id === p.agent_id && r.leg_id === legId && Math.abs(r.at - at) <= 2000);
+        if (same) {
+          same.paired = true;
+          break;
+        }
+        rings.push({ agent_id: p.agent_id, leg_id: legId, at, imported, paired: false });
         if (l) l.missed++;
         agentCalls.push({
           tenant_id: e.tenant_id,

@@ -78,9 +78,9 @@ describe.skipIf(!present)("the live AMI path against the same scenario's queue_l
   });
 
   // Overlap: the same calls from the live adapter and from the imported queue_log, in one tenant.
-  // The fold merges them per leg (docs/import.md "Ids and overlap"). Ring-no-answers are not
-  // merged (c_ringnoanswer): that is what `import --until` is for.
-  it.each(['a_answered', 'b_abandon', 'f_hold_transfer', 'h_attended_transfer'])('%s: live and imported events of one call count once', async (s) => {
+  // The fold merges them per leg, and a ring-no-answer seen by both sides is one (docs/import.md
+  // "Ids and overlap"; c_ringnoanswer has four).
+  it.each(['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer'])('%s: live and imported events of one call count once', async (s) => {
     const tenant = uniqueId(s.slice(0, 1));
     await loadEvents(new ProjectionStore(live), [...(await liveEvents(s, tenant)), ...(await importedEvents(s, tenant))], { rollupVersion: 'now' });
     const offered = readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8')

@@ -63,28 +63,37 @@ async function readCdr(o: ImportOptions, summary: ImportSummary, settled: Settle
   return ids;
 }
 
+export function emptySummary(): ImportSummary {
+  return { lines: 0, events: 0, unknownVerbs: {}, rejectedLines: [], cdrRows: 0, rejectedCdrLines: [], invalidEvents: 0, skippedLines: 0 };
+}
+
+/** The events and dead letters being gathered, written through the shell in batches; what is written is counted in the summary. */
+export class ImportBatch {
+  settled: Settled = nothingSettled();
+  constructor(
+    private readonly pipeline: IngestPipeline,
+    private readonly summary: ImportSummary,
+    private readonly size = 5000,
+  ) {}
+
+  get full(): boolean {
+    return this.settled.events.length + this.settled.dlq.length >= this.size;
+  }
+
+  async flush(): Promise<void> {
+    const s = this.settled;
+    if (!s.events.length && !s.dlq.length) return;
+    this.settled = nothingSettled();
+    this.summary.events += s.events.length;
+    this.summary.invalidEvents += s.dlq.filter((d) => d.stage === 'validate').length;
+    await this.pipeline.retrying('cc.events.v1', () => this.pipeline.write(s));
+  }
+}
+
 export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
-  const summary: ImportSummary = {
-    lines: 0,
-    events: 0,
-    unknownVerbs: {},
-    rejectedLines: [],
-    cdrRows: 0,
-    rejectedCdrLines: [],
-    invalidEvents: 0,
-    skippedLines: 0,
-  };
-  const batch = o.batch ?? 5000;
-  let settled = nothingSettled();
-  const flush = async () => {
-    if (!settled.events.length && !settled.dlq.length) return;
-    const s = settled;
-    settled = nothingSettled();
-    summary.events += s.events.length;
-    summary.invalidEvents += s.dlq.filter((d) => d.stage === 'validate').length;
-    await o.pipeline.retrying('cc.events.v1', () => o.pipeline.write(s));
-  };
-  const cdr = o.cdr ? await readCdr(o, summary, settled) : undefined;
+  const summary = emptySummary();
+  const out = new ImportBatch(o.pipeline, summary, o.batch);
+  const cdr = o.cdr ? await readCdr(o, summary, out.settled) : undefined;
   const translator = new QueueLogTranslator({
     tenant_id: o.tenant_id,
     pbx_id: o.pbx_id,
@@ -103,19 +112,19 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
     const p = parseQueueLogLine(bytes, line, ...(o.timezone ? [zoneToUtc(o.timezone)] : []));
     if (p.kind === 'reject') {
       summary.rejectedLines.push(line);
-      settled.dlq.push(...o.pipeline.refuse(p.reason_code, `${name}: ${p.reason}`, bytes.toString('utf8')).dlq);
+      out.settled.dlq.push(...o.pipeline.refuse(p.reason_code, `${name}: ${p.reason}`, bytes.toString('utf8')).dlq);
     } else {
       const outcome = translator.translate(p.line);
       if (outcome.kind === 'dlq') summary.rejectedLines.push(line);
-      o.pipeline.settle(settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
+      o.pipeline.settle(out.settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
         original: p.line.text,
-        ref: { topic: 'file', line },
+        ref: { topic: 'queue_log', line },
         label: p.line.verb,
       });
     }
-    if (settled.events.length + settled.dlq.length >= batch) await flush();
+    if (out.full) await out.flush();
   }
-  await flush();
+  await out.flush();
   progress.end();
   summary.unknownVerbs = Object.fromEntries(translator.unknownVerbs);
   summary.skippedLines = translator.skipped;

@@ -3,8 +3,10 @@ import type { CommandTable } from '@callboard/platform';
 
 export const commands: CommandTable = {
   import: {
-    summary: "import a PBX's history (Asterisk queue_log, Master.csv) into cc.events.v1: same contract, ids and projections as live events",
-    usage: 'callboard import asterisk --queue-log FILE|- [--cdr Master.csv] --tenant ID --pbx ID [--tz ZONE] [--until ISO] [--stdout]',
+    summary: "import a PBX's history (Asterisk queue_log, Master.csv; Yeastar CDR exports) into cc.events.v1: same contract, ids and projections as live events",
+    usage:
+      'callboard import asterisk --queue-log FILE|- [--cdr Master.csv] --tenant ID --pbx ID [--tz ZONE] [--until ISO] [--stdout]\n' +
+      '       callboard import yeastar --cdr FILE|- --tenant ID --pbx ID [--tz ZONE] [--series p|s] [--date-order mdy|dmy] [--stdout]',
     load: () => import('./command.ts'),
   },
   replay: {

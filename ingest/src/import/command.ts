@@ -3,11 +3,23 @@
 // 2 usage, 78 config (thrown ConfigError).
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, UsageError, type CallboardConfig, type Logger } from '@callboard/platform';
+import {
+  createKafka,
+  createLogger,
+  ensureTopics,
+  isIanaZone,
+  isIsoInstant,
+  loadConfig,
+  tenantById,
+  UsageError,
+  type CallboardConfig,
+  type Logger,
+} from '@callboard/platform';
 import { IngestPipeline } from '../pipeline.ts';
 import { IngestSink, type IngestSink as Sink } from '../sink.ts';
 import { importAsterisk, summaryText } from './asterisk.ts';
 import { replayAmi } from './replay.ts';
+import { importYeastar } from './yeastar-import.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
 function usage(msg: string, _command: 'import' | 'replay' = 'import'): never {
@@ -39,9 +51,75 @@ function stdoutSink(): Pick<Sink, 'raw' | 'canonical' | 'dlq'> {
   };
 }
 
+/** Where an import writes: Kafka through the shell, or stdout (--stdout); and how to let it go. */
+async function importSink(
+  cfg: CallboardConfig,
+  log: Logger,
+  toStdout: boolean | undefined,
+): Promise<{ sink: Pick<Sink, 'raw' | 'canonical' | 'dlq'>; stop: () => Promise<void> }> {
+  if (toStdout) return { sink: stdoutSink(), stop: async () => {} };
+  if (cfg.kafka.brokers.length === 0) usage('KAFKA_BROKERS is not set: an import writes to cc.events.v1 (or use --stdout)');
+  return kafkaSink(cfg, log);
+}
+
+async function runYeastar(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        cdr: { type: 'string' },
+        tenant: { type: 'string' },
+        pbx: { type: 'string' },
+        tz: { type: 'string' },
+        series: { type: 'string' },
+        'date-order': { type: 'string' },
+        stdout: { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  if (!values.cdr) return usage('--cdr is required');
+  if (!values.tenant || !values.pbx) return usage('--tenant and --pbx are required');
+  if (values.tz && !isIanaZone(values.tz)) return usage(`--tz ${values.tz}: expected an IANA time zone such as Africa/Nairobi`);
+  const series = (values.series ?? 'p').toLowerCase();
+  if (series !== 'p' && series !== 's') return usage(`--series ${values.series}: expected p or s`);
+  const order = (values['date-order'] ?? 'mdy').toUpperCase();
+  if (order !== 'MDY' && order !== 'DMY') return usage(`--date-order ${values['date-order']}: expected mdy or dmy (the PBX's date display format)`);
+  const cfg = loadConfig();
+  // Yeastar writes CDR times in the PBX's zone without an offset: without a zone they cannot be read.
+  const timezone = values.tz ?? tenantById(cfg, values.tenant)?.timezone;
+  if (!timezone) return usage(`--tz is required: tenant ${values.tenant} is not configured, and Yeastar CDR times are the PBX's local time`);
+  const log = createLogger('import', cfg.logLevel);
+  const { sink, stop } = await importSink(cfg, log, values.stdout);
+  const pipeline = new IngestPipeline({ source: series === 's' ? 'yeastar-s' : 'yeastar-p', tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+  try {
+    const summary = await importYeastar({
+      cdr: values.cdr,
+      tenant_id: values.tenant,
+      pbx_id: values.pbx,
+      series,
+      timezone,
+      order,
+      pipeline,
+      received_at: Date.now(),
+    });
+    process.stderr.write(summaryText(summary));
+  } catch (e) {
+    if (/no such file|not a regular file|not a Yeastar CDR export/.test((e as Error).message)) return usage((e as Error).message);
+    throw e;
+  } finally {
+    pipeline.close();
+    await stop();
+  }
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [vendor, ...rest] = argv;
-  if (vendor !== 'asterisk') return usage(vendor ? `unknown source "${vendor}" (known: asterisk)` : 'which PBX? (asterisk)');
+  if (vendor === 'yeastar') return runYeastar(rest);
+  if (vendor !== 'asterisk') return usage(vendor ? `unknown source "${vendor}" (known: asterisk, yeastar)` : 'which PBX? (asterisk or yeastar)');
   let values;
   try {
     ({ values } = parseArgs({
@@ -67,14 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     return usage(`--until ${values.until}: expected an ISO-8601 instant such as 2026-11-22T00:00:00Z`);
   const cfg = loadConfig();
   const log = createLogger('import', cfg.logLevel);
-  let sink: Pick<Sink, 'raw' | 'canonical' | 'dlq'>;
-  let stop = async () => {};
-  if (values.stdout) {
-    sink = stdoutSink();
-  } else {
-    if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: an import writes to cc.events.v1 (or use --stdout)');
-    ({ sink, stop } = await kafkaSink(cfg, log));
-  }
+  const { sink, stop } = await importSink(cfg, log, values.stdout);
   const pipeline = new IngestPipeline({ source: 'ami', tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
   try {
     const summary = await importAsterisk({

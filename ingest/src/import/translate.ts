@@ -85,7 +85,7 @@ export class QueueLogTranslator {
       source: 'ami',
       occurred_at: isoMs(l.at),
       received_at: this.receivedAt,
-      raw_ref: { topic: 'file', line: l.line },
+      raw_ref: { topic: 'queue_log', line: l.line },
       vendor_key: `queue_log|${l.text}#${n}`,
     };
     if (this.o.until !== undefined) {
@@ -192,7 +192,7 @@ export class QueueLogTranslator {
       source: 'ami',
       occurred_at: isoMs(at),
       received_at: this.receivedAt,
-      raw_ref: { topic: 'file', line: row.line },
+      raw_ref: { topic: 'cdr', line: row.line },
       vendor_key: `cdr|${row.text}`,
     });
     out.push(

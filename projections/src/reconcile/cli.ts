@@ -4,7 +4,7 @@ import type { CommandTable } from '@callboard/platform';
 export const commands: CommandTable = {
   reconcile: {
     summary: "compare Callboard's queue and agent figures with the PBX's own queue_log, class every difference, exit 1 on one of unknown cause",
-    usage: 'callboard reconcile --queue-log FILE|- [--cdr Master.csv] --tenant ID --period day|week|month --date YYYY-MM-DD [--tz ZONE] [--json]',
+    usage: 'callboard reconcile --queue-log FILE|- [--cdr Master.csv] --tenant ID [--pbx ID] --period day|week|month --date YYYY-MM-DD [--tz ZONE] [--json]',
     load: () => import('./command.ts'),
   },
 };

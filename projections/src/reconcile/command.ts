@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createClickHouse, isIanaZone, loadConfig, queueSettings, tenantById, UsageError } from '@callboard/platform';
 import { PeriodError } from '../read.ts';
-import { renderTable, runReconcile } from './run.ts';
+import { readPbx, reconcileRecords, renderTable } from './run.ts';
+import { storePbxRecords } from './stored.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
 function usage(msg: string): never {
@@ -19,6 +20,7 @@ export async function run(argv: string[]): Promise<number> {
         'queue-log': { type: 'string' },
         cdr: { type: 'string' },
         tenant: { type: 'string' },
+        pbx: { type: 'string' },
         period: { type: 'string' },
         date: { type: 'string' },
         tz: { type: 'string' },
@@ -37,16 +39,22 @@ export async function run(argv: string[]): Promise<number> {
   const timezone = values.tz ?? tenant?.timezone ?? 'UTC';
   const ch = await createClickHouse(cfg);
   try {
-    const r = await runReconcile(ch, {
-      tenant_id: values.tenant,
-      timezone,
-      week_start: tenant?.week_start ?? 'monday',
-      period,
-      date: values.date,
-      queueLog: values['queue-log'],
-      ...(values.cdr ? { cdr: values.cdr } : {}),
-      settings: (q) => queueSettings(cfg, values.tenant!, q),
-    });
+    const { records, rejected } = await readPbx(values['queue-log'], values.cdr, timezone);
+    const r = await reconcileRecords(
+      ch,
+      {
+        tenant_id: values.tenant,
+        timezone,
+        week_start: tenant?.week_start ?? 'monday',
+        period,
+        date: values.date,
+        settings: (q) => queueSettings(cfg, values.tenant!, q),
+      },
+      records,
+      rejected,
+    );
+    // Kept for the GraphQL reconciliation query and bi_reconciliation (docs/import.md).
+    await storePbxRecords(ch, { tenant_id: values.tenant, pbx_id: values.pbx ?? '', source: 'queue_log' }, records);
     process.stdout.write(values.json ? JSON.stringify(r, null, 2) + '\n' : renderTable(r));
     return r.unknown > 0 ? 1 : 0;
   } catch (e) {

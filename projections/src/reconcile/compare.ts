@@ -176,19 +176,60 @@ export interface CompareInput {
   slThresholdS: (queue: string) => number;
 }
 
+/** Items grouped by a key, in input order. */
+function groupBy<T>(items: Iterable<T>, key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    const g = out.get(k);
+    if (g) g.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
+}
+
+/**
+ * Each agent's own PBX records, so that an agent's figures and explanations read its records
+ * only: scanning every record for every agent and day made a 200-agent month quadratic.
+ */
+function recordsByAgent(r: PbxRecords): Map<string, PbxRecords> {
+  const out = new Map<string, PbxRecords>();
+  const of = (agent: string): PbxRecords => {
+    let x = out.get(agent);
+    if (!x) out.set(agent, (x = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: r.data_until }));
+    return x;
+  };
+  for (const l of r.legs) if (l.agent_id) of(l.agent_id).legs.push(l);
+  for (const m of r.missed) of(m.agent_id).missed.push(m);
+  for (const p of r.pauses) of(p.agent_id).pauses.push(p);
+  for (const c of r.calls) of(c.agent_id).calls.push(c);
+  return out;
+}
+
+const NO_RECORDS: PbxRecords = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null };
+
 export function reconcile(i: CompareInput): Reconciliation {
   const matched = matchLegs(i.pbx.legs, i.cb.legs);
   const matchedCb = new Set(matched.values());
   const transfers = matchTransfers(i.pbx.transfers, i.cb.answers);
+  const byAgent = recordsByAgent(i.pbx);
   const rows: FigureRow[] = [];
   for (const day of i.days) {
     const inDay = (t: number) => t >= day.start && t < day.end;
-    const queues = new Set<string>([...i.pbx.legs.filter((l) => inDay(l.entered_at)).map((l) => l.queue), ...(i.cb.queues.get(day.date)?.keys() ?? [])]);
+    const pByQueue = groupBy(
+      i.pbx.legs.filter((l) => inDay(l.entered_at)),
+      (l) => l.queue,
+    );
+    const cbUnmatched = groupBy(
+      i.cb.legs.filter((c) => inDay(c.offered_at) && !matchedCb.has(c)),
+      (c) => c.queue,
+    );
+    const queues = new Set<string>([...pByQueue.keys(), ...(i.cb.queues.get(day.date)?.keys() ?? [])]);
     for (const queue of [...queues].sort()) {
       const t = i.slThresholdS(queue);
-      const pLegs = i.pbx.legs.filter((l) => l.queue === queue && inDay(l.entered_at));
+      const pLegs = pByQueue.get(queue) ?? [];
       const pairs: { p: PbxLeg | null; c: CallboardLeg | null }[] = pLegs.map((p) => ({ p, c: matched.get(p) ?? null }));
-      for (const c of i.cb.legs) if (c.queue === queue && inDay(c.offered_at) && !matchedCb.has(c)) pairs.push({ p: null, c });
+      for (const c of cbUnmatched.get(queue) ?? []) pairs.push({ p: null, c });
       const pf = queueFigures(pLegs, t);
       const cf = i.cb.queues.get(day.date)?.get(queue) ?? null;
       const row = (metric: string, cbv: number | null, pv: number | null, explanations: Explanation[]) =>
@@ -218,7 +259,8 @@ export function reconcile(i: CompareInput): Reconciliation {
       ...(i.cb.agents.get(day.date)?.keys() ?? []),
     ]);
     for (const agent of [...agents].sort()) {
-      const pf = agentFigures(i.pbx, agent, day.start, day.end);
+      const own = byAgent.get(agent) ?? { ...NO_RECORDS, data_until: i.pbx.data_until };
+      const pf = agentFigures(own, agent, day.start, day.end);
       const cf = i.cb.agents.get(day.date)?.get(agent);
       const row = (metric: string, cbv: number, pv: number, explanations: Explanation[]) =>
         rows.push({ date: day.date, scope: 'agent', key: agent, metric, callboard: cbv, pbx: pv, explanations });
@@ -230,7 +272,7 @@ export function reconcile(i: CompareInput): Reconciliation {
       for (const reason of [...reasons].sort()) {
         const cbv = cf?.pause_time_by_reason[reason] ?? 0;
         const pv = pf.pause_time_by_reason[reason] ?? 0;
-        row(`pause_time[${reason}]`, cbv, pv, Math.abs(cbv - pv) <= 1e-3 ? [] : explainPause(i.pbx, agent, reason, day, cbv - pv));
+        row(`pause_time[${reason}]`, cbv, pv, Math.abs(cbv - pv) <= 1e-3 ? [] : explainPause(own, agent, reason, day, cbv - pv));
       }
     }
   }

@@ -12,15 +12,19 @@ import { TenantReader, msParam } from '../read/scope.ts';
 import { reconcile, type CallboardAnswer, type CallboardLeg, type CallboardSide, type Day, type Reconciliation } from './compare.ts';
 import { pbxRecords, type AgentFigures, type PbxRecords, type QueueFigures } from './figures.ts';
 
-export interface ReconcileOptions {
+/** What a reconciliation is of: a tenant's local day, week or month. */
+export interface ReconcileScope {
   tenant_id: string;
   timezone: string;
   week_start: WeekStart;
   period: 'day' | 'week' | 'month';
   date: string;
+  settings: (queue: string) => QueueSettings;
+}
+
+export interface ReconcileOptions extends ReconcileScope {
   queueLog: string;
   cdr?: string;
-  settings: (queue: string) => QueueSettings;
 }
 
 export interface ReconcileResult extends Reconciliation {
@@ -106,7 +110,7 @@ async function callboardAnswers(ch: ClickHouse, tenant: string, start: number, e
   return rows.map((a) => ({ call_id: a.call_id, agent_id: a.agent_id, at: Number(a.at_ms) }));
 }
 
-async function callboardSide(ch: ClickHouse, o: ReconcileOptions, days: Day[], start: number, end: number): Promise<CallboardSide> {
+async function callboardSide(ch: ClickHouse, o: ReconcileScope, days: Day[], start: number, end: number): Promise<CallboardSide> {
   const side: CallboardSide = {
     queues: new Map(),
     agents: new Map(),
@@ -154,11 +158,21 @@ async function callboardSide(ch: ClickHouse, o: ReconcileOptions, days: Day[], s
   return side;
 }
 
-export async function runReconcile(ch: ClickHouse, o: ReconcileOptions): Promise<ReconcileResult> {
+/** The period of a reconciliation as a spec and its UTC interval. */
+export function reconcilePeriod(o: Pick<ReconcileScope, 'period' | 'date' | 'timezone' | 'week_start'>) {
   const spec: PeriodSpec = { kind: o.period === 'day' ? 'DAY' : o.period === 'week' ? 'WEEK' : 'MONTH', date: o.date };
-  const p = resolvePeriod(spec, { timezone: o.timezone, week_start: o.week_start });
-  const days = daysOf(p.start, p.end, o.timezone);
+  return { spec, p: resolvePeriod(spec, { timezone: o.timezone, week_start: o.week_start }) };
+}
+
+export async function runReconcile(ch: ClickHouse, o: ReconcileOptions): Promise<ReconcileResult> {
   const { records, rejected } = await readPbx(o.queueLog, o.cdr, o.timezone);
+  return reconcileRecords(ch, o, records, rejected);
+}
+
+/** Callboard's figures over the scope's period against PBX records already read (from files or from ClickHouse). */
+export async function reconcileRecords(ch: ClickHouse, o: ReconcileScope, records: PbxRecords, rejected: number[] = []): Promise<ReconcileResult> {
+  const { spec, p } = reconcilePeriod(o);
+  const days = daysOf(p.start, p.end, o.timezone);
   const cb = await callboardSide(ch, o, days, p.start.getTime(), p.end.getTime());
   const r = reconcile({ days, pbx: records, cb, slThresholdS: (q) => o.settings(q).sl_threshold_s });
   return {
