@@ -105,7 +105,10 @@ export class Spool {
     let fd: number | undefined;
     try {
       fd = openSync(tmp, 'w');
-      writeSync(fd, body);
+      // A write can be short (a file size limit, a disk filling up): loop until the whole entry
+      // is written or the file system refuses with an error, never rename a truncated entry.
+      const bytes = Buffer.from(body);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;
@@ -116,9 +119,9 @@ export class Spool {
       throw e;
     }
     this.next = seq + 1;
-    const bytes = Buffer.byteLength(body);
-    this.held.push({ seq, topic, file, bytes });
-    this.used += bytes;
+    const size = Buffer.byteLength(body);
+    this.held.push({ seq, topic, file, bytes: size });
+    this.used += size;
     this.publish();
     return seq;
   }
@@ -184,6 +187,8 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
   let replaying: Promise<void> | null = null;
   let spoolingSince = 0;
   let full = false;
+  // The disk refused an entry (full, or a file size limit): said once per episode, not per retry.
+  let diskRefused = false;
   let wake: (() => void) | null = null;
   let changed = new Promise<void>((r) => (wake = r));
   const signal = () => {
@@ -275,6 +280,8 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
       if (spool.fits(bytes)) {
         try {
           const seq = spool.append(topic, body);
+          if (diskRefused) o.log.warn({ dir: spool.dir }, 'the ingest spool takes writes again');
+          diskRefused = false;
           if (typeof why === 'object') inFlight.set(seq, why.pending);
           if (full) o.log.warn({ bytes: spool.usedBytes }, 'spool has room again: reading from the PBXes resumes');
           full = false;
@@ -282,7 +289,8 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
           report();
           return true;
         } catch (e) {
-          o.log.error({ err: (e as Error).message, dir: spool.dir }, 'cannot write to the ingest spool (disk full?): the batch waits in memory and the PBX reader is paused');
+          if (!diskRefused) o.log.error({ err: (e as Error).message, dir: spool.dir }, 'cannot write to the ingest spool (disk full?): the batch waits in memory and the PBX reader is paused');
+          diskRefused = true;
           if (why !== 'behind') return false;
         }
       } else if (typeof why === 'object') {
