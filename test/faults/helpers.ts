@@ -22,14 +22,34 @@ export interface Child {
   says(text: string): Promise<void>;
   exited: Promise<number | null>;
   startedAt: number;
+  /** What it wrote on stdout so far. */
+  stdout(): string;
+  /** What it wrote on stderr, when started with `captureStderr`. */
+  stderr(): string;
+}
+
+export interface ChildOptions {
+  /** Keep its stderr (its log) for the test instead of passing it through. */
+  captureStderr?: boolean;
+  /** Started under `ulimit -f` (KiB): no file it writes can grow past this, root or not. */
+  fileSizeLimitKb?: number;
 }
 
 /** A TypeScript child (through tsx) that prints `ready` once it serves; its stderr goes to ours. */
-export function startChild(script: string, env: NodeJS.ProcessEnv): Child {
+export function startChild(script: string, env: NodeJS.ProcessEnv, o: ChildOptions = {}): Child {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdio: ['ignore', 'pipe', 'pipe' | 'inherit'] = ['ignore', 'pipe', o.captureStderr ? 'pipe' : 'inherit'];
+  const child =
+    o.fileSizeLimitKb === undefined
+      ? spawn(process.execPath, ['--import', 'tsx', script], { env, stdio })
+      : // bash's ulimit -f counts 1024-byte blocks; exec keeps the PID the test kills the node's own.
+        spawn('bash', ['-c', `ulimit -f ${Math.floor(o.fileSizeLimitKb)} && exec "$0" --import tsx "$1"`, process.execPath, script], { env, stdio });
+  let err = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
   const waiters: { text: string; seen: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  let out = '';
   child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
     for (const w of [...waiters]) {
       w.seen += b.toString();
       if (w.seen.includes(w.text)) {
@@ -48,13 +68,23 @@ export function startChild(script: string, env: NodeJS.ProcessEnv): Child {
   };
   const ready = says('ready');
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, ready, says, exited, startedAt };
+  return { child, ready, says, exited, startedAt, stdout: () => out, stderr: () => err };
 }
 
 /** SIGKILLs the child by its PID (never by name) and waits until it is gone. */
 export async function killHard(c: Child): Promise<void> {
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
   await c.exited;
+}
+
+/** `p`, or an error naming `what` once `ms` have passed. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The projection tables a fault must leave as an uninterrupted run would. */
