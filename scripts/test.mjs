@@ -9,10 +9,13 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 mkdirSync('test-results', { recursive: true });
 const extra = process.argv.slice(2);
-const runs = extra.length > 0 ? [{ out: 'test-results/vitest.json', args: extra }] : [
-  { out: 'test-results/vitest.json', args: ['--project', '!faults'] },
-  { out: 'test-results/vitest-faults.json', args: ['--project', 'faults'] },
-];
+const runs =
+  extra.length > 0
+    ? [{ out: 'test-results/vitest.json', args: extra }]
+    : [
+        { out: 'test-results/vitest.json', args: ['--project', '!faults'] },
+        { out: 'test-results/vitest-faults.json', args: ['--project', 'faults'] },
+      ];
 
 let passed = 0;
 let failed = 0;

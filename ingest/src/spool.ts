@@ -108,7 +108,7 @@ export class Spool {
       // A write can be short (a file size limit, a disk filling up): loop until the whole entry
       // is written or the file system refuses with an error, never rename a truncated entry.
       const bytes = Buffer.from(body);
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;
@@ -221,7 +221,16 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
         async (b) => void (await direct.raw(b)),
         // Only a broker limit lower than the pipeline's check can refuse one record; it must not
         // block the spool behind it.
-        (r, err) => void direct.dlq([deadLetter({ source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id }, 'ingest', 'OVERSIZED_RECORD', `raw record refused by the broker on replay from the spool: ${(err as Error).message}`, r.body)]),
+        (r, err) =>
+          void direct.dlq([
+            deadLetter(
+              { source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id },
+              'ingest',
+              'OVERSIZED_RECORD',
+              `raw record refused by the broker on replay from the spool: ${(err as Error).message}`,
+              r.body,
+            ),
+          ]),
       );
     } else if (e.topic === 'events') await sendSplitting(e.records as CanonicalEvent[], (b) => direct.events(b));
     else await sendSplitting(e.records as DlqRecord[], (b) => direct.dlq(b));
@@ -251,7 +260,8 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
         signal();
       } catch (err) {
         failures++;
-        if (failures === 1 || failures % 10 === 0) o.log.warn({ err: (err as Error).message, entries: spool.entries, bytes: spool.usedBytes }, 'Kafka still away; the spool waits');
+        if (failures === 1 || failures % 10 === 0)
+          o.log.warn({ err: (err as Error).message, entries: spool.entries, bytes: spool.usedBytes }, 'Kafka still away; the spool waits');
         const until = Date.now() + Math.min(maxDelay, 250 * 2 ** Math.min(failures, 8));
         while (Date.now() < until && !closed) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
       }
@@ -289,7 +299,11 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
           report();
           return true;
         } catch (e) {
-          if (!diskRefused) o.log.error({ err: (e as Error).message, dir: spool.dir }, 'cannot write to the ingest spool (disk full?): the batch waits in memory and the PBX reader is paused');
+          if (!diskRefused)
+            o.log.error(
+              { err: (e as Error).message, dir: spool.dir },
+              'cannot write to the ingest spool (disk full?): the batch waits in memory and the PBX reader is paused',
+            );
           diskRefused = true;
           if (why !== 'behind') return false;
         }
@@ -330,9 +344,26 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
   };
 
   sink.raw = (records: RawRecord[]) =>
-    write<RawRef[]>('raw', records, () => direct.raw(records), () => records.map((r) => ({ topic: rawTopic, connection: r.connection, seq: r.seq })));
-  sink.canonical = (events: CanonicalEvent[]) => write<void>('events', events, () => direct.events(events), () => undefined);
-  sink.dlq = (records: DlqRecord[]) => write<void>('dlq', records, () => direct.dlq(records), () => undefined);
+    write<RawRef[]>(
+      'raw',
+      records,
+      () => direct.raw(records),
+      () => records.map((r) => ({ topic: rawTopic, connection: r.connection, seq: r.seq })),
+    );
+  sink.canonical = (events: CanonicalEvent[]) =>
+    write<void>(
+      'events',
+      events,
+      () => direct.events(events),
+      () => undefined,
+    );
+  sink.dlq = (records: DlqRecord[]) =>
+    write<void>(
+      'dlq',
+      records,
+      () => direct.dlq(records),
+      () => undefined,
+    );
 
   report();
   startReplay();
@@ -348,11 +379,16 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
       },
       async close(drainMs = 0) {
         const deadline = Date.now() + drainMs;
-        while (spool.entries > 0 && Date.now() < deadline) await Promise.race([changed, new Promise((r) => setTimeout(r, Math.min(250, deadline - Date.now())).unref())]);
+        while (spool.entries > 0 && Date.now() < deadline)
+          await Promise.race([changed, new Promise((r) => setTimeout(r, Math.min(250, deadline - Date.now())).unref())]);
         closed = true;
         signal();
         await replaying;
-        if (spool.entries > 0) o.log.warn({ entries: spool.entries, bytes: spool.usedBytes, dir: spool.dir }, 'stopping with records still in the spool: they are sent at the next start');
+        if (spool.entries > 0)
+          o.log.warn(
+            { entries: spool.entries, bytes: spool.usedBytes, dir: spool.dir },
+            'stopping with records still in the spool: they are sent at the next start',
+          );
       },
     },
   };

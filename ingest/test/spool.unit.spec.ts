@@ -22,7 +22,16 @@ afterEach(() => {
 
 const cfg = loadConfig({ env: { KAFKA_BROKERS: '127.0.0.1:1' }, file: {} });
 const log = createLogger('spool-unit', 'silent');
-const raw = (seq: number): RawRecord => ({ tenant_id: 'acme', pbx_id: 'pbx1', source: 'ami', connection: 'c1', seq, received_at: '2026-01-01T00:00:00.000Z', format: 'ami', body: `Event: X\r\nSeq: ${seq}\r\n\r\n` });
+const raw = (seq: number): RawRecord => ({
+  tenant_id: 'acme',
+  pbx_id: 'pbx1',
+  source: 'ami',
+  connection: 'c1',
+  seq,
+  received_at: '2026-01-01T00:00:00.000Z',
+  format: 'ami',
+  body: `Event: X\r\nSeq: ${seq}\r\n\r\n`,
+});
 const event = (n: number) => ({ event_id: `e${n}`, tenant_id: 'acme', pbx_id: 'pbx1' }) as unknown as CanonicalEvent;
 
 /** A Kafka that refuses while `down`, can hold writes pending, and records what it took, in order. */

@@ -17,7 +17,7 @@ import { backoffDelayMs } from '../../wallboard/src/lib/backoff.ts';
 import { BOARD_SUBSCRIPTION } from '../../wallboard/src/lib/queries.ts';
 import { streamSubscription } from '../../wallboard/src/lib/sse.ts';
 import { eventually, testConfig, uniqueId } from '../helpers.ts';
-import { killHard, record, ROOT, startChild, type Child } from './helpers.ts';
+import { childEnv, killHard, record, ROOT, startChild, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/api-child.ts');
 const SUBSCRIBERS = 200;
@@ -102,7 +102,12 @@ describe('fault: the API SIGKILLed under 200 SSE subscribers', () => {
     const ch = await createClickHouse(cfg, { embeddedPath: chPath });
     await migrate(ch, allMigrations());
     const boardId = newBoardId();
-    await new BoardStore(ch).put('acme', boardId, validateBoard({ name: 'Floor', columns: 12, tiles: [{ id: 'off', kind: 'KPI', x: 0, y: 0, w: 2, h: 1, metric: 'offered' }] }), 1);
+    await new BoardStore(ch).put(
+      'acme',
+      boardId,
+      validateBoard({ name: 'Floor', columns: 12, tiles: [{ id: 'off', kind: 'KPI', x: 0, y: 0, w: 2, h: 1, metric: 'offered' }] }),
+      1,
+    );
     const token = (await createToken(ch, { tenant_id: 'acme', role: 'display', board_id: boardId, label: 'fault tv' })).token;
     await ch.close();
 
@@ -121,18 +126,7 @@ describe('fault: the API SIGKILLed under 200 SSE subscribers', () => {
     };
 
     const port = await freePort();
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
-      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
-      CALLBOARD_DATA_DIR: cfg.dataDir,
-      CALLBOARD_CONFIG: configFile,
-      FAULT_CH_PATH: chPath,
-      FAULT_API_PORT: String(port),
-      LOG_LEVEL: 'error',
-    };
+    const env = childEnv(cfg, { CALLBOARD_CONFIG: configFile, FAULT_CH_PATH: chPath, FAULT_API_PORT: String(port) });
     api = startChild(CHILD, env);
     await api.ready;
     const url = `http://127.0.0.1:${port}/graphql`;
@@ -166,7 +160,11 @@ describe('fault: the API SIGKILLed under 200 SSE subscribers', () => {
     api = startChild(CHILD, env);
     await api.ready;
     const restartMs = Date.now() - killedAt;
-    await eventually(() => all((s) => s.lastUpdateAt > killedAt), 120_000, `all ${SUBSCRIBERS} subscribers to be live again (${count((s) => s.lastUpdateAt > killedAt)} so far)`);
+    await eventually(
+      () => all((s) => s.lastUpdateAt > killedAt),
+      120_000,
+      `all ${SUBSCRIBERS} subscribers to be live again (${count((s) => s.lastUpdateAt > killedAt)} so far)`,
+    );
     const resumedMs = Date.now() - killedAt;
     // Live after the restart, and the rebuilt board counts each call once.
     await call();

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka, topicName } from '@callboard/platform';
 import type { RawRecord } from '@callboard/schemas';
 import { eventually, testConfig } from '../helpers.ts';
-import { killHard, record, ROOT, startChild, within, type Child } from './helpers.ts';
+import { childEnv, killHard, record, ROOT, startChild, within, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/spool-child.ts');
 let child: Child | undefined;
@@ -22,15 +22,7 @@ describe('fault: a full disk under the spool while Kafka is away', () => {
     const began = Date.now();
     const cfg = testConfig();
     const spoolDir = join(cfg.dataDir, 'ingest', 'spool');
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
-      CALLBOARD_DATA_DIR: cfg.dataDir,
-      FAULT_SPOOL_DIR: spoolDir,
-      FAULT_BATCHES: '12',
-    };
+    const env = childEnv(cfg, { FAULT_SPOOL_DIR: spoolDir, FAULT_BATCHES: '12' });
     child = startChild(CHILD, env, { captureStderr: true, fileSizeLimitKb: 256 });
     const code = await within(child.exited, 180_000, 'the spool child to finish');
     const stderr = child.stderr();

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { migrate, readMigrations, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
@@ -71,6 +71,20 @@ export function startChild(script: string, env: NodeJS.ProcessEnv, o: ChildOptio
   return { child, ready, says, exited, startedAt, stdout: () => out, stderr: () => err };
 }
 
+/** A child's environment: the test's Kafka topics, ClickHouse database and data dir, plus `extra`. */
+export function childEnv(cfg: CallboardConfig, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: cfg.kafka.brokers.join(','),
+    KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
+    KAFKA_PARTITIONS: String(cfg.kafka.partitions),
+    CLICKHOUSE_DATABASE: cfg.clickhouse.database,
+    CALLBOARD_DATA_DIR: cfg.dataDir,
+    LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
 /** SIGKILLs the child by its PID (never by name) and waits until it is gone. */
 export async function killHard(c: Child): Promise<void> {
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
@@ -81,7 +95,10 @@ export async function killHard(c: Child): Promise<void> {
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -101,7 +118,10 @@ export async function contentOf(ch: ClickHouse, table: string): Promise<{ rows: 
     format: 'JSONEachRow',
   });
   const names = ((await cols.json()) as { name: string }[]).map((c) => `\`${c.name}\``);
-  const rs = await ch.client.query({ query: `SELECT count() AS n, toString(sum(cityHash64(toString(tuple(${names.join(', ')}))))) AS h FROM ${ch.db}.${table} FINAL`, format: 'JSONEachRow' });
+  const rs = await ch.client.query({
+    query: `SELECT count() AS n, toString(sum(cityHash64(toString(tuple(${names.join(', ')}))))) AS h FROM ${ch.db}.${table} FINAL`,
+    format: 'JSONEachRow',
+  });
   const r = ((await rs.json()) as { n: number | string; h: string }[])[0]!;
   return { rows: Number(r.n), hash: r.h };
 }

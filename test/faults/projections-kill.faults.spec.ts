@@ -10,11 +10,12 @@ import { createClickHouse, createKafka, ensureTopics, topicName, type ClickHouse
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { agentState, queuedCall, utc } from '../../projections/test/given.ts';
 import { eventually, testConfig, uniqueId } from '../helpers.ts';
-import { compareTables, killHard, lostAndDoubled, missingEvents, record, referenceFold, ROOT, startChild, type Child } from './helpers.ts';
+import { childEnv, compareTables, killHard, lostAndDoubled, missingEvents, record, referenceFold, ROOT, startChild, within, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/projections-child.ts');
 const KILLS = 20;
-
+/** Enough that 20 restarts, each folding a few batches before its kill, do not reach the end. */
+const CALLS = 1500;
 
 let ch: ClickHouse | undefined;
 let chDir: string | undefined;
@@ -33,7 +34,7 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const base = utc('2026-03-02T06:00:00Z');
     const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
     const events: CanonicalEvent[] = [];
-    for (let i = 0; i < 900; i++) {
+    for (let i = 0; i < CALLS; i++) {
       events.push(
         ...queuedCall({
           tenant,
@@ -50,7 +51,8 @@ describe('fault: projections SIGKILLed while consuming', () => {
         }),
       );
     }
-    for (let i = 0; i < 300; i++) events.push(agentState(tenant, `20${i % 9}`, base + i * 181_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
+    for (let i = 0; i < 300; i++)
+      events.push(agentState(tenant, `20${i % 9}`, base + i * 181_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
 
     const kafka = createKafka(cfg);
     const admin = kafka.admin();
@@ -67,17 +69,7 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const group = `${cfg.kafka.topicPrefix}proj`;
     chDir = mkdtempSync(join(tmpdir(), 'callboard-fault-kill-'));
     const chPath = join(chDir, 'clickhouse');
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
-      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
-      CALLBOARD_DATA_DIR: cfg.dataDir,
-      FAULT_CH_PATH: chPath,
-      FAULT_GROUP: group,
-      LOG_LEVEL: 'error',
-    };
+    const env = childEnv(cfg, { FAULT_CH_PATH: chPath, FAULT_GROUP: group });
     const total = (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
     const committed = async () => {
       const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
@@ -88,14 +80,16 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const restartMs: number[] = [];
     let whileConsuming = 0;
     for (let k = 0; k < KILLS; k++) {
+      // A consumer with nothing left to fold would never say `folding`: stop, and fail below.
+      if ((await committed()) >= total) break;
       running = startChild(CHILD, env);
       const folding = running.says('folding');
-      await running.ready;
+      await within(running.ready, 120_000, 'the projections child to start');
       // Recovery: from the restart to its first batch written (the next commit is due).
-      await folding;
+      await within(folding, 120_000, 'the restarted projections to fold a batch');
       restartMs.push(Date.now() - running.startedAt);
       // Then a random moment, not a condition: the kill must be able to land anywhere, mid-batch included.
-      await new Promise((r) => setTimeout(r, Math.random() * 600));
+      await new Promise((r) => setTimeout(r, Math.random() * 400));
       await killHard(running);
       running = undefined;
       const done = await committed();
@@ -122,11 +116,14 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const ref = await referenceFold(ch, `${cfg.clickhouse.database}_ref`, events);
     const diffs = await compareTables(ch, ref);
     const { lost, doubled } = lostAndDoubled(diffs);
-    const missing = await missingEvents(ch, events.map((e) => e.event_id));
+    const missing = await missingEvents(
+      ch,
+      events.map((e) => e.event_id),
+    );
     record({
       case: 'projections SIGKILLed while consuming',
-      kills: KILLS,
-      survived: KILLS,
+      kills: progress.length,
+      survived: progress.length,
       events: events.length,
       lost: lost + missing,
       doubled,
@@ -136,7 +133,8 @@ describe('fault: projections SIGKILLed while consuming', () => {
     });
     expect(missing).toBe(0);
     expect(diffs.filter((d) => !d.same)).toEqual([]);
-    expect(diffs.find((d) => d.table === 'queue_legs')!.rows).toBe(900);
+    expect(diffs.find((d) => d.table === 'queue_legs')!.rows).toBe(CALLS);
+    expect(progress).toHaveLength(KILLS);
     // Most kills must land mid-stream, or the case proves nothing about consuming.
     expect(whileConsuming).toBeGreaterThanOrEqual(KILLS / 2);
   });

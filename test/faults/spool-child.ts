@@ -26,7 +26,12 @@ await ensureTopics(admin, cfg);
 await admin.disconnect();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
-const { sink, spooler } = spoolWrites(new IngestSink(producer, cfg), new Spool(process.env.FAULT_SPOOL_DIR!, 64 * 1024 * 1024), { cfg, afterMs: 1000, log: slog, maxReplayDelayMs: 500 });
+const { sink, spooler } = spoolWrites(new IngestSink(producer, cfg), new Spool(process.env.FAULT_SPOOL_DIR!, 64 * 1024 * 1024), {
+  cfg,
+  afterMs: 1000,
+  log: slog,
+  maxReplayDelayMs: 500,
+});
 const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'acme', pbx_id: 'pbx-disk', sink, log });
 process.stdout.write('ready\n');
 
