@@ -134,6 +134,16 @@ export class Spool {
     return { seq: h.seq, topic: h.topic, records } as SpoolEntry;
   }
 
+  /** Renames the oldest entry to `*.bad`, out of the spool; returns its new path. */
+  setAside(): string {
+    const h = this.held.shift()!;
+    const bad = `${h.file}.bad`;
+    renameSync(h.file, bad);
+    this.used -= h.bytes;
+    this.publish();
+    return bad;
+  }
+
   /** Deletes the oldest entry (Kafka has it). */
   shift(): void {
     const h = this.held.shift();
@@ -222,7 +232,7 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
         // Only a broker limit lower than the pipeline's check can refuse one record; it must not
         // block the spool behind it.
         (r, err) =>
-          void direct.dlq([
+          direct.dlq([
             deadLetter(
               { source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id },
               'ingest',
@@ -239,7 +249,16 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
   async function replay(): Promise<void> {
     let failures = 0;
     while (spool.entries > 0 && !closed) {
-      const e = spool.head()!;
+      let e: SpoolEntry;
+      try {
+        e = spool.head()!;
+      } catch (err) {
+        // Appends are whole or absent, so only a hand or a failing disk makes this: keep the file
+        // for a person to read, and let the rest through.
+        o.log.error({ err: (err as Error).message, file: spool.setAside() }, 'unreadable spool entry set aside (*.bad): its records are not replayed');
+        signal();
+        continue;
+      }
       const pending = inFlight.get(e.seq);
       if (pending) {
         const went = await pending.then(

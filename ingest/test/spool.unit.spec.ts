@@ -88,6 +88,19 @@ describe('Spool (files)', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('an unreadable entry is set aside, and the entries after it still go to Kafka', async () => {
+    const dir = tempDir();
+    const s = new Spool(dir, 1_000_000);
+    s.append('raw', '{"topic":"raw","rec');
+    s.append('raw', Spool.encode('raw', [raw(2)]));
+    const kafka = fakeKafka();
+    const { spooler } = spoolWrites(kafka, s, { cfg, afterMs: 5_000, log, maxReplayDelayMs: 20 });
+    await spooler.drained();
+    expect(kafka.taken).toEqual(['raw:2']);
+    expect(readdirSync(dir)).toEqual(['000000000001.raw.json.bad']);
+    await spooler.close();
+  });
+
   it('fits within its bound only', () => {
     const s = new Spool(tempDir(), 100);
     expect(s.fits(100)).toBe(true);
