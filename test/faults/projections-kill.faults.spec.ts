@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, ensureTopics, topicName, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createKafka, ensureTopics, retryKafka, topicName, type ClickHouse } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { agentState, queuedCall, utc } from '../../projections/test/given.ts';
 import { eventually, testConfig, uniqueId } from '../helpers.ts';
@@ -71,17 +71,19 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const chPath = join(chDir, 'clickhouse');
     const env = childEnv(cfg, { FAULT_CH_PATH: chPath, FAULT_GROUP: group });
     const total = (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
-    const committed = async () => {
-      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-      return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    };
+    // The group's coordinator may still be loading (a retriable error): retried, with a deadline.
+    const committed = () =>
+      retryKafka('reading the committed offsets', async () => {
+        const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
+        return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+      });
 
     const progress: number[] = [];
     const restartMs: number[] = [];
     let whileConsuming = 0;
     for (let k = 0; k < KILLS; k++) {
       // A consumer with nothing left to fold would never say `folding`: stop, and fail below.
-      if ((await committed()) >= total) break;
+      if ((progress[k - 1] ?? 0) >= total) break;
       running = startChild(CHILD, env);
       const folding = running.says('folding');
       await within(running.ready, 120_000, 'the projections child to start');
