@@ -1,6 +1,7 @@
 // Test tiers live in the file name: *.unit.spec.ts (no I/O), *.int.spec.ts (real Kafka and
 // ClickHouse), *.e2e.spec.ts (browser and whole stack), *.hostile.spec.ts (hostile input against
-// real servers on 127.0.0.1, docs/hostile.md). One broker per run, shared through
+// real servers on 127.0.0.1, docs/hostile.md), *.faults.spec.ts (processes killed or cut,
+// docs/reliability.md). One broker per run, shared through
 // globalSetup; each test isolates itself with its own topics, tenants and ClickHouse database.
 import { defineConfig } from 'vitest/config';
 
@@ -39,6 +40,20 @@ export default defineConfig({
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        // Fault suite (docs/reliability.md): real processes killed or cut on this machine. One
+        // file at a time: each case loads the machine, and timing is part of what it measures.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.faults.spec.ts'],
+          exclude,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
         },
       },
       {

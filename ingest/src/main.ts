@@ -3,7 +3,12 @@
 // Readiness: each configured PBX is a link (down until its adapter connects); ingest is not
 // ready when every link is down, or when a feed's Kafka writes have been failing for longer
 // than INGEST_STUCK_AFTER_S (the shell retries them forever, so the feed is frozen meanwhile).
+// Kafka writes go through the spool (spool.ts) in front of the watch: while Kafka is away the
+// records wait on disk and the PBXes are still read; the watch still sees the failing Kafka
+// writes (the replayer's), so readiness tells the truth about Kafka, and the `spool` component
+// and the callboard_ingest_spool_* gauges say how full the spool is.
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import {
   createKafka,
@@ -21,6 +26,7 @@ import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/sc
 import { ADAPTERS } from './adapters.ts';
 import type { RunningAdapter } from './pipeline.ts';
 import { IngestSink } from './sink.ts';
+import { Spool, spoolWrites, type Spooler } from './spool.ts';
 
 /**
  * A sink whose raw writes go through their own producer: raw batch N+1 and the canonical
@@ -41,15 +47,25 @@ export class SplitSink extends IngestSink {
 export interface IngestService {
   health: Health;
   sink: IngestSink;
+  /** The spool in front of Kafka (absent with INGEST_SPOOL_MAX_MB=0). */
+  spooler?: Spooler;
   stop(): Promise<void>;
 }
+
+/** How long a stopping ingest waits for its spool to reach Kafka before leaving it on disk. */
+const SPOOL_DRAIN_ON_STOP_MS = 5_000;
 
 /**
  * Starts every configured PBX adapter on already connected producers: `producer` for canonical
  * events and the DLQ, `rawProducer` (default: the same one) for pbx.raw.v1.
  */
 export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health(), rawProducer?: Producer): Promise<IngestService> {
-  const sink = watchFeeds(rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg), health, cfg.ingest.stuckAfterMs);
+  const watched = watchFeeds(rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg), health, cfg.ingest.stuckAfterMs);
+  const spooled =
+    cfg.ingest.spoolMaxBytes > 0
+      ? spoolWrites(watched, new Spool(join(cfg.dataDir, 'ingest', 'spool'), cfg.ingest.spoolMaxBytes), { cfg, afterMs: cfg.ingest.spoolAfterMs, log: log.child({ component: 'spool' }), health })
+      : undefined;
+  const sink = spooled?.sink ?? watched;
   const running: { id: string; adapter: RunningAdapter }[] = [];
   for (const pbx of cfg.pbxes) health.link(pbx.id, false, 'not connected yet');
   for (const pbx of cfg.pbxes) {
@@ -68,6 +84,7 @@ export async function startIngest(cfg: CallboardConfig, producer: Producer, log:
   return {
     health,
     sink,
+    ...(spooled ? { spooler: spooled.spooler } : {}),
     async stop() {
       await Promise.all(
         running.map(async (r) => {
@@ -79,6 +96,7 @@ export async function startIngest(cfg: CallboardConfig, producer: Producer, log:
           health.dropLink(r.id);
         }),
       );
+      await spooled?.spooler.close(SPOOL_DRAIN_ON_STOP_MS);
     },
   };
 }

@@ -5,6 +5,9 @@ import { CompressionTypes, type Producer, type RecordMetadata } from 'kafkajs';
 import { topicName, type CallboardConfig } from '@callboard/platform';
 import { partitionKey, rawKey, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
 
+/** The three writes of a sink: what the pipeline, the feed watch and the spool wrap. */
+export type KafkaSink = Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
+
 export class IngestSink {
   constructor(
     private readonly producer: Producer,

@@ -224,6 +224,10 @@ export interface CallboardConfig {
     yeastarSListenHost: string;
     /** Largest AMI frame (characters); a larger one is dead-lettered OVERSIZED_FRAME, cut. */
     amiMaxFrameChars: number;
+    /** Bound of the on-disk spool that holds records while Kafka is away (bytes); 0: no spool. */
+    spoolMaxBytes: number;
+    /** A Kafka write pending this long is spooled instead of holding up the feed. */
+    spoolAfterMs: number;
   };
   projections: {
     opsPort: number;
@@ -671,6 +675,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       stuckAfterMs: envInteger(env, 'INGEST_STUCK_AFTER_S', 60, 1, 86_400) * 1000,
       yeastarSListenHost: env.YEASTAR_S_LISTEN_HOST || '0.0.0.0',
       amiMaxFrameChars: envInteger(env, 'AMI_MAX_FRAME_CHARS', 262_144, 1024, 16 * 1024 * 1024),
+      spoolMaxBytes: envInteger(env, 'INGEST_SPOOL_MAX_MB', 1024, 0, 1_048_576) * 1024 * 1024,
+      spoolAfterMs: envInteger(env, 'INGEST_SPOOL_AFTER_MS', 5_000, 100, 600_000),
     },
     projections: {
       // Not ingest's 9464: both run on one host in the demo and the compose stack.

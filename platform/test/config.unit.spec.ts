@@ -84,6 +84,8 @@ describe('config', () => {
       stuckAfterMs: 60_000,
       yeastarSListenHost: '0.0.0.0',
       amiMaxFrameChars: 262_144,
+      spoolMaxBytes: 1024 * 1024 * 1024,
+      spoolAfterMs: 5_000,
     });
     expect(cfg.projections).toEqual({ opsPort: 9465, concurrency: 2, biPasswords: {}, opsHost: '127.0.0.1' });
     expect(cfg.projections.opsPort, 'ingest and projections run on one host: distinct ops ports').not.toBe(cfg.ingest.opsPort);
@@ -95,7 +97,14 @@ describe('config', () => {
     expect(errorOf(() => load({ PROJECTIONS_CONCURRENCY: 'two' })).setting).toBe('PROJECTIONS_CONCURRENCY');
   });
 
-  it('reads a BI password per configured tenant, and names a short one without showing it', () => {
+  it('bounds the ingest spool in MB (0 turns it off) and names its settings when out of range', () => {
+    expect(load({ INGEST_SPOOL_MAX_MB: '0', INGEST_SPOOL_AFTER_MS: '250' }).ingest).toMatchObject({ spoolMaxBytes: 0, spoolAfterMs: 250 });
+    expect(load({ INGEST_SPOOL_MAX_MB: '2' }).ingest.spoolMaxBytes).toBe(2 * 1024 * 1024);
+    expect(errorOf(() => load({ INGEST_SPOOL_MAX_MB: '-1' })).setting).toBe('INGEST_SPOOL_MAX_MB');
+    expect(errorOf(() => load({ INGEST_SPOOL_AFTER_MS: '10' })).setting).toBe('INGEST_SPOOL_AFTER_MS');
+  });
+
+    it('reads a BI password per configured tenant, and names a short one without showing it', () => {
     const tenants = [{ id: 'acme-ke', timezone: 'UTC' }, { id: 'b', timezone: 'UTC' }];
     expect(load({ CALLBOARD_BI_PASSWORD_ACME_KE: 'long enough secret' }, { tenants }).projections.biPasswords).toEqual({ 'acme-ke': 'long enough secret' });
     const e = errorOf(() => load({ CALLBOARD_BI_PASSWORD_B: 'short' }, { tenants }));
