@@ -199,7 +199,7 @@ describe('live fold: agents', () => {
     ])
       .when(ev('agent.state_changed', '2026-03-10T05:30:00.000Z', a, { state: 'on_call' }))
       .then('acme', '2026-03-10T06:05:00.000Z');
-    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null }]);
+    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null, pbx_id: 'acme-pbx', handled_today: 0 }]);
   });
 
   it('a state change reports the agent for the agentStates subscription', () => {

@@ -76,7 +76,19 @@ export interface QueueConfig extends QueueSettings {
   tenant: string;
   queue: string;
   name: string;
+  /** Wallboard: an interval's service level is drawn only from this many offered legs on (fewer swing it 0–100 %). */
+  interval_sl_min_legs?: number;
 }
+
+/** A display name for an agent whose PBX gives none (a Yeastar extension number, an AMI member without MemberName). */
+export interface AgentConfig {
+  tenant: string;
+  agent: string;
+  name: string;
+}
+
+/** Default of a queue's `interval_sl_min_legs`. */
+export const DEFAULT_INTERVAL_SL_MIN_LEGS = 5;
 
 export type PbxKind = 'ami' | 'yeastar-p' | 'yeastar-s';
 
@@ -169,6 +181,8 @@ export interface CallboardConfig {
   tenants: TenantConfig[];
   queues: QueueConfig[];
   pbxes: PbxConfig[];
+  /** Agent display names from the config file (`agents:`); the PBX's own name wins where it gives one. */
+  agents?: AgentConfig[];
   configFile: string | null;
   api: ApiSettings;
   ingest: {
@@ -217,9 +231,10 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
 // otherwise silently leave a default in force (an SL threshold of 20 s instead of 30 s).
 const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s'];
 const FILE_KEYS = {
-  top: ['tenants', 'queue_defaults', 'queues', 'pbxes'],
+  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'agents'],
   tenant: ['id', 'name', 'timezone', 'week_start', 'locale'],
-  queue: ['tenant', 'queue', 'name', ...QUEUE_SETTING_KEYS],
+  queue: ['tenant', 'queue', 'name', ...QUEUE_SETTING_KEYS, 'interval_sl_min_legs'],
+  agent: ['tenant', 'agent', 'name'],
   // simulator_queues: read by `callboard start` for the simulated Yeastar P-Series only.
   pbx: ['id', 'tenant', 'kind', 'timezone', 'host', 'port', 'tls', 'username', 'secret_env', 'allow_from', 'base_url', 'simulator_queues'],
 };
@@ -448,6 +463,12 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     queue: str(`queues[${i}].queue`, q.queue),
     name: str(`queues[${i}].name`, q.name, String(q.queue)),
     ...parseQueueSettings(`queues[${i}]`, q, defaults),
+    ...(q.interval_sl_min_legs === undefined ? {} : { interval_sl_min_legs: parseInteger(`queues[${i}].interval_sl_min_legs`, q.interval_sl_min_legs, 1, 10_000) }),
+  }));
+  const agents: AgentConfig[] = asArray('agents', file.agents).map((a, i) => (checkKeys(`agents[${i}]`, a, FILE_KEYS.agent), {
+    tenant: tenantRef(`agents[${i}].tenant`, a.tenant),
+    agent: str(`agents[${i}].agent`, a.agent),
+    name: str(`agents[${i}].name`, a.name),
   }));
   const queueKeys = new Set<string>();
   queues.forEach((q, i) => {
@@ -512,6 +533,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     tenants,
     queues,
     pbxes,
+    agents,
     configFile,
     api: {
       ratePerSecond: envNumber(env, 'API_RATE_PER_SECOND', 20, 0.1, 1e6),
