@@ -268,7 +268,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
 export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }) {
   // One watcher per API (createResolvers runs once per server); its timer does not hold the process.
   watchFeeds(d);
-  const name = (a: { agent_id: string; agent_name: string | null }, ctx: { auth: { tenant_id: string } }) => agentDisplayName(d.cfg, ctx.auth.tenant_id, a.agent_id, a.agent_name);
+  const name = (a: { agent_id: string; agent_name: string | null }, _: unknown, ctx: { auth: { tenant_id: string } }) => agentDisplayName(d.cfg, ctx.auth.tenant_id, a.agent_id, a.agent_name);
   return {
     boardUpdate: {
       queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live),

@@ -67,8 +67,8 @@ export interface FeedLive {
   pbx_id: string;
   /** newest PBX event time folded (data until, METRICS.md) */
   data_until_ms: number;
-  /** wall clock of the last fold, and how far behind it the folded event was */
-  folded_at_ms: number;
+  /** newest receive time (ingest's clock), and how far the PBX time of that event lay behind it */
+  received_at_ms: number;
   lag_ms: number;
   last_gap?: { from: string; to: string; reason: string };
 }
@@ -172,7 +172,7 @@ export class LiveStore {
   apply(e: CanonicalEvent, nowMs: number): LiveChange {
     const t = this.tenant(e.tenant_id, nowMs);
     const change = this.fold(t, e);
-    const feedChanged = noteFeed(t, e, nowMs);
+    const feedChanged = noteFeed(t, e);
     const handledChanged = noteHandled(t, e);
     if (change.kind !== 'none' || feedChanged || handledChanged) t.version++;
     if (change.kind === 'none' && (feedChanged || handledChanged)) return { kind: 'board', tenant_id: t.tenant_id };
@@ -443,20 +443,25 @@ export class LiveStore {
 
 /**
  * Keeps how far each PBX's events reach: a feed replaying history (a simulator's day, a PBX
- * catching up after a start) folds events far behind the wall clock, and the board must say so
- * instead of showing replayed agents as if they were now. Returns whether anything changed.
+ * catching up after a start) delivers events whose PBX time lies far behind the time ingest
+ * received them, and the board must say so instead of showing replayed agents as if they were
+ * now. Receive time, not the fold's wall clock: an API rebuilding its state from the log folds
+ * old events too, but they were received in their time. Returns whether anything changed.
  */
-function noteFeed(t: TenantLive, e: CanonicalEvent, nowMs: number): boolean {
+function noteFeed(t: TenantLive, e: CanonicalEvent): boolean {
   let f = t.feeds.get(e.pbx_id);
   if (!f) {
-    f = { pbx_id: e.pbx_id, data_until_ms: 0, folded_at_ms: 0, lag_ms: 0 };
+    f = { pbx_id: e.pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0 };
     t.feeds.set(e.pbx_id, f);
   }
   const at = ms(e.occurred_at);
+  const received = ms(e.received_at);
   const before = f.data_until_ms;
   if (at > f.data_until_ms) f.data_until_ms = at;
-  f.folded_at_ms = nowMs;
-  f.lag_ms = Math.max(0, nowMs - f.data_until_ms);
+  if (received >= f.received_at_ms) {
+    f.received_at_ms = received;
+    f.lag_ms = Math.max(0, received - f.data_until_ms);
+  }
   if (e.type === 'source.gap') {
     const g = e.payload;
     if (!f.last_gap || g.to >= f.last_gap.to) f.last_gap = { from: g.from, to: g.to, reason: g.reason };
@@ -477,13 +482,13 @@ function noteHandled(t: TenantLive, e: CanonicalEvent): boolean {
   return true;
 }
 
-/** A feed is catching up while the events it folds lag the wall clock by more than this. */
+/** A feed is catching up while its events arrive more than this behind their PBX time… */
 export const CATCHING_UP_LAG_MS = 60_000;
-/** …and only while it is still folding: a PBX quiet for this long is quiet, not behind. */
+/** …and only while they still arrive: a PBX quiet for this long is quiet, not behind. */
 export const CATCHING_UP_QUIET_MS = 15_000;
 
 export function isCatchingUp(f: FeedLive, nowMs: number): boolean {
-  return f.lag_ms > CATCHING_UP_LAG_MS && nowMs - f.folded_at_ms < CATCHING_UP_QUIET_MS;
+  return f.lag_ms > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
 }
 
 export function agentOut(a: AgentLive): AgentOut {

@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, loadConfig, type LinkHealth } from '@callboard/platform';
 import { agentDisplayName, boardQueueList, pbxFeeds } from '../src/boards.ts';
 import { isCatchingUp, LiveStore } from '../src/live.ts';
+import type { CanonicalEvent } from '@callboard/schemas';
 import { ev, queueCall } from './events.ts';
+
+/** The event as ingest received it at `atMs` (a replay delivers old PBX times now). */
+const receivedAt = (e: CanonicalEvent, atMs: number): CanonicalEvent => ({ ...e, received_at: new Date(atMs).toISOString() });
 
 const store = () =>
   new LiveStore({ zoneOf: () => 'Africa/Nairobi', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
@@ -29,23 +33,29 @@ const cfg = loadConfig({
 });
 
 describe('feeds: catching up while history replays', () => {
-  it('is catching up while the events folded lag the wall clock, and not once they are current', () => {
+  it('is catching up while events arrive far behind their PBX time, and not once they are current', () => {
     const s = store();
-    // History at replay speed: events of 09:40 folded at 12:00.
-    s.apply(ev('agent.state_changed', '2026-03-10T09:40:00.000Z', a, { state: 'available' }), NOW);
+    // History at replay speed: events of 09:40 received at 12:00.
+    s.apply(receivedAt(ev('agent.state_changed', '2026-03-10T09:40:00.000Z', a, { state: 'available' }), NOW), NOW);
     const [f] = s.feeds('acme');
     expect(f).toMatchObject({ pbx_id: 'acme-pbx', data_until_ms: Date.parse('2026-03-10T09:40:00.000Z') });
     expect(isCatchingUp(f!, NOW + 1000)).toBe(true);
     expect(pbxFeeds(cfg, s, undefined, 'acme', NOW + 1000)[0]).toMatchObject({ catching_up: true, data_until: '2026-03-10T09:40:00.000Z', link: 'UNKNOWN' });
     // Caught up: the newest event is a second old.
-    s.apply(ev('agent.state_changed', new Date(NOW + 1000).toISOString(), a, { state: 'paused', reason: 'Lunch' }), NOW + 2000);
+    s.apply(receivedAt(ev('agent.state_changed', new Date(NOW + 1000).toISOString(), a, { state: 'paused', reason: 'Lunch' }), NOW + 1500), NOW + 2000);
     expect(isCatchingUp(s.feeds('acme')[0]!, NOW + 2000)).toBe(false);
   });
 
-  it('a feed that stopped folding is quiet, not catching up', () => {
+  it('a feed that stopped arriving is quiet, not catching up', () => {
+    const s = store();
+    s.apply(receivedAt(ev('agent.state_changed', '2026-03-10T09:40:00.000Z', a, { state: 'available' }), NOW), NOW);
+    expect(isCatchingUp(s.feeds('acme')[0]!, NOW + 60_000)).toBe(false);
+  });
+
+  it('an API rebuilding from the log is not catching up: those events were received in their time', () => {
     const s = store();
     s.apply(ev('agent.state_changed', '2026-03-10T09:40:00.000Z', a, { state: 'available' }), NOW);
-    expect(isCatchingUp(s.feeds('acme')[0]!, NOW + 60_000)).toBe(false);
+    expect(isCatchingUp(s.feeds('acme')[0]!, NOW)).toBe(false);
   });
 
   it('keeps the latest source.gap of each PBX', () => {
