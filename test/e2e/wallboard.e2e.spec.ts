@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page, type Response } from 'playwright-cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testConfig } from '../helpers.ts';
 import { periodRange } from '../../wallboard/src/lib/board.ts';
-import { formatClock, formatCount, formatRatio, formatSeconds } from '../../wallboard/src/lib/format.ts';
+import { formatClock, formatCount, formatDate, formatRatio, formatSeconds } from '../../wallboard/src/lib/format.ts';
 import { metricDoc } from '../../wallboard/src/lib/metrics.ts';
 import { agentState, buildWallboard, FLOOR_BOARD, joinQueue, PBX, queueCall, repoRoot, STACK_FILE, startWallboardStack, type WallboardStack } from './wallboard-stack.ts';
 
@@ -257,7 +257,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     const banner = tv.locator('[data-testid="catching-up"]');
     await banner.waitFor({ timeout: 10_000 });
     const text = (await banner.innerText()).replace(/\s+/g, ' ');
-    expect(text).toContain(`Catching up: ${formatClock(then + 1000, { locale: LOCALE, timezone: ZONE })} of `);
+    const loc = { locale: LOCALE, timezone: ZONE };
+    const day = formatDate(then + 1000, loc) === formatDate(Date.now(), loc) ? '' : `${formatDate(then + 1000, loc)} `;
+    expect(text).toContain(`Catching up: ${day}${formatClock(then + 1000, loc)} of `);
+    // The waiting calls of a replay are not now's: no 3-hour "oldest call".
+    expect(await kpiText(tv, 'max_wait')).toBe('?');
+    expect(await tv.locator('[data-testid="kpi"][data-metric="max_wait"] [data-testid="unknown"]').innerText()).toBe('CATCHING UP');
     const card = tv.locator('[data-agent="1901"]');
     expect(await card.getAttribute('data-standing')).toBe('behind');
     expect(await card.locator('[data-testid="time-in-state"]').innerText()).toBe('—');

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import AgentGrid from '../src/tiles/AgentGrid.svelte';
+import FeedBanner from '../src/tiles/FeedBanner.svelte';
 import IntradayChart from '../src/tiles/IntradayChart.svelte';
 import KpiTile from '../src/tiles/KpiTile.svelte';
 import PeriodSwitch from '../src/tiles/PeriodSwitch.svelte';
@@ -240,5 +241,30 @@ describe('AgentGrid paging (a TV cannot scroll)', () => {
     const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: 0 } });
     expect(container.querySelectorAll('[data-agent]')).toHaveLength(30);
     expect(container.querySelector('[data-testid="agent-page"]')).toBeNull();
+  });
+});
+
+describe('unknown figures and the feed strip', () => {
+  it('a KPI whose value is unknown shows "?" and says why, never the stale number or a level', () => {
+    render(KpiTile, { props: { metric: 'waiting', value: 4, threshold: { direction: 'above', warn: 2, alert: 5 }, unknown: 'PBX acme-ami link down' } });
+    expect(screen.getByTestId('value').textContent).toBe('?');
+    expect(screen.getByTestId('unknown').textContent).toBe('UNKNOWN');
+    expect(screen.queryByTestId('level')).toBeNull();
+  });
+
+  it('the queue table shows waiting and longest wait as "?" when unknown, the period figures as they are', () => {
+    const row = { queue: 'sales', name: 'Sales', waiting: 2, max_wait: 75, offered: 120, answered: 100, abandoned: 10, service_level: 0.55, asa: 18, abandon_rate: null };
+    const { container } = render(QueueTable, { props: { rows: [row], liveUnknown: 'PBX p1 link down' } });
+    const cell = (c: string) => container.querySelector(`[data-col="${c}"] .v`)!.textContent;
+    expect([cell('waiting'), cell('max_wait'), cell('offered')]).toEqual(['?', '?', '120']);
+  });
+
+  it('says "catching up" with the replayed time, and which PBX is down since when', () => {
+    const loc = { locale: 'en-GB', timezone: 'UTC' };
+    const down = { pbx_id: 'acme-ami', link: 'DOWN' as const, link_since: '2026-03-29T21:40:05.000Z', link_detail: 'ECONNREFUSED', data_until: null, catching_up: false, last_gap: null };
+    const view = { catchingUp: { pbx_id: 'p2', data_until: '2026-03-29T12:40:00.000Z' }, down: [down], recentGaps: [], unknown: new Set(['acme-ami']), behind: new Set(['p2']) };
+    render(FeedBanner, { props: { view, nowMs: Date.parse('2026-03-29T21:46:00.000Z'), loc } });
+    expect(screen.getByTestId('catching-up').textContent!.replace(/\s+/g, ' ')).toContain('Catching up: 12:40 of 21:46');
+    expect(screen.getByTestId('link-down').textContent!.replace(/\s+/g, ' ')).toContain('PBX acme-ami link down since 21:40:05');
   });
 });
