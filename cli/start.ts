@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, onShutdown, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { startAdminEndpoint } from './admin-server.ts';
+import { demoBoard } from './demo-board.ts';
 import { startStack, type RunningSimulatedPbx } from './stack.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
@@ -139,19 +140,7 @@ async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string):
   const { createToken } = await import('@callboard/api/tokens');
   const queues = cfg.queues.filter((q) => q.tenant === tenant).map((q) => q.queue);
   const board = 'demo';
-  const def = validateBoard({
-    name: 'Demo floor',
-    columns: 12,
-    tiles: [
-      { id: 'sl', kind: 'KPI', title: 'Service level', x: 0, y: 0, w: 3, h: 2, metric: 'service_level', queues, thresholds: [{ metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 }] },
-      { id: 'waiting', kind: 'KPI', title: 'Waiting', x: 3, y: 0, w: 3, h: 2, metric: 'waiting', queues },
-      { id: 'asa', kind: 'KPI', title: 'ASA', x: 6, y: 0, w: 3, h: 2, metric: 'asa', queues },
-      { id: 'abandon', kind: 'KPI', title: 'Abandon rate', x: 9, y: 0, w: 3, h: 2, metric: 'abandon_rate', queues },
-      { id: 'queues', kind: 'QUEUE_TABLE', title: 'Queues', x: 0, y: 2, w: 6, h: 4, queues },
-      { id: 'agents', kind: 'AGENT_GRID', title: 'Agents', x: 6, y: 2, w: 6, h: 4, queues },
-      { id: 'intraday', kind: 'INTRADAY_CHART', title: 'Today', x: 0, y: 6, w: 12, h: 3, metric: 'offered', queues, interval: 'MIN_30' },
-    ],
-  });
+  const def = validateBoard(demoBoard(queues));
   await new BoardStore(ch).put(tenant, board, def, 1);
   const display = (await createToken(ch, { tenant_id: tenant, role: 'display', board_id: board, label: 'demo display' })).token;
   const analyst = (await createToken(ch, { tenant_id: tenant, role: 'analyst', label: 'demo analyst' })).token;

@@ -1,7 +1,9 @@
 // Board definitions: validated here (pure), stored in ClickHouse `boards` (versioned rows).
 import { randomBytes } from 'node:crypto';
-import type { ClickHouse } from '@callboard/platform';
+import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, type CallboardConfig, type ClickHouse, type Health } from '@callboard/platform';
 import { ApiError, badInput } from './errors.ts';
+import { isCatchingUp, type LiveSnapshot, type LiveStore } from './live.ts';
+import type { PubSub, Topics } from './pubsub.ts';
 
 export const TILE_KINDS = ['KPI', 'QUEUE_TABLE', 'AGENT_GRID', 'INTRADAY_CHART'] as const;
 export type TileKind = (typeof TILE_KINDS)[number];
@@ -221,4 +223,109 @@ export async function importBoard(ch: ClickHouse, tenant: string, file: unknown,
   });
   const stored = Number((await rs.json<{ v: number | string }>())[0]?.v ?? 0);
   return { board: await store.put(tenant, f.id, def, stored + 1), created: !cur };
+}
+
+// ---------------------------------------------------------------- what a board update carries
+// besides the live state: the board's queues by their configured names, the PBX feeds (link,
+// catching up, last gap) and agents' configured names. Everything a display token's screen
+// shows comes through its board subscription, so it never needs a query it may not make.
+
+export interface BoardQueueOut {
+  queue: string;
+  name: string;
+  sl_threshold_s: number;
+  interval_sl_min_legs: number;
+}
+
+/** The board's queues: the ones its tiles name, or every configured queue and every queue seen live today. */
+export function boardQueueList(cfg: Pick<CallboardConfig, 'queues'>, tenant: string, queues: readonly string[], live: Pick<LiveSnapshot, 'queues' | 'waiting_calls'> | null): BoardQueueOut[] {
+  const ids = new Set(queues);
+  if (ids.size === 0) {
+    for (const q of cfg.queues) if (q.tenant === tenant) ids.add(q.queue);
+    for (const q of live?.queues ?? []) ids.add(q.queue);
+  }
+  return [...ids].sort().map((queue) => {
+    const c = cfg.queues.find((q) => q.tenant === tenant && q.queue === queue);
+    return { queue, name: c?.name ?? queue, sl_threshold_s: queueSettings(cfg, tenant, queue).sl_threshold_s, interval_sl_min_legs: c?.interval_sl_min_legs ?? DEFAULT_INTERVAL_SL_MIN_LEGS };
+  });
+}
+
+export interface PbxFeedOut {
+  pbx_id: string;
+  link: 'UP' | 'DOWN' | 'UNKNOWN';
+  link_since: string | null;
+  link_detail: string | null;
+  data_until: string | null;
+  catching_up: boolean;
+  last_gap: { from: string; to: string; reason: string } | null;
+}
+
+/**
+ * The tenant's PBX feeds. The link state is ingest's, known here when ingest runs in this process
+ * (`callboard start`: one Health for all services); a separate API says UNKNOWN and knows a gap
+ * only once the PBX is back and its source.gap arrives.
+ */
+export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveStore, 'feeds'>, health: Pick<Health, 'links'> | undefined, tenant: string, nowMs: number): PbxFeedOut[] {
+  const seen = new Map(live.feeds(tenant).map((f) => [f.pbx_id, f]));
+  const links = health?.links() ?? {};
+  const ids = new Set([...cfg.pbxes.filter((p) => p.tenant === tenant).map((p) => p.id), ...seen.keys()]);
+  return [...ids].sort().map((pbx_id) => {
+    const f = seen.get(pbx_id);
+    const l = links[pbx_id];
+    return {
+      pbx_id,
+      link: l ? (l.up ? 'UP' : 'DOWN') : 'UNKNOWN',
+      link_since: l?.since ?? null,
+      link_detail: l && !l.up ? (l.detail ?? null) : null,
+      data_until: f && f.data_until_ms > 0 ? new Date(f.data_until_ms).toISOString() : null,
+      catching_up: f ? isCatchingUp(f, nowMs) : false,
+      last_gap: f?.last_gap ?? null,
+    };
+  });
+}
+
+/** An agent's display name: the PBX's (AMI MemberName) where it gives one, else the config's `agents:` entry. */
+export function agentDisplayName(cfg: Pick<CallboardConfig, 'agents'>, tenant: string, agentId: string, fromPbx: string | null | undefined): string | null {
+  if (fromPbx) return fromPbx;
+  return cfg.agents?.find((a) => a.tenant === tenant && a.agent === agentId)?.name ?? null;
+}
+
+interface BoardUpdateParent {
+  _auth: { tenant_id: string };
+  _queues: string[];
+  live: LiveSnapshot;
+}
+
+/**
+ * A link going down or a feed ceasing to catch up comes with no event, so nothing would mark the
+ * boards dirty: check every second and publish a `live` change to the tenants whose feeds moved.
+ */
+export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }, everyMs = 1000): () => void {
+  const last = new Map<string, string>();
+  const timer = setInterval(() => {
+    const tenants = new Set([...d.cfg.tenants.map((t) => t.id), ...d.live.tenantIds()]);
+    for (const tenant of tenants) {
+      const sig = pbxFeeds(d.cfg, d.live, d.health, tenant, d.now())
+        .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}`)
+        .join(',');
+      if ((last.get(tenant) ?? sig) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
+      last.set(tenant, sig);
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Field resolvers of BoardUpdate (queues, feeds) and the agent-name fallback, for resolvers.ts to spread in. */
+export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }) {
+  // One watcher per API (createResolvers runs once per server); its timer does not hold the process.
+  watchFeeds(d);
+  const name = (a: { agent_id: string; agent_name: string | null }, _: unknown, ctx: { auth: { tenant_id: string } }) => agentDisplayName(d.cfg, ctx.auth.tenant_id, a.agent_id, a.agent_name);
+  return {
+    boardUpdate: {
+      queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live),
+      feeds: (u: BoardUpdateParent) => pbxFeeds(d.cfg, d.live, d.health, u._auth.tenant_id, d.now()),
+    },
+    types: { LiveAgent: { agent_name: name }, Agent: { agent_name: name } },
+  };
 }

@@ -40,6 +40,8 @@ interface Leg {
   caller_number?: string;
   position?: number;
   status: 'waiting' | 'answered';
+  /** the PBX the leg was seen on: during its link outage the board shows the leg as unknown */
+  pbx_id?: string;
   agent_id?: string;
   transferred?: boolean;
   /** hold reported as call.held / call.resumed: closed hold time and the open hold's start */
@@ -61,6 +63,19 @@ export interface AgentLive {
   /** The pause in force, whatever the state (METRICS.md pause_time_by_reason), and since when. */
   pause_reason?: string;
   pause_start?: string;
+  /** the PBX that last reported the agent */
+  pbx_id?: string;
+}
+
+/** What the board needs to know of one PBX's feed: how far its events reach, and its last gap. */
+export interface FeedLive {
+  pbx_id: string;
+  /** newest PBX event time folded (data until, METRICS.md) */
+  data_until_ms: number;
+  /** newest receive time (ingest's clock), and how far the PBX time of that event lay behind it */
+  received_at_ms: number;
+  lag_ms: number;
+  last_gap?: { from: string; to: string; reason: string };
 }
 
 interface QueueDay {
@@ -88,6 +103,9 @@ export interface TenantLive {
   /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
   aliases: Map<string, string>;
   agents: Map<string, AgentLive>;
+  /** agent → the calls (or legs) it answered today, for handled today on the board */
+  handled: Map<string, Set<string>>;
+  feeds: Map<string, FeedLive>;
   /** bumped on every change, so snapshots can be cached per version */
   version: number;
 }
@@ -95,7 +113,9 @@ export interface TenantLive {
 export type LiveChange =
   | { kind: 'none' }
   | { kind: 'call'; tenant_id: string; queues: string[] }
-  | { kind: 'agent'; tenant_id: string; agent: AgentLive };
+  | { kind: 'agent'; tenant_id: string; agent: AgentLive }
+  /** something only the board shows changed (a feed's reach, handled counts): no stream event */
+  | { kind: 'board'; tenant_id: string };
 
 const legKey = (call: string, leg: string) => `${call}\u0000${leg}`;
 const ms = (iso: string) => Date.parse(iso);
@@ -112,7 +132,7 @@ export class LiveStore {
     let t = this.tenants.get(id);
     const zone = this.env.zoneOf(id);
     if (!t) {
-      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), ended: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), version: 0 };
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), ended: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), handled: new Map(), feeds: new Map(), version: 0 };
       this.tenants.set(id, t);
     }
     this.rollover(t, nowMs);
@@ -134,6 +154,7 @@ export class LiveStore {
     if (day <= t.today) return false;
     t.today = day;
     t.queues.clear();
+    t.handled.clear();
     // Legs that have been open for more than a day lost their ending event; keep the state bounded.
     for (const [k, leg] of t.legs) if (nowMs - leg.offered_ms > 86_400_000) t.legs.delete(k);
     for (const [c, legs] of t.ended) if (legs.every((leg) => nowMs - leg.offered_ms > 86_400_000)) t.ended.delete(c);
@@ -156,7 +177,10 @@ export class LiveStore {
   apply(e: CanonicalEvent, nowMs: number): LiveChange {
     const t = this.tenant(e.tenant_id, nowMs);
     const change = this.fold(t, e);
-    if (change.kind !== 'none') t.version++;
+    const feedChanged = noteFeed(t, e);
+    const handledChanged = noteHandled(t, e);
+    if (change.kind !== 'none' || feedChanged || handledChanged) t.version++;
+    if (change.kind === 'none' && (feedChanged || handledChanged)) return { kind: 'board', tenant_id: t.tenant_id };
     return change;
   }
 
@@ -175,7 +199,7 @@ export class LiveStore {
           }
         }
         const at = ms(e.occurred_at);
-        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0 };
+        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);
         if (leg.day === t.today) this.queueDay(t, leg.queue).counters.offered++;
@@ -274,6 +298,7 @@ export class LiveStore {
       }
       case 'agent.state_changed': {
         const a = this.agent(t, e.agent_id, e.payload.agent_name);
+        a.pbx_id = e.pbx_id;
         const at = ms(e.occurred_at);
         if (at < a.changed_ms) return { kind: 'none' };
         a.changed_ms = at;
@@ -300,6 +325,7 @@ export class LiveStore {
       case 'agent.queue_joined':
       case 'agent.queue_left': {
         const a = this.agent(t, e.agent_id, e.payload.agent_name);
+        a.pbx_id = e.pbx_id;
         const has = a.queues.includes(e.payload.queue);
         if (e.type === 'agent.queue_joined' && !has) a.queues = [...a.queues, e.payload.queue].sort();
         else if (e.type === 'agent.queue_left' && has) a.queues = a.queues.filter((q) => q !== e.payload.queue);
@@ -375,6 +401,7 @@ export class LiveStore {
         caller_number: leg.caller_number ?? null,
         position: leg.position ?? null,
         wait_start: new Date(leg.offered_ms).toISOString(),
+        pbx_id: leg.pbx_id ?? null,
       });
       const w = waitingBy.get(leg.queue) ?? { n: 0, n_today: 0, oldest: Infinity };
       w.n++;
@@ -406,7 +433,7 @@ export class LiveStore {
     const agents = [...t.agents.values()]
       .filter((a) => !want || a.queues.length === 0 || a.queues.some((q) => want.has(q)))
       .sort((a, b) => (a.agent_id < b.agent_id ? -1 : 1))
-      .map(agentOut);
+      .map((a) => ({ ...agentOut(a), handled_today: t.handled.get(a.agent_id)?.size ?? 0 }));
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
@@ -424,6 +451,61 @@ export class LiveStore {
   version(tenantId: string): number {
     return this.tenants.get(tenantId)?.version ?? 0;
   }
+
+  /** The tenant's PBX feeds as the live fold has seen them (none before its first event). */
+  feeds(tenantId: string): FeedLive[] {
+    return [...(this.tenants.get(tenantId)?.feeds.values() ?? [])].map((f) => ({ ...f })).sort((a, b) => (a.pbx_id < b.pbx_id ? -1 : 1));
+  }
+}
+
+/**
+ * Keeps how far each PBX's events reach: a feed replaying history (a simulator's day, a PBX
+ * catching up after a start) delivers events whose PBX time lies far behind the time ingest
+ * received them, and the board must say so instead of showing replayed agents as if they were
+ * now. Receive time, not the fold's wall clock: an API rebuilding its state from the log folds
+ * old events too, but they were received in their time. Returns whether anything changed.
+ */
+function noteFeed(t: TenantLive, e: CanonicalEvent): boolean {
+  let f = t.feeds.get(e.pbx_id);
+  if (!f) {
+    f = { pbx_id: e.pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0 };
+    t.feeds.set(e.pbx_id, f);
+  }
+  const at = ms(e.occurred_at);
+  const received = ms(e.received_at);
+  const before = f.data_until_ms;
+  if (at > f.data_until_ms) f.data_until_ms = at;
+  if (received >= f.received_at_ms) {
+    f.received_at_ms = received;
+    f.lag_ms = Math.max(0, received - f.data_until_ms);
+  }
+  if (e.type === 'source.gap') {
+    const g = e.payload;
+    if (!f.last_gap || g.to >= f.last_gap.to) f.last_gap = { from: g.from, to: g.to, reason: g.reason };
+    return true;
+  }
+  return f.data_until_ms !== before;
+}
+
+/** handled (METRICS.md), today: the calls each agent answered, a transfer target included (its own call.answered). */
+function noteHandled(t: TenantLive, e: CanonicalEvent): boolean {
+  if (e.type !== 'call.answered') return false;
+  if (localDate(ms(e.occurred_at), t.zone) !== t.today) return false;
+  const key = `${e.call_id}\u0000${e.payload.leg_id ?? e.payload.queue ?? ''}`;
+  let set = t.handled.get(e.payload.agent_id);
+  if (!set) t.handled.set(e.payload.agent_id, (set = new Set()));
+  if (set.has(key)) return false;
+  set.add(key);
+  return true;
+}
+
+/** A feed is catching up while its events arrive more than this behind their PBX time… */
+export const CATCHING_UP_LAG_MS = 60_000;
+/** …and only while they still arrive: a PBX quiet for this long is quiet, not behind. */
+export const CATCHING_UP_QUIET_MS = 15_000;
+
+export function isCatchingUp(f: FeedLive, nowMs: number): boolean {
+  return f.lag_ms > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
 }
 
 export function agentOut(a: AgentLive): AgentOut {
@@ -437,6 +519,7 @@ export function agentOut(a: AgentLive): AgentOut {
     call_id: a.call_id ?? null,
     pause_reason: a.pause_reason ?? null,
     pause_start: a.pause_start ?? null,
+    pbx_id: a.pbx_id ?? null,
   };
 }
 
@@ -447,6 +530,7 @@ export interface WaitingCallOut {
   caller_number: string | null;
   position: number | null;
   wait_start: string;
+  pbx_id: string | null;
 }
 export interface AgentOut {
   agent_id: string;
@@ -459,6 +543,10 @@ export interface AgentOut {
   /** Absent (null in GraphQL) where an AgentLive is published as is (the agentState subscription). */
   pause_reason?: string | null;
   pause_start?: string | null;
+  /** optional: the agentStates stream passes the fold's agent as it is */
+  pbx_id?: string | null;
+  /** filled in snapshots; absent on the agentStates stream */
+  handled_today?: number;
 }
 export interface LiveQueueOut {
   queue: string;

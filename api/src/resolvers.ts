@@ -3,13 +3,13 @@
 import { graphql } from './graphql.ts';
 import { DEFAULT_QUEUE_SETTINGS, queueSettings, tenantById, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { boardQueues, newBoardId, validateBoard, type Board, type BoardInput, type BoardStore } from './boards.ts';
+import { boardDisplayResolvers, boardQueues, newBoardId, validateBoard, type Board, type BoardInput, type BoardStore } from './boards.ts';
 import { callLegs, callTimeline, getCall, searchCalls, type CallFilter } from './calls.ts';
 import { EngineGate, type Deadline } from './engine-gate.ts';
 import { ApiError, badInput, forbidden, notFound } from './errors.ts';
 import type { LiveStore } from './live.ts';
 import { bounded, coalesced, type PubSub, type Topics } from './pubsub.ts';
-import type { ApiSettings } from '@callboard/platform';
+import type { ApiSettings, Health } from '@callboard/platform';
 import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
 import type { History, HoursArgs, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
@@ -33,6 +33,8 @@ export interface ResolverDeps {
   now: () => number;
   /** One per API: the engine's slots are shared by everything this process serves. */
   gate?: EngineGate;
+  /** PBX link state for the board, when ingest runs in this process. */
+  health?: Health;
 }
 
 const droppedSubscribers = counter('callboard_api_subscribers_dropped_total', 'Subscribers ended because they fell too far behind', ['subscription']);
@@ -158,8 +160,11 @@ export function createResolvers(d: ResolverDeps) {
     dayKey: (t, date) => d.history.periodKey(t, { kind: 'DAY', date })?.key ?? null,
   };
 
+  const display = boardDisplayResolvers(d);
+
   return {
     ...coverageResolvers(coverageDeps),
+    ...display.types,
     DateTime: stringScalar('DateTime', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/, 'an ISO-8601 instant such as 2026-03-10T06:00:00.000Z'),
     Date: stringScalar('Date', /^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
     JSON: anyJson,
@@ -250,6 +255,7 @@ export function createResolvers(d: ResolverDeps) {
 
     BoardUpdate: {
       intraday: (u: { _auth: Auth; _queues: string[] }, args: { interval: string }) => boardIntraday(u._auth, u._queues, args.interval),
+      ...display.boardUpdate,
     },
 
     Mutation: {

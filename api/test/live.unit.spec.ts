@@ -199,7 +199,7 @@ describe('live fold: agents', () => {
     ])
       .when(ev('agent.state_changed', '2026-03-10T05:30:00.000Z', a, { state: 'on_call' }))
       .then('acme', '2026-03-10T06:05:00.000Z');
-    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null, pause_reason: 'Lunch', pause_start: '2026-03-10T06:00:00.000Z' }]);
+    expect(snap.agents).toEqual([{ agent_id: '1001', agent_name: 'Amina', state: 'paused', reason: 'Lunch', state_start: '2026-03-10T06:00:00.000Z', queues: ['sales'], call_id: null, pause_reason: 'Lunch', pause_start: '2026-03-10T06:00:00.000Z', pbx_id: 'acme-pbx', handled_today: 0 }]);
   });
 
   // i_membership_midcall (real Asterisk 22): 1002 is paused ("Coaching") 8 s into a call, the call

@@ -90,6 +90,8 @@ export interface QueueConfig extends QueueSettings {
   name: string;
   /** Name of the queue's business-hours schedule; unset: the tenant's default. */
   schedule?: string;
+  /** Wallboard: an interval's service level is drawn only from this many offered legs on (fewer swing it 0–100 %). */
+  interval_sl_min_legs?: number;
 }
 
 /** A local wall-clock open interval in minutes after local midnight, [from, to), to ≤ 1440. */
@@ -112,6 +114,16 @@ export interface ScheduleConfig {
   /** Local dates with other hours than their weekday's ([] is closed all day). */
   exceptions: { date: string; hours: OpenInterval[] }[];
 }
+
+/** A display name for an agent whose PBX gives none (a Yeastar extension number, an AMI member without MemberName). */
+export interface AgentConfig {
+  tenant: string;
+  agent: string;
+  name: string;
+}
+
+/** Default of a queue's `interval_sl_min_legs`. */
+export const DEFAULT_INTERVAL_SL_MIN_LEGS = 5;
 
 export type PbxKind = 'ami' | 'yeastar-p' | 'yeastar-s';
 
@@ -206,6 +218,8 @@ export interface CallboardConfig {
   /** Business-hours schedules, per tenant (`schedules` in the file). */
   schedules: ScheduleConfig[];
   pbxes: PbxConfig[];
+  /** Agent display names from the config file (`agents:`); the PBX's own name wins where it gives one. */
+  agents?: AgentConfig[];
   configFile: string | null;
   api: ApiSettings;
   ingest: {
@@ -259,12 +273,13 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
 // otherwise silently leave a default in force (an SL threshold of 20 s instead of 30 s).
 const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s', 'ratio_hours'];
 const FILE_KEYS = {
-  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules'],
+  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules', 'agents'],
   tenant: ['id', 'name', 'timezone', 'week_start', 'locale', 'schedule'],
-  queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS],
+  queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS, 'interval_sl_min_legs'],
   schedule: ['tenant', 'name', 'weekly', 'holidays', 'exceptions'],
   holiday: ['date', 'name'],
   exception: ['date', 'hours'],
+  agent: ['tenant', 'agent', 'name'],
   // simulator_queues: read by `callboard start` for the simulated Yeastar P-Series only.
   pbx: ['id', 'tenant', 'kind', 'timezone', 'host', 'port', 'tls', 'username', 'secret_env', 'allow_from', 'base_url', 'simulator_queues'],
 };
@@ -560,6 +575,12 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     name: str(`queues[${i}].name`, q.name, String(q.queue)),
     ...(q.schedule === undefined ? {} : { schedule: id(`queues[${i}].schedule`, q.schedule) }),
     ...parseQueueSettings(`queues[${i}]`, q, defaults),
+    ...(q.interval_sl_min_legs === undefined ? {} : { interval_sl_min_legs: parseInteger(`queues[${i}].interval_sl_min_legs`, q.interval_sl_min_legs, 1, 10_000) }),
+  }));
+  const agents: AgentConfig[] = asArray('agents', file.agents).map((a, i) => (checkKeys(`agents[${i}]`, a, FILE_KEYS.agent), {
+    tenant: tenantRef(`agents[${i}].tenant`, a.tenant),
+    agent: str(`agents[${i}].agent`, a.agent),
+    name: str(`agents[${i}].name`, a.name),
   }));
   const queueKeys = new Set<string>();
   queues.forEach((q, i) => {
@@ -639,6 +660,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     queues,
     schedules,
     pbxes,
+    agents,
     configFile,
     api: {
       ratePerSecond: envNumber(env, 'API_RATE_PER_SECOND', 20, 0.1, 1e6),

@@ -140,7 +140,7 @@ describe('config', () => {
       expect(message({ tenants, queue_defaults: { sl_treshold_s: 30 } })).toContain('`queue_defaults.sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?');
       expect(message({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secretenv: 'X' }] })).toContain('`pbxes[0].secretenv`: unknown setting, did you mean `secret_env`?');
       // Nothing near: the known names instead of a far-fetched guess.
-      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes, schedules)');
+      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes, schedules, agents)');
       expect(errorOf(() => load({}, { tenants, queue_defaults: [] })).setting).toBe('queue_defaults');
     });
 

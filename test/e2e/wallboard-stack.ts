@@ -11,7 +11,8 @@ import { createToken } from '@callboard/api/tokens';
 import { IngestSink } from '@callboard/ingest/sink';
 import type { Projections } from '@callboard/projections/main';
 import { createLogger, freePort, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import { startStack } from '../../cli/stack.ts';
+import { demoBoard } from '../../cli/demo-board.ts';
+import { startStack, type Stack } from '../../cli/stack.ts';
 import { makeEvent, type CanonicalEvent, type EventOf, type EventType } from '@callboard/schemas';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +26,8 @@ export const STACK_FILE = {
     { tenant: TENANT, queue: 'sales', name: 'Sales', sl_threshold_s: 20 },
     { tenant: TENANT, queue: 'support', name: 'Support', sl_threshold_s: 20 },
   ],
+  // An agent whose PBX gives no name (a Yeastar extension): the board shows this one.
+  agents: [{ tenant: TENANT, agent: '1020', name: 'Wanjiku Kamau-Otieno' }],
 };
 
 /** Builds the wallboard so the test runs the code in the tree, not a stale dist. */
@@ -37,52 +40,29 @@ export function buildWallboard(outDir = wallboardDist): void {
 }
 
 
-export const FLOOR_BOARD = {
-  name: 'Floor',
-  columns: 12,
-  tiles: [
-    { id: 'sl', kind: 'KPI', x: 0, y: 0, w: 2, h: 1, metric: 'service_level', thresholds: [{ metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 }] },
-    { id: 'asa', kind: 'KPI', x: 2, y: 0, w: 2, h: 1, metric: 'asa', thresholds: [{ metric: 'asa', direction: 'ABOVE', warn: 20, critical: 40 }] },
-    { id: 'ab', kind: 'KPI', x: 4, y: 0, w: 2, h: 1, metric: 'abandon_rate', thresholds: [{ metric: 'abandon_rate', direction: 'ABOVE', warn: 0.05, critical: 0.1 }] },
-    { id: 'ans', kind: 'KPI', x: 6, y: 0, w: 2, h: 1, metric: 'answered' },
-    { id: 'off', kind: 'KPI', x: 8, y: 0, w: 2, h: 1, metric: 'offered' },
-    { id: 'wait', kind: 'KPI', x: 10, y: 0, w: 2, h: 1, metric: 'waiting', thresholds: [{ metric: 'waiting', direction: 'ABOVE', warn: 2, critical: 5 }] },
-    {
-      id: 'queues',
-      kind: 'QUEUE_TABLE',
-      x: 0,
-      y: 1,
-      w: 7,
-      h: 2,
-      thresholds: [
-        { metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 },
-        { metric: 'max_wait', direction: 'ABOVE', warn: 30, critical: 60 },
-      ],
-    },
-    { id: 'agents', kind: 'AGENT_GRID', x: 7, y: 1, w: 5, h: 3 },
-    { id: 'day', kind: 'INTRADAY_CHART', x: 0, y: 3, w: 7, h: 1, interval: 'MIN_15', thresholds: [{ metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 }] },
-  ],
-};
+/** The demo's own board (cli/demo-board.ts): the e2e checks the board `npm start` shows. */
+export const FLOOR_BOARD = demoBoard(['sales', 'support']);
 
 let seq = 0;
+export const PBX = 'acme-pbx';
 /** One canonical event through the real makeEvent (deterministic ids from a unique vendor key). */
-export function ev<T extends EventType>(type: T, atMs: number, subject: { call_id: string } | { agent_id: string }, payload: EventOf<T>['payload']): CanonicalEvent {
+export function ev<T extends EventType>(type: T, atMs: number, subject: { call_id: string } | { agent_id: string } | Record<string, never>, payload: EventOf<T>['payload'], pbx = PBX, receivedAtMs = atMs): CanonicalEvent {
   const at = new Date(atMs).toISOString();
   seq++;
   return makeEvent(
     type,
-    { tenant_id: TENANT, pbx_id: 'acme-pbx', source: 'simulator', occurred_at: at, received_at: at, raw_ref: null, vendor_key: `wallboard-e2e|${process.pid}|${seq}` },
+    { tenant_id: TENANT, pbx_id: pbx, source: 'simulator', occurred_at: at, received_at: new Date(receivedAtMs).toISOString(), raw_ref: null, vendor_key: `wallboard-e2e|${process.pid}|${seq}` },
     subject as never,
     payload,
   ) as CanonicalEvent;
 }
 
-export function agentState(agent: string, name: string, atMs: number, state: EventOf<'agent.state_changed'>['payload']['state'], reason?: string): CanonicalEvent[] {
-  return [ev('agent.state_changed', atMs, { agent_id: agent }, { state, agent_name: name, ...(reason ? { reason } : {}) })];
+export function agentState(agent: string, name: string | undefined, atMs: number, state: EventOf<'agent.state_changed'>['payload']['state'], reason?: string, pbx = PBX, receivedAtMs = atMs): CanonicalEvent[] {
+  return [ev('agent.state_changed', atMs, { agent_id: agent }, { state, ...(name ? { agent_name: name } : {}), ...(reason ? { reason } : {}) }, pbx, receivedAtMs)];
 }
 
-export function joinQueue(agent: string, name: string, queue: string, atMs: number): CanonicalEvent {
-  return ev('agent.queue_joined', atMs, { agent_id: agent }, { queue, agent_name: name });
+export function joinQueue(agent: string, name: string | undefined, queue: string, atMs: number, pbx = PBX, receivedAtMs = atMs): CanonicalEvent {
+  return ev('agent.queue_joined', atMs, { agent_id: agent }, { queue, ...(name ? { agent_name: name } : {}) }, pbx, receivedAtMs);
 }
 
 /** A queue call from entry to its end: answered after waitS, abandoned, or still waiting. */
@@ -125,6 +105,8 @@ export interface WallboardStack {
   supervisorToken: string;
   displayToken: string;
   boardId: string;
+  /** The Health ingest reports PBX links into (one per stack, shared with the API). */
+  health: Stack['health'];
   produce(events: CanonicalEvent[]): Promise<void>;
   gql<T>(token: string, query: string, variables?: Record<string, unknown>): Promise<T>;
   stopApi(): Promise<void>;
@@ -184,6 +166,7 @@ export async function startWallboardStack(cfg: CallboardConfig, opts: { dist?: s
     supervisorToken,
     displayToken,
     boardId,
+    health: stack.health,
     produce: (events) => sink.canonical(events),
     gql,
     stopApi: () => stack.stopApi(),

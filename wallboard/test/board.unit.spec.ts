@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { agentCounts, agentsFor, combineQueueMetrics, drillRequest, kpiValue, longestWaitS, periodRange, queueRows, thresholdFor } from '../src/lib/board.ts';
+import { agentCounts, agentsFor, combineQueueMetrics, drillRequest, kpiValue, longestWaitS, pauseReasons, periodRange, queueRows, thresholdFor, tileTitle } from '../src/lib/board.ts';
+import { agentStanding, feedView, liveFiguresUnknown } from '../src/lib/feeds.ts';
+import type { PbxFeed } from '../src/lib/model.ts';
 import { formatRatio } from '../src/lib/format.ts';
 import { levelOf } from '../src/lib/thresholds.ts';
 import { agent, live, qm } from './fixtures.ts';
@@ -35,9 +37,12 @@ describe('KPI values', () => {
   });
 
   it('counts agents by state, within the tile queues', () => {
-    expect(agentCounts(snapshot.agents)).toMatchObject({ agents_available: 1, agents_on_call: 2, agents_paused: 1, agents_logged_in: 4 });
+    // Every METRICS.md state on its own; staffed = logged in and not paused.
+    expect(agentCounts(snapshot.agents)).toEqual({
+      agents_available: 1, agents_ringing: 0, agents_on_call: 1, agents_on_hold: 1, agents_wrap_up: 0, agents_paused: 1, agents_offline: 1, agents_logged_in: 4, agents_staffed: 3,
+    });
     expect(kpiValue(tile('agents_paused', ['sales']), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(0);
-    expect(kpiValue(tile('agents_on_call'), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(2);
+    expect(kpiValue(tile('agents_on_call'), { live: snapshot, period: 'TODAY', periodRows: null })).toBe(1);
   });
 
   it('takes period KPIs from the period metrics, live-only KPIs from the live state', () => {
@@ -55,8 +60,8 @@ describe('KPI values', () => {
     const s = live({
       server_time: '2026-03-29T07:15:00.000Z',
       waiting_calls: [
-        { call_id: 'a', queue: 'sales', leg_id: 'l1', caller_number: null, position: 1, wait_start: '2026-03-29T07:14:00.000Z' },
-        { call_id: 'b', queue: 'support', leg_id: 'l2', caller_number: null, position: 1, wait_start: '2026-03-29T07:10:00.000Z' },
+        { call_id: 'a', queue: 'sales', leg_id: 'l1', caller_number: null, position: 1, wait_start: '2026-03-29T07:14:00.000Z', pbx_id: null },
+        { call_id: 'b', queue: 'support', leg_id: 'l2', caller_number: null, position: 1, wait_start: '2026-03-29T07:10:00.000Z', pbx_id: null },
       ],
     });
     const at = Date.parse('2026-03-29T07:15:10.000Z');
@@ -83,6 +88,60 @@ describe('queue rows', () => {
     const month = queueRows(tile('', ['support']), { live: s, period: 'THIS_MONTH', periodRows: [{ key: 'support', queue_metrics: qm({ offered: 321 }) }] });
     expect(month).toHaveLength(1);
     expect(month[0]).toMatchObject({ queue: 'support', waiting: 3, offered: 321 });
+  });
+});
+
+describe('queue rows by configured name', () => {
+  it('lists every queue of the board, by its name, before any call arrived', () => {
+    const boardQueues = [
+      { queue: '6400', name: 'Sales', sl_threshold_s: 20, interval_sl_min_legs: 5 },
+      { queue: '6401', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5 },
+    ];
+    const rows = queueRows(tile(''), { live: live(), period: 'TODAY', periodRows: null, boardQueues });
+    expect(rows.map((r) => [r.queue, r.name, r.waiting, r.offered])).toEqual([
+      ['6400', 'Sales', 0, null],
+      ['6401', 'Support', 0, null],
+    ]);
+    expect(tileTitle({ title: null, metric: 'asa', queues: ['6401'] }, boardQueues)).toBe('ASA · Support');
+  });
+});
+
+describe('pause reasons', () => {
+  it('counts paused agents per reason, most first', () => {
+    const agents = [agent('1', 'paused', { reason: 'Lunch' }), agent('2', 'paused', { reason: 'Training' }), agent('3', 'paused', { reason: 'Lunch' }), agent('4', 'paused'), agent('5', 'available', { reason: 'Lunch' })];
+    expect(pauseReasons(agents)).toEqual([
+      { reason: 'Lunch', n: 2 },
+      { reason: 'no reason', n: 1 },
+      { reason: 'Training', n: 1 },
+    ]);
+  });
+});
+
+describe('feeds', () => {
+  const feed = (over: Partial<PbxFeed>): PbxFeed => ({ pbx_id: 'p1', link: 'UP', link_since: null, link_detail: null, data_until: null, catching_up: false, last_gap: null, ...over });
+  const now = Date.parse('2026-03-29T18:46:00.000Z');
+
+  it('says how far a replaying feed has got, the slowest one when several are', () => {
+    const v = feedView([feed({ catching_up: true, data_until: '2026-03-29T09:40:00.000Z' }), feed({ pbx_id: 'p2', catching_up: true, data_until: '2026-03-29T12:40:00.000Z' }), feed({ pbx_id: 'p3' })], now);
+    expect(v.catchingUp).toEqual({ pbx_id: 'p1', data_until: '2026-03-29T09:40:00.000Z' });
+    expect(agentStanding({ pbx_id: 'p2' }, v)).toBe('behind');
+    expect(agentStanding({ pbx_id: 'p3' }, v)).toBe('now');
+    expect(liveFiguresUnknown(v)).toBe(false);
+  });
+
+  it("makes a down PBX's agents and the live figures unknown", () => {
+    const v = feedView([feed({ link: 'DOWN', link_since: '2026-03-29T18:40:00.000Z' }), feed({ pbx_id: 'p2' })], now);
+    expect(v.down.map((f) => f.pbx_id)).toEqual(['p1']);
+    expect(agentStanding({ pbx_id: 'p1' }, v)).toBe('unknown');
+    expect(agentStanding({ pbx_id: 'p2' }, v)).toBe('now');
+    expect(agentStanding({ pbx_id: null }, v)).toBe('now');
+    expect(liveFiguresUnknown(v)).toBe(true);
+  });
+
+  it('mentions a gap for a quarter of an hour after it ended', () => {
+    const gap = { from: '2026-03-29T18:30:00.000Z', to: '2026-03-29T18:35:00.000Z', reason: 'ECONNRESET' };
+    expect(feedView([feed({ last_gap: gap })], now).recentGaps).toEqual([{ pbx_id: 'p1', ...gap }]);
+    expect(feedView([feed({ last_gap: gap })], Date.parse('2026-03-29T18:51:00.000Z')).recentGaps).toEqual([]);
   });
 });
 

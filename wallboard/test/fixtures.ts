@@ -24,7 +24,7 @@ export function qm(over: Partial<QueueMetrics> = {}): QueueMetrics {
 }
 
 export function agent(id: string, state: LiveAgent['state'], over: Partial<LiveAgent> = {}): LiveAgent {
-  return { agent_id: id, agent_name: `Agent ${id}`, state, reason: null, state_start: '2026-03-29T07:00:00.000Z', queues: ['sales'], ...over };
+  return { agent_id: id, agent_name: `Agent ${id}`, state, reason: null, state_start: '2026-03-29T07:00:00.000Z', queues: ['sales'], pbx_id: 'pbx-1', handled_today: 0, ...over };
 }
 
 export function live(over: Partial<LiveState> = {}): LiveState {

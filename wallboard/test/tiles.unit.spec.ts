@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import AgentGrid from '../src/tiles/AgentGrid.svelte';
+import FeedBanner from '../src/tiles/FeedBanner.svelte';
 import IntradayChart from '../src/tiles/IntradayChart.svelte';
 import KpiTile from '../src/tiles/KpiTile.svelte';
 import PeriodSwitch from '../src/tiles/PeriodSwitch.svelte';
@@ -82,6 +83,7 @@ describe('KpiTile', () => {
 describe('QueueTable', () => {
   const row = {
     queue: 'sales',
+    name: 'Sales floor',
     waiting: 2,
     max_wait: 75,
     offered: 120,
@@ -120,7 +122,7 @@ describe('QueueTable', () => {
   it('opens a queue drill-down from the row', async () => {
     const ondrill = vi.fn();
     render(QueueTable, { props: { rows: [row], ondrill } });
-    await fireEvent.click(screen.getByRole('button', { name: /calls of queue sales/ }));
+    await fireEvent.click(screen.getByRole('button', { name: /calls of queue Sales floor/ }));
     expect(ondrill).toHaveBeenCalledWith('sales');
   });
 });
@@ -144,11 +146,38 @@ describe('AgentGrid', () => {
     expect(within(card('1001')).getByTestId('time-in-state').textContent).toBe('1:35');
   });
 
-  it('counts agents available, on call (with hold) and paused', () => {
-    const agents = [agent('1', 'available'), agent('2', 'on_call'), agent('3', 'on_hold'), agent('4', 'paused', { reason: 'Break' }), agent('5', 'offline')];
+  it('counts every state, logged in and staffed, and paused agents by reason', () => {
+    const agents = [
+      agent('1', 'available'), agent('2', 'on_call'), agent('3', 'on_hold'), agent('4', 'paused', { reason: 'Break' }), agent('5', 'offline'),
+      agent('6', 'ringing'), agent('7', 'wrap_up'), agent('8', 'paused', { reason: 'Break' }),
+    ];
     const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: 0 } });
     const count = (m: string) => container.querySelector(`[data-testid="agent-counts"] [data-metric="${m}"] [data-testid="value"]`)!.textContent;
-    expect([count('agents_available'), count('agents_on_call'), count('agents_paused')]).toEqual(['1', '2', '1']);
+    const metrics = ['agents_available', 'agents_ringing', 'agents_on_call', 'agents_on_hold', 'agents_wrap_up', 'agents_paused', 'agents_offline', 'agents_logged_in', 'agents_staffed'];
+    expect(metrics.map(count)).toEqual(['1', '1', '1', '1', '1', '2', '1', '7', '5']);
+    expect(screen.getByTestId('pause-reasons').textContent).toContain('2 Break');
+  });
+
+  it('shows handled today per agent', () => {
+    render(AgentGrid, { props: { agents: [agent('1', 'available', { handled_today: 12 })], offsetMs: 0, now: 0 } });
+    expect(screen.getByTestId('handled').textContent).toBe('12 handled');
+  });
+
+  it("shows a down PBX's agents as unknown and a replaying PBX's agents without a time", () => {
+    const serverNow = Date.parse('2026-03-29T07:15:00.000Z');
+    const agents = [agent('1', 'on_call', { pbx_id: 'down' }), agent('2', 'available', { pbx_id: 'behind' }), agent('3', 'available', { pbx_id: 'ok' })];
+    const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: serverNow, feeds: { unknown: new Set(['down']), behind: new Set(['behind']) } } });
+    const card = (id: string) => container.querySelector(`[data-agent="${id}"]`) as HTMLElement;
+    expect(card('1').dataset.standing).toBe('unknown');
+    expect(card('1').textContent).toContain('Unknown');
+    expect(card('1').textContent).not.toContain('On call');
+    expect(within(card('2')).getByTestId('time-in-state').textContent).toBe('—');
+    expect(within(card('3')).getByTestId('time-in-state').textContent).toBe('15:00');
+  });
+
+  it('shows no time for an agent never seen changing state (no "490,000 hours")', () => {
+    const { container } = render(AgentGrid, { props: { agents: [agent('1', 'offline', { state_start: '1970-01-01T00:00:00.000Z' })], offsetMs: 0, now: Date.now() } });
+    expect(container.querySelector('[data-testid="time-in-state"]')!.textContent).toBe('—');
   });
 
   it('says so when nobody is logged in', () => {
@@ -174,6 +203,16 @@ describe('IntradayChart', () => {
     expect(container.querySelector('line.target')).not.toBeNull();
     expect(container.textContent).toContain('offered 14');
     expect(container.querySelector('rect.bar title')!.textContent).toBe('09:00: offered 4, service_level 90.0%');
+  });
+
+  it('greys the SL of intervals with fewer legs than the queue setting, and takes the legend total from the live state', () => {
+    const points = [point('09:00', 6, 0.9), point('09:15', 1, 0), point('09:30', 7, 0.5)];
+    const { container } = render(IntradayChart, { props: { points, slTarget: 0.8, minLegs: 5, offeredTotal: 15 } });
+    // 09:15 (one call, SL 0 %) neither drawn in the line nor joined to it.
+    expect(container.querySelectorAll('polyline.sl')).toHaveLength(2);
+    expect(container.querySelectorAll('line.thin')).toHaveLength(1);
+    expect(screen.getByTestId('offered-total').textContent).toBe('15');
+    expect(screen.getByTestId('intraday-key').textContent).toContain('target 80.0%');
   });
 });
 
@@ -202,5 +241,30 @@ describe('AgentGrid paging (a TV cannot scroll)', () => {
     const { container } = render(AgentGrid, { props: { agents, offsetMs: 0, now: 0 } });
     expect(container.querySelectorAll('[data-agent]')).toHaveLength(30);
     expect(container.querySelector('[data-testid="agent-page"]')).toBeNull();
+  });
+});
+
+describe('unknown figures and the feed strip', () => {
+  it('a KPI whose value is unknown shows "?" and says why, never the stale number or a level', () => {
+    render(KpiTile, { props: { metric: 'waiting', value: 4, threshold: { direction: 'above', warn: 2, alert: 5 }, unknown: 'PBX acme-ami link down' } });
+    expect(screen.getByTestId('value').textContent).toBe('?');
+    expect(screen.getByTestId('unknown').textContent).toBe('UNKNOWN');
+    expect(screen.queryByTestId('level')).toBeNull();
+  });
+
+  it('the queue table shows waiting and longest wait as "?" when unknown, the period figures as they are', () => {
+    const row = { queue: 'sales', name: 'Sales', waiting: 2, max_wait: 75, offered: 120, answered: 100, abandoned: 10, service_level: 0.55, asa: 18, abandon_rate: null };
+    const { container } = render(QueueTable, { props: { rows: [row], liveUnknown: 'PBX p1 link down' } });
+    const cell = (c: string) => container.querySelector(`[data-col="${c}"] .v`)!.textContent;
+    expect([cell('waiting'), cell('max_wait'), cell('offered')]).toEqual(['?', '?', '120']);
+  });
+
+  it('says "catching up" with the replayed time, and which PBX is down since when', () => {
+    const loc = { locale: 'en-GB', timezone: 'UTC' };
+    const down = { pbx_id: 'acme-ami', link: 'DOWN' as const, link_since: '2026-03-29T21:40:05.000Z', link_detail: 'ECONNREFUSED', data_until: null, catching_up: false, last_gap: null };
+    const view = { catchingUp: { pbx_id: 'p2', data_until: '2026-03-29T12:40:00.000Z' }, down: [down], recentGaps: [], unknown: new Set(['acme-ami']), behind: new Set(['p2']) };
+    render(FeedBanner, { props: { view, nowMs: Date.parse('2026-03-29T21:46:00.000Z'), loc } });
+    expect(screen.getByTestId('catching-up').textContent!.replace(/\s+/g, ' ')).toContain('Catching up: 12:40 of 21:46');
+    expect(screen.getByTestId('link-down').textContent!.replace(/\s+/g, ' ')).toContain('PBX acme-ami link down since 21:40:05');
   });
 });

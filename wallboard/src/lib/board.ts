@@ -1,34 +1,56 @@
 // Pure board logic: which number a tile shows, which threshold applies, what a drill-down asks
 // for. No I/O here, so all of it is tested without a browser.
 import { DateTime } from 'luxon';
-import type { AgentStateName, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef, WeekStart } from './model.ts';
+import type { AgentStateName, BoardQueue, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef, WeekStart } from './model.ts';
 import { metricDoc } from './metrics.ts';
 import type { Threshold } from './thresholds.ts';
 
 /** KPIs that only exist "now": they ignore the period switch. */
-export const LIVE_ONLY = new Set(['waiting', 'max_wait', 'agents_available', 'agents_on_call', 'agents_paused', 'agents_wrap_up']);
+export const LIVE_ONLY = new Set([
+  'waiting', 'max_wait', 'agents_available', 'agents_ringing', 'agents_on_call', 'agents_on_hold', 'agents_wrap_up', 'agents_paused', 'agents_offline', 'agents_logged_in', 'agents_staffed',
+]);
 
+/** Agents now per METRICS.md state, plus logged in (every state but offline) and staffed (logged in and not paused). */
 export interface AgentCounts {
   agents_available: number;
+  agents_ringing: number;
   agents_on_call: number;
-  agents_paused: number;
+  agents_on_hold: number;
   agents_wrap_up: number;
+  agents_paused: number;
+  agents_offline: number;
   agents_logged_in: number;
+  agents_staffed: number;
 }
 
-const ON_CALL: AgentStateName[] = ['on_call', 'on_hold'];
+const COUNT_OF: Record<AgentStateName, keyof AgentCounts> = {
+  available: 'agents_available',
+  ringing: 'agents_ringing',
+  on_call: 'agents_on_call',
+  on_hold: 'agents_on_hold',
+  wrap_up: 'agents_wrap_up',
+  paused: 'agents_paused',
+  offline: 'agents_offline',
+};
+
+const inQueues = (a: LiveAgent, queues: readonly string[]) => queues.length === 0 || a.queues.some((q) => queues.includes(q));
 
 export function agentCounts(agents: readonly LiveAgent[], queues: readonly string[] = []): AgentCounts {
-  const c: AgentCounts = { agents_available: 0, agents_on_call: 0, agents_paused: 0, agents_wrap_up: 0, agents_logged_in: 0 };
+  const c: AgentCounts = { agents_available: 0, agents_ringing: 0, agents_on_call: 0, agents_on_hold: 0, agents_wrap_up: 0, agents_paused: 0, agents_offline: 0, agents_logged_in: 0, agents_staffed: 0 };
   for (const a of agents) {
-    if (queues.length > 0 && !a.queues.some((q) => queues.includes(q))) continue;
+    if (!inQueues(a, queues)) continue;
+    c[COUNT_OF[a.state]]++;
     if (a.state !== 'offline') c.agents_logged_in++;
-    if (a.state === 'available') c.agents_available++;
-    else if (ON_CALL.includes(a.state)) c.agents_on_call++;
-    else if (a.state === 'paused') c.agents_paused++;
-    else if (a.state === 'wrap_up') c.agents_wrap_up++;
+    if (a.state !== 'offline' && a.state !== 'paused') c.agents_staffed++;
   }
   return c;
+}
+
+/** Paused agents by pause reason, most first ("no reason" for a pause the PBX gave none). */
+export function pauseReasons(agents: readonly LiveAgent[], queues: readonly string[] = []): { reason: string; n: number }[] {
+  const by = new Map<string, number>();
+  for (const a of agents) if (a.state === 'paused' && inQueues(a, queues)) by.set(a.reason || 'no reason', (by.get(a.reason || 'no reason') ?? 0) + 1);
+  return [...by].map(([reason, n]) => ({ reason, n })).sort((x, y) => y.n - x.n || x.reason.localeCompare(y.reason));
 }
 
 const div = (n: number, d: number): number | null => (d > 0 ? n / d : null);
@@ -92,6 +114,13 @@ export interface KpiInput {
   /** For max_wait, which ticks locally between snapshots. */
   offsetMs?: number;
   nowMs?: number;
+  /** The board's queues with their configured names (BoardUpdate.queues). */
+  boardQueues?: readonly BoardQueue[];
+}
+
+/** A queue's configured name, its id when it has none. */
+export function queueName(queue: string, boardQueues: readonly BoardQueue[] | undefined): string {
+  return boardQueues?.find((q) => q.queue === queue)?.name ?? queue;
 }
 
 /** The value of a KPI tile: live-only metrics from the live state, the rest from the period. */
@@ -115,10 +144,10 @@ export function thresholdFor(tile: Pick<TileDef, 'thresholds'>, metric: string):
   return { direction: t.direction === 'BELOW' ? 'below' : 'above', warn: t.warn, alert: t.critical };
 }
 
-export function tileTitle(tile: Pick<TileDef, 'title' | 'metric' | 'queues'>): string {
+export function tileTitle(tile: Pick<TileDef, 'title' | 'metric' | 'queues'>, boardQueues?: readonly BoardQueue[]): string {
   if (tile.title) return tile.title;
   const label = tile.metric ? metricDoc(tile.metric).label : '';
-  return tile.queues.length ? `${label} · ${tile.queues.join(', ')}` : label;
+  return tile.queues.length ? `${label} · ${tile.queues.map((q) => queueName(q, boardQueues)).join(', ')}` : label;
 }
 
 /** A local calendar period as a UTC half-open interval [start, end), like the API resolves it. */
@@ -199,6 +228,8 @@ export function agentsFor(agents: readonly LiveAgent[], queues: readonly string[
 
 export interface QueueRow {
   queue: string;
+  /** configured display name */
+  name: string;
   waiting: number;
   /** Longest current wait, seconds, ticking. */
   max_wait: number | null;
@@ -210,9 +241,10 @@ export interface QueueRow {
   abandon_rate: number | null;
 }
 
-/** Queue table rows: waiting now from the live state, the rest from the selected period. */
+/** Queue table rows: waiting now from the live state, the rest from the selected period; every queue of the board, by its configured name. */
 export function queueRows(tile: Pick<TileDef, 'queues'>, input: KpiInput): QueueRow[] {
   const names = new Set<string>();
+  for (const q of input.boardQueues ?? []) names.add(q.queue);
   for (const q of input.live.queues) names.add(q.queue);
   if (input.period !== 'TODAY' && input.periodRows) for (const r of input.periodRows) names.add(r.key);
   const wanted = [...names].filter((q) => tile.queues.length === 0 || tile.queues.includes(q)).sort();
@@ -221,6 +253,7 @@ export function queueRows(tile: Pick<TileDef, 'queues'>, input: KpiInput): Queue
     const m = input.period === 'TODAY' || !input.periodRows ? (liveRow?.today ?? null) : (input.periodRows.find((r) => r.key === queue)?.queue_metrics ?? null);
     return {
       queue,
+      name: queueName(queue, input.boardQueues),
       waiting: liveRow?.waiting ?? 0,
       max_wait: input.nowMs !== undefined ? longestWaitS(input.live, [queue], input.offsetMs ?? 0, input.nowMs) : (liveRow?.max_wait ?? null),
       offered: m?.offered ?? null,

@@ -110,6 +110,14 @@ export type ThresholdDirection =
   /** warn/critical when the value falls below the level (e.g. service_level) */
   | 'BELOW';
 
+export type LinkState =
+  /** the ingest link to the PBX is up */
+  | 'UP'
+  /** the ingest link to the PBX is down: live agents and waiting calls of this PBX are unknown */
+  | 'DOWN'
+  /** this API instance does not see the ingest link (ingest runs in another process); only gaps after the fact are known */
+  | 'UNKNOWN';
+
 export type BoardsQueryVariables = Exact<{ [key: string]: never }>;
 
 export type BoardsQuery = { boards: Array<{ id: string; name: string }> };
@@ -187,14 +195,41 @@ export type BoardSubscription = {
           transferred: number;
         };
       }>;
-      waiting_calls: Array<{ call_id: string; queue: string; leg_id: string; caller_number: string | null; position: number | null; wait_start: string }>;
-      agents: Array<{ agent_id: string; agent_name: string | null; state: AgentState; reason: string | null; state_start: string; queues: Array<string> }>;
+      waiting_calls: Array<{
+        call_id: string;
+        queue: string;
+        leg_id: string;
+        caller_number: string | null;
+        position: number | null;
+        wait_start: string;
+        pbx_id: string | null;
+      }>;
+      agents: Array<{
+        agent_id: string;
+        agent_name: string | null;
+        state: AgentState;
+        reason: string | null;
+        state_start: string;
+        queues: Array<string>;
+        pbx_id: string | null;
+        handled_today: number | null;
+      }>;
     };
     intraday: {
       date: string;
       interval: IntradayInterval;
       points: Array<{ start: string; local_time: string; queue_metrics: { offered: number; answered: number; service_level: number | null } }>;
     };
+    queues: Array<{ queue: string; name: string; sl_threshold_s: number; interval_sl_min_legs: number }>;
+    feeds: Array<{
+      pbx_id: string;
+      link: LinkState;
+      link_since: string | null;
+      link_detail: string | null;
+      data_until: string | null;
+      catching_up: boolean;
+      last_gap: { from: string; to: string; reason: string } | null;
+    }>;
   };
 };
 

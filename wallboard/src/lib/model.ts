@@ -13,7 +13,7 @@ import type {
   TenantQuery,
 } from './gql-types.ts';
 
-export type { AgentState as AgentStateName, CallOutcome, IntradayInterval, TileKind, WeekStart } from './gql-types.ts';
+export type { AgentState as AgentStateName, CallOutcome, IntradayInterval, Role, TileKind, WeekStart } from './gql-types.ts';
 
 /** The periods the board's switch offers (the API knows more). */
 export type PeriodKind = Extract<ApiPeriodKind, 'TODAY' | 'THIS_WEEK' | 'THIS_MONTH'>;
@@ -28,6 +28,8 @@ export type QueueMetrics = LiveState['today'];
 export type LiveQueue = LiveState['queues'][number];
 export type WaitingCall = LiveState['waiting_calls'][number];
 export type LiveAgent = LiveState['agents'][number];
+export type BoardQueue = BoardUpdate['queues'][number];
+export type PbxFeed = BoardUpdate['feeds'][number];
 
 export type IntradaySeries = IntradayQuery['intraday'];
 export type IntradayPoint = IntradaySeries['points'][number];

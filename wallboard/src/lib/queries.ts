@@ -19,11 +19,13 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
       server_time today_date
       today { ${QUEUE_METRICS} }
       queues { queue waiting max_wait today { ${QUEUE_METRICS} } }
-      waiting_calls { call_id queue leg_id caller_number position wait_start }
-      agents { agent_id agent_name state reason state_start queues }
+      waiting_calls { call_id queue leg_id caller_number position wait_start pbx_id }
+      agents { agent_id agent_name state reason state_start queues pbx_id handled_today }
     }
     timezone locale
     intraday { date interval points { start local_time queue_metrics { offered answered service_level } } }
+    queues { queue name sl_threshold_s interval_sl_min_legs }
+    feeds { pbx_id link link_since link_detail data_until catching_up last_gap { from to reason } }
   }
 }` as Operation<G.BoardSubscription, G.BoardSubscriptionVariables>;
 
