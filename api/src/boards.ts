@@ -257,7 +257,7 @@ export interface PbxFeedOut {
   link_detail: string | null;
   data_until: string | null;
   catching_up: boolean;
-  last_gap: { from: string; to: string; reason: string } | null;
+  last_gap: { pbx_id: string; from: string; to: string; reason: string } | null;
 }
 
 /**
@@ -279,7 +279,7 @@ export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveSto
       link_detail: l && !l.up ? (l.detail ?? null) : null,
       data_until: f && f.data_until_ms > 0 ? new Date(f.data_until_ms).toISOString() : null,
       catching_up: f ? isCatchingUp(f, nowMs) : false,
-      last_gap: f?.last_gap ?? null,
+      last_gap: f?.last_gap ? { pbx_id, ...f.last_gap } : null,
     };
   });
 }

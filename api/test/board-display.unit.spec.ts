@@ -62,7 +62,7 @@ describe('feeds: catching up while history replays', () => {
     const s = store();
     s.apply(ev('source.gap', '2026-03-10T11:05:00.000Z', {} as never, { from: '2026-03-10T11:00:00.000Z', to: '2026-03-10T11:05:00.000Z', reason: 'ECONNRESET' }), NOW);
     s.apply(ev('source.gap', '2026-03-10T10:05:00.000Z', {} as never, { from: '2026-03-10T10:00:00.000Z', to: '2026-03-10T10:05:00.000Z', reason: 'older, redelivered' }), NOW);
-    expect(pbxFeeds(cfg, s, undefined, 'acme', NOW)[0]!.last_gap).toEqual({ from: '2026-03-10T11:00:00.000Z', to: '2026-03-10T11:05:00.000Z', reason: 'ECONNRESET' });
+    expect(pbxFeeds(cfg, s, undefined, 'acme', NOW)[0]!.last_gap).toEqual({ pbx_id: 'acme-pbx', from: '2026-03-10T11:00:00.000Z', to: '2026-03-10T11:05:00.000Z', reason: 'ECONNRESET' });
   });
 
   it('takes the link state from the Health ingest reports into, when it runs in this process', () => {
