@@ -9,7 +9,7 @@ import { IngestPipeline, nothingSettled, ok, settle, translating, type AdapterDe
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
-import { AmiTranslator } from './translator.ts';
+import { AmiTranslator, type FeedClock } from './translator.ts';
 
 const framesTotal = counter('callboard_ami_frames_total', 'AMI frames received', ['pbx', 'kind']);
 const connectsTotal = counter('callboard_ami_connections_total', 'AMI connection outcomes', ['pbx', 'result']);
@@ -27,6 +27,35 @@ const HIGH_WATER = 20_000;
 const MAX_BATCH_FRAMES = 2000;
 const MAX_BATCH_BYTES = 850_000;
 const recordBytes = (p: { frame: AmiFrame }) => p.frame.raw.length * 1.1 + 270;
+
+/** A gap as the client saw it (receive clock), until it can be placed on the PBX clock. */
+export interface ReceivedGap {
+  from: number;
+  to: number;
+  reason: string;
+  /** The connection that ended the gap. */
+  conn: string;
+}
+
+/**
+ * A gap of the feed on the PBX clock (METRICS.md "Gaps of the feed", "Time and precision"), as
+ * the translator's own endings in the gap are: from the last moment the PBX was known alive (its
+ * `Shutdown` Timestamp, else the last frame's PBX time; for a process's first connection, the
+ * receive-clock mark the previous process left, moved by the PBX–receive offset) to the
+ * reconnect's resync, moved from the receive clock by that offset. The offset is only trusted
+ * once a frame of the new connection carried a Timestamp (a restarted, replayed or skewed PBX
+ * clock need not go on from the old one), so this is null until then unless `final` (no such
+ * frame will come).
+ */
+export function pbxGap(gap: ReceivedGap, clock: FeedClock, final: boolean): { from: number; to: number } | null {
+  if (!final && clock.offsetConn !== gap.conn) return null;
+  const offset = clock.offset ?? 0;
+  // The translator knows the last sign of life unless it has seen no connection before this one.
+  let from = gap.from + offset;
+  if (clock.conn === gap.conn) from = clock.gapFrom ?? from;
+  else if (clock.conn !== undefined) from = clock.lastAlive;
+  return { from, to: Math.max(from, gap.to + offset) };
+}
 
 interface Pending {
   frame: AmiFrame;
@@ -83,7 +112,7 @@ export class AmiAdapter implements RunningAdapter {
         health('ok', `logged in, connection ${conn.id}`);
         o.onLink?.(true, `logged in, connection ${conn.id}`);
         o.log.info({ connection: conn.id, gap }, gap ? 'AMI reconnected and resynchronised' : 'AMI logged in and resynchronised');
-        if (gap) this.enqueueGap(gap, conn);
+        if (gap) this.enqueueGap({ ...gap, conn: conn.id });
       },
       down: (reason, kind, retryIn) => {
         connectsTotal.inc({ pbx: o.pbx_id, result: kind });
@@ -109,6 +138,8 @@ export class AmiAdapter implements RunningAdapter {
   async stop(): Promise<void> {
     await this.client.stop();
     await this.drain();
+    // Gaps still waiting for a Timestamp on their connection are written with the last offset.
+    if (this.gaps.length > 0) await this.shell.write(settle(nothingSettled(), ok(this.placeGaps(undefined, true)), this.shell.who, { original: '', ref: null }));
     connected.set({ pbx: this.o.pbx_id }, 0);
   }
 
@@ -129,11 +160,33 @@ export class AmiAdapter implements RunningAdapter {
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
   }
 
-  private gaps: CanonicalEvent[] = [];
-  private enqueueGap(gap: { from: number; to: number; reason: string }, conn: AmiConnectionInfo): void {
-    const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(gap.to), received_at: isoMs(gap.to), raw_ref: null, vendor_key: `gap|${conn.id}` };
-    this.gaps.push(makeEvent('source.gap', ctx, {}, { from: isoMs(gap.from), to: isoMs(gap.to), reason: gap.reason }));
+  private gaps: ReceivedGap[] = [];
+  private enqueueGap(gap: ReceivedGap): void {
+    this.gaps.push(gap);
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
+  }
+
+  /**
+   * `source.gap` events for the gaps that can now be placed on the PBX clock (see `pbxGap`); a
+   * gap of another connection than `conn` (the next frame's) is placed now with what is known.
+   */
+  private placeGaps(conn: string | undefined, final: boolean): CanonicalEvent[] {
+    if (this.gaps.length === 0) return [];
+    const clock = this.translator.feedClock();
+    const out: CanonicalEvent[] = [];
+    this.gaps = this.gaps.filter((g) => {
+      const span = pbxGap(g, clock, final || (conn !== undefined && conn !== g.conn));
+      if (!span) return true;
+      const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(span.to), received_at: isoMs(g.to), raw_ref: null, vendor_key: `gap|${g.conn}` };
+      out.push(makeEvent('source.gap', ctx, {}, { from: isoMs(span.from), to: isoMs(span.to), reason: g.reason }));
+      return false;
+    });
+    return out;
+  }
+
+  private gapsDue(): boolean {
+    const clock = this.translator.feedClock();
+    return this.gaps.some((g) => pbxGap(g, clock, false) !== null);
   }
 
   private pauseReading(pause: boolean): void {
@@ -149,18 +202,16 @@ export class AmiAdapter implements RunningAdapter {
    */
   private async loop(): Promise<void> {
     let canonical: Promise<void> = Promise.resolve();
-    while (this.queue.length > 0 || this.gaps.length > 0) {
+    while (this.queue.length > 0 || this.gapsDue()) {
       let n = 0;
       let bytes = 0;
       while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
       const batch = this.queue.slice(0, n);
       this.queue = this.queue.slice(n);
-      const gaps = this.gaps;
-      this.gaps = [];
       const started = performance.now();
       const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
       const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
-      const settled = this.translate(batch, refs, gaps);
+      const settled = this.translate(batch, refs);
       await canonical;
       canonical = this.shell.retrying('cc.events.v1', async () => {
         await this.shell.write(settled);
@@ -171,14 +222,21 @@ export class AmiAdapter implements RunningAdapter {
     await canonical;
   }
 
-  private translate(batch: Pending[], refs: (RawRef | null)[], gaps: CanonicalEvent[]): Settled {
+  private translate(batch: Pending[], refs: (RawRef | null)[]): Settled {
+    const settled = nothingSettled();
     // A gap is no vendor message (not counted as one), but it is validated like every event.
-    const settled = settle(nothingSettled(), ok(gaps), this.shell.who, { original: '', ref: null });
+    const gaps = (conn: string | undefined) => {
+      if (this.gaps.length > 0) settle(settled, ok(this.placeGaps(conn, false)), this.shell.who, { original: '', ref: null });
+    };
+    gaps(undefined);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
+      // Before the frame: a gap whose connection is already gone; after it: one it gave a Timestamp.
+      gaps(p.conn.id);
       const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
       this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
+      gaps(p.conn.id);
     }
     return settled;
   }
