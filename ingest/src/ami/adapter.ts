@@ -112,7 +112,7 @@ export class AmiAdapter implements RunningAdapter {
         health('ok', `logged in, connection ${conn.id}`);
         o.onLink?.(true, `logged in, connection ${conn.id}`);
         o.log.info({ connection: conn.id, gap }, gap ? 'AMI reconnected and resynchronised' : 'AMI logged in and resynchronised');
-        if (gap) this.enqueueGap({ ...gap, conn: conn.id });
+        if (gap) this.enqueueGap({ ...gap, conn: conn.id }, this.received);
       },
       down: (reason, kind, retryIn) => {
         connectsTotal.inc({ pbx: o.pbx_id, result: kind });
@@ -152,6 +152,7 @@ export class AmiAdapter implements RunningAdapter {
     let seq = this.seqs.get(conn.id) ?? 0;
     for (const frame of frames) {
       this.queue.push({ frame, conn, seq: seq++, at });
+      this.received++;
       framesTotal.inc({ pbx: this.o.pbx_id, kind: frame.kind });
     }
     this.seqs.set(conn.id, seq);
@@ -160,21 +161,30 @@ export class AmiAdapter implements RunningAdapter {
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
   }
 
-  private gaps: ReceivedGap[] = [];
-  private enqueueGap(gap: ReceivedGap): void {
-    this.gaps.push(gap);
+  /** Frames received, and translated, since the start: where a gap stands in the stream. */
+  private received = 0;
+  private translated = 0;
+  /**
+   * Gaps waiting to be placed on the PBX clock, each with the count of frames received before
+   * its resync completed: the translator must have seen those (the old connection's backlog
+   * included) before the gap can be placed.
+   */
+  private gaps: { gap: ReceivedGap; after: number }[] = [];
+  private enqueueGap(gap: ReceivedGap, after: number): void {
+    this.gaps.push({ gap, after });
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
   }
 
   /**
    * `source.gap` events for the gaps that can now be placed on the PBX clock (see `pbxGap`); a
-   * gap of another connection than `conn` (the next frame's) is placed now with what is known.
+   * gap followed by a frame of a newer connection (`conn`) is placed now with what is known.
    */
   private placeGaps(conn: string | undefined, final: boolean): CanonicalEvent[] {
     if (this.gaps.length === 0) return [];
     const clock = this.translator.feedClock();
     const out: CanonicalEvent[] = [];
-    this.gaps = this.gaps.filter((g) => {
+    this.gaps = this.gaps.filter(({ gap: g, after }) => {
+      if (!final && this.translated < after) return true;
       const span = pbxGap(g, clock, final || (conn !== undefined && conn !== g.conn));
       if (!span) return true;
       const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(span.to), received_at: isoMs(g.to), raw_ref: null, vendor_key: `gap|${g.conn}` };
@@ -186,7 +196,7 @@ export class AmiAdapter implements RunningAdapter {
 
   private gapsDue(): boolean {
     const clock = this.translator.feedClock();
-    return this.gaps.some((g) => pbxGap(g, clock, false) !== null);
+    return this.gaps.some(({ gap, after }) => this.translated >= after && pbxGap(gap, clock, false) !== null);
   }
 
   private pauseReading(pause: boolean): void {
@@ -232,10 +242,11 @@ export class AmiAdapter implements RunningAdapter {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
-      // Before the frame: a gap whose connection is already gone; after it: one it gave a Timestamp.
+      // Before the frame: a gap a newer connection follows; after it: one it gave a Timestamp.
       gaps(p.conn.id);
       const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
       this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
+      this.translated++;
       gaps(p.conn.id);
     }
     return settled;
