@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pbxGap, type ReceivedGap } from '../src/ami/adapter.ts';
+import { PendingGaps, pbxGap, type ReceivedGap } from '../src/ami/adapter.ts';
 import { framesWithTimes, newTranslator } from '../src/ami/offline.ts';
 import type { AmiFrame } from '../src/ami/parser.ts';
 import { parseAmiTimestamp, type AmiTranslator, type FrameMeta } from '../src/ami/translator.ts';
@@ -100,7 +100,10 @@ describe.skipIf(!existsSync(DIR))('the gap of the feed on the PBX clock (j_resta
     const { t, gap, rest } = restart(0);
     const ahead = rest.map(({ frame, meta }) => {
       const v = frame.headers.Timestamp;
-      return { meta, frame: v === undefined ? frame : { ...frame, headers: { ...frame.headers, Timestamp: ((parseAmiTimestamp(v) + 300_000) / 1000).toFixed(6) } } };
+      return {
+        meta,
+        frame: v === undefined ? frame : { ...frame, headers: { ...frame.headers, Timestamp: ((parseAmiTimestamp(v) + 300_000) / 1000).toFixed(6) } },
+      };
     });
     const stamped = untilTimestamp(t, ahead);
     const span = pbxGap(gap, t.feedClock(), false)!;
@@ -126,5 +129,29 @@ describe.skipIf(!existsSync(DIR))('the gap of the feed on the PBX clock (j_resta
     const stamped = untilTimestamp(t, after);
     const gap: ReceivedGap = { from: stamped.meta.received_at - 60_000, to: stamped.meta.received_at, reason: 'ingest was not running', conn: 'c1' };
     expect(pbxGap(gap, t.feedClock(), false)).toEqual({ from: ts(stamped) - 60_000, to: ts(stamped) });
+  });
+
+  it('the adapter places a gap only once the old connection\'s backlog is translated, then at the new connection\'s first Timestamp', () => {
+    // Frames wait for Kafka before they are translated: when the resync completes, the
+    // translator may still be far behind in the old connection's frames.
+    const { t, gap, first, rest } = restart(0);
+    // Frames received when the resync completed: the first connection's, then the new one's to its login.
+    const login = first.length + read('capture.after.ami', 'c2', 0).length - rest.length;
+    const pending = new PendingGaps();
+    pending.add(gap, login);
+    const backlog = newTranslator({ cfg: { queues: [] }, tenant_id: 't1', pbx_id: 'pbx1' });
+    const half = Math.floor(first.length / 2);
+    feed(backlog, first.slice(0, half));
+    // The next frame is the old connection's: not a newer one, so the gap waits.
+    expect(pending.take(backlog.feedClock(), half, 'c1', false)).toEqual([]);
+    expect(pending.due(backlog.feedClock(), half)).toBe(false);
+    // Caught up to the resync, but no Timestamp on the new connection yet.
+    expect(pending.take(t.feedClock(), login, 'c2', false)).toEqual([]);
+    const stamped = untilTimestamp(t, rest);
+    const translated = login + rest.indexOf(stamped) + 1;
+    expect(pending.due(t.feedClock(), translated)).toBe(true);
+    const [placed] = pending.take(t.feedClock(), translated, 'c2', false);
+    expect(placed).toEqual({ gap, from: ts(first.find((x) => x.frame.name === 'Shutdown')!), to: gap.to + ts(stamped) - stamped.meta.received_at });
+    expect(pending.size).toBe(0);
   });
 });

@@ -57,6 +57,41 @@ export function pbxGap(gap: ReceivedGap, clock: FeedClock, final: boolean): { fr
   return { from, to: Math.max(from, gap.to + offset) };
 }
 
+/**
+ * The gaps the client reported, until each can be placed on the PBX clock (`pbxGap`): the
+ * translator must first have seen every frame received before the gap's resync completed (the
+ * old connection's backlog may still be waiting for Kafka), then a Timestamp of the gap's own
+ * connection; a frame of a newer connection, or the end, places it with what is known.
+ */
+export class PendingGaps {
+  private waiting: { gap: ReceivedGap; after: number }[] = [];
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** `after`: the frames received when the gap's resync completed. */
+  add(gap: ReceivedGap, after: number): void {
+    this.waiting.push({ gap, after });
+  }
+
+  /** The gaps placed now that `translated` frames were translated and `next` is the next frame's connection. */
+  take(clock: FeedClock, translated: number, next: string | undefined, final: boolean): { gap: ReceivedGap; from: number; to: number }[] {
+    const placed: { gap: ReceivedGap; from: number; to: number }[] = [];
+    this.waiting = this.waiting.filter(({ gap, after }) => {
+      if (!final && translated < after) return true;
+      const span = pbxGap(gap, clock, final || (next !== undefined && next !== gap.conn));
+      if (span) placed.push({ gap, ...span });
+      return !span;
+    });
+    return placed;
+  }
+
+  due(clock: FeedClock, translated: number): boolean {
+    return this.waiting.some(({ gap, after }) => translated >= after && pbxGap(gap, clock, false) !== null);
+  }
+}
+
 interface Pending {
   frame: AmiFrame;
   conn: AmiConnectionInfo;
@@ -139,7 +174,7 @@ export class AmiAdapter implements RunningAdapter {
     await this.client.stop();
     await this.drain();
     // Gaps still waiting for a Timestamp on their connection are written with the last offset.
-    if (this.gaps.length > 0) await this.shell.write(settle(nothingSettled(), ok(this.placeGaps(undefined, true)), this.shell.who, { original: '', ref: null }));
+    if (this.gaps.size > 0) await this.shell.write(settle(nothingSettled(), ok(this.placeGaps(undefined, true)), this.shell.who, { original: '', ref: null }));
     connected.set({ pbx: this.o.pbx_id }, 0);
   }
 
@@ -164,39 +199,18 @@ export class AmiAdapter implements RunningAdapter {
   /** Frames received, and translated, since the start: where a gap stands in the stream. */
   private received = 0;
   private translated = 0;
-  /**
-   * Gaps waiting to be placed on the PBX clock, each with the count of frames received before
-   * its resync completed: the translator must have seen those (the old connection's backlog
-   * included) before the gap can be placed.
-   */
-  private gaps: { gap: ReceivedGap; after: number }[] = [];
+  private readonly gaps = new PendingGaps();
   private enqueueGap(gap: ReceivedGap, after: number): void {
-    this.gaps.push({ gap, after });
+    this.gaps.add(gap, after);
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
   }
 
-  /**
-   * `source.gap` events for the gaps that can now be placed on the PBX clock (see `pbxGap`); a
-   * gap followed by a frame of a newer connection (`conn`) is placed now with what is known.
-   */
-  private placeGaps(conn: string | undefined, final: boolean): CanonicalEvent[] {
-    if (this.gaps.length === 0) return [];
-    const clock = this.translator.feedClock();
-    const out: CanonicalEvent[] = [];
-    this.gaps = this.gaps.filter(({ gap: g, after }) => {
-      if (!final && this.translated < after) return true;
-      const span = pbxGap(g, clock, final || (conn !== undefined && conn !== g.conn));
-      if (!span) return true;
-      const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(span.to), received_at: isoMs(g.to), raw_ref: null, vendor_key: `gap|${g.conn}` };
-      out.push(makeEvent('source.gap', ctx, {}, { from: isoMs(span.from), to: isoMs(span.to), reason: g.reason }));
-      return false;
+  /** `source.gap` events for the gaps placed on the PBX clock now (see `PendingGaps.take`). */
+  private placeGaps(next: string | undefined, final: boolean): CanonicalEvent[] {
+    return this.gaps.take(this.translator.feedClock(), this.translated, next, final).map(({ gap, from, to }) => {
+      const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(to), received_at: isoMs(gap.to), raw_ref: null, vendor_key: `gap|${gap.conn}` };
+      return makeEvent('source.gap', ctx, {}, { from: isoMs(from), to: isoMs(to), reason: gap.reason });
     });
-    return out;
-  }
-
-  private gapsDue(): boolean {
-    const clock = this.translator.feedClock();
-    return this.gaps.some(({ gap, after }) => this.translated >= after && pbxGap(gap, clock, false) !== null);
   }
 
   private pauseReading(pause: boolean): void {
@@ -212,7 +226,7 @@ export class AmiAdapter implements RunningAdapter {
    */
   private async loop(): Promise<void> {
     let canonical: Promise<void> = Promise.resolve();
-    while (this.queue.length > 0 || this.gapsDue()) {
+    while (this.queue.length > 0 || this.gaps.due(this.translator.feedClock(), this.translated)) {
       let n = 0;
       let bytes = 0;
       while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
@@ -236,7 +250,7 @@ export class AmiAdapter implements RunningAdapter {
     const settled = nothingSettled();
     // A gap is no vendor message (not counted as one), but it is validated like every event.
     const gaps = (conn: string | undefined) => {
-      if (this.gaps.length > 0) settle(settled, ok(this.placeGaps(conn, false)), this.shell.who, { original: '', ref: null });
+      if (this.gaps.size > 0) settle(settled, ok(this.placeGaps(conn, false)), this.shell.who, { original: '', ref: null });
     };
     gaps(undefined);
     for (let i = 0; i < batch.length; i++) {
