@@ -4,7 +4,12 @@
 //  2. push (needs KAFKA_BROKERS): S-Series reports POSTed over HTTP to the receiver on 127.0.0.1,
 //     each answered 200 only after Kafka acknowledged it, with C reports in flight.
 //
-//   npx tsx bench/yeastar.ts [--calls 20000] [--rounds 5] [--push 2000] [--concurrency 16]
+//   npx tsx bench/yeastar.ts [--calls 20000] [--rounds 5] [--push 2000] [--concurrency 16] [--old FILE]
+//
+// `--old FILE` names a module exporting a `YeastarTranslator` with the same interface (an earlier
+// version, docs/BENCHMARKS.md says how to get one): rounds then alternate new, old, so both see
+// the same machine load, and the translate figures are given for each.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKafka, createLogger, ensureTopics, loadConfig } from '@callboard/platform';
 import { IngestSink } from '@callboard/ingest/sink';
@@ -20,6 +25,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     push: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
+    old: { type: 'string' },
   },
 });
 const calls = Number(values.calls);
@@ -68,10 +74,14 @@ function frames(n: number): string[] {
   return out;
 }
 
-function translateRound(texts: string[]): { ms: number; events: number } {
-  const t = new YeastarTranslator({ tenant_id: 'bench', pbx_id: 'p1', source: 'yeastar-p', timezone: 'Africa/Nairobi', queues: ['6400'] });
+type Translator = Pick<YeastarTranslator, 'translate'>;
+type MakeTranslator = (o: ConstructorParameters<typeof YeastarTranslator>[0]) => Translator;
+
+function translateRound(texts: string[], make: MakeTranslator = (o) => new YeastarTranslator(o)): { ms: number; cpuMs: number; events: number } {
+  const t = make({ tenant_id: 'bench', pbx_id: 'p1', source: 'yeastar-p', timezone: 'Africa/Nairobi', queues: ['6400'] });
   let events = 0;
   let clock = Date.parse('2026-09-01T08:00:00Z');
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (const text of texts) {
     const p = parseYeastarText(text, 'p');
@@ -80,18 +90,42 @@ function translateRound(texts: string[]): { ms: number; events: number } {
     const o = t.translate(p.message, { received_at: new Date(clock).toISOString(), raw_ref: null });
     if (o.kind === 'ok') events += o.events.length;
   }
-  return { ms: performance.now() - start, events };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, events };
 }
 
 const texts = frames(calls);
-translateRound(texts.slice(0, Math.min(texts.length, 20_000))); // warm-up
-const results = Array.from({ length: rounds }, () => translateRound(texts));
-const rates = results.map((r) => (texts.length / r.ms) * 1000).sort((a, b) => a - b);
-const median = rates[Math.floor(rates.length / 2)]!;
-console.log(`translate: ${texts.length} frames (${calls} calls, ${results[0]!.events} canonical events per round), ${rounds} rounds`);
-console.log(
-  `  median ${Math.round(median).toLocaleString('en')} frames/s, best ${Math.round(rates.at(-1)!).toLocaleString('en')} frames/s, ${Math.round((median * results[0]!.events) / texts.length).toLocaleString('en')} events/s`,
-);
+const rateOf = (r: { ms: number }) => (texts.length / r.ms) * 1000;
+const fmt = (v: number) => Math.round(v).toLocaleString('en');
+if (values.old) {
+  const mod = (await import(resolve(values.old))) as { YeastarTranslator: new (o: ConstructorParameters<typeof YeastarTranslator>[0]) => Translator };
+  const sides: [string, MakeTranslator][] = [
+    ['new', (o) => new YeastarTranslator(o)],
+    ['old', (o) => new mod.YeastarTranslator(o)],
+  ];
+  for (const [, make] of sides) translateRound(texts.slice(0, Math.min(texts.length, 20_000)), make); // warm-up
+  // Per CPU second: what one dedicated core sustains, whatever the other processes take.
+  const rates = new Map<string, number[]>(sides.map(([name]) => [name, []]));
+  const events = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, make] of sides) {
+      const res = translateRound(texts, make);
+      rates.get(name)!.push((texts.length / res.cpuMs) * 1000);
+      events.set(name, res.events);
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`translate: ${texts.length} frames (${calls} calls), ${rounds} rounds alternating new, old (old = ${values.old})`);
+  for (const [name] of sides) console.log(`  ${name}: median ${fmt(med(rates.get(name)!))} frames per CPU second, best ${fmt(Math.max(...rates.get(name)!))}, ${events.get(name)} canonical events per round`);
+  console.log(`  new / old: ${(med(rates.get('new')!) / med(rates.get('old')!)).toFixed(2)}`);
+} else {
+  translateRound(texts.slice(0, Math.min(texts.length, 20_000))); // warm-up
+  const results = Array.from({ length: rounds }, () => translateRound(texts));
+  const rates = results.map(rateOf).sort((a, b) => a - b);
+  const median = rates[Math.floor(rates.length / 2)]!;
+  console.log(`translate: ${texts.length} frames (${calls} calls, ${results[0]!.events} canonical events per round), ${rounds} rounds`);
+  console.log(`  median ${fmt(median)} frames/s, best ${fmt(rates.at(-1)!)} frames/s, ${fmt((median * results[0]!.events) / texts.length)} events/s`);
+}
 
 const kafkaCfg = loadConfig({ overrides: { KAFKA_TOPIC_PREFIX: `bench-yeastar-${Date.now()}.`, KAFKA_PARTITIONS: '3' }, file: {} });
 if (kafkaCfg.kafka.brokers.length) {

@@ -158,14 +158,10 @@ describe.each(TENANTS)('truth for $id ($timezone), $pbx', (t) => {
     expect(l.memberships.some((m) => m.from_ms > r.up_ms && m.from_ms < r.up_ms + 60_000)).toBe(true);
   });
 
-  // KNOWN GAP, expected to fail until fixed: METRICS.md "Gaps of the feed" — a result over the
-  // day lists the restart's gap, from the Shutdown (the last moment the feed knew the PBX) to the
-  // resync. The translator ends what vanished at the Shutdown's own Timestamp (PBX clock), but
-  // the adapter's `source.gap` comes from ingest/src/ami/client.ts `lastGood`/`Date.now()`, the
-  // receive clock, so on a PBX whose clock is not the receiver's (here a sped-up day in March
-  // received in real time) the gap is listed at the wrong time and this day lists none. When
-  // fixed this turns red: make it a plain `it`.
-  it.fails("DAY: lists the restart's gap of the feed, from the Shutdown to the resync (PBX clock)", async () => {
+  // METRICS.md "Gaps of the feed": a result over the day lists the restart's gap on the PBX
+  // clock, from the Shutdown (the last moment the feed knew the PBX) to the resync, although this
+  // sped-up day in March is received in real time (ingest/src/ami/adapter.ts `pbxGap`).
+  it("DAY: lists the restart's gap of the feed, from the Shutdown to the resync (PBX clock)", async () => {
     const r = sims.get(t.id)!.ledger.restarts[0]!;
     const day = span('DAY', DATE, t.timezone);
     const gaps = await feedGaps(ch, { tenant_id: t.id, from: new Date(day.start).toISOString(), to: new Date(day.end).toISOString() });

@@ -9,7 +9,7 @@ import { IngestPipeline, nothingSettled, ok, settle, translating, type AdapterDe
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
-import { AmiTranslator } from './translator.ts';
+import { AmiTranslator, type FeedClock } from './translator.ts';
 
 const framesTotal = counter('callboard_ami_frames_total', 'AMI frames received', ['pbx', 'kind']);
 const connectsTotal = counter('callboard_ami_connections_total', 'AMI connection outcomes', ['pbx', 'result']);
@@ -27,6 +27,70 @@ const HIGH_WATER = 20_000;
 const MAX_BATCH_FRAMES = 2000;
 const MAX_BATCH_BYTES = 850_000;
 const recordBytes = (p: { frame: AmiFrame }) => p.frame.raw.length * 1.1 + 270;
+
+/** A gap as the client saw it (receive clock), until it can be placed on the PBX clock. */
+export interface ReceivedGap {
+  from: number;
+  to: number;
+  reason: string;
+  /** The connection that ended the gap. */
+  conn: string;
+}
+
+/**
+ * A gap of the feed on the PBX clock (METRICS.md "Gaps of the feed", "Time and precision"), as
+ * the translator's own endings in the gap are: from the last moment the PBX was known alive (its
+ * `Shutdown` Timestamp, else the last frame's PBX time; for a process's first connection, the
+ * receive-clock mark the previous process left, moved by the PBX–receive offset) to the
+ * reconnect's resync, moved from the receive clock by that offset. The offset is only trusted
+ * once a frame of the new connection carried a Timestamp (a restarted, replayed or skewed PBX
+ * clock need not go on from the old one), so this is null until then unless `final` (no such
+ * frame will come).
+ */
+export function pbxGap(gap: ReceivedGap, clock: FeedClock, final: boolean): { from: number; to: number } | null {
+  if (!final && clock.offsetConn !== gap.conn) return null;
+  const offset = clock.offset ?? 0;
+  // The translator knows the last sign of life unless it has seen no connection before this one.
+  let from = gap.from + offset;
+  if (clock.conn === gap.conn) from = clock.gapFrom ?? from;
+  else if (clock.conn !== undefined) from = clock.lastAlive;
+  return { from, to: Math.max(from, gap.to + offset) };
+}
+
+/**
+ * The gaps the client reported, until each can be placed on the PBX clock (`pbxGap`): the
+ * translator must first have seen every frame received before the gap's resync completed (the
+ * old connection's backlog may still be waiting for Kafka), then a Timestamp of the gap's own
+ * connection; a frame of a newer connection, or the end, places it with what is known.
+ */
+export class PendingGaps {
+  private waiting: { gap: ReceivedGap; after: number }[] = [];
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** `after`: the frames received when the gap's resync completed. */
+  add(gap: ReceivedGap, after: number): void {
+    this.waiting.push({ gap, after });
+  }
+
+  /** The gaps placed now that `translated` frames were translated and `next` is the next frame's connection. */
+  take(clock: FeedClock, translated: number, next: string | undefined, final: boolean): { gap: ReceivedGap; from: number; to: number }[] {
+    const placed: { gap: ReceivedGap; from: number; to: number }[] = [];
+    this.waiting = this.waiting.filter(({ gap, after }) => {
+      if (!final && translated < after) return true;
+      const span = pbxGap(gap, clock, final || (next !== undefined && next !== gap.conn));
+      if (span) placed.push({ gap, ...span });
+      return !span;
+    });
+    return placed;
+  }
+
+  due(clock: FeedClock, translated: number): boolean {
+    return this.waiting.some(({ gap, after }) => translated >= after && pbxGap(gap, clock, false) !== null);
+  }
+}
 
 interface Pending {
   frame: AmiFrame;
@@ -83,7 +147,7 @@ export class AmiAdapter implements RunningAdapter {
         health('ok', `logged in, connection ${conn.id}`);
         o.onLink?.(true, `logged in, connection ${conn.id}`);
         o.log.info({ connection: conn.id, gap }, gap ? 'AMI reconnected and resynchronised' : 'AMI logged in and resynchronised');
-        if (gap) this.enqueueGap(gap, conn);
+        if (gap) this.enqueueGap({ ...gap, conn: conn.id }, this.received);
       },
       down: (reason, kind, retryIn) => {
         connectsTotal.inc({ pbx: o.pbx_id, result: kind });
@@ -109,6 +173,8 @@ export class AmiAdapter implements RunningAdapter {
   async stop(): Promise<void> {
     await this.client.stop();
     await this.drain();
+    // Gaps still waiting for a Timestamp on their connection are written with the last offset.
+    if (this.gaps.size > 0) await this.shell.write(settle(nothingSettled(), ok(this.placeGaps(undefined, true)), this.shell.who, { original: '', ref: null }));
     connected.set({ pbx: this.o.pbx_id }, 0);
   }
 
@@ -121,6 +187,7 @@ export class AmiAdapter implements RunningAdapter {
     let seq = this.seqs.get(conn.id) ?? 0;
     for (const frame of frames) {
       this.queue.push({ frame, conn, seq: seq++, at });
+      this.received++;
       framesTotal.inc({ pbx: this.o.pbx_id, kind: frame.kind });
     }
     this.seqs.set(conn.id, seq);
@@ -129,11 +196,21 @@ export class AmiAdapter implements RunningAdapter {
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
   }
 
-  private gaps: CanonicalEvent[] = [];
-  private enqueueGap(gap: { from: number; to: number; reason: string }, conn: AmiConnectionInfo): void {
-    const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(gap.to), received_at: isoMs(gap.to), raw_ref: null, vendor_key: `gap|${conn.id}` };
-    this.gaps.push(makeEvent('source.gap', ctx, {}, { from: isoMs(gap.from), to: isoMs(gap.to), reason: gap.reason }));
+  /** Frames received, and translated, since the start: where a gap stands in the stream. */
+  private received = 0;
+  private translated = 0;
+  private readonly gaps = new PendingGaps();
+  private enqueueGap(gap: ReceivedGap, after: number): void {
+    this.gaps.add(gap, after);
     if (!this.draining) this.draining = this.loop().finally(() => (this.draining = null));
+  }
+
+  /** `source.gap` events for the gaps placed on the PBX clock now (see `PendingGaps.take`). */
+  private placeGaps(next: string | undefined, final: boolean): CanonicalEvent[] {
+    return this.gaps.take(this.translator.feedClock(), this.translated, next, final).map(({ gap, from, to }) => {
+      const ctx = { tenant_id: this.o.tenant_id, pbx_id: this.o.pbx_id, source: 'ami' as const, occurred_at: isoMs(to), received_at: isoMs(gap.to), raw_ref: null, vendor_key: `gap|${gap.conn}` };
+      return makeEvent('source.gap', ctx, {}, { from: isoMs(from), to: isoMs(to), reason: gap.reason });
+    });
   }
 
   private pauseReading(pause: boolean): void {
@@ -149,18 +226,16 @@ export class AmiAdapter implements RunningAdapter {
    */
   private async loop(): Promise<void> {
     let canonical: Promise<void> = Promise.resolve();
-    while (this.queue.length > 0 || this.gaps.length > 0) {
+    while (this.queue.length > 0 || this.gaps.due(this.translator.feedClock(), this.translated)) {
       let n = 0;
       let bytes = 0;
       while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
       const batch = this.queue.slice(0, n);
       this.queue = this.queue.slice(n);
-      const gaps = this.gaps;
-      this.gaps = [];
       const started = performance.now();
       const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
       const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
-      const settled = this.translate(batch, refs, gaps);
+      const settled = this.translate(batch, refs);
       await canonical;
       canonical = this.shell.retrying('cc.events.v1', async () => {
         await this.shell.write(settled);
@@ -171,14 +246,22 @@ export class AmiAdapter implements RunningAdapter {
     await canonical;
   }
 
-  private translate(batch: Pending[], refs: (RawRef | null)[], gaps: CanonicalEvent[]): Settled {
+  private translate(batch: Pending[], refs: (RawRef | null)[]): Settled {
+    const settled = nothingSettled();
     // A gap is no vendor message (not counted as one), but it is validated like every event.
-    const settled = settle(nothingSettled(), ok(gaps), this.shell.who, { original: '', ref: null });
+    const gaps = (conn: string | undefined) => {
+      if (this.gaps.size > 0) settle(settled, ok(this.placeGaps(conn, false)), this.shell.who, { original: '', ref: null });
+    };
+    gaps(undefined);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
+      // Before the frame: a gap a newer connection follows; after it: one it gave a Timestamp.
+      gaps(p.conn.id);
       const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
       this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
+      this.translated++;
+      gaps(p.conn.id);
     }
     return settled;
   }

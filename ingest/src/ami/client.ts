@@ -53,7 +53,10 @@ export interface AmiConnectionInfo {
 export interface AmiHandler {
   /** Every frame received on a connection, in order, before anything else is done with it. */
   frames(frames: AmiFrame[], conn: AmiConnectionInfo, receivedAt: number): void;
-  /** Logged in and resynchronised. `gap` is the span without a connection before this one. */
+  /**
+   * Logged in and resynchronised. `gap` is the span without a connection before this one, on the
+   * receive clock (the adapter places it on the PBX clock from the frames' Timestamps).
+   */
   ready(conn: AmiConnectionInfo, gap: { from: number; to: number; reason: string } | null): void;
   /** Connection lost or refused; `auth` when the PBX rejected the credentials. */
   down(reason: string, kind: 'auth' | 'network' | 'protocol' | 'config', retryInMs: number): void;

@@ -32,6 +32,20 @@ import { OLD_NAMES, TranslatorState, parseAmiTimestamp, type AmiTranslatorOption
 
 export { RESYNC_ACTION_PREFIX, mapDisposition, parseAmiTimestamp, type AmiTranslatorOptions, type FrameMeta } from './state.ts';
 
+/**
+ * The translator's view of the PBX clock, for the adapter to place a gap of the feed on it
+ * (adapter.ts `pbxGap`): the connection of the last frame and the last moment it showed the PBX
+ * alive, the connection whose frames gave the PBX–receive offset, that offset, and the PBX time
+ * the last gap began.
+ */
+export interface FeedClock {
+  conn: string | undefined;
+  lastAlive: number;
+  offsetConn: string | undefined;
+  offset: number | null;
+  gapFrom: number | null;
+}
+
 export class AmiTranslator {
   /** Everything the translator knows between frames. */
   private readonly s = new TranslatorState();
@@ -84,6 +98,10 @@ export class AmiTranslator {
     const problem = dispatch(this.s, this.cx, name, h);
     if (problem) return problem;
     return ok(this.cx.out);
+  }
+
+  feedClock(): FeedClock {
+    return { conn: this.s.conn, lastAlive: this.s.shutdownAt ?? this.s.lastAt, offsetConn: this.s.offsetConn, offset: this.s.clockOffset, gapFrom: this.s.gapFrom };
   }
 
   /** Events that become due with time alone (wrap-up ends), for a quiet link. */
