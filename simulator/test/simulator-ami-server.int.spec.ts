@@ -56,6 +56,25 @@ async function reconnect(port: number): Promise<Conn> {
   }
 }
 
+/** Banner, Login as `u`, and the FullyBooted that follows (returned). */
+async function login(c: Conn, id: string): Promise<string> {
+  await c.until('Asterisk Call Manager/11.0.0\r\n');
+  c.send({ Action: 'Login', ActionID: id, Username: 'u', Secret: 's3cret' });
+  await c.until('Message: Authentication accepted\r\n\r\n');
+  return c.until('Status: Fully Booted\r\n\r\n');
+}
+
+/** The adapter's resync on a PBX just back: it must list no channel, no member and no caller. */
+async function expectEmptyResync(d: Conn): Promise<string> {
+  d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
+  d.send({ Action: 'QueueStatus', ActionID: 'qs' });
+  const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
+  expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
+  expect(resync).not.toContain('Event: QueueMember\r\n');
+  expect(resync).not.toContain('Event: QueueEntry\r\n');
+  return resync;
+}
+
 const closed = (c: Conn): Promise<unknown> => new Promise((r) => (c.s.destroyed ? r(null) : c.s.once('close', r)));
 
 /** Frames the PBX rendered for the actions after the `kind` action: what the new connection must receive. */
@@ -122,13 +141,6 @@ describe('simulated AMI server through a core restart now', () => {
   });
   afterAll(() => sim?.stop());
 
-  const login = async (c: Conn, id: string): Promise<string> => {
-    await c.until('Asterisk Call Manager/11.0.0\r\n');
-    c.send({ Action: 'Login', ActionID: id, Username: 'u', Secret: 's3cret' });
-    await c.until('Message: Authentication accepted\r\n\r\n');
-    return c.until('Status: Fully Booted\r\n\r\n');
-  };
-
   it('sends Shutdown last and closes; the PBX comes back empty and holds the day until the client has resynchronised', async () => {
     const c = await Conn.open(sim.port);
     await login(c, 'l1');
@@ -141,14 +153,8 @@ describe('simulated AMI server through a core restart now', () => {
 
     const d = await reconnect(sim.port);
     expect(await login(d, 'l2')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
-    d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
-    d.send({ Action: 'QueueStatus', ActionID: 'qs' });
-    const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
     // No channel and no member survived, and no event was sent before the resync was answered.
-    expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
-    expect(resync).not.toContain('Event: QueueMember\r\n');
-    expect(resync).not.toContain('Event: QueueEntry\r\n');
-    expect(resync).not.toContain('Timestamp: ');
+    expect(await expectEmptyResync(d)).not.toContain('Timestamp: ');
     await sim.done;
     // Every event the restarted PBX sent reached the new connection.
     const after = framesAfter(sim, 'pbx_up');
@@ -171,9 +177,7 @@ describe('simulated AMI server through a crash (kill -9)', () => {
 
   it('drops the connection after the last event before the crash, with no Shutdown; the PBX comes back empty', async () => {
     const c = await Conn.open(sim.port);
-    await c.until('Asterisk Call Manager/11.0.0\r\n');
-    c.send({ Action: 'Login', ActionID: 'l1', Username: 'u', Secret: 's3cret' });
-    await c.until('Status: Fully Booted\r\n\r\n');
+    await login(c, 'l1');
     await closed(c);
     const crash = sim.ledger.crashes[0]!;
     expect(crash.calls_cut.length).toBeGreaterThan(0);
@@ -190,15 +194,8 @@ describe('simulated AMI server through a crash (kill -9)', () => {
     expect(Number(last[1]) * 1000 + Number(last[2])).toBe(crash.gap_from_ms);
 
     const d = await reconnect(sim.port);
-    await d.until('Asterisk Call Manager/11.0.0\r\n');
-    d.send({ Action: 'Login', ActionID: 'l2', Username: 'u', Secret: 's3cret' });
-    expect(await d.until('Status: Fully Booted\r\n\r\n')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
-    d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
-    d.send({ Action: 'QueueStatus', ActionID: 'qs' });
-    const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
-    expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
-    expect(resync).not.toContain('Event: QueueMember\r\n');
-    expect(resync).not.toContain('Event: QueueEntry\r\n');
+    expect(await login(d, 'l2')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
+    await expectEmptyResync(d);
     await sim.done;
     const after = framesAfter(sim, 'pbx_up');
     expect(after).toBeGreaterThan(100);

@@ -8,12 +8,11 @@
 // frame before the crash; the agents' memberships and logged-in time end there too (the members
 // of a crashed Asterisk vanish), so no state change of theirs may be stamped after it.
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, EventOf } from '@callboard/schemas';
-import { AmiParser } from '@callboard/ingest/ami/parser';
-import { AmiTranslator, RESYNC_ACTION_PREFIX } from '@callboard/ingest/ami/translator';
-import { AmiRenderer, frameToWire, type AmiFrame } from '../src/ami-render.ts';
+import type { EventOf } from '@callboard/schemas';
+import { AmiRenderer } from '../src/ami-render.ts';
 import type { Ledger } from '../src/ledger.ts';
 import type { SimAction } from '../src/model.ts';
+import { of, resync, translatePlayed, type Played } from './replay.ts';
 
 const T0 = Date.parse('2026-03-08T16:00:00.000Z');
 const S = 1000;
@@ -34,22 +33,12 @@ const ledger: Ledger = {
 /** The frames per connection: `actions` on the old one, the crash, then the resync at `upAt` on the new one. */
 function translate(actions: SimAction[], upAt: number): { events: EventOf<'agent.state_changed'>[]; gapFrom: number } {
   const r = new AmiRenderer(ledger);
-  const played: { conn: string; frame: AmiFrame }[] = [];
+  const played: Played[] = [];
   for (const a of actions) for (const frame of r.render(a)) played.push({ conn: 'sim-1', frame });
   const gapFrom = played[played.length - 1]!.frame.t;
   r.render({ t: upAt - 5 * S, kind: 'pbx_crash' });
-  const id = `${RESYNC_ACTION_PREFIX}-sim-2`;
-  for (const headers of [...r.coreShowChannels(upAt, `${id}-channels`), ...r.queueStatus(upAt, `${id}-queues`)]) played.push({ conn: 'sim-2', frame: { t: upAt, headers } });
-  const t = new AmiTranslator({ tenant_id: 'nyc', pbx_id: 'nyc-ami', wrapUpMs: () => 10 * S });
-  const events: CanonicalEvent[] = [];
-  let seq = 0;
-  for (const p of played) {
-    for (const f of new AmiParser().push(frameToWire(p.frame.headers))) {
-      const o = t.translate(f, { received_at: p.frame.t, raw_ref: null, connection: p.conn, seq: seq++ });
-      if (o.kind === 'ok') events.push(...o.events);
-    }
-  }
-  return { events: events.filter((e) => e.type === 'agent.state_changed') as unknown as EventOf<'agent.state_changed'>[], gapFrom };
+  played.push(...resync(r, upAt, 'sim-2'));
+  return { events: of(translatePlayed(ledger, played).events, 'agent.state_changed'), gapFrom };
 }
 
 const ringing: SimAction[] = [

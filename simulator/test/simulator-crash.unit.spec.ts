@@ -4,12 +4,10 @@
 // reconnect and the empty resync, against the ledger.
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, EventOf } from '@callboard/schemas';
-import { AmiParser } from '@callboard/ingest/ami/parser';
-import { AmiTranslator, RESYNC_ACTION_PREFIX } from '@callboard/ingest/ami/translator';
-import { AmiRenderer, frameToWire, type AmiFrame, type Headers } from '../src/ami-render.ts';
+import { RESYNC_ACTION_PREFIX } from '@callboard/ingest/ami/translator';
 import { RESTART_DOWN_MS, RESTART_READD_MS, simulate, type Scenario } from '../src/model.ts';
 import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/scenarios.ts';
+import { get, name, of, playConnections, translatePlayed } from './replay.ts';
 import { comparedStates, eventStateTime, ledgerStateTime } from './state-time.ts';
 
 const TZ = 'America/New_York';
@@ -30,29 +28,11 @@ function scenario(): Scenario {
 
 const { ledger, actions } = simulate(scenario());
 const crash = ledger.crashes[0]!;
-const get = (h: Headers, k: string): string | undefined => h.find(([x]) => x === k)?.[1];
-const name = (f: AmiFrame): string => f.headers[0]![1];
-
-/** Connection after connection, as ingest's client sees them: a new one after the Shutdown or the crash, resync at each return. */
-function play(): { conn: string; frame: AmiFrame }[] {
-  const r = new AmiRenderer(ledger);
-  const out: { conn: string; frame: AmiFrame }[] = [];
-  let conn = 1;
-  for (const a of actions) {
-    const rendered = r.render(a);
-    // The canonical call id is the Linkedid of the call's first channel.
-    if (a.kind === 'call_in' || a.kind === 'outbound_start') linkedid.set(a.call_id, get(rendered.find((f) => name(f) === 'Newchannel')!.headers, 'Linkedid')!);
-    for (const frame of rendered) out.push({ conn: `sim-${conn}`, frame });
-    if (a.kind === 'pbx_shutdown' || a.kind === 'pbx_crash') conn++;
-    if (a.kind === 'pbx_up') {
-      const id = `${RESYNC_ACTION_PREFIX}-sim-${conn}`;
-      for (const headers of [...r.coreShowChannels(a.t, `${id}-channels`), ...r.queueStatus(a.t, `${id}-queues`)]) out.push({ conn: `sim-${conn}`, frame: { t: a.t, headers } });
-    }
-  }
-  return out;
-}
+/** The canonical call id is the Linkedid of the call's first channel. */
 const linkedid = new Map<string, string>();
-const played = play();
+const played = playConnections(ledger, actions, (a, frames) => {
+  if (a.kind === 'call_in' || a.kind === 'outbound_start') linkedid.set(a.call_id, get(frames.find((f) => name(f) === 'Newchannel')!.headers, 'Linkedid')!);
+});
 const frames = played.map((p) => p.frame);
 const cutLegs = ledger.legs.filter((l) => crash.calls_cut.includes(l.call_id));
 const talking = cutLegs.filter((l) => l.completed_at_ms === crash.gap_from_ms);
@@ -123,25 +103,8 @@ describe('a PBX crash on the wire', () => {
   });
 });
 
-function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
-  return events.filter((e) => e.type === type) as unknown as EventOf<T>[];
-}
-
 describe("ingest's AMI translator across the crash, the reconnect and the empty resync", () => {
-  const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
-  const t = new AmiTranslator({ tenant_id: 'nyc', pbx_id: 'nyc-ami', wrapUpMs: (q) => wrap.get(q) ?? 0 });
-  const events: CanonicalEvent[] = [];
-  const dlq: string[] = [];
-  let seq = 0;
-  for (const p of played) {
-    for (const f of new AmiParser().push(frameToWire(p.frame.headers))) {
-      const o = t.translate(f, { received_at: p.frame.t, raw_ref: null, connection: p.conn, seq: seq++ });
-      if (o.kind === 'ok') events.push(...o.events);
-      else if (o.kind === 'dlq') dlq.push(`${o.reason_code}: ${o.reason}`);
-    }
-  }
-  const last = played[played.length - 1]!;
-  events.push(...t.flush({ received_at: last.frame.t, raw_ref: null, connection: last.conn, seq }));
+  const { events, dlq } = translatePlayed(ledger, played);
 
   it('ends exactly the cut calls in the gap, at its start, flagged', () => {
     expect(dlq).toEqual([]);
