@@ -608,23 +608,15 @@ export class AmiRenderer {
         for (const c of this.channels.values()) this.hangupRequest(t, c, 4, true);
         return;
       }
-      case 'pbx_shutdown': {
+      case 'pbx_shutdown':
         this.ev(t, 'Shutdown', 'system,all', [['Shutdown', 'Cleanly'], ['Restart', 'True']]);
-        // The new process starts empty: no channel, no dynamic member (persistentmembers=no,
-        // and no QueueMemberRemoved for them), its counters at 0, Uniqueids and Local channel
-        // numbers from the start again under the new epoch.
-        this.members.clear();
-        this.onQueueCall.clear();
-        this.channels.clear();
-        this.calls.clear();
-        for (const q of this.ledger.queues) {
-          this.waiting.set(q.queue, []);
-          this.stats.set(q.queue, { completed: 0, abandoned: 0 });
-        }
-        this.uid = 0;
-        this.localSeq = 0;
+        this.newProcess();
         return;
-      }
+      case 'pbx_crash':
+        // `kill -9`: not a frame more, not even for the calls it cut (the AMI server drops the
+        // connections); the process that comes back is as empty as after a restart.
+        this.newProcess();
+        return;
       case 'pbx_up':
         // Nothing on the wire: the AMI server opens again, with a new banner and FullyBooted.
         return;
@@ -683,6 +675,24 @@ export class AmiRenderer {
         return;
       }
     }
+  }
+
+  /**
+   * The new process starts empty: no channel, no dynamic member (persistentmembers=no, and no
+   * QueueMemberRemoved for them), its counters at 0, Uniqueids and Local channel numbers from the
+   * start again under the new epoch.
+   */
+  private newProcess(): void {
+    this.members.clear();
+    this.onQueueCall.clear();
+    this.channels.clear();
+    this.calls.clear();
+    for (const q of this.ledger.queues) {
+      this.waiting.set(q.queue, []);
+      this.stats.set(q.queue, { completed: 0, abandoned: 0 });
+    }
+    this.uid = 0;
+    this.localSeq = 0;
   }
 
   private dtmf(t: number, c: Chan, digit: string): void {

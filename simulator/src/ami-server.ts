@@ -3,7 +3,8 @@
 // Logoff. Events are pushed to every logged-in session that has events on. Thin shell: the
 // frames and the resync answers come from AmiRenderer. `restart()` and `up()` play Asterisk's
 // `core restart now` (j_restart): every connection closed after the Shutdown event, no
-// connection accepted while the PBX is down, then a fresh process (FullyBooted Uptime 0).
+// connection accepted while the PBX is down, then a fresh process (FullyBooted Uptime 0);
+// `crash()` plays a `kill -9`: the connections drop with no Shutdown and no reply to anything.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@callboard/platform';
 import { frameToWire, type Headers } from './ami-render.ts';
@@ -32,6 +33,8 @@ interface Session {
   buf: string;
   authed: boolean;
   events: boolean;
+  /** The PBX died under this session: nothing more is read or answered. */
+  dead?: boolean;
 }
 
 function parseAction(block: string): Map<string, string> {
@@ -101,16 +104,26 @@ export class AmiServer {
   }
 
   /**
-   * The PBX goes down: every connection is closed once what was written (the Shutdown event)
-   * is flushed, and the port stops accepting, as a restarting Asterisk's does.
+   * The PBX goes down (after the Shutdown event of a `core restart now`, or at a `kill -9`): from
+   * this call on nothing is answered (a Ping the client sends now must not carry a time after the
+   * last frame); what was already written reaches the client, as the kernel still sends a killed
+   * process's socket buffers before it closes them; then every connection is closed, with no
+   * Goodbye, and the port stops accepting.
    */
-  async restart(): Promise<void> {
+  async restart(why = 'restarting'): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const s of this.sessions) s.socket.end();
+    const sessions = [...this.sessions];
     this.sessions.clear();
+    for (const s of sessions) s.dead = true;
+    for (const s of sessions) if (!s.socket.destroyed) s.socket.end(() => s.socket.destroy());
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    this.o.log?.info({ port: this.port }, 'simulated PBX restarting: AMI connections closed');
+    this.o.log?.info({ port: this.port }, `simulated PBX ${why}: AMI connections closed`);
+  }
+
+  /** `kill -9`: the connections drop with no Shutdown before (the caller sends none). */
+  crash(): Promise<void> {
+    return this.restart('crashed');
   }
 
   /** The restarted PBX accepts connections again on the same port. */
@@ -137,13 +150,14 @@ export class AmiServer {
     socket.setNoDelay(true);
     socket.write(`${AMI_BANNER}\r\n`);
     socket.on('data', (d) => {
+      if (s.dead) return;
       s.buf += d.toString('utf8');
       for (;;) {
         const m = /\r?\n\r?\n/.exec(s.buf);
         if (!m) break;
         const block = s.buf.slice(0, m.index);
         s.buf = s.buf.slice(m.index + m[0].length);
-        if (block.trim()) this.handle(s, parseAction(block));
+        if (block.trim() && !s.dead) this.handle(s, parseAction(block));
       }
     });
     socket.on('error', (e) => this.o.log?.debug({ err: e.message }, 'AMI client socket error'));

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { DateTime, IANAZone } from 'luxon';
 import { createLogger, installSignalHandlers, loadConfig, onShutdown, parseOptions, portFlag, portInUse, UsageError } from '@callboard/platform';
 import { frameToWire, renderAmi } from './ami-render.ts';
-import { simulate } from './model.ts';
+import { RESTART_DOWN_MS, simulate } from './model.ts';
 import { startAmiSimulator, writeLedger } from './run.ts';
 import { callCentreScenario, dayWindow } from './scenarios.ts';
 
@@ -25,6 +25,7 @@ export const options = {
   'ami-out': { type: 'string' },
   ringall: { type: 'boolean', default: false },
   'restart-at': { type: 'string' },
+  'crash-at': { type: 'string' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -44,12 +45,20 @@ export async function run(argv: string[]): Promise<number> {
   const date = values.date ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return fail(`--date ${date}: expected YYYY-MM-DD`);
   const base = callCentreScenario({ tenant: values.tenant!, pbx: values.pbx!, timezone: values.timezone!, seed, volume, ...dayWindow(date, values.timezone!) });
-  const restartAt = values['restart-at'];
-  if (restartAt !== undefined && !/^\d{2}:\d{2}$/.test(restartAt)) return fail(`--restart-at ${restartAt}: expected HH:MM (local time on --date)`);
+  const localTime = (flag: 'restart-at' | 'crash-at'): number | undefined => {
+    const hhmm = values[flag];
+    if (hhmm === undefined) return undefined;
+    if (!/^\d{2}:\d{2}$/.test(hhmm)) return fail(`--${flag} ${hhmm}: expected HH:MM (local time on --date)`);
+    return DateTime.fromISO(`${date}T${hhmm}`, { zone: values.timezone! }).toMillis();
+  };
+  const restartAt = localTime('restart-at');
+  const crashAt = localTime('crash-at');
   const scenario = {
     ...base,
     queues: values.ringall ? base.queues.map((q) => (q.queue === 'sales' ? { ...q, strategy: 'ringall' as const } : q)) : base.queues,
-    ...(restartAt ? { restarts: [{ at_ms: DateTime.fromISO(`${date}T${restartAt}`, { zone: values.timezone! }).toMillis() }] } : {}),
+    ...(restartAt !== undefined ? { restarts: [{ at_ms: restartAt }] } : {}),
+    // Down as long as a restart: the adapter's reconnect and resync are what is being shown.
+    ...(crashAt !== undefined ? { crashes: [{ at_ms: crashAt, down_ms: RESTART_DOWN_MS }] } : {}),
   };
 
   if (values['ami-out']) {

@@ -23,8 +23,8 @@ export interface LedgerLeg {
   /** When the leg left the queue: answered, abandoned or exited. */
   left_at_ms: number;
   outcome: LegOutcome;
-  /** Only for `exited`. */
-  exit_reason: 'timeout' | null;
+  /** Only for `exited`: the queue's timeout, or `gap` for a caller whose line a PBX crash dropped. */
+  exit_reason: 'timeout' | 'gap' | null;
   /** Overflow target when a timeout sent the caller on to another queue. */
   overflow_to: string | null;
   wait_ms: number;
@@ -74,6 +74,11 @@ export interface LedgerCall {
   duration_s: number;
   billsec_s: number;
   ended_by: 'caller' | 'agent' | 'system';
+  /**
+   * `gap`: a PBX crash cut the call; no event ended it, the resync found it gone, so it ends at
+   * the gap's start (METRICS.md "Gaps of the feed"), as Callboard's `calls.ended_in` flags it.
+   */
+  ended_in: 'gap' | null;
   legs: string[];
   transfers: { kind: TransferKind; at_ms: number; from_agent: string; to_queue: string | null; to_agent: string | null }[];
 }
@@ -119,6 +124,20 @@ export interface LedgerRestart {
   calls_cut: string[];
 }
 
+/**
+ * A crash (`kill -9` of Asterisk) at `at_ms`: no event at all, the connections just drop. The
+ * receiver knew the PBX alive last at `gap_from_ms`, the PBX time of the last frame sent before
+ * the crash (see model.ts `crash`); the calls in `calls_cut` end there, flagged
+ * `ended_in: 'gap'`, with their wait and talk up to then, and so do memberships, pauses and
+ * logged-in time. The PBX accepts connections again at `up_ms`.
+ */
+export interface LedgerCrash {
+  at_ms: number;
+  gap_from_ms: number;
+  up_ms: number;
+  calls_cut: string[];
+}
+
 export interface LedgerAgent {
   agent: string;
   name: string;
@@ -144,6 +163,7 @@ export interface Ledger {
   memberships: LedgerMembership[];
   pauses: LedgerPause[];
   restarts: LedgerRestart[];
+  crashes: LedgerCrash[];
 }
 
 /** NDJSON: one record per line with its kind, convenient for `jq` and streaming readers. */
@@ -157,5 +177,6 @@ export function ledgerToNdjson(l: Ledger): string {
   for (const m of l.memberships) lines.push({ kind: 'membership', ...m });
   for (const p of l.pauses) lines.push({ kind: 'pause', ...p });
   for (const r of l.restarts) lines.push({ kind: 'restart', ...r });
+  for (const c of l.crashes) lines.push({ kind: 'crash', ...c });
   return lines.map((x) => JSON.stringify(x)).join('\n') + '\n';
 }

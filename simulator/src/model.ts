@@ -5,7 +5,7 @@
 // can check the pipeline's numbers against it without trusting any PBX protocol.
 import { DateTime, IANAZone } from 'luxon';
 import type { AgentState, Disposition } from '@callboard/schemas';
-import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerDirectSegment, LedgerLeg, LedgerMembership, LedgerPause, LedgerRestart, LedgerRing, TransferKind } from './ledger.ts';
+import type { Ledger, LedgerAgentInterval, LedgerCall, LedgerCrash, LedgerDirectSegment, LedgerLeg, LedgerMembership, LedgerPause, LedgerRestart, LedgerRing, TransferKind } from './ledger.ts';
 import { Rng } from './prng.ts';
 
 export interface QueueSpec {
@@ -102,6 +102,13 @@ export interface Scenario {
    * added back a few seconds later. Deferred while an attended transfer's consultation runs.
    */
   restarts?: { at_ms: number }[];
+  /**
+   * A crash (`kill -9` of Asterisk) at `at_ms`: no event at all, every AMI connection just drops;
+   * the PBX is down for `down_ms` and comes back empty, like a restart; the calls it had are gone
+   * (the callers' lines drop too). Deferred while a consultation runs and until the members of an
+   * earlier restart or crash are back.
+   */
+  crashes?: { at_ms: number; down_ms: number }[];
 }
 
 /** `Shutdown` comes this long after the restart's hang-ups (j_restart: 1.1 s). */
@@ -130,8 +137,11 @@ export type SimAction =
   | { t: number; kind: 'call_end'; call_id: string; by: 'caller' | 'agent' | 'system'; agent: string | null }
   | { t: number; kind: 'outbound_start' | 'outbound_answer'; call_id: string; agent: string }
   | { t: number; kind: 'outbound_end'; call_id: string; agent: string; disposition: Disposition }
-  /** `core restart now`: the hang-ups that follow are the restart's; then Shutdown; then back up. */
-  | { t: number; kind: 'pbx_restart' | 'pbx_shutdown' | 'pbx_up' };
+  /**
+   * `core restart now`: the hang-ups that follow are the restart's; then Shutdown; then back up.
+   * `pbx_crash`: the connections drop with nothing sent; the calls it cut have no action at all.
+   */
+  | { t: number; kind: 'pbx_restart' | 'pbx_shutdown' | 'pbx_crash' | 'pbx_up' };
 
 export interface SimResult {
   ledger: Ledger;
@@ -238,10 +248,14 @@ export function simulate(sc: Scenario): SimResult {
   const heap = new Heap();
   let seq = 0;
   let now = sc.from_ms;
-  const at = (t: number, run: () => void): void => heap.push({ t: Math.max(Math.round(t), now), seq: seq++, run });
+  /** While a crash books its cuts at the gap's start (in the past), timers still go forward from the crash. */
+  let floor = sc.from_ms;
+  const at = (t: number, run: () => void): void => heap.push({ t: Math.max(Math.round(t), now, floor), seq: seq++, run });
 
   const actions: SimAction[] = [];
-  const emit = (a: SimAction): void => void actions.push(a);
+  /** A crash's cuts send nothing: the PBX is gone. */
+  let muted = false;
+  const emit = (a: SimAction): void => void (muted || actions.push(a));
   const calls: LedgerCall[] = [];
   const legs: LedgerLeg[] = [];
   const direct: LedgerDirectSegment[] = [];
@@ -261,8 +275,11 @@ export function simulate(sc: Scenario): SimResult {
   const cut = new Set<string>();
   const alive = (call: LedgerCall): boolean => !cut.has(call.call_id);
   const restarts: LedgerRestart[] = [];
+  const crashes: LedgerCrash[] = [];
   /** From the restart until the PBX is back: no calls arrive, nobody starts anything. */
   let down = false;
+  /** From a restart or crash until its members are added back: a crash waits for that. */
+  let settling = false;
   let callSeq = 0;
   let legSeq = 0;
 
@@ -698,7 +715,7 @@ export function simulate(sc: Scenario): SimResult {
           const call: CallState = {
             call_id: `${sc.pbx}-${String(++callSeq).padStart(6, '0')}`, direction: 'inbound', number: callerNumber(), agent: null,
             started_at_ms: now, answered_at_ms: null, pbx_answered_at_ms: now, ended_at_ms: now, disposition: 'ANSWERED', duration_s: 0, billsec_s: 0,
-            ended_by: 'caller', legs: [], transfers: [], patienceAt: now + Math.round(rCall.exp(b.patience_mean_s) * S),
+            ended_by: 'caller', ended_in: null, legs: [], transfers: [], patienceAt: now + Math.round(rCall.exp(b.patience_mean_s) * S),
           };
           // The dialplan Answer()s before Queue(), so the caller's CDR says ANSWERED even when
           // the caller abandons (captures, README point 10).
@@ -756,7 +773,7 @@ export function simulate(sc: Scenario): SimResult {
     const call: LedgerCall = {
       call_id: `${sc.pbx}-${String(++callSeq).padStart(6, '0')}`, direction: 'outbound', number: callerNumber(), agent: a.spec.agent,
       started_at_ms: now, answered_at_ms: null, pbx_answered_at_ms: null, ended_at_ms: now, disposition: 'NO ANSWER', duration_s: 0, billsec_s: 0,
-      ended_by: 'agent', legs: [], transfers: [],
+      ended_by: 'agent', ended_in: null, legs: [], transfers: [],
     };
     calls.push(call);
     setState(a, 'on_call');
@@ -798,12 +815,13 @@ export function simulate(sc: Scenario): SimResult {
   // but the members, which vanish without an event and so end at the gap's start (METRICS.md
   // "Gaps of the feed": the last moment the feed knew them, the Shutdown).
   const restart = (): void => {
-    if (consulting.size > 0) {
+    if (consulting.size > 0 || down || settling) {
       // Not inside an Atxfer consultation (what Asterisk sends then is not captured).
       at(now + S, restart);
       return;
     }
     down = true;
+    settling = true;
     const rec: LedgerRestart = { at_ms: now, gap_from_ms: now + RESTART_SHUTDOWN_MS, up_ms: now + RESTART_SHUTDOWN_MS + RESTART_DOWN_MS, calls_cut: [] };
     restarts.push(rec);
     emit({ t: now, kind: 'pbx_restart' });
@@ -835,6 +853,13 @@ export function simulate(sc: Scenario): SimResult {
 
   const shutdown = (rec: LedgerRestart): void => {
     emit({ t: now, kind: 'pbx_shutdown' });
+    const back = membersVanish();
+    backUp(rec.up_ms, back);
+  };
+
+  // The PBX process is gone: its dynamic members vanish without an event, so memberships, pauses
+  // and logged-in time end now (the gap's start); returns the agents to add back later.
+  const membersVanish = (): Agent[] => {
     const back: Agent[] = [];
     for (const a of agents.values()) {
       if (!a.loggedIn) continue;
@@ -853,16 +878,91 @@ export function simulate(sc: Scenario): SimResult {
     }
     // Pauses taken on a call have their unpause scheduled; the restart ended them now.
     for (const p of pauseLog) if (p.from_ms <= now && p.to_ms > now) p.to_ms = now;
-    at(rec.up_ms, () => {
+    return back;
+  };
+
+  const backUp = (upMs: number, back: Agent[]): void => {
+    at(upMs, () => {
       down = false;
       emit({ t: now, kind: 'pbx_up' });
       at(now + RESTART_READD_MS, () => {
+        settling = false;
         for (const a of back) if (now < a.shiftEnd) login(a);
       });
     });
   };
 
+  // ---- a crash (`kill -9`) ------------------------------------------------------------------
+
+  // Nothing is sent: the receiver's last sign of life is the last frame before the crash, so
+  // that is where the gap starts (METRICS.md "Gaps of the feed": the last moment it was known
+  // alive), and everything the crash cut ends there, as if the PBX had died then: waiting
+  // callers leave unanswered (`exited`, reason `gap`: nobody hung up, the line dropped), talking
+  // ones complete with their talk and hold up to then, rings are cancelled (no missed call),
+  // the calls end flagged `ended_in: 'gap'`, members, pauses and logged-in time end there too.
+  // The model's clock is set back to the gap's start for this bookkeeping, with nothing emitted.
+  // What the model did silently after that moment (a wrap-up that ran out: Asterisk sends no
+  // event for it) is cut back to it as well: the feed never said it.
+  const crash = (downMs: number): void => {
+    if (consulting.size > 0 || down || settling) {
+      at(now + S, () => crash(downMs));
+      return;
+    }
+    const crashAt = now;
+    const gapFrom = lastFrameAt();
+    emit({ t: crashAt, kind: 'pbx_crash' });
+    down = true;
+    settling = true;
+    const rec: LedgerCrash = { at_ms: crashAt, gap_from_ms: gapFrom, up_ms: crashAt + downMs, calls_cut: [] };
+    crashes.push(rec);
+    muted = true;
+    floor = crashAt;
+    now = gapFrom;
+    for (const i of intervals) if (i.to_ms > gapFrom) i.to_ms = Math.max(i.from_ms, gapFrom);
+    for (const a of agents.values()) if (a.since > gapFrom) a.since = gapFrom;
+    const cutCall = (call: LedgerCall): void => {
+      rec.calls_cut.push(call.call_id);
+      call.ended_in = 'gap';
+    };
+    for (const w of [...waiting]) {
+      cutCall(w.call);
+      cancelRing(w);
+      leaveQueue(w);
+      w.leg.outcome = 'exited';
+      w.leg.exit_reason = 'gap';
+      endCall(w.call, 'system', null);
+    }
+    for (const { w, a, holdFrom } of [...talking.values()]) {
+      cutCall(w.call);
+      if (holdFrom !== null) w.leg.hold_ms += now - holdFrom;
+      completeLeg(w, a, 'agent');
+      endCall(w.call, 'system', a.spec.agent);
+    }
+    for (const o of [...outActive.values()]) {
+      cutCall(o.call);
+      endOutbound(o, o.answered ? 'ANSWERED' : 'NO ANSWER', 'system');
+    }
+    for (const d of [...directActive.values()]) {
+      cutCall(d.call);
+      endDirect(d.call, d.target, d.answeredAt, 'system');
+    }
+    const back = membersVanish();
+    for (let i = intervals.length - 1; i >= 0; i--) if (intervals[i]!.to_ms <= intervals[i]!.from_ms) intervals.splice(i, 1);
+    for (const c of rec.calls_cut) cut.add(c);
+    muted = false;
+    now = crashAt;
+    floor = sc.from_ms;
+    backUp(rec.up_ms, back);
+  };
+
+  /** PBX time of the last frame sent so far: the last action that renders one (`pbx_up` does not). */
+  const lastFrameAt = (): number => {
+    for (let i = actions.length - 1; i >= 0; i--) if (actions[i]!.kind !== 'pbx_up') return actions[i]!.t;
+    return sc.from_ms;
+  };
+
   for (const r of sc.restarts ?? []) if (r.at_ms >= sc.from_ms && r.at_ms < sc.to_ms) at(r.at_ms, restart);
+  for (const c of sc.crashes ?? []) if (c.at_ms >= sc.from_ms && c.at_ms < sc.to_ms) at(c.at_ms, () => crash(c.down_ms));
 
   if (sc.logout_at_end) {
     for (const a of agents.values()) {
@@ -897,7 +997,7 @@ export function simulate(sc: Scenario): SimResult {
       tenant: sc.tenant, pbx: sc.pbx, timezone: sc.timezone, seed: sc.seed, from_ms: sc.from_ms, to_ms: sc.to_ms, end_ms: end,
       queues: sc.queues.map((q) => ({ queue: q.queue, wrap_up_s: q.wrap_up_s, max_wait_s: q.max_wait_s, overflow_to: q.overflow_to })),
       agents: [...agents.values()].map((a) => ({ agent: a.spec.agent, name: a.spec.name, handled: a.handled, missed: a.missed })),
-      calls, legs, direct, agent_intervals: intervals, memberships, pauses: pauseLog, restarts,
+      calls, legs, direct, agent_intervals: intervals, memberships, pauses: pauseLog, restarts, crashes,
     },
     actions,
   };

@@ -68,11 +68,13 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     sink: (a) => {
       for (const f of renderer.render(a)) server.broadcast(f.headers);
     },
-    // A scenario restart (j_restart): the connections close after the Shutdown event; once the
-    // PBX is back the timeline holds until the client has logged in again and resynchronised, so
-    // a sped-up day loses nothing a real adapter, reconnecting within a second, would not lose.
+    // A scenario restart (j_restart): the connections close after the Shutdown event; a crash
+    // drops them with nothing sent; once the PBX is back the timeline holds until the client has
+    // logged in again and resynchronised, so a sped-up day loses nothing a real adapter,
+    // reconnecting within a second, would not lose.
     gate: (a) => {
       if (a.kind === 'pbx_shutdown') return server.restart();
+      if (a.kind === 'pbx_crash') return server.crash();
       if (a.kind !== 'pbx_up') return undefined;
       const resynced = server.whenResynced();
       return server.up().then(() => (o.waitForClient === false ? undefined : resynced));

@@ -1,6 +1,7 @@
 // The simulated AMI server over real TCP: banner, login (wrong and right secret), Ping,
 // QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff; and a `core
-// restart now` (j_restart): Shutdown, the connection closed, a new process to reconnect to.
+// restart now` (j_restart): Shutdown, the connection closed, a new process to reconnect to; and a
+// crash (`kill -9`): the connection dropped after the last event, with nothing else.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmiRenderer } from '../src/ami-render.ts';
@@ -40,6 +41,47 @@ class Conn {
     this.buf = this.buf.slice(i);
     return out;
   }
+}
+
+/** Reconnects as an adapter does: until the PBX back from a restart or crash accepts. */
+async function reconnect(port: number): Promise<Conn> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const d = await Conn.open(port).catch((e: Error) => {
+      if (Date.now() > deadline) throw e;
+      return null;
+    });
+    if (d) return d;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Banner, Login as `u`, and the FullyBooted that follows (returned). */
+async function login(c: Conn, id: string): Promise<string> {
+  await c.until('Asterisk Call Manager/11.0.0\r\n');
+  c.send({ Action: 'Login', ActionID: id, Username: 'u', Secret: 's3cret' });
+  await c.until('Message: Authentication accepted\r\n\r\n');
+  return c.until('Status: Fully Booted\r\n\r\n');
+}
+
+/** The adapter's resync on a PBX just back: it must list no channel, no member and no caller. */
+async function expectEmptyResync(d: Conn): Promise<string> {
+  d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
+  d.send({ Action: 'QueueStatus', ActionID: 'qs' });
+  const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
+  expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
+  expect(resync).not.toContain('Event: QueueMember\r\n');
+  expect(resync).not.toContain('Event: QueueEntry\r\n');
+  return resync;
+}
+
+const closed = (c: Conn): Promise<unknown> => new Promise((r) => (c.s.destroyed ? r(null) : c.s.once('close', r)));
+
+/** Frames the PBX rendered for the actions after the `kind` action: what the new connection must receive. */
+function framesAfter(sim: RunningSimulator, kind: 'pbx_up'): number {
+  const up = sim.actions.findIndex((a) => a.kind === kind);
+  const r = new AmiRenderer(sim.ledger);
+  return sim.actions.flatMap((a, i) => r.render(a).filter(() => i > up)).length;
 }
 
 describe('simulated AMI server', () => {
@@ -99,13 +141,6 @@ describe('simulated AMI server through a core restart now', () => {
   });
   afterAll(() => sim?.stop());
 
-  const login = async (c: Conn, id: string): Promise<string> => {
-    await c.until('Asterisk Call Manager/11.0.0\r\n');
-    c.send({ Action: 'Login', ActionID: id, Username: 'u', Secret: 's3cret' });
-    await c.until('Message: Authentication accepted\r\n\r\n');
-    return c.until('Status: Fully Booted\r\n\r\n');
-  };
-
   it('sends Shutdown last and closes; the PBX comes back empty and holds the day until the client has resynchronised', async () => {
     const c = await Conn.open(sim.port);
     await login(c, 'l1');
@@ -113,33 +148,56 @@ describe('simulated AMI server through a core restart now', () => {
     expect(before).toContain('Event: SoftHangupRequest\r\n');
     expect(before).toContain('Reason: agent\r\n');
     expect(await c.until('\r\n\r\n')).toMatch(/^Timestamp: \d+\.\d{6}\r\nShutdown: Cleanly\r\nRestart: True\r\n\r\n$/);
-    await new Promise((r) => (c.s.destroyed ? r(null) : c.s.once('close', r)));
+    await closed(c);
     expect(c.buf).toBe('');
 
-    // Reconnect as an adapter does: until the restarted PBX accepts.
-    const deadline = Date.now() + 10_000;
-    let d: Conn | null = null;
-    while (!d) {
-      d = await Conn.open(sim.port).catch((e: Error) => {
-        if (Date.now() > deadline) throw e;
-        return null;
-      });
-      if (!d) await new Promise((r) => setTimeout(r, 50));
-    }
+    const d = await reconnect(sim.port);
     expect(await login(d, 'l2')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
-    d.send({ Action: 'CoreShowChannels', ActionID: 'cs' });
-    d.send({ Action: 'QueueStatus', ActionID: 'qs' });
-    const resync = await d.until('Event: QueueStatusComplete\r\nActionID: qs\r\n');
     // No channel and no member survived, and no event was sent before the resync was answered.
-    expect(resync).toContain('Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 0\r\n');
-    expect(resync).not.toContain('Event: QueueMember\r\n');
-    expect(resync).not.toContain('Event: QueueEntry\r\n');
-    expect(resync).not.toContain('Timestamp: ');
+    expect(await expectEmptyResync(d)).not.toContain('Timestamp: ');
     await sim.done;
     // Every event the restarted PBX sent reached the new connection.
-    const up = sim.actions.findIndex((a) => a.kind === 'pbx_up');
+    const after = framesAfter(sim, 'pbx_up');
+    expect(after).toBeGreaterThan(100);
+    d.send({ Action: 'Logoff', ActionID: 'bye' });
+    const rest = await d.until('Response: Goodbye\r\nActionID: bye\r\n');
+    expect(rest.split('\r\nTimestamp: ').length - 1).toBe(after);
+  });
+});
+
+describe('simulated AMI server through a crash (kill -9)', () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    const w = dayWindow('2026-11-20', 'Africa/Nairobi', 0, 0);
+    const from = w.from_ms + 10 * 3600_000;
+    const scenario = { ...callCentreScenario({ tenant: 'acme', pbx: 'sim', timezone: 'Africa/Nairobi', seed: 5, from_ms: from, to_ms: from + 3600_000 }), crashes: [{ at_ms: from + 1800_000, down_ms: 5000 }] };
+    sim = await startAmiSimulator({ scenario, speed: Infinity, port: 0, username: 'u', secret: 's3cret' });
+  });
+  afterAll(() => sim?.stop());
+
+  it('drops the connection after the last event before the crash, with no Shutdown; the PBX comes back empty', async () => {
+    const c = await Conn.open(sim.port);
+    await login(c, 'l1');
+    await closed(c);
+    const crash = sim.ledger.crashes[0]!;
+    expect(crash.calls_cut.length).toBeGreaterThan(0);
+    // Everything the PBX sent before it died arrived, whole, and nothing else: the last frame is
+    // the ledger's gap start, and no call was hung up by an event.
+    const at = sim.actions.findIndex((a) => a.kind === 'pbx_crash');
     const r = new AmiRenderer(sim.ledger);
-    const after = sim.actions.flatMap((a, i) => r.render(a).filter(() => i > up)).length;
+    const before = sim.actions.slice(0, at).flatMap((a) => r.render(a));
+    expect(c.buf.split('\r\nTimestamp: ').length - 1).toBe(before.length);
+    expect(c.buf.endsWith('\r\n\r\n')).toBe(true);
+    expect(c.buf).not.toContain('Event: Shutdown');
+    const stamps = [...c.buf.matchAll(/\r\nTimestamp: (\d+)\.(\d{3})\d{3}\r\n/g)];
+    const last = stamps[stamps.length - 1]!;
+    expect(Number(last[1]) * 1000 + Number(last[2])).toBe(crash.gap_from_ms);
+
+    const d = await reconnect(sim.port);
+    expect(await login(d, 'l2')).toContain('Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 0\r\n');
+    await expectEmptyResync(d);
+    await sim.done;
+    const after = framesAfter(sim, 'pbx_up');
     expect(after).toBeGreaterThan(100);
     d.send({ Action: 'Logoff', ActionID: 'bye' });
     const rest = await d.until('Response: Goodbye\r\nActionID: bye\r\n');

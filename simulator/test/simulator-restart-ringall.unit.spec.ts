@@ -3,12 +3,11 @@
 // of the whole simulated day, reconnect and resync included, against the ledger.
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, EventOf } from '@callboard/schemas';
-import { AmiParser } from '@callboard/ingest/ami/parser';
-import { AmiTranslator, RESYNC_ACTION_PREFIX } from '@callboard/ingest/ami/translator';
-import { AmiRenderer, frameToWire, type AmiFrame, type Headers } from '../src/ami-render.ts';
+import { RESYNC_ACTION_PREFIX } from '@callboard/ingest/ami/translator';
+import type { AmiFrame } from '../src/ami-render.ts';
 import { RESTART_DOWN_MS, RESTART_SHUTDOWN_MS, simulate, type Scenario } from '../src/model.ts';
 import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '../src/scenarios.ts';
+import { get, name, of, playConnections, translatePlayed } from './replay.ts';
 import { comparedStates, eventStateTime, ledgerStateTime } from './state-time.ts';
 
 const TZ = 'Africa/Nairobi';
@@ -26,28 +25,7 @@ function scenario(): Scenario {
 }
 
 const { ledger, actions } = simulate(scenario());
-const get = (h: Headers, k: string): string | undefined => h.find(([x]) => x === k)?.[1];
-const name = (f: AmiFrame): string => f.headers[0]![1];
-
-/**
- * The frames one connection after another sees: a new connection after the Shutdown, and at the
- * PBX's return the adapter's resync (CoreShowChannels, then QueueStatus, as ingest's client asks).
- */
-function play(): { conn: string; frame: AmiFrame }[] {
-  const r = new AmiRenderer(ledger);
-  const out: { conn: string; frame: AmiFrame }[] = [];
-  let conn = 1;
-  for (const a of actions) {
-    for (const frame of r.render(a)) out.push({ conn: `sim-${conn}`, frame });
-    if (a.kind === 'pbx_shutdown') conn++;
-    if (a.kind === 'pbx_up') {
-      const id = `${RESYNC_ACTION_PREFIX}-sim-${conn}`;
-      for (const headers of [...r.coreShowChannels(a.t, `${id}-channels`), ...r.queueStatus(a.t, `${id}-queues`)]) out.push({ conn: `sim-${conn}`, frame: { t: a.t, headers } });
-    }
-  }
-  return out;
-}
-const played = play();
+const played = playConnections(ledger, actions);
 const frames = played.map((p) => p.frame);
 
 describe('ring-all races (a_answered)', () => {
@@ -157,25 +135,8 @@ describe('core restart now (j_restart)', () => {
   });
 });
 
-function of<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): EventOf<T>[] {
-  return events.filter((e) => e.type === type) as unknown as EventOf<T>[];
-}
-
 describe("ingest's AMI translator on the day with ring-all and a restart", () => {
-  const wrap = new Map(ledger.queues.map((q) => [q.queue, q.wrap_up_s * 1000]));
-  const t = new AmiTranslator({ tenant_id: 'acme', pbx_id: 'acme-ami', wrapUpMs: (q) => wrap.get(q) ?? 0 });
-  const events: CanonicalEvent[] = [];
-  const dlq: string[] = [];
-  let seq = 0;
-  for (const p of played) {
-    for (const f of new AmiParser().push(frameToWire(p.frame.headers))) {
-      const o = t.translate(f, { received_at: p.frame.t, raw_ref: null, connection: p.conn, seq: seq++ });
-      if (o.kind === 'ok') events.push(...o.events);
-      else if (o.kind === 'dlq') dlq.push(`${o.reason_code}: ${o.reason}`);
-    }
-  }
-  const last = played[played.length - 1]!.frame.t;
-  events.push(...t.flush({ received_at: last, raw_ref: null, connection: 'sim-2', seq }));
+  const { events, dlq } = translatePlayed(ledger, played);
 
   it('translates every frame; leg outcomes, waits and missed rings match the ledger', () => {
     expect(dlq).toEqual([]);
