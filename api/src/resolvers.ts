@@ -13,6 +13,8 @@ import type { ApiSettings } from '@callboard/platform';
 import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './tokens.ts';
 import type { History, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
+import type { AlertFeed } from './alerts/engine.ts';
+import { subscribeAlerts } from './alerts/subscription.ts';
 
 export interface Ctx {
   auth: Auth;
@@ -32,6 +34,8 @@ export interface ResolverDeps {
   now: () => number;
   /** One per API: the engine's slots are shared by everything this process serves. */
   gate?: EngineGate;
+  /** Board threshold alerts (alerts/engine.ts); without it the `alerts` subscription is UNAVAILABLE. */
+  alerts?: AlertFeed;
 }
 
 const droppedSubscribers = counter('callboard_api_subscribers_dropped_total', 'Subscribers ended because they fell too far behind', ['subscription']);
@@ -347,6 +351,10 @@ export function createResolvers(d: ResolverDeps) {
             () => droppedSubscribers.inc({ subscription: 'agentStates' }),
           );
         },
+      },
+      alerts: {
+        subscribe: (_: unknown, args: { board_id?: string | null }, ctx: Ctx) =>
+          subscribeAlerts(d.alerts, ctx.auth, args.board_id ?? null, d.settings.subscriberBuffer, () => droppedSubscribers.inc({ subscription: 'alerts' })),
       },
     },
   };
