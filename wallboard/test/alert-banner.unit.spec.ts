@@ -42,7 +42,7 @@ describe('AlertBanner', () => {
     server.push(waitingWarn);
     await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(2));
     const rows = [...screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')].map((p) => p.textContent!.replace(/\s+/g, ' ').trim());
-    expect(rows).toEqual(['■ ALERT sales Service level 50.0% (under 60.0%)', '▲ WARN support Waiting now 7 (over 5)']);
+    expect(rows).toEqual(['■ ALERT · sales · Service level 50.0% (under 60.0%)', '▲ WARN · support · Waiting now 7 (over 5)']);
 
     server.push({ ...slCritical, state: 'CLEARED', value: 0.65 });
     await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(1));
