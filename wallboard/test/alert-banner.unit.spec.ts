@@ -44,7 +44,14 @@ describe('AlertBanner', () => {
     const rows = [...screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')].map((p) => p.textContent!.replace(/\s+/g, ' ').trim());
     expect(rows).toEqual(['■ ALERT · sales · Service level 50.0% (under 60.0%)', '▲ WARN · support · Waiting now 7 (over 5)']);
 
+    // The same tile's warn, raised too (past critical is past warn): one row, the worse level.
+    server.push({ ...slCritical, id: 'al_3', level: 'WARN', threshold: 0.8 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(2));
+    expect(screen.getByTestId('alert-banner').querySelector('[data-alert-id="al_3"]')).toBeNull();
     server.push({ ...slCritical, state: 'CLEARED', value: 0.65 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').querySelector('[data-alert-id="al_3"]')).not.toBeNull());
+    expect(screen.getByTestId('alert-banner').textContent).toContain('under 80.0%');
+    server.push({ ...slCritical, id: 'al_3', level: 'WARN', threshold: 0.8, state: 'CLEARED', value: 0.85 });
     await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(1));
     expect(screen.getByTestId('alert-banner').textContent).toContain('support');
     server.push({ ...waitingWarn, state: 'CLEARED', value: 4 });
