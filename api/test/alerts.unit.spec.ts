@@ -3,9 +3,11 @@
 // the sender's retries against a stand-in receiver.
 import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
-import { createLogger, DEFAULT_QUEUE_SETTINGS } from '@callboard/platform';
+import { createLogger, DEFAULT_QUEUE_SETTINGS, loadConfig } from '@callboard/platform';
 import type { Board, Tile } from '../src/boards.ts';
 import { LiveStore } from '../src/live.ts';
+import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
+import { createAlerts } from '../src/alerts/engine.ts';
 import { active, checksOf, evaluate, step, type Alert, type AlertRule, type RuleState } from '../src/alerts/evaluate.ts';
 import { alertBody, retryDelayMs, signature, verifySignature, WebhookSender } from '../src/alerts/webhook.ts';
 import { queueCall } from './events.ts';
@@ -237,5 +239,69 @@ describe('webhook sender', () => {
     for (const c of r.calls) expect(verifySignature(c.body, c.headers['x-callboard-signature'], 'k3y')).toBe(true);
     expect(JSON.parse(r.calls[0]!.body)).toEqual(alertBody('acme', alert));
     expect(JSON.parse(r.calls[3]!.body)).toMatchObject({ event: 'alert.cleared', value: 8, cleared_at: new Date(2000).toISOString() });
+  });
+});
+
+describe('alert engine (in memory: live store, boards and pub/sub stand-ins)', () => {
+  const tenants = [{ id: 'acme', timezone: 'UTC' }, { id: 'beta', timezone: 'UTC' }];
+
+  it('refuses to start without the webhook key its config names', () => {
+    const cfg = loadConfig({ env: {}, file: { tenants, alerts: [{ tenant: 'acme', webhook: { url: 'http://127.0.0.1:9/hook', secret_env: 'NO_SUCH_KEY_SET' } }] } });
+    const live = new LiveStore({ zoneOf: () => 'UTC', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
+    expect(() => createAlerts({ cfg, log: createLogger('alerts-test', 'silent'), live, boards: { list: async () => [] }, pubsub: new MemoryPubSub<Topics>(), now: Date.now, env: {} })).toThrow(/NO_SUCH_KEY_SET/);
+  });
+
+  it('judges each tenant on its own boards and figures, re-reads boards on an edit, and tells subscribers of that tenant only', async () => {
+    const cfg = loadConfig({ env: {}, file: { tenants, alerts: [{ tenant: 'acme', min_duration_s: 0 }] } });
+    const live = new LiveStore({ zoneOf: () => 'UTC', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
+    let now = Date.parse('2026-03-10T06:00:00.000Z');
+    const board = (id: string, warn: number): Board => ({
+      id,
+      name: id,
+      columns: 12,
+      version: 1,
+      updated_at: new Date(now).toISOString(),
+      tiles: [{ id: 'w', kind: 'KPI', title: null, x: 0, y: 0, w: 1, h: 1, metric: 'waiting', queues: [], interval: null, thresholds: [{ metric: 'waiting', direction: 'ABOVE', warn, critical: null }] }],
+    });
+    const stored: Record<string, Board[]> = { acme: [board('a1', 0)], beta: [board('b1', 0)] };
+    const pubsub = new MemoryPubSub<Topics>();
+    const engine = createAlerts({ cfg, log: createLogger('alerts-test', 'silent'), live, boards: { list: async (t) => stored[t] ?? [] }, pubsub, now: () => now });
+    const seen: Record<'acme' | 'beta', Alert[]> = { acme: [], beta: [] };
+    for (const t of ['acme', 'beta'] as const) engine.subscribe(t, (a) => seen[t].push(a));
+    const settle = async () => {
+      engine.tick();
+      await new Promise((r) => setImmediate(r));
+      engine.tick();
+    };
+    await settle();
+    for (const e of queueCall({ call: 'c1', queue: 'sales', at: new Date(now).toISOString(), waitS: 0, outcome: 'waiting' })) live.apply(e, now);
+    now += 250;
+    await settle();
+    expect(seen.acme.map((a) => [a.state, a.rule.board_id, a.value])).toEqual([['RAISED', 'a1', 1]]);
+    expect(seen.beta).toEqual([]);
+    expect(engine.active('acme').map((a) => a.id)).toEqual([seen.acme[0]!.id]);
+    expect(engine.active('beta')).toEqual([]);
+    // The board is edited: its level moves past the figure, and the alert clears with it.
+    stored.acme = [board('a1', 5)];
+    pubsub.publish('board', 'acme', { board_id: 'a1' });
+    now += 250;
+    await settle();
+    expect(seen.acme.map((a) => [a.state, a.value, a.rule.threshold])).toEqual([
+      ['RAISED', 1, 0],
+      ['CLEARED', 1, 5],
+    ]);
+    // The board is deleted: nothing left to judge, nothing raised.
+    stored.acme = [board('a1', 0)];
+    pubsub.publish('board', 'acme', { board_id: 'a1' });
+    now += 250;
+    await settle();
+    expect(seen.acme.map((a) => a.state)).toEqual(['RAISED', 'CLEARED', 'RAISED']);
+    stored.acme = [];
+    pubsub.publish('board', 'acme', { board_id: 'a1' });
+    now += 250;
+    await settle();
+    expect(seen.acme.map((a) => [a.state, a.value]).at(-1)).toEqual(['CLEARED', null]);
+    expect(seen.beta).toEqual([]);
+    await engine.stop();
   });
 });
