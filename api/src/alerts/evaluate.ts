@@ -134,7 +134,7 @@ export function checksOf(board: Board, snapshotOf: (queues: string[]) => LiveSna
       const th = tile.thresholds.filter((t) => t.metric === tile.metric);
       if (!th.length) continue;
       const snap = snapshotOf(tile.queues);
-      const value = kpiFigure(snap, tile.metric!);
+      const value = kpiFigure(snap, tile.metric!, tile.queues.length > 0);
       for (const t of th) for (const rule of rulesOfThreshold(board, tile, t, null)) out.push({ rule, value });
     } else if (tile.kind === 'QUEUE_TABLE') {
       const snap = snapshotOf(tile.queues);
@@ -150,12 +150,13 @@ export function checksOf(board: Board, snapshotOf: (queues: string[]) => LiveSna
 }
 
 /**
- * A KPI tile's figure: the snapshot's totals over the tile's queues, except the two "now"
- * figures, which the board takes from the queue rows: every caller waiting (yesterday's
- * too) and the longest current wait.
+ * A KPI tile's figure: the snapshot's totals over the tile's queues, as the wallboard's
+ * kpiValue() takes them (wallboard/src/lib/board.ts): `waiting` of a tile naming queues is the
+ * sum of their rows (every caller waiting, yesterday's too), of a tile over all queues today's
+ * total; `max_wait` is the longest current wait of any of them.
  */
-function kpiFigure(snap: LiveSnapshot, metric: string): number | null {
-  if (metric === 'waiting') return snap.queues.reduce((s, q) => s + q.waiting, 0);
+function kpiFigure(snap: LiveSnapshot, metric: string, namesQueues: boolean): number | null {
+  if (metric === 'waiting' && namesQueues) return snap.queues.reduce((s, q) => s + q.waiting, 0);
   if (metric === 'max_wait') {
     const waits = snap.queues.map((q) => q.max_wait).filter((w): w is number => w !== null);
     return waits.length ? Math.max(...waits) : null;
