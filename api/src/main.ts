@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClickHouse, startOpsServer, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
+import { createAlerts } from './alerts/engine.ts';
 import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
@@ -54,6 +55,8 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const live = new LiveStore(liveEnv(cfg));
   const pubsub = opts.pubsub ?? new MemoryPubSub<Topics>();
   const now = Date.now;
+  const boards = new BoardStore(ch);
+  const alerts = createAlerts({ cfg, log, live, boards, pubsub, now });
   const api = createApiServer({
     cfg,
     log,
@@ -61,7 +64,8 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     ch,
     live,
     pubsub,
-    boards: new BoardStore(ch),
+    boards,
+    alerts,
     tokens: new TokenStore(ch),
     history: createHistory(ch, cfg, now),
     settings,
@@ -79,11 +83,14 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     log.info('rebuilding live state before listening');
     consumer = await startLiveConsumer({ cfg, log, health, live, pubsub, lookbackHours: settings.liveLookbackHours, now });
     await consumer.ready;
+    // Judged only from here: replayed history must not raise alerts.
+    alerts.start();
     await new Promise<void>((resolve, reject) => {
       api.server.once('error', reject);
       api.server.listen(port, host, () => resolve());
     });
   } catch (e) {
+    await alerts.stop().catch(() => undefined);
     await consumer?.stop().catch(() => undefined);
     if (ops) await new Promise<void>((r) => ops!.close(() => r()));
     if (ownCh) await ch.close().catch(() => undefined);
@@ -98,6 +105,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     live,
     stop: async () => {
       await api.close();
+      await alerts.stop();
       await running.stop();
       if (ops) await new Promise<void>((r) => ops!.close(() => r()));
       if (ownCh) await ch.close();

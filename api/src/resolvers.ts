@@ -14,6 +14,8 @@ import { checkLabel, createToken, checkNewToken, type Auth, type Role } from './
 import type { History, HoursArgs, MetricsFilterArg, PeriodArg } from './history.ts';
 import { counter } from '@callboard/platform';
 import { coverageResolvers, reconciliationQuery, type CoverageDeps } from './reconciliation.ts';
+import type { AlertFeed } from './alerts/engine.ts';
+import { subscribeAlerts } from './alerts/subscription.ts';
 
 export interface Ctx {
   auth: Auth;
@@ -35,6 +37,8 @@ export interface ResolverDeps {
   gate?: EngineGate;
   /** PBX link state for the board, when ingest runs in this process. */
   health?: Health;
+  /** Board threshold alerts (alerts/engine.ts); without it the `alerts` subscription is UNAVAILABLE. */
+  alerts?: AlertFeed;
 }
 
 const droppedSubscribers = counter('callboard_api_subscribers_dropped_total', 'Subscribers ended because they fell too far behind', ['subscription']);
@@ -368,6 +372,10 @@ export function createResolvers(d: ResolverDeps) {
             () => droppedSubscribers.inc({ subscription: 'agentStates' }),
           );
         },
+      },
+      alerts: {
+        subscribe: (_: unknown, args: { board_id?: string | null }, ctx: Ctx) =>
+          subscribeAlerts(d.alerts, ctx.auth, args.board_id ?? null, d.settings.subscriberBuffer, () => droppedSubscribers.inc({ subscription: 'alerts' })),
       },
     },
   };

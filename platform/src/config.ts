@@ -146,6 +146,35 @@ export interface PbxConfig {
   base_url: string;
 }
 
+/** Where a tenant's alerts are POSTed (docs/alerts.md). */
+export interface AlertWebhookConfig {
+  url: string;
+  /** Name of the environment variable holding the HMAC key; the key itself never sits in a file. */
+  secret_env: string;
+  /** first retry delay; it doubles per attempt, with jitter */
+  min_backoff_ms: number;
+  /** longest retry delay */
+  max_backoff_ms: number;
+  /** attempts per alert, the first included; then the delivery counts as failed */
+  max_attempts: number;
+  /** one attempt is abandoned after this */
+  timeout_ms: number;
+  /** alerts waiting for delivery; more are dropped (and counted) */
+  max_queue: number;
+}
+
+/** A tenant's alert settings (`alerts:` in the file); tenants not listed get the defaults and no webhook. */
+export interface AlertConfig {
+  tenant: string;
+  /** a figure stays beyond a board threshold this long before the alert is raised */
+  min_duration_s: number;
+  /** an alert clears only once the figure is back past the level by this fraction of it */
+  hysteresis: number;
+  webhook: AlertWebhookConfig | null;
+}
+
+export const DEFAULT_ALERT_SETTINGS = { min_duration_s: 10, hysteresis: 0.05 } as const;
+
 /** The API's own settings (graphql-yoga server, live fold, wallboard). */
 export interface ApiSettings {
   /** steady request rate per token, requests per second */
@@ -220,6 +249,8 @@ export interface CallboardConfig {
   pbxes: PbxConfig[];
   /** Agent display names from the config file (`agents:`); the PBX's own name wins where it gives one. */
   agents?: AgentConfig[];
+  /** per tenant; see alertSettings() for a tenant not listed */
+  alerts: AlertConfig[];
   configFile: string | null;
   api: ApiSettings;
   ingest: {
@@ -273,7 +304,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
 // otherwise silently leave a default in force (an SL threshold of 20 s instead of 30 s).
 const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', 'wrap_up_s', 'ratio_hours'];
 const FILE_KEYS = {
-  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules', 'agents'],
+  top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules', 'agents', 'alerts'],
   tenant: ['id', 'name', 'timezone', 'week_start', 'locale', 'schedule'],
   queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS, 'interval_sl_min_legs'],
   schedule: ['tenant', 'name', 'weekly', 'holidays', 'exceptions'],
@@ -282,6 +313,8 @@ const FILE_KEYS = {
   agent: ['tenant', 'agent', 'name'],
   // simulator_queues: read by `callboard start` for the simulated Yeastar P-Series only.
   pbx: ['id', 'tenant', 'kind', 'timezone', 'host', 'port', 'tls', 'username', 'secret_env', 'allow_from', 'base_url', 'simulator_queues'],
+  alerts: ['tenant', 'min_duration_s', 'hysteresis', 'webhook'],
+  webhook: ['url', 'secret_env', 'min_backoff_ms', 'max_backoff_ms', 'max_attempts', 'timeout_ms', 'max_queue'],
 };
 /** A key that holds a secret, whatever its level: secrets come from the environment. */
 const SECRET_KEY_RE = /^(password|passwd|secret|token|api_?key|private_?key)$|_(password|passwd|secret|token)$/i;
@@ -391,7 +424,7 @@ function refuseSecrets(path: string, raw: unknown): void {
   for (const [k, v] of Object.entries(raw)) {
     const at = path ? `${path}.${k}` : k;
     if (SECRET_KEY_RE.test(k)) {
-      const where = /^pbxes\[\d+\]$/.test(path) ? `set ${path}.secret_env to the name of an environment variable holding it` : 'secrets are read from the environment (NAME, or a file named by NAME_FILE) only';
+      const where = /^pbxes\[\d+\]$|^alerts\[\d+\]\.webhook$/.test(path) ? `set ${path}.secret_env to the name of an environment variable holding it` : 'secrets are read from the environment (NAME, or a file named by NAME_FILE) only';
       throw new ConfigError(at, '***', 'no secret in the file', `a secret in the config file is refused: ${where}`);
     }
     refuseSecrets(at, v);
@@ -635,6 +668,8 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     };
   });
   uniqueIgnoringCase('pbxes', pbxes.map((p) => p.id), 'PBX');
+  const alerts = asArray('alerts', file.alerts).map((a, i) => parseAlerts(`alerts[${i}]`, a, tenantRef));
+  uniqueIgnoringCase('alerts', alerts.map((a) => a.tenant), 'alert settings tenant');
 
   return {
     kafka: {
@@ -661,6 +696,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     schedules,
     pbxes,
     agents,
+    alerts,
     configFile,
     api: {
       ratePerSecond: envNumber(env, 'API_RATE_PER_SECOND', 20, 0.1, 1e6),
@@ -759,6 +795,49 @@ export function pbxSecret(pbx: PbxConfig, env: NodeJS.ProcessEnv = process.env):
   if (!pbx.secret_env) throw new ConfigError(`pbxes[${pbx.id}].secret_env`, '', 'the name of an environment variable holding the secret');
   const v = envSecret(env, pbx.secret_env);
   if (!v) throw new ConfigError(pbx.secret_env, v ?? '', `the secret for PBX ${pbx.id} in the environment (or a file named by ${pbx.secret_env}_FILE)`);
+  return v;
+}
+
+function parseAlerts(at: string, a: Json, tenantRef: (setting: string, raw: unknown) => string): AlertConfig {
+  checkKeys(at, a, FILE_KEYS.alerts);
+  const hysteresis = Number(a.hysteresis ?? DEFAULT_ALERT_SETTINGS.hysteresis);
+  if (typeof (a.hysteresis ?? 0) !== 'number' || !(hysteresis >= 0 && hysteresis <= 1)) throw new ConfigError(`${at}.hysteresis`, a.hysteresis, 'a fraction of the level from 0 to 1, e.g. 0.05');
+  let webhook: AlertWebhookConfig | null = null;
+  if (a.webhook !== undefined) {
+    const w = a.webhook as Json;
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new ConfigError(`${at}.webhook`, w, 'a mapping with url and secret_env');
+    checkKeys(`${at}.webhook`, w, FILE_KEYS.webhook);
+    const secretEnv = str(`${at}.webhook.secret_env`, w.secret_env);
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(secretEnv)) throw new ConfigError(`${at}.webhook.secret_env`, secretEnv, 'the NAME of an environment variable holding the HMAC key');
+    const minBackoff = parseInteger(`${at}.webhook.min_backoff_ms`, w.min_backoff_ms ?? 500, 1, 3_600_000);
+    webhook = {
+      url: parseUrl(`${at}.webhook.url`, str(`${at}.webhook.url`, w.url)),
+      secret_env: secretEnv,
+      min_backoff_ms: minBackoff,
+      max_backoff_ms: parseInteger(`${at}.webhook.max_backoff_ms`, w.max_backoff_ms ?? Math.max(60_000, minBackoff), minBackoff, 3_600_000),
+      max_attempts: parseInteger(`${at}.webhook.max_attempts`, w.max_attempts ?? 8, 1, 100),
+      timeout_ms: parseInteger(`${at}.webhook.timeout_ms`, w.timeout_ms ?? 5000, 100, 600_000),
+      max_queue: parseInteger(`${at}.webhook.max_queue`, w.max_queue ?? 1000, 1, 1_000_000),
+    };
+  }
+  return {
+    tenant: tenantRef(`${at}.tenant`, a.tenant),
+    min_duration_s: parseInteger(`${at}.min_duration_s`, a.min_duration_s ?? DEFAULT_ALERT_SETTINGS.min_duration_s, 0, 86_400),
+    hysteresis,
+    webhook,
+  };
+}
+
+/** A tenant's alert settings: its `alerts:` entry, or the defaults without a webhook. */
+export function alertSettings(cfg: Pick<CallboardConfig, 'alerts'>, tenant: string): AlertConfig {
+  return cfg.alerts.find((a) => a.tenant === tenant) ?? { tenant, ...DEFAULT_ALERT_SETTINGS, webhook: null };
+}
+
+/** The HMAC key of a tenant's alert webhook, read from the environment variable the config names. */
+export function alertWebhookSecret(a: AlertConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (!a.webhook) throw new ConfigError(`alerts[${a.tenant}].webhook`, null, 'a webhook');
+  const v = envSecret(env, a.webhook.secret_env);
+  if (!v) throw new ConfigError(a.webhook.secret_env, '', `the HMAC key of tenant ${a.tenant}'s alert webhook in the environment (or a file named by ${a.webhook.secret_env}_FILE)`);
   return v;
 }
 

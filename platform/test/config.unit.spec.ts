@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret, queueSettings, tenantHours } from '../src/config.ts';
+import { alertSettings, alertWebhookSecret, ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret, queueSettings, tenantHours } from '../src/config.ts';
 
 const load = (env: Record<string, string>, file: Record<string, unknown> = {}) => loadConfig({ env, file });
 
@@ -140,7 +140,7 @@ describe('config', () => {
       expect(message({ tenants, queue_defaults: { sl_treshold_s: 30 } })).toContain('`queue_defaults.sl_treshold_s`: unknown setting, did you mean `sl_threshold_s`?');
       expect(message({ tenants, pbxes: [{ id: 'p1', tenant: 'acme', kind: 'ami', secretenv: 'X' }] })).toContain('`pbxes[0].secretenv`: unknown setting, did you mean `secret_env`?');
       // Nothing near: the known names instead of a far-fetched guess.
-      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes, schedules, agents)');
+      expect(message({ tenants, clickhouse: { url: 'http://ch:8123' } })).toBe('invalid configuration: `clickhouse`: unknown setting (known here: tenants, queue_defaults, queues, pbxes, schedules, agents, alerts)');
       expect(errorOf(() => load({}, { tenants, queue_defaults: [] })).setting).toBe('queue_defaults');
     });
 
@@ -212,6 +212,45 @@ describe('config', () => {
     expect(pbxSecret(cfg.pbxes[0]!, { AMI_SECRET_P1_FILE: file })).toBe('from a file');
     const e = errorOf(() => load({ CLICKHOUSE_PASSWORD_FILE: join(dir, 'nope') }));
     expect([e.setting, e.message]).toEqual(['CLICKHOUSE_PASSWORD_FILE', `invalid configuration: \`CLICKHOUSE_PASSWORD_FILE\`: cannot read ${join(dir, 'nope')}: no such file`]);
+  });
+
+  describe('alerts', () => {
+    const tenants = [{ id: 'acme', timezone: 'UTC' }, { id: 'beta', timezone: 'UTC' }];
+    const webhook = { url: 'https://hooks.example.com/cb', secret_env: 'CB_ALERT_KEY_ACME' };
+
+    it('reads per-tenant settings with defaults; a tenant not listed gets the defaults and no webhook', () => {
+      const cfg = load({}, { tenants, alerts: [{ tenant: 'acme', min_duration_s: 0, hysteresis: 0.1, webhook }] });
+      expect(alertSettings(cfg, 'acme')).toEqual({
+        tenant: 'acme',
+        min_duration_s: 0,
+        hysteresis: 0.1,
+        webhook: { ...webhook, min_backoff_ms: 500, max_backoff_ms: 60_000, max_attempts: 8, timeout_ms: 5000, max_queue: 1000 },
+      });
+      expect(alertSettings(cfg, 'beta')).toEqual({ tenant: 'beta', min_duration_s: 10, hysteresis: 0.05, webhook: null });
+    });
+
+    it('is strict: unknown keys, unknown tenants, a tenant twice, bad bounds, a secret in the file', () => {
+      const bad = (alerts: unknown[]) => errorOf(() => load({}, { tenants, alerts }));
+      expect(bad([{ tenant: 'acme', min_duraton_s: 5 }]).message).toContain('`alerts[0].min_duraton_s`: unknown setting, did you mean `min_duration_s`?');
+      expect(bad([{ tenant: 'acme', webhook: { ...webhook, max_backof_ms: 1 } }]).message).toContain('did you mean `max_backoff_ms`?');
+      expect(bad([{ tenant: 'gamma' }]).setting).toBe('alerts[0].tenant');
+      expect(bad([{ tenant: 'acme' }, { tenant: 'acme', min_duration_s: 0 }]).setting).toBe('alerts');
+      expect(bad([{ tenant: 'acme', hysteresis: 2 }]).setting).toBe('alerts[0].hysteresis');
+      expect(bad([{ tenant: 'acme', hysteresis: '5%' }]).setting).toBe('alerts[0].hysteresis');
+      expect(bad([{ tenant: 'acme', webhook: { ...webhook, url: 'ftp://x' } }]).setting).toBe('alerts[0].webhook.url');
+      expect(bad([{ tenant: 'acme', webhook: { ...webhook, secret_env: 'lower case' } }]).setting).toBe('alerts[0].webhook.secret_env');
+      expect(bad([{ tenant: 'acme', webhook: { url: webhook.url } }]).setting).toBe('alerts[0].webhook.secret_env');
+      expect(bad([{ tenant: 'acme', webhook: { ...webhook, min_backoff_ms: 5000, max_backoff_ms: 1000 } }]).setting).toBe('alerts[0].webhook.max_backoff_ms');
+      const secret = bad([{ tenant: 'acme', webhook: { url: webhook.url, secret: 'hunter2' } }]);
+      expect([secret.setting, secret.message.includes('hunter2')]).toEqual(['alerts[0].webhook.secret', false]);
+      expect(secret.message).toContain('set alerts[0].webhook.secret_env to the name of an environment variable');
+    });
+
+    it('reads the HMAC key from the environment variable (or its _FILE) the webhook names', () => {
+      const cfg = load({}, { tenants, alerts: [{ tenant: 'acme', webhook }] });
+      expect(alertWebhookSecret(cfg.alerts[0]!, { CB_ALERT_KEY_ACME: 'k3y' })).toBe('k3y');
+      expect(errorOf(() => alertWebhookSecret(cfg.alerts[0]!, {})).setting).toBe('CB_ALERT_KEY_ACME');
+    });
   });
 
   it('suggests only a near name', () => {

@@ -118,6 +118,36 @@ export type LinkState =
   /** this API instance does not see the ingest link (ingest runs in another process); only gaps after the fact are known */
   | 'UNKNOWN';
 
+export type AlertState = 'RAISED' | 'CLEARED';
+
+export type AlertLevel =
+  /** the threshold's warn level */
+  | 'WARN'
+  /** the threshold's critical level */
+  | 'CRITICAL';
+
+export type AlertsSubscriptionVariables = Exact<{
+  board_id?: string | null | undefined;
+}>;
+
+export type AlertsSubscription = {
+  alerts: {
+    id: string;
+    state: AlertState;
+    level: AlertLevel;
+    board_id: string;
+    tile_id: string;
+    tile_title: string | null;
+    metric: string;
+    queue: string | null;
+    queues: Array<string>;
+    direction: ThresholdDirection;
+    threshold: number;
+    value: number | null;
+    raised_at: string;
+  };
+};
+
 export type BoardsQueryVariables = Exact<{ [key: string]: never }>;
 
 export type BoardsQuery = { boards: Array<{ id: string; name: string }> };

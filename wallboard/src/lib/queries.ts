@@ -63,3 +63,7 @@ export const CALL_QUERY = `query Call($id: ID!) {
     timeline { event_id type occurred_at source pbx_id agent_id payload raw { topic partition offset } }
   }
 }` as Operation<G.CallQuery, G.CallQueryVariables>;
+
+export const ALERTS_SUBSCRIPTION = `subscription Alerts($board_id: ID) {
+  alerts(board_id: $board_id) { id state level board_id tile_id tile_title metric queue queues direction threshold value raised_at }
+}` as Operation<G.AlertsSubscription, G.AlertsSubscriptionVariables>;
