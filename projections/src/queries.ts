@@ -22,7 +22,6 @@ import {
   AGENT_STATES,
   BUCKET_MS,
   DEFAULT_SL_FORMULA,
-  LEG_AGGREGATES,
   ROLLUP_AGGREGATES,
   aht,
   bucketIndexOfDateTime,
@@ -43,6 +42,7 @@ import {
 } from './metrics/index.ts';
 import { PeriodError, intervals, resolvePeriod, type Period } from './periods.ts';
 import { TenantReader, msParam, type Params } from './read/scope.ts';
+import { agentRollupSql } from './read/agent-rollup.ts';
 
 export * from './metrics-types.ts';
 
@@ -197,7 +197,7 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
     q.group_by === 'interval' ? `${bucketIndexOfDateTime('bucket')} AS span` : q.group_by === 'day' ? `toString(toDate(bucket, {tz:String})) AS span` : `0 AS span`;
   const filter = filterSql(q, params, { queues: 'queue IN {queues:Array(String)}', agents: byAgent ? 'agent_id IN {agents:Array(String)}' : null });
   const sql = byAgent
-    ? `SELECT queue, agent_id, ${spanExpr}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, agent_id, span`
+    ? agentRollupSql(r, spanExpr, during, filter)
     : `SELECT queue, ${spanExpr}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span`;
   const data = await r.rows<LegAgg>(sql, params);
 
