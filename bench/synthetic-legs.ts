@@ -1,10 +1,10 @@
 // Synthetic queue legs for query benchmarks: `legs` rows spread evenly over 2025, 20 queues,
 // 200 agents, 70 % answered / 20 % abandoned / 10 % exited, then the 15-minute rollups over them
-// (per queue and per queue and agent).
+// (per queue, per queue and agent, and per queue and agent and UTC day).
 // Written straight into the projections' tables with INSERT … SELECT so millions take seconds.
 import type { ClickHouse } from '@callboard/platform';
 import { LEG_AGGREGATES } from '@callboard/projections/metrics';
-import { ROLLUPS } from '@callboard/projections/store';
+import { ROLLUPS, agentDaysSql } from '@callboard/projections/store';
 
 export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: number): Promise<{ legsS: number; rollupS: number }> {
   const db = ch.db;
@@ -34,5 +34,6 @@ export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: nu
       clickhouse_settings: { prefer_column_name_to_alias: 1 },
     });
   }
+  await ch.client.command({ query: agentDaysSql(db, '', 'toUInt64(1)', `tenant_id = {tenant:String}`), query_params: { tenant }, clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   return { legsS, rollupS: (Date.now() - t) / 1000 };
 }

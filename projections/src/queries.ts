@@ -197,7 +197,7 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
     q.group_by === 'interval' ? `${bucketIndexOfDateTime('bucket')} AS span` : q.group_by === 'day' ? `toString(toDate(bucket, {tz:String})) AS span` : `0 AS span`;
   const filter = filterSql(q, params, { queues: 'queue IN {queues:Array(String)}', agents: byAgent ? 'agent_id IN {agents:Array(String)}' : null });
   const sql = byAgent
-    ? agentRollupSql(r, spanExpr, during, filter)
+    ? agentRollupSql(r, { spanExpr, during, filter, params, wholePeriod: q.group_by !== 'interval' && q.group_by !== 'day' })
     : `SELECT queue, ${spanExpr}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span`;
   const data = await r.rows<LegAgg>(sql, params);
 

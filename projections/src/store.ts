@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { LEG_AGGREGATES } from './metrics/index.ts';
+import { LEG_AGGREGATES, ROLLUP_AGGREGATES } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
 
@@ -15,6 +15,20 @@ const EVENT_COLUMNS = [
   'event_id', 'tenant_id', 'pbx_id', 'source', 'type', 'occurred_at', 'received_at', 'subject_kind',
   'call_id', 'agent_id', 'queue', 'leg_id', 'body', 'log_partition', 'log_offset',
 ] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * INSERT of queue_agent_1d rows from the latest snapshot of each queue_agent_15m bucket matching
+ * `where` (whole UTC days), with version expression `v`: all rows of a day in one statement, so
+ * a day's highest version is its snapshot too.
+ */
+export function agentDaysSql(db: string, suffix: string, v: string, where: string): string {
+  const rows = `${db}.queue_agent_15m${suffix} WHERE ${where}`;
+  return `INSERT INTO ${db}.queue_agent_1d${suffix}
+    SELECT tenant_id, toDate(bucket) AS day, queue, agent_id, ${ROLLUP_AGGREGATES}, ${v} AS version
+    FROM ${rows} AND (tenant_id, bucket, version) IN (SELECT tenant_id, bucket, max(version) FROM ${rows} GROUP BY tenant_id, bucket)
+    GROUP BY tenant_id, day, queue, agent_id`;
+}
 
 export interface LoggedEvent {
   event: CanonicalEvent;
@@ -342,6 +356,24 @@ export class ProjectionStore {
           clickhouse_settings: { prefer_column_name_to_alias: 1 },
         });
       }
+    }
+    const days = [...new Set(bucketsMs.map((b) => Math.floor(b / DAY_MS)))].sort((a, b) => a - b);
+    // The bucket range as well as the days: the primary key (tenant_id, bucket) prunes by it.
+    const where = `tenant_id = {tenant:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')} AND toDate(bucket) IN {days:Array(Date)}`;
+    for (const part of chunks(days, 100)) {
+      await timed('rollup_days', () =>
+        this.ch.client.command({
+          query: agentDaysSql(this.db, suffix, v, where),
+          query_params: {
+            tenant,
+            days: part.map((d) => chTime(d * DAY_MS).slice(0, 10)),
+            from: chTime(part[0]! * DAY_MS).slice(0, 19),
+            to: chTime((part[part.length - 1]! + 1) * DAY_MS).slice(0, 19),
+            ...(version === 'now' ? {} : { version: Math.trunc(version) }),
+          },
+          clickhouse_settings: { prefer_column_name_to_alias: 1 },
+        }),
+      );
     }
     this.log?.debug({ tenant, buckets: bucketsMs.length }, 'rollup recomputed');
   }
