@@ -1,19 +1,30 @@
 // Sustained canonical events/s from Kafka into the embedded ClickHouse through the projections
-// consumer (validate, insert with dedup token, re-derive, rollup, commit), and the consumer's
-// memory. Produces N events of realistic calls to a fresh topic prefix first, then times the
-// consumer from start to the last committed offset.
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/projections-consume.ts [--events 200000]
+// consumer (validate, insert with dedup token, re-derive, rollup, commit), against two peers in
+// the same run, on the same topic, broker and embedded engine:
+//   kafka-engine  ClickHouse's own Kafka table engine + a materialized view writing the same
+//                 15-column `events` table (what the engine does with no fold at all);
+//   kafkajs-raw   plain kafkajs consume + one batched insert of the message bytes per batch.
+// N events of realistic calls are produced once to a fresh topic; each round runs the three in
+// rotated order, each in its own database and consumer group, timed from start to the last
+// event in ClickHouse (Callboard: to the last committed offset, every derived table and the
+// rollup written). Prints each round, the medians and the ratios.
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/projections-consume.ts [--events 200000] [--rounds 3] [--only callboard]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { Health, createClickHouse, createKafka, createLogger, ensureTopics, loadConfig, topicName } from '@callboard/platform';
+import { Health, createClickHouse, createKafka, createLogger, ensureTopics, loadConfig, topicName, type ClickHouse } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { startProjections } from '@callboard/projections/main';
+import { migrateProjections } from '@callboard/projections/migrations-dir';
 import { storeTimings } from '@callboard/projections/store';
 import { queuedCall, agentState } from '../projections/test/given.ts';
+import { median, ratio, waitFor } from './peers.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, partitions: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '200000' }, partitions: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, only: { type: 'string' } },
+});
 const target = Number(values.events);
 const id = `bench${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-'));
@@ -44,38 +55,124 @@ for (let i = 0; i < total; i += 2000) {
   await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: partitionKey(e), value: JSON.stringify(e) })) });
 }
 await producer.disconnect();
-console.log(`produced ${total} events in ${((Date.now() - tp) / 1000).toFixed(1)} s`);
+events.length = 0;
+console.log(`produced ${total} events (${cfg.kafka.partitions} partitions) in ${((Date.now() - tp) / 1000).toFixed(1)} s`);
 
-const ch = await createClickHouse(cfg);
+const ch0 = await createClickHouse(cfg);
+const chIn = async (db: string): Promise<ClickHouse> => {
+  await ch0.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  const ch = { ...ch0, db, close: async () => {} };
+  await migrateProjections(ch);
+  return ch;
+};
+const count = async (ch: ClickHouse, table: string) => {
+  const rs = await ch.client.query({ query: `SELECT count() AS n FROM ${ch.db}.${table}`, format: 'JSONEachRow' });
+  return Number(((await rs.json()) as { n: number | string }[])[0]!.n);
+};
+
+interface Result {
+  s: number;
+  check: string;
+}
+
+async function callboard(round: number): Promise<Result> {
+  const ch = await chIn(`${id}_cb${round}`);
+  for (const k of Object.keys(storeTimings)) delete storeTimings[k];
+  const group = `${id}-cb${round}`;
+  const t0 = Date.now();
+  const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: group });
+  await waitFor(async () => {
+    const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
+    return (o?.partitions ?? []).reduce((a, x) => a + Math.max(0, Number(x.offset)), 0) >= total;
+  });
+  const s = (Date.now() - t0) / 1000;
+  await p.stop();
+  const rs = await ch.client.query({ query: `SELECT sum(offered) AS offered FROM ${ch.db}.queue_15m FINAL WHERE tenant_id = 'bench'`, format: 'JSONEachRow' });
+  const offered = Number(((await rs.json()) as { offered: number | string }[])[0]!.offered);
+  const steps = Object.entries(storeTimings).map(([k, v]) => `${k} ${Math.round(v)} ms`);
+  return { s, check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; ${steps.join(', ')}` };
+}
+
+// The peer the issue names: ClickHouse consumes the topic itself and a materialized view
+// extracts the same columns into the same events table.
+async function kafkaEngine(round: number): Promise<Result> {
+  const ch = await chIn(`${id}_ke${round}`);
+  const db = ch.db;
+  const s = (k: string) => `JSONExtractString(body, '${k}')`;
+  const t0 = Date.now();
+  await ch.client.command({
+    query: `CREATE TABLE ${db}.events_queue (body String) ENGINE = Kafka SETTINGS kafka_broker_list = '${cfg.kafka.brokers.join(',')}',
+      kafka_topic_list = '${topic}', kafka_group_name = '${id}-ke${round}', kafka_format = 'JSONAsString', kafka_num_consumers = 1`,
+  });
+  await ch.client.command({
+    query: `CREATE MATERIALIZED VIEW ${db}.events_mv TO ${db}.events AS
+      SELECT toUUID(${s('event_id')}) AS event_id, ${s('tenant_id')} AS tenant_id, ${s('pbx_id')} AS pbx_id, ${s('source')} AS source, ${s('type')} AS type,
+        parseDateTime64BestEffort(${s('occurred_at')}, 3, 'UTC') AS occurred_at, parseDateTime64BestEffort(${s('received_at')}, 3, 'UTC') AS received_at,
+        CAST(multiIf(JSONHas(body, 'call_id'), 'call', JSONHas(body, 'agent_id'), 'agent', 'pbx'), 'Enum8(\\'call\\' = 1, \\'agent\\' = 2, \\'pbx\\' = 3)') AS subject_kind,
+        ${s('call_id')} AS call_id, ${s('agent_id')} AS agent_id, JSONExtractString(body, 'payload', 'queue') AS queue, JSONExtractString(body, 'payload', 'leg_id') AS leg_id,
+        body, _partition AS log_partition, _offset AS log_offset
+      FROM ${db}.events_queue`,
+  });
+  await waitFor(async () => (await count(ch, 'events')) >= total);
+  const secs = (Date.now() - t0) / 1000;
+  await ch.client.command({ query: `DROP TABLE ${db}.events_mv` });
+  await ch.client.command({ query: `DROP TABLE ${db}.events_queue` });
+  return { s: secs, check: `events ${await count(ch, 'events')}` };
+}
+
+// The floor of any consumer on this client: fetch, one insert of the bytes as they came, commit.
+async function kafkajsRaw(round: number): Promise<Result> {
+  const ch = await chIn(`${id}_kj${round}`);
+  await ch.client.command({ query: `CREATE TABLE ${ch.db}.raw_bodies (body String) ENGINE = MergeTree ORDER BY tuple()` });
+  const consumer = kafka.consumer({ groupId: `${id}-kj${round}`, minBytes: 256 * 1024, maxWaitTimeInMs: 300, maxBytesPerPartition: 8 * 1024 * 1024 });
+  let done = 0;
+  const t0 = Date.now();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      const parts: Buffer[] = [];
+      for (const m of batch.messages) if (m.value) parts.push(m.value, NL);
+      // Raw: the JSON text goes in as it came (no tabs or newlines in it), nothing unescaped.
+      await ch.client.insert({ table: `${ch.db}.raw_bodies`, format: 'TabSeparatedRaw', values: Readable.from([Buffer.concat(parts)], { objectMode: false }) });
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      done += batch.messages.length;
+    },
+  });
+  await waitFor(async () => done >= total);
+  const s = (Date.now() - t0) / 1000;
+  await consumer.disconnect();
+  return { s, check: `bodies ${await count(ch, 'raw_bodies')}` };
+}
+const NL = Buffer.from('\n');
+
+const runners = { callboard, 'kafka-engine': kafkaEngine, 'kafkajs-raw': kafkajsRaw } as const;
+type Name = keyof typeof runners;
+const names = (values.only ? values.only.split(',') : Object.keys(runners)) as Name[];
+const rounds = Number(values.rounds);
+const figures: Record<string, number[]> = {};
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-const t0 = Date.now();
-const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: `${id}-proj` });
-const tStarted = Date.now();
-for (;;) {
-  const [o] = await admin.fetchOffsets({ groupId: `${id}-proj-events`, topics: [topic] });
-  const done = (o?.partitions ?? []).reduce((a, x) => a + Math.max(0, Number(x.offset)), 0);
-  if (done >= total) break;
-  await new Promise((r) => setTimeout(r, 100));
+for (let r = 0; r < rounds; r++) {
+  // Rotated order: no path always runs first (cold) or last (after the others' merges).
+  const order = names.map((_, i) => names[(i + r) % names.length]!);
+  for (const name of order) {
+    const load = loadavg()[0]!.toFixed(1);
+    const res = await runners[name](r);
+    const rate = Math.round(total / res.s);
+    (figures[name] ??= []).push(rate);
+    console.log(`round ${r + 1} ${name.padEnd(12)} ${String(rate).padStart(7)} ev/s  ${res.s.toFixed(2)} s  load ${load}  (${res.check})`);
+  }
 }
-const t1 = Date.now();
 clearInterval(sampler);
-await p.stop();
-const rs = await ch.client.query({ query: `SELECT sum(offered) AS offered FROM ${ch.db}.queue_15m FINAL WHERE tenant_id = 'bench'`, format: 'JSONEachRow' });
-const offered = ((await rs.json()) as { offered: number }[])[0]!.offered;
 await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topic, topicName(cfg, 'dlq')] }).catch(() => {});
 await admin.disconnect();
-await ch.close();
+await ch0.close();
 rmSync(dir, { recursive: true, force: true });
-console.log(
-  JSON.stringify({
-    timings_ms: Object.fromEntries(Object.entries(storeTimings).map(([k, v]) => [k, Math.round(v)])),
-    events: total,
-    partitions: cfg.kafka.partitions,
-    startup_s: (tStarted - t0) / 1000,
-    consume_s: (t1 - t0) / 1000,
-    events_per_s: Math.round(total / ((t1 - t0) / 1000)),
-    peak_rss_mb: Math.round(peakRss / 1048576),
-    legs_offered_in_rollup: Number(offered),
-  }),
-);
+const med = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, median(v)]));
+console.log(`median events/s over ${rounds} rounds of ${total} events: ${Object.entries(med).map(([k, v]) => `${k} ${v}`).join(', ')}; peak RSS ${Math.round(peakRss / 1048576)} MB; load now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+for (const peer of ['kafka-engine', 'kafkajs-raw'])
+  if (med.callboard !== undefined && med[peer] !== undefined) console.log(`ratio callboard / ${peer}: ${ratio(med.callboard, med[peer])}`);

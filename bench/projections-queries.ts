@@ -1,20 +1,24 @@
 // p50/p95 latency of day, week and month queue reports (queueMetrics) over N queue legs in the
 // embedded ClickHouse. Legs are generated with INSERT … SELECT FROM numbers() (one tenant, 20
 // queues, 200 agents, spread over 2025), the 15-minute rollup is computed from them the way
-// the consumer does, then each report runs R times for random dates.
-//   npx tsx bench/projections-queries.ts [--legs 10000000] [--runs 40] [--hours]
-// --hours: the month reports also with business hours (hours: open), interleaved with the plain
-// ones in the same run: a schedule on bucket edges (rollup path) and one off them (leg path).
+// the consumer does, then each report runs R times for random dates. Peers in the same run,
+// interleaved query by query on the same dates: for MONTH by agent, the read it replaced (every leg
+// of the month through `queue_legs FINAL`); for MONTH by queue, the same rollup SQL straight on the
+// engine (no period resolution, no settings, no JS accumulation).
+//   npx tsx bench/projections-queries.ts [--legs 10000000] [--runs 40]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, loadConfig, type OpenInterval, type ScheduleConfig, type TenantHours } from '@callboard/platform';
-import { queueMetrics, type Hours, type QueueGroupBy } from '@callboard/projections/read';
+import { loadavg } from 'node:os';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, loadConfig } from '@callboard/platform';
+import { LEG_AGGREGATES, ROLLUP_AGGREGATES } from '@callboard/projections/metrics';
+import { queueMetrics, type QueueGroupBy } from '@callboard/projections/read';
+import { percentile as pct } from './peers.ts';
 import { generateQueueLegs } from './synthetic-legs.ts';
 import { migrateAll } from '../cli/migrations.ts';
 
-const { values } = parseArgs({ options: { legs: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '40' }, hours: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { legs: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '40' } } });
 const legs = Number(values.legs);
 const runs = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-q-'));
@@ -23,53 +27,68 @@ const ch = await createClickHouse(cfg);
 await migrateAll(ch);
 const db = ch.db;
 const { legsS: genLegs, rollupS: genRollup } = await generateQueueLegs(ch, 'bench', legs);
-const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.queue_legs) AS legs, (SELECT count() FROM ${db}.queue_15m) AS rollup_rows`, format: 'JSONEachRow' });
+const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.queue_legs) AS legs, (SELECT count() FROM ${db}.queue_15m) AS rollup_rows, (SELECT count() FROM ${db}.queue_agent_15m) AS agent_rollup_rows`, format: 'JSONEachRow' });
 const counts = ((await rs.json()) as Record<string, number>[])[0]!;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-}
-const results: Record<string, { p50_ms: number; p95_ms: number; offered_example: number }> = {};
-// The demo's office hours (lunch break, Saturday mornings, holidays) and the same shifted 10
-// minutes off the bucket edges, which forces the leg-by-leg path.
-const office = (shift: number): ScheduleConfig => {
-  const day = (...r: [number, number][]): OpenInterval[] => r.map(([a, b]) => ({ from: a * 60 + shift, to: b * 60 + shift }));
-  const weekday = day([8, 13], [14, 17]);
-  return { tenant: 'bench', name: `office${shift}`, weekly: [weekday, weekday, weekday, weekday, weekday, day([9, 13]), []], holidays: [{ date: '2025-12-25', name: 'Christmas Day' }], exceptions: [] };
+// The peers: plain SQL over the same month (Nairobi is UTC+3 all year, so the local month is
+// [first day − 3 h, next first day − 3 h) in UTC).
+const monthOf = (date: string) => {
+  const [y, m] = date.split('-').map(Number) as [number, number];
+  return { start: Date.UTC(y, m - 1, 1) - 3 * 3_600_000, end: Date.UTC(y, m, 1) - 3 * 3_600_000 };
 };
-type Variant = { label: string; business_hours?: TenantHours; hours?: Hours };
-const variants: Variant[] = [{ label: '' }];
-if (values.hours) variants.push({ label: ', hours open (rollup)', business_hours: { default: office(0), queues: {} }, hours: 'open' }, { label: ', hours open (legs: edges off buckets)', business_hours: { default: office(10), queues: {} }, hours: 'open' });
-const shapes = values.hours
-  ? ([['MONTH', 'queue'], ['MONTH', 'none'], ['DAY', 'queue']] as const)
-  : ([['DAY', 'queue'], ['WEEK', 'queue'], ['MONTH', 'queue'], ['MONTH', 'none'], ['MONTH', 'day'], ['DAY', 'interval'], ['DAY', 'agent'], ['MONTH', 'agent']] as const);
-for (const [kind, group] of shapes) {
-  const times = variants.map((): number[] => []);
-  const offered = variants.map(() => 0);
+const during = `tenant_id = 'bench' AND bucket >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND bucket < fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
+const PEERS: Record<string, { name: string; sql: string }> = {
+  'MONTH by agent': {
+    name: 'queue_legs FINAL (the read before the per-agent rollup)',
+    sql: `SELECT queue, agent_id, ${LEG_AGGREGATES} FROM ${db}.queue_legs FINAL WHERE ${during} GROUP BY queue, agent_id`,
+  },
+  'MONTH by queue': { name: 'the same rollup SQL straight on the engine', sql: `SELECT queue, ${ROLLUP_AGGREGATES} FROM ${db}.queue_15m FINAL WHERE ${during} GROUP BY queue` },
+};
+async function peer(sql: string, date: string): Promise<number> {
+  const t0 = performance.now();
+  const rs = await ch.client.query({ query: sql, query_params: monthOf(date), format: 'JSONEachRow', clickhouse_settings: { prefer_column_name_to_alias: 1 } });
+  await rs.json();
+  return performance.now() - t0;
+}
+const loads: number[] = [];
+const results: Record<string, { p50_ms: number; p95_ms: number; offered_example: number; peer?: string; peer_p50_ms?: number; peer_p95_ms?: number; p95_ratio?: string }> = {};
+for (const [kind, group] of [
+  ['DAY', 'queue'],
+  ['WEEK', 'queue'],
+  ['MONTH', 'queue'],
+  ['MONTH', 'none'],
+  ['MONTH', 'day'],
+  ['DAY', 'interval'],
+  ['DAY', 'agent'],
+  ['MONTH', 'agent'],
+] as const) {
+  const times: number[] = [];
+  const peerTimes: number[] = [];
+  const p = PEERS[`${kind} by ${group}`];
+  let offered = 0;
   for (let i = 0; i < runs; i++) {
+    loads.push(loadavg()[0]!);
     const date = new Date(Date.UTC(2025, 0, 1) + Math.floor(Math.random() * 360) * 86_400_000).toISOString().slice(0, 10);
-    // Interleaved: each variant runs on the same date right after the other, at the same load.
-    for (const [v, variant] of variants.entries()) {
-      const t0 = performance.now();
-      const rows = await queueMetrics(ch, {
-        tenant_id: 'bench',
-        timezone: 'Africa/Nairobi',
-        week_start: 'monday',
-        period: { kind, date },
-        group_by: group as QueueGroupBy,
-        settings: () => DEFAULT_QUEUE_SETTINGS,
-        ...(variant.business_hours ? { business_hours: variant.business_hours } : {}),
-        ...(variant.hours ? { hours: variant.hours } : {}),
-      });
-      times[v]!.push(performance.now() - t0);
-      offered[v] = rows.reduce((a, r) => a + r.offered, 0);
-    }
+    const t0 = performance.now();
+    const rows = await queueMetrics(ch, {
+      tenant_id: 'bench',
+      timezone: 'Africa/Nairobi',
+      week_start: 'monday',
+      period: { kind, date },
+      group_by: group as QueueGroupBy,
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+    });
+    times.push(performance.now() - t0);
+    offered = rows.reduce((a, r) => a + r.offered, 0);
+    if (p) peerTimes.push(await peer(p.sql, date));
   }
-  variants.forEach((variant, v) => {
-    results[`${kind} by ${group}${variant.label}`] = { p50_ms: Math.round(pct(times[v]!, 0.5)), p95_ms: Math.round(pct(times[v]!, 0.95)), offered_example: offered[v]! };
-  });
+  const r = { p50_ms: Math.round(pct(times, 0.5)), p95_ms: Math.round(pct(times, 0.95)), offered_example: offered };
+  results[`${kind} by ${group}`] = p
+    ? { ...r, peer: p.name, peer_p50_ms: Math.round(pct(peerTimes, 0.5)), peer_p95_ms: Math.round(pct(peerTimes, 0.95)), p95_ratio: (pct(peerTimes, 0.95) / pct(times, 0.95)).toFixed(2) }
+    : r;
 }
 await ch.close();
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ legs: Number(counts.legs), rollup_rows: Number(counts.rollup_rows), generate_legs_s: genLegs, build_rollup_s: genRollup, runs, results }, null, 1));
+const load = `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+console.log(JSON.stringify({ legs: Number(counts.legs), rollup_rows: Number(counts.rollup_rows), agent_rollup_rows: Number(counts.agent_rollup_rows), generate_legs_s: genLegs, build_rollups_s: genRollup, runs, load, results }, null, 1));
+console.log('p95_ratio = peer p95 / Callboard p95 (above 1: Callboard faster).');

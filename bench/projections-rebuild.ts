@@ -4,7 +4,7 @@
 // 200 agents, over 2025. Then `rebuild()` replays them through the fold and swaps the tables.
 //   npx tsx bench/projections-rebuild.ts [--events 10000000]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClickHouse, createLogger, loadConfig } from '@callboard/platform';
@@ -44,6 +44,7 @@ await ch.client.command({
   clickhouse_settings: { max_insert_threads: '2', insert_deduplication_token: `bench-${events}` },
 });
 const genS = (Date.now() - t) / 1000;
+const loadBefore = loadavg()[0]!.toFixed(1);
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
 const stats = await rebuild(ch, createLogger('bench', 'warn'));
@@ -52,4 +53,4 @@ const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.cal
 const counts = ((await rs.json()) as Record<string, number>[])[0]!;
 await ch.close();
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ events, generate_events_s: genS, rebuild_s: stats.ms / 1000, events_per_s: Math.round(events / (stats.ms / 1000)), peak_rss_mb: Math.round(peakRss / 1048576), stats, counts }));
+console.log(JSON.stringify({ events, load: `${loadBefore} → ${loadavg()[0]!.toFixed(1)}`, generate_events_s: genS, rebuild_s: stats.ms / 1000, events_per_s: Math.round(events / (stats.ms / 1000)), peak_rss_mb: Math.round(peakRss / 1048576), stats, counts }));

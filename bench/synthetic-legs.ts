@@ -1,8 +1,10 @@
 // Synthetic queue legs for query benchmarks: `legs` rows spread evenly over 2025, 20 queues,
-// 200 agents, 70 % answered / 20 % abandoned / 10 % exited, then the 15-minute rollup over them.
+// 200 agents, 70 % answered / 20 % abandoned / 10 % exited, then the 15-minute rollups over them
+// (per queue, per queue and agent, and per queue and agent and UTC day).
 // Written straight into the projections' tables with INSERT … SELECT so millions take seconds.
 import type { ClickHouse } from '@callboard/platform';
 import { LEG_AGGREGATES } from '@callboard/projections/metrics';
+import { ROLLUPS, agentDaysSql } from '@callboard/projections/store';
 
 export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: number): Promise<{ legsS: number; rollupS: number }> {
   const db = ch.db;
@@ -25,9 +27,13 @@ export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: nu
   });
   const legsS = (Date.now() - t) / 1000;
   t = Date.now();
-  await ch.client.command({
-    query: `INSERT INTO ${db}.queue_15m SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(1) AS version FROM ${db}.queue_legs GROUP BY tenant_id, bucket, queue`,
-    clickhouse_settings: { prefer_column_name_to_alias: 1 },
-  });
+  // Both rollups, as the consumer's recompute and the rebuild write them.
+  for (const { table, keys } of ROLLUPS) {
+    await ch.client.command({
+      query: `INSERT INTO ${db}.${table} SELECT ${keys}, ${LEG_AGGREGATES}, toUInt64(1) AS version FROM ${db}.queue_legs GROUP BY ${keys}`,
+      clickhouse_settings: { prefer_column_name_to_alias: 1 },
+    });
+  }
+  await ch.client.command({ query: agentDaysSql(db, '', 'toUInt64(1)', `tenant_id = {tenant:String}`), query_params: { tenant }, clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   return { legsS, rollupS: (Date.now() - t) / 1000 };
 }

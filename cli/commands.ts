@@ -16,6 +16,11 @@ const api: CommandTable = {
     usage: 'callboard api [--port N]',
     load: () => import('./api.ts'),
   },
+  bench: {
+    summary: 'list the benchmarks of bench/, or run the named ones (each prints its figures next to its peer of the same run)',
+    usage: 'callboard bench [NAME…] [-- options of the benchmark]',
+    load: () => import('./bench.ts'),
+  },
   token: {
     summary: 'create (printed once, stored as its SHA-256), list or revoke API tokens of a tenant',
     usage: 'callboard token create --tenant ID --role admin|analyst|supervisor|display [--board ID] [--label TEXT] | list --tenant ID | revoke --tenant ID --hash PREFIX',

@@ -57,7 +57,7 @@ export interface Projections {
   store: ProjectionStore;
 }
 
-type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'dlq'; record: DlqRecord };
+type Outcome<T> = { kind: 'ok'; value: T; text: string; asSent: boolean } | { kind: 'dlq'; record: DlqRecord };
 
 function parseMessage<T>(raw: Buffer | null, check: (v: unknown) => { ok: true; value: T } | { ok: false; errors: { path: string; message: string }[] }, origin: DlqRecord['origin']): Outcome<T> {
   const text = raw?.toString('utf8') ?? '';
@@ -73,7 +73,8 @@ function parseMessage<T>(raw: Buffer | null, check: (v: unknown) => { ok: true; 
   }
   const r = check(v);
   if (!r.ok) return fail('SCHEMA_INVALID', r.errors.map((x) => `${x.path}: ${x.message}`).join('; '), r.errors[0]?.path);
-  return { kind: 'ok', value: r.value };
+  // Not upcast: the validated value is the parsed object itself, so its text is its JSON.
+  return { kind: 'ok', value: r.value, text, asSent: r.value === v };
 }
 
 export async function startProjections(opts: ProjectionsOptions): Promise<Projections> {
@@ -215,7 +216,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     const bad: DlqRecord[] = [];
     for (const m of p.batch.messages) {
       const r = parseMessage(m.value, validateEvent, { topic: p.batch.topic, partition: p.batch.partition, offset: m.offset });
-      if (r.kind === 'ok') ok.push({ event: r.value, partition: p.batch.partition, offset: Number(m.offset) });
+      if (r.kind === 'ok') ok.push({ event: r.value, partition: p.batch.partition, offset: Number(m.offset), ...(r.asSent ? { text: r.text } : {}) });
       else bad.push(r.record);
     }
     await store.writeEvents(ok, token);

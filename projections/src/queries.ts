@@ -22,7 +22,6 @@ import {
   AGENT_STATES,
   BUCKET_MS,
   DEFAULT_SL_FORMULA,
-  LEG_AGGREGATES,
   ROLLUP_AGGREGATES,
   aht,
   bucketIndexOfDateTime,
@@ -31,6 +30,7 @@ import {
   emptyStateTime,
   emptyWaitSketch,
   isShortAbandon,
+  LEG_AGGREGATES,
   loggedInTime,
   meanSeconds,
   mergeWaitSketch,
@@ -43,6 +43,7 @@ import {
 } from './metrics/index.ts';
 import { PeriodError, intervals, resolvePeriod, type Period } from './periods.ts';
 import { planHours } from './read/hours.ts';
+import { agentRollupSql } from './read/agent-rollup.ts';
 import { TenantReader, msParam, type Params } from './read/scope.ts';
 
 export * from './metrics-types.ts';
@@ -204,8 +205,11 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   const params: Params = { start: p.start.getTime(), end: p.end.getTime(), tz: q.timezone };
   const hours = planHours(q.business_hours, q.timezone, p.start.getTime(), p.end.getTime(), q.filter?.queues?.length ? q.filter.queues : null, params);
   // The rollup's buckets cannot split a bucket that opens or closes inside it (say at 08:10).
-  const byLegs = q.group_by === 'agent' || Boolean(q.filter?.agents?.length) || !hours.rollupOk;
   const byAgent = q.group_by === 'agent' || Boolean(q.filter?.agents?.length);
+  // By agent reads the per-agent rollups (read/agent-rollup.ts); their 15-minute buckets split by
+  // business hours as the queue rollup's do, their day rows cannot (whole days only without hours).
+  const byAgentRollup = byAgent && hours.rollupOk;
+  const byLegs = byAgent ? !byAgentRollup : !hours.rollupOk;
   onSource?.(byLegs ? 'legs' : 'rollup');
   const during = ` AND bucket >= ${msParam('start')} AND bucket < ${msParam('end')}`;
   const spanExpr =
@@ -213,9 +217,11 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   const filter = filterSql(q, params, { queues: 'queue IN {queues:Array(String)}', agents: byAgent ? 'agent_id IN {agents:Array(String)}' : null });
   const inHours = `${hours.sql(byLegs)} AS in_hours`;
   const agentCol = byAgent ? 'agent_id, ' : '';
-  const sql = byLegs
-    ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
-    : `SELECT queue, ${spanExpr}, ${inHours}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
+  const sql = byAgentRollup
+    ? agentRollupSql(r, { spanExpr, during, filter, params, inHours: hours.sql(false), wholePeriod: !hours.active && q.group_by !== 'interval' && q.group_by !== 'day' })
+    : byLegs
+      ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
+      : `SELECT queue, ${spanExpr}, ${inHours}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
   const data = await r.rows<LegAgg>(sql, params);
 
   const idx = spanIndex(spans);

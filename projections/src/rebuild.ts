@@ -8,9 +8,9 @@ import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { migrateProjections } from './migrations-dir.ts';
 import { LEG_AGGREGATES } from './metrics/index.ts';
-import { ProjectionStore, touchedBy } from './store.ts';
+import { ProjectionStore, ROLLUPS, agentDaysSql, touchedBy } from './store.ts';
 
-export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m'] as const;
+export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m', 'queue_agent_15m', 'queue_agent_1d'] as const;
 const SUFFIX = '_rebuild';
 /** Events per page of the replay (a page never splits a call or an agent: LIMIT … WITH TIES). */
 const PAGE_EVENTS = 200_000;
@@ -104,12 +104,15 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
     await store.writeDerived([], [], [], intervals, SUFFIX);
     stats.intervals += intervals.length;
   }
-  await ch.client.command({
-    query: `INSERT INTO ${db}.queue_15m${SUFFIX}
-      SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, toUInt64(1) AS version
-      FROM ${db}.queue_legs${SUFFIX} FINAL GROUP BY tenant_id, bucket, queue`,
-    clickhouse_settings: { prefer_column_name_to_alias: 1 },
-  });
+  for (const { table, keys } of ROLLUPS) {
+    await ch.client.command({
+      query: `INSERT INTO ${db}.${table}${SUFFIX}
+        SELECT ${keys}, ${LEG_AGGREGATES}, toUInt64(1) AS version
+        FROM ${db}.queue_legs${SUFFIX} FINAL GROUP BY ${keys}`,
+      clickhouse_settings: { prefer_column_name_to_alias: 1 },
+    });
+  }
+  await ch.client.command({ query: agentDaysSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `OPTIMIZE TABLE ${db}.${t}${SUFFIX} FINAL` });
   // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });

@@ -7,20 +7,39 @@ import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { LEG_AGGREGATES } from './metrics/index.ts';
+import { LEG_AGGREGATES, ROLLUP_AGGREGATES } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
-import { chTime, chTimeOrNull, toTsv } from './sql.ts';
+import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
 
 const EVENT_COLUMNS = [
   'event_id', 'tenant_id', 'pbx_id', 'source', 'type', 'occurred_at', 'received_at', 'subject_kind',
   'call_id', 'agent_id', 'queue', 'leg_id', 'body', 'log_partition', 'log_offset',
 ] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * INSERT of queue_agent_1d rows from the latest snapshot of each queue_agent_15m bucket matching
+ * `where` (whole UTC days), with version expression `v`: all rows of a day in one statement, so
+ * a day's highest version is its snapshot too.
+ */
+export function agentDaysSql(db: string, suffix: string, v: string, where: string): string {
+  const rows = `${db}.queue_agent_15m${suffix} WHERE ${where}`;
+  return `INSERT INTO ${db}.queue_agent_1d${suffix}
+    SELECT tenant_id, toDate(bucket) AS day, queue, agent_id, ${ROLLUP_AGGREGATES}, ${v} AS version
+    FROM ${rows} AND (tenant_id, bucket, version) IN (SELECT tenant_id, bucket, max(version) FROM ${rows} GROUP BY tenant_id, bucket)
+    GROUP BY tenant_id, day, queue, agent_id`;
+}
 
 export interface LoggedEvent {
   event: CanonicalEvent;
   /** Where it sits in the log (Kafka partition and offset; line number for a file). */
   partition: number;
   offset: number;
+  /**
+   * The event's JSON as it came (the Kafka message), when it is the event as validated (no
+   * upcast): stored as the body as is, instead of serialising the parsed event again.
+   */
+  text?: string;
 }
 
 export interface LoggedRaw {
@@ -69,6 +88,14 @@ export interface DeriveStats {
   gaps: number;
 }
 
+// The fold's epoch-ms columns per table, written as DateTime64 text; a leg's bucket is a DateTime.
+const CALL_TIMES = new Set(['started_at', 'ended_at', 'answered_at']);
+const LEG_TIMES = new Set(['offered_at', 'ended_wait_at', 'answered_at', 'completed_at']);
+const BUCKET = new Set(['bucket']);
+const AGENT_CALL_TIMES = new Set(['at']);
+const INTERVAL_TIMES = new Set(['started_at', 'ended_at']);
+const GAP_TIMES = new Set(['from_at', 'to_at']);
+
 function contentToken(parts: string[]): string {
   const h = createHash('sha1');
   for (const p of parts) h.update(p).update('\n');
@@ -86,7 +113,17 @@ async function timed<T>(step: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-const CHUNK = 2000;
+// Calls per history read and derived insert: a partition batch (≤ 8 MiB, ~4,000 calls) is one.
+const CHUNK = 10_000;
+/**
+ * The rollups of queue_legs and their keys. One statement writes every row of a bucket with one
+ * version, so a bucket's highest version is a complete snapshot (read/agent-rollup.ts reads
+ * queue_agent_15m that way, without FINAL).
+ */
+export const ROLLUPS = [
+  { table: 'queue_15m', keys: 'tenant_id, bucket, queue' },
+  { table: 'queue_agent_15m', keys: 'tenant_id, bucket, queue, agent_id' },
+] as const;
 /** Calls whose events the store keeps after folding them (most calls span a few batches). */
 const RECENT_CALLS = 50_000;
 function chunks<T>(xs: T[], n = CHUNK): T[][] {
@@ -118,38 +155,30 @@ export class ProjectionStore {
 
   private async insertEvents(batch: readonly LoggedEvent[], token: string | undefined, table: string): Promise<void> {
     token ??= contentToken(batch.map((b) => `${b.event.event_id}@${b.partition}:${b.offset}`));
-    await this.insertTsv(
-      table,
-      EVENT_COLUMNS,
-      batch.map(({ event: e, partition, offset }) => ({
-        event_id: e.event_id,
-        tenant_id: e.tenant_id,
-        pbx_id: e.pbx_id,
-        source: e.source,
-        type: e.type,
-        occurred_at: chTime(Date.parse(e.occurred_at)),
-        received_at: chTime(Date.parse(e.received_at)),
-        subject_kind: 'call_id' in e ? 'call' : 'agent_id' in e ? 'agent' : 'pbx',
-        call_id: 'call_id' in e ? e.call_id : '',
-        agent_id: 'agent_id' in e ? e.agent_id : '',
-        queue: (e.payload as { queue?: string }).queue ?? '',
-        leg_id: (e.payload as { leg_id?: string }).leg_id ?? '',
-        body: JSON.stringify(e),
-        log_partition: partition,
-        log_offset: offset,
-      })),
-      { insert_deduplication_token: token },
-    );
+    // Built straight into one string, column by column: no row objects, no Date (see sql.ts).
+    let tsv = '';
+    for (const { event: e, partition, offset, text } of batch) {
+      const p = e.payload as { queue?: unknown; leg_id?: unknown };
+      const subject = 'call_id' in e ? `call\t${escTsv(e.call_id)}\t` : 'agent_id' in e ? `agent\t\t${escTsv(e.agent_id)}` : 'pbx\t\t';
+      tsv +=
+        `${e.event_id}\t${escTsv(e.tenant_id)}\t${escTsv(e.pbx_id)}\t${e.source}\t${e.type}\t${chTimeOfIso(e.occurred_at)}\t${chTimeOfIso(e.received_at)}\t${subject}\t` +
+        `${typeof p.queue === 'string' ? escTsv(p.queue) : ''}\t${typeof p.leg_id === 'string' ? escTsv(p.leg_id) : ''}\t${escTsv(text ?? JSON.stringify(e))}\t${partition}\t${offset}\n`;
+    }
+    await this.insertText(table, EVENT_COLUMNS, tsv, { insert_deduplication_token: token });
   }
 
   /** Inserts rows as TabSeparated (see toTsv); one insert, acknowledged when it returns. */
-  async insertTsv(table: string, columns: readonly string[], rows: readonly Record<string, unknown>[], settings: Record<string, string | number> = {}): Promise<void> {
+  async insertTsv(table: string, columns: readonly string[], rows: readonly Record<string, unknown>[], settings: Record<string, string | number> = {}, times?: ReadonlySet<string>, seconds?: ReadonlySet<string>): Promise<void> {
     if (!rows.length) return;
+    await this.insertText(table, columns, toTsv(columns, rows, times, seconds), settings);
+  }
+
+  private async insertText(table: string, columns: readonly string[], tsv: string, settings: Record<string, string | number>): Promise<void> {
     await this.ch.client.insert({
       table: `${this.db}.${table}`,
       columns: [...columns] as [string, ...string[]],
       format: 'TabSeparated',
-      values: Readable.from([Buffer.from(toTsv(columns, rows))], { objectMode: false }),
+      values: Readable.from([Buffer.from(tsv)], { objectMode: false }),
       clickhouse_settings: settings,
     });
   }
@@ -166,7 +195,7 @@ export class ProjectionStore {
         source: r.source,
         connection: r.connection,
         seq: r.seq,
-        received_at: chTime(Date.parse(r.received_at)),
+        received_at: chTimeOfIso(r.received_at),
         format: r.format,
         body: r.body,
         log_partition: partition,
@@ -296,52 +325,55 @@ export class ProjectionStore {
   }
 
   async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
-    const ins = (table: string, values: Record<string, unknown>[]) => this.insertTsv(`${table}${suffix}`, Object.keys(values[0] ?? {}), values);
-    await ins(
-      'calls',
-      calls.map((c) => ({ ...c, started_at: chTime(c.started_at), ended_at: chTimeOrNull(c.ended_at), answered_at: chTimeOrNull(c.answered_at) })),
-    );
-    await ins(
-      'queue_legs',
-      legs.map((l) => ({
-        ...l,
-        bucket: Math.floor(l.bucket / 1000),
-        offered_at: chTime(l.offered_at),
-        ended_wait_at: chTimeOrNull(l.ended_wait_at),
-        answered_at: chTimeOrNull(l.answered_at),
-        completed_at: chTimeOrNull(l.completed_at),
-      })),
-    );
-    await ins(
-      'agent_calls',
-      agentCalls.map((a) => ({ ...a, at: chTime(a.at) })),
-    );
-    await ins(
-      'agent_intervals',
-      intervals.map((i) => ({ ...i, started_at: chTime(i.started_at), ended_at: chTimeOrNull(i.ended_at) })),
-    );
+    // The fold's rows are written as they are: time columns are formatted while the TSV is built.
+    const ins = (table: string, values: readonly object[], times: ReadonlySet<string>, seconds?: ReadonlySet<string>) =>
+      this.insertTsv(`${table}${suffix}`, Object.keys(values[0] ?? {}), values as Record<string, unknown>[], {}, times, seconds);
+    await ins('calls', calls, CALL_TIMES);
+    await ins('queue_legs', legs, LEG_TIMES, BUCKET);
+    await ins('agent_calls', agentCalls, AGENT_CALL_TIMES);
+    await ins('agent_intervals', intervals, INTERVAL_TIMES);
   }
 
   /** Writes gaps of the feed; a gap written again (redelivery, replay) replaces its row. */
   async writeGaps(gaps: readonly EventOf<'source.gap'>[]): Promise<void> {
-    const rows = gaps.map(foldGap).map((g) => ({ ...g, from_at: chTime(g.from_at), to_at: chTime(g.to_at) }));
-    await this.insertTsv('source_gaps', Object.keys(rows[0] ?? {}), rows);
+    const rows = gaps.map(foldGap);
+    await this.insertTsv('source_gaps', Object.keys(rows[0] ?? {}), rows as unknown as Record<string, unknown>[], {}, GAP_TIMES);
   }
 
-  /** Recomputes queue_15m rows of these buckets (epoch ms) from queue_legs. */
+  /** Recomputes the rollups' rows (queue_15m, queue_agent_15m) of these buckets (epoch ms) from queue_legs. */
   async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
     const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
-      await this.ch.client.command({
-        query: `INSERT INTO ${this.db}.queue_15m${suffix}
-          SELECT tenant_id, bucket, queue, ${LEG_AGGREGATES}, ${v} AS version
-          FROM ${this.db}.queue_legs${suffix} FINAL
-          WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))}
-          GROUP BY tenant_id, bucket, queue`,
-        query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
-        // The aggregates are named like the columns they read (talk_ms AS talk_ms).
-        clickhouse_settings: { prefer_column_name_to_alias: 1 },
-      });
+      for (const { table, keys } of ROLLUPS) {
+        await this.ch.client.command({
+          query: `INSERT INTO ${this.db}.${table}${suffix}
+            SELECT ${keys}, ${LEG_AGGREGATES}, ${v} AS version
+            FROM ${this.db}.queue_legs${suffix} FINAL
+            WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))}
+            GROUP BY ${keys}`,
+          query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
+          // The aggregates are named like the columns they read (talk_ms AS talk_ms).
+          clickhouse_settings: { prefer_column_name_to_alias: 1 },
+        });
+      }
+    }
+    const days = [...new Set(bucketsMs.map((b) => Math.floor(b / DAY_MS)))].sort((a, b) => a - b);
+    // The bucket range as well as the days: the primary key (tenant_id, bucket) prunes by it.
+    const where = `tenant_id = {tenant:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')} AND toDate(bucket) IN {days:Array(Date)}`;
+    for (const part of chunks(days, 100)) {
+      await timed('rollup_days', () =>
+        this.ch.client.command({
+          query: agentDaysSql(this.db, suffix, v, where),
+          query_params: {
+            tenant,
+            days: part.map((d) => chTime(d * DAY_MS).slice(0, 10)),
+            from: chTime(part[0]! * DAY_MS).slice(0, 19),
+            to: chTime((part[part.length - 1]! + 1) * DAY_MS).slice(0, 19),
+            ...(version === 'now' ? {} : { version: Math.trunc(version) }),
+          },
+          clickhouse_settings: { prefer_column_name_to_alias: 1 },
+        }),
+      );
     }
     this.log?.debug({ tenant, buckets: bucketsMs.length }, 'rollup recomputed');
   }
