@@ -1,6 +1,7 @@
 // METRICS.md computed straight from the simulator's ground-truth ledger, written independently
 // of the projections (no import from projections/): this is the other side of the truth test.
 // Durations in seconds, ratios 0..1, null for a zero denominator, like the projections' rows.
+import { DateTime } from 'luxon';
 import type { QueueSettings } from '@callboard/platform';
 import type { AgentMetricsRow, GroupKey, QueueMetricsRow } from '@callboard/projections/read';
 import type { Ledger, LedgerLeg } from '@callboard/simulator/ledger';
@@ -161,5 +162,77 @@ export function callMetricsFromLedger(l: Ledger, span: Span): ExpectedCalls {
     congestion: disp('CONGESTION'),
     duration: cs.reduce((s, c) => s + (c.ended_at_ms - c.started_at_ms), 0) / 1000,
     billsec: cs.reduce((s, c) => s + (c.pbx_answered_at_ms === null ? 0 : c.ended_at_ms - c.pbx_answered_at_ms), 0) / 1000,
+  };
+}
+
+// ---- business hours (METRICS.md "Business hours"), read from the schedule as the config file writes it
+
+/** A schedule as the `CALLBOARD_CONFIG` file writes it: `HH:mm-HH:mm` local wall-clock ranges. */
+export interface ScheduleFile {
+  weekly: Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', string[]>>;
+  holidays?: { date: string; name: string }[];
+  exceptions?: { date: string; hours: string[] }[];
+}
+
+const WEEKDAY_KEYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** `HH:mm-HH:mm` as [from, to) in ms after local midnight's wall clock. */
+function wallRange(r: string): [number, number] {
+  const m = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(r);
+  if (!m) throw new Error(`ledger: ${r} is not HH:mm-HH:mm`);
+  const at = (h: string, min: string) => (Number(h) * 60 + Number(min)) * 60_000;
+  return [at(m[1]!, m[2]!), at(m[3]!, m[4]!)];
+}
+
+/**
+ * Whether an instant is in hours: its wall clock in the zone lies in an open range of its local
+ * date (a holiday has none, an exception its own, else its weekday's). Read instant by instant on
+ * the clock, so a range a DST change skips or repeats is shorter or longer by itself.
+ */
+export function inHoursOf(schedule: ScheduleFile, zone: string): (ms: number) => boolean {
+  return (ms) => {
+    const t = DateTime.fromMillis(ms, { zone });
+    const date = t.toFormat('yyyy-MM-dd');
+    const exception = schedule.exceptions?.find((e) => e.date === date);
+    const ranges = schedule.holidays?.some((h) => h.date === date) ? [] : exception ? exception.hours : (schedule.weekly[WEEKDAY_KEYS[t.weekday - 1]!] ?? []);
+    const wall = ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.millisecond;
+    return ranges.some((r) => {
+      const [from, to] = wallRange(r);
+      return wall >= from && wall < to;
+    });
+  };
+}
+
+/**
+ * Share of the span during which the schedule is open, read minute by minute on the UTC clock:
+ * exact while the ranges start and end on whole local minutes (every real offset is whole minutes).
+ */
+export function openFractionFromSchedule(isOpen: (ms: number) => boolean, span: Span): number {
+  let open = 0;
+  for (let t = span.start; t < span.end; t += 60_000) if (isOpen(t)) open += Math.min(60_000, span.end - t);
+  return open / (span.end - span.start);
+}
+
+/** The queue figures over the legs in, out of and regardless of hours, and the default (no `hours` asked). */
+export interface ExpectedHours {
+  open: ExpectedQueue & { closed: number };
+  closed: ExpectedQueue & { closed: number };
+  all: ExpectedQueue & { closed: number };
+  /** No `hours` asked: all legs, but service_level, abandon_rate and asa over in-hours legs unless ratio_hours is `all`. */
+  default: ExpectedQueue & { closed: number };
+}
+
+export function queueHoursFromLedger(legs: LedgerLeg[], span: Span, settings: QueueSettings, isOpen: (ms: number) => boolean): ExpectedHours {
+  const ls = legs.filter((l) => inSpan(l.offered_at_ms, span));
+  const inH = ls.filter((l) => isOpen(l.offered_at_ms));
+  const outH = ls.filter((l) => !isOpen(l.offered_at_ms));
+  const open = queueMetricsFromLedger(inH, span, settings);
+  const all = queueMetricsFromLedger(ls, span, settings);
+  const ratios = settings.ratio_hours === 'all' ? all : open;
+  return {
+    open: { ...open, closed: 0 },
+    closed: { ...queueMetricsFromLedger(outH, span, settings), closed: outH.length },
+    all: { ...all, closed: outH.length },
+    default: { ...all, closed: outH.length, service_level: ratios.service_level, abandon_rate: ratios.abandon_rate, asa: ratios.asa },
   };
 }

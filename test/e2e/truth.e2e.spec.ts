@@ -15,7 +15,7 @@
 // Read through the projections' query functions: the API path is covered by its own tests.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, queueSettings, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createLogger, queueSettings, tenantHours, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow, DEFAULT_BEHAVIOUR } from '@callboard/simulator/scenarios';
 import { RESTART_DOWN_MS } from '@callboard/simulator/model';
@@ -23,7 +23,16 @@ import { agentMetrics, callLegs, callMetrics, callTimeline, feedGaps, getCall, q
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { eventually, testConfig } from '../helpers.ts';
 import { logFolded } from './log-folded.ts';
-import { agentMetricsFromLedger, callMetricsFromLedger, queueMetricsFromLedger, type Span } from './ledger-metrics.ts';
+import {
+  agentMetricsFromLedger,
+  callMetricsFromLedger,
+  inHoursOf,
+  openFractionFromSchedule,
+  queueHoursFromLedger,
+  queueMetricsFromLedger,
+  type ScheduleFile,
+  type Span,
+} from './ledger-metrics.ts';
 
 const DATE = '2026-03-08';
 const TENANTS = [
@@ -32,6 +41,39 @@ const TENANTS = [
   { id: 'nyc', timezone: 'America/New_York', pbx: 'nyc-ami', seed: 22 },
 ];
 const PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
+
+/**
+ * Business hours (METRICS.md "Business hours") as the config file writes them. The simulated
+ * window is Saturday 22:00 to Monday 02:00 local around Sunday 2026-03-08. acme's edges all fall
+ * on quarter hours (queries read the rollup); nyc's Monday exception opens at 00:10 (queries read
+ * the legs), its Sunday opens 01:30-02:30 across the spring-forward (30 minutes on the clock), and
+ * its `sales` has a schedule of its own.
+ */
+const SCHEDULES: Record<string, Record<string, ScheduleFile>> = {
+  acme: {
+    office: {
+      // A lunch break on the day; Monday would be open from midnight but is a holiday.
+      weekly: { sat: ['22:00-23:00'], sun: ['08:00-12:30', '13:30-17:00'], mon: ['00:00-12:00', '13:00-24:00'] },
+      holidays: [{ date: '2026-03-09', name: 'Truth holiday' }],
+      exceptions: [{ date: '2026-03-07', hours: ['22:30-23:45'] }],
+    },
+  },
+  nyc: {
+    'front-desk': {
+      weekly: { sat: ['20:00-24:00'], sun: ['01:30-02:30', '08:00-12:30', '13:30-17:00'] },
+      holidays: [{ date: '2026-03-07', name: 'Truth holiday' }],
+      exceptions: [{ date: '2026-03-09', hours: ['00:10-01:05'] }],
+    },
+    'sales-late': { weekly: { sun: ['10:00-20:00'] } },
+  },
+};
+/** Each tenant's default schedule, and the queues that name their own. */
+const DEFAULT_SCHEDULE: Record<string, string> = { acme: 'office', nyc: 'front-desk' };
+const QUEUE_SCHEDULE: Record<string, string> = { 'nyc/sales': 'sales-late' };
+/** acme's support keeps all its legs in service_level, abandon_rate and asa (ratio_hours: all). */
+const RATIO_HOURS_ALL = new Set(['acme/support']);
+const scheduleOf = (tenant: string, queue: string) => SCHEDULES[tenant]![QUEUE_SCHEDULE[`${tenant}/${queue}`] ?? DEFAULT_SCHEDULE[tenant]!]!;
+
 /** Local time of the day's `core restart now` (busy: calls talking and waiting). */
 const RESTART_LOCAL = '10:30';
 /**
@@ -55,11 +97,18 @@ const sims = new Map<string, RunningSimulator>();
 
 beforeAll(async () => {
   cfg = testConfig({
-    tenants: TENANTS.map((t) => ({ id: t.id, timezone: t.timezone, week_start: 'monday' })),
-    queues: TENANTS.flatMap((t) => [
-      { tenant: t.id, queue: 'sales', wrap_up_s: 10 },
-      { tenant: t.id, queue: 'support', wrap_up_s: 0 },
-    ]),
+    tenants: TENANTS.map((t) => ({ id: t.id, timezone: t.timezone, week_start: 'monday', schedule: DEFAULT_SCHEDULE[t.id] })),
+    queues: TENANTS.flatMap((t) =>
+      [
+        { tenant: t.id, queue: 'sales', wrap_up_s: 10 },
+        { tenant: t.id, queue: 'support', wrap_up_s: 0 },
+      ].map((q) => ({
+        ...q,
+        ...(QUEUE_SCHEDULE[`${t.id}/${q.queue}`] ? { schedule: QUEUE_SCHEDULE[`${t.id}/${q.queue}`] } : {}),
+        ...(RATIO_HOURS_ALL.has(`${t.id}/${q.queue}`) ? { ratio_hours: 'all' } : {}),
+      })),
+    ),
+    schedules: Object.entries(SCHEDULES).flatMap(([tenant, named]) => Object.entries(named).map(([name, sc]) => ({ tenant, name, ...sc }))),
     pbxes: TENANTS.map((t) => ({ id: t.pbx, tenant: t.id, kind: 'ami', username: 'truth', secret_env: `TRUTH_${t.id.toUpperCase()}_SECRET` })),
   });
   const simulators = async () => {
@@ -299,6 +348,74 @@ describe.each(TENANTS)('truth for $id ($timezone), $pbx', (t) => {
     for (const f of CALL_COUNTS) cmp(diffs, `${kind} calls`, f, got?.[f], want[f], 'count');
     cmp(diffs, `${kind} calls`, 'duration', got?.duration, want.duration, 'real');
     cmp(diffs, `${kind} calls`, 'billsec', got?.billsec, want.billsec, 'real');
+    expect(diffs).toEqual([]);
+  });
+  // Business hours (METRICS.md "Business hours"): the ledger classes each leg by the wall clock of
+  // its offered time against the schedule as the config file writes it (ledger-metrics.ts, luxon,
+  // nothing from projections/); OPEN, CLOSED and ALL must each equal the ledger over those legs.
+  it('the schedule splits the day: legs in hours, in the lunch break, before opening, on the exception and holiday dates', () => {
+    const l = sims.get(t.id)!.ledger;
+    const local = (ms: number) => DateTime.fromMillis(ms, { zone: t.timezone });
+    for (const q of ['sales', 'support']) {
+      const isOpen = inHoursOf(scheduleOf(t.id, q), t.timezone);
+      const legs = l.legs.filter((x) => x.queue === q);
+      expect(legs.filter((x) => isOpen(x.offered_at_ms)).length, `${q} in hours`).toBeGreaterThan(10);
+      expect(legs.filter((x) => !isOpen(x.offered_at_ms)).length, `${q} out of hours`).toBeGreaterThan(10);
+    }
+    const sales = l.legs.filter((x) => x.queue === 'sales');
+    if (t.id === 'acme') {
+      const lunch = sales.filter(
+        (x) => local(x.offered_at_ms).toFormat('yyyy-MM-dd HH:mm') >= `${DATE} 12:30` && local(x.offered_at_ms).toFormat('yyyy-MM-dd HH:mm') < `${DATE} 13:30`,
+      );
+      expect(lunch.length, 'legs in the lunch break').toBeGreaterThan(0);
+      expect(
+        lunch.some((x) => inHoursOf(scheduleOf(t.id, 'sales'), t.timezone)(x.offered_at_ms)),
+        'a lunch-break leg in hours',
+      ).toBe(false);
+    }
+    // The window's first and last two hours fall on the exception and the holiday (or the other way round).
+    expect(l.legs.some((x) => local(x.offered_at_ms).toFormat('yyyy-MM-dd') === '2026-03-07')).toBe(true);
+    expect(l.legs.some((x) => local(x.offered_at_ms).toFormat('yyyy-MM-dd') === '2026-03-09')).toBe(true);
+  });
+
+  it.each(PERIODS)('%s: queue metrics with hours OPEN, CLOSED, ALL and by default equal the ledger in and out of hours', async (kind) => {
+    const l = sims.get(t.id)!.ledger;
+    const s = span(kind, DATE, t.timezone);
+    const sources = new Set<string>();
+    const ask = (hours?: 'open' | 'closed' | 'all') =>
+      queueMetrics(
+        ch,
+        { ...base(), period: { kind, date: DATE }, group_by: 'queue', business_hours: tenantHours(cfg, t.id), ...(hours ? { hours } : {}) },
+        (src) => sources.add(src),
+      );
+    const asked = { open: await ask('open'), closed: await ask('closed'), all: await ask('all'), default: await ask() };
+    // Both ways of classing legs are exercised: nyc's 00:10 exception (in March only) is off the
+    // quarter hours, so that month is read leg by leg; every other query reads the rollup.
+    expect([...sources]).toEqual([t.id === 'nyc' && kind === 'MONTH' ? 'legs' : 'rollup']);
+    const diffs: Diff = [];
+    for (const q of ['sales', 'support']) {
+      const isOpen = inHoursOf(scheduleOf(t.id, q), t.timezone);
+      const want = queueHoursFromLedger(
+        l.legs.filter((x) => x.queue === q),
+        s,
+        queueSettings(cfg, t.id, q),
+        isOpen,
+      );
+      const fraction = openFractionFromSchedule(isOpen, s);
+      for (const h of ['open', 'closed', 'all', 'default'] as const) {
+        const got = asked[h].find((r) => r.queue === q);
+        const where = `${kind} hours ${h.toUpperCase()} queue ${q}`;
+        if (!got) {
+          diffs.push(`${where}: no row`);
+          continue;
+        }
+        for (const f of QUEUE_COUNTS) cmp(diffs, where, f, got[f], want[h][f], 'count');
+        cmp(diffs, where, 'closed', got.closed, want[h].closed, 'count');
+        for (const f of QUEUE_REALS) cmp(diffs, where, f, got[f], want[h][f], 'real');
+        for (const f of QUEUE_PCT) cmp(diffs, where, f, got[f], want[h][f], 'percentile');
+        cmp(diffs, where, 'open_fraction', got.open_fraction, fraction, 'real');
+      }
+    }
     expect(diffs).toEqual([]);
   });
 });
