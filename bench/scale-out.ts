@@ -5,6 +5,7 @@
 // which is also printed on its own). Rounds alternate 1, 3, 1, 3, … so load drifts hit both.
 //
 //   npx tsx bench/scale-out.ts [--calls 3000] [--rounds 2]
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createKafka, ensureTopics, loadConfig, migrate, readMigrations, topicName } from '@callboard/platform';
@@ -23,6 +24,11 @@ const load = () =>
 console.log(`scale-out bench: ${calls} calls a round, ${rounds} round(s) of 1 and 3 processes; load ${load()}`);
 const rig = await startRig({ prefix: `${id}.`, database: `cb_${id}`, log: (m) => console.log(`[kafka] ${m}`) });
 const results: { n: number; events: number; s: number; produceS: number; load: string }[] = [];
+/** CPU seconds a child has used so far (utime + stime from /proc, in clock ticks of 1/100 s). */
+const cpuOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 try {
   let round = 0;
   for (let r = 0; r < rounds; r++) {
@@ -43,6 +49,8 @@ try {
       for (let i = 0; i < n; i++) procs.push(await spawnProjections(env));
       await Promise.all(procs.map((p) => p.ready));
       const events = scaleOutEvents(`t${round}`, calls, Date.UTC(2026, 2, 2, 6));
+      const childCpu0 = procs.reduce((a, p) => a + cpuOf(p.child.pid!), 0);
+      const ownCpu0 = process.cpuUsage();
       const t0 = performance.now();
       await produce(kafka, topicName(cfg, 'events'), events);
       const produceS = (performance.now() - t0) / 1000;
@@ -53,8 +61,15 @@ try {
         await new Promise((res) => setTimeout(res, 100));
       }
       const s = (performance.now() - t0) / 1000;
+      const own = process.cpuUsage(ownCpu0);
+      const childCpu = procs.reduce((a, p) => a + cpuOf(p.child.pid!), 0) - childCpu0;
       results.push({ n, events: total, s, produceS, load: load() });
-      console.log(`round ${round}: ${n} process(es): ${total} events in ${s.toFixed(1)} s = ${Math.round(total / s)} ev/s (produce alone ${produceS.toFixed(1)} s); load ${load()}`);
+      // This process is the engine (and the producer): its CPU next to the consumers' shows
+      // which side bounds the round.
+      console.log(
+        `round ${round}: ${n} process(es): ${total} events in ${s.toFixed(1)} s = ${Math.round(total / s)} ev/s (produce alone ${produceS.toFixed(1)} s); ` +
+          `CPU: consumers ${childCpu.toFixed(1)} s, engine + producer ${((own.user + own.system) / 1e6).toFixed(1)} s; load ${load()}`,
+      );
       for (const p of procs) p.child.kill('SIGTERM');
       await Promise.all(procs.map((p) => p.exited));
       await admin.disconnect();
