@@ -45,7 +45,9 @@ async function body(req: IncomingMessage): Promise<string> {
 /** Serves `ch` (an open embedded engine) on 127.0.0.1 at a free port. */
 export async function serveClickHouse(ch: ClickHouse): Promise<ClickHouseFront> {
   let served = 0;
-  const server: Server = createServer((req, res) => {
+  // A query's bound parameters travel in the URL; the server accepts 1 MiB of it
+  // (http_max_uri_size), Node only 16 KiB of headers by default.
+  const server: Server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname === '/ping') {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
-import { createClickHouse, freePort, loadConfig, sleep, startLocalKafka, topicName, type CallboardConfig, type ClickHouse, type LocalKafka } from '@callboard/platform';
+import { createClickHouse, freePort, loadConfig, retryKafka, sleep, startLocalKafka, topicName, type CallboardConfig, type ClickHouse, type LocalKafka } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { agentState, queuedCall } from '../projections/test/given.ts';
 import { serveClickHouse, type ClickHouseFront } from './clickhouse-front.ts';
@@ -139,7 +139,8 @@ export async function produce(kafka: Kafka, topic: string, events: CanonicalEven
 
 /** Offsets the projections' events group has committed, summed over the 12 partitions. */
 export async function committed(admin: Admin, cfg: CallboardConfig): Promise<number> {
-  const [o] = await admin.fetchOffsets({ groupId: `${cfg.kafka.topicPrefix}callboard-projections-events`, topics: [topicName(cfg, 'events')] });
+  // The group's coordinator may still be loading (GROUP_LOAD_IN_PROGRESS) right after the group forms.
+  const [o] = await retryKafka('reading the projections group offsets', () => admin.fetchOffsets({ groupId: `${cfg.kafka.topicPrefix}callboard-projections-events`, topics: [topicName(cfg, 'events')] }));
   return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
 }
 
