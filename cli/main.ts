@@ -12,8 +12,8 @@ export const COMMANDS: CommandTable = {
     load: () => import('./start.ts'),
   },
   kafka: {
-    summary: 'fetch, start, stop or check the local single-node Kafka broker (KRaft, Maven Central jars)',
-    usage: 'callboard kafka start|stop|status|fetch',
+    summary: 'fetch, start, stop or check the local Kafka broker, or a 3-node cluster (KRaft, Maven Central jars)',
+    usage: 'callboard kafka start [--brokers 1|3]|stop|status|fetch',
     load: () => import('./kafka.ts'),
   },
   migrate: {

@@ -1,6 +1,6 @@
-// A real single-node Apache Kafka (KRaft) for development, tests, CI and the demo, built from
-// Maven Central jars: no tarball, no Docker. The jars are cached outside git; a second start
-// reuses them.
+// A real Apache Kafka (KRaft) for development, tests, CI and the demo, built from Maven Central
+// jars: no tarball, no Docker. One node by default; three for the scale-out runs. The jars are
+// cached outside git; a second start reuses them.
 //
 // Version 4.3.1: the newest release whose jars are complete on Maven Central (4.4.0's POM names
 // a kafka-tools-api 4.4.0 jar that Central does not serve). kafkajs 2.2.4 negotiates every API
@@ -73,8 +73,16 @@ export function ensureKafkaJars(log: (msg: string) => void = () => {}, version =
 }
 
 export interface LocalKafkaOptions {
+  /** Client port of node 1; a cluster's node i (from 1) listens on `port + 2·(i−1)` unless `nodePorts` says otherwise. */
   port: number;
   controllerPort?: number;
+  /**
+   * Nodes in the cluster (1 or 3; default 1). Every node is a combined broker + controller, so
+   * three nodes form a three-voter quorum that survives the loss of any one (docs/kafka.md).
+   */
+  nodes?: number;
+  /** Explicit client and controller ports per node (tests pick free ones); overrides `port`. */
+  nodePorts?: { port: number; controllerPort: number }[];
   dataDir: string;
   /** Run the broker detached from this process (for `callboard kafka start`). */
   detached?: boolean;
@@ -88,35 +96,58 @@ export interface LocalKafkaOptions {
   startTimeoutMs?: number;
 }
 
-export interface LocalKafka {
-  brokers: string[];
+export interface LocalKafkaNode {
+  nodeId: number;
+  broker: string;
   pid: number;
+  /** Controlled shutdown of this node alone (SIGTERM, SIGKILL after 30 s). */
   stop(): Promise<void>;
 }
 
-function serverProperties(port: number, cport: number, logDir: string): string {
+export interface LocalKafka {
+  brokers: string[];
+  /** Node 1's pid (the only one of a single node). */
+  pid: number;
+  nodes: LocalKafkaNode[];
+  stop(): Promise<void>;
+}
+
+interface NodeSpec {
+  nodeId: number;
+  port: number;
+  cport: number;
+  /** Holds server.properties, log4j2.properties, broker.log, broker.pid and the log dir `kraft/`. */
+  dir: string;
+}
+
+function serverProperties(node: NodeSpec, all: NodeSpec[]): string {
+  // A lone node keeps every replica count at 1; three nodes replicate everything three ways and
+  // acknowledge a write once two replicas have it, so one node can stop without losing a write
+  // or refusing one.
+  const rf = all.length >= 3 ? 3 : 1;
+  const minIsr = all.length >= 3 ? 2 : 1;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${cport}`,
+    `node.id=${node.nodeId}`,
+    `controller.quorum.voters=${all.map((n) => `${n.nodeId}@127.0.0.1:${n.cport}`).join(',')}`,
     'controller.listener.names=CONTROLLER',
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.cport}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${logDir}`,
+    `log.dirs=${join(node.dir, 'kraft')}`,
     'num.partitions=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
     // Topics are created by the services with explicit partitions; a typo must not create one.
     'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1',
+    `offsets.topic.replication.factor=${rf}`,
     'offsets.topic.num.partitions=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
     'num.network.threads=2',
     'num.io.threads=2',
@@ -160,28 +191,90 @@ function java(): string {
   return home ? join(home, 'bin', 'java') : 'java';
 }
 
-/** Starts (or, when `detached` and already running, reuses) a single-node KRaft broker. */
+/**
+ * Where each node lives. A single node keeps the layout it always had (files straight in the
+ * data dir, so an existing data dir and the CI's pid-file lookup still work); a cluster's node i
+ * gets `node-i/`.
+ */
+function nodeSpecs(opts: LocalKafkaOptions): NodeSpec[] {
+  const count = opts.nodePorts?.length ?? opts.nodes ?? 1;
+  if (count !== 1 && count !== 3) throw new Error(`a local Kafka cluster has 1 or 3 nodes, not ${count}`);
+  return Array.from({ length: count }, (_, i) => {
+    const explicit = opts.nodePorts?.[i];
+    const port = explicit?.port ?? opts.port + 2 * i;
+    const cport = explicit?.controllerPort ?? (i === 0 && opts.controllerPort ? opts.controllerPort : port + 1);
+    return { nodeId: i + 1, port, cport, dir: count === 1 ? opts.dataDir : join(opts.dataDir, `node-${i + 1}`) };
+  });
+}
+
+/** Starts (or, when `detached` and already running, reuses) a local KRaft broker or 3-node cluster. */
 export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKafka> {
   const log = opts.log ?? (() => {});
-  const port = opts.port;
-  const cport = opts.controllerPort ?? port + 1;
-  const brokers = [`127.0.0.1:${port}`];
-  const pidFile = join(opts.dataDir, 'broker.pid');
-  if (await portOpen(port)) {
+  const specs = nodeSpecs(opts);
+  const brokers = specs.map((n) => `127.0.0.1:${n.port}`);
+  const pidFile = join(specs[0]!.dir, 'broker.pid');
+  if (await portOpen(specs[0]!.port)) {
     if (opts.detached && existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      log(`Kafka already running on 127.0.0.1:${port} (pid ${pid}); reusing it, and leaving it running`);
+      const pids = pidFiles(opts.dataDir).map((f) => Number(readFileSync(f, 'utf8')));
+      log(`Kafka already running on ${brokers.join(',')} (pid ${pids.join(', ')}); reusing it, and leaving it running`);
       // Someone else started it (`callboard kafka start`): stopping it is theirs to do.
-      return { brokers, pid, stop: async () => {} };
+      const nodes = specs.map((n, i) => ({ nodeId: n.nodeId, broker: brokers[i]!, pid: pids[i] ?? 0, stop: async () => {} }));
+      return { brokers, pid: pids[0]!, nodes, stop: async () => {} };
     }
-    throw new Error(`port ${port} is already in use; set KAFKA_LOCAL_PORT to a free port or KAFKA_BROKERS to the broker there`);
+    throw new Error(`port ${specs[0]!.port} is already in use; set KAFKA_LOCAL_PORT to a free port or KAFKA_BROKERS to the broker there`);
+  }
+  for (const n of specs.slice(1)) {
+    if (await portOpen(n.port)) throw new Error(`port ${n.port} (Kafka node ${n.nodeId}) is already in use; set KAFKA_LOCAL_PORT to another base port`);
   }
   const libs = ensureKafkaJars(log);
-  const logDir = join(opts.dataDir, 'kraft');
+  // All nodes are spawned before any is awaited: a node opens its client port only once a
+  // quorum has elected a leader, which needs two of the three running.
+  const started = specs.map((n) => spawnNode(n, specs, libs, opts));
+  const timeoutMs = opts.startTimeoutMs ?? 90_000 * specs.length;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (const s of started) {
+      while (!(await portOpen(s.spec.port))) {
+        const bad = started.find((x) => x.exited() !== null);
+        if (bad) throw new Error(`Kafka node ${bad.spec.nodeId} exited with code ${bad.exited()} during start-up; see ${bad.outPath}:\n${tail(bad.outPath)}`);
+        if (Date.now() > deadline) throw new Error(`Kafka did not open 127.0.0.1:${s.spec.port} within ${timeoutMs / 1000}s; see ${s.outPath}`);
+        await sleep(150);
+      }
+    }
+  } catch (e) {
+    for (const s of started) if (s.exited() === null) s.child.kill('SIGKILL');
+    throw e;
+  }
+  if (opts.detached) for (const s of started) s.child.unref();
+  log(`Kafka ${KAFKA_VERSION} listening on ${brokers.join(',')} (pid ${started.map((s) => s.child.pid).join(', ')})`);
+  const nodes: LocalKafkaNode[] = started.map((s) => {
+    const pid = s.child.pid!;
+    return {
+      nodeId: s.spec.nodeId,
+      broker: `127.0.0.1:${s.spec.port}`,
+      pid,
+      stop: async () => {
+        if (s.exited() !== null) return;
+        await stopPid(pid, () => s.exited() !== null);
+      },
+    };
+  });
+  return {
+    brokers,
+    pid: nodes[0]!.pid,
+    nodes,
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+function spawnNode(spec: NodeSpec, all: NodeSpec[], libs: string, opts: LocalKafkaOptions) {
+  const logDir = join(spec.dir, 'kraft');
   mkdirSync(logDir, { recursive: true });
-  const props = join(opts.dataDir, 'server.properties');
-  writeFileSync(props, serverProperties(port, cport, logDir));
-  const log4j = join(opts.dataDir, 'log4j2.properties');
+  const props = join(spec.dir, 'server.properties');
+  writeFileSync(props, serverProperties(spec, all));
+  const log4j = join(spec.dir, 'log4j2.properties');
   writeFileSync(log4j, LOG4J2);
   const cp = `${libs}/*`;
   if (!existsSync(join(logDir, 'meta.properties'))) {
@@ -190,7 +283,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     });
     if (f.status !== 0) throw new Error(`kafka storage format failed: ${(f.stdout + f.stderr).trim().slice(-500)}`);
   }
-  const outPath = join(opts.dataDir, 'broker.log');
+  const outPath = join(spec.dir, 'broker.log');
   const out = openSync(outPath, 'a');
   const args = [
     `-Xms128m`,
@@ -209,7 +302,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
-  writeFileSync(pidFile, String(child.pid));
+  writeFileSync(join(spec.dir, 'broker.pid'), String(child.pid));
   // From the spawn on, not only once it listens: an exit during a slow start must not leave it.
   // Prepended: an 'exit' listener that calls process.exit() (vitest has one) ends the process
   // before the listeners after it run.
@@ -223,28 +316,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
       }
     });
   }
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
-  while (!(await portOpen(port))) {
-    if (exited !== null) {
-      throw new Error(`Kafka exited with code ${exited} during start-up; see ${outPath}:\n${tail(outPath)}`);
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`Kafka did not open 127.0.0.1:${port} within ${(opts.startTimeoutMs ?? 90_000) / 1000}s; see ${outPath}`);
-    }
-    await sleep(150);
-  }
-  if (opts.detached) child.unref();
-  log(`Kafka ${KAFKA_VERSION} listening on 127.0.0.1:${port} (pid ${child.pid})`);
-  const pid = child.pid!;
-  return {
-    brokers,
-    pid,
-    stop: async () => {
-      if (exited !== null) return;
-      await stopPid(pid, () => exited !== null);
-    },
-  };
+  return { spec, child, outPath, exited: () => exited };
 }
 
 function tail(path: string): string {
@@ -282,15 +354,30 @@ export async function stopPid(pid: number, gone: () => boolean = () => !alive(pi
   }
 }
 
-/** Stops a broker started with `detached: true`, found through its pid file. */
-export async function stopLocalKafka(dataDir: string): Promise<boolean> {
-  const pidFile = join(dataDir, 'broker.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  const wasAlive = alive(pid);
-  await stopPid(pid);
-  rmSync(pidFile, { force: true });
-  return wasAlive;
+/** The pid files of a single node (`dataDir/broker.pid`) or of a cluster (`dataDir/node-<i>/broker.pid`). */
+function pidFiles(dataDir: string): string[] {
+  const single = join(dataDir, 'broker.pid');
+  if (existsSync(single)) return [single];
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir)
+    .filter((d) => /^node-\d+$/.test(d))
+    .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))
+    .map((d) => join(dataDir, d, 'broker.pid'))
+    .filter((f) => existsSync(f));
+}
+
+/**
+ * Stops the broker or cluster started with `detached: true`, found through its pid files: each
+ * node by its own pid, never by a process name other people's brokers share. Returns how many
+ * were still running.
+ */
+export async function stopLocalKafka(dataDir: string): Promise<number> {
+  const files = pidFiles(dataDir);
+  const pids = files.map((f) => Number(readFileSync(f, 'utf8')));
+  const running = pids.filter(alive).length;
+  await Promise.all(pids.map((pid) => stopPid(pid)));
+  for (const f of files) rmSync(f, { force: true });
+  return running;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -132,7 +132,17 @@ export async function ensureTopics(
   // Right after creation a topic is listed, even with a leader in its metadata, before that
   // leader serves it (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER). Callers produce and
   // read offsets next: return only once every partition answers an offset request.
-  await retryKafka(`waiting for the partition leaders of ${which}`, () => Promise.all(topics.map((t) => admin.fetchTopicOffsets(t))), retry);
+  await retryKafka(`waiting for the partition leaders of ${which}`, () => Promise.all(topics.map((t) => admin.fetchTopicOffsets(t).catch(notServedYet))), retry);
+}
+
+/**
+ * On a cluster, a broker that has not yet learnt of a new topic answers ListOffsets without it,
+ * and kafkajs then fails with a TypeError (`Cannot destructure property 'partitions'`) instead
+ * of UNKNOWN_TOPIC_OR_PARTITION. It is that transient state, so it is retried like it.
+ */
+function notServedYet(e: unknown): never {
+  if (e instanceof TypeError) throw Object.assign(new Error(`topic not served by every broker yet (${e.message})`), { retriable: true });
+  throw e;
 }
 
 /**

@@ -44,6 +44,21 @@ describe('local Kafka broker: edges', () => {
     );
   });
 
+  it('refuses a cluster size without an odd quorum of one or three, and a busy port of a later node', async () => {
+    const dataDir = tempDir('callboard-kafka-size-');
+    await expect(startLocalKafka({ port: busyPort, nodes: 2, dataDir })).rejects.toThrow('a local Kafka cluster has 1 or 3 nodes, not 2');
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
+    const freePort = (free.address() as { port: number }).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    const nodePorts = [
+      { port: freePort, controllerPort: freePort + 1 },
+      { port: busyPort, controllerPort: busyPort + 1 },
+      { port: freePort + 2, controllerPort: freePort + 3 },
+    ];
+    await expect(startLocalKafka({ port: 0, nodePorts, dataDir })).rejects.toThrow(`port ${busyPort} (Kafka node 2) is already in use`);
+  });
+
   it('reuses cached jars without calling Maven once the cache is marked complete', () => {
     const prev = process.env.CALLBOARD_CACHE_DIR;
     process.env.CALLBOARD_CACHE_DIR = tempDir('callboard-cache-');
@@ -67,6 +82,6 @@ describe('local Kafka broker: edges', () => {
     expect(await exited).toBe('SIGTERM');
 
     const dataDir = tempDir('callboard-kafka-none-');
-    expect(await stopLocalKafka(dataDir)).toBe(false);
+    expect(await stopLocalKafka(dataDir)).toBe(0);
   });
 });
