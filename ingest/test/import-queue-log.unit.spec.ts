@@ -164,6 +164,28 @@ describe('queue_log translator', () => {
     expect(events.some((e) => e.type === 'agent.state_changed' && e.payload.state === 'paused')).toBe(false);
   });
 
+  it('reports a pause taken on a call with pause_reason, on every change until the unpause', () => {
+    const { events } = translateAll([
+      ...CALL.slice(0, 4),
+      '1795306510|NONE|sales|Agent 1001|PAUSE|Coaching',
+      CALL[4]!,
+      '1795306540|NONE|sales|Agent 1001|UNPAUSE|',
+    ]);
+    const changes = events
+      .filter((e) => e.type === 'agent.state_changed')
+      .map((e) => [e.occurred_at.slice(11, 19), e.payload.state, e.payload.pause_reason, e.payload.call_id]);
+    // METRICS.md pause_time_by_reason: the pause runs 00:15:10 → 00:15:40 although the agent
+    // talked until 00:15:29; the pause on the call still names the call.
+    expect(changes).toEqual([
+      ['00:15:03', 'available', undefined, undefined],
+      ['00:15:08', 'on_call', undefined, '1795306506.1'],
+      ['00:15:10', 'on_call', 'Coaching', '1795306506.1'],
+      ['00:15:29', 'paused', 'Coaching', undefined],
+      ['00:15:40', 'available', undefined, undefined],
+    ]);
+    for (const e of events) expect(validateEvent(e)).toMatchObject({ ok: true });
+  });
+
   it('maps exits, transfers and pauses', () => {
     const { events } = translateAll([
       '1795300000|x|sales|NONE|ENTERQUEUE||1|1',

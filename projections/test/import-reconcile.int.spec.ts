@@ -116,6 +116,10 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
       renderTable(r),
     ).toBe(offered);
     expect(r.unknown, renderTable(r)).toBe(0);
+    // The importer reports a pause on a call (pause_reason), so pause time is wall time as in
+    // queue_log: i_membership_midcall's 15 s of Coaching, 12 of them on a call, agree.
+    expect(r.byClass.pause_during_call, renderTable(r)).toBe(0);
+    for (const row of r.rows.filter((x) => x.metric.startsWith('pause_time['))) expect(row.explanations, renderTable(r)).toEqual([]);
   });
 
   it('importing the same files again changes nothing', async () => {

@@ -170,6 +170,14 @@ describe('reconciliation', () => {
     expect(classesOf(r, 'offered')).toEqual([]);
   });
 
+  it('a pause on a call counted as wall time matches; the call overlap explains only a shortfall of exactly its size', () => {
+    // Events with pause_reason count 1002's Lunch from PAUSE to UNPAUSE, 100 s, as queue_log.
+    expect(classesOf(run(callboardOf({}, 100)), 'pause_time[Lunch]')).toEqual([]);
+    expect(classesOf(run(callboardOf({}, 99.6)), 'pause_time[Lunch]').map((e) => e[0])).toEqual(['truncation']);
+    // 50 s short is not the 30 s overlap: no old-history excuse, an error.
+    expect(classesOf(run(callboardOf({}, 50)), 'pause_time[Lunch]')).toEqual([['unknown', -50, 'agent 1002']]);
+  });
+
   it('names a leg missing from either side', () => {
     const r = run(callboardOf({ c2: null }));
     expect(classesOf(r, 'abandoned')).toEqual([['missing', -1, 'call c2 in sales (queue_log line 7)']]);

@@ -1,6 +1,7 @@
-// KNOWN GAPS of ingest's AMI translator after a PBX crash, expected to fail until fixed (then
-// they turn red: make them plain `it`). Both found by simulator-crash.unit.spec.ts on crash
-// times where an agent was ringing or in wrap-up; the truth e2e's crash avoids those moments.
+// Two gaps ingest's AMI translator had after a PBX crash, kept as regression tests now fixed
+// (they were `it.fails`; ingest/test/ami-translator-crash.unit.spec.ts has the frame-level
+// tests). Both found by simulator-crash.unit.spec.ts on crash times where an agent was ringing
+// or in wrap-up; the truth e2e's crash avoids those moments.
 // Each is the shortest sequence that shows it, as the simulator renders it for Asterisk 22: the
 // frames of the old connection, the crash (no frame, the connection drops), and on the new one
 // the adapter's resync (CoreShowChannelsComplete, then QueueParams and QueueStatusComplete, empty).
@@ -48,15 +49,15 @@ const ringing: SimAction[] = [
   { t: T0 + 2 * S, kind: 'ring', call_id: CALL, leg_id: LEG, agent: '1001' },
 ];
 
-describe('AMI translator after a PBX crash (known gaps)', () => {
+describe('AMI translator after a PBX crash (gaps it had, now fixed)', () => {
   // Frames: QueueMemberAdded 1001; the caller's Newchannel pair, QueueCallerJoin; 1001's
   // Local/1001@agents pair, AgentCalled, DialBegin, DialState RINGING (last frame, the gap's
   // start); the connection drops; new connection: CoreShowChannelsComplete (no channel) and
-  // QueueStatusComplete (no member). handlers/resync.ts resolveGone → ops/legs.ts resolveExit →
-  // ops/rings.ts clearRings calls updateAgent without a context, so the ring ends at the resync
-  // frame's time: 1001 is `ringing` until the reconnect, `available` there, and then `offline`
-  // at the gap's start, back in time (its live and projected state time take the outage).
-  it.fails('a ring cut by a crash ends at the gap start, not at the reconnect (clearRings uses the resync frame time)', () => {
+  // QueueStatusComplete (no member). It was: handlers/resync.ts resolveGone → ops/legs.ts
+  // resolveExit → ops/rings.ts clearRings called updateAgent without a context, so the ring
+  // ended at the resync frame's time: 1001 `ringing` until the reconnect, `available` there, and
+  // then `offline` at the gap's start, back in time. resolveGone now clears the rings at the gap.
+  it('a ring cut by a crash ends at the gap start, not at the reconnect (clearRings uses the resync frame time)', () => {
     const { events, gapFrom } = translate(ringing, T0 + 10 * S);
     const after = events.filter((e) => e.agent_id === '1001' && Date.parse(e.occurred_at) > gapFrom);
     expect(after.map((e) => `${e.payload.state} at +${Date.parse(e.occurred_at) - gapFrom} ms`)).toEqual([]);
@@ -65,10 +66,11 @@ describe('AMI translator after a PBX crash (known gaps)', () => {
 
   // Frames: as above up to the ring, then 1001 answers (DialEnd ANSWER, AgentConnect, bridge)
   // and hangs up at +60 s (AgentComplete Reason agent, Hangups, Cdrs: the gap's start); sales
-  // has a 10 s wrap-up; the crash; new connection 15 s later: the empty resync. ops/agents.ts
-  // expireWrapUps runs on the new connection's first frame, before the resync, and ends the
-  // wrap-up at +10 s, inside the gap: `available` after the gap's start, then `offline` at it.
-  it.fails('a wrap-up running at the gap start does not end inside the gap (expireWrapUps before the resync)', () => {
+  // has a 10 s wrap-up; the crash; new connection 15 s later: the empty resync. It was:
+  // ops/agents.ts expireWrapUps ran on the new connection's first frame, before the resync, and
+  // ended the wrap-up at +10 s, inside the gap: `available` after the gap's start, then
+  // `offline` at it. A wrap-up running at the gap's start now waits for the resync (`wrapHeld`).
+  it('a wrap-up running at the gap start does not end inside the gap (expireWrapUps before the resync)', () => {
     const end = T0 + 60 * S;
     const talked: SimAction[] = [
       ...ringing,

@@ -266,6 +266,12 @@ export class TranslatorState {
    */
   gapFrom: number | null = null;
   /**
+   * Since the connection changed and until its resync lists the members: a wrap-up running at
+   * the gap's start does not end by time alone, as the member may be gone since then (see
+   * ops/agents.ts `expireWrapUps`).
+   */
+  wrapHeld = false;
+  /**
    * PBX clock minus receive clock, for frames without a Timestamp (action replies, such as the
    * resync's): the largest difference seen on the connection, i.e. the least network delay.
    */

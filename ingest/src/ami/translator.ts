@@ -74,7 +74,10 @@ export class AmiTranslator {
       this.s.offsetConn = meta.connection;
     } else if (this.s.clockOffset !== null) t = meta.received_at + this.s.clockOffset;
     if (meta.connection !== this.s.conn) {
-      if (this.s.conn !== undefined) this.s.gapFrom = this.s.shutdownAt ?? this.s.lastAt;
+      if (this.s.conn !== undefined) {
+        this.s.gapFrom = this.s.shutdownAt ?? this.s.lastAt;
+        this.s.wrapHeld = true;
+      }
       this.s.conn = meta.connection;
       this.s.shutdownAt = null;
     }
@@ -114,6 +117,7 @@ export class AmiTranslator {
   /** End of input: decide what is still pending, as the most likely outcome. */
   flush(meta: FrameMeta): CanonicalEvent[] {
     this.cx.out = [];
+    this.s.wrapHeld = false;
     for (const leg of [...this.s.pending.values()]) resolveExit(this.s, this.cx, leg, leg.abandon ? 'abandoned' : 'key');
     expireWrapUps(this.s, this.cx, Number.MAX_SAFE_INTEGER, meta);
     return this.cx.out;

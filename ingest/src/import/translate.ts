@@ -47,6 +47,10 @@ interface Agent {
   calls: Set<string>;
   state: AgentState | null;
   reason: string | undefined;
+  /** The pause last reported (`pause_reason`), undefined when none. */
+  pause: string | undefined;
+  /** The call last reported while on one, so a pause taken on it still names it. */
+  callId: string | undefined;
   lastAt: string;
   lastId: string;
 }
@@ -322,6 +326,8 @@ export class QueueLogTranslator {
       calls: new Set(),
       state: null,
       reason: undefined,
+      pause: undefined,
+      callId: undefined,
       lastAt: '',
       lastId: '',
     };
@@ -346,10 +352,16 @@ export class QueueLogTranslator {
     const member = a.queues.size > 0 || a.loggedIn;
     const state: AgentState = a.calls.size > 0 ? 'on_call' : !member ? 'offline' : a.pausedReason !== null ? 'paused' : 'available';
     const reason = state === 'paused' ? a.pausedReason || undefined : undefined;
-    if (state === a.state && reason === a.reason) return;
+    // A pause taken or ended on a call leaves the state on_call but is a change all the same:
+    // pause_time_by_reason runs from the pause to the unpause (or logoff), whatever the agent
+    // did meanwhile (METRICS.md), as the AMI translator reports it.
+    const pause = state !== 'offline' ? (a.pausedReason ?? undefined) : undefined;
+    if (state === a.state && reason === a.reason && pause === a.pause) return;
     a.state = state;
     a.reason = reason;
-    const payload = { state, reason, agent_name: a.name, call_id: callId };
+    a.pause = pause;
+    a.callId = state === 'on_call' ? (callId ?? a.callId) : undefined;
+    const payload = { state, reason, agent_name: a.name, call_id: a.callId, pause_reason: pause };
     let e = makeEvent('agent.state_changed', ctx, { agent_id: a.id }, payload);
     // Whole-second times make two changes of one agent in one second common (a call completes
     // and the next connects); projections order a millisecond's changes by event id, so the

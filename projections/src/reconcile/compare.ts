@@ -5,7 +5,9 @@
 //   truncation   queue_log keeps whole seconds: a wait between T and T + 1 s, or a duration off by < 1 s
 //   in_progress  the leg (or pause) had not finished when one side's data ends
 //   missing      the leg is on one side only (the id says which and where)
-//   pause_during_call  Callboard's paused state yields to on_call (METRICS.md precedence), queue_log's pause is wall time
+//   pause_during_call  Callboard is short of a pause by exactly its overlap with calls: history written before
+//                      agent.state_changed carried `pause_reason`, when only the paused state counted (both
+//                      translators now report the pause on a call, so pause_time_by_reason is wall time)
 //   transfer_target    Callboard credits the target of a transfer with the call; queue_log logs no line for
 //                      the target, only the transferring agent's ATTENDEDTRANSFER or BLINDTRANSFER
 //   unknown      anything else: an error
@@ -369,28 +371,33 @@ function explainMissed(i: CompareInput, agent: string, day: Day, diff: number): 
 }
 
 function explainPause(pbx: PbxRecords, agent: string, reason: string, day: Day, diff: number): Explanation[] {
-  const out: Explanation[] = [];
-  let explained = 0;
+  const overlaps: Explanation[] = [];
+  let during = 0;
   let open = false;
   const until = pbx.data_until ?? day.end;
   for (const p of pbx.pauses) {
     if (p.agent_id !== agent || p.reason !== reason) continue;
     const to = p.to ?? until;
-    const during =
+    const s =
       pbx.calls
         .filter((c) => c.agent_id === agent)
-        .reduce((s, c) => s + overlapMs(Math.max(p.from, c.from), Math.min(to, c.to ?? until), day.start, day.end), 0) / 1000;
-    if (during > 0) {
-      explained -= during;
-      out.push({
+        .reduce((sum, c) => sum + overlapMs(Math.max(p.from, c.from), Math.min(to, c.to ?? until), day.start, day.end), 0) / 1000;
+    if (s > 0) {
+      during += s;
+      overlaps.push({
         class: 'pause_during_call',
-        amount: -during,
+        amount: -s,
         id: `agent ${agent} paused ${new Date(p.from).toISOString()}`,
-        why: `${during} s of the pause overlap a call`,
+        why: `${s} s of the pause overlap a call`,
       });
     }
     if (p.to === null && overlapMs(p.from, to, day.start, day.end) > 0) open = true;
   }
+  // Events that carry `pause_reason` count a pause on a call in full, so an overlap explains a
+  // difference only when Callboard is short by it (to the second): history translated before.
+  const old = during > 0 && Math.abs(diff + during) < 1;
+  const out = old ? overlaps : [];
+  const explained = old ? -during : 0;
   const residual = diff - explained;
   if (Math.abs(residual) <= 1e-3) return out;
   if (open)

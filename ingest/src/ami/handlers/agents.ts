@@ -3,7 +3,7 @@ import { makeEvent } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
 import { type TranslatorState, int } from '../state.ts';
 import type { Cx } from '../ops/context.ts';
-import { agent, learnDevices, memberOf, removeMembership, updateAgent } from '../ops/agents.ts';
+import { agent, endWrapUp, learnDevices, memberOf, removeMembership, updateAgent } from '../ops/agents.ts';
 import { resyncSet } from '../ops/resync.ts';
 
 export function member(st: TranslatorState, cx: Cx, name: string, h: Record<string, string>): TranslateOutcome | undefined {
@@ -11,6 +11,9 @@ export function member(st: TranslatorState, cx: Cx, name: string, h: Record<stri
   if (!m) return cx.missing(name, 'Interface');
   if (!h.Queue) return cx.missing(name, 'Queue');
   const a = agent(st, cx, m.agentId, m.name);
+  // A member the PBX still lists after a gap kept its wrap-up running through it: a wrap-up
+  // held for the resync (ops/agents.ts `expireWrapUps`) that is due ends before this frame's change.
+  if (a.wrapUntil > 0 && a.wrapUntil < cx.now) endWrapUp(st, cx, a, cx.curMeta);
   learnDevices(st, cx, m.agentId, m.iface, h.StateInterface);
   if (!a.queues.has(h.Queue)) {
     a.queues.set(h.Queue, null);

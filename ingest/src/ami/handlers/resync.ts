@@ -4,10 +4,11 @@ import { makeEvent, isoMs, type EventContext } from '@callboard/schemas';
 import type { TranslateOutcome } from '../../pipeline.ts';
 import { RESYNC_ACTION_PREFIX, type TranslatorState, int, unknownToEmpty, type Call, type Leg, type Segment } from '../state.ts';
 import type { Cx } from '../ops/context.ts';
-import { removeMembership, updateAgent } from '../ops/agents.ts';
+import { expireWrapUps, removeMembership, updateAgent } from '../ops/agents.ts';
 import { endCall, trackChannel } from '../ops/calls.ts';
 import { directCompleted, endDial } from '../ops/direct.ts';
 import { resolveExit } from '../ops/legs.ts';
+import { clearRings } from '../ops/rings.ts';
 import { resyncSet } from '../ops/resync.ts';
 
 export function queueEntry(st: TranslatorState, cx: Cx, h: Record<string, string>): TranslateOutcome | undefined {
@@ -61,6 +62,10 @@ export function resyncComplete(st: TranslatorState, cx: Cx, name: string, h: Rec
     for (const leg of [...st.legs.values()]) {
       if (!rs.legs.has(`${leg.caller}|${leg.queue}`)) resolveGone(st, cx, leg, at);
     }
+    // The members are known again: wrap-ups held since the gap end now if due (those of
+    // members just removed change nothing, the agent being offline from the gap's start).
+    st.wrapHeld = false;
+    if (st.wrapping.size > 0) expireWrapUps(st, cx, cx.now, cx.curMeta);
     return undefined;
   }
   // Channels that hung up while we were away; calls left with none have ended.
@@ -124,6 +129,10 @@ export function cutSegment(st: TranslatorState, cx: Cx, seg: Segment, at: number
 }
 
 export function resolveGone(st: TranslatorState, cx: Cx, leg: Leg, at: number): void {
-  leg.pendingExit = { ctx: { ...cx.ctxPart(`resync-gone|${leg.id}`), occurred_at: isoMs(at) }, at, ts: false };
+  const ctx = { ...cx.ctxPart(`resync-gone|${leg.id}`), occurred_at: isoMs(at) };
+  // Its rings were cut with it: they end at the gap's start too, not at the resync frame, or
+  // the member would ring through the outage and then go offline back at the gap's start.
+  clearRings(st, cx, leg, undefined, ctx);
+  leg.pendingExit = { ctx, at, ts: false };
   resolveExit(st, cx, leg, 'other');
 }

@@ -112,20 +112,29 @@ export function expireWrapUps(st: TranslatorState, cx: Cx, now: number, meta: Fr
   // ends (a pause, a logout, the next ring) is then folded into the state first, so the
   // agent's last state change at that millisecond is the one the PBX caused. Two changes of
   // one agent at one millisecond would be ordered by event id downstream, not causally.
+  // After a gap, one still running at the gap's start waits for the resync (`wrapHeld`): if the
+  // member is gone, it ended at the gap's start with the member (offline there), and ending it
+  // in the gap first would put `available` after that, out of time order.
   for (const a of [...st.wrapping]) {
     if (a.wrapUntil >= now) continue;
-    const at = a.wrapUntil;
-    a.wrapUntil = 0;
-    st.wrapping.delete(a);
-    const ctx: EventContext = {
-      tenant_id: cx.opts.tenant_id,
-      pbx_id: cx.opts.pbx_id,
-      source: cx.source,
-      occurred_at: isoMs(at),
-      received_at: isoMs(meta.received_at),
-      raw_ref: meta.raw_ref,
-      vendor_key: `${a.wrapKey}|wrap-up-end`,
-    };
-    updateAgent(st, cx, a, undefined, ctx);
+    if (st.wrapHeld && st.gapFrom !== null && a.wrapUntil > st.gapFrom) continue;
+    endWrapUp(st, cx, a, meta);
   }
+}
+
+/** The agent's wrap-up ends at its due time, keyed by the frame that began it. */
+export function endWrapUp(st: TranslatorState, cx: Cx, a: Agent, meta: FrameMeta): void {
+  const at = a.wrapUntil;
+  a.wrapUntil = 0;
+  st.wrapping.delete(a);
+  const ctx: EventContext = {
+    tenant_id: cx.opts.tenant_id,
+    pbx_id: cx.opts.pbx_id,
+    source: cx.source,
+    occurred_at: isoMs(at),
+    received_at: isoMs(meta.received_at),
+    raw_ref: meta.raw_ref,
+    vendor_key: `${a.wrapKey}|wrap-up-end`,
+  };
+  updateAgent(st, cx, a, undefined, ctx);
 }

@@ -22,11 +22,12 @@ export function endRing(st: TranslatorState, cx: Cx, dest: string): void {
   if (a) updateAgent(st, cx, a, ring.leg.callId);
 }
 
-export function clearRings(st: TranslatorState, cx: Cx, leg: Leg, except?: string): void {
+/** Ends the leg's rings (but `except`'s) at `ctx`'s time: the frame's, or the gap's start for a leg gone in one. */
+export function clearRings(st: TranslatorState, cx: Cx, leg: Leg, except?: string, ctx = cx.ctx): void {
   for (const ring of [...leg.rings.values()]) {
     if (ring.agentId === except) continue;
     dropRing(st, cx, leg, ring);
     const a = st.agents.get(ring.agentId);
-    if (a) updateAgent(st, cx, a, leg.callId);
+    if (a) updateAgent(st, cx, a, leg.callId, ctx);
   }
 }
