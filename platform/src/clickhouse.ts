@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallboardConfig } from './config.ts';
+import type { Logger } from './log.ts';
 
 export type { ClickHouseClient };
 
@@ -54,6 +55,90 @@ export async function createClickHouse(cfg: Pick<CallboardConfig, 'clickhouse' |
       await client.close();
     },
   };
+}
+
+/** Why ClickHouse cannot be opened yet, when waiting may help; null when it will not. */
+export function clickHouseWaitReason(cfg: Pick<CallboardConfig, 'clickhouse' | 'dataDir'>, e: unknown, o: { embeddedPath?: string } = {}): string | null {
+  if (cfg.clickhouse.url) {
+    // The server may be restarting or not up yet; anything else (auth, SQL) will not heal by waiting.
+    const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+    for (let x: unknown = e; x && typeof x === 'object'; x = (x as { cause?: unknown }).cause) {
+      const code = (x as { code?: unknown }).code;
+      if (typeof code === 'string' && codes.has(code)) return `the ClickHouse server at ${cfg.clickhouse.url} is unreachable (${code})`;
+    }
+    if (/timeout|socket hang up/i.test((e as Error)?.message ?? '')) return `the ClickHouse server at ${cfg.clickhouse.url} does not answer (${(e as Error).message})`;
+    return null;
+  }
+  // The embedded engine locks `<path>/status` for the process that opened it and writes that
+  // process's PID there; chdb's error says only "Failed to create connection".
+  const path = o.embeddedPath ?? join(cfg.dataDir, 'clickhouse');
+  let status: string;
+  try {
+    status = readFileSync(join(path, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(status)?.[1]);
+  if (!pid || pid === process.pid || !alive(pid)) return null;
+  const since = /^Started at:\s*(.+)$/m.exec(status)?.[1];
+  return `the embedded ClickHouse at ${path} is held by another process (PID ${pid}${since ? `, since ${since}` : ''}; the engine is single-process)`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface WaitForClickHouseOptions {
+  log: Logger;
+  embeddedPath?: string;
+  /** Called before each wait with why (a readiness component goes not ready with it). */
+  onWait?: (reason: string) => void;
+  /** Gives up waiting (shutdown): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Backoff between attempts: from 250 ms, doubling, up to this (default 5 s). */
+  maxDelayMs?: number;
+}
+
+/**
+ * `createClickHouse`, waiting while the embedded engine is held by another process (a `callboard`
+ * command, a second service) or the server refuses, instead of failing: a service started
+ * beside them serves once they let go. Any other error is thrown at once.
+ */
+export async function waitForClickHouse(cfg: Pick<CallboardConfig, 'clickhouse' | 'dataDir'>, o: WaitForClickHouseOptions): Promise<ClickHouse> {
+  const maxDelayMs = o.maxDelayMs ?? 5000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    o.signal?.throwIfAborted();
+    try {
+      const ch = await createClickHouse(cfg, o);
+      if (attempt > 1) o.log.info({ attempts: attempt }, 'ClickHouse open');
+      return ch;
+    } catch (e) {
+      const reason = clickHouseWaitReason(cfg, e, o);
+      if (!reason) throw e;
+      o.onWait?.(reason);
+      o.log.warn({ attempt, retryInMs: delay }, `waiting for ClickHouse: ${reason}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(done, delay);
+      function done() {
+        o.signal?.removeEventListener('abort', aborted);
+        resolve();
+      }
+      function aborted() {
+        clearTimeout(t);
+        reject(o.signal!.reason as Error);
+      }
+      o.signal?.addEventListener('abort', aborted, { once: true });
+    });
+    delay = Math.min(maxDelayMs, delay * 2);
+  }
 }
 
 export interface Migration {

@@ -6,11 +6,13 @@
 // Readiness means consuming: each consumer is `starting` until it has joined its group and
 // completed a fetch (after a restart the broker may hold the old member's partitions until its
 // session times out, tens of seconds), `error` when it crashed; and ClickHouse must answer a
-// `SELECT 1` within CLICKHOUSE_PING_TIMEOUT_MS.
+// `SELECT 1` within CLICKHOUSE_PING_TIMEOUT_MS. Opening ClickHouse waits (with backoff) while the
+// embedded engine is held by another process or the server refuses, not ready meanwhile: a
+// `callboard` command holding the engine for a moment must not kill the service.
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import {
   counter,
-  createClickHouse,
+  waitForClickHouse,
   gauge,
   createKafka,
   dlqTotal,
@@ -50,6 +52,8 @@ export interface ProjectionsOptions {
   beforeCommit?: (info: { topic: string; partition: number; lastOffset: string }) => Promise<void> | void;
   /** How often ClickHouse is asked `SELECT 1` for readiness (default 10 s). */
   clickhousePingMs?: number;
+  /** Stops waiting for ClickHouse to be openable (shutdown before it ever was). */
+  signal?: AbortSignal;
 }
 
 export interface Projections {
@@ -80,7 +84,18 @@ function parseMessage<T>(raw: Buffer | null, check: (v: unknown) => { ok: true; 
 export async function startProjections(opts: ProjectionsOptions): Promise<Projections> {
   const { cfg, log, health } = opts;
   const ownCh = !opts.ch;
-  const ch = opts.ch ?? (await createClickHouse(cfg));
+  // Not ready before ClickHouse is open and the consumers run, whatever happens first.
+  for (const w of ['raw', 'events']) health.set(`projections-${w}`, 'starting', 'not started');
+  if (!opts.ch) health.set('clickhouse', 'starting', 'opening');
+  const ch =
+    opts.ch ??
+    (await waitForClickHouse(cfg, {
+      log,
+      signal: opts.signal,
+      onWait: (reason) => health.set('clickhouse', 'error', `waiting: ${reason}`),
+    }));
+  // Open: its `SELECT 1` ping keeps it honest from here.
+  if (!opts.ch) health.set('clickhouse', 'ok');
   await migrateProjections(ch);
   // Server only (the embedded engine has no users): per-tenant read-only BI users.
   if (!ch.embedded) await setupBiAccess(ch, cfg, log);

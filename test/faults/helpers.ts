@@ -6,11 +6,13 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate, readMigrations, type CallboardConfig, type ClickHouse } from '@callboard/platform';
-import type { CanonicalEvent } from '@callboard/schemas';
+import type { Admin } from 'kafkajs';
+import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
+import { agentState, queuedCall, utc } from '../../projections/test/given.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -193,4 +195,60 @@ function loadAverage(): string {
   return loadavg()
     .map((x) => x.toFixed(1))
     .join(' ');
+}
+
+/** A busy queue day of `calls` calls (every outcome, holds, transfers) and 300 agent state changes. */
+export function queueDay(tenant: string, calls: number): CanonicalEvent[] {
+  const base = utc('2026-03-02T06:00:00Z');
+  const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
+  const events: CanonicalEvent[] = [];
+  for (let i = 0; i < calls; i++) {
+    events.push(
+      ...queuedCall({
+        tenant,
+        call_id: `f${i}`,
+        queue: i % 3 ? 'sales' : 'support',
+        agent: `20${i % 9}`,
+        at: base + i * 61_000,
+        outcome: outcomes[i % 5]!,
+        wait_s: (i * 7) % 90,
+        talk_s: 30 + (i % 200),
+        hold_s: i % 4 ? 0 : 12,
+        hold_events: i % 8 === 0,
+        transfer: i % 11 === 0,
+      }),
+    );
+  }
+  for (let i = 0; i < 300; i++)
+    events.push(agentState(tenant, `20${i % 9}`, base + i * 181_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
+  return events;
+}
+
+/** Writes `events` to the test's `cc.events.v1` (topics created first); returns the messages in it. */
+export async function produceEvents(cfg: CallboardConfig, events: readonly CanonicalEvent[]): Promise<number> {
+  const kafka = createKafka(cfg);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, cfg);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const topic = topicName(cfg, 'events');
+    for (let i = 0; i < events.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 500).map((e) => ({ key: partitionKey(e), value: JSON.stringify(e) })) });
+    }
+    await producer.disconnect();
+    return (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Offsets `groupId` has committed on `topic`, summed over partitions. */
+export function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<number> {
+  // The group's coordinator may still be loading (a retriable error): retried, with a deadline.
+  return retryKafka('reading the committed offsets', async () => {
+    const [o] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+  });
 }

@@ -6,11 +6,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, ensureTopics, retryKafka, topicName, type ClickHouse } from '@callboard/platform';
-import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
-import { agentState, queuedCall, utc } from '../../projections/test/given.ts';
+import { createClickHouse, createKafka, topicName, type ClickHouse } from '@callboard/platform';
 import { eventually, testConfig, uniqueId } from '../helpers.ts';
-import { childEnv, compareTables, killHard, lostAndDoubled, missingEvents, record, referenceFold, ROOT, startChild, within, type Child } from './helpers.ts';
+import {
+  childEnv,
+  committedOffsets,
+  compareTables,
+  killHard,
+  lostAndDoubled,
+  missingEvents,
+  produceEvents,
+  queueDay,
+  record,
+  referenceFold,
+  ROOT,
+  startChild,
+  within,
+  type Child,
+} from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/projections-child.ts');
 const KILLS = 20;
@@ -31,52 +44,18 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const began = Date.now();
     const cfg = testConfig();
     const tenant = uniqueId('kill');
-    const base = utc('2026-03-02T06:00:00Z');
-    const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      events.push(
-        ...queuedCall({
-          tenant,
-          call_id: `f${i}`,
-          queue: i % 3 ? 'sales' : 'support',
-          agent: `20${i % 9}`,
-          at: base + i * 61_000,
-          outcome: outcomes[i % 5]!,
-          wait_s: (i * 7) % 90,
-          talk_s: 30 + (i % 200),
-          hold_s: i % 4 ? 0 : 12,
-          hold_events: i % 8 === 0,
-          transfer: i % 11 === 0,
-        }),
-      );
-    }
-    for (let i = 0; i < 300; i++)
-      events.push(agentState(tenant, `20${i % 9}`, base + i * 181_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
+    const events = queueDay(tenant, CALLS);
 
-    const kafka = createKafka(cfg);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const total = await produceEvents(cfg, events);
     const topic = topicName(cfg, 'events');
-    for (let i = 0; i < events.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 500).map((e) => ({ key: partitionKey(e), value: JSON.stringify(e) })) });
-    }
-    await producer.disconnect();
+    const admin = createKafka(cfg).admin();
+    await admin.connect();
 
     const group = `${cfg.kafka.topicPrefix}proj`;
     chDir = mkdtempSync(join(tmpdir(), 'callboard-fault-kill-'));
     const chPath = join(chDir, 'clickhouse');
     const env = childEnv(cfg, { FAULT_CH_PATH: chPath, FAULT_GROUP: group });
-    const total = (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
-    // The group's coordinator may still be loading (a retriable error): retried, with a deadline.
-    const committed = () =>
-      retryKafka('reading the committed offsets', async () => {
-        const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-        return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-      });
+    const committed = () => committedOffsets(admin, `${group}-events`, topic);
 
     const progress: number[] = [];
     const restartMs: number[] = [];
