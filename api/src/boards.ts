@@ -318,14 +318,22 @@ export async function tileComparisons(
   reuse: (key: string, read: () => Promise<unknown>) => Promise<unknown>,
 ): Promise<TileComparisonOut[]> {
   const asked = tiles.filter((x): x is Tile & { compare: Comparison; metric: string } => x.kind === 'KPI' && !!x.compare && !!x.metric);
-  return Promise.all(
-    asked.map(async (tile) => {
+  const out = await Promise.all(
+    asked.map(async (tile): Promise<TileComparisonOut | null> => {
       const key = `${tenant}\u0000${tile.compare}\u0000${tile.queues.join('\u0000')}`;
-      const r = (await reuse(key, () => history.metrics(tenant, t, { kind: 'TODAY' }, 'TENANT', { queues: tile.queues }, { hours: 'ALL', compare: tile.compare }))) as MetricsAnswer;
-      const v = r.comparison?.rows[0]?.queue_metrics?.[tile.metric];
-      return { tile_id: tile.id, compare: tile.compare, period: r.comparison?.period ?? null, value: typeof v === 'number' ? v : null };
+      try {
+        const r = (await reuse(key, () => history.metrics(tenant, t, { kind: 'TODAY' }, 'TENANT', { queues: tile.queues }, { hours: 'ALL', compare: tile.compare }))) as MetricsAnswer;
+        if (!r.comparison) return null;
+        const v = r.comparison.rows[0]?.queue_metrics?.[tile.metric];
+        return { tile_id: tile.id, compare: tile.compare, period: r.comparison.period, value: typeof v === 'number' ? v : null };
+      } catch {
+        // The live board must not fail with the history (ClickHouse busy or down): the tile shows
+        // no arrow until a later update reads it (a failed read is not kept).
+        return null;
+      }
     }),
   );
+  return out.filter((c): c is TileComparisonOut => c !== null);
 }
 
 export interface PbxFeedOut {

@@ -107,6 +107,12 @@ describe('KPI tile comparisons', () => {
     expect(asked[0]).toEqual(['acme', t, { kind: 'TODAY' }, 'TENANT', { queues: ['sales'] }, { hours: 'ALL', compare: 'PREVIOUS' }]);
   });
 
+  it('leaves out a tile whose comparison cannot be read, so the live board still updates', async () => {
+    const history: Pick<History, 'metrics'> = { metrics: async () => Promise.reject(new Error('engine busy')) };
+    const t = { id: 'acme', name: 'Acme', timezone: NAIROBI, week_start: 'monday' as const, locale: 'en-KE' };
+    expect(await tileComparisons(history, 'acme', t, [tile({ id: 'sl', compare: 'PREVIOUS' })], (_, read) => read())).toEqual([]);
+  });
+
   it('gives null for a null ratio', async () => {
     const history: Pick<History, 'metrics'> = { metrics: async () => ({ comparison: { period: {}, rows: [{ queue_metrics: { service_level: null } }] } }) };
     const t = { id: 'acme', name: 'Acme', timezone: NAIROBI, week_start: 'monday' as const, locale: 'en-KE' };
