@@ -1,6 +1,8 @@
 // The board `callboard start` puts on the demo's TV: what a supervisor would choose for a floor
 // of two queues — every headline figure with thresholds (word, shape and colour), the oldest
-// waiting call, the queues by name, every agent, and today's volume against the SL target.
+// waiting call, the queues by name, every agent, and today's volume against the SL target. The
+// service level shows its change against yesterday (▲▼); acme's schedule (demo/demo.yaml) makes
+// the queue table say when a closed queue opens and the chart shade the closed hours.
 import type { BoardInput } from '@callboard/api/boards';
 
 const SL = { metric: 'service_level', direction: 'BELOW', warn: 0.8, critical: 0.6 } as const;
@@ -14,7 +16,7 @@ export function demoBoard(queues: string[]): BoardInput {
     name: 'Demo floor',
     columns: 12,
     tiles: [
-      { id: 'sl', kind: 'KPI', title: 'Service level', x: 0, y: 0, w: 2, h: 1, metric: 'service_level', queues, thresholds: [SL] },
+      { id: 'sl', kind: 'KPI', title: 'Service level', x: 0, y: 0, w: 2, h: 1, metric: 'service_level', queues, thresholds: [SL], compare: 'PREVIOUS' },
       { id: 'abandon', kind: 'KPI', title: 'Abandon rate', x: 2, y: 0, w: 2, h: 1, metric: 'abandon_rate', queues, thresholds: [ABANDON] },
       { id: 'asa', kind: 'KPI', title: 'ASA', x: 4, y: 0, w: 2, h: 1, metric: 'asa', queues, thresholds: [ASA] },
       { id: 'waiting', kind: 'KPI', title: 'Waiting now', x: 6, y: 0, w: 2, h: 1, metric: 'waiting', queues, thresholds: [WAITING] },

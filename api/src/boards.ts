@@ -1,7 +1,10 @@
 // Board definitions: validated here (pure), stored in ClickHouse `boards` (versioned rows).
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, type CallboardConfig, type ClickHouse, type Health } from '@callboard/platform';
+import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, tenantById, tenantHours, type CallboardConfig, type ClickHouse, type Health, type ScheduleConfig, type TenantConfig } from '@callboard/platform';
+import { COMPARISONS, type Comparison } from '@callboard/projections/read';
+import { openSpans } from '@callboard/projections/schedule';
 import { ApiError, badInput } from './errors.ts';
+import type { History } from './history.ts';
 import { isCatchingUp, type LiveSnapshot, type LiveStore } from './live.ts';
 import type { PubSub, Topics } from './pubsub.ts';
 
@@ -33,6 +36,8 @@ export interface Tile {
   queues: string[];
   interval: 'MIN_15' | 'MIN_30' | 'MIN_60' | null;
   thresholds: Threshold[];
+  /** KPI tiles: the comparison period whose figure the tile shows the change against; null: none. */
+  compare?: Comparison | null;
 }
 export interface BoardDefinition {
   name: string;
@@ -57,6 +62,7 @@ interface TileInput {
   queues?: string[] | null;
   interval?: Tile['interval'];
   thresholds?: Threshold[] | null;
+  compare?: string | null;
 }
 export interface BoardInput {
   name: string;
@@ -103,6 +109,13 @@ export function validateBoard(input: BoardInput): BoardDefinition {
     });
     const queues = [...new Set(t.queues ?? [])];
     if (queues.some((q) => !q || q.length > 256)) throw badInput(`${at}.queues holds an empty or over-long queue name`, `${at}.queues`);
+    const compare = (t.compare ?? null) as Comparison | null;
+    if (compare !== null) {
+      if (!COMPARISONS.includes(compare)) throw badInput(`${at}.compare ${JSON.stringify(compare)} is not ${COMPARISONS.join(', ')}`, `${at}.compare`);
+      if (t.kind !== 'KPI') throw badInput(`${at}.compare: only KPI tiles show a comparison`, `${at}.compare`);
+      // `waiting` exists only live: no past period has a figure to compare it with.
+      if (metric === 'waiting') throw badInput(`${at}.compare: waiting is a live-only figure, it has no past period to compare with`, `${at}.compare`);
+    }
     return {
       id: t.id,
       kind: t.kind,
@@ -115,6 +128,8 @@ export function validateBoard(input: BoardInput): BoardDefinition {
       queues,
       interval: t.kind === 'INTRADAY_CHART' ? (t.interval ?? 'MIN_15') : (t.interval ?? null),
       thresholds,
+      // Only set when asked, so boards stored before comparisons existed export unchanged.
+      ...(compare ? { compare } : {}),
     };
   });
   return { name, columns, tiles };
@@ -235,19 +250,90 @@ export interface BoardQueueOut {
   name: string;
   sl_threshold_s: number;
   interval_sl_min_legs: number;
+  open: boolean;
+  opens_at: string | null;
+  closes_at: string | null;
+}
+
+/** How far ahead the board looks for the next opening or closing: past any run of holidays. */
+export const OPENING_HORIZON_MS = 14 * 24 * 3_600_000;
+
+/**
+ * Whether a schedule is open at `nowMs` and when that changes next (METRICS.md "Business hours"),
+ * from the same open spans the history's `hours` uses. No schedule: open, with no change ahead.
+ */
+export function openState(schedule: ScheduleConfig | null, zone: string, nowMs: number): Pick<BoardQueueOut, 'open' | 'opens_at' | 'closes_at'> {
+  if (!schedule) return { open: true, opens_at: null, closes_at: null };
+  const horizon = nowMs + OPENING_HORIZON_MS;
+  // Spans are clipped to [now, horizon) and touching ones merged (a 24:00 close meeting a 00:00
+  // open is no closing), so an open now is the first span starting at now.
+  const first = openSpans(schedule, zone, nowMs, horizon)[0];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (first && first.start === nowMs) return { open: true, opens_at: null, closes_at: first.end < horizon ? iso(first.end) : null };
+  return { open: false, opens_at: first ? iso(first.start) : null, closes_at: null };
 }
 
 /** The board's queues: the ones its tiles name, or every configured queue and every queue seen live today. */
-export function boardQueueList(cfg: Pick<CallboardConfig, 'queues'>, tenant: string, queues: readonly string[], live: Pick<LiveSnapshot, 'queues' | 'waiting_calls'> | null): BoardQueueOut[] {
+export function boardQueueList(cfg: Pick<CallboardConfig, 'queues' | 'tenants' | 'schedules'>, tenant: string, queues: readonly string[], live: Pick<LiveSnapshot, 'queues' | 'waiting_calls'> | null, nowMs: number): BoardQueueOut[] {
   const ids = new Set(queues);
   if (ids.size === 0) {
     for (const q of cfg.queues) if (q.tenant === tenant) ids.add(q.queue);
     for (const q of live?.queues ?? []) ids.add(q.queue);
   }
+  const hours = tenantHours(cfg, tenant);
+  const zone = tenantById(cfg, tenant)?.timezone ?? 'UTC';
   return [...ids].sort().map((queue) => {
     const c = cfg.queues.find((q) => q.tenant === tenant && q.queue === queue);
-    return { queue, name: c?.name ?? queue, sl_threshold_s: queueSettings(cfg, tenant, queue).sl_threshold_s, interval_sl_min_legs: c?.interval_sl_min_legs ?? DEFAULT_INTERVAL_SL_MIN_LEGS };
+    return {
+      queue,
+      name: c?.name ?? queue,
+      sl_threshold_s: queueSettings(cfg, tenant, queue).sl_threshold_s,
+      interval_sl_min_legs: c?.interval_sl_min_legs ?? DEFAULT_INTERVAL_SL_MIN_LEGS,
+      ...openState(hours.queues[queue] ?? hours.default, zone, nowMs),
+    };
   });
+}
+
+export interface TileComparisonOut {
+  tile_id: string;
+  compare: Comparison;
+  period: unknown;
+  value: number | null;
+}
+
+interface MetricsAnswer {
+  comparison: { period: unknown; rows: { queue_metrics: Record<string, unknown> | null }[] } | null;
+}
+
+/**
+ * The figures KPI tiles compare against. The live figures are over all hours (the live state is
+ * not split by hours), so the comparison asks for ALL too. One history query per tile's queues
+ * and comparison; `reuse` keeps it for 30 s, however many screens show the board.
+ */
+export async function tileComparisons(
+  history: Pick<History, 'metrics'>,
+  tenant: string,
+  t: TenantConfig,
+  tiles: readonly Tile[],
+  reuse: (key: string, read: () => Promise<unknown>) => Promise<unknown>,
+): Promise<TileComparisonOut[]> {
+  const asked = tiles.filter((x): x is Tile & { compare: Comparison; metric: string } => x.kind === 'KPI' && !!x.compare && !!x.metric);
+  const out = await Promise.all(
+    asked.map(async (tile): Promise<TileComparisonOut | null> => {
+      const key = `${tenant}\u0000${tile.compare}\u0000${tile.queues.join('\u0000')}`;
+      try {
+        const r = (await reuse(key, () => history.metrics(tenant, t, { kind: 'TODAY' }, 'TENANT', { queues: tile.queues }, { hours: 'ALL', compare: tile.compare }))) as MetricsAnswer;
+        if (!r.comparison) return null;
+        const v = r.comparison.rows[0]?.queue_metrics?.[tile.metric];
+        return { tile_id: tile.id, compare: tile.compare, period: r.comparison.period, value: typeof v === 'number' ? v : null };
+      } catch {
+        // The live board must not fail with the history (ClickHouse busy or down): the tile shows
+        // no arrow until a later update reads it (a failed read is not kept).
+        return null;
+      }
+    }),
+  );
+  return out.filter((c): c is TileComparisonOut => c !== null);
 }
 
 export interface PbxFeedOut {
@@ -294,6 +380,7 @@ interface BoardUpdateParent {
   _auth: { tenant_id: string };
   _queues: string[];
   live: LiveSnapshot;
+  board: Board;
 }
 
 /**
@@ -317,14 +404,27 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
 }
 
 /** Field resolvers of BoardUpdate (queues, feeds) and the agent-name fallback, for resolvers.ts to spread in. */
-export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }) {
+export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics>; history: Pick<History, 'metrics'> }) {
   // One watcher per API (createResolvers runs once per server); its timer does not hold the process.
   watchFeeds(d);
   const name = (a: { agent_id: string; agent_name: string | null }, _: unknown, ctx: { auth: { tenant_id: string } }) => agentDisplayName(d.cfg, ctx.auth.tenant_id, a.agent_id, a.agent_name);
+  const cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  const reuse = (key: string, read: () => Promise<unknown>) => {
+    const now = d.now();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < 30_000 && now >= hit.at) return hit.value;
+    const value = read();
+    value.catch(() => cache.delete(key));
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { at: now, value });
+    return value;
+  };
+  const tenantOf = (id: string): TenantConfig => tenantById(d.cfg, id) ?? { id, name: id, timezone: 'UTC', week_start: 'monday', locale: 'en-GB' };
   return {
     boardUpdate: {
-      queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live),
+      queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live, d.now()),
       feeds: (u: BoardUpdateParent) => pbxFeeds(d.cfg, d.live, d.health, u._auth.tenant_id, d.now()),
+      comparisons: (u: BoardUpdateParent) => tileComparisons(d.history, u._auth.tenant_id, tenantOf(u._auth.tenant_id), u.board.tiles, reuse),
     },
     types: { LiveAgent: { agent_name: name }, Agent: { agent_name: name } },
   };

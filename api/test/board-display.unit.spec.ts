@@ -105,12 +105,13 @@ describe('agents: handled today and the PBX each is on', () => {
 
 describe('names', () => {
   it('lists the board queues with their configured names and settings, every configured queue when the board names none', () => {
-    expect(boardQueueList(cfg, 'acme', [], { queues: [{ queue: '6400' } as never], waiting_calls: [] })).toEqual([
-      { queue: '6400', name: '6400', sl_threshold_s: 20, interval_sl_min_legs: 5 },
-      { queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8 },
-      { queue: 'support', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5 },
+    const always = { open: true, opens_at: null, closes_at: null };
+    expect(boardQueueList(cfg, 'acme', [], { queues: [{ queue: '6400' } as never], waiting_calls: [] }, NOW)).toEqual([
+      { queue: '6400', name: '6400', sl_threshold_s: 20, interval_sl_min_legs: 5, ...always },
+      { queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8, ...always },
+      { queue: 'support', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, ...always },
     ]);
-    expect(boardQueueList(cfg, 'acme', ['support'], null).map((q) => q.name)).toEqual(['Support']);
+    expect(boardQueueList(cfg, 'acme', ['support'], null, NOW).map((q) => q.name)).toEqual(['Support']);
   });
 
   it("takes the PBX's agent name first, the configured one where the PBX gives none", () => {

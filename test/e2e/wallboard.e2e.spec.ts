@@ -70,6 +70,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
   let stack: WallboardStack;
   let browser: Browser;
   let calls = 0;
+  /** Yesterday's call (for the comparison) is in this week's figures unless today is a Monday. */
+  let yesterdayThisWeek = 0;
   /** 4xx/5xx answers and console errors seen by display-token pages: a TV must see none. */
   const problems: string[] = [];
   const watch = (page: Page) => {
@@ -84,9 +86,19 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     buildWallboard();
-    stack = await startWallboardStack(testConfig(STACK_FILE));
-    // Today in the tenant's zone, within the last hour (but never before local midnight).
+    // Support is closed today and opens the day after tomorrow at 09:00 (a schedule with only that
+    // date open), so the board must say it is closed and when it opens, whatever the time of the run.
     const now = Date.now();
+    const opensOn = DateTime.fromMillis(now, { zone: ZONE }).plus({ days: 2 }).toISODate()!;
+    const file = {
+      ...STACK_FILE,
+      // ratio_hours all: the board combines several queues' period figures from their counts, which
+      // reproduces the tenant's ratio only when every leg is in it (see docs/business-hours.md, known limits).
+      queues: STACK_FILE.queues.map((q) => (q.queue === 'support' ? { ...q, schedule: 'later', ratio_hours: 'all' } : q)),
+      schedules: [{ tenant: 'acme', name: 'later', exceptions: [{ date: opensOn, hours: ['09:00-17:00'] }] }],
+    };
+    stack = await startWallboardStack(testConfig(file));
+    // Today in the tenant's zone, within the last hour (but never before local midnight).
     const dayStart = DateTime.fromMillis(now, { zone: ZONE }).startOf('day').toMillis();
     const t0 = Math.max(now - 50 * 60_000, dayStart + 60_000);
     const at = (s: number) => Math.min(t0 + s * 1000, now - 1000);
@@ -131,12 +143,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
       ...agentState('1010', 'Josephine Akinyi Onyango', at(1990), 'paused', 'Lunch'),
       ...agentState('1011', 'Kevin Kipchoge Koech', at(2000), 'offline'),
       ...queueCall('c-7', 'sales', now - 20_000, 0, 'waiting'),
+      // Yesterday, for the service level's comparison (demo board: compare PREVIOUS).
+      ...queueCall('y-1', 'sales', DateTime.fromMillis(now, { zone: ZONE }).minus({ days: 1 }).set({ hour: 12 }).toMillis(), 5, 'answered', '1001'),
     ]);
     calls = 7;
     await eventually(async () => {
       const r = await stack.gql<LiveAnswer>(stack.supervisorToken, LIVE_QUERY);
       return r.live.today.offered === calls && r.live.agents.length === agents.length && r.live.agents.find((a) => a.agent_id === '1011')?.state === 'offline' ? r : undefined;
     }, 60_000, 'the live state to fold the seeded events');
+    // The comparison is read from the history when the board first asks: yesterday's call must be there by then.
+    // (A range up to today, not YESTERDAY: a closed period's answer is cached by the API.)
+    const yesterday = DateTime.fromMillis(now, { zone: ZONE }).minus({ days: 1 }).toISODate()!;
+    const today = DateTime.fromMillis(now, { zone: ZONE }).toISODate()!;
+    yesterdayThisWeek = DateTime.fromMillis(now, { zone: ZONE }).weekday === 1 ? 0 : 1;
+    await eventually(async () => {
+      const r = await stack.gql<{ metrics: { rows: { queue_metrics: { offered: number } | null }[] } }>(stack.supervisorToken, `{ metrics(period: { kind: RANGE, from: "${yesterday}", to: "${today}" }) { rows { queue_metrics { offered } } } }`);
+      return r.metrics.rows[0]?.queue_metrics?.offered === calls + 1 ? true : undefined;
+    }, 60_000, "the projections to fold yesterday's call");
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
 
@@ -188,7 +211,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     // The queue table: one row per queue, by its configured name.
     for (const q of live.queues) {
       const row = tv.locator(`tr[data-queue="${q.queue}"]`);
-      expect(await row.locator('th').innerText()).toBe(queues.find((x) => x.queue === q.queue)!.name);
+      // The first line is the name; a closed queue has a second one (checked below).
+      expect((await row.locator('th').innerText()).split('\n')[0]).toBe(queues.find((x) => x.queue === q.queue)!.name);
       const cell = async (c: string) => (await row.locator(`[data-col="${c}"] .v`).innerText()).trim();
       for (const c of ['offered', 'answered', 'abandoned', 'service_level', 'asa', 'abandon_rate'] as const) expect(await cell(c), `${q.queue} ${c}`).toBe(shown(c, q.today[c]));
       expect(await cell('waiting')).toBe(formatCount(q.waiting, LOCALE));
@@ -218,6 +242,22 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     expect(await tv.locator('[data-testid="offered-total"]').innerText()).toBe(formatCount(live.today.offered, LOCALE));
     // The SL target line is drawn from the chart's threshold.
     expect(await tv.locator('[data-testid="intraday"] line.target').count()).toBe(1);
+  });
+
+  it('shows a closed queue with when it opens, and the service level against yesterday', async () => {
+    const opens = DateTime.fromMillis(Date.now(), { zone: ZONE }).plus({ days: 2 }).set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
+    const closed = tv.locator('tr[data-queue="support"] [data-testid="queue-closed"]');
+    await closed.waitFor({ timeout: 10_000 });
+    expect(await closed.innerText()).toBe(`Closed · opens ${opens.setLocale(LOCALE).toLocaleString({ weekday: 'short' })} ${formatClock(opens.toMillis(), { locale: LOCALE, timezone: ZONE })}`);
+    expect(await tv.locator('tr[data-queue="sales"] [data-testid="queue-closed"]').count()).toBe(0);
+    // Yesterday's one call was answered in 5 s: 100 %. Today's live SL is lower, so ▼ with the points.
+    const { live } = await stack.gql<LiveAnswer>(stack.supervisorToken, LIVE_QUERY);
+    const change = tv.locator('[data-testid="kpi"][data-metric="service_level"] [data-testid="kpi-change"]');
+    await change.waitFor({ timeout: 60_000 });
+    const pts = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format((1 - live.today.service_level!) * 100);
+    expect(await change.getAttribute('data-arrow')).toBe('▼');
+    expect((await change.innerText()).trim()).toBe(`▼ −${pts} pt`);
+    await tv.screenshot({ path: join(shots, 'wallboard-tv-business-hours-1920x1080.png') });
   });
 
   it('ticks time in state locally between snapshots', async () => {
@@ -362,7 +402,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
         '{ metrics(period: { kind: THIS_WEEK }, groupBy: TENANT) { rows { queue_metrics { offered abandoned service_level } } } }',
       );
       const m = r.metrics.rows[0]?.queue_metrics;
-      return m && m.offered === calls ? m : undefined;
+      return m && m.offered === calls + yesterdayThisWeek ? m : undefined;
     }, 60_000, 'the projections to hold every call');
     await eventually(async () => ((await kpiText(page, 'service_level')) === formatRatio(week.service_level, LOCALE) ? true : undefined), 40_000, 'this week on screen');
     expect(await kpiText(page, 'abandoned')).toBe(formatCount(week.abandoned, LOCALE));

@@ -94,13 +94,13 @@ describe('queue rows', () => {
 describe('queue rows by configured name', () => {
   it('lists every queue of the board, by its name, before any call arrived', () => {
     const boardQueues = [
-      { queue: '6400', name: 'Sales', sl_threshold_s: 20, interval_sl_min_legs: 5 },
-      { queue: '6401', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5 },
+      { queue: '6400', name: 'Sales', sl_threshold_s: 20, interval_sl_min_legs: 5, open: true, opens_at: null, closes_at: null },
+      { queue: '6401', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, open: false, opens_at: '2026-03-30T06:00:00.000Z', closes_at: null },
     ];
     const rows = queueRows(tile(''), { live: live(), period: 'TODAY', periodRows: null, boardQueues });
-    expect(rows.map((r) => [r.queue, r.name, r.waiting, r.offered])).toEqual([
-      ['6400', 'Sales', 0, null],
-      ['6401', 'Support', 0, null],
+    expect(rows.map((r) => [r.queue, r.name, r.waiting, r.offered, r.open, r.opens_at])).toEqual([
+      ['6400', 'Sales', 0, null, true, null],
+      ['6401', 'Support', 0, null, false, '2026-03-30T06:00:00.000Z'],
     ]);
     expect(tileTitle({ title: null, metric: 'asa', queues: ['6401'] }, boardQueues)).toBe('ASA · Support');
   });

@@ -92,6 +92,8 @@ describe('QueueTable', () => {
     service_level: 0.55,
     asa: 18,
     abandon_rate: null,
+    open: true,
+    opens_at: null,
   };
 
   it('shows one row per queue with formatted cells and "—" for null ratios', () => {
@@ -187,9 +189,10 @@ describe('AgentGrid', () => {
 });
 
 describe('IntradayChart', () => {
-  const point = (hhmm: string, offered: number, sl: number | null) => ({
+  const point = (hhmm: string, offered: number, sl: number | null, business_hours: 'OPEN' | 'CLOSED' | 'PARTLY_OPEN' | null = 'OPEN') => ({
     start: `2026-03-29T${hhmm}:00.000Z`,
     local_time: hhmm,
+    business_hours,
     queue_metrics: { offered, answered: offered, service_level: sl },
   });
 
@@ -253,7 +256,7 @@ describe('unknown figures and the feed strip', () => {
   });
 
   it('the queue table shows waiting and longest wait as "?" when unknown, the period figures as they are', () => {
-    const row = { queue: 'sales', name: 'Sales', waiting: 2, max_wait: 75, offered: 120, answered: 100, abandoned: 10, service_level: 0.55, asa: 18, abandon_rate: null };
+    const row = { queue: 'sales', name: 'Sales', waiting: 2, max_wait: 75, offered: 120, answered: 100, abandoned: 10, service_level: 0.55, asa: 18, abandon_rate: null, open: true, opens_at: null };
     const { container } = render(QueueTable, { props: { rows: [row], liveUnknown: 'PBX p1 link down' } });
     const cell = (c: string) => container.querySelector(`[data-col="${c}"] .v`)!.textContent;
     expect([cell('waiting'), cell('max_wait'), cell('offered')]).toEqual(['?', '?', '120']);

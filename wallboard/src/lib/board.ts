@@ -239,6 +239,9 @@ export interface QueueRow {
   service_level: number | null;
   asa: number | null;
   abandon_rate: number | null;
+  /** Business hours now (BoardQueue.open/opens_at); a queue the API has not listed yet counts as open. */
+  open: boolean;
+  opens_at: string | null;
 }
 
 /** Queue table rows: waiting now from the live state, the rest from the selected period; every queue of the board, by its configured name. */
@@ -250,6 +253,7 @@ export function queueRows(tile: Pick<TileDef, 'queues'>, input: KpiInput): Queue
   const wanted = [...names].filter((q) => tile.queues.length === 0 || tile.queues.includes(q)).sort();
   return wanted.map((queue) => {
     const liveRow = input.live.queues.find((q) => q.queue === queue);
+    const bq = input.boardQueues?.find((q) => q.queue === queue);
     const m = input.period === 'TODAY' || !input.periodRows ? (liveRow?.today ?? null) : (input.periodRows.find((r) => r.key === queue)?.queue_metrics ?? null);
     return {
       queue,
@@ -262,6 +266,8 @@ export function queueRows(tile: Pick<TileDef, 'queues'>, input: KpiInput): Queue
       service_level: m?.service_level ?? null,
       asa: m?.asa ?? null,
       abandon_rate: m?.abandon_rate ?? null,
+      open: bq?.open ?? true,
+      opens_at: bq?.opens_at ?? null,
     };
   });
 }

@@ -63,6 +63,22 @@ export type MetricsFilter = {
   extensions?: Array<string> | null | undefined;
 };
 
+/** A comparison period, aligned by the tenant's local calendar (a Monday against a Monday; DST days kept whole) */
+export type Comparison =
+  /** the period of the same kind just before (day, week, month; a range: as many days before) */
+  | 'PREVIOUS'
+  /** every date 7 days earlier */
+  | 'SAME_DAY_LAST_WEEK'
+  /** a month: the same month a year earlier; otherwise 52 weeks (364 days) earlier, weekdays aligned */
+  | 'SAME_PERIOD_LAST_YEAR';
+
+/** Whether an intraday interval was in business hours */
+export type BusinessHoursState =
+  | 'OPEN'
+  | 'CLOSED'
+  /** business hours open or close inside the interval */
+  | 'PARTLY_OPEN';
+
 export type IntradayInterval = 'MIN_15' | 'MIN_30' | 'MIN_60';
 
 export type AgentState = 'available' | 'ringing' | 'on_call' | 'on_hold' | 'wrap_up' | 'paused' | 'offline';
@@ -178,6 +194,7 @@ export type BoardSubscription = {
         metric: string | null;
         queues: Array<string>;
         interval: IntradayInterval | null;
+        compare: Comparison | null;
         thresholds: Array<{ metric: string; direction: ThresholdDirection; warn: number | null; critical: number | null }>;
       }>;
     };
@@ -248,9 +265,22 @@ export type BoardSubscription = {
     intraday: {
       date: string;
       interval: IntradayInterval;
-      points: Array<{ start: string; local_time: string; queue_metrics: { offered: number; answered: number; service_level: number | null } }>;
+      points: Array<{
+        start: string;
+        local_time: string;
+        business_hours: BusinessHoursState | null;
+        queue_metrics: { offered: number; answered: number; service_level: number | null };
+      }>;
     };
-    queues: Array<{ queue: string; name: string; sl_threshold_s: number; interval_sl_min_legs: number }>;
+    queues: Array<{
+      queue: string;
+      name: string;
+      sl_threshold_s: number;
+      interval_sl_min_legs: number;
+      open: boolean;
+      opens_at: string | null;
+      closes_at: string | null;
+    }>;
     feeds: Array<{
       pbx_id: string;
       link: LinkState;
@@ -260,6 +290,7 @@ export type BoardSubscription = {
       catching_up: boolean;
       last_gap: { from: string; to: string; reason: string } | null;
     }>;
+    comparisons: Array<{ tile_id: string; compare: Comparison; value: number | null; period: { from: string; to: string } }>;
   };
 };
 
@@ -328,7 +359,12 @@ export type IntradayQuery = {
   intraday: {
     date: string;
     interval: IntradayInterval;
-    points: Array<{ start: string; local_time: string; queue_metrics: { offered: number; answered: number; service_level: number | null } }>;
+    points: Array<{
+      start: string;
+      local_time: string;
+      business_hours: BusinessHoursState | null;
+      queue_metrics: { offered: number; answered: number; service_level: number | null };
+    }>;
   };
 };
 

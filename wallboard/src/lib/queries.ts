@@ -14,7 +14,7 @@ const QUEUE_METRICS = `offered answered abandoned short_abandoned exited waiting
 export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
   board(id: $id) {
     server_time seq
-    board { id name columns version tiles { id kind title x y w h metric queues interval thresholds { metric direction warn critical } } }
+    board { id name columns version tiles { id kind title x y w h metric queues interval compare thresholds { metric direction warn critical } } }
     live {
       server_time today_date
       today { ${QUEUE_METRICS} }
@@ -23,9 +23,10 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
       agents { agent_id agent_name state reason state_start queues pbx_id handled_today }
     }
     timezone locale
-    intraday { date interval points { start local_time queue_metrics { offered answered service_level } } }
-    queues { queue name sl_threshold_s interval_sl_min_legs }
+    intraday { date interval points { start local_time business_hours queue_metrics { offered answered service_level } } }
+    queues { queue name sl_threshold_s interval_sl_min_legs open opens_at closes_at }
     feeds { pbx_id link link_since link_detail data_until catching_up last_gap { from to reason } }
+    comparisons { tile_id compare value period { from to } }
   }
 }` as Operation<G.BoardSubscription, G.BoardSubscriptionVariables>;
 
@@ -43,7 +44,7 @@ export const PERIOD_METRICS_QUERY = `query PeriodMetrics($period: PeriodInput!, 
 export const INTRADAY_QUERY = `query Intraday($interval: IntradayInterval, $filter: MetricsFilter) {
   intraday(interval: $interval, filter: $filter) {
     date interval
-    points { start local_time queue_metrics { offered answered service_level } }
+    points { start local_time business_hours queue_metrics { offered answered service_level } }
   }
 }` as Operation<G.IntradayQuery, G.IntradayQueryVariables>;
 
