@@ -22,9 +22,9 @@ export function demoBoard(queues: string[]): BoardInput {
       { id: 'waiting', kind: 'KPI', title: 'Waiting now', x: 6, y: 0, w: 2, h: 1, metric: 'waiting', queues, thresholds: [WAITING] },
       { id: 'oldest', kind: 'KPI', title: 'Oldest call', x: 8, y: 0, w: 2, h: 1, metric: 'max_wait', queues, thresholds: [OLDEST] },
       { id: 'abandoned', kind: 'KPI', title: 'Abandoned', x: 10, y: 0, w: 2, h: 1, metric: 'abandoned', queues },
-      { id: 'queues', kind: 'QUEUE_TABLE', title: 'Queues', x: 0, y: 1, w: 6, h: 1, queues, thresholds: [SL, ABANDON, ASA, WAITING, OLDEST] },
+      { id: 'queues', kind: 'QUEUE_TABLE', title: 'Queues', x: 0, y: 1, w: 6, h: 2, queues, thresholds: [SL, ABANDON, ASA, WAITING, OLDEST] },
       { id: 'agents', kind: 'AGENT_GRID', title: 'Agents', x: 6, y: 1, w: 6, h: 4, queues },
-      { id: 'intraday', kind: 'INTRADAY_CHART', title: 'Today', x: 0, y: 2, w: 6, h: 3, queues, interval: 'MIN_15', thresholds: [SL] },
+      { id: 'intraday', kind: 'INTRADAY_CHART', title: 'Today', x: 0, y: 3, w: 6, h: 2, queues, interval: 'MIN_15', thresholds: [SL] },
     ],
   };
 }
