@@ -61,6 +61,8 @@ it('stamps live frames with the real time after a replay of several seconds', as
   await eventually(() => (frames.filter((f) => f.recv > liveFrom + 100).length >= 20 ? true : undefined), 60_000, '20 live frames');
   const live = frames.filter((f) => f.recv > liveFrom + 100);
   expect(live.length).toBeGreaterThanOrEqual(20);
-  for (const f of live) expect(Math.abs(f.recv - f.ts)).toBeLessThan(250);
+  // Within 1 s (the board's live-time aim), far below the replay's > 2 s the old clock lagged by; not
+  // tighter: socket and timer latency on a loaded 2-core machine reach a few hundred ms.
+  for (const f of live) expect(Math.abs(f.recv - f.ts)).toBeLessThan(1000);
   s.destroy();
 }, 90_000);
