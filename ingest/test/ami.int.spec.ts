@@ -99,8 +99,12 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
         .sort(),
     ).toEqual(['1001', '1002']);
     for (const e of events) expect(validateEvent(e).ok).toBe(true);
-    const mine = raw.filter((r) => r.pbx_id === 'ast1');
-    // Raw is verbatim: banner, login reply, the replayed capture frames, resync replies, pongs.
+    // Raw is verbatim: banner, login reply, the replayed capture frames, resync replies, pongs. It
+    // is read from its own topic, which may trail the events topic: wait for it.
+    const mine = await eventually(() => {
+      const m = raw.filter((r) => r.pbx_id === 'ast1');
+      return m.length >= 521 ? m : undefined;
+    }, 60_000, 'the raw records of the capture');
     expect(mine.length).toBeGreaterThanOrEqual(521);
     expect(mine[0]).toMatchObject({ tenant_id: 'acme', source: 'ami', format: 'ami', seq: 0, body: 'Asterisk Call Manager/11.0.0\r\n' });
     const first = mine.filter((r) => r.connection === mine[0]!.connection);
