@@ -4,6 +4,7 @@
 // crash (`kill -9`): the connection dropped after the last event, with nothing else.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/helpers.ts';
 import { AmiRenderer } from '../src/ami-render.ts';
 import { startAmiSimulator, type RunningSimulator } from '../src/run.ts';
 import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
@@ -45,15 +46,7 @@ class Conn {
 
 /** Reconnects as an adapter does: until the PBX back from a restart or crash accepts. */
 async function reconnect(port: number): Promise<Conn> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const d = await Conn.open(port).catch((e: Error) => {
-      if (Date.now() > deadline) throw e;
-      return null;
-    });
-    if (d) return d;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return eventually(() => Conn.open(port), 10_000, `the PBX on port ${port} to accept connections again`);
 }
 
 /** Banner, Login as `u`, and the FullyBooted that follows (returned). */

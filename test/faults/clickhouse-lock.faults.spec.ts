@@ -87,12 +87,15 @@ describe('fault: ClickHouse unavailable', () => {
         throw new Error(`${e.message}\nservice log: ${service.stderr().slice(-2000)}`);
       });
       expect(waiting.status).toBe(503);
+      // A probe after each of the service's attempts to open the engine (its backoff, 0.25 s to 5 s).
+      const attempts = () => service.stderr().split('waiting for ClickHouse').length - 1;
       let probes = 0;
       while (Date.now() - service.startedAt < HOLD_MS) {
         expect(service.child.exitCode).toBeNull();
         expect((await readyz(opsPort)).status).toBe(503);
         probes++;
-        await new Promise((r) => setTimeout(r, 500));
+        const seen = attempts();
+        await eventually(() => (attempts() > seen || service.child.exitCode !== null ? true : undefined), 30_000, 'the next attempt to open the engine');
       }
       holder.child.kill('SIGTERM');
       expect(await holder.exited).toBe(0);

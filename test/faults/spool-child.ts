@@ -12,10 +12,15 @@ import { Spool, spoolWrites } from '../../ingest/src/spool.ts';
 const cfg = loadConfig();
 const log = createLogger('fault-spool', 'warn');
 let refused = 0;
+// Settled by the spool's own error log: the disk refused an entry while others wait in the spool
+// (the refused batch is retried, so the log repeats until Kafka is back).
+let cutSeen: () => void = () => {};
+const cut = new Promise<void>((r) => (cutSeen = r));
 const slog = log.child({ component: 'spool' });
 const error = slog.error.bind(slog);
 slog.error = ((...args: Parameters<typeof error>) => {
   refused++;
+  if (spooler.spool.entries > 0) cutSeen();
   return error(...args);
 }) as typeof slog.error;
 
@@ -46,11 +51,14 @@ const writing = (async () => {
     await pipeline.retrying('pbx.raw.v1', () => pipeline.writeRaw(records));
   }
 })();
-const deadline = Date.now() + 60_000;
-while (!(spooler.spool.entries > 0 && refused > 0)) {
-  if (Date.now() > deadline) throw new Error(`the disk never refused a spool entry (entries ${spooler.spool.entries})`);
-  await new Promise((r) => setTimeout(r, 50));
-}
+let deadline: NodeJS.Timeout | undefined;
+await Promise.race([
+  cut,
+  new Promise<never>((_, reject) => {
+    deadline = setTimeout(() => reject(new Error(`the disk never refused a spool entry (entries ${spooler.spool.entries})`)), 60_000);
+  }),
+]);
+clearTimeout(deadline);
 const spooledWhileCut = spooler.spool.entries;
 await producer.connect();
 await writing;
