@@ -9,7 +9,8 @@ import { LiveStore } from '../src/live.ts';
 import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
 import { createAlerts } from '../src/alerts/engine.ts';
 import { active, checksOf, evaluate, step, type Alert, type AlertRule, type RuleState } from '../src/alerts/evaluate.ts';
-import { alertBody, retryDelayMs, signature, verifySignature, WebhookSender } from '../src/alerts/webhook.ts';
+import { backoffDelay as retryDelayMs } from '@callboard/platform';
+import { alertBody, signature, verifySignature, WebhookSender } from '../src/alerts/webhook.ts';
 import { queueCall } from './events.ts';
 
 const rule = (over: Partial<AlertRule> = {}): AlertRule => ({

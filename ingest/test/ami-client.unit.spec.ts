@@ -1,6 +1,7 @@
 // The AMI client's pure parts: the reconnect backoff and the action encoding.
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, encodeAction } from '../src/ami/client.ts';
+import { backoffDelay } from '@callboard/platform';
+import { encodeAction } from '../src/ami/client.ts';
 import { parseAll } from '../src/ami/parser.ts';
 
 describe('AMI client backoff', () => {

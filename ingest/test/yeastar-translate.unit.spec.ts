@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateEvent, type CanonicalEvent } from '@callboard/schemas';
 import type { AgentSnapshot, Member, YeastarMessage } from '../src/yeastar/messages.ts';
 import { translateYeastarLines, translateYeastarText, yeastarRawTranslator } from '../src/yeastar/offline.ts';
-import { backoffDelay } from '../src/yeastar/p-adapter.ts';
+import { backoffDelay } from '@callboard/platform';
 import { addressAllowed, pushToken, reportPath } from '../src/yeastar/s-receiver.ts';
 import { callIdEpochMs, yeastarLocalToUtc } from '../src/yeastar/time.ts';
 import { failedDisposition, mapDisposition, YeastarTranslator } from '../src/yeastar/translate.ts';

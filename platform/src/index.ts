@@ -7,3 +7,4 @@ export * from './kafka-local.ts';
 export * from './clickhouse.ts';
 export * from './shutdown.ts';
 export * from './commands.ts';
+export * from './backoff.ts';

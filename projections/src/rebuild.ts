@@ -1,12 +1,12 @@
-// `callboard rebuild`: replays the canonical events table through the same fold into fresh
-// `*_rebuild` tables, compacts them, then swaps each with the live table in one atomic
-// EXCHANGE TABLES, so readers see the old rows until the instant they see the new ones.
+// The rebuild behind `callboard rebuild` (cli/admin-rebuild.ts): replays the canonical events
+// table through the same fold into fresh `*_rebuild` tables, compacts them, then swaps each with
+// the live table in one atomic EXCHANGE TABLES, so readers see the old rows until the instant they
+// see the new ones.
 // Deterministic: the fold is pure, rows are versioned by their event count, and the rollup gets
 // a constant version, so two rebuilds of the same events give identical tables.
-import { createClickHouse, createLogger, loadConfig, parseOptions, type ClickHouse, type Logger } from '@callboard/platform';
+import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { migrateProjections } from './migrations-dir.ts';
 import { LEG_AGGREGATES } from './metrics/index.ts';
 import { ProjectionStore, ROLLUPS, agentDaysSql, touchedBy } from './store.ts';
 
@@ -132,19 +132,4 @@ export async function tableChecksum(ch: ClickHouse, table: string): Promise<stri
   const rs = await ch.client.query({ query: `SELECT count() AS n, toString(sum(cityHash64(toString(tuple(*))))) AS h FROM ${ch.db}.${table} FINAL`, format: 'JSONEachRow' });
   const r = ((await rs.json()) as { n: number | string; h: number | string }[])[0]!;
   return `${r.n}:${r.h}`;
-}
-
-export async function run(argv: string[]): Promise<number> {
-  parseOptions(argv, {});
-  const cfg = loadConfig();
-  const log = createLogger('rebuild', cfg.logLevel);
-  const ch = await createClickHouse(cfg);
-  try {
-    await migrateProjections(ch);
-    const s = await rebuild(ch, log);
-    process.stdout.write(`${JSON.stringify(s)}\n`);
-  } finally {
-    await ch.close();
-  }
-  return 0;
 }

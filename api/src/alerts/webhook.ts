@@ -3,7 +3,7 @@
 // bound. Deliveries to one tenant go one at a time, in the order the alerts happened (a clear
 // never overtakes its raise); the queue is bounded and nothing here is awaited by the evaluator.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { counter, histogram, type AlertWebhookConfig, type Logger } from '@callboard/platform';
+import { backoffDelay, counter, histogram, type AlertWebhookConfig, type Logger } from '@callboard/platform';
 import type { Alert } from './evaluate.ts';
 
 export const SIGNATURE_HEADER = 'x-callboard-signature';
@@ -25,12 +25,6 @@ export function verifySignature(body: string, header: string | undefined, secret
   const want = Buffer.from(signature(body, secret));
   const got = Buffer.from(header);
   return got.length === want.length && timingSafeEqual(got, want);
-}
-
-/** Delay before retry `n` (0 = the first retry): min·2ⁿ capped at max, "equal jitter" in [d/2, d]. */
-export function retryDelayMs(n: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const d = Math.min(maxMs, minMs * 2 ** Math.min(n, 30));
-  return Math.round(d / 2 + (random() * d) / 2);
 }
 
 /** The webhook body; also what the GraphQL `alerts` subscription carries, field for field. */
@@ -145,7 +139,7 @@ export class WebhookSender {
     for (let attempt = 0; attempt < cfg.max_attempts && !this.stopped; attempt++) {
       if (attempt > 0) {
         retries.inc({ tenant });
-        await this.sleep(retryDelayMs(attempt - 1, cfg.min_backoff_ms, cfg.max_backoff_ms, this.d.random));
+        await this.sleep(backoffDelay(attempt - 1, cfg.min_backoff_ms, cfg.max_backoff_ms, this.d.random));
         if (this.stopped) break;
       }
       try {

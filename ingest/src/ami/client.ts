@@ -3,7 +3,7 @@
 // received frame, in order, to its handler and decides nothing about their meaning.
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Logger } from '@callboard/platform';
+import { backoffDelay, type Logger } from '@callboard/platform';
 import { AmiParser, MAX_FRAME_CHARS, type AmiFrame } from './parser.ts';
 import { RESYNC_ACTION_PREFIX } from './translator.ts';
 
@@ -77,12 +77,6 @@ class AmiError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Exponential backoff with jitter: a random delay in [d/2, d], d = min(max, initial·2^attempt). */
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(d / 2 + (random() * d) / 2);
 }
 
 export function encodeAction(fields: Record<string, string>): string {

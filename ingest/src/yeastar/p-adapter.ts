@@ -4,7 +4,7 @@
 // reconnect: re-subscribe, resynchronise calls and agents from the REST queries, emit source.gap.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { counter, gauge, type Health, type Logger } from '@callboard/platform';
+import { backoffDelay, counter, gauge, type Health, type Logger } from '@callboard/platform';
 import { isoMs } from '@callboard/schemas';
 import { P_SUBSCRIBE_TOPICS, parseCallQuery, parseQueueAgentStatus, type AgentSnapshot, type LiveCall } from './messages.ts';
 import { PTokenManager } from './p-openapi.ts';
@@ -32,12 +32,6 @@ export interface PAdapterOptions {
   /** CDR back-fill after a gap starts this long before it. */
   backfill_overlap_ms?: number;
   random?: () => number;
-}
-
-/** Delay before reconnect attempt `n` (0-based): exponential, capped, full jitter over its upper half. */
-export function backoffDelay(n: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(n, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** The subscription request frame. */
