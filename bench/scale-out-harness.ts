@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { createClickHouse, freePort, loadConfig, retryKafka, sleep, startLocalKafka, topicName, type CallboardConfig, type ClickHouse, type LocalKafka } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
-import { agentState, queuedCall } from '../projections/test/given.ts';
+import { busyQueueDay } from '../projections/test/given.ts';
 import { serveClickHouse, type ClickHouseFront } from './clickhouse-front.ts';
 
 const CALLBOARD = fileURLToPath(new URL('../bin/callboard.mjs', import.meta.url));
@@ -17,27 +17,7 @@ export const PARTITIONS = 12;
 
 /** Calls across queues and agents (the crash test's mix), plus agent state changes. */
 export function scaleOutEvents(tenant: string, calls: number, base: number): CanonicalEvent[] {
-  const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
-  const events: CanonicalEvent[] = [];
-  for (let i = 0; i < calls; i++) {
-    events.push(
-      ...queuedCall({
-        tenant,
-        call_id: `s${i}`,
-        queue: ['sales', 'support', 'billing'][i % 3]!,
-        agent: `20${i % 17}`,
-        at: base + i * 41_000,
-        outcome: outcomes[i % 5]!,
-        wait_s: (i * 7) % 90,
-        talk_s: 30 + (i % 200),
-        hold_s: i % 4 ? 0 : 12,
-        hold_events: i % 8 === 0,
-        transfer: i % 11 === 0,
-      }),
-    );
-  }
-  for (let i = 0; i < calls / 3; i++) events.push(agentState(tenant, `20${i % 17}`, base + i * 123_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
-  return events;
+  return busyQueueDay({ tenant, calls, prefix: 's', queues: ['sales', 'support', 'billing'], agentPrefix: '20', agents: 17, start: base, callEveryMs: 41_000, stateChanges: Math.ceil(calls / 3), stateEveryMs: 123_000 });
 }
 
 export interface ScaleOutRig {

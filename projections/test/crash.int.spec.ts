@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createKafka, ensureTopics, migrate, readMigrations, topicName, type ClickHouse } from '@callboard/platform';
-import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
+import { partitionKey } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { agentMetrics, callMetrics, queueMetrics } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { tableChecksum } from '../src/rebuild.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
-import { agentState, queuedCall, utc } from './given.ts';
+import { busyQueueDay, utc } from './given.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const KILLS = 6;
@@ -44,27 +44,7 @@ describe('crash test', () => {
   it('killing the consumer mid-batch many times loses and double-counts nothing', { timeout: 600_000 }, async () => {
     const cfg = testConfig();
     const tenant = uniqueId('crash');
-    const base = utc('2026-03-02T06:00:00Z');
-    const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < 600; i++) {
-      events.push(
-        ...queuedCall({
-          tenant,
-          call_id: `k${i}`,
-          queue: i % 3 ? 'sales' : 'support',
-          agent: `10${i % 7}`,
-          at: base + i * 97_000,
-          outcome: outcomes[i % 5]!,
-          wait_s: (i * 7) % 90,
-          talk_s: 30 + (i % 200),
-          hold_s: i % 4 ? 0 : 12,
-          hold_events: i % 8 === 0,
-          transfer: i % 11 === 0,
-        }),
-      );
-    }
-    for (let i = 0; i < 200; i++) events.push(agentState(tenant, `10${i % 7}`, base + i * 290_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
+    const events = busyQueueDay({ tenant, calls: 600, prefix: 'k', queues: ['support', 'sales', 'sales'], agentPrefix: '10', agents: 7, start: utc('2026-03-02T06:00:00Z'), callEveryMs: 97_000, stateChanges: 200, stateEveryMs: 290_000 });
 
     const kafka = createKafka(cfg);
     const admin = kafka.admin();

@@ -121,3 +121,50 @@ export function feedGap(tenant: string, from: number, to: number, reason = 'conn
   const e = ev('source.gap', tenant, to, {} as never, { from: iso(from), to: iso(to), reason }, `gap|${pbx}|${from}|${to}`);
   return { ...e, pbx_id: pbx };
 }
+
+/** The shape of a busy queue day: which calls, queues and agents, and how far apart. */
+export interface BusyDaySpec {
+  tenant: string;
+  calls: number;
+  /** call ids are `${prefix}${i}` */
+  prefix: string;
+  /** call i goes to queues[i % queues.length] */
+  queues: readonly string[];
+  /** agent ids are `${agentPrefix}${i % agents}` */
+  agentPrefix: string;
+  agents: number;
+  start: number;
+  callEveryMs: number;
+  stateChanges: number;
+  stateEveryMs: number;
+}
+
+/**
+ * A busy queue day for crash, fault and scale-out runs: every outcome, holds (some with hold
+ * events), transfers, waits across the SL threshold, and agent state changes cycling through
+ * available, on call, paused (Break) and offline.
+ */
+export function busyQueueDay(d: BusyDaySpec): CanonicalEvent[] {
+  const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
+  const states = ['available', 'on_call', 'paused', 'available', 'offline'] as const;
+  const events: CanonicalEvent[] = [];
+  for (let i = 0; i < d.calls; i++) {
+    events.push(
+      ...queuedCall({
+        tenant: d.tenant,
+        call_id: `${d.prefix}${i}`,
+        queue: d.queues[i % d.queues.length]!,
+        agent: `${d.agentPrefix}${i % d.agents}`,
+        at: d.start + i * d.callEveryMs,
+        outcome: outcomes[i % 5]!,
+        wait_s: (i * 7) % 90,
+        talk_s: 30 + (i % 200),
+        hold_s: i % 4 ? 0 : 12,
+        hold_events: i % 8 === 0,
+        transfer: i % 11 === 0,
+      }),
+    );
+  }
+  for (let i = 0; i < d.stateChanges; i++) events.push(agentState(d.tenant, `${d.agentPrefix}${i % d.agents}`, d.start + i * d.stateEveryMs, states[i % 5]!, 'Break'));
+  return events;
+}

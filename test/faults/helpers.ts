@@ -12,7 +12,7 @@ import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
-import { agentState, queuedCall, utc } from '../../projections/test/given.ts';
+import { busyQueueDay, utc } from '../../projections/test/given.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -199,29 +199,7 @@ function loadAverage(): string {
 
 /** A busy queue day of `calls` calls (every outcome, holds, transfers) and 300 agent state changes. */
 export function queueDay(tenant: string, calls: number): CanonicalEvent[] {
-  const base = utc('2026-03-02T06:00:00Z');
-  const outcomes = ['answered', 'abandoned', 'exited', 'answered', 'answered'] as const;
-  const events: CanonicalEvent[] = [];
-  for (let i = 0; i < calls; i++) {
-    events.push(
-      ...queuedCall({
-        tenant,
-        call_id: `f${i}`,
-        queue: i % 3 ? 'sales' : 'support',
-        agent: `20${i % 9}`,
-        at: base + i * 61_000,
-        outcome: outcomes[i % 5]!,
-        wait_s: (i * 7) % 90,
-        talk_s: 30 + (i % 200),
-        hold_s: i % 4 ? 0 : 12,
-        hold_events: i % 8 === 0,
-        transfer: i % 11 === 0,
-      }),
-    );
-  }
-  for (let i = 0; i < 300; i++)
-    events.push(agentState(tenant, `20${i % 9}`, base + i * 181_000, (['available', 'on_call', 'paused', 'available', 'offline'] as const)[i % 5]!, 'Break'));
-  return events;
+  return busyQueueDay({ tenant, calls, prefix: 'f', queues: ['support', 'sales', 'sales'], agentPrefix: '20', agents: 9, start: utc('2026-03-02T06:00:00Z'), callEveryMs: 61_000, stateChanges: 300, stateEveryMs: 181_000 });
 }
 
 /** Writes `events` to the test's `cc.events.v1` (topics created first); returns the messages in it. */
