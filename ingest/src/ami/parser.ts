@@ -293,7 +293,7 @@ function set(f: AmiFrame, key: string, value: string): void {
   if (h[key] === undefined) {
     h[key] = value;
   } else {
-    const rep = (f.repeated ??= {});
+    const rep = (f.repeated ??= Object.create(null) as Record<string, string[]>);
     (rep[key] ??= [h[key]!]).push(value);
   }
 }

@@ -98,8 +98,15 @@ export interface TranslatorState {
   now: number;
 }
 
+/** An object with no prototype, for keys that come from the PBX. */
+export function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 export function emptyState(): TranslatorState {
-  return { calls: {}, agents: {}, now: 0 };
+  // Keyed by ids the PBX sends: a call id or extension named `__proto__` must be a key, not the
+  // prototype (a hostile report once set `cdr_seen` on every object of the process).
+  return { calls: dict<CallState>(), agents: dict<AgentStateRec>(), now: 0 };
 }
 
 /**

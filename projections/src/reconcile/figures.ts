@@ -237,7 +237,7 @@ export function overlapMs(from: number, to: number, start: number, end: number):
 /** One agent's figures over `[start, end)`. */
 export function agentFigures(r: PbxRecords, agent: string, start: number, end: number): AgentFigures {
   const until = r.data_until ?? end;
-  const pause: Record<string, number> = {};
+  const pause = Object.create(null) as Record<string, number>; // reasons come from the file: `__proto__` is one too
   for (const p of r.pauses) {
     if (p.agent_id !== agent) continue;
     const ms = overlapMs(p.from, p.to ?? until, start, end);

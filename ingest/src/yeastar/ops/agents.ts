@@ -2,12 +2,12 @@
 // membership) and from the call members they are, and the events when it changes. The lowest
 // operations layer: calls and snapshots (ops/calls.ts, ops/snapshot.ts) build on it.
 import { CALL_STATES, makeEvent, type AgentState } from '@callboard/schemas';
-import { eventCtx, type AgentStateRec, type Cx, type MemberPhase, type TranslatorState } from '../state.ts';
+import { dict, eventCtx, type AgentStateRec, type Cx, type MemberPhase, type TranslatorState } from '../state.ts';
 
 export function agent(st: TranslatorState, id: string): AgentStateRec {
   let a = st.agents[id];
   if (!a) {
-    a = { ext: 'idle', registered: true, paused: false, wrap_up: false, active: {}, queues: [], membership_known: false };
+    a = { ext: 'idle', registered: true, paused: false, wrap_up: false, active: dict<MemberPhase>(), queues: [], membership_known: false };
     st.agents[id] = a;
   }
   return a;

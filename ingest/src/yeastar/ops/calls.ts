@@ -3,7 +3,7 @@
 // handlers build on it.
 import { makeEvent, type Direction } from '@callboard/schemas';
 import type { Member } from '../messages.ts';
-import { STALE_CALL_MS, eventCtx, memberKey, phaseOf, type CallState, type Cx, type LegState, type MemberState, type TranslatorState } from '../state.ts';
+import { STALE_CALL_MS, dict, eventCtx, memberKey, phaseOf, type CallState, type Cx, type LegState, type MemberState, type TranslatorState } from '../state.ts';
 
 export function call(st: TranslatorState, callId: string, t: number): CallState {
   let c = st.calls[callId];
@@ -13,7 +13,7 @@ export function call(st: TranslatorState, callId: string, t: number): CallState 
       started: false,
       started_at: t,
       direction: 'internal',
-      members: {},
+      members: dict<MemberState>(),
       legs: [],
       caller_gone: false,
       answered: false,
