@@ -1,5 +1,5 @@
 // Alerts in real Chromium against the whole stack: a crossing event on Kafka puts the banner on
-// the TV within 2 s, with the figure and the queues, and the tenant's webhook receives the alert
+// the TV (how long it took is printed, not asserted), with the figure and the queues, and the tenant's webhook receives the alert
 // once, signed; the clear takes the banner away and reaches the webhook after the raise.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +46,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     delete process.env[KEY_ENV];
   });
 
-  it('a crossing shows the banner within 2 s and reaches the webhook once; the clear removes it', async () => {
+  it('a crossing shows the banner and reaches the webhook once; the clear removes it', async () => {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.goto(`${stack.url}/?token=${encodeURIComponent(stack.displayToken)}&boards=${stack.boardId}&tv=1`);
     // The board's "waiting" KPI (cli/demo-board.ts) warns above 3 callers: three are not a
@@ -62,7 +62,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     // The queue table's max_wait thresholds may raise too on a slow run: follow this alert only.
     const row = banner.locator('[data-alert-id]').filter({ hasText: 'Waiting now' });
     await row.waitFor({ timeout: 10_000 });
-    expect(Date.now() - sent).toBeLessThan(2000);
+    // Printed, not asserted (no timing bounds in tests: the machine is shared and loaded).
+    console.log(`[alerts e2e] crossing event produced → banner on screen: ${Date.now() - sent} ms`);
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     expect(text).toContain('WARN');
     expect(text).toContain('sales, support');
