@@ -1,6 +1,6 @@
-// Wiring: scenario → model → AMI renderer → AMI server, played by the player at the chosen
-// speed, with the ground-truth ledger written next to it. Used by `callboard simulate`,
-// `callboard start` and the end-to-end truth test.
+// Wiring: scenario → model → AMI renderer → AMI server (or the Yeastar P- and S-Series fakes),
+// played by the player at the chosen speed, with the ground-truth ledger written next to it.
+// Used by `callboard simulate`, `callboard start` and the end-to-end truth test.
 import { writeFileSync } from 'node:fs';
 import type { Logger } from '@callboard/platform';
 import { AmiRenderer } from './ami-render.ts';
@@ -172,6 +172,76 @@ export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promi
     async stop() {
       player.stop();
       await server.close();
+    },
+  };
+}
+
+export interface YeastarSSimulatorOptions {
+  scenario: Scenario;
+  /** Model queue name → Yeastar queue number (`callpath`). */
+  queueNumbers: Record<string, string>;
+  /** The API user and password the client logs in with (it sends the password's MD5). */
+  username: string;
+  password: string;
+  /** 1 for figures that match the model's clock: S-Series reports carry no time (receive time is used). */
+  speed: number;
+  ledgerPath?: string;
+  log?: Logger;
+}
+
+export interface RunningYeastarSSimulator extends Omit<RunningSimulator, 'port'> {
+  /** The fake S-Series API (PbxConfig.base_url). */
+  base_url: string;
+}
+
+/**
+ * A simulated Yeastar S-Series: the fake API (login, heartbeat, logout) that pushes the model's
+ * calls as HTTP reports to where the client asked at login, played live. Reports go out one at a
+ * time in model order, each re-sent until answered 200, as the PBX does.
+ */
+export async function startYeastarSSimulator(o: YeastarSSimulatorOptions): Promise<RunningYeastarSSimulator> {
+  const { startYeastarSApi } = await import('./yeastar-s-pusher.ts');
+  const { YeastarSRenderer } = await import('./yeastar-s-render.ts');
+  const { ledger, actions } = simulate(o.scenario);
+  if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
+  const api = await startYeastarSApi({ username: o.username, password: o.password });
+  const renderer = new YeastarSRenderer(ledger, { queueNumbers: o.queueNumbers, sn: api.sn });
+  let stopped = false;
+  let sending: Promise<unknown> = Promise.resolve();
+  const player = new SimPlayer({
+    actions,
+    startAt: o.scenario.from_ms,
+    speed: o.speed,
+    sink: (a) => {
+      for (const r of renderer.render(a)) {
+        sending = sending.then(async () => {
+          // A stopped PBX sends nothing more; one that cannot reach its client gives up after a minute.
+          if (stopped) return;
+          const res = await api.pushReport(r.report, { retry_ms: 1000, max_attempts: 60 });
+          if (res.status !== 200) o.log?.warn({ event: r.report.event, status: res.status, attempts: res.attempts }, 'S-Series report not taken; dropped');
+        });
+      }
+    },
+  });
+  const done = (async () => {
+    // Nothing is sent to nobody: the PBX pushes to where a client logged in from.
+    while (!stopped && api.stats.logins === 0) await new Promise((r) => setTimeout(r, 100));
+    if (stopped) return;
+    o.log?.info({ actions: actions.length, calls: ledger.calls.length, speed: o.speed }, 'Yeastar S-Series simulator playing');
+    await player.run();
+    await sending;
+  })();
+  return {
+    base_url: api.base_url,
+    ledger,
+    actions,
+    now: () => player.now(),
+    done,
+    progress: () => ({ played: player.played, total: player.total }),
+    async stop() {
+      stopped = true;
+      player.stop();
+      await api.close();
     },
   };
 }
