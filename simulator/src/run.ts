@@ -102,29 +102,57 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
   };
 }
 
-export interface YeastarPSimulatorOptions {
+/** What the simulated Yeastar P- and S-Series share: a live day, its queue numbers, its ledger. */
+interface YeastarSimulatorOptions {
   scenario: Scenario;
-  /** Model queue name → Yeastar queue number (call_path, queue-<number>). */
+  /** Model queue name → Yeastar queue number (call_path / callpath, queue-<number>). */
   queueNumbers: Record<string, string>;
-  clientId: string;
-  clientSecret: string;
   /** 1 for figures that match the model's clock: Yeastar events carry no time (receive time is used). */
   speed: number;
-  port?: number;
   ledgerPath?: string;
   log?: Logger;
 }
 
+export interface YeastarPSimulatorOptions extends YeastarSimulatorOptions {
+  clientId: string;
+  clientSecret: string;
+  port?: number;
+}
+
 export interface RunningYeastarPSimulator extends Omit<RunningSimulator, 'port'> {
+  /** The fake PBX's API (PbxConfig.base_url). */
   base_url: string;
+}
+
+/** The model's day and ledger (written when asked) of a simulated Yeastar. */
+function yeastarDay(o: YeastarSimulatorOptions): ReturnType<typeof simulate> {
+  const day = simulate(o.scenario);
+  if (o.ledgerPath) writeLedger(o.ledgerPath, day.ledger);
+  return day;
+}
+
+/** A simulated Yeastar as its caller sees it: played by `player` until `stop` closes the fake PBX. */
+function runningYeastar(base_url: string, day: ReturnType<typeof simulate>, player: SimPlayer, done: Promise<void>, stop: () => Promise<void>): RunningYeastarPSimulator {
+  return {
+    base_url,
+    ledger: day.ledger,
+    actions: day.actions,
+    now: () => player.now(),
+    done,
+    progress: () => ({ played: player.played, total: player.total }),
+    async stop() {
+      player.stop();
+      await stop();
+    },
+  };
 }
 
 /** A simulated Yeastar P-Series: the fake OpenAPI server fed with the model's calls, played live. */
 export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promise<RunningYeastarPSimulator> {
   const { startYeastarPServer } = await import('./yeastar-p-server.ts');
   const { YeastarPRenderer } = await import('./yeastar-p-render.ts');
-  const { ledger, actions } = simulate(o.scenario);
-  if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
+  const day = yeastarDay(o);
+  const { ledger, actions } = day;
   const server = await startYeastarPServer({ client_id: o.clientId, client_secret: o.clientSecret, port: o.port ?? 0 });
   const renderer = new YeastarPRenderer(ledger, { queueNumbers: o.queueNumbers });
   // queue/list and queue/agent_status answer from the same membership the pushes announce.
@@ -162,37 +190,16 @@ export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promi
     o.log?.info({ actions: actions.length, calls: ledger.calls.length, speed: o.speed }, 'Yeastar P-Series simulator playing');
     await player.run();
   })();
-  return {
-    base_url: server.base_url,
-    ledger,
-    actions,
-    now: () => player.now(),
-    done,
-    progress: () => ({ played: player.played, total: player.total }),
-    async stop() {
-      player.stop();
-      await server.close();
-    },
-  };
+  return runningYeastar(server.base_url, day, player, done, () => server.close());
 }
 
-export interface YeastarSSimulatorOptions {
-  scenario: Scenario;
-  /** Model queue name → Yeastar queue number (`callpath`). */
-  queueNumbers: Record<string, string>;
+export interface YeastarSSimulatorOptions extends YeastarSimulatorOptions {
   /** The API user and password the client logs in with (it sends the password's MD5). */
   username: string;
   password: string;
-  /** 1 for figures that match the model's clock: S-Series reports carry no time (receive time is used). */
-  speed: number;
-  ledgerPath?: string;
-  log?: Logger;
 }
 
-export interface RunningYeastarSSimulator extends Omit<RunningSimulator, 'port'> {
-  /** The fake S-Series API (PbxConfig.base_url). */
-  base_url: string;
-}
+export type RunningYeastarSSimulator = RunningYeastarPSimulator;
 
 /**
  * A simulated Yeastar S-Series: the fake API (login, heartbeat, logout) that pushes the model's
@@ -202,8 +209,8 @@ export interface RunningYeastarSSimulator extends Omit<RunningSimulator, 'port'>
 export async function startYeastarSSimulator(o: YeastarSSimulatorOptions): Promise<RunningYeastarSSimulator> {
   const { startYeastarSApi } = await import('./yeastar-s-pusher.ts');
   const { YeastarSRenderer } = await import('./yeastar-s-render.ts');
-  const { ledger, actions } = simulate(o.scenario);
-  if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
+  const day = yeastarDay(o);
+  const { ledger, actions } = day;
   const api = await startYeastarSApi({ username: o.username, password: o.password });
   const renderer = new YeastarSRenderer(ledger, { queueNumbers: o.queueNumbers, sn: api.sn });
   let stopped = false;
@@ -231,17 +238,8 @@ export async function startYeastarSSimulator(o: YeastarSSimulatorOptions): Promi
     await player.run();
     await sending;
   })();
-  return {
-    base_url: api.base_url,
-    ledger,
-    actions,
-    now: () => player.now(),
-    done,
-    progress: () => ({ played: player.played, total: player.total }),
-    async stop() {
-      stopped = true;
-      player.stop();
-      await api.close();
-    },
-  };
+  return runningYeastar(api.base_url, day, player, done, () => {
+    stopped = true;
+    return api.close();
+  });
 }
