@@ -11,7 +11,8 @@ const ASA = { metric: 'asa', direction: 'ABOVE', warn: 20, critical: 40 } as con
 const WAITING = { metric: 'waiting', direction: 'ABOVE', warn: 3, critical: 6 } as const;
 const OLDEST = { metric: 'max_wait', direction: 'ABOVE', warn: 30, critical: 60 } as const;
 
-export function demoBoard(queues: string[]): BoardInput {
+/** `agentsByQueue: false` lists every agent of the tenant (a PBX that reports no queue membership, the Yeastar S-Series). */
+export function demoBoard(queues: string[], o: { agentsByQueue?: boolean } = {}): BoardInput {
   return {
     name: 'Demo floor',
     columns: 12,
@@ -23,7 +24,7 @@ export function demoBoard(queues: string[]): BoardInput {
       { id: 'oldest', kind: 'KPI', title: 'Oldest call', x: 8, y: 0, w: 2, h: 1, metric: 'max_wait', queues, thresholds: [OLDEST] },
       { id: 'abandoned', kind: 'KPI', title: 'Abandoned', x: 10, y: 0, w: 2, h: 1, metric: 'abandoned', queues },
       { id: 'queues', kind: 'QUEUE_TABLE', title: 'Queues', x: 0, y: 1, w: 6, h: 2, queues, thresholds: [SL, ABANDON, ASA, WAITING, OLDEST] },
-      { id: 'agents', kind: 'AGENT_GRID', title: 'Agents', x: 6, y: 1, w: 6, h: 4, queues },
+      { id: 'agents', kind: 'AGENT_GRID', title: 'Agents', x: 6, y: 1, w: 6, h: 4, queues: o.agentsByQueue === false ? [] : queues },
       { id: 'intraday', kind: 'INTRADAY_CHART', title: 'Today', x: 0, y: 3, w: 6, h: 2, queues, interval: 'MIN_15', thresholds: [SL] },
     ],
   };

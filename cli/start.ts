@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import { createLogger, installSignalHandlers, loadConfig, loadConfigFile, onShutdown, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createLogger, freePort, installSignalHandlers, loadConfig, loadConfigFile, onShutdown, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { startAdminEndpoint } from './admin-server.ts';
 import { demoBoard } from './demo-board.ts';
 import { startStack, type RunningSimulatedPbx } from './stack.ts';
@@ -47,8 +47,8 @@ function parse(argv: string[]): StartOptions {
 }
 
 /**
- * The simulated PBX of every AMI and Yeastar P-Series entry of the demo config. `raw` is the
- * config file as written: `simulator_queues` (the P-Series' queue numbers) is for the
+ * The simulated PBX of every AMI, Yeastar P-Series and S-Series entry of the demo config. `raw`
+ * is the config file as written: `simulator_queues` (a Yeastar's queue numbers) is for the
  * simulator only and has no place in the typed config.
  */
 function demoSimulators(raw: Record<string, unknown>, o: StartOptions) {
@@ -56,13 +56,14 @@ function demoSimulators(raw: Record<string, unknown>, o: StartOptions) {
     const out: RunningSimulatedPbx[] = [];
     for (const p of cfg.pbxes) {
       const tz = cfg.tenants.find((t) => t.id === p.tenant)!.timezone;
+      const rawPbx = ((raw.pbxes ?? []) as Record<string, unknown>[]).find((r) => r.id === p.id);
+      const queueNumbers = rawPbx?.simulator_queues as Record<string, string> | undefined;
       if (p.kind === 'yeastar-p') {
-        const rawPbx = ((raw.pbxes ?? []) as Record<string, unknown>[]).find((r) => r.id === p.id);
-        out.push(await startYeastarP(p, tz, o, (rawPbx?.simulator_queues as Record<string, string> | undefined) ?? { sales: '6400', support: '6401' }, log));
+        out.push(await startYeastarP(p, tz, o, queueNumbers ?? { sales: '6400', support: '6401' }, log));
         continue;
       }
-      if (p.kind !== 'ami') {
-        log.warn({ pbx: p.id, kind: p.kind }, 'no simulator for this PBX kind yet: it stays configured but silent');
+      if (p.kind === 'yeastar-s') {
+        out.push(await startYeastarS(p, tz, o, queueNumbers ?? { sales: '6700', support: '6701' }, log));
         continue;
       }
       out.push(await startAmi(p, tz, o, log));
@@ -85,9 +86,8 @@ async function startAmi(p: PbxConfig, tz: string, o: StartOptions, log: Logger):
     from_ms: today.minus({ days: o.historyDays }).toMillis(),
     to_ms: today.plus({ days: 2 }).toMillis(),
   });
-  const secret = randomBytes(18).toString('base64url');
   // Ingest reads a PBX secret from the variable its config entry names; the demo's is made here.
-  process.env[p.secret_env] = secret;
+  const secret = demoSecret(p);
   const sim = await startAmiSimulator({ scenario, speed: o.speed, catchUpTo: now, catchUpRate: 150, port: 0, username: p.username, secret, log: log.child({ component: 'simulator', pbx: p.id }) });
   // done also settles when the simulator is stopped (Ctrl-C): only a day played out is "finished".
   let stopping = false;
@@ -117,22 +117,47 @@ async function startAmi(p: PbxConfig, tz: string, o: StartOptions, log: Logger):
 // be replayed: the simulated P-Series starts now and runs in real time.
 async function startYeastarP(p: PbxConfig, tz: string, o: StartOptions, queueNumbers: Record<string, string>, log: Logger): Promise<RunningSimulatedPbx> {
   const { startYeastarPSimulator } = await import('@callboard/simulator/run');
+  const scenario = await liveScenario(p, tz, o.seed + 1, 2001, '07700');
+  const sim = await startYeastarPSimulator({ scenario, queueNumbers, clientId: p.username, clientSecret: demoSecret(p), speed: 1, log: log.child({ component: 'simulator', pbx: p.id }) });
+  return { pbx: p.id, at: { base_url: sim.base_url }, stop: () => sim.stop() };
+}
+
+// The S-Series, like the P-Series, reports no event time: it starts now and runs in real time.
+// Ingest logs in to its fake API and listens for its reports on a free port of this machine.
+async function startYeastarS(p: PbxConfig, tz: string, o: StartOptions, queueNumbers: Record<string, string>, log: Logger): Promise<RunningSimulatedPbx> {
+  const { startYeastarSSimulator } = await import('@callboard/simulator/run');
+  const sim = await startYeastarSSimulator({
+    scenario: await liveScenario(p, tz, o.seed + 2, 3001, '065'),
+    queueNumbers,
+    username: p.username,
+    password: demoSecret(p),
+    speed: 1,
+    log: log.child({ component: 'simulator', pbx: p.id }),
+  });
+  return { pbx: p.id, at: { base_url: sim.base_url, port: await freePort() }, stop: () => sim.stop() };
+}
+
+/** A scenario from now until tomorrow night, for a simulated PBX that cannot replay history. */
+async function liveScenario(p: PbxConfig, tz: string, seed: number, firstExtension: number, numberPrefix: string) {
   const { callCentreScenario } = await import('@callboard/simulator/scenarios');
   const now = Date.now();
-  const scenario = callCentreScenario({
+  return callCentreScenario({
     tenant: p.tenant,
     pbx: p.id,
     timezone: tz,
-    seed: o.seed + 1,
+    seed,
     from_ms: now,
     to_ms: DateTime.fromMillis(now, { zone: tz }).startOf('day').plus({ days: 2 }).toMillis(),
-    first_extension: 2001,
-    number_prefix: '07700',
+    first_extension: firstExtension,
+    number_prefix: numberPrefix,
   });
+}
+
+/** A new random secret for a simulated PBX at every start, in the variable its config names: none is in the repo. */
+function demoSecret(p: PbxConfig): string {
   const secret = randomBytes(18).toString('base64url');
   process.env[p.secret_env] = secret;
-  const sim = await startYeastarPSimulator({ scenario, queueNumbers, clientId: p.username, clientSecret: secret, speed: 1, log: log.child({ component: 'simulator', pbx: p.id }) });
-  return { pbx: p.id, at: { base_url: sim.base_url }, stop: () => sim.stop() };
+  return secret;
 }
 
 async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string): Promise<{ board: string; display: string; analyst: string }> {
@@ -140,7 +165,9 @@ async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string):
   const { createToken } = await import('@callboard/api/tokens');
   const queues = cfg.queues.filter((q) => q.tenant === tenant).map((q) => q.queue);
   const board = 'demo';
-  const def = validateBoard(demoBoard(queues));
+  // An S-Series reports no queue log-in, so its agents are in no queue: the agent grid lists them all.
+  const sSeries = cfg.pbxes.some((p) => p.tenant === tenant && p.kind === 'yeastar-s');
+  const def = validateBoard(demoBoard(queues, { agentsByQueue: !sSeries }));
   await new BoardStore(ch).put(tenant, board, def, 1);
   const display = (await createToken(ch, { tenant_id: tenant, role: 'display', board_id: board, label: 'demo display' })).token;
   const analyst = (await createToken(ch, { tenant_id: tenant, role: 'analyst', label: 'demo analyst' })).token;
@@ -185,8 +212,14 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [`Callboard is up after ${((Date.now() - started) / 1000).toFixed(1)} s.`];
   if (tenant) {
     const t = await demoTokens(cfg, ch!, tenant);
+    lines.push(`  Wallboard:      ${api.url}/?token=${t.display}&board=${t.board}`);
+    // Every other tenant's demo board too (each PBX kind the demo simulates has a tenant of its own).
+    for (const other of cfg.tenants.slice(1)) {
+      const d = await demoTokens(cfg, ch!, other.id);
+      const kinds = [...new Set(cfg.pbxes.filter((p) => p.tenant === other.id).map((p) => p.kind))].join(', ') || 'no PBX';
+      lines.push(`  Wallboard ${other.id} (${kinds}): ${api.url}/?token=${d.display}&board=${d.board}`);
+    }
     lines.push(
-      `  Wallboard:      ${api.url}/?token=${t.display}&board=${t.board}`,
       `  GraphQL:        ${api.url}/graphql   (Authorization: Bearer <analyst token>)`,
       `  Display token:  ${t.display}   (tenant ${tenant}, board ${t.board})`,
       `  Analyst token:  ${t.analyst}`,

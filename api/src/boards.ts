@@ -250,6 +250,7 @@ export interface BoardQueueOut {
   name: string;
   sl_threshold_s: number;
   interval_sl_min_legs: number;
+  colour: string | null;
   open: boolean;
   opens_at: string | null;
   closes_at: string | null;
@@ -289,6 +290,7 @@ export function boardQueueList(cfg: Pick<CallboardConfig, 'queues' | 'tenants' |
       name: c?.name ?? queue,
       sl_threshold_s: queueSettings(cfg, tenant, queue).sl_threshold_s,
       interval_sl_min_legs: c?.interval_sl_min_legs ?? DEFAULT_INTERVAL_SL_MIN_LEGS,
+      colour: c?.colour ?? null,
       ...openState(hours.queues[queue] ?? hours.default, zone, nowMs),
     };
   });

@@ -190,11 +190,10 @@ export function createResolvers(d: ResolverDeps) {
         const names = new Set(d.cfg.queues.filter((q) => q.tenant === auth.tenant_id).map((q) => q.queue));
         for (const q of d.live.snapshot(auth.tenant_id, d.now()).queues) names.add(q.queue);
         for (const q of await read(auth, ctx.deadline, ['queues'], () => d.history.queues(auth.tenant_id))) names.add(q);
-        return [...names].sort().map((queue) => ({
-          queue,
-          name: d.cfg.queues.find((q) => q.tenant === auth.tenant_id && q.queue === queue)?.name ?? queue,
-          settings: settingsOut(queue, queueSettings(d.cfg, auth.tenant_id, queue)),
-        }));
+        return [...names].sort().map((queue) => {
+          const c = d.cfg.queues.find((q) => q.tenant === auth.tenant_id && q.queue === queue);
+          return { queue, name: c?.name ?? queue, settings: settingsOut(queue, queueSettings(d.cfg, auth.tenant_id, queue)), colour: c?.colour ?? null };
+        });
       },
       agents: async (_: unknown, __: unknown, ctx: Ctx) => {
         const auth = need(ctx, READERS, 'list agents');

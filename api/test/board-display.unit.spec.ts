@@ -21,7 +21,7 @@ const cfg = loadConfig({
   file: {
     tenants: [{ id: 'acme', timezone: 'Africa/Nairobi' }],
     queues: [
-      { tenant: 'acme', queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8 },
+      { tenant: 'acme', queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8, colour: '#cc79a7' },
       { tenant: 'acme', queue: 'support', name: 'Support' },
     ],
     pbxes: [{ id: 'acme-pbx', tenant: 'acme', kind: 'ami', username: 'u', secret_env: 'X' }],
@@ -104,12 +104,12 @@ describe('agents: handled today and the PBX each is on', () => {
 });
 
 describe('names', () => {
-  it('lists the board queues with their configured names and settings, every configured queue when the board names none', () => {
+  it('lists the board queues with their configured names, settings and colours, every configured queue when the board names none', () => {
     const always = { open: true, opens_at: null, closes_at: null };
     expect(boardQueueList(cfg, 'acme', [], { queues: [{ queue: '6400' } as never], waiting_calls: [] }, NOW)).toEqual([
-      { queue: '6400', name: '6400', sl_threshold_s: 20, interval_sl_min_legs: 5, ...always },
-      { queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8, ...always },
-      { queue: 'support', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, ...always },
+      { queue: '6400', name: '6400', sl_threshold_s: 20, interval_sl_min_legs: 5, colour: null, ...always },
+      { queue: 'sales', name: 'Sales floor', sl_threshold_s: 30, interval_sl_min_legs: 8, colour: '#cc79a7', ...always },
+      { queue: 'support', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, colour: null, ...always },
     ]);
     expect(boardQueueList(cfg, 'acme', ['support'], null, NOW).map((q) => q.name)).toEqual(['Support']);
   });

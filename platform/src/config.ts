@@ -92,6 +92,8 @@ export interface QueueConfig extends QueueSettings {
   schedule?: string;
   /** Wallboard: an interval's service level is drawn only from this many offered legs on (fewer swing it 0–100 %). */
   interval_sl_min_legs?: number;
+  /** Wallboard: the queue's colour (CSS hex, `#rgb` or `#rrggbb`); unset: the wallboard's palette. */
+  colour?: string;
 }
 
 /** A local wall-clock open interval in minutes after local midnight, [from, to), to ≤ 1440. */
@@ -306,7 +308,7 @@ const QUEUE_SETTING_KEYS = ['sl_threshold_s', 'short_abandon_s', 'sl_formula', '
 const FILE_KEYS = {
   top: ['tenants', 'queue_defaults', 'queues', 'pbxes', 'schedules', 'agents', 'alerts'],
   tenant: ['id', 'name', 'timezone', 'week_start', 'locale', 'schedule'],
-  queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS, 'interval_sl_min_legs'],
+  queue: ['tenant', 'queue', 'name', 'schedule', ...QUEUE_SETTING_KEYS, 'interval_sl_min_legs', 'colour'],
   schedule: ['tenant', 'name', 'weekly', 'holidays', 'exceptions'],
   holiday: ['date', 'name'],
   exception: ['date', 'hours'],
@@ -380,6 +382,12 @@ function str(setting: string, raw: unknown, fallback?: string): string {
   }
   if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(setting, raw, 'a string');
   return String(raw);
+}
+
+/** A CSS hex colour, kept as written but lower-case. */
+function hexColour(setting: string, raw: unknown): string {
+  if (typeof raw !== 'string' || !/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(raw.trim())) throw new ConfigError(setting, raw, 'a CSS hex colour such as "#56b4e9" (quoted in YAML: # starts a comment)');
+  return raw.trim().toLowerCase();
 }
 
 function id(setting: string, raw: unknown): string {
@@ -609,6 +617,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
     ...(q.schedule === undefined ? {} : { schedule: id(`queues[${i}].schedule`, q.schedule) }),
     ...parseQueueSettings(`queues[${i}]`, q, defaults),
     ...(q.interval_sl_min_legs === undefined ? {} : { interval_sl_min_legs: parseInteger(`queues[${i}].interval_sl_min_legs`, q.interval_sl_min_legs, 1, 10_000) }),
+    ...(q.colour === undefined ? {} : { colour: hexColour(`queues[${i}].colour`, q.colour) }),
   }));
   const agents: AgentConfig[] = asArray('agents', file.agents).map((a, i) => (checkKeys(`agents[${i}]`, a, FILE_KEYS.agent), {
     tenant: tenantRef(`agents[${i}].tenant`, a.tenant),

@@ -54,6 +54,18 @@ describe('config', () => {
     expect(q).toMatchObject({ sl_threshold_s: 30, short_abandon_s: 5, sl_formula: 'answered_within_T_over_offered_excl_short' });
   });
 
+  it('reads a queue colour as a CSS hex colour, and names the setting when it is not one', () => {
+    const file = (colour: unknown) => ({ tenants: [{ id: 'a', timezone: 'UTC' }], queues: [{ tenant: 'a', queue: 'sales' }, { tenant: 'a', queue: 'vip', colour }] });
+    expect(load({}, file('#56B4E9')).queues[1]!.colour).toBe('#56b4e9');
+    expect(load({}, file('#c7a')).queues[1]!.colour).toBe('#c7a');
+    expect(load({}, file('#56B4E9')).queues[0]!.colour).toBeUndefined();
+    for (const bad of ['blue', '56b4e9', '#56b4e', '#56b4e9ff', 5, null]) {
+      const e = errorOf(() => load({}, file(bad)));
+      expect(e.setting, String(bad)).toBe('queues[1].colour');
+      expect(e.message.split('\n')).toHaveLength(1);
+    }
+  });
+
   it('keeps secrets out of files: only the name of an environment variable', () => {
     const tenants = [{ id: 'a', timezone: 'UTC' }];
     expect(errorOf(() => load({}, { tenants, pbxes: [{ id: 'p1', tenant: 'a', kind: 'ami', secret: 'x' }] })).setting).toBe('pbxes[0].secret');

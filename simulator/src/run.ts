@@ -1,6 +1,6 @@
-// Wiring: scenario → model → AMI renderer → AMI server, played by the player at the chosen
-// speed, with the ground-truth ledger written next to it. Used by `callboard simulate`,
-// `callboard start` and the end-to-end truth test.
+// Wiring: scenario → model → AMI renderer → AMI server (or the Yeastar P- and S-Series fakes),
+// played by the player at the chosen speed, with the ground-truth ledger written next to it.
+// Used by `callboard simulate`, `callboard start` and the end-to-end truth test.
 import { writeFileSync } from 'node:fs';
 import type { Logger } from '@callboard/platform';
 import { AmiRenderer } from './ami-render.ts';
@@ -102,29 +102,57 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
   };
 }
 
-export interface YeastarPSimulatorOptions {
+/** What the simulated Yeastar P- and S-Series share: a live day, its queue numbers, its ledger. */
+interface YeastarSimulatorOptions {
   scenario: Scenario;
-  /** Model queue name → Yeastar queue number (call_path, queue-<number>). */
+  /** Model queue name → Yeastar queue number (call_path / callpath, queue-<number>). */
   queueNumbers: Record<string, string>;
-  clientId: string;
-  clientSecret: string;
   /** 1 for figures that match the model's clock: Yeastar events carry no time (receive time is used). */
   speed: number;
-  port?: number;
   ledgerPath?: string;
   log?: Logger;
 }
 
+export interface YeastarPSimulatorOptions extends YeastarSimulatorOptions {
+  clientId: string;
+  clientSecret: string;
+  port?: number;
+}
+
 export interface RunningYeastarPSimulator extends Omit<RunningSimulator, 'port'> {
+  /** The fake PBX's API (PbxConfig.base_url). */
   base_url: string;
+}
+
+/** The model's day and ledger (written when asked) of a simulated Yeastar. */
+function yeastarDay(o: YeastarSimulatorOptions): ReturnType<typeof simulate> {
+  const day = simulate(o.scenario);
+  if (o.ledgerPath) writeLedger(o.ledgerPath, day.ledger);
+  return day;
+}
+
+/** A simulated Yeastar as its caller sees it: played by `player` until `stop` closes the fake PBX. */
+function runningYeastar(base_url: string, day: ReturnType<typeof simulate>, player: SimPlayer, done: Promise<void>, stop: () => Promise<void>): RunningYeastarPSimulator {
+  return {
+    base_url,
+    ledger: day.ledger,
+    actions: day.actions,
+    now: () => player.now(),
+    done,
+    progress: () => ({ played: player.played, total: player.total }),
+    async stop() {
+      player.stop();
+      await stop();
+    },
+  };
 }
 
 /** A simulated Yeastar P-Series: the fake OpenAPI server fed with the model's calls, played live. */
 export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promise<RunningYeastarPSimulator> {
   const { startYeastarPServer } = await import('./yeastar-p-server.ts');
   const { YeastarPRenderer } = await import('./yeastar-p-render.ts');
-  const { ledger, actions } = simulate(o.scenario);
-  if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
+  const day = yeastarDay(o);
+  const { ledger, actions } = day;
   const server = await startYeastarPServer({ client_id: o.clientId, client_secret: o.clientSecret, port: o.port ?? 0 });
   const renderer = new YeastarPRenderer(ledger, { queueNumbers: o.queueNumbers });
   // queue/list and queue/agent_status answer from the same membership the pushes announce.
@@ -162,16 +190,56 @@ export async function startYeastarPSimulator(o: YeastarPSimulatorOptions): Promi
     o.log?.info({ actions: actions.length, calls: ledger.calls.length, speed: o.speed }, 'Yeastar P-Series simulator playing');
     await player.run();
   })();
-  return {
-    base_url: server.base_url,
-    ledger,
+  return runningYeastar(server.base_url, day, player, done, () => server.close());
+}
+
+export interface YeastarSSimulatorOptions extends YeastarSimulatorOptions {
+  /** The API user and password the client logs in with (it sends the password's MD5). */
+  username: string;
+  password: string;
+}
+
+export type RunningYeastarSSimulator = RunningYeastarPSimulator;
+
+/**
+ * A simulated Yeastar S-Series: the fake API (login, heartbeat, logout) that pushes the model's
+ * calls as HTTP reports to where the client asked at login, played live. Reports go out one at a
+ * time in model order, each re-sent until answered 200, as the PBX does.
+ */
+export async function startYeastarSSimulator(o: YeastarSSimulatorOptions): Promise<RunningYeastarSSimulator> {
+  const { startYeastarSApi } = await import('./yeastar-s-pusher.ts');
+  const { YeastarSRenderer } = await import('./yeastar-s-render.ts');
+  const day = yeastarDay(o);
+  const { ledger, actions } = day;
+  const api = await startYeastarSApi({ username: o.username, password: o.password });
+  const renderer = new YeastarSRenderer(ledger, { queueNumbers: o.queueNumbers, sn: api.sn });
+  let stopped = false;
+  let sending: Promise<unknown> = Promise.resolve();
+  const player = new SimPlayer({
     actions,
-    now: () => player.now(),
-    done,
-    progress: () => ({ played: player.played, total: player.total }),
-    async stop() {
-      player.stop();
-      await server.close();
+    startAt: o.scenario.from_ms,
+    speed: o.speed,
+    sink: (a) => {
+      for (const r of renderer.render(a)) {
+        sending = sending.then(async () => {
+          // A stopped PBX sends nothing more; one that cannot reach its client gives up after a minute.
+          if (stopped) return;
+          const res = await api.pushReport(r.report, { retry_ms: 1000, max_attempts: 60 });
+          if (res.status !== 200) o.log?.warn({ event: r.report.event, status: res.status, attempts: res.attempts }, 'S-Series report not taken; dropped');
+        });
+      }
     },
-  };
+  });
+  const done = (async () => {
+    // Nothing is sent to nobody: the PBX pushes to where a client logged in from.
+    while (!stopped && api.stats.logins === 0) await new Promise((r) => setTimeout(r, 100));
+    if (stopped) return;
+    o.log?.info({ actions: actions.length, calls: ledger.calls.length, speed: o.speed }, 'Yeastar S-Series simulator playing');
+    await player.run();
+    await sending;
+  })();
+  return runningYeastar(api.base_url, day, player, done, () => {
+    stopped = true;
+    return api.close();
+  });
 }

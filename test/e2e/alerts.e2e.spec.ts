@@ -66,7 +66,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     console.log(`[alerts e2e] crossing event produced → banner on screen: ${Date.now() - sent} ms`);
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     expect(text).toContain('WARN');
-    expect(text).toContain('sales, support');
+    // The tile's queues by their configured names (STACK_FILE), as the board names them.
+    expect(text).toContain('Sales, Support');
     expect(text).toContain('Waiting now 4');
     await page.screenshot({ path: join(shots, 'alert-banner-1920x1080.png') });
     // Nothing in the banner is cut: every line fits its box.

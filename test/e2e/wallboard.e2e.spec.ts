@@ -1,7 +1,8 @@
 // The wallboard in real Chromium against the real API fed through Kafka: what is on screen
 // equals what GraphQL answers for every tile of the demo board, changes arrive within a second,
 // a replaying feed says it is catching up, a PBX link outage shows which PBX and since when with
-// its agents and waiting calls unknown, nothing overflows at 1280×720, 1920×1080 or 3840×2160,
+// its agents and waiting calls unknown, nothing overflows at 1280×720, 1920×1080 or 3840×2160
+// and the alert banner covers no tile there,
 // a display token's screen gets no 4xx, an API restart shows the stale banner and recovers
 // without a reload, and drill-down reaches a call's timeline.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -336,7 +337,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     expect(await kpiText(tv, 'waiting')).not.toBe('?');
   });
 
-  it('fits at 1280×720, 1920×1080 and 3840×2160: no text wider than its box', async () => {
+  it('fits at 1280×720, 1920×1080 and 3840×2160: no text wider than its box, the alert banner over no tile', async () => {
+    // The seeded day is past several thresholds (service level, abandon rate, the oldest call),
+    // each raised after the default minimum duration: a banner of several alerts.
+    const banner = tv.locator('[data-testid="alert-banner"]');
+    await eventually(async () => ((await banner.locator('[data-alert-id]').count()) >= 2 ? true : undefined), 60_000, 'two alerts or more on the banner');
     for (const [w, h] of [
       [1920, 1080],
       [1280, 720],
@@ -345,6 +350,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
       await resize(tv, w, h);
       await tv.screenshot({ path: join(shots, `wallboard-tv-${w}x${h}.png`) });
       expect(await overflowing(tv), `overflow at ${w}×${h}`).toEqual([]);
+      // The banner has its own rows: its box meets no tile's (it used to cover the chart's axis).
+      const boxes = await tv.evaluate(() => {
+        const r = (el: Element) => el.getBoundingClientRect();
+        const b = r(document.querySelector('[data-testid="alert-banner"]')!);
+        const items = [...document.querySelectorAll('[data-testid="alert-banner"] > *')].map((el) => Math.round(r(el).top));
+        const met = [...document.querySelectorAll('[data-tile]')]
+          .filter((el) => {
+            const t = r(el);
+            return t.left < b.right && b.left < t.right && t.top < b.bottom && b.top < t.bottom;
+          })
+          .map((el) => (el as HTMLElement).dataset.tile);
+        return { met, rows: new Set(items).size, bottom: b.bottom, height: window.innerHeight };
+      });
+      expect(boxes.met, `tiles under the alert banner at ${w}×${h}`).toEqual([]);
+      expect(boxes.bottom).toBeLessThanOrEqual(boxes.height + 1);
+      // At 720p many alerts collapse into one row ("+N more"); larger screens allow two.
+      expect(boxes.rows, `alert banner rows at ${w}×${h}`).toBeLessThanOrEqual(h < 900 ? 1 : 2);
       // Every agent's whole name is on screen (no "Agent 1…").
       const names = await tv.locator('[data-agent] .name').evaluateAll((els) => els.map((e) => [e.scrollWidth <= e.clientWidth + 1, (e as HTMLElement).innerText] as const));
       expect(names.filter(([fits]) => !fits)).toEqual([]);

@@ -94,8 +94,8 @@ describe('queue rows', () => {
 describe('queue rows by configured name', () => {
   it('lists every queue of the board, by its name, before any call arrived', () => {
     const boardQueues = [
-      { queue: '6400', name: 'Sales', sl_threshold_s: 20, interval_sl_min_legs: 5, open: true, opens_at: null, closes_at: null },
-      { queue: '6401', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, open: false, opens_at: '2026-03-30T06:00:00.000Z', closes_at: null },
+      { queue: '6400', name: 'Sales', sl_threshold_s: 20, interval_sl_min_legs: 5, colour: null, open: true, opens_at: null, closes_at: null },
+      { queue: '6401', name: 'Support', sl_threshold_s: 20, interval_sl_min_legs: 5, colour: null, open: false, opens_at: '2026-03-30T06:00:00.000Z', closes_at: null },
     ];
     const rows = queueRows(tile(''), { live: live(), period: 'TODAY', periodRows: null, boardQueues });
     expect(rows.map((r) => [r.queue, r.name, r.waiting, r.offered, r.open, r.opens_at])).toEqual([

@@ -277,6 +277,7 @@ export type BoardSubscription = {
       name: string;
       sl_threshold_s: number;
       interval_sl_min_legs: number;
+      colour: string | null;
       open: boolean;
       opens_at: string | null;
       closes_at: string | null;
