@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createClickHouse, isIanaZone, loadConfig, queueSettings, tenantById, UsageError } from '@callboard/platform';
 import { PeriodError } from '../read.ts';
-import { readPbx, reconcileRecords, renderTable } from './run.ts';
-import { storePbxRecords } from './stored.ts';
+import { reconcileRecords, renderTable } from './run.ts';
+import { storePbxFiles } from './stored.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
 function usage(msg: string): never {
@@ -39,7 +39,12 @@ export async function run(argv: string[]): Promise<number> {
   const timezone = values.tz ?? tenant?.timezone ?? 'UTC';
   const ch = await createClickHouse(cfg);
   try {
-    const { records, rejected } = await readPbx(values['queue-log'], values.cdr, timezone);
+    // Kept for the GraphQL reconciliation query and bi_reconciliation (docs/import.md).
+    const { records, rejected } = await storePbxFiles(
+      ch,
+      { tenant_id: values.tenant, pbx_id: values.pbx ?? '', source: 'queue_log' },
+      { queueLog: values['queue-log'], ...(values.cdr ? { cdr: values.cdr } : {}), timezone },
+    );
     const r = await reconcileRecords(
       ch,
       {
@@ -53,8 +58,6 @@ export async function run(argv: string[]): Promise<number> {
       records,
       rejected,
     );
-    // Kept for the GraphQL reconciliation query and bi_reconciliation (docs/import.md).
-    await storePbxRecords(ch, { tenant_id: values.tenant, pbx_id: values.pbx ?? '', source: 'queue_log' }, records);
     process.stdout.write(values.json ? JSON.stringify(r, null, 2) + '\n' : renderTable(r));
     return r.unknown > 0 ? 1 : 0;
   } catch (e) {

@@ -8,7 +8,7 @@ import { dataUntilMs, feedGaps, type FeedGap } from '../read/gaps.ts';
 import { TenantReader, isoOf, msParam } from '../read/scope.ts';
 import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
 import type { PbxRecords } from './figures.ts';
-import { reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
+import { readPbx, reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
 
 // The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
 export { readPbx, reconcileRecords, runReconcile, type ReconcileOptions, type ReconcileResult, type ReconcileScope } from './run.ts';
@@ -119,6 +119,25 @@ export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRec
     const first = Math.min(r.data_until, ...r.legs.map((l) => l.entered_at));
     await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(r.data_until), legs: r.legs.length }]);
   }
+}
+
+/** The files of one PBX to keep: Asterisk's queue_log, with its CDR for call ids. */
+export interface PbxFiles {
+  queueLog: string;
+  cdr?: string;
+  /** IANA zone of the PBX's local times (a queue_log table's datetimes); default UTC. */
+  timezone?: string;
+}
+
+/**
+ * Reads a PBX's files and keeps their records: the one path by which both `callboard import
+ * asterisk` and `callboard reconcile` store them, so the GraphQL `reconciliation` query and
+ * bi_reconciliation answer after either. Storing the same file again replaces its rows.
+ */
+export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxFiles): Promise<{ records: PbxRecords; rejected: number[] }> {
+  const read = await readPbx(files.queueLog, files.cdr, files.timezone ?? 'UTC');
+  await storePbxRecords(ch, to, read.records);
+  return read;
 }
 
 const ms = (s: string | null): number | null => (s === null ? null : Date.parse(isoOf(s)));
