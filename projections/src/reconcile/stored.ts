@@ -7,6 +7,7 @@ import type { ClickHouse } from '@callboard/platform';
 import { dataUntilMs, feedGaps, type FeedGap } from '../read/gaps.ts';
 import { TenantReader, isoOf, msParam } from '../read/scope.ts';
 import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
+import { tally } from './compare.ts';
 import type { PbxRecords } from './figures.ts';
 import { readPbx, reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
 
@@ -243,14 +244,9 @@ export async function reconcileStored(ch: ClickHouse, o: ReconcileScope & { now?
   const rows = r.rows.filter(
     (row) => (row.scope === 'queue' ? !o.queue || row.key === o.queue : !o.agent || row.key === o.agent) && !(row.scope === 'queue' ? o.agent : o.queue),
   );
-  const byClass = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, transfer_target: 0, unknown: 0 };
-  for (const row of rows) for (const e of row.explanations) byClass[e.class]++;
   return {
     ...r,
-    rows,
-    byClass,
-    unknown: byClass.unknown,
-    differences: rows.filter((row) => row.explanations.length).length,
+    ...tally(rows),
     has_pbx_records: records.legs.length + records.missed.length + records.pauses.length > 0,
     callboard_data_until: new Date(until).toISOString(),
     gaps,

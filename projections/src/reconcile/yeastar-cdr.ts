@@ -11,7 +11,7 @@
 import type { ClickHouse } from '@callboard/platform';
 import { openLines } from '@callboard/ingest/import/lines';
 import { YeastarCdrTranslator, type DateOrder, type YeastarCdrRow } from '@callboard/ingest/import/yeastar';
-import type { CallboardLeg, CallboardSide, Day, DiffClass, Explanation, FigureRow, Reconciliation } from './compare.ts';
+import { tally, type CallboardLeg, type CallboardSide, type Day, type DiffClass, type Explanation, type FigureRow, type Reconciliation } from './compare.ts';
 import { callboardSide, daysOf, reconcilePeriod, type ReconcileResult, type ReconcileScope } from './run.ts';
 
 /** What one CDR row tells a reconciliation. */
@@ -199,13 +199,7 @@ export function reconcileCdr(i: { days: Day[]; calls: readonly CdrCall[]; cb: Ca
       });
     }
   }
-  const byClass: Record<DiffClass, number> = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, transfer_target: 0, unknown: 0 };
-  let differences = 0;
-  for (const r of rows) {
-    if (r.explanations.length) differences++;
-    for (const e of r.explanations) byClass[e.class]++;
-  }
-  return { rows, differences, unknown: byClass.unknown, byClass };
+  return tally(rows);
 }
 
 export interface CdrReadOptions {
