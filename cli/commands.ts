@@ -31,6 +31,8 @@ const api: CommandTable = {
     usage: 'callboard board list --tenant ID | export --tenant ID --board ID [--out FILE] | import --tenant ID [--force] FILE|-',
     load: () => import('./board.ts'),
   },
+  // Replaces ingest's own entry: the same import, then the PBX records kept for reconciliation (import.ts).
+  import: { ...historyImport.import!, load: () => import('./import.ts') },
   // Replaces projections' own entry: the same rebuild, run by the process holding ClickHouse when one runs.
   rebuild: {
     summary: 'replay the canonical events table into fresh projection tables and swap them in (readers never see an empty table); through the running Callboard when it holds ClickHouse',

@@ -19,6 +19,7 @@ import { IngestPipeline } from '../pipeline.ts';
 import { IngestSink, type IngestSink as Sink } from '../sink.ts';
 import { importAsterisk, summaryText } from './asterisk.ts';
 import { replayAmi } from './replay.ts';
+import { replayYeastar } from './replay-yeastar.ts';
 import { importYeastar } from './yeastar-import.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
@@ -178,28 +179,55 @@ export async function replay(argv: string[]): Promise<number> {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { source: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, speed: { type: 'string' } },
+      options: {
+        source: { type: 'string' },
+        tenant: { type: 'string' },
+        pbx: { type: 'string' },
+        speed: { type: 'string' },
+        series: { type: 'string' },
+        tz: { type: 'string' },
+      },
     }));
   } catch (e) {
     return usage((e as Error).message, 'replay');
   }
   const capture = positionals[0];
-  if (values.source !== 'ami')
-    return usage(values.source ? `--source ${values.source}: only ami captures can be replayed yet` : '--source is required', 'replay');
+  const source = values.source === 'yeastar' ? `yeastar-${(values.series ?? 'p').toLowerCase()}` : values.source;
+  if (source !== 'ami' && source !== 'yeastar-p' && source !== 'yeastar-s')
+    return usage(
+      values.source
+        ? `--source ${values.source}${values.series ? ` --series ${values.series}` : ''}: expected ami, or yeastar with --series p or s`
+        : '--source is required',
+      'replay',
+    );
+  if (values.tz && !isIanaZone(values.tz)) return usage(`--tz ${values.tz}: expected an IANA time zone such as Africa/Nairobi`, 'replay');
   if (!capture || !values.tenant || !values.pbx) return usage('CAPTURE, --tenant and --pbx are required', 'replay');
   if (!existsSync(capture)) return usage(`${capture}: no such file`, 'replay');
   const speed = values.speed === undefined ? 1 : values.speed === 'max' ? Infinity : Number(values.speed);
   if (!(speed > 0)) return usage(`--speed ${values.speed}: expected a positive number or max`, 'replay');
   const cfg = loadConfig();
   if (cfg.kafka.brokers.length === 0) return usage('KAFKA_BROKERS is not set: a replay writes to pbx.raw.v1 and cc.events.v1', 'replay');
+  // Yeastar CDR times are the PBX's local time: --tz, else the configured PBX's or tenant's zone.
+  const timezone = values.tz ?? cfg.pbxes.find((p) => p.id === values.pbx)?.timezone ?? tenantById(cfg, values.tenant)?.timezone;
+  if (source !== 'ami' && !timezone)
+    return usage(
+      `--tz is required: neither PBX ${values.pbx} nor tenant ${values.tenant} is configured, and Yeastar CDR times are the PBX's local time`,
+      'replay',
+    );
   const log = createLogger('replay', cfg.logLevel);
   const { sink, stop } = await kafkaSink(cfg, log);
   const started = Date.now();
+  let what = '';
   try {
-    await replayAmi({ capture, speed, cfg, tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+    if (source === 'ami') await replayAmi({ capture, speed, cfg, tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+    else {
+      const queues = cfg.queues.filter((q) => q.tenant === values.tenant).map((q) => q.queue);
+      const r = await replayYeastar({ capture, source, timezone: timezone!, queues, speed, tenant_id: values.tenant, pbx_id: values.pbx, sink, log });
+      what = ` (${r.messages} messages)`;
+    }
   } finally {
     await stop();
   }
-  process.stderr.write(`replay: ${capture} played as PBX ${values.pbx} of tenant ${values.tenant} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`replay: ${capture}${what} played as PBX ${values.pbx} of tenant ${values.tenant} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;
 }

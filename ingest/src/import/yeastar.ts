@@ -115,6 +115,24 @@ export interface YeastarCdrOptions {
   received_at?: number;
 }
 
+/** One CDR row's fields, as read (times epoch ms, durations whole seconds). */
+export interface YeastarCdrRow {
+  id: string;
+  start: number;
+  duration_s: number;
+  talk_s: number;
+  disposition: Disposition;
+  raw_status: string;
+  from: { number: string; name: string | undefined };
+  /** `Call To`: an extension, or the queue (`Queue Emergency<6400>`) a queue call was sent to. */
+  to: { number: string; name: string | undefined };
+  direction: Direction;
+  extension: string | undefined;
+  did: string | undefined;
+  trunk: string | undefined;
+  reason: string | undefined;
+}
+
 /** Translates the rows of one export; `header()` first, then `row()` for every further line. */
 export class YeastarCdrTranslator {
   private columns: Partial<Record<Field, number>> | null = null;
@@ -134,7 +152,11 @@ export class YeastarCdrTranslator {
     return { kind: 'ok' };
   }
 
-  row(text: string, line: number): TranslateOutcome {
+  /**
+   * One row read: its fields, or the dead letter it is. The reading both the import and
+   * `callboard reconcile --yeastar-cdr` take (projections/src/reconcile/yeastar-cdr.ts).
+   */
+  parse(text: string, line: number): { kind: 'row'; row: YeastarCdrRow } | TranslateOutcome {
     const c = this.columns;
     if (!c) throw new Error('header() first');
     const f = splitCsv(text.replace(/\r$/, ''));
@@ -158,6 +180,30 @@ export class YeastarCdrTranslator {
     // The local extension on the call: the caller's unless the call came in from outside.
     const extension =
       direction === 'inbound' ? (/^\d{1,7}$/.test(to.number) && !/queue|ivr|ring ?group/i.test(to.name ?? '') ? to.number : undefined) : from.number;
+    return {
+      kind: 'row',
+      row: {
+        id,
+        start,
+        duration_s: durationS,
+        talk_s: talkS,
+        disposition,
+        raw_status: raw,
+        from,
+        to,
+        direction,
+        extension,
+        did: get('did') || undefined,
+        trunk: get('srcTrunk') || get('dstTrunk') || undefined,
+        reason: get('reason') || undefined,
+      },
+    };
+  }
+
+  row(text: string, line: number): TranslateOutcome {
+    const p = this.parse(text, line);
+    if (p.kind !== 'row') return p;
+    const r = p.row;
     const ctx = (at: number): EventContext => ({
       tenant_id: this.o.tenant_id,
       pbx_id: this.o.pbx_id,
@@ -167,25 +213,24 @@ export class YeastarCdrTranslator {
       raw_ref: { topic: 'yeastar_cdr', line },
       vendor_key: `yeastar_cdr|${text}`,
     });
-    const call = { call_id: id };
-    const trunk = get('srcTrunk') || get('dstTrunk') || undefined;
+    const call = { call_id: r.id };
     const events: CanonicalEvent[] = [
-      makeEvent('call.started', ctx(start), call, {
-        direction,
-        caller_number: from.number,
-        caller_name: from.name,
-        called_number: get('did') || to.number,
-        extension,
-        trunk,
+      makeEvent('call.started', ctx(r.start), call, {
+        direction: r.direction,
+        caller_number: r.from.number,
+        caller_name: r.from.name,
+        called_number: r.did ?? r.to.number,
+        extension: r.extension,
+        trunk: r.trunk,
       }),
-      makeEvent('call.ended', ctx(start + durationS * 1000), call, {
-        disposition,
-        raw_disposition: raw,
-        hangup_cause_text: get('reason') || undefined,
-        duration_ms: durationS * 1000,
-        billsec_ms: disposition === 'ANSWERED' ? Math.min(talkS, durationS) * 1000 : 0,
-        direction,
-        extension,
+      makeEvent('call.ended', ctx(r.start + r.duration_s * 1000), call, {
+        disposition: r.disposition,
+        raw_disposition: r.raw_status,
+        hangup_cause_text: r.reason,
+        duration_ms: r.duration_s * 1000,
+        billsec_ms: r.disposition === 'ANSWERED' ? Math.min(r.talk_s, r.duration_s) * 1000 : 0,
+        direction: r.direction,
+        extension: r.extension,
       }),
     ];
     return ok(events);

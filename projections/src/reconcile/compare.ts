@@ -278,6 +278,11 @@ export function reconcile(i: CompareInput): Reconciliation {
       }
     }
   }
+  return tally(rows);
+}
+
+/** The rows with their differences counted: how many figures differ, explanations per class. */
+export function tally(rows: FigureRow[]): Reconciliation {
   const byClass: Record<DiffClass, number> = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, transfer_target: 0, unknown: 0 };
   let differences = 0;
   for (const r of rows) {

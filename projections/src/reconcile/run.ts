@@ -34,6 +34,8 @@ export interface ReconcileResult extends Reconciliation {
   data_until: string | null;
   /** queue_log lines the parser rejected (not counted on the PBX side). */
   rejected_lines: number[];
+  /** What the PBX side was read from, when not queue_log (e.g. `Yeastar CDR`). */
+  pbx_source?: string;
 }
 
 export async function readPbx(queueLog: string, cdr?: string, timezone = 'UTC'): Promise<{ records: PbxRecords; rejected: number[] }> {
@@ -110,7 +112,7 @@ async function callboardAnswers(ch: ClickHouse, tenant: string, start: number, e
   return rows.map((a) => ({ call_id: a.call_id, agent_id: a.agent_id, at: Number(a.at_ms) }));
 }
 
-async function callboardSide(ch: ClickHouse, o: ReconcileScope, days: Day[], start: number, end: number): Promise<CallboardSide> {
+export async function callboardSide(ch: ClickHouse, o: ReconcileScope, days: Day[], start: number, end: number): Promise<CallboardSide> {
   const side: CallboardSide = {
     queues: new Map(),
     agents: new Map(),
@@ -209,7 +211,8 @@ export function renderTable(r: ReconcileResult): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const lines = [`Reconciliation of tenant ${r.tenant_id}, ${r.period.label} (${r.period.timezone}); queue_log data until ${r.data_until ?? '-'}`, fmt(head)];
+  const pbx = r.pbx_source ?? 'queue_log';
+  const lines = [`Reconciliation of tenant ${r.tenant_id}, ${r.period.label} (${r.period.timezone}); ${pbx} data until ${r.data_until ?? '-'}`, fmt(head)];
   r.rows.forEach((row, i) => {
     lines.push(fmt(body[i]!));
     for (const e of row.explanations) lines.push(`    ${e.class}: ${num(e.amount)}${e.id ? ` ${e.id}` : ''} — ${e.why}`);
@@ -217,7 +220,7 @@ export function renderTable(r: ReconcileResult): string {
   const c = r.byClass;
   lines.push(
     `${r.rows.length} figures, ${r.differences} differ: truncation ${c.truncation}, in progress ${c.in_progress}, missing ${c.missing}, pause during call ${c.pause_during_call}, transfer target ${c.transfer_target}, unknown ${c.unknown}` +
-      (r.rejected_lines.length ? `; ${r.rejected_lines.length} queue_log lines unreadable (lines ${r.rejected_lines.slice(0, 20).join(', ')})` : ''),
+      (r.rejected_lines.length ? `; ${r.rejected_lines.length} ${pbx} lines unreadable (lines ${r.rejected_lines.slice(0, 20).join(', ')})` : ''),
   );
   return lines.join('\n') + '\n';
 }

@@ -7,8 +7,9 @@ import type { ClickHouse } from '@callboard/platform';
 import { dataUntilMs, feedGaps, type FeedGap } from '../read/gaps.ts';
 import { TenantReader, isoOf, msParam } from '../read/scope.ts';
 import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
+import { tally } from './compare.ts';
 import type { PbxRecords } from './figures.ts';
-import { reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
+import { readPbx, reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
 
 // The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
 export { readPbx, reconcileRecords, runReconcile, type ReconcileOptions, type ReconcileResult, type ReconcileScope } from './run.ts';
@@ -121,6 +122,25 @@ export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRec
   }
 }
 
+/** The files of one PBX to keep: Asterisk's queue_log, with its CDR for call ids. */
+export interface PbxFiles {
+  queueLog: string;
+  cdr?: string;
+  /** IANA zone of the PBX's local times (a queue_log table's datetimes); default UTC. */
+  timezone?: string;
+}
+
+/**
+ * Reads a PBX's files and keeps their records: the one path by which both `callboard import
+ * asterisk` and `callboard reconcile` store them, so the GraphQL `reconciliation` query and
+ * bi_reconciliation answer after either. Storing the same file again replaces its rows.
+ */
+export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxFiles): Promise<{ records: PbxRecords; rejected: number[] }> {
+  const read = await readPbx(files.queueLog, files.cdr, files.timezone ?? 'UTC');
+  await storePbxRecords(ch, to, read.records);
+  return read;
+}
+
 const ms = (s: string | null): number | null => (s === null ? null : Date.parse(isoOf(s)));
 
 /**
@@ -224,14 +244,9 @@ export async function reconcileStored(ch: ClickHouse, o: ReconcileScope & { now?
   const rows = r.rows.filter(
     (row) => (row.scope === 'queue' ? !o.queue || row.key === o.queue : !o.agent || row.key === o.agent) && !(row.scope === 'queue' ? o.agent : o.queue),
   );
-  const byClass = { truncation: 0, in_progress: 0, missing: 0, pause_during_call: 0, transfer_target: 0, unknown: 0 };
-  for (const row of rows) for (const e of row.explanations) byClass[e.class]++;
   return {
     ...r,
-    rows,
-    byClass,
-    unknown: byClass.unknown,
-    differences: rows.filter((row) => row.explanations.length).length,
+    ...tally(rows),
     has_pbx_records: records.legs.length + records.missed.length + records.pauses.length > 0,
     callboard_data_until: new Date(until).toISOString(),
     gaps,

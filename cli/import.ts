@@ -1,0 +1,80 @@
+// `callboard import` composed with the projections' store: after `import asterisk` has written its
+// events, the PBX's own records from the same files are kept in ClickHouse (storePbxFiles, the
+// path `callboard reconcile` takes too), so the GraphQL `reconciliation` query and
+// bi_reconciliation answer right after an import. The import itself is ingest's
+// (ingest/src/import/command.ts); ingest does not reach ClickHouse.
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { createClickHouse, loadConfig, type ClickHouse } from '@callboard/platform';
+import { commands as historyImport } from '@callboard/ingest/import-cli';
+import { storePbxFiles } from '@callboard/projections/reconcile';
+
+type Run = (argv: string[]) => Promise<number | void>;
+
+/** The options of `import asterisk` this step needs; everything else is the import's to check. */
+function recordsTarget(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    options: { 'queue-log': { type: 'string' }, cdr: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, tz: { type: 'string' } },
+  });
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { queueLog: str(values['queue-log']), cdr: str(values.cdr), tenant: str(values.tenant), pbx: str(values.pbx), tz: str(values.tz) };
+}
+
+/** Stdin is read twice (events, then records): kept in a file first. Gzip stays gzip; the reader sniffs it. */
+async function spoolStdin(): Promise<{ path: string; dispose: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'callboard-import-'));
+  const path = join(dir, 'queue_log');
+  await pipeline(process.stdin, createWriteStream(path));
+  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const run = (argv: string[]): Promise<number> => importHistory(argv);
+
+/** `run`, with the ClickHouse to keep the records in given (tests; left open) or opened from the configuration. */
+export async function importHistory(argv: string[], given?: ClickHouse): Promise<number> {
+  const ingest: { run: Run } = await historyImport.import!.load();
+  const [vendor, ...rest] = argv;
+  // --stdout imports to no broker, hence to no ClickHouse; help and usage errors are the import's.
+  if (vendor !== 'asterisk' || rest.some((a) => a === '--stdout' || a === '--help' || a === '-h')) return (await ingest.run(argv)) ?? 0;
+  const t = recordsTarget(rest);
+  let spooled: { path: string; dispose: () => void } | undefined;
+  let args = argv;
+  if (t.queueLog === '-') {
+    spooled = await spoolStdin();
+    t.queueLog = spooled.path;
+    args = argv.map((a, i) => (a === '-' && argv[i - 1] === '--queue-log' ? spooled!.path : a === '--queue-log=-' ? `--queue-log=${spooled!.path}` : a));
+  }
+  try {
+    const code = (await ingest.run(args)) ?? 0;
+    if (code !== 0 || !t.queueLog || !t.tenant) return code;
+    let stored: number;
+    try {
+      const ch = given ?? (await createClickHouse(loadConfig()));
+      try {
+        const { records } = await storePbxFiles(
+          ch,
+          { tenant_id: t.tenant, pbx_id: t.pbx ?? '', source: 'queue_log' },
+          { queueLog: t.queueLog, ...(t.cdr ? { cdr: t.cdr } : {}), timezone: t.tz ?? 'UTC' },
+        );
+        stored = records.legs.length;
+      } finally {
+        if (!given) await ch.close();
+      }
+    } catch (e) {
+      // The events are in; only the comparison's PBX side is not. `reconcile` stores it later.
+      process.stderr.write(
+        `PBX records     not stored (${(e as Error).message.split('\n')[0]}): the reconciliation query lacks them until \`callboard reconcile\` runs on these files\n`,
+      );
+      return 0;
+    }
+    process.stderr.write(`PBX records     ${stored} queue legs kept for the reconciliation query and bi_reconciliation\n`);
+    return 0;
+  } finally {
+    spooled?.dispose();
+  }
+}
