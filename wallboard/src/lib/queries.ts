@@ -68,3 +68,31 @@ export const CALL_QUERY = `query Call($id: ID!) {
 export const ALERTS_SUBSCRIPTION = `subscription Alerts($board_id: ID) {
   alerts(board_id: $board_id) { id state level board_id tile_id tile_title metric queue queues direction threshold value raised_at }
 }` as Operation<G.AlertsSubscription, G.AlertsSubscriptionVariables>;
+
+// The board designer (src/designer/): the board with its version, the tenant's queues to choose
+// from, the live state for its preview (the draft's queues are not the stored board's, so the
+// board subscription would not carry them), and the two writes, whose answer carries the new version.
+const DESIGN_BOARD = `id name columns version tiles { id kind title x y w h metric queues interval compare thresholds { metric direction warn critical } }`;
+
+export const DESIGN_BOARD_QUERY = `query DesignBoard($id: ID!) { board(id: $id) { ${DESIGN_BOARD} } }` as Operation<G.DesignBoardQuery, G.DesignBoardQueryVariables>;
+
+export const QUEUES_QUERY = `query Queues { queues { queue name } }` as Operation<G.QueuesQuery, G.QueuesQueryVariables>;
+
+export const DESIGN_LIVE_QUERY = `query DesignLive {
+  live {
+    server_time today_date
+    today { ${QUEUE_METRICS} }
+    queues { queue waiting max_wait today { ${QUEUE_METRICS} } }
+    waiting_calls { call_id queue leg_id caller_number position wait_start pbx_id }
+    agents { agent_id agent_name state reason state_start queues pbx_id handled_today }
+  }
+}` as Operation<G.DesignLiveQuery, G.DesignLiveQueryVariables>;
+
+export const CREATE_BOARD_MUTATION = `mutation CreateBoard($input: BoardInput!) { createBoard(input: $input) { ${DESIGN_BOARD} } }` as Operation<
+  G.CreateBoardMutation,
+  G.CreateBoardMutationVariables
+>;
+
+export const UPDATE_BOARD_MUTATION = `mutation UpdateBoard($id: ID!, $input: BoardInput!, $expected_version: Int) {
+  updateBoard(id: $id, input: $input, expected_version: $expected_version) { ${DESIGN_BOARD} }
+}` as Operation<G.UpdateBoardMutation, G.UpdateBoardMutationVariables>;
