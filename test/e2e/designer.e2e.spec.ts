@@ -97,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     expect(await overflowing(desk)).toEqual([]);
   });
 
-  it('creates a board with the keyboard: add, move, resize, undo, redo, delete, save', async () => {
+  it('creates a board with the keyboard and the mouse: add, move, resize, undo, redo, delete, save', async () => {
     await desk.goto(`${stack.url}/#/design/new`);
     await desk.locator('[data-testid="designer"][data-board=""]').waitFor();
     await desk.fill('[data-testid="board-name"]', 'Designed in e2e');
@@ -118,6 +118,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     expect(await rect(desk, 'kpi-1')).toEqual({ x: 2, y: 1, w: 3, h: 2 });
     // The focused tile is visibly marked.
     expect(await tile.evaluate((el) => el === document.activeElement && getComputedStyle(el).outlineStyle !== 'none')).toBe(true);
+
+    // The mouse: drag the tile a column right, then its corner a row up; both undone with Ctrl+Z.
+    const grid = (await desk.locator('[data-testid="design-grid"]').boundingBox())!;
+    const rows = await desk.locator('[data-testid="design-grid"] .slot').count() / 12;
+    const box = (await tile.boundingBox())!;
+    await desk.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await desk.mouse.down();
+    await desk.mouse.move(box.x + box.width / 2 + grid.width / 12, box.y + box.height / 2, { steps: 5 });
+    await desk.mouse.up();
+    expect(await rect(desk, 'kpi-1')).toEqual({ x: 3, y: 1, w: 3, h: 2 });
+    const corner = (await tile.locator('.handle').boundingBox())!;
+    await desk.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
+    await desk.mouse.down();
+    await desk.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2 - grid.height / rows, { steps: 5 });
+    await desk.mouse.up();
+    expect(await rect(desk, 'kpi-1')).toEqual({ x: 3, y: 1, w: 3, h: 1 });
+    await desk.keyboard.press('Control+z');
+    await desk.keyboard.press('Control+z');
+    expect(await rect(desk, 'kpi-1')).toEqual({ x: 2, y: 1, w: 3, h: 2 });
 
     // A second tile, removed with Delete; the undo button brings it back, redo removes it again.
     await desk.click('[data-add="QUEUE_TABLE"]');
