@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     await stack?.stop();
   });
 
-  it('opens the demo board in the designer with live figures, nothing cut at 1920×1080', async () => {
+  it('opens the demo board in the designer with live figures, nothing cut at 1920×1080 or 1280×720', async () => {
     desk = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await desk.goto(`${stack.url}/?token=${encodeURIComponent(stack.supervisorToken)}#/design/${stack.boardId}`);
     await desk.locator(`[data-testid="designer"][data-board="${stack.boardId}"][data-version="1"]`).waitFor({ timeout: 30_000 });
@@ -95,6 +95,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     await desk.locator('[data-design-tile="intraday"] svg').first().waitFor({ timeout: 30_000 });
     await desk.screenshot({ path: join(shots, 'designer-1920x1080.png') });
     expect(await overflowing(desk)).toEqual([]);
+    // The smallest desktop the board supports, too.
+    await desk.setViewportSize({ width: 1280, height: 720 });
+    await desk.waitForFunction(() => window.innerWidth === 1280 && document.querySelector<HTMLElement>('[data-testid="design-grid"]')!.style.width === `${1280 - 1.2 * parseFloat(getComputedStyle(document.documentElement).fontSize)}px`, undefined, { timeout: 10_000 });
+    await desk.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await desk.screenshot({ path: join(shots, 'designer-1280x720.png') });
+    expect(await overflowing(desk)).toEqual([]);
+    await desk.setViewportSize({ width: 1920, height: 1080 });
   });
 
   it('creates a board with the keyboard and the mouse: add, move, resize, undo, redo, delete, save', async () => {
