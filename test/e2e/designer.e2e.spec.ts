@@ -217,5 +217,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     await desk.locator('[data-testid="designer"][data-version="4"]').waitFor({ timeout: 30_000 });
     expect(await desk.locator('[data-testid="save-status"]').innerText()).toBe('Saved · version 4');
     expect((await stack.gql<BoardAnswer>(stack.adminToken, BOARD_QUERY, { id: created })).board).toMatchObject({ name: 'Renamed elsewhere', version: 4, tiles: [{ id: 'kpi-1', x: 5 }] });
+
+    // Ctrl+S while still typing a name saves what was typed.
+    await desk.fill('[data-testid="board-name"]', 'Saved with Ctrl+S');
+    await desk.keyboard.press('Control+s');
+    await desk.locator('[data-testid="designer"][data-version="5"]').waitFor({ timeout: 30_000 });
+    expect((await stack.gql<BoardAnswer>(stack.adminToken, BOARD_QUERY, { id: created })).board).toMatchObject({ name: 'Saved with Ctrl+S', version: 5 });
+
+    // The designer came to this board by creating it; "new" again is a new, empty board.
+    await desk.goto(`${stack.url}/#/design/new`);
+    await desk.locator('[data-testid="designer"][data-board=""]').waitFor();
+    expect(await desk.locator('[data-design-tile]').count()).toBe(0);
   });
 });
