@@ -224,6 +224,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     await desk.locator('[data-testid="designer"][data-version="5"]').waitFor({ timeout: 30_000 });
     expect((await stack.gql<BoardAnswer>(stack.adminToken, BOARD_QUERY, { id: created })).board).toMatchObject({ name: 'Saved with Ctrl+S', version: 5 });
 
+    // From the board list (no board chosen on this screen): each board has an Edit link.
+    await desk.goto(`${stack.url}/`);
+    await desk.locator('li').filter({ hasText: 'Saved with Ctrl+S' }).getByRole('link', { name: 'Edit' }).click();
+    await desk.locator(`[data-testid="designer"][data-board="${created}"][data-version="5"]`).waitFor({ timeout: 30_000 });
+
     // The designer came to this board by creating it; "new" again is a new, empty board.
     await desk.goto(`${stack.url}/#/design/new`);
     await desk.locator('[data-testid="designer"][data-board=""]').waitFor();
