@@ -197,6 +197,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`board designer in Chromium (needs ${CHRO
     const conflict = desk.locator('[data-testid="conflict"]');
     await conflict.waitFor({ timeout: 30_000 });
     expect((await conflict.innerText()).replace(/\s+/g, ' ')).toContain('changed by someone else since you opened it — reload or overwrite');
+    await desk.screenshot({ path: join(shots, 'designer-conflict-1920x1080.png') });
     expect(await overflowing(desk)).toEqual([]);
     expect((await stack.gql<BoardAnswer>(stack.adminToken, BOARD_QUERY, { id: created })).board).toMatchObject({ name: 'Renamed elsewhere', version: 2 });
 
