@@ -126,6 +126,34 @@ export type ThresholdDirection =
   /** warn/critical when the value falls below the level (e.g. service_level) */
   | 'BELOW';
 
+export type ThresholdInput = {
+  metric: string;
+  direction: ThresholdDirection;
+  warn?: number | null | undefined;
+  critical?: number | null | undefined;
+};
+
+export type TileInput = {
+  id: string;
+  kind: TileKind;
+  title?: string | null | undefined;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  metric?: string | null | undefined;
+  queues?: Array<string> | null | undefined;
+  interval?: IntradayInterval | null | undefined;
+  thresholds?: Array<ThresholdInput> | null | undefined;
+  compare?: Comparison | null | undefined;
+};
+
+export type BoardInput = {
+  name: string;
+  columns?: number | null | undefined;
+  tiles: Array<TileInput>;
+};
+
 export type LinkState =
   /** the ingest link to the PBX is up */
   | 'UP'
@@ -351,6 +379,129 @@ export type CallQuery = {
   };
 };
 
+export type CreateBoardMutationVariables = Exact<{
+  input: BoardInput;
+}>;
+
+export type CreateBoardMutation = {
+  createBoard: {
+    id: string;
+    name: string;
+    columns: number;
+    version: number;
+    tiles: Array<{
+      id: string;
+      kind: TileKind;
+      title: string | null;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      metric: string | null;
+      queues: Array<string>;
+      interval: IntradayInterval | null;
+      compare: Comparison | null;
+      thresholds: Array<{ metric: string; direction: ThresholdDirection; warn: number | null; critical: number | null }>;
+    }>;
+  };
+};
+
+export type DesignBoardQueryVariables = Exact<{
+  id: string;
+}>;
+
+export type DesignBoardQuery = {
+  board: {
+    id: string;
+    name: string;
+    columns: number;
+    version: number;
+    tiles: Array<{
+      id: string;
+      kind: TileKind;
+      title: string | null;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      metric: string | null;
+      queues: Array<string>;
+      interval: IntradayInterval | null;
+      compare: Comparison | null;
+      thresholds: Array<{ metric: string; direction: ThresholdDirection; warn: number | null; critical: number | null }>;
+    }>;
+  };
+};
+
+export type DesignLiveQueryVariables = Exact<{ [key: string]: never }>;
+
+export type DesignLiveQuery = {
+  live: {
+    server_time: string;
+    today_date: string;
+    today: {
+      offered: number;
+      answered: number;
+      abandoned: number;
+      short_abandoned: number;
+      exited: number;
+      waiting: number;
+      answered_within_sl: number;
+      abandoned_within_sl: number;
+      service_level: number | null;
+      abandon_rate: number | null;
+      asa: number | null;
+      avg_abandon_wait: number | null;
+      max_wait: number | null;
+      aht: number | null;
+      wait_p90: number | null;
+      transferred: number;
+    };
+    queues: Array<{
+      queue: string;
+      waiting: number;
+      max_wait: number | null;
+      today: {
+        offered: number;
+        answered: number;
+        abandoned: number;
+        short_abandoned: number;
+        exited: number;
+        waiting: number;
+        answered_within_sl: number;
+        abandoned_within_sl: number;
+        service_level: number | null;
+        abandon_rate: number | null;
+        asa: number | null;
+        avg_abandon_wait: number | null;
+        max_wait: number | null;
+        aht: number | null;
+        wait_p90: number | null;
+        transferred: number;
+      };
+    }>;
+    waiting_calls: Array<{
+      call_id: string;
+      queue: string;
+      leg_id: string;
+      caller_number: string | null;
+      position: number | null;
+      wait_start: string;
+      pbx_id: string | null;
+    }>;
+    agents: Array<{
+      agent_id: string;
+      agent_name: string | null;
+      state: AgentState;
+      reason: string | null;
+      state_start: string;
+      queues: Array<string>;
+      pbx_id: string | null;
+      handled_today: number | null;
+    }>;
+  };
+};
+
 export type IntradayQueryVariables = Exact<{
   interval?: IntradayInterval | null | undefined;
   filter?: MetricsFilter | null | undefined;
@@ -406,6 +557,39 @@ export type PeriodMetricsQuery = {
   };
 };
 
+export type QueuesQueryVariables = Exact<{ [key: string]: never }>;
+
+export type QueuesQuery = { queues: Array<{ queue: string; name: string; colour: string | null }> };
+
 export type TenantQueryVariables = Exact<{ [key: string]: never }>;
 
 export type TenantQuery = { tenant: { id: string; name: string; timezone: string; locale: string; week_start: WeekStart } };
+
+export type UpdateBoardMutationVariables = Exact<{
+  id: string;
+  input: BoardInput;
+  expected_version?: number | null | undefined;
+}>;
+
+export type UpdateBoardMutation = {
+  updateBoard: {
+    id: string;
+    name: string;
+    columns: number;
+    version: number;
+    tiles: Array<{
+      id: string;
+      kind: TileKind;
+      title: string | null;
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      metric: string | null;
+      queues: Array<string>;
+      interval: IntradayInterval | null;
+      compare: Comparison | null;
+      thresholds: Array<{ metric: string; direction: ThresholdDirection; warn: number | null; critical: number | null }>;
+    }>;
+  };
+};

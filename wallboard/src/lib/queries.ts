@@ -11,17 +11,21 @@ export type Operation<TResult, TVariables> = string & { readonly __types?: [TRes
 const QUEUE_METRICS = `offered answered abandoned short_abandoned exited waiting answered_within_sl abandoned_within_sl
   service_level abandon_rate asa avg_abandon_wait max_wait aht wait_p90 transferred`;
 
+// A board's definition and the live state as the board draws them: one selection each for the
+// board subscription and the designer, so both get the same TileDef and LiveState types.
+const BOARD_DEF = `id name columns version tiles { id kind title x y w h metric queues interval compare thresholds { metric direction warn critical } }`;
+
+const LIVE_STATE = `server_time today_date
+  today { ${QUEUE_METRICS} }
+  queues { queue waiting max_wait today { ${QUEUE_METRICS} } }
+  waiting_calls { call_id queue leg_id caller_number position wait_start pbx_id }
+  agents { agent_id agent_name state reason state_start queues pbx_id handled_today }`;
+
 export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
   board(id: $id) {
     server_time seq
-    board { id name columns version tiles { id kind title x y w h metric queues interval compare thresholds { metric direction warn critical } } }
-    live {
-      server_time today_date
-      today { ${QUEUE_METRICS} }
-      queues { queue waiting max_wait today { ${QUEUE_METRICS} } }
-      waiting_calls { call_id queue leg_id caller_number position wait_start pbx_id }
-      agents { agent_id agent_name state reason state_start queues pbx_id handled_today }
-    }
+    board { ${BOARD_DEF} }
+    live { ${LIVE_STATE} }
     timezone locale
     intraday { date interval points { start local_time business_hours queue_metrics { offered answered service_level } } }
     queues { queue name sl_threshold_s interval_sl_min_legs colour open opens_at closes_at }
@@ -68,3 +72,21 @@ export const CALL_QUERY = `query Call($id: ID!) {
 export const ALERTS_SUBSCRIPTION = `subscription Alerts($board_id: ID) {
   alerts(board_id: $board_id) { id state level board_id tile_id tile_title metric queue queues direction threshold value raised_at }
 }` as Operation<G.AlertsSubscription, G.AlertsSubscriptionVariables>;
+
+// The board designer (src/designer/): the board with its version, the tenant's queues to choose
+// from, the live state for its preview (the draft's queues are not the stored board's, so the
+// board subscription would not carry them), and the two writes, whose answer carries the new version.
+export const DESIGN_BOARD_QUERY = `query DesignBoard($id: ID!) { board(id: $id) { ${BOARD_DEF} } }` as Operation<G.DesignBoardQuery, G.DesignBoardQueryVariables>;
+
+export const QUEUES_QUERY = `query Queues { queues { queue name colour } }` as Operation<G.QueuesQuery, G.QueuesQueryVariables>;
+
+export const DESIGN_LIVE_QUERY = `query DesignLive { live { ${LIVE_STATE} } }` as Operation<G.DesignLiveQuery, G.DesignLiveQueryVariables>;
+
+export const CREATE_BOARD_MUTATION = `mutation CreateBoard($input: BoardInput!) { createBoard(input: $input) { ${BOARD_DEF} } }` as Operation<
+  G.CreateBoardMutation,
+  G.CreateBoardMutationVariables
+>;
+
+export const UPDATE_BOARD_MUTATION = `mutation UpdateBoard($id: ID!, $input: BoardInput!, $expected_version: Int) {
+  updateBoard(id: $id, input: $input, expected_version: $expected_version) { ${BOARD_DEF} }
+}` as Operation<G.UpdateBoardMutation, G.UpdateBoardMutationVariables>;
