@@ -51,9 +51,11 @@ it('stamps live frames with the real time after a replay of several seconds', as
   const liveFrom = await eventually(
     () => {
       const t = Date.now();
-      return Math.abs(running.now() - t) < 1000 && running.progress().played >= running.actions.filter((a) => a.t < t - 500).length ? t : undefined;
+      // Everything due 2 s ago played: the player's timers run late on a loaded machine (a run
+      // under stress-ng never saw it within 500 ms for a minute).
+      return Math.abs(running.now() - t) < 1000 && running.progress().played >= running.actions.filter((a) => a.t < t - 2000).length ? t : undefined;
     },
-    60_000,
+    120_000,
     'the simulator catching up with the real clock',
   );
   expect(liveFrom - now).toBeGreaterThan(2000);
@@ -61,8 +63,13 @@ it('stamps live frames with the real time after a replay of several seconds', as
   await eventually(() => (frames.filter((f) => f.recv > liveFrom + 100).length >= 20 ? true : undefined), 60_000, '20 live frames');
   const live = frames.filter((f) => f.recv > liveFrom + 100);
   expect(live.length).toBeGreaterThanOrEqual(20);
-  // Within 1 s (the board's live-time aim), far below the replay's > 2 s the old clock lagged by; not
-  // tighter: socket and timer latency on a loaded 2-core machine reach a few hundred ms.
-  for (const f of live) expect(Math.abs(f.recv - f.ts)).toBeLessThan(1000);
+  // No frame is stamped later than it arrived, and the clock offset — the least of receive − stamp,
+  // as transport delay only adds to it — is under 1 s (the board's live-time aim), far below the
+  // > 2 s replay the old clock lagged by. Not each frame's delay: on a loaded 2-core machine a
+  // frame can sit in a socket for seconds, which says nothing about the PBX clock.
+  for (const f of live) expect(f.ts - f.recv).toBeLessThan(50);
+  const offset = Math.min(...live.map((f) => f.recv - f.ts));
+  expect(offset).toBeLessThan(1000);
+  expect(liveFrom - now - offset).toBeGreaterThan(1000);
   s.destroy();
-}, 90_000);
+}, 240_000);

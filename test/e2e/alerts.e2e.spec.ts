@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../api/src/alerts/webhook.ts';
 import { eventually, testConfig } from '../helpers.ts';
-import { buildWallboard, ev, queueCall, repoRoot, STACK_FILE, startWallboardStack, TENANT, type WallboardStack } from './wallboard-stack.ts';
+import { buildWallboard, ev, FLOOR_BOARD, queueCall, repoRoot, STACK_FILE, startWallboardStack, TENANT, type WallboardStack } from './wallboard-stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = join(repoRoot, 'test-results', 'screenshots');
@@ -24,7 +24,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      hooks.push({ delivery: String(req.headers['x-callboard-delivery']), signature: req.headers['x-callboard-signature'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') });
+      hooks.push({
+        delivery: String(req.headers['x-callboard-delivery']),
+        signature: req.headers['x-callboard-signature'] as string | undefined,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.writeHead(204).end();
     });
   });
@@ -47,21 +51,38 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
   });
 
   it('a crossing shows the banner and reaches the webhook once; the clear removes it', async () => {
+    // A board of the demo's "Waiting now" tile alone: on a loaded machine the callers below wait
+    // long enough for the demo board's oldest-call thresholds to raise alerts too, and critical
+    // ones go first, pushing this one into "+N more" (a run under stress-ng failed so).
+    const input = { ...FLOOR_BOARD, name: 'Alerts e2e', tiles: FLOOR_BOARD.tiles.filter((t) => t.id === 'waiting').map((t) => ({ ...t, x: 0, y: 0 })) };
+    const boardId = (
+      await stack.gql<{ createBoard: { id: string } }>(stack.adminToken, 'mutation($input: BoardInput!) { createBoard(input: $input) { id } }', { input })
+    ).createBoard.id;
+    const display = (
+      await stack.gql<{ createToken: { token: string } }>(
+        stack.adminToken,
+        'mutation($b: ID!) { createToken(role: DISPLAY, board_id: $b, label: "alerts e2e tv") { token } }',
+        { b: boardId },
+      )
+    ).createToken.token;
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    await page.goto(`${stack.url}/?token=${encodeURIComponent(stack.displayToken)}&boards=${stack.boardId}&tv=1`);
+    await page.goto(`${stack.url}/?token=${encodeURIComponent(display)}&boards=${boardId}&tv=1`);
     // The board's "waiting" KPI (cli/demo-board.ts) warns above 3 callers: three are not a
     // crossing, the fourth is.
     const now = Date.now();
-    await stack.produce([...queueCall('al-1', 'sales', now - 3000, 0, 'waiting'), ...queueCall('al-2', 'support', now - 2500, 0, 'waiting'), ...queueCall('al-3', 'sales', now - 2000, 0, 'waiting')]);
+    await stack.produce([
+      ...queueCall('al-1', 'sales', now - 3000, 0, 'waiting'),
+      ...queueCall('al-2', 'support', now - 2500, 0, 'waiting'),
+      ...queueCall('al-3', 'sales', now - 2000, 0, 'waiting'),
+    ]);
     await page.locator('[data-testid="kpi"][data-metric="waiting"] [data-testid="value"]').filter({ hasText: /^3$/ }).waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="alert-banner"]').count()).toBe(0);
 
     await stack.produce(queueCall('al-4', 'sales', Date.now(), 0, 'waiting'));
     const sent = Date.now();
     const banner = page.locator('[data-testid="alert-banner"]');
-    // The queue table's max_wait thresholds may raise too on a slow run: follow this alert only.
     const row = banner.locator('[data-alert-id]').filter({ hasText: 'Waiting now' });
-    await row.waitFor({ timeout: 10_000 });
+    await row.waitFor({ timeout: 30_000 });
     // Printed, not asserted (no timing bounds in tests: the machine is shared and loaded).
     console.log(`[alerts e2e] crossing event produced → banner on screen: ${Date.now() - sent} ms`);
     const text = (await row.innerText()).replace(/\s+/g, ' ');
@@ -76,7 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     const id = (await row.getAttribute('data-alert-id'))!;
     const raised = await eventually(() => hooks.find((h) => h.delivery === `${id}.raised`), 10_000, 'the webhook');
     expect(verifySignature(raised.body, raised.signature, KEY)).toBe(true);
-    expect(JSON.parse(raised.body)).toMatchObject({ id, tenant_id: TENANT, board_id: stack.boardId, tile_id: 'waiting', metric: 'waiting', level: 'WARN', value: 4 });
+    expect(JSON.parse(raised.body)).toMatchObject({ id, tenant_id: TENANT, board_id: boardId, tile_id: 'waiting', metric: 'waiting', level: 'WARN', value: 4 });
 
     // Back to one caller waiting (past the hysteresis margin): cleared on screen and by webhook.
     const t = Date.now();
@@ -89,7 +110,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     await eventually(() => hooks.find((h) => h.delivery === `${id}.cleared`), 10_000, 'the clear on the webhook');
     // In order per tenant: with the clear in, the raise was delivered exactly once.
     expect(hooks.filter((h) => h.delivery.startsWith(`${id}.`)).map((h) => h.delivery)).toEqual([`${id}.raised`, `${id}.cleared`]);
-    expect(hooks.filter((h) => JSON.parse(h.body).tile_id === 'waiting').map((h) => h.delivery)).toEqual([`${id}.raised`, `${id}.cleared`]);
+    // This board's "Waiting now" raised once; the demo board's own tile of the same name is another alert.
+    const mine = (h: (typeof hooks)[number]) => {
+      const b = JSON.parse(h.body) as { tile_id: string; board_id: string };
+      return b.tile_id === 'waiting' && b.board_id === boardId;
+    };
+    expect(hooks.filter(mine).map((h) => h.delivery)).toEqual([`${id}.raised`, `${id}.cleared`]);
     await page.close();
   });
 });
