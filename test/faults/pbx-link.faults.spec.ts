@@ -18,7 +18,7 @@ import type { LedgerLeg } from '@callboard/simulator/ledger';
 import { callCentreScenario } from '@callboard/simulator/scenarios';
 import { eventually } from '../helpers.ts';
 import { record } from './helpers.ts';
-import { figuresAgainstLedger, foldedGaps, foldedLegs, runThroughLink, type FoldedLeg, type LinkRun } from './pbx-link.ts';
+import { closeEngine, figuresAgainstLedger, foldedGaps, foldedLegs, runThroughLink, type FoldedLeg, type LinkRun } from './pbx-link.ts';
 
 const DATE = '2026-03-08';
 const TZ = 'Africa/Nairobi';
@@ -27,6 +27,7 @@ const at = (local: string) => DateTime.fromISO(`${DATE}T${local}`, { zone: TZ })
 const runs: LinkRun[] = [];
 afterAll(async () => {
   for (const r of runs) await r.close();
+  await closeEngine();
 });
 
 /** Where a leg stands: offered at, and the last thing that happened to it. */
@@ -152,17 +153,6 @@ describe('fault: the PBX side of ingest', () => {
       found_by_resync_unmatched: m.unmatched.map((f) => `${f.queue} ${f.outcome}${f.exit_reason ? `(${f.exit_reason})` : ''} offered ${(f.offered_ms - g.from) / 1000} s after the gap's start, wait ${f.wait_ms}`),
       figures_differ: diffs.map((d) => `${d.where} ${d.field}: ${d.got} (ledger ${d.want})`),
     };
-    record({
-      case: 'AMI link cut mid-call',
-      kills: 1,
-      survived: 1,
-      events: run.events.length,
-      lost: lostOutside,
-      doubled: m.doubled,
-      recovery_ms: recovery,
-      seconds: Math.round((Date.now() - began) / 1000),
-      note: `link down ${((restoredWall - cutWall) / 1000).toFixed(1)} s wall (${GAP_MS / 1000} s of PBX time at ${SPEED}x); recovery = link back to resync; ${JSON.stringify(explain)}`,
-    });
     expect(inProgress.waiting + inProgress.talking, 'calls in progress at the cut').toBeGreaterThan(1);
     expect(g.from).toBeLessThanOrEqual(cutPbx);
     expect(g.to).toBeGreaterThanOrEqual(cutPbx + GAP_MS);
@@ -171,6 +161,7 @@ describe('fault: the PBX side of ingest', () => {
     expect(m.doubled, 'legs doubled').toBe(0);
     // Each leg the gap touched, by what METRICS.md "Gaps of the feed" allows:
     const unexplained: string[] = [];
+    const rebuiltOff: number[] = [];
     const paired = new Set<FoldedLeg>();
     for (const x of across) {
       const { l: w, f } = x;
@@ -188,14 +179,28 @@ describe('fault: the PBX side of ingest', () => {
         const ok = x.same || (leftInGap && f && f.outcome === 'exited' && f.wait_ms === g.from - w.offered_at_ms);
         if (!ok) unexplained.push(`${where}: across the gap, got ${JSON.stringify(f)}`);
       } else if (!f) {
-        // Offered inside the gap: still waiting at the resync, the resync finds it with an offered
-        // time rebuilt from QueueStatus's whole-second Wait; gone from the queue by then, nobody can know it.
-        const rebuilt = m.unmatched.find((u) => !paired.has(u) && u.queue === w.queue && Math.abs(u.offered_ms - w.offered_at_ms) < 1000 && u.outcome === w.outcome);
-        if (rebuilt) paired.add(rebuilt);
-        else if (w.left_at_ms > g.to) unexplained.push(`${where}: waiting at the resync, not found`);
+        // Offered inside the gap: still waiting at the resync, the resync finds it (same queue,
+        // outcome and wait), its offered time rebuilt from QueueStatus's Wait (see offered_off_s);
+        // gone from the queue by then, nobody can know it.
+        const rebuilt = m.unmatched.find((u) => !paired.has(u) && u.queue === w.queue && u.outcome === w.outcome && u.wait_ms === w.wait_ms && u.offered_ms >= g.from - GAP_MS);
+        if (rebuilt) {
+          paired.add(rebuilt);
+          rebuiltOff.push((rebuilt.offered_ms - w.offered_at_ms) / 1000);
+        } else if (w.left_at_ms > g.to) unexplained.push(`${where}: waiting at the resync, not found`);
       } else if (!x.same) unexplained.push(`${where}: offered in the gap, got ${JSON.stringify(f)}`);
     }
     for (const u of m.unmatched) if (!paired.has(u)) unexplained.push(`a leg the ledger does not have: ${JSON.stringify(u)}`);
+    record({
+      case: 'AMI link cut mid-call',
+      kills: 1,
+      survived: 1,
+      events: run.events.length,
+      lost: lostOutside,
+      doubled: m.doubled,
+      recovery_ms: recovery,
+      seconds: Math.round((Date.now() - began) / 1000),
+      note: `offered_off_s of legs the resync found ${JSON.stringify(rebuiltOff)}; unexplained ${JSON.stringify(unexplained)}; link down ${((restoredWall - cutWall) / 1000).toFixed(1)} s wall (${GAP_MS / 1000} s of PBX time at ${SPEED}x); recovery = link back to resync; ${JSON.stringify(explain)}`,
+    });
     expect(unexplained).toEqual([]);
     expect(outside.length).toBeGreaterThan(50);
   });

@@ -134,6 +134,24 @@ async function readTopic(kafka: Kafka, cfg: CallboardConfig, topic: string): Pro
   return out;
 }
 
+/** The embedded engine is one data path per process: every run of a file folds into its own database of one engine. */
+let shared: { ch: ClickHouse; dir: string } | null = null;
+async function engine(cfg: CallboardConfig): Promise<ClickHouse> {
+  if (!shared) {
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-fault-link-ch-'));
+    shared = { ch: await createClickHouse(cfg, { embeddedPath: join(dir, 'clickhouse') }), dir };
+  }
+  return shared.ch;
+}
+
+/** Closes the engine the runs folded into and removes its files. */
+export async function closeEngine(): Promise<void> {
+  if (!shared) return;
+  await shared.ch.close();
+  rmSync(shared.dir, { recursive: true, force: true });
+  shared = null;
+}
+
 export interface LinkRun {
   cfg: CallboardConfig;
   sim: RunningSimulator;
@@ -141,7 +159,7 @@ export interface LinkRun {
   /** The projection tables folded from what ingest wrote to cc.events.v1. */
   folded: ClickHouse;
   events: CanonicalEvent[];
-  /** Stops what the run started (ClickHouse, temp dirs). */
+  /** Stops what the run started (the simulator, the link, temp dirs); the engine stays for closeEngine. */
   close(): Promise<void>;
 }
 
@@ -200,10 +218,7 @@ export async function runThroughLink(o: LinkRunOptions): Promise<LinkRun> {
     await svc.stop();
     await producer.disconnect();
     const events = await readTopic(kafka, cfg, topicName(cfg, 'events'));
-    const chDir = mkdtempSync(join(tmpdir(), 'callboard-fault-link-ch-'));
-    dirs.push(chDir);
-    const ch = await createClickHouse(cfg, { embeddedPath: join(chDir, 'clickhouse') });
-    const folded = await referenceFold(ch, cfg.clickhouse.database, events);
+    const folded = await referenceFold(await engine(cfg), cfg.clickhouse.database, events);
     return {
       cfg,
       sim,
@@ -211,7 +226,6 @@ export async function runThroughLink(o: LinkRunOptions): Promise<LinkRun> {
       folded,
       events,
       async close() {
-        await ch.close();
         await sim.stop();
         await link.close();
         for (const d of dirs) rmSync(d, { recursive: true, force: true });
