@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import type { Kafka } from 'kafkajs';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, queueSettings, registry, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createLogger, Health, queueSettings, registry, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { startIngest } from '@callboard/ingest/main';
 import { agentMetrics, queueMetrics } from '@callboard/projections/read';
@@ -19,7 +19,7 @@ import type { Scenario } from '@callboard/simulator/model';
 import type { Ledger } from '@callboard/simulator/ledger';
 import { agentMetricsFromLedger, queueMetricsFromLedger, type Span } from '../e2e/ledger-metrics.ts';
 import { eventually, testConfig } from '../helpers.ts';
-import { referenceFold } from './helpers.ts';
+import { referenceFold, topicsAndProducer } from './helpers.ts';
 
 /**
  * The network between the PBX and ingest: every connection ingest opens is relayed to the PBX.
@@ -194,13 +194,7 @@ export async function runThroughLink(o: LinkRunOptions): Promise<LinkRun> {
     { AMI_BACKOFF_INITIAL_MS: '100', AMI_BACKOFF_MAX_MS: '1000', AMI_PING_INTERVAL_MS: '2000', AMI_PING_TIMEOUT_MS: '5000' },
   );
   const log = createLogger('fault-link', 'silent');
-  const kafka = createKafka(cfg, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const { kafka, producer } = await topicsAndProducer(cfg, log);
   const svc = await startIngest(cfg, producer, log, new Health());
   const dirs = [cfg.dataDir];
   try {
