@@ -34,7 +34,7 @@ export class AmiLink {
   events = 0;
   /** Wall times at which ingest's QueueStatus (its resync after a reconnect) went through. */
   readonly resyncs: number[] = [];
-  /** Wall times at which the PBX's side of a relayed connection closed (a cut, a restart). */
+  /** Wall times at which the PBX's side of a relayed session closed (a cut, a restart). */
   readonly closes: number[] = [];
   down = false;
   port = 0;
@@ -82,7 +82,9 @@ export class AmiLink {
     this.pairs.add(pair);
     let fromPbx = '';
     let fromIngest = '';
+    let seen = false;
     up.on('data', (b: Buffer) => {
+      seen = true;
       down.write(b);
       fromPbx += b.toString('utf8');
       const blocks = fromPbx.split('\r\n\r\n');
@@ -100,7 +102,8 @@ export class AmiLink {
     up.on('error', () => {});
     up.on('close', () => {
       this.pairs.delete(pair);
-      this.closes.push(Date.now());
+      // Only a session that was up counts (not a connect the PBX refused while it was down).
+      if (seen) this.closes.push(Date.now());
       down.end();
     });
     down.on('close', () => up.destroy());
