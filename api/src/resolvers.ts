@@ -103,6 +103,14 @@ export function createResolvers(d: ResolverDeps) {
     return t ?? { id: auth.tenant_id, name: auth.tenant_id, timezone: 'UTC', week_start: 'monday' as const, locale: 'en-GB' };
   };
   const settingsOut = (queue: string | null, s: typeof DEFAULT_QUEUE_SETTINGS) => ({ queue, ...s });
+  /** A subscriber that fell API_SUBSCRIBER_BUFFER events behind (a client that stopped reading) is cut off: said once, counted. */
+  const dropped = (subscription: string, auth: Auth | null) => {
+    droppedSubscribers.inc({ subscription });
+    d.log.warn(
+      { subscription, tenant: auth?.tenant_id, token_label: auth?.label, buffer: d.settings.subscriberBuffer },
+      'subscriber dropped: it fell API_SUBSCRIBER_BUFFER events behind (a client that stopped reading); its stream ends with an error',
+    );
+  };
 
   const gate =
     d.gate ??
@@ -352,7 +360,7 @@ export function createResolvers(d: ResolverDeps) {
           return bounded(
             (push) => d.pubsub.subscribe('callEvent', auth.tenant_id, (e) => match(e) && push({ callEvents: eventOut(e) })),
             d.settings.subscriberBuffer,
-            () => droppedSubscribers.inc({ subscription: 'callEvents' }),
+            () => dropped('callEvents', ctx.auth),
           );
         },
       },
@@ -368,13 +376,13 @@ export function createResolvers(d: ResolverDeps) {
                 push({ agentStates: a });
               }),
             d.settings.subscriberBuffer,
-            () => droppedSubscribers.inc({ subscription: 'agentStates' }),
+            () => dropped('agentStates', ctx.auth),
           );
         },
       },
       alerts: {
         subscribe: (_: unknown, args: { board_id?: string | null }, ctx: Ctx) =>
-          subscribeAlerts(d.alerts, ctx.auth, args.board_id ?? null, d.settings.subscriberBuffer, () => droppedSubscribers.inc({ subscription: 'alerts' })),
+          subscribeAlerts(d.alerts, ctx.auth, args.board_id ?? null, d.settings.subscriberBuffer, () => dropped('alerts', ctx.auth)),
       },
     },
   };

@@ -12,9 +12,12 @@
 //                  one replayer sends the entries to Kafka in order, deleting each once acked.
 //                  A full spool does not drop: the write waits for room, the adapter's queue
 //                  fills and it stops reading the PBX (TCP back-pressure), and health says so.
+//   lock           one process per spool: two ingests on one data dir would replay and delete each
+//                  other's entries (records sent twice, or deleted before Kafka had them), so the
+//                  second stops at start with a config error naming the holder's PID.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { gauge, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { ConfigError, gauge, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { deadLetter, isTooLarge, sendSplitting } from './pipeline.ts';
 import type { KafkaSink } from './sink.ts';
@@ -41,6 +44,53 @@ interface Held {
 }
 
 const NAME = /^(\d{12})\.(raw|events|dlq)\.json$/;
+/** The file naming the process that owns the spool; not an entry (NAME does not match it). */
+export const SPOOL_LOCK = 'LOCK';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but is another user's.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the spool's lock file for this process: created exclusively with our PID; a lock whose
+ * PID is gone (a crash, SIGKILL) or is our own (a container's PID 1 again) is taken over.
+ * Throws a ConfigError (exit 78) when a live other process holds it.
+ */
+export function lockSpool(dir: string): string {
+  const file = join(dir, SPOOL_LOCK);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+    }
+    let holder: number;
+    try {
+      holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    } catch {
+      // Removed between our open and our read: the holder just let go; try again.
+      continue;
+    }
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
+      throw new ConfigError(
+        'CALLBOARD_DATA_DIR',
+        dir,
+        '',
+        `the ingest spool ${dir} is in use by another ingest process (PID ${holder}); give each ingest its own data dir`,
+      );
+    // A stale lock (its process is gone) or an unreadable one: ours now.
+    rmSync(file, { force: true });
+  }
+}
 
 export const spoolBytes = gauge('callboard_ingest_spool_bytes', 'Bytes of records waiting in the ingest spool for Kafka');
 export const spoolMaxBytes = gauge('callboard_ingest_spool_max_bytes', 'Bound of the ingest spool (INGEST_SPOOL_MAX_MB)');
@@ -52,13 +102,18 @@ export class Spool {
   private held: Held[] = [];
   private used = 0;
   private next = 1;
+  private lock: string | undefined;
 
-  /** Opens (creating) the spool in `dir`; entries left by a previous process are kept, in order. */
+  /**
+   * Opens (creating) the spool in `dir` and takes its lock (see lockSpool); entries left by a
+   * previous process are kept, in order.
+   */
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.lock = lockSpool(dir);
     for (const name of readdirSync(dir).sort()) {
       const m = NAME.exec(name);
       const file = join(dir, name);
@@ -151,6 +206,18 @@ export class Spool {
     rmSync(h.file, { force: true });
     this.used -= h.bytes;
     this.publish();
+  }
+
+  /** Lets go of the lock (what is spooled stays for the next process). */
+  release(): void {
+    if (!this.lock) return;
+    try {
+      // Only our own lock: another process may have taken over one it found stale.
+      if (Number.parseInt(readFileSync(this.lock, 'utf8'), 10) === process.pid) rmSync(this.lock, { force: true });
+    } catch {
+      // Already gone.
+    }
+    this.lock = undefined;
   }
 
   private publish(): void {
@@ -403,6 +470,7 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
         closed = true;
         signal();
         await replaying;
+        spool.release();
         if (spool.entries > 0)
           o.log.warn(
             { entries: spool.entries, bytes: spool.usedBytes, dir: spool.dir },

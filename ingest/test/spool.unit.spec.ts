@@ -1,13 +1,15 @@
 // The ingest spool against a fake Kafka in a temp dir: what Kafka refuses (or leaves pending) waits
 // on disk and is replayed in order once Kafka takes writes again, never twice; a full spool makes
 // the writer wait instead of dropping; an append that never completed leaves nothing behind.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, Health, loadConfig } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
-import { Spool, spoolWrites } from '../src/spool.ts';
+import { ConfigError } from '@callboard/platform';
+import { Spool, SPOOL_LOCK, spoolWrites } from '../src/spool.ts';
 import { eventually } from '../../test/helpers.ts';
 
 const dirs: string[] = [];
@@ -19,6 +21,8 @@ const tempDir = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+/** The spool's files but its lock. */
+const entriesIn = (dir: string) => readdirSync(dir).filter((n) => n !== SPOOL_LOCK);
 
 const cfg = loadConfig({ env: { KAFKA_BROKERS: '127.0.0.1:1' }, file: {} });
 const log = createLogger('spool-unit', 'silent');
@@ -77,7 +81,7 @@ describe('Spool (files)', () => {
     again.shift();
     expect(again.entries).toBe(0);
     expect(again.usedBytes).toBe(0);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(entriesIn(dir)).toEqual([]);
   });
 
   it('an append that never completed (crash, full disk) is not an entry', () => {
@@ -85,7 +89,7 @@ describe('Spool (files)', () => {
     writeFileSync(join(dir, '000000000001.raw.json.tmp'), '{"topic":"raw","rec');
     const s = new Spool(dir, 1000);
     expect(s.entries).toBe(0);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(entriesIn(dir)).toEqual([]);
   });
 
   it('an unreadable entry is set aside, and the entries after it still go to Kafka', async () => {
@@ -97,7 +101,7 @@ describe('Spool (files)', () => {
     const { spooler } = spoolWrites(kafka, s, { cfg, afterMs: 5_000, log, maxReplayDelayMs: 20 });
     await spooler.drained();
     expect(kafka.taken).toEqual(['raw:2']);
-    expect(readdirSync(dir)).toEqual(['000000000001.raw.json.bad']);
+    expect(entriesIn(dir)).toEqual(['000000000001.raw.json.bad']);
     await spooler.close();
   });
 
@@ -107,6 +111,53 @@ describe('Spool (files)', () => {
     s.append('raw', 'x'.repeat(60));
     expect(s.fits(41)).toBe(false);
     expect(s.usedRatio).toBeCloseTo(0.6);
+  });
+});
+
+describe('Spool lock (one process per spool)', () => {
+  const lockOf = (dir: string) => readFileSync(join(dir, SPOOL_LOCK), 'utf8').trim();
+
+  it('is taken with our PID and let go when the spooler closes', async () => {
+    const dir = tempDir();
+    const { spooler } = spoolWrites(fakeKafka(), new Spool(dir, 1000), { cfg, afterMs: 5_000, log });
+    expect(lockOf(dir)).toBe(String(process.pid));
+    await spooler.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a spool a live other process holds: a config error naming the setting and its PID', () => {
+    const dir = tempDir();
+    // Our parent is alive and is not us: it stands for the first ingest.
+    writeFileSync(join(dir, SPOOL_LOCK), `${process.ppid}\n`);
+    let err: unknown;
+    try {
+      new Spool(dir, 1000);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('CALLBOARD_DATA_DIR');
+    expect((err as Error).message).toContain(`PID ${process.ppid}`);
+    expect((err as Error).message).not.toContain('\n');
+    expect(lockOf(dir)).toBe(String(process.ppid));
+  });
+
+  it('takes over a lock whose process is gone (SIGKILLed ingest)', () => {
+    const dir = tempDir();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(dir, SPOOL_LOCK), `${dead}\n`);
+    const s = new Spool(dir, 1000);
+    expect(lockOf(dir)).toBe(String(process.pid));
+    s.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('does not remove a lock another process took over', () => {
+    const dir = tempDir();
+    const s = new Spool(dir, 1000);
+    writeFileSync(join(dir, SPOOL_LOCK), `${process.ppid}\n`);
+    s.release();
+    expect(lockOf(dir)).toBe(String(process.ppid));
   });
 });
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, ensureTopics, freePort, migrate, topicName } from '@callboard/platform';
+import { createClickHouse, freePort, migrate, topicName } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { BoardStore, newBoardId, validateBoard } from '../../api/src/boards.ts';
 import { createToken } from '../../api/src/tokens.ts';
@@ -17,7 +17,7 @@ import { backoffDelayMs } from '../../wallboard/src/lib/backoff.ts';
 import { BOARD_SUBSCRIPTION } from '../../wallboard/src/lib/queries.ts';
 import { streamSubscription } from '../../wallboard/src/lib/sse.ts';
 import { eventually, testConfig, uniqueId } from '../helpers.ts';
-import { childEnv, killHard, record, ROOT, startChild, type Child } from './helpers.ts';
+import { childEnv, killHard, record, ROOT, startChild, topicsAndProducer, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/api-child.ts');
 const SUBSCRIBERS = 200;
@@ -111,13 +111,7 @@ describe('fault: the API SIGKILLed under 200 SSE subscribers', () => {
     const token = (await createToken(ch, { tenant_id: 'acme', role: 'display', board_id: boardId, label: 'fault tv' })).token;
     await ch.close();
 
-    const kafka = createKafka(cfg);
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const { producer } = await topicsAndProducer(cfg);
     const calls: CanonicalEvent[][] = [];
     const call = async () => {
       const events = queueCall({ call: uniqueId('sse'), queue: 'sales', at: new Date(Date.now() - 1000).toISOString(), waitS: 0, outcome: 'waiting' });

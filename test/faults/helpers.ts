@@ -6,8 +6,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Admin } from 'kafkajs';
-import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
@@ -229,4 +229,16 @@ export function committedOffsets(admin: Admin, groupId: string, topic: string): 
     const [o] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (o?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
   });
+}
+
+/** The test's topics, created, and an idempotent producer on them, connected (as the services connect theirs). */
+export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Promise<{ kafka: Kafka; producer: Producer }> {
+  const kafka = createKafka(cfg, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return { kafka, producer };
 }
