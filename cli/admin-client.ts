@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { classify, createClickHouse, EXIT, ServiceUnavailable, UsageError, type CallboardConfig, type Logger } from '@callboard/platform';
+import { classify, createClickHouse, EXIT, processAlive, ServiceUnavailable, UsageError, type CallboardConfig, type Logger } from '@callboard/platform';
 import { directOps, OP_STATUS, OpError, type AdminOps, type OpCode } from './admin-ops.ts';
 import { ACTIONS, ADMIN_FILE, type AdminEndpoint } from './admin-server.ts';
 import { migrateAll } from './migrations.ts';
@@ -19,13 +19,7 @@ export function advertised(dataDir: string): AdminEndpoint | null {
     return null;
   }
   if (typeof ep?.url !== 'string' || typeof ep.secret !== 'string' || !Number.isInteger(ep.pid)) return null;
-  try {
-    process.kill(ep.pid, 0);
-  } catch (e) {
-    // EPERM: alive, another user's; only ESRCH says the process is gone.
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return null;
-  }
-  return ep;
+  return processAlive(ep.pid) ? ep : null;
 }
 
 /** Nothing listens at the advertised address: the request never reached a process. */

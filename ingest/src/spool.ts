@@ -17,7 +17,7 @@
 //                  second stops at start with a config error naming the holder's PID.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, gauge, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { ConfigError, gauge, processAlive, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { deadLetter, isTooLarge, sendSplitting } from './pipeline.ts';
 import type { KafkaSink } from './sink.ts';
@@ -47,15 +47,6 @@ const NAME = /^(\d{12})\.(raw|events|dlq)\.json$/;
 /** The file naming the process that owns the spool; not an entry (NAME does not match it). */
 export const SPOOL_LOCK = 'LOCK';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but is another user's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes the spool's lock file for this process: created exclusively with our PID; a lock whose
@@ -80,7 +71,7 @@ export function lockSpool(dir: string): string {
       // Removed between our open and our read: the holder just let go; try again.
       continue;
     }
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder))
       throw new ConfigError(
         'CALLBOARD_DATA_DIR',
         dir,

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallboardConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { processAlive } from './process.ts';
 
 export type { ClickHouseClient };
 
@@ -79,20 +80,11 @@ export function clickHouseWaitReason(cfg: Pick<CallboardConfig, 'clickhouse' | '
     return null;
   }
   const pid = Number(/^PID:\s*(\d+)/m.exec(status)?.[1]);
-  if (!pid || pid === process.pid || !alive(pid)) return null;
+  if (!pid || pid === process.pid || !processAlive(pid)) return null;
   const since = /^Started at:\s*(.+)$/m.exec(status)?.[1];
   return `the embedded ClickHouse at ${path} is held by another process (PID ${pid}${since ? `, since ${since}` : ''}; the engine is single-process)`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface WaitForClickHouseOptions {
   log: Logger;

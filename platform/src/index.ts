@@ -8,3 +8,4 @@ export * from './clickhouse.ts';
 export * from './shutdown.ts';
 export * from './commands.ts';
 export * from './backoff.ts';
+export * from './process.ts';

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './process.ts';
 
 export const KAFKA_VERSION = '4.3.1';
 const LOG4J_VERSION = '2.25.3';
@@ -327,25 +328,17 @@ function tail(path: string): string {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** SIGTERM, wait up to 30 s for the controlled shutdown, then SIGKILL. */
-export async function stopPid(pid: number, gone: () => boolean = () => !alive(pid)): Promise<void> {
+export async function stopPid(pid: number, gone: () => boolean = () => !processAlive(pid)): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
   const deadline = Date.now() + 30_000;
-  while (!gone() && alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) {
+  while (!gone() && processAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (processAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -374,7 +367,7 @@ function pidFiles(dataDir: string): string[] {
 export async function stopLocalKafka(dataDir: string): Promise<number> {
   const files = pidFiles(dataDir);
   const pids = files.map((f) => Number(readFileSync(f, 'utf8')));
-  const running = pids.filter(alive).length;
+  const running = pids.filter(processAlive).length;
   await Promise.all(pids.map((pid) => stopPid(pid)));
   for (const f of files) rmSync(f, { force: true });
   return running;
