@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, tenantById, tenantHours, type CallboardConfig, type ClickHouse, type Health, type ScheduleConfig, type TenantConfig } from '@callboard/platform';
 import { COMPARISONS, type Comparison } from '@callboard/projections/read';
 import { openSpans } from '@callboard/projections/schedule';
+import { CLOCK_WARN_MS } from '@callboard/ingest/pbx-clock';
 import { ApiError, badInput } from './errors.ts';
 import type { History } from './history.ts';
 import { isCatchingUp, type LiveSnapshot, type LiveStore } from './live.ts';
@@ -344,6 +345,7 @@ export interface PbxFeedOut {
   data_until: string | null;
   catching_up: boolean;
   last_gap: { pbx_id: string; from: string; to: string; reason: string } | null;
+  clock_offset_s: number | null;
 }
 
 /**
@@ -366,8 +368,14 @@ export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveSto
       data_until: f && f.data_until_ms > 0 ? new Date(f.data_until_ms).toISOString() : null,
       catching_up: f ? isCatchingUp(f, nowMs) : false,
       last_gap: f?.last_gap ? { pbx_id, ...f.last_gap } : null,
+      clock_offset_s: f && f.clock.offsetMs !== null ? Math.round(f.clock.offsetMs / 100) / 10 : null,
     };
   });
+}
+
+/** Whether the board warns of this PBX clock offset (ingest/src/pbx-clock.ts CLOCK_WARN_MS). */
+function clockWarned(offsetS: number | null): boolean {
+  return offsetS !== null && Math.abs(offsetS) * 1000 > CLOCK_WARN_MS;
 }
 
 /** An agent's display name: the PBX's (AMI MemberName) where it gives one, else the config's `agents:` entry. */
@@ -393,7 +401,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
     const tenants = new Set([...d.cfg.tenants.map((t) => t.id), ...d.live.tenantIds()]);
     for (const tenant of tenants) {
       const sig = pbxFeeds(d.cfg, d.live, d.health, tenant, d.now())
-        .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}`)
+        .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}:${clockWarned(f.clock_offset_s)}`)
         .join(',');
       if ((last.get(tenant) ?? sig) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
       last.set(tenant, sig);
