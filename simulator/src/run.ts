@@ -25,6 +25,8 @@ export interface AmiSimulatorOptions {
   catchUpRate?: number;
   /** Wait for a logged-in AMI client before playing (so nothing is sent to nobody). Default true. */
   waitForClient?: boolean;
+  /** The PBX clock this far off the true time (AmiRenderOptions.clockSkewMs); the ledger stays true. */
+  clockSkewMs?: number;
   log?: Logger;
 }
 
@@ -47,7 +49,7 @@ export function writeLedger(path: string, ledger: Ledger): void {
 export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<RunningSimulator> {
   const { ledger, actions } = simulate(o.scenario);
   if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
-  const renderer = new AmiRenderer(ledger);
+  const renderer = new AmiRenderer(ledger, { clockSkewMs: o.clockSkewMs });
   let player: SimPlayer | null = null;
   const server = new AmiServer({
     host: o.host,
@@ -55,6 +57,7 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     username: o.username,
     secret: o.secret,
     clock: () => (player ? player.now() : o.scenario.from_ms),
+    clockSkewMs: o.clockSkewMs,
     state: renderer,
     log: o.log,
   });
