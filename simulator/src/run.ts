@@ -47,6 +47,7 @@ export function writeLedger(path: string, ledger: Ledger): void {
 }
 
 export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<RunningSimulator> {
+  const calledAt = Date.now();
   const { ledger, actions } = simulate(o.scenario);
   if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
   const renderer = new AmiRenderer(ledger, { clockSkewMs: o.clockSkewMs });
@@ -66,6 +67,7 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     actions,
     startAt: o.scenario.from_ms,
     catchUpTo: o.catchUpTo,
+    catchUpAtWall: calledAt,
     speed: o.speed,
     catchUpRate: o.catchUpRate,
     sink: (a) => {
