@@ -9,13 +9,8 @@ const TIMES = new Set(['Timestamp', 'StartTime', 'AnswerTime', 'EndTime', 'LastC
 const asMs = (key: string, v: string) => (key === 'Timestamp' ? Number(v) * 1000 : /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(`${v.replace(' ', 'T')}Z`));
 
 it('shifts every rendered time by the skew, and nothing else', () => {
-  const { ledger, actions } = simulate({
-    ...callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 5, volume: 0.3 }),
-    ...(() => {
-      const w = dayWindow('2026-11-20', 'Africa/Nairobi');
-      return { from_ms: w.from_ms + 9 * 3600_000, to_ms: w.from_ms + 10 * 3600_000 };
-    })(),
-  });
+  const day = dayWindow('2026-11-20', 'Africa/Nairobi');
+  const { ledger, actions } = simulate(callCentreScenario({ tenant: 'acme', pbx: 'pbx1', timezone: 'Africa/Nairobi', seed: 5, volume: 0.3, from_ms: day.from_ms + 9 * 3600_000, to_ms: day.from_ms + 10 * 3600_000 }));
   const truth = renderAmi(ledger, actions);
   const skewed = renderAmi(ledger, actions, { clockSkewMs: -90_000 });
   expect(skewed.length).toBe(truth.length);
