@@ -23,6 +23,7 @@ import {
   type WaitSketch,
 } from '@callboard/projections/metrics';
 import { PbxClockOffset, serverTime } from '@callboard/ingest/pbx-clock';
+import type { PbxStatus } from '@callboard/ingest/pbx-status';
 import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
 export interface LiveEnv {
@@ -83,6 +84,8 @@ export interface FeedLive {
    * server clock with it.
    */
   clock: PbxClockOffset;
+  /** The link as an ingest in another process last published it (api/src/pbx-status.ts). */
+  link?: PbxStatus;
 }
 
 interface QueueDay {
@@ -462,10 +465,23 @@ export class LiveStore {
     return this.tenants.get(tenantId)?.version ?? 0;
   }
 
+  /** A PBX link's state as ingest published it; the latest heartbeat wins (records may be redelivered). */
+  noteLinkStatus(s: PbxStatus): void {
+    let t = this.tenants.get(s.tenant_id);
+    if (!t) t = this.tenant(s.tenant_id, Date.parse(s.at));
+    let f = t.feeds.get(s.pbx_id);
+    if (!f) t.feeds.set(s.pbx_id, (f = newFeed(s.pbx_id)));
+    if (!f.link || s.at >= f.link.at) f.link = s;
+  }
+
   /** The tenant's PBX feeds as the live fold has seen them (none before its first event). */
   feeds(tenantId: string): FeedLive[] {
     return [...(this.tenants.get(tenantId)?.feeds.values() ?? [])].map((f) => ({ ...f })).sort((a, b) => (a.pbx_id < b.pbx_id ? -1 : 1));
   }
+}
+
+function newFeed(pbx_id: string): FeedLive {
+  return { pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0, clock: new PbxClockOffset() };
 }
 
 /** A PBX time → the server's time (ms) it was, by the offset measured for that PBX. */
@@ -491,7 +507,7 @@ function serverClock(t: TenantLive): ServerClock {
 function noteFeed(t: TenantLive, e: CanonicalEvent): boolean {
   let f = t.feeds.get(e.pbx_id);
   if (!f) {
-    f = { pbx_id: e.pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0, clock: new PbxClockOffset() };
+    f = newFeed(e.pbx_id);
     t.feeds.set(e.pbx_id, f);
   }
   const at = ms(e.occurred_at);

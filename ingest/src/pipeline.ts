@@ -262,6 +262,13 @@ export function stuckFeeds(minMs = 0, now = Date.now()): StuckFeed[] {
   return out;
 }
 
+/** Each open live feed's PBX clock offset (ms, PBX minus server; null until measured), by PBX. */
+export function clockOffsets(): Map<string, number | null> {
+  const out = new Map<string, number | null>();
+  for (const p of open) if (p.o.live) out.set(p.o.pbx_id, p.clock.offsetMs ?? out.get(p.o.pbx_id) ?? null);
+  return out;
+}
+
 export class IngestPipeline {
   private closed = false;
   readonly who: Subject;
