@@ -496,7 +496,6 @@ function serverClock(t: TenantLive): ServerClock {
   return (pbxId, pbxMs) => (pbxId === undefined ? pbxMs : serverTime(pbxMs, t.feeds.get(pbxId)?.clock.offsetMs));
 }
 
-
 /**
  * Keeps how far each PBX's events reach: a feed replaying history (a simulator's day, a PBX
  * catching up after a start) delivers events whose PBX time lies far behind the time ingest
