@@ -1,8 +1,10 @@
 // Board definitions: validated here (pure), stored in ClickHouse `boards` (versioned rows).
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, tenantById, tenantHours, type CallboardConfig, type ClickHouse, type Health, type ScheduleConfig, type TenantConfig } from '@callboard/platform';
+import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, tenantById, tenantHours, type CallboardConfig, type ClickHouse, type Health, type LinkHealth, type ScheduleConfig, type TenantConfig } from '@callboard/platform';
 import { COMPARISONS, type Comparison } from '@callboard/projections/read';
 import { openSpans } from '@callboard/projections/schedule';
+import { CLOCK_WARN_MS } from '@callboard/ingest/pbx-clock';
+import { PBX_STATUS_STALE_MS, type PbxStatus } from '@callboard/ingest/pbx-status';
 import { ApiError, badInput } from './errors.ts';
 import type { History } from './history.ts';
 import { isCatchingUp, type LiveSnapshot, type LiveStore } from './live.ts';
@@ -346,12 +348,13 @@ export interface PbxFeedOut {
   data_until: string | null;
   catching_up: boolean;
   last_gap: { pbx_id: string; from: string; to: string; reason: string } | null;
+  clock_offset_s: number | null;
 }
 
 /**
- * The tenant's PBX feeds. The link state is ingest's, known here when ingest runs in this process
- * (`callboard start`: one Health for all services); a separate API says UNKNOWN and knows a gap
- * only once the PBX is back and its source.gap arrives.
+ * The tenant's PBX feeds. The link state is ingest's: from its Health when ingest runs in this
+ * process (`callboard start`), else as it published it (pbx-status.ts), UNKNOWN once that is
+ * older than a few heartbeats (ingest stopped or cut off) or before any arrived.
  */
 export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveStore, 'feeds'>, health: Pick<Health, 'links'> | undefined, tenant: string, nowMs: number): PbxFeedOut[] {
   const seen = new Map(live.feeds(tenant).map((f) => [f.pbx_id, f]));
@@ -359,7 +362,7 @@ export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveSto
   const ids = new Set([...cfg.pbxes.filter((p) => p.tenant === tenant).map((p) => p.id), ...seen.keys()]);
   return [...ids].sort().map((pbx_id) => {
     const f = seen.get(pbx_id);
-    const l = links[pbx_id];
+    const l = links[pbx_id] ?? publishedLink(f?.link, nowMs);
     return {
       pbx_id,
       link: l ? (l.up ? 'UP' : 'DOWN') : 'UNKNOWN',
@@ -368,8 +371,20 @@ export function pbxFeeds(cfg: Pick<CallboardConfig, 'pbxes'>, live: Pick<LiveSto
       data_until: f && f.data_until_ms > 0 ? new Date(f.data_until_ms).toISOString() : null,
       catching_up: f ? isCatchingUp(f, nowMs) : false,
       last_gap: f?.last_gap ? { pbx_id, ...f.last_gap } : null,
+      clock_offset_s: f && f.clock.offsetMs !== null ? Math.round(f.clock.offsetMs / 100) / 10 : null,
     };
   });
+}
+
+/** A link state ingest published, while it is fresh. */
+function publishedLink(s: PbxStatus | undefined, nowMs: number): LinkHealth | undefined {
+  if (!s || nowMs - Date.parse(s.at) > PBX_STATUS_STALE_MS) return undefined;
+  return { up: s.up, since: s.since, ...(s.detail ? { detail: s.detail } : {}) };
+}
+
+/** Whether the board warns of this PBX clock offset (ingest/src/pbx-clock.ts CLOCK_WARN_MS). */
+function clockWarned(offsetS: number | null): boolean {
+  return offsetS !== null && Math.abs(offsetS) * 1000 > CLOCK_WARN_MS;
 }
 
 /** An agent's display name: the PBX's (AMI MemberName) where it gives one, else the config's `agents:` entry. */
@@ -395,7 +410,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
     const tenants = new Set([...d.cfg.tenants.map((t) => t.id), ...d.live.tenantIds()]);
     for (const tenant of tenants) {
       const sig = pbxFeeds(d.cfg, d.live, d.health, tenant, d.now())
-        .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}`)
+        .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}:${clockWarned(f.clock_offset_s)}`)
         .join(',');
       if ((last.get(tenant) ?? sig) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
       last.set(tenant, sig);

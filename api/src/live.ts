@@ -22,6 +22,8 @@ import {
   type QueueCounters,
   type WaitSketch,
 } from '@callboard/projections/metrics';
+import { PbxClockOffset, serverTime } from '@callboard/ingest/pbx-clock';
+import type { PbxStatus } from '@callboard/ingest/pbx-status';
 import { kpiRow, type QueueMetricsOut } from './kpi.ts';
 
 export interface LiveEnv {
@@ -76,6 +78,14 @@ export interface FeedLive {
   received_at_ms: number;
   lag_ms: number;
   last_gap?: { from: string; to: string; reason: string };
+  /**
+   * The PBX clock's offset from ingest's (ingest/src/pbx-clock.ts), measured from the events
+   * folded, so an API in another process than ingest knows it too. Live times are served on the
+   * server clock with it.
+   */
+  clock: PbxClockOffset;
+  /** The link as an ingest in another process last published it (api/src/pbx-status.ts). */
+  link?: PbxStatus;
 }
 
 interface QueueDay {
@@ -390,6 +400,7 @@ export class LiveStore {
   snapshot(tenantId: string, nowMs: number, queues?: readonly string[]): LiveSnapshot {
     const t = this.tenant(tenantId, nowMs);
     const want = queues && queues.length ? new Set(queues) : null;
+    const onServer = serverClock(t);
     const waitingCalls: WaitingCallOut[] = [];
     const waitingBy = new Map<string, { n: number; n_today: number; oldest: number }>();
     for (const leg of t.legs.values()) {
@@ -400,13 +411,13 @@ export class LiveStore {
         leg_id: leg.leg_id,
         caller_number: leg.caller_number ?? null,
         position: leg.position ?? null,
-        wait_start: new Date(leg.offered_ms).toISOString(),
+        wait_start: new Date(onServer(leg.pbx_id, leg.offered_ms)).toISOString(),
         pbx_id: leg.pbx_id ?? null,
       });
       const w = waitingBy.get(leg.queue) ?? { n: 0, n_today: 0, oldest: Infinity };
       w.n++;
       if (leg.day === t.today) w.n_today++;
-      w.oldest = Math.min(w.oldest, leg.offered_ms);
+      w.oldest = Math.min(w.oldest, onServer(leg.pbx_id, leg.offered_ms));
       waitingBy.set(leg.queue, w);
     }
     waitingCalls.sort((a, b) => (a.wait_start < b.wait_start ? -1 : a.wait_start > b.wait_start ? 1 : 0));
@@ -433,7 +444,7 @@ export class LiveStore {
     const agents = [...t.agents.values()]
       .filter((a) => !want || a.queues.length === 0 || a.queues.some((q) => want.has(q)))
       .sort((a, b) => (a.agent_id < b.agent_id ? -1 : 1))
-      .map((a) => ({ ...agentOut(a), handled_today: t.handled.get(a.agent_id)?.size ?? 0 }));
+      .map((a) => ({ ...agentOut(a, onServer), handled_today: t.handled.get(a.agent_id)?.size ?? 0 }));
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
@@ -445,17 +456,44 @@ export class LiveStore {
   }
 
   agents(tenantId: string, nowMs: number): AgentOut[] {
-    return [...this.tenant(tenantId, nowMs).agents.values()].map(agentOut);
+    const t = this.tenant(tenantId, nowMs);
+    const onServer = serverClock(t);
+    return [...t.agents.values()].map((a) => agentOut(a, onServer));
   }
 
   version(tenantId: string): number {
     return this.tenants.get(tenantId)?.version ?? 0;
   }
 
+  /** A PBX link's state as ingest published it; the latest heartbeat wins (records may be redelivered). */
+  noteLinkStatus(s: PbxStatus): void {
+    let t = this.tenants.get(s.tenant_id);
+    if (!t) t = this.tenant(s.tenant_id, Date.parse(s.at));
+    let f = t.feeds.get(s.pbx_id);
+    if (!f) t.feeds.set(s.pbx_id, (f = newFeed(s.pbx_id)));
+    if (!f.link || s.at >= f.link.at) f.link = s;
+  }
+
   /** The tenant's PBX feeds as the live fold has seen them (none before its first event). */
   feeds(tenantId: string): FeedLive[] {
     return [...(this.tenants.get(tenantId)?.feeds.values() ?? [])].map((f) => ({ ...f })).sort((a, b) => (a.pbx_id < b.pbx_id ? -1 : 1));
   }
+}
+
+function newFeed(pbx_id: string): FeedLive {
+  return { pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0, clock: new PbxClockOffset() };
+}
+
+/** A PBX time → the server's time (ms) it was, by the offset measured for that PBX. */
+type ServerClock = (pbxId: string | undefined, pbxMs: number) => number;
+
+/**
+ * Live waits and times in state are `now − start` with `now` the server's: a start on a PBX
+ * clock 90 s slow would read 90 s too long. The fold keeps PBX times (they are the events');
+ * what is served is moved onto the server clock.
+ */
+function serverClock(t: TenantLive): ServerClock {
+  return (pbxId, pbxMs) => (pbxId === undefined ? pbxMs : serverTime(pbxMs, t.feeds.get(pbxId)?.clock.offsetMs));
 }
 
 /**
@@ -468,11 +506,12 @@ export class LiveStore {
 function noteFeed(t: TenantLive, e: CanonicalEvent): boolean {
   let f = t.feeds.get(e.pbx_id);
   if (!f) {
-    f = { pbx_id: e.pbx_id, data_until_ms: 0, received_at_ms: 0, lag_ms: 0 };
+    f = newFeed(e.pbx_id);
     t.feeds.set(e.pbx_id, f);
   }
   const at = ms(e.occurred_at);
   const received = ms(e.received_at);
+  f.clock.add(received, at);
   const before = f.data_until_ms;
   if (at > f.data_until_ms) f.data_until_ms = at;
   if (received >= f.received_at_ms) {
@@ -504,21 +543,29 @@ export const CATCHING_UP_LAG_MS = 60_000;
 /** …and only while they still arrive: a PBX quiet for this long is quiet, not behind. */
 export const CATCHING_UP_QUIET_MS = 15_000;
 
+/** Behind by more than the PBX clock's own offset: a PBX clock 90 s slow is not history replaying. */
 export function isCatchingUp(f: FeedLive, nowMs: number): boolean {
-  return f.lag_ms > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
+  return f.lag_ms + (f.clock.offsetMs ?? 0) > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
 }
 
-export function agentOut(a: AgentLive): AgentOut {
+export function agentOut(a: AgentLive, onServer?: ServerClock): AgentOut {
+  const moved = (iso: string) => {
+    const at = ms(iso);
+    // An agent never seen in a state has the epoch as its start ("unknown"), not a PBX time.
+    if (!onServer || !(at > 0)) return iso;
+    const to = onServer(a.pbx_id, at);
+    return to === at ? iso : new Date(to).toISOString();
+  };
   return {
     agent_id: a.agent_id,
     agent_name: a.agent_name ?? null,
     state: a.state,
     reason: a.reason ?? null,
-    state_start: a.state_start,
+    state_start: moved(a.state_start),
     queues: [...a.queues],
     call_id: a.call_id ?? null,
     pause_reason: a.pause_reason ?? null,
-    pause_start: a.pause_start ?? null,
+    pause_start: a.pause_start ? moved(a.pause_start) : null,
     pbx_id: a.pbx_id ?? null,
   };
 }

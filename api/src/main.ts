@@ -11,6 +11,7 @@ import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
 import { startLiveConsumer } from './live-consumer.ts';
+import { startPbxStatusReader } from './pbx-status.ts';
 import { MemoryPubSub, type PubSub, type Topics } from './pubsub.ts';
 import { createApiServer } from './server.ts';
 import { TokenStore } from './tokens.ts';
@@ -75,6 +76,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const host = opts.host ?? settings.host;
   let ops: Server | null = null;
   let consumer: Awaited<ReturnType<typeof startLiveConsumer>> | null = null;
+  let linkStatus: { stop: () => Promise<void> } | null = null;
   try {
     if (settings.opsPort >= 0) {
       ops = await startOpsServer(health, settings.opsPort, { host: settings.opsHost, setting: 'API_OPS_PORT' });
@@ -83,6 +85,11 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     log.info('rebuilding live state before listening');
     consumer = await startLiveConsumer({ cfg, log, health, live, pubsub, lookbackHours: settings.liveLookbackHours, now });
     await consumer.ready;
+    // The link state of an ingest in another process; the board does without it (UNKNOWN).
+    linkStatus = await startPbxStatusReader({ cfg, log, live }).catch((e: unknown) => {
+      log.warn({ err: e }, 'cannot read the PBX link status topic: links of another process show UNKNOWN');
+      return null;
+    });
     // Judged only from here: replayed history must not raise alerts.
     alerts.start();
     await new Promise<void>((resolve, reject) => {
@@ -91,6 +98,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     });
   } catch (e) {
     await alerts.stop().catch(() => undefined);
+    await linkStatus?.stop().catch(() => undefined);
     await consumer?.stop().catch(() => undefined);
     if (ops) await new Promise<void>((r) => ops!.close(() => r()));
     if (ownCh) await ch.close().catch(() => undefined);
@@ -100,12 +108,14 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
   const url = `http://${host !== '0.0.0.0' ? host : '127.0.0.1'}:${addr.port}`;
   log.info({ url, graphql: `${url}/graphql` }, 'API ready and listening');
   const running = consumer;
+  const runningStatus = linkStatus;
   return {
     url,
     live,
     stop: async () => {
       await api.close();
       await alerts.stop();
+      await runningStatus?.stop();
       await running.stop();
       if (ops) await new Promise<void>((r) => ops!.close(() => r()));
       if (ownCh) await ch.close();

@@ -69,7 +69,7 @@ describe('feeds: catching up while history replays', () => {
     const s = store();
     const links: Record<string, LinkHealth> = { 'acme-pbx': { up: false, detail: 'connect ECONNREFUSED', since: '2026-03-10T11:59:00.000Z' } };
     expect(pbxFeeds(cfg, s, { links: () => links }, 'acme', NOW)).toEqual([
-      { pbx_id: 'acme-pbx', link: 'DOWN', link_since: '2026-03-10T11:59:00.000Z', link_detail: 'connect ECONNREFUSED', data_until: null, catching_up: false, last_gap: null },
+      { pbx_id: 'acme-pbx', link: 'DOWN', link_since: '2026-03-10T11:59:00.000Z', link_detail: 'connect ECONNREFUSED', data_until: null, catching_up: false, last_gap: null, clock_offset_s: null },
     ]);
     links['acme-pbx'] = { up: true, since: '2026-03-10T12:00:00.000Z' };
     expect(pbxFeeds(cfg, s, { links: () => links }, 'acme', NOW)[0]).toMatchObject({ link: 'UP', link_detail: null });

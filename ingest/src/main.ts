@@ -25,6 +25,7 @@ import {
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { ADAPTERS } from './adapters.ts';
 import type { RunningAdapter } from './pipeline.ts';
+import { startPbxStatusPublisher } from './pbx-status.ts';
 import { IngestSink } from './sink.ts';
 import { Spool, spoolWrites, type Spooler } from './spool.ts';
 
@@ -81,11 +82,15 @@ export async function startIngest(cfg: CallboardConfig, producer: Producer, log:
     log.info({ pbx: pbx.id, kind: pbx.kind, host: pbx.host, port: pbx.port }, 'adapter started');
   }
   if (cfg.pbxes.length === 0) log.warn('no PBX configured (pbxes: [] in CALLBOARD_CONFIG): ingest idles');
+  // The link state for an API in another process (pbx-status.ts).
+  const status = cfg.pbxes.length > 0 ? startPbxStatusPublisher({ cfg, producer, health, log: log.child({ component: 'pbx-status' }) }) : null;
   return {
     health,
     sink,
     ...(spooled ? { spooler: spooled.spooler } : {}),
     async stop() {
+      // First, while the links are still known: their last record says "ingest stopped".
+      await status?.stop();
       await Promise.all(
         running.map(async (r) => {
           try {

@@ -10,7 +10,7 @@
 //   of being retried forever, and a dead letter keeps at most the head of a huge input.
 // The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
 // and the registry (adapters.ts) on the vendors, never the other way round.
-import { counter, dlqTotal, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
+import { counter, dlqTotal, gauge, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
 import {
   isoMs,
   validateEvent,
@@ -22,6 +22,7 @@ import {
   type RawRef,
   type Source,
 } from '@callboard/schemas';
+import { PbxClockOffset } from './pbx-clock.ts';
 import type { IngestSink } from './sink.ts';
 
 export type { DlqReason };
@@ -61,6 +62,8 @@ export function translating(label: string, step: () => TranslateOutcome): Transl
 export const messagesTotal = counter('callboard_ingest_messages_total', 'Vendor messages translated, by outcome (ok, drop, dlq)', ['source', 'pbx', 'outcome']);
 export const rawTotal = counter('callboard_ingest_raw_events_total', 'Vendor events written to pbx.raw.v1', ['source', 'pbx']);
 export const canonicalTotal = counter('callboard_ingest_canonical_events_total', 'Canonical events written to cc.events.v1', ['source', 'type']);
+/** The PBX id only, as callboard_pbx_link_up: a PBX id names equipment, never a tenant. */
+export const pbxClockOffsetSeconds = gauge('callboard_pbx_clock_offset_seconds', "PBX clock minus server clock (negative: the PBX is behind), from the PBX times of its live events against their receive times (pbx-clock.ts)", ['pbx']);
 
 // ---------------------------------------------------------------------------------------------
 // The pure part: outcomes → events to produce and dead-letter records
@@ -226,6 +229,11 @@ export interface IngestPipelineOptions extends RetryHooks {
   log: Logger;
   /** Largest raw record written (bytes); larger ones are dead-lettered. Default 1,000,000. */
   maxMessageBytes?: number;
+  /**
+   * A live link: measure the PBX's clock offset from the events written (their PBX time against
+   * their receive time). Not for imports and re-translations, whose receive times are not live.
+   */
+  live?: boolean;
 }
 
 /** A feed whose Kafka writes keep failing: its PBX's events wait (readiness reports it). */
@@ -254,12 +262,21 @@ export function stuckFeeds(minMs = 0, now = Date.now()): StuckFeed[] {
   return out;
 }
 
+/** Each open live feed's PBX clock offset (ms, PBX minus server; null until measured), by PBX. */
+export function clockOffsets(): Map<string, number | null> {
+  const out = new Map<string, number | null>();
+  for (const p of open) if (p.o.live) out.set(p.o.pbx_id, p.clock.offsetMs ?? out.get(p.o.pbx_id) ?? null);
+  return out;
+}
+
 export class IngestPipeline {
   private closed = false;
   readonly who: Subject;
   /** Writes being retried: id → what and since when. */
   private readonly failing = new Map<number, { what: string; since: number }>();
   private retries = 0;
+  /** The PBX's clock offset (live links only). */
+  readonly clock = new PbxClockOffset();
 
   constructor(readonly o: IngestPipelineOptions) {
     this.who = { source: o.source, tenant_id: o.tenant_id, pbx_id: o.pbx_id };
@@ -340,6 +357,11 @@ export class IngestPipeline {
 
   /** Produces settled events and dead letters. */
   write(s: Settled): Promise<void> {
+    if (this.o.live && s.events.length > 0) {
+      for (const e of s.events) this.clock.add(Date.parse(e.received_at), Date.parse(e.occurred_at));
+      const off = this.clock.offsetMs;
+      if (off !== null) pbxClockOffsetSeconds.set({ pbx: this.o.pbx_id }, off / 1000);
+    }
     return produce(this.o.sink, s);
   }
 

@@ -73,6 +73,12 @@ export interface AmiRenderOptions {
   /** Queue strategy reported in QueueParams. */
   strategy?: string;
   serviceLevelS?: number;
+  /**
+   * How far the PBX's clock is off the true time (−90_000: 90 s behind). Every time the PBX
+   * renders (event Timestamps, CDR times, member LastCall / LastPause / LoginTime) is shifted by
+   * it; durations are not, and the ledger keeps the truth.
+   */
+  clockSkewMs?: number;
 }
 
 export class AmiRenderer {
@@ -116,7 +122,7 @@ export class AmiRenderer {
 
   /** `sec.usec`, strictly increasing so frames of the same millisecond keep their order. */
   private stamp(t: number): string {
-    let us = t * 1000;
+    let us = (t + (this.opts.clockSkewMs ?? 0)) * 1000;
     if (us <= this.lastUsec) us = this.lastUsec + 1;
     this.lastUsec = us;
     return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
@@ -185,7 +191,7 @@ export class AmiRenderer {
   }
 
   private fmtTime(ms: number | null): string {
-    return ms === null ? '' : new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    return ms === null ? '' : new Date(ms + (this.opts.clockSkewMs ?? 0)).toISOString().slice(0, 19).replace('T', ' ');
   }
 
   private cdr(t: number, f: { src: string; dst: string; dctx: string; cid: string; chan: Chan; dchan: string; app: string; data: string; start: number; answer: number | null; end: number; disposition: string }): void {
@@ -208,10 +214,15 @@ export class AmiRenderer {
     return m;
   }
 
+  /** An epoch-seconds time as the PBX's clock shows it (0: never). */
+  private epochS(s: number): string {
+    return String(s === 0 ? 0 : s + Math.round((this.opts.clockSkewMs ?? 0) / 1000));
+  }
+
   private memberBody(m: Member): Headers {
     return [
       ['Queue', m.queue], ['MemberName', m.name], ['Interface', m.iface], ['StateInterface', stateInterface(m.agent)], ['Membership', 'dynamic'], ['Penalty', '0'],
-      ['CallsTaken', String(m.callsTaken)], ['LastCall', String(m.lastCall)], ['LastPause', String(m.lastPause)], ['LoginTime', String(m.loginTime)],
+      ['CallsTaken', String(m.callsTaken)], ['LastCall', this.epochS(m.lastCall)], ['LastPause', this.epochS(m.lastPause)], ['LoginTime', this.epochS(m.loginTime)],
       ['InCall', String(m.inCall)], ['Status', String(m.status)], ['Paused', String(m.paused)], ['PausedReason', m.reason], ['Ringinuse', '0'], ['Wrapuptime', '0'],
     ];
   }
@@ -788,7 +799,7 @@ export class AmiRenderer {
         if (m.queue !== q.queue || m.loginTime === 0) continue;
         items.push([
           ['Event', 'QueueMember'], ['Queue', m.queue], ['Name', m.name], ['Location', m.iface], ['StateInterface', stateInterface(m.agent)], ['Membership', 'dynamic'],
-          ['Penalty', '0'], ['CallsTaken', String(m.callsTaken)], ['LastCall', String(m.lastCall)], ['LastPause', String(m.lastPause)], ['LoginTime', String(m.loginTime)],
+          ['Penalty', '0'], ['CallsTaken', String(m.callsTaken)], ['LastCall', this.epochS(m.lastCall)], ['LastPause', this.epochS(m.lastPause)], ['LoginTime', this.epochS(m.loginTime)],
           ['InCall', String(m.inCall)], ['Status', String(m.status)], ['Paused', String(m.paused)], ['PausedReason', m.reason], ['Wrapuptime', '0'], ['ActionID', actionId],
         ]);
       }

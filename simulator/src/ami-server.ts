@@ -24,6 +24,8 @@ export interface AmiServerOptions {
   secret: string;
   /** The simulated PBX clock (virtual UTC ms) for Ping and resync answers. */
   clock: () => number;
+  /** How far the PBX's clock is off the true time (the renderer's `clockSkewMs`): shifts the Ping reply's Timestamp. */
+  clockSkewMs?: number;
   state: AmiStateProvider;
   log?: Logger;
 }
@@ -200,7 +202,7 @@ export class AmiServer {
     }
     switch (action) {
       case 'ping':
-        this.reply(s, [['Response', 'Success'], ...id, ['Ping', 'Pong'], ['Timestamp', stamp(now)]]);
+        this.reply(s, [['Response', 'Success'], ...id, ['Ping', 'Pong'], ['Timestamp', stamp(now + (this.o.clockSkewMs ?? 0))]]);
         return;
       case 'events': {
         const mask = (a.get('eventmask') ?? 'on').toLowerCase();

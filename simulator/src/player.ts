@@ -20,6 +20,11 @@ export interface PlayerOptions {
    * advances from there at `speed`, replay or not) are played at once (history). Default: none.
    */
   catchUpTo?: number;
+  /**
+   * The wall instant `catchUpTo` stands for, when it is not the player's making: a caller that read
+   * the clock, then built the day (seconds on a loaded machine), would otherwise lag by that long.
+   */
+  catchUpAtWall?: number;
   /** Virtual ms per wall ms after catch-up; Infinity plays everything at once. */
   speed: number;
   /**
@@ -54,7 +59,7 @@ export class SimPlayer {
   constructor(private readonly o: PlayerOptions) {
     this.anchorVirtual = o.startAt;
     this.wall = o.wallClock ?? Date.now;
-    this.madeAtWall = this.wall();
+    this.madeAtWall = o.catchUpAtWall ?? this.wall();
   }
 
   /** Where the live clock is now: what the replay must reach before playing in time. */

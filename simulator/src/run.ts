@@ -25,6 +25,8 @@ export interface AmiSimulatorOptions {
   catchUpRate?: number;
   /** Wait for a logged-in AMI client before playing (so nothing is sent to nobody). Default true. */
   waitForClient?: boolean;
+  /** The PBX clock this far off the true time (AmiRenderOptions.clockSkewMs); the ledger stays true. */
+  clockSkewMs?: number;
   log?: Logger;
 }
 
@@ -45,9 +47,10 @@ export function writeLedger(path: string, ledger: Ledger): void {
 }
 
 export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<RunningSimulator> {
+  const calledAt = Date.now();
   const { ledger, actions } = simulate(o.scenario);
   if (o.ledgerPath) writeLedger(o.ledgerPath, ledger);
-  const renderer = new AmiRenderer(ledger);
+  const renderer = new AmiRenderer(ledger, { clockSkewMs: o.clockSkewMs });
   let player: SimPlayer | null = null;
   const server = new AmiServer({
     host: o.host,
@@ -55,6 +58,7 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     username: o.username,
     secret: o.secret,
     clock: () => (player ? player.now() : o.scenario.from_ms),
+    clockSkewMs: o.clockSkewMs,
     state: renderer,
     log: o.log,
   });
@@ -63,6 +67,7 @@ export async function startAmiSimulator(o: AmiSimulatorOptions): Promise<Running
     actions,
     startAt: o.scenario.from_ms,
     catchUpTo: o.catchUpTo,
+    catchUpAtWall: calledAt,
     speed: o.speed,
     catchUpRate: o.catchUpRate,
     sink: (a) => {

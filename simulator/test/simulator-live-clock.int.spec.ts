@@ -7,16 +7,10 @@ import { eventually } from '../../test/helpers.ts';
 import { simulate } from '../src/model.ts';
 import { startAmiSimulator, type RunningSimulator } from '../src/run.ts';
 import { callCentreScenario } from '../src/scenarios.ts';
+import { middayZone } from './midday.ts';
 
 let sim: RunningSimulator | undefined;
 
-/** A fixed-offset IANA zone (Etc/GMT±N, sign inverted by convention) whose local hour at `ms` is 11–13. */
-function middayZone(ms: number): string {
-  let offset = 12 - new Date(ms).getUTCHours();
-  if (offset > 14) offset -= 24;
-  if (offset < -12) offset += 24;
-  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 afterAll(() => sim?.stop());
 
 it('stamps live frames with the real time after a replay of several seconds', async () => {

@@ -48,6 +48,22 @@ describe('SimPlayer clock after the history replay (#16)', () => {
     expect(Math.abs(player.now() - clock.now())).toBeLessThan(5);
   });
 
+  it('runs its live clock from the wall instant catchUpTo stands for, not from when the player was made', async () => {
+    const clock = skewedClock();
+    const readAt = clock.now();
+    // The caller read the clock, then spent 4 s building the day before making the player.
+    clock.advance(4_000);
+    const played: { a: SimAction; wall: number }[] = [];
+    const live = pause(readAt + 4_100, 'l');
+    const player: SimPlayer = new SimPlayer({ actions: [live], startAt: readAt - 60_000, catchUpTo: readAt, catchUpAtWall: readAt, speed: 1, wallClock: clock.now, sink: (a) => played.push({ a, wall: clock.now() }) });
+    await player.run();
+    expect(played).toHaveLength(1);
+    // Played when the real clock reached its time (not 4 s late), with the PBX clock on the real one.
+    expect(played[0]!.wall - live.t).toBeGreaterThanOrEqual(0);
+    expect(played[0]!.wall - live.t).toBeLessThan(1000);
+    expect(Math.abs(player.now() - clock.now())).toBeLessThan(50);
+  });
+
   it('without catchUpTo starts its live clock at startAt when run begins', async () => {
     const clock = skewedClock();
     const t0 = 1_000_000;

@@ -118,7 +118,7 @@ describe('pause reasons', () => {
 });
 
 describe('feeds', () => {
-  const feed = (over: Partial<PbxFeed>): PbxFeed => ({ pbx_id: 'p1', link: 'UP', link_since: null, link_detail: null, data_until: null, catching_up: false, last_gap: null, ...over });
+  const feed = (over: Partial<PbxFeed>): PbxFeed => ({ pbx_id: 'p1', link: 'UP', link_since: null, link_detail: null, data_until: null, catching_up: false, clock_offset_s: null, last_gap: null, ...over });
   const now = Date.parse('2026-03-29T18:46:00.000Z');
 
   it('says how far a replaying feed has got, the slowest one when several are', () => {

@@ -264,8 +264,8 @@ describe('unknown figures and the feed strip', () => {
 
   it('says "catching up" with the replayed time, and which PBX is down since when', () => {
     const loc = { locale: 'en-GB', timezone: 'UTC' };
-    const down = { pbx_id: 'acme-ami', link: 'DOWN' as const, link_since: '2026-03-29T21:40:05.000Z', link_detail: 'ECONNREFUSED', data_until: null, catching_up: false, last_gap: null };
-    const view = { catchingUp: { pbx_id: 'p2', data_until: '2026-03-29T12:40:00.000Z' }, down: [down], recentGaps: [], unknown: new Set(['acme-ami']), behind: new Set(['p2']) };
+    const down = { pbx_id: 'acme-ami', link: 'DOWN' as const, link_since: '2026-03-29T21:40:05.000Z', link_detail: 'ECONNREFUSED', data_until: null, catching_up: false, clock_offset_s: null, last_gap: null };
+    const view = { catchingUp: { pbx_id: 'p2', data_until: '2026-03-29T12:40:00.000Z' }, down: [down], recentGaps: [], unknown: new Set(['acme-ami']), behind: new Set(['p2']), clockOff: [] };
     render(FeedBanner, { props: { view, nowMs: Date.parse('2026-03-29T21:46:00.000Z'), loc } });
     expect(screen.getByTestId('catching-up').textContent!.replace(/\s+/g, ' ')).toContain('Catching up: 12:40 of 21:46');
     expect(screen.getByTestId('link-down').textContent!.replace(/\s+/g, ' ')).toContain('PBX acme-ami link down since 21:40:05');

@@ -131,6 +131,7 @@ export class AmiAdapter implements RunningAdapter {
       pbx_id: o.pbx_id,
       sink: o.sink,
       log: o.log,
+      live: true,
       // Kafka refuses: stop reading the socket (TCP back-pressure to Asterisk) until it takes
       // the batch again; nothing received is dropped.
       onRetry: (what, e) => {

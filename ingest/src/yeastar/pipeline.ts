@@ -20,7 +20,7 @@ export class YeastarPipeline {
     log: Logger,
   ) {
     const { source, tenant_id, pbx_id } = translator.opts;
-    this.shell = new IngestPipeline({ source, tenant_id, pbx_id, sink, log });
+    this.shell = new IngestPipeline({ source, tenant_id, pbx_id, sink, log, live: true });
   }
 
   private get product(): 'p' | 's' {

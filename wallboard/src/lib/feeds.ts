@@ -1,7 +1,9 @@
 // What the board can say about its PBX feeds: history still replaying ("catching up: 12:40 of
 // 21:46"), a link down (which PBX, since when), a gap that just ended. While a PBX's link is down
 // its agents and waiting calls are unknown, not what they were when the link dropped; while its
-// history replays, its agents are as of the replayed time, not now.
+// history replays, its agents are as of the replayed time, not now. A PBX whose clock is off by
+// more than 2 s is named: the server already serves its live times on the server clock, but the
+// PBX's own reports (and its phones' displays) are off by that much.
 import type { LiveAgent, PbxFeed } from './model.ts';
 
 export interface FeedView {
@@ -14,9 +16,13 @@ export interface FeedView {
   /** Ids of PBXes whose live state is unknown (link down) or not yet current (catching up). */
   unknown: ReadonlySet<string>;
   behind: ReadonlySet<string>;
+  /** PBX clocks off by more than CLOCK_WARN_S (PBX minus server, s; negative: behind). */
+  clockOff: { pbx_id: string; offset_s: number }[];
 }
 
 export const RECENT_GAP_MS = 15 * 60_000;
+/** The server's bound (ingest/src/pbx-clock.ts CLOCK_WARN_MS), in seconds. */
+export const CLOCK_WARN_S = 2;
 
 export function feedView(feeds: readonly PbxFeed[], serverNowMs: number, recentMs = RECENT_GAP_MS): FeedView {
   const behind = feeds.filter((f) => f.catching_up);
@@ -28,7 +34,16 @@ export function feedView(feeds: readonly PbxFeed[], serverNowMs: number, recentM
     recentGaps: feeds.flatMap((f) => (f.last_gap && serverNowMs - Date.parse(f.last_gap.to) < recentMs ? [{ pbx_id: f.pbx_id, ...f.last_gap }] : [])),
     unknown: new Set(down.map((f) => f.pbx_id)),
     behind: new Set(behind.map((f) => f.pbx_id)),
+    // While history replays the measured offset is not yet the clock's (the catching-up line says so).
+    clockOff: feeds.flatMap((f) => (f.clock_offset_s !== null && Math.abs(f.clock_offset_s) > CLOCK_WARN_S && !f.catching_up ? [{ pbx_id: f.pbx_id, offset_s: f.clock_offset_s }] : [])),
   };
+}
+
+/** "90 s behind", "3 min ahead", "2 h 5 min behind": how far a PBX clock is off. */
+export function clockOffText(offsetS: number): string {
+  const s = Math.round(Math.abs(offsetS));
+  const size = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return `${size} ${offsetS < 0 ? 'behind' : 'ahead'}`;
 }
 
 /** How much of an agent's card is true now. */

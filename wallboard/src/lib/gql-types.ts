@@ -317,6 +317,7 @@ export type BoardSubscription = {
       link_detail: string | null;
       data_until: string | null;
       catching_up: boolean;
+      clock_offset_s: number | null;
       last_gap: { from: string; to: string; reason: string } | null;
     }>;
     comparisons: Array<{ tile_id: string; compare: Comparison; value: number | null; period: { from: string; to: string } }>;

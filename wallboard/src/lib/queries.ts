@@ -29,7 +29,7 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
     timezone locale
     intraday { date interval points { start local_time business_hours queue_metrics { offered answered service_level } } }
     queues { queue name sl_threshold_s interval_sl_min_legs colour open opens_at closes_at }
-    feeds { pbx_id link link_since link_detail data_until catching_up last_gap { from to reason } }
+    feeds { pbx_id link link_since link_detail data_until catching_up clock_offset_s last_gap { from to reason } }
     comparisons { tile_id compare value period { from to } }
   }
 }` as Operation<G.BoardSubscription, G.BoardSubscriptionVariables>;
