@@ -51,13 +51,14 @@ const hooks = {} as Record<TenantId, Awaited<ReturnType<typeof receiver>>>;
 const tok = {} as Record<TenantId, string>;
 const boards = {} as Record<TenantId, string>;
 
-const ALERTS = `subscription { alerts { id state level board_id tile_id metric queue queues direction threshold value raised_at cleared_at } }`;
+const ALERTS = `subscription { alerts { id state level board_id tile_id metric queue queues direction threshold value current raised_at cleared_at } }`;
 interface AlertOut {
   id: string;
   state: 'RAISED' | 'CLEARED';
   board_id: string;
   metric: string;
   value: number | null;
+  current: number | null;
   queues: string[];
 }
 
@@ -115,7 +116,7 @@ afterAll(async () => {
 });
 
 describe('alerts', () => {
-  it('a crossing on Kafka reaches the subscription (SSE and WebSocket) within 2 s and the webhook once, signed; the clear follows', async () => {
+  it('a crossing on Kafka reaches the subscription (SSE and WebSocket) and the webhook once, signed; a moving figure reaches screens only; the clear follows', async () => {
     const viaSse = sse<{ alerts: AlertOut }>(api.url, tok.acme, ALERTS);
     const ws = wsClient(api.url, tok.acme);
     const viaWs = wsSubscribe<{ alerts: AlertOut }>(ws, ALERTS);
@@ -130,11 +131,19 @@ describe('alerts', () => {
       await produce(queued('acme', call));
       const sent = Date.now();
       const raised = await eventually(() => viaSse.received.find((m) => m.alerts.state === 'RAISED')?.alerts, 10_000, 'alert on SSE');
-      expect(Date.now() - sent).toBeLessThan(2000);
-      expect(raised).toMatchObject({ board_id: boards.acme, metric: 'waiting', value: 1, queues: ['sales'] });
+      // Printed, not asserted: no timing bounds in tests (the machine is shared and loaded).
+      console.log(`[alerts int] crossing event produced → alert on SSE: ${Date.now() - sent} ms`);
+      expect(raised).toMatchObject({ board_id: boards.acme, metric: 'waiting', value: 1, current: 1, queues: ['sales'] });
       await eventually(() => viaWs.received.find((m) => m.alerts.id === raised.id), 5000, 'alert on WebSocket');
 
-      await produce(abandoned('acme', call));
+      // A second caller: the raised alert's figure moves to 2 — sent again to screens (same id,
+      // still RAISED, raised with 1), not a crossing: no webhook delivery for it.
+      const second = uniqueId('c');
+      await produce(queued('acme', second));
+      const moved = await eventually(() => viaSse.received.find((m) => m.alerts.id === raised.id && m.alerts.current === 2)?.alerts, 10_000, 'the moved figure on SSE');
+      expect(moved).toMatchObject({ state: 'RAISED', value: 1, current: 2 });
+
+      await produce([...abandoned('acme', call), ...abandoned('acme', second)]);
       await eventually(() => viaSse.received.find((m) => m.alerts.state === 'CLEARED' && m.alerts.id === raised.id), 10_000, 'clear on SSE');
       // Deliveries to one tenant are in order: once the clear is in, no second raise is on its way.
       await eventually(() => hooks.acme.hooks.find((h) => h.delivery === `${raised.id}.cleared`), 10_000, 'clear on the webhook');

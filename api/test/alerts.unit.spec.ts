@@ -95,6 +95,22 @@ describe('alert evaluator', () => {
     expect(again!.id).not.toBe(raised!.id);
   });
 
+  it('while raised, sends the figure again whenever it moves (same id, for screens only), and nothing while it stands still', () => {
+    const states = new Map<string, RuleState>();
+    const o = { minDurationMs: 0, hysteresis: 0.1 };
+    const [raised] = evaluate(states, [{ rule: rule(), value: 11 }], 1000, o);
+    expect(raised).toMatchObject({ state: 'RAISED', value: 11, current: 11, moved: false });
+    expect(evaluate(states, [{ rule: rule(), value: 11 }], 1250, o)).toEqual([]);
+    const [moved] = evaluate(states, [{ rule: rule(), value: 14 }], 1500, o);
+    expect(moved).toMatchObject({ id: raised!.id, state: 'RAISED', value: 11, current: 14, raised_at: 1000, moved: true });
+    // inside the hysteresis margin: still raised, its figure moved below the level
+    const [inside] = evaluate(states, [{ rule: rule(), value: 9.5 }], 1750, o);
+    expect(inside).toMatchObject({ id: raised!.id, current: 9.5, moved: true });
+    expect(active(states)).toMatchObject([{ id: raised!.id, value: 11, current: 9.5 }]);
+    const [cleared] = evaluate(states, [{ rule: rule(), value: 9 }], 2000, o);
+    expect(cleared).toMatchObject({ id: raised!.id, state: 'CLEARED', value: 9, current: null, moved: false });
+  });
+
   it('clears what a removed tile had raised and forgets what it had pending', () => {
     const states = new Map<string, RuleState>();
     const o = { minDurationMs: 5000, hysteresis: 0 };
@@ -179,7 +195,7 @@ describe('webhook retry schedule', () => {
 });
 
 describe('webhook sender', () => {
-  const alert: Alert = { id: 'al_x', state: 'RAISED', rule: rule(), value: 11, raised_at: 1000, cleared_at: null };
+  const alert: Alert = { id: 'al_x', state: 'RAISED', rule: rule(), value: 11, current: 11, raised_at: 1000, cleared_at: null, moved: false };
   const cfg = { url: 'http://receiver.invalid/hook', secret_env: 'X', min_backoff_ms: 100, max_backoff_ms: 1000, max_attempts: 4, timeout_ms: 1000, max_queue: 2 };
   const log = createLogger('alerts-test', 'silent');
 

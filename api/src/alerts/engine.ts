@@ -98,6 +98,11 @@ export function createAlerts(d: AlertEngineDeps): AlertEngine {
     const opts = alertSettings(d.cfg, tenant);
     const checks = t.boards.flatMap((b) => checksOf(b, snapshotOf));
     for (const a of evaluate(t.states, checks, now, { minDurationMs: opts.min_duration_s * 1000, hysteresis: opts.hysteresis })) {
+      // A raised alert's figure moved: screens update their banner; no crossing to count or send.
+      if (a.moved) {
+        feed.publish('alert', tenant, a);
+        continue;
+      }
       raisedTotal.inc({ tenant, level: a.rule.level, state: a.state });
       d.log.info({ tenant, alert: a.id, state: a.state, board: a.rule.board_id, tile: a.rule.tile_id, metric: a.rule.metric, queue: a.rule.queue, level: a.rule.level, value: a.value }, `alert ${a.state.toLowerCase()}`);
       feed.publish('alert', tenant, a);

@@ -40,7 +40,7 @@ export interface AlertOptions {
 
 export type RuleState =
   | { phase: 'pending'; since: number }
-  | { phase: 'raised'; id: string; raised_at: number; value: number; rule: AlertRule };
+  | { phase: 'raised'; id: string; raised_at: number; value: number; current: number; rule: AlertRule };
 
 export interface Alert {
   /** the same for the raise and the clear of one crossing */
@@ -49,8 +49,12 @@ export interface Alert {
   rule: AlertRule;
   /** the figure when raised; when cleared, the figure that cleared it (null: it has no value now, or the tile is gone) */
   value: number | null;
+  /** while raised, the figure now (a banner showing the raise's figure would contradict the tile beside it); null once cleared */
+  current: number | null;
   raised_at: number;
   cleared_at: number | null;
+  /** true: no crossing, only the figure of a raised alert moved (for screens: no webhook, no count) */
+  moved: boolean;
 }
 
 export function beyond(value: number, rule: Pick<AlertRule, 'direction' | 'threshold'>): boolean {
@@ -70,17 +74,21 @@ export const alertId = (key: string, raisedAt: number) => `al_${createHash('sha2
  * One rule's next state for a figure observed at `now`, and the alert it raises or clears, if
  * any. `undefined` state is "ok" (nothing pending, nothing raised).
  */
-export function step(state: RuleState | undefined, rule: AlertRule, value: number | null, now: number, opts: AlertOptions): { state: RuleState | undefined; alert: Alert | null } {
+export function step(state: RuleState | undefined, rule: AlertRule, value: number | null, now: number, opts: AlertOptions): { state: RuleState | undefined; alert: Alert | null; moved?: Alert } {
   const isBeyond = value !== null && Number.isFinite(value) && beyond(value, rule);
   if (state?.phase === 'raised') {
-    if (value !== null && Number.isFinite(value) && !recovered(value, rule, opts.hysteresis)) return { state, alert: null };
-    return { state: undefined, alert: { id: state.id, state: 'CLEARED', rule, value, raised_at: state.raised_at, cleared_at: now } };
+    if (value !== null && Number.isFinite(value) && !recovered(value, rule, opts.hysteresis)) {
+      if (value === state.current) return { state, alert: null };
+      const next = { ...state, current: value };
+      return { state: next, alert: null, moved: { id: state.id, state: 'RAISED', rule, value: state.value, current: value, raised_at: state.raised_at, cleared_at: null, moved: true } };
+    }
+    return { state: undefined, alert: { id: state.id, state: 'CLEARED', rule, value, current: null, raised_at: state.raised_at, cleared_at: now, moved: false } };
   }
   if (!isBeyond) return { state: undefined, alert: null };
   const since = state?.phase === 'pending' ? state.since : now;
   if (now - since < opts.minDurationMs) return { state: { phase: 'pending', since }, alert: null };
   const id = alertId(rule.key, now);
-  return { state: { phase: 'raised', id, raised_at: now, value: value!, rule }, alert: { id, state: 'RAISED', rule, value, raised_at: now, cleared_at: null } };
+  return { state: { phase: 'raised', id, raised_at: now, value: value!, current: value!, rule }, alert: { id, state: 'RAISED', rule, value, current: value, raised_at: now, cleared_at: null, moved: false } };
 }
 
 const LEVELS: [AlertLevel, 'warn' | 'critical'][] = [
@@ -177,11 +185,12 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
     if (r.state) states.set(rule.key, r.state);
     else states.delete(rule.key);
     if (r.alert) alerts.push(r.alert);
+    if (r.moved) alerts.push(r.moved);
   }
   for (const [key, s] of states) {
     if (seen.has(key)) continue;
     states.delete(key);
-    if (s.phase === 'raised') alerts.push({ id: s.id, state: 'CLEARED', rule: s.rule, value: null, raised_at: s.raised_at, cleared_at: now });
+    if (s.phase === 'raised') alerts.push({ id: s.id, state: 'CLEARED', rule: s.rule, value: null, current: null, raised_at: s.raised_at, cleared_at: now, moved: false });
   }
   return alerts;
 }
@@ -189,6 +198,6 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
 /** Alerts raised and not cleared, oldest first. */
 export function active(states: ReadonlyMap<string, RuleState>): Alert[] {
   const out: Alert[] = [];
-  for (const s of states.values()) if (s.phase === 'raised') out.push({ id: s.id, state: 'RAISED', rule: s.rule, value: s.value, raised_at: s.raised_at, cleared_at: null });
+  for (const s of states.values()) if (s.phase === 'raised') out.push({ id: s.id, state: 'RAISED', rule: s.rule, value: s.value, current: s.current, raised_at: s.raised_at, cleared_at: null, moved: false });
   return out.sort((a, b) => a.raised_at - b.raised_at);
 }

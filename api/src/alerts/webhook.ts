@@ -46,6 +46,7 @@ export function alertBody(tenant: string, a: Alert) {
     direction: r.direction,
     threshold: r.threshold,
     value: a.value,
+    current: a.current,
     raised_at: new Date(a.raised_at).toISOString(),
     cleared_at: a.cleared_at === null ? null : new Date(a.cleared_at).toISOString(),
   };

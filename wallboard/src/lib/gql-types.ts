@@ -188,6 +188,7 @@ export type AlertsSubscription = {
     direction: ThresholdDirection;
     threshold: number;
     value: number | null;
+    current: number | null;
     raised_at: string;
   };
 };
