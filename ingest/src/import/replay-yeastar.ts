@@ -16,9 +16,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ServiceUnavailable, type Logger } from '@callboard/platform';
 import type { IngestSink } from '../sink.ts';
-import { parseYeastarText, type YeastarMessage } from '../yeastar/messages.ts';
+import { parseYeastarText } from '../yeastar/messages.ts';
 import { YeastarPipeline } from '../yeastar/pipeline.ts';
-import { callIdEpochMs, yeastarLocalToUtc } from '../yeastar/time.ts';
+import { hintMs } from '../yeastar/offline.ts';
 import { YeastarTranslator } from '../yeastar/translate.ts';
 import { chunkDelays } from './replay.ts';
 
@@ -29,15 +29,6 @@ export interface CapturedMessage {
   line: number;
   text: string;
   at: number;
-}
-
-/** The moment a message's call began, when it says (the call id's epoch, a CDR's start). */
-function callStartMs(m: YeastarMessage, zone: string): number | undefined {
-  if (!('call_id' in m)) return undefined;
-  const e = callIdEpochMs(m.call_id);
-  if (e !== undefined) return e;
-  if (m.kind === 'cdr') return m.start_utc_ms ?? yeastarLocalToUtc(m.time_start, zone)?.ms;
-  return undefined;
 }
 
 /** The messages of a capture with their receive times (rule above); blank lines skipped. */
@@ -61,7 +52,7 @@ export function readYeastarCapture(text: string, source: YeastarSource, timezone
     }
     if (at === undefined || !Number.isFinite(at)) {
       const parsed = parseYeastarText(body, product);
-      const hint = parsed.ok ? callStartMs(parsed.message, timezone) : undefined;
+      const hint = parsed.ok ? hintMs(parsed.message, timezone) : undefined;
       const base = clock === undefined ? (hint ?? 0) : clock + 1000;
       at = Math.max(base, hint ?? base);
     }

@@ -24,7 +24,8 @@ export interface YeastarOfflineOptions {
   start?: Date;
 }
 
-function hintMs(m: YeastarMessage, zone: string): number | undefined {
+/** A message's own clue to when it happened: its call id's epoch, or a CDR's start; none for status events. */
+export function hintMs(m: YeastarMessage, zone: string): number | undefined {
   if (!('call_id' in m)) return undefined;
   const e = callIdEpochMs(m.call_id);
   if (e !== undefined) return e;
