@@ -4,11 +4,11 @@
 // month's first hours (still April in UTC), then a leg re-derived to another agent (an older row
 // left unmerged in the table), the figures are those of the legs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type TenantHours } from '@callboard/platform';
 import type { CallEvent } from '@callboard/schemas';
 import { foldCall } from '../src/fold.ts';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
-import { queueMetrics } from '../src/queries.ts';
+import { queueMetrics, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
@@ -27,7 +27,7 @@ afterAll(async () => ch?.close());
 const byAgent = (
   tenant: string,
   period: { kind: 'MONTH' | 'DAY'; date: string } = { kind: 'MONTH', date: '2026-05-01' },
-  o: { group_by?: 'agent' | 'queue' | 'day'; percentiles?: boolean } = {},
+  o: { group_by?: 'agent' | 'queue' | 'day'; percentiles?: boolean; business_hours?: TenantHours; onSource?: (s: QueueSource) => void } = {},
 ) =>
   queueMetrics(
     ch,
@@ -39,8 +39,9 @@ const byAgent = (
       group_by: o.group_by ?? 'agent',
       settings: () => DEFAULT_QUEUE_SETTINGS,
       now: new Date('2026-07-01T00:00:00Z'),
+      ...(o.business_hours ? { business_hours: o.business_hours } : {}),
     },
-    { percentiles: o.percentiles ?? true },
+    { percentiles: o.percentiles ?? true, ...(o.onSource ? { onSource: o.onSource } : {}) },
   );
 
 describe('queue metrics by agent from the per-agent rollup', () => {
@@ -92,18 +93,27 @@ describe('queue metrics by agent from the per-agent rollup', () => {
     );
     const month = { kind: 'MONTH', date: '2026-05-01' } as const;
     const day = { kind: 'DAY', date: '2026-05-03' } as const;
-    for (const [period, group_by] of [
-      [month, 'agent'],
-      [day, 'agent'],
-      [month, 'queue'],
-      [month, 'day'],
+    // Open 08:10–23:50 local every day: edges inside buckets, so the legs answer, not a rollup.
+    const offEdges: TenantHours = {
+      default: { tenant: t, name: 'long-day', weekly: Array.from({ length: 7 }, () => [{ from: 490, to: 1430 }]), holidays: [], exceptions: [] },
+      queues: {},
+    };
+    const sources = new Set<QueueSource>();
+    for (const [period, group_by, business_hours] of [
+      [month, 'agent', undefined],
+      [day, 'agent', undefined],
+      [month, 'queue', undefined],
+      [month, 'day', undefined],
+      [month, 'agent', offEdges],
     ] as const) {
-      const all = await byAgent(t, period, { group_by, percentiles: true });
-      const lean = await byAgent(t, period, { group_by, percentiles: false });
+      const o = { group_by, ...(business_hours ? { business_hours } : {}), onSource: (s: QueueSource) => sources.add(s) };
+      const all = await byAgent(t, period, { ...o, percentiles: true });
+      const lean = await byAgent(t, period, { ...o, percentiles: false });
       // The asked rows have percentiles, so leaving them out is a change the test can see.
       expect(all.some((r) => r.wait_p50 !== null)).toBe(true);
       expect(lean.every((r) => r.wait_p50 === null && r.wait_p90 === null && r.wait_p99 === null)).toBe(true);
       expect(lean).toEqual(all.map((r) => ({ ...r, wait_p50: null, wait_p90: null, wait_p99: null })));
     }
+    expect([...sources].sort()).toEqual(['legs', 'rollup']);
   });
 });
