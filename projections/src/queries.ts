@@ -22,7 +22,6 @@ import {
   AGENT_STATES,
   BUCKET_MS,
   DEFAULT_SL_FORMULA,
-  ROLLUP_AGGREGATES,
   aht,
   bucketIndexOfDateTime,
   bucketIndexOfMs,
@@ -30,12 +29,13 @@ import {
   emptyStateTime,
   emptyWaitSketch,
   isShortAbandon,
-  LEG_AGGREGATES,
+  legAggregates,
   loggedInTime,
   meanSeconds,
   mergeWaitSketch,
   occupancy,
   queueFigures,
+  rollupAggregates,
   utilization,
   withinSl,
   wrapMs,
@@ -122,9 +122,10 @@ interface LegAgg {
   hold_ms: number;
   wrap_ms: number;
   wrap_default_legs: number;
-  answered_wait_ds: Record<string, number>;
-  min_answered_wait_ms: number;
-  max_answered_wait_ms: number;
+  /** With `percentiles` only. */
+  answered_wait_ds?: Record<string, number>;
+  min_answered_wait_ms?: number;
+  max_answered_wait_ms?: number;
   /** 1: offered in business hours (read/hours.ts). */
   in_hours: number;
 }
@@ -150,11 +151,13 @@ class QueueAcc {
     for (const [k, n] of Object.entries(r.answered_wait_ceil_s)) {
       if (withinSl(Number(k) * 1000, s)) c.answered_within_sl += n;
     }
-    mergeWaitSketch(this.answeredWaits, {
-      keys: Object.entries(r.answered_wait_ds).map(([k, n]) => [Number(k), Number(n)]),
-      min_ms: Number(r.min_answered_wait_ms),
-      max_ms: Number(r.max_answered_wait_ms),
-    });
+    if (r.answered_wait_ds) {
+      mergeWaitSketch(this.answeredWaits, {
+        keys: Object.entries(r.answered_wait_ds).map(([k, n]) => [Number(k), Number(n)]),
+        min_ms: Number(r.min_answered_wait_ms),
+        max_ms: Number(r.max_answered_wait_ms),
+      });
+    }
     for (const [k, n] of Object.entries(r.abandoned_wait_ceil_s)) if (withinSl(Number(k) * 1000, s)) c.abandoned_within_sl += n;
     for (const [k, n] of Object.entries(r.abandoned_wait_floor_s)) if (isShortAbandon(Number(k) * 1000, s)) c.short_abandoned += n;
     c.answered_wait_ms += Number(r.answered_wait_ms);
@@ -191,13 +194,25 @@ function filterSql(q: MetricsQuery<string>, params: Params, opts: { queues: stri
 /** How a queue metrics query reads its legs: from the 15-minute rollup, or leg by leg. */
 export type QueueSource = 'rollup' | 'legs';
 
+/** What a caller of queueMetrics needs beyond the query. */
+export interface QueueReadOptions {
+  /** Told which source answered (the business-hours tests). */
+  onSource?: (s: QueueSource) => void;
+  /**
+   * false: wait_p50/p90/p99 are null and the 0.1 s wait sketch is not read. It is most of the
+   * bytes of a result row (hundreds of keys per row; a month by agent has hundreds of rows), so a
+   * caller that shows no percentiles skips it. Every other field is the same. Default true.
+   */
+  percentiles?: boolean;
+}
+
 /**
  * Queue metrics (METRICS.md "Queue metrics") over queue legs offered in the period, grouped by
  * nothing, queue, answering agent, intraday interval or local day. Durations in seconds.
  * With business hours (q.business_hours), legs are classed in or out of hours by their
  * offered_at, at query time; `q.hours` picks which of them count (see MetricsQuery).
  */
-export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>, onSource?: (s: QueueSource) => void): Promise<QueueMetricsRow[]> {
+export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>, o: QueueReadOptions = {}): Promise<QueueMetricsRow[]> {
   const p = checkQuery(q, ['none', 'queue', 'agent', 'interval', 'day']);
   if (q.hours !== undefined && q.hours !== 'open' && q.hours !== 'closed' && q.hours !== 'all') throw new PeriodError(`hours ${JSON.stringify(q.hours)}: expected open, closed or all`, q.hours);
   const spans = spansOf(p, q);
@@ -210,7 +225,8 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   // business hours as the queue rollup's do, their day rows cannot (whole days only without hours).
   const byAgentRollup = byAgent && hours.rollupOk;
   const byLegs = byAgent ? !byAgentRollup : !hours.rollupOk;
-  onSource?.(byLegs ? 'legs' : 'rollup');
+  o.onSource?.(byLegs ? 'legs' : 'rollup');
+  const sketch = o.percentiles ?? true;
   const during = ` AND bucket >= ${msParam('start')} AND bucket < ${msParam('end')}`;
   const spanExpr =
     q.group_by === 'interval' ? `${bucketIndexOfDateTime('bucket')} AS span` : q.group_by === 'day' ? `toString(toDate(bucket, {tz:String})) AS span` : `0 AS span`;
@@ -218,10 +234,10 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   const inHours = `${hours.sql(byLegs)} AS in_hours`;
   const agentCol = byAgent ? 'agent_id, ' : '';
   const sql = byAgentRollup
-    ? agentRollupSql(r, { spanExpr, during, filter, params, inHours: hours.sql(false), wholePeriod: !hours.active && q.group_by !== 'interval' && q.group_by !== 'day' })
+    ? agentRollupSql(r, { spanExpr, during, filter, params, inHours: hours.sql(false), sketch, wholePeriod: !hours.active && q.group_by !== 'interval' && q.group_by !== 'day' })
     : byLegs
-      ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${LEG_AGGREGATES} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
-      : `SELECT queue, ${spanExpr}, ${inHours}, ${ROLLUP_AGGREGATES} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
+      ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${legAggregates(sketch)} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
+      : `SELECT queue, ${spanExpr}, ${inHours}, ${rollupAggregates(sketch)} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
   const data = await r.rows<LegAgg>(sql, params);
 
   const idx = spanIndex(spans);

@@ -4,11 +4,11 @@
 // month's first hours (still April in UTC), then a leg re-derived to another agent (an older row
 // left unmerged in the table), the figures are those of the legs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type TenantHours } from '@callboard/platform';
 import type { CallEvent } from '@callboard/schemas';
 import { foldCall } from '../src/fold.ts';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
-import { queueMetrics } from '../src/queries.ts';
+import { queueMetrics, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
@@ -24,16 +24,25 @@ beforeAll(async () => {
 });
 afterAll(async () => ch?.close());
 
-const byAgent = (tenant: string, period: { kind: 'MONTH' | 'DAY'; date: string } = { kind: 'MONTH', date: '2026-05-01' }) =>
-  queueMetrics(ch, {
-    tenant_id: tenant,
-    timezone: 'Africa/Nairobi',
-    week_start: 'monday',
-    period,
-    group_by: 'agent',
-    settings: () => DEFAULT_QUEUE_SETTINGS,
-    now: new Date('2026-07-01T00:00:00Z'),
-  });
+const byAgent = (
+  tenant: string,
+  period: { kind: 'MONTH' | 'DAY'; date: string } = { kind: 'MONTH', date: '2026-05-01' },
+  o: { group_by?: 'agent' | 'queue' | 'day'; percentiles?: boolean; business_hours?: TenantHours; onSource?: (s: QueueSource) => void } = {},
+) =>
+  queueMetrics(
+    ch,
+    {
+      tenant_id: tenant,
+      timezone: 'Africa/Nairobi',
+      week_start: 'monday',
+      period,
+      group_by: o.group_by ?? 'agent',
+      settings: () => DEFAULT_QUEUE_SETTINGS,
+      now: new Date('2026-07-01T00:00:00Z'),
+      ...(o.business_hours ? { business_hours: o.business_hours } : {}),
+    },
+    { percentiles: o.percentiles ?? true, ...(o.onSource ? { onSource: o.onSource } : {}) },
+  );
 
 describe('queue metrics by agent from the per-agent rollup', () => {
   it('counts each agent’s legs, and a leg re-derived to another agent only once, before any merge', async () => {
@@ -67,5 +76,44 @@ describe('queue metrics by agent from the per-agent rollup', () => {
     expect(after).toEqual({ '': [1, 0, 0], a1: [2, 2, 90], a2: [2, 2, 130] });
     const may3 = Object.fromEntries((await byAgent(t, { kind: 'DAY', date: '2026-05-03' })).map((r) => [r.agent_id ?? '', r.answered]));
     expect(may3).toEqual({ '': 0, a1: 1, a2: 1 });
+  });
+
+  it('without percentiles, gives every other field as with them, from each rollup', async () => {
+    const t = uniqueId('agpct');
+    await loadEvents(
+      store,
+      [
+        ...queuedCall({ tenant: t, call_id: 'c1', at: utc('2026-05-03T09:00:00Z'), queue: 'sales', outcome: 'answered', wait_s: 3, agent: 'a1', talk_s: 60 }),
+        ...queuedCall({ tenant: t, call_id: 'c2', at: utc('2026-05-03T09:20:00Z'), queue: 'sales', outcome: 'answered', wait_s: 25, agent: 'a1', talk_s: 90 }),
+        ...queuedCall({ tenant: t, call_id: 'c3', at: utc('2026-05-20T14:00:00Z'), queue: 'support', outcome: 'answered', wait_s: 30, agent: 'a2', talk_s: 90 }),
+        ...queuedCall({ tenant: t, call_id: 'c4', at: utc('2026-05-03T09:02:00Z'), queue: 'sales', outcome: 'abandoned', wait_s: 4 }),
+        ...queuedCall({ tenant: t, call_id: 'c5', at: utc('2026-04-30T22:00:00Z'), queue: 'sales', outcome: 'answered', wait_s: 2, agent: 'a1', talk_s: 30 }),
+      ],
+      { rollupVersion: 'now' },
+    );
+    const month = { kind: 'MONTH', date: '2026-05-01' } as const;
+    const day = { kind: 'DAY', date: '2026-05-03' } as const;
+    // Open 08:10–23:50 local every day: edges inside buckets, so the legs answer, not a rollup.
+    const offEdges: TenantHours = {
+      default: { tenant: t, name: 'long-day', weekly: Array.from({ length: 7 }, () => [{ from: 490, to: 1430 }]), holidays: [], exceptions: [] },
+      queues: {},
+    };
+    const sources = new Set<QueueSource>();
+    for (const [period, group_by, business_hours] of [
+      [month, 'agent', undefined],
+      [day, 'agent', undefined],
+      [month, 'queue', undefined],
+      [month, 'day', undefined],
+      [month, 'agent', offEdges],
+    ] as const) {
+      const o = { group_by, ...(business_hours ? { business_hours } : {}), onSource: (s: QueueSource) => sources.add(s) };
+      const all = await byAgent(t, period, { ...o, percentiles: true });
+      const lean = await byAgent(t, period, { ...o, percentiles: false });
+      // The asked rows have percentiles, so leaving them out is a change the test can see.
+      expect(all.some((r) => r.wait_p50 !== null)).toBe(true);
+      expect(lean.every((r) => r.wait_p50 === null && r.wait_p90 === null && r.wait_p99 === null)).toBe(true);
+      expect(lean).toEqual(all.map((r) => ({ ...r, wait_p50: null, wait_p90: null, wait_p99: null })));
+    }
+    expect([...sources].sort()).toEqual(['legs', 'rollup']);
   });
 });

@@ -125,7 +125,7 @@ describe('OPEN + CLOSED = ALL (property, seven zones, DST months, holidays, exce
             const hours: TenantHours = { default: sales, queues: { support: { ...support, name: 'support-hours' } } };
             const sources = new Set<QueueSource>();
             const run = (period: PeriodSpec, h: Hours | undefined, group_by: 'none' | 'day' | 'queue' = 'none') =>
-              queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period, group_by, settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: hours, ...(h ? { hours: h } : {}) }, (s) => sources.add(s));
+              queueMetrics(ch, { tenant_id: t, timezone: zone, week_start: 'monday', period, group_by, settings: () => DEFAULT_QUEUE_SETTINGS, now: NOW, business_hours: hours, ...(h ? { hours: h } : {}) }, { onSource: (s) => sources.add(s) });
             const month1: PeriodSpec = { kind: 'MONTH', date: month };
             const local = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd');
             // Every local day of the month (DST days, holidays, exceptions among them) as day rows,

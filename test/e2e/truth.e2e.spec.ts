@@ -386,7 +386,7 @@ describe.each(TENANTS)('truth for $id ($timezone), $pbx', (t) => {
       queueMetrics(
         ch,
         { ...base(), period: { kind, date: DATE }, group_by: 'queue', business_hours: tenantHours(cfg, t.id), ...(hours ? { hours } : {}) },
-        (src) => sources.add(src),
+        { onSource: (src) => sources.add(src) },
       );
     const asked = { open: await ask('open'), closed: await ask('closed'), all: await ask('all'), default: await ask() };
     // Both ways of classing legs are exercised: nyc's 00:10 exception (in March only) is off the

@@ -17,13 +17,24 @@ export const WAIT_FLOOR_KEY = (col: string): string =>
 /** waitDeciKey in SQL over a wait column in ms. */
 export const WAIT_DECI_KEY = (col: string): string => `toUInt32(intDiv(${col} + ${WAIT_KEY_MS - 1}, ${WAIT_KEY_MS}))`;
 
+// The wait sketch (percentiles only): the 0.1 s keys are most of a result row's bytes, so a read
+// that is not asked for wait_p50/p90/p99 leaves these columns out (queries.ts `percentiles`).
+const LEG_SKETCH = `,
+    CAST(sumMapIf(map(${WAIT_DECI_KEY('wait_ms')}, toUInt32(1)), outcome = 'answered'), 'Map(UInt32, UInt32)') AS answered_wait_ds,
+    toUInt64(minIf(wait_ms, outcome = 'answered')) AS min_answered_wait_ms,
+    toUInt64(maxIf(wait_ms, outcome = 'answered')) AS max_answered_wait_ms`;
+const ROLLUP_SKETCH = `,
+    sumMap(answered_wait_ds) AS answered_wait_ds,
+    minIf(min_answered_wait_ms, notEmpty(answered_wait_ds)) AS min_answered_wait_ms,
+    maxIf(max_answered_wait_ms, notEmpty(answered_wait_ds)) AS max_answered_wait_ms`;
+
 /**
  * Aggregates over queue_legs rows that make one rollup row (queue_15m) — the same expressions
  * serve the recompute of a bucket and the direct per-agent queries, so both agree. Thresholds are
  * not applied here but at query time, on the histograms, so a changed setting needs no rebuild.
  * The order is queue_15m's column order (the rollup is a positional INSERT … SELECT).
  */
-export const LEG_AGGREGATES = `
+export const legAggregates = (sketch: boolean): string => `
     toUInt32(count()) AS offered,
     toUInt32(countIf(outcome = 'answered')) AS answered,
     toUInt32(countIf(outcome = 'abandoned')) AS abandoned,
@@ -39,19 +50,15 @@ export const LEG_AGGREGATES = `
     toUInt64(sumIf(talk_ms, outcome = 'answered')) AS talk_ms,
     toUInt64(sumIf(hold_ms, outcome = 'answered')) AS hold_ms,
     toUInt64(sumIf(ifNull(wrap_ms, 0), outcome = 'answered' AND completed_at IS NOT NULL)) AS wrap_ms,
-    toUInt32(countIf(outcome = 'answered' AND completed_at IS NOT NULL AND wrap_ms IS NULL)) AS wrap_default_legs,
-    CAST(sumMapIf(map(${WAIT_DECI_KEY('wait_ms')}, toUInt32(1)), outcome = 'answered'), 'Map(UInt32, UInt32)') AS answered_wait_ds,
-    toUInt64(minIf(wait_ms, outcome = 'answered')) AS min_answered_wait_ms,
-    toUInt64(maxIf(wait_ms, outcome = 'answered')) AS max_answered_wait_ms`;
+    toUInt32(countIf(outcome = 'answered' AND completed_at IS NOT NULL AND wrap_ms IS NULL)) AS wrap_default_legs${sketch ? LEG_SKETCH : ''}`;
+export const LEG_AGGREGATES = legAggregates(true);
 
 /** The same totals re-aggregated from rollup rows. */
-export const ROLLUP_AGGREGATES = `
+export const rollupAggregates = (sketch: boolean): string => `
     sum(offered) AS offered, sum(answered) AS answered, sum(abandoned) AS abandoned, sum(exited) AS exited,
     sum(waiting) AS waiting, sum(transferred) AS transferred,
     sumMap(answered_wait_ceil_s) AS answered_wait_ceil_s, sumMap(abandoned_wait_ceil_s) AS abandoned_wait_ceil_s,
     sumMap(abandoned_wait_floor_s) AS abandoned_wait_floor_s,
     sum(answered_wait_ms) AS answered_wait_ms, sum(abandoned_wait_ms) AS abandoned_wait_ms, max(max_wait_ms) AS max_wait_ms,
-    sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs,
-    sumMap(answered_wait_ds) AS answered_wait_ds,
-    minIf(min_answered_wait_ms, notEmpty(answered_wait_ds)) AS min_answered_wait_ms,
-    maxIf(max_answered_wait_ms, notEmpty(answered_wait_ds)) AS max_answered_wait_ms`;
+    sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs${sketch ? ROLLUP_SKETCH : ''}`;
+export const ROLLUP_AGGREGATES = rollupAggregates(true);

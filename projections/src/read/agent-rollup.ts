@@ -11,13 +11,13 @@
 // ROLLUPS, agentDaysSql), so the rows of a bucket's (day's) highest version are its current
 // snapshot. The read keeps only those: rows an older snapshot had (before a merge replaced them,
 // or for an agent no longer in the bucket) are left out, and nothing is merged at read time.
-import { ROLLUP_AGGREGATES } from '../metrics/index.ts';
+import { rollupAggregates } from '../metrics/index.ts';
 import { msParam, type Params, type TenantReader } from './scope.ts';
 
 const DAY_MS = 86_400_000;
 const COLUMNS = `queue, agent_id, offered, answered, abandoned, exited, waiting, transferred, answered_wait_ceil_s, abandoned_wait_ceil_s,
-  abandoned_wait_floor_s, answered_wait_ms, abandoned_wait_ms, max_wait_ms, talk_ms, hold_ms, wrap_ms, wrap_default_legs, answered_wait_ds,
-  min_answered_wait_ms, max_answered_wait_ms`;
+  abandoned_wait_floor_s, answered_wait_ms, abandoned_wait_ms, max_wait_ms, talk_ms, hold_ms, wrap_ms, wrap_default_legs`;
+const SKETCH_COLUMNS = `, answered_wait_ds, min_answered_wait_ms, max_answered_wait_ms`;
 
 export interface AgentRollupRead {
   spanExpr: string;
@@ -31,6 +31,8 @@ export interface AgentRollupRead {
   wholePeriod: boolean;
   /** Business hours of a bucket (read/hours.ts `sql(false)`; '1' without hours): the rows are grouped by it as `in_hours`. */
   inHours: string;
+  /** Read the wait sketch (queries.ts QueueReadOptions `percentiles`). */
+  sketch: boolean;
 }
 
 /** The SELECT of queue metrics by queue, agent and span: the same columns and groups as over the legs. */
@@ -39,18 +41,20 @@ export function agentRollupSql(r: TenantReader, q: AgentRollupRead): string {
   const latest = (where: string) => `${buckets}${where}${q.filter} AND (bucket, version) IN (SELECT bucket, max(version) FROM ${buckets}${where} GROUP BY bucket)`;
   const start = Number(q.params.start);
   const end = Number(q.params.end);
+  const aggregates = rollupAggregates(q.sketch);
+  const columns = q.sketch ? COLUMNS + SKETCH_COLUMNS : COLUMNS;
   const firstDay = Math.ceil(start / DAY_MS) * DAY_MS;
   const endDay = Math.floor(end / DAY_MS) * DAY_MS;
   if (!q.wholePeriod || endDay <= firstDay) {
-    return `SELECT queue, agent_id, ${q.spanExpr}, ${q.inHours} AS in_hours, ${ROLLUP_AGGREGATES} FROM ${latest(q.during)} GROUP BY queue, agent_id, span, in_hours`;
+    return `SELECT queue, agent_id, ${q.spanExpr}, ${q.inHours} AS in_hours, ${aggregates} FROM ${latest(q.during)} GROUP BY queue, agent_id, span, in_hours`;
   }
   Object.assign(q.params, { first_day: firstDay, end_day: endDay });
   const edges = ` AND ((bucket >= ${msParam('start')} AND bucket < ${msParam('first_day')}) OR (bucket >= ${msParam('end_day')} AND bucket < ${msParam('end')}))`;
   const days = r.from('queue_agent_1d', false);
   const inDays = ` AND day >= toDate(${msParam('first_day')}) AND day < toDate(${msParam('end_day')})`;
-  return `SELECT queue, agent_id, 0 AS span, 1 AS in_hours, ${ROLLUP_AGGREGATES} FROM (
-      SELECT ${COLUMNS} FROM ${latest(edges)}
+  return `SELECT queue, agent_id, 0 AS span, 1 AS in_hours, ${aggregates} FROM (
+      SELECT ${columns} FROM ${latest(edges)}
       UNION ALL
-      SELECT ${COLUMNS} FROM ${days}${inDays}${q.filter} AND (day, version) IN (SELECT day, max(version) FROM ${days}${inDays} GROUP BY day)
+      SELECT ${columns} FROM ${days}${inDays}${q.filter} AND (day, version) IN (SELECT day, max(version) FROM ${days}${inDays} GROUP BY day)
     ) GROUP BY queue, agent_id, span`;
 }
