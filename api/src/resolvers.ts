@@ -16,6 +16,8 @@ import { counter } from '@callboard/platform';
 import { coverageResolvers, reconciliationQuery, type CoverageDeps } from './reconciliation.ts';
 import type { AlertFeed } from './alerts/engine.ts';
 import { subscribeAlerts } from './alerts/subscription.ts';
+import { asksFor, WAIT_PERCENTILES } from './selection.ts';
+import type { GraphQLResolveInfo } from 'graphql';
 
 export interface Ctx {
   auth: Auth;
@@ -217,9 +219,9 @@ export function createResolvers(d: ResolverDeps) {
         const auth = need(ctx, READERS, 'list extensions');
         return (await read(auth, ctx.deadline, ['extensions'], () => d.history.extensions(auth.tenant_id))).map((extension) => ({ extension }));
       },
-      metrics: (_: unknown, args: { period: PeriodArg; groupBy: string; filter?: MetricsFilterArg | null } & HoursArgs, ctx: Ctx) => {
+      metrics: (_: unknown, args: { period: PeriodArg; groupBy: string; filter?: MetricsFilterArg | null } & HoursArgs, ctx: Ctx, info: GraphQLResolveInfo) => {
         const auth = need(ctx, READERS, 'query metrics');
-        const hours = { hours: args.hours ?? null, compare: args.compare ?? null };
+        const hours = { hours: args.hours ?? null, compare: args.compare ?? null, percentiles: asksFor(info, WAIT_PERCENTILES) };
         return periodRead(auth, ctx.deadline, 'metrics', args.period, [args.groupBy, args.filter ?? {}, hours], () =>
           d.history.metrics(auth.tenant_id, tenantOf(auth), args.period, args.groupBy, args.filter ?? {}, hours),
         );
