@@ -166,13 +166,16 @@ describe('fault: the PBX side of ingest', () => {
     for (const x of across) {
       const { l: w, f } = x;
       const where = `${w.queue} leg offered ${(w.offered_at_ms - g.from) / 1000} s after the gap's start`;
-      if (w.offered_at_ms < g.from && lifeOf(w).to <= g.to) {
+      // The gap starts at the last frame ingest saw: a caller who joined in that very millisecond
+      // was seen if ingest has the leg (a run had one, ended at the gap's start with wait 0).
+      const before = w.offered_at_ms < g.from || (w.offered_at_ms === g.from && !!f);
+      if (before && lifeOf(w).to <= g.to) {
         // Found ended by the resync: ended at the gap's start with its wait and talk up to then;
         // a caller still waiting then left the queue unanswered, as far as anyone can know.
         const answered = w.answered_at_ms !== null && w.answered_at_ms < g.from;
         const ok = f && f.wait_ms === Math.min(w.wait_ms, g.from - w.offered_at_ms) && f.outcome === (answered ? 'answered' : 'exited') && f.talk_ms <= w.talk_ms;
         if (!ok) unexplained.push(`${where}: ended in the gap, got ${JSON.stringify(f)}`);
-      } else if (w.offered_at_ms < g.from) {
+      } else if (before) {
         // Alive before and after the gap: as the ledger has it, unless it left the queue inside
         // the gap (then, as above, it left at the gap's start, unanswered as far as anyone knows).
         const leftInGap = w.left_at_ms >= g.from && w.left_at_ms <= g.to;
