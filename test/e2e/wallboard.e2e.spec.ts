@@ -194,11 +194,18 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     expect(kpis.length).toBeGreaterThanOrEqual(6);
     for (const t of kpis) {
       const metric = t.metric!;
+      const before = Date.now();
       const text = await kpiText(tv, metric);
       if (metric === 'max_wait') {
-        // Ticks locally from the waiting calls' wait start: within 2 s of the API's figure.
-        const api = live.today.max_wait! + (Date.now() - Date.parse(live.server_time)) / 1000;
-        expect(Math.abs(secondsOf(text) - api), `max_wait on screen ${text}, API ${api}`).toBeLessThanOrEqual(2);
+        // Ticks locally from the waiting calls' wait start, in whole seconds rounded down, once a
+        // second: between the API's figure when the read began, less the rounding, one tick and
+        // one late render of a starved browser (a soak run saw 2.07 s behind), and its figure when
+        // the read ended. Bracketing the read, not timing it.
+        const api = (t: number) => live.today.max_wait! + (t - Date.parse(live.server_time)) / 1000;
+        const lo = Math.floor(api(before)) - 2;
+        const hi = Math.ceil(api(Date.now()));
+        expect(secondsOf(text), `max_wait on screen ${text}, API ${api(before)} when the read began`).toBeGreaterThanOrEqual(lo);
+        expect(secondsOf(text), `max_wait on screen ${text}`).toBeLessThanOrEqual(hi);
       } else expect(text, metric).toBe(shown(metric, live.today[metric as keyof Qm]));
     }
     // The thresholds the demo board sets are shown with a word, not colour alone.
