@@ -53,7 +53,16 @@ const boardLegs = (l: Ledger) => l.legs.filter((x) => QUEUES.includes(x.queue));
 /** The demo's ledger for its zone and seed, as `callboard start` builds the scenario (cli/start.ts startAmi). */
 function demoLedger(zone: string, seed: number, now: number): Ledger {
   const today = DateTime.fromMillis(now, { zone }).startOf('day');
-  return simulate(callCentreScenario({ tenant: TENANT, pbx: PBX, timezone: zone, seed, from_ms: today.minus({ days: 1 }).toMillis(), to_ms: today.plus({ days: 2 }).toMillis() })).ledger;
+  return simulate(
+    callCentreScenario({
+      tenant: TENANT,
+      pbx: PBX,
+      timezone: zone,
+      seed,
+      from_ms: today.minus({ days: 1 }).toMillis(),
+      to_ms: today.plus({ days: 2 }).toMillis(),
+    }),
+  ).ledger;
 }
 
 /**
@@ -65,7 +74,7 @@ function chooseDay(now: number): { zone: string; seed: number; ledger: Ledger; r
   let best: { zone: string; seed: number; ledger: Ledger; readable: number } | null = null;
   for (let hour = 10; hour <= 14; hour++) {
     const offset = hour - DateTime.fromMillis(now, { zone: 'UTC' }).hour;
-    const east = ((offset % 24) + 24 + 11) % 24 - 11; // -11 … +12: every whole-hour Etc zone
+    const east = (((offset % 24) + 24 + 11) % 24) - 11; // -11 … +12: every whole-hour Etc zone
     const zone = east === 0 ? 'Etc/GMT' : `Etc/GMT${east > 0 ? '-' : '+'}${Math.abs(east)}`; // Etc signs are inverted
     for (const seed of [1, 2, 3]) {
       const ledger = demoLedger(zone, seed, now);
@@ -122,10 +131,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo's live wait against its ledger 
     await browser?.close();
     const c = child;
     if (c && c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 60_000, false))]);
-      if (!killed) c.kill('SIGKILL');
+      // Its own controlled stop first (it stops what it started); SIGKILL only past the deadline.
+      const stopped = await eventually(() => (c.exitCode !== null || c.signalCode !== null ? true : undefined), 60_000, 'the demo to stop').then(
+        () => true,
+        () => false,
+      );
+      if (!stopped) c.kill('SIGKILL');
     }
   });
 
@@ -174,12 +186,19 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo's live wait against its ledger 
       out += b.toString();
       writeFileSync(join(dir, 'start.out'), out);
     });
-    const exited = () => (child!.exitCode !== null || child!.signalCode !== null ? `callboard start exited (${child!.exitCode ?? child!.signalCode}); log: ${readFileSync(logPath, 'utf8').slice(-2000)}` : null);
-    const url = await eventually(() => {
-      const gone = exited();
-      if (gone) throw new Error(gone);
-      return /Wallboard: +(\S+)/.exec(out)?.[1];
-    }, 240_000, 'the wallboard URL from callboard start');
+    const exited = () =>
+      child!.exitCode !== null || child!.signalCode !== null
+        ? `callboard start exited (${child!.exitCode ?? child!.signalCode}); log: ${readFileSync(logPath, 'utf8').slice(-2000)}`
+        : null;
+    const url = await eventually(
+      () => {
+        const gone = exited();
+        if (gone) throw new Error(gone);
+        return /Wallboard: +(\S+)/.exec(out)?.[1];
+      },
+      240_000,
+      'the wallboard URL from callboard start',
+    );
     // The board shown is the zone's day the test computed: the same local date in the child.
     expect(DateTime.fromMillis(started, { zone: day.zone }).toISODate()).toBe(DateTime.fromMillis(planned, { zone: day.zone }).toISODate());
 
@@ -189,11 +208,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo's live wait against its ledger 
     await page.locator('[data-testid="kpi"][data-metric="max_wait"]').waitFor({ timeout: 60_000 });
 
     // A condition on the clock, not a sleep: 3 minutes after `callboard start` was started.
-    await eventually(() => {
-      const gone = exited();
-      if (gone) throw new Error(gone);
-      return Date.now() >= started + AFTER_START_MS ? true : undefined;
-    }, AFTER_START_MS + 60_000, '3 minutes after start');
+    await eventually(
+      () => {
+        const gone = exited();
+        if (gone) throw new Error(gone);
+        return Date.now() >= started + AFTER_START_MS ? true : undefined;
+      },
+      AFTER_START_MS + 60_000,
+      '3 minutes after start',
+    );
     const shot = join(shots, 'demo-3min-1920x1080.png');
     await page.screenshot({ path: shot });
     // History must be replayed by now (it takes well under a minute at 150 actions/s).
@@ -222,7 +245,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo's live wait against its ledger 
       while (i > 0 && own[i - 1]!.state === a.state && own[i - 1]!.to_ms >= own[i]!.from_ms - 1000) i--;
       const runStart = i >= 0 ? own[i]!.from_ms : null;
       const limit = runStart === null ? null : (a.at - runStart + SETTLE_MS) / 1000;
-      if (limit === null || s > limit) tooLong.push(`${a.agent} ${a.state} ${a.time} (ledger allows ${limit === null ? 'no such state' : `${Math.floor(limit)} s`})`);
+      if (limit === null || s > limit)
+        tooLong.push(`${a.agent} ${a.state} ${a.time} (ledger allows ${limit === null ? 'no such state' : `${Math.floor(limit)} s`})`);
     }
     expect(timed, 'agents with a time in state').toBeGreaterThan(0);
     expect(tooLong, 'times in state longer than the ledger allows').toEqual([]);
@@ -230,16 +254,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`the demo's live wait against its ledger 
     // The first settled reading decides: the screen is read when the ledger's longest waiter is
     // unambiguous, and then it must show that caller's wait. No retry after a wrong figure.
     const legs = boardLegs(day.ledger);
-    const reading = await eventually(async () => {
-      const gone = exited();
-      if (gone) throw new Error(gone);
-      const r = await readOldest(page);
-      // A figure that did not tick was computed up to a second before `at`: read again. A "—"
-      // does not tick: it stands, and is wrong if the ledger has a settled waiter then.
-      if (!r.changed && secondsOf(r.text) !== null) return undefined;
-      const leg = settledOldest(legs, r.at);
-      return leg ? { ...r, leg } : undefined;
-    }, READ_WINDOW_MS, 'a caller waiting live, settled in the ledger');
+    const reading = await eventually(
+      async () => {
+        const gone = exited();
+        if (gone) throw new Error(gone);
+        const r = await readOldest(page);
+        // A figure that did not tick was computed up to a second before `at`: read again. A "—"
+        // does not tick: it stands, and is wrong if the ledger has a settled waiter then.
+        if (!r.changed && secondsOf(r.text) !== null) return undefined;
+        const leg = settledOldest(legs, r.at);
+        return leg ? { ...r, leg } : undefined;
+      },
+      READ_WINDOW_MS,
+      'a caller waiting live, settled in the ledger',
+    );
     await page.screenshot({ path: join(shots, 'demo-live-wait-1920x1080.png') });
     const screen = secondsOf(reading.text);
     const ledgerWait = (reading.at - reading.leg.offered_at_ms) / 1000;
