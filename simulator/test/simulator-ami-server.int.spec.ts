@@ -34,7 +34,7 @@ class Conn {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; have ${JSON.stringify(this.buf.slice(-300))}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
-        setTimeout(r, 200);
+        setTimeout(r, Math.max(0, deadline - Date.now()) + 1); // the deadline only: data wakes it
       });
     }
     const i = this.buf.indexOf(text) + text.length;
