@@ -4,7 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { loadConfig, type CallboardConfig } from '@callboard/platform';
+import type { Kafka } from 'kafkajs';
+import { loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
+import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
 
 let seq = 0;
 export function uniqueId(prefix = 't'): string {
@@ -48,3 +50,37 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 
 /** A TCP port nothing listens on right now: a refused port, or one to listen on (one helper, in platform). */
 export { freePort } from '@callboard/platform';
+
+/** Arrays a test reads the log topics into, in arrival order; a topic is read when its array is given. */
+export interface LogInto {
+  raw?: RawRecord[];
+  /** Where each record of `raw` was read, index for index (a retranslation needs the place). */
+  rawAt?: { partition: number; offset: string }[];
+  events?: CanonicalEvent[];
+  dead?: DlqRecord[];
+}
+
+/**
+ * Reads pbx.raw.v1, cc.events.v1 and/or the DLQ of `cfg` from the beginning, in a consumer group
+ * of its own, appending to the arrays of `into`; resolves to the consumer's stop. The topics
+ * trail each other: wait on the arrays with `eventually`, never read them once.
+ */
+export async function readLog(kafka: Kafka, cfg: CallboardConfig, group: string, into: LogInto): Promise<() => Promise<void>> {
+  const topics = new Map<string, (v: unknown, partition: number, offset: string) => void>();
+  if (into.raw) {
+    const raw = into.raw;
+    topics.set(topicName(cfg, 'raw'), (v, partition, offset) => {
+      raw.push(v as RawRecord);
+      into.rawAt?.push({ partition, offset });
+    });
+  }
+  if (into.events) topics.set(topicName(cfg, 'events'), (v) => into.events!.push(v as CanonicalEvent));
+  if (into.dead) topics.set(topicName(cfg, 'dlq'), (v) => into.dead!.push(v as DlqRecord));
+  const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}${group}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topics.keys()], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => topics.get(topic)!(JSON.parse(message.value!.toString('utf8')), partition, message.offset),
+  });
+  return () => consumer.disconnect();
+}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createLogger, ensureTopics, Health, topicName, type CallboardConfig } from '@callboard/platform';
 import { validateEvent, type CanonicalEvent, type RawRecord } from '@callboard/schemas';
 import { startIngest, type IngestService } from '../src/main.ts';
-import { eventually, testConfig } from '../../test/helpers.ts';
+import { eventually, readLog, testConfig } from '../../test/helpers.ts';
 import { startTestAmiServer, type TestAmiServer } from './ami-test-server.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,17 +60,7 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
     await admin.connect();
     await ensureTopics(admin, cfg);
     await admin.disconnect();
-    const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}reader` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events')], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const v = JSON.parse(message.value!.toString('utf8'));
-        if (topic === topicName(cfg, 'raw')) raw.push(v);
-        else events.push(v);
-      },
-    });
-    stopConsumer = () => consumer.disconnect();
+    stopConsumer = await readLog(kafka, cfg, 'reader', { raw, events });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     svc = await startIngest(cfg, producer, log, health);

@@ -5,15 +5,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, ensureTopics, topicName, type CallboardConfig } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, type CallboardConfig } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
 import { pAgentStatus, pCallStatus, pNewCdr, type PMember } from '@callboard/simulator/yeastar-p-server';
 import { replayYeastar } from '../src/import/replay-yeastar.ts';
 import { IngestSink } from '../src/sink.ts';
 import { translateYeastarText } from '../src/yeastar/offline.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, readLog, testConfig, uniqueId } from '../../test/helpers.ts';
 
 const log = createLogger('replay-yeastar-test', process.env.LOG_LEVEL ?? 'warn');
 const ZONE = 'Africa/Nairobi';
@@ -52,7 +52,7 @@ const CAPTURE = [
 describe('replay --source yeastar through the real broker', () => {
   let cfg: CallboardConfig;
   let producer: Producer;
-  let consumer: Consumer;
+  let stopConsumer: (() => Promise<void>) | undefined;
   const events: CanonicalEvent[] = [];
   const raws: RawRecord[] = [];
   const dead: DlqRecord[] = [];
@@ -68,21 +68,10 @@ describe('replay --source yeastar through the real broker', () => {
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}replay-yeastar` });
-    await consumer.connect();
-    const topics = { raw: topicName(cfg, 'raw'), events: topicName(cfg, 'events'), dlq: topicName(cfg, 'dlq') };
-    await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const v = JSON.parse(message.value!.toString()) as unknown;
-        if (topic === topics.raw) raws.push(v as RawRecord);
-        else if (topic === topics.events) events.push(v as CanonicalEvent);
-        else dead.push(v as DlqRecord);
-      },
-    });
+    stopConsumer = await readLog(kafka, cfg, 'replay-yeastar', { raw: raws, events, dead });
   });
   afterAll(async () => {
-    await consumer?.disconnect();
+    await stopConsumer?.();
     await producer?.disconnect();
   });
 

@@ -2,11 +2,11 @@
 // protocols: OpenAPI tokens + WebSocket; S-Series login + HTTP push), through the real broker.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createLogger, dlqTotal, ensureTopics, Health, topicName, type CallboardConfig } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, readLog, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startYeastarPServer, type YeastarPServer } from '@callboard/simulator/yeastar-p-server';
 import { pushSReport, startYeastarSApi } from '@callboard/simulator/yeastar-s-pusher';
 import { IngestSink } from '../src/sink.ts';
@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
   let cfg: CallboardConfig;
   let kafka: Kafka;
   let producer: Producer;
-  let consumer: Consumer;
+  let stopConsumer: (() => Promise<void>) | undefined;
   let sink: IngestSink;
   const raw: RawRecord[] = [];
   const events: CanonicalEvent[] = [];
@@ -45,22 +45,11 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     sink = new IngestSink(producer, cfg);
-    consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}yeastar-int` });
-    await consumer.connect();
-    const topics = { raw: topicName(cfg, 'raw'), events: topicName(cfg, 'events'), dlq: topicName(cfg, 'dlq') };
-    await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const v = JSON.parse(message.value!.toString()) as unknown;
-        if (topic === topics.raw) raw.push(v as RawRecord);
-        else if (topic === topics.events) events.push(v as CanonicalEvent);
-        else dead.push(v as DlqRecord);
-      },
-    });
+    stopConsumer = await readLog(kafka, cfg, 'yeastar-int', { raw, events, dead });
   });
 
   afterAll(async () => {
-    await consumer?.disconnect();
+    await stopConsumer?.();
     await producer?.disconnect();
   });
 

@@ -24,13 +24,12 @@ import {
   type ClickHouse,
   type LocalKafka,
 } from '@callboard/platform';
-import type { CanonicalEvent, RawRecord } from '@callboard/schemas';
 import { startIngest, type IngestService } from '@callboard/ingest/main';
 import { Retranslation } from '../../ingest/src/retranslate.ts';
 import { nothingSettled } from '@callboard/ingest/pipeline';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
-import { eventually, testConfig } from '../helpers.ts';
+import { eventually, readLog, testConfig, type LogInto } from '../helpers.ts';
 import { compareTables, lostAndDoubled, record, referenceFold } from './helpers.ts';
 
 const PBX = 'ast-fault';
@@ -136,23 +135,14 @@ describe('fault: the broker SIGKILLed and restarted while ingest reads the PBX',
 
       // Everything ingest read must be in Kafka: wait until the raw topic holds every frame.
       const rawTopic = topicName(cfg, 'raw');
-      const eventsTopic = topicName(cfg, 'events');
-      const raw: { r: RawRecord; partition: number; offset: string }[] = [];
-      const events: CanonicalEvent[] = [];
-      const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}fault-reader` });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [rawTopic, eventsTopic], fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
-          const v = JSON.parse(message.value!.toString('utf8'));
-          if (topic === rawTopic) raw.push({ r: v as RawRecord, partition, offset: message.offset });
-          else events.push(v as CanonicalEvent);
-        },
-      });
+      const read: Required<Pick<LogInto, 'raw' | 'rawAt' | 'events'>> = { raw: [], rawAt: [], events: [] };
+      const stopReader = await readLog(kafka, cfg, 'fault-reader', read);
+      const { events } = read;
+      const placed = () => read.raw.map((r, i) => ({ r, ...read.rawAt[i]! }));
       const frames = await eventually(
         async () => {
           const n = await framesRead();
-          const have = new Set(raw.filter((x) => x.r.pbx_id === PBX).map((x) => `${x.r.connection}/${x.r.seq}`)).size;
+          const have = new Set(placed().filter((x) => x.r.pbx_id === PBX).map((x) => `${x.r.connection}/${x.r.seq}`)).size;
           if (have < n) throw new Error(`${have} of ${n} frames in pbx.raw.v1`);
           return n;
         },
@@ -161,7 +151,7 @@ describe('fault: the broker SIGKILLed and restarted while ingest reads the PBX',
       );
       // The same frames translated without interruption, in stream order, once each.
       const seen = new Set<string>();
-      const ordered = raw
+      const ordered = placed()
         .filter((x) => x.r.pbx_id === PBX && !seen.has(`${x.r.connection}/${x.r.seq}`) && seen.add(`${x.r.connection}/${x.r.seq}`))
         .sort((a, b) => (a.r.connection < b.r.connection ? -1 : a.r.connection > b.r.connection ? 1 : a.r.seq - b.r.seq));
       const retranslation = new Retranslation({ cfg, warn: () => {} });
@@ -178,7 +168,7 @@ describe('fault: the broker SIGKILLed and restarted while ingest reads the PBX',
         120_000,
         'every translated event to be in cc.events.v1',
       );
-      await consumer.disconnect();
+      await stopReader();
       const gotIds = new Set(events.map((e) => e.event_id));
       const unexpected = [...gotIds].filter((id) => !expectedIds.has(id));
 
@@ -199,7 +189,7 @@ describe('fault: the broker SIGKILLed and restarted while ingest reads the PBX',
         doubled,
         recovery_ms: recoveryMs,
         seconds: Math.round((Date.now() - began) / 1000),
-        note: `broker down ${Math.round((restartedAt - killedAt) / 1000)} s; ${framesDuringOutage} of ${frames} frames read while it was down; spool peak ${Math.round(maxSpooled / 1024)} KiB; in Kafka: ${raw.length - seen.size} raw and ${events.length - gotIds.size} canonical messages written twice (collapsed by the deterministic ids); recovery = broker back to spool empty`,
+        note: `broker down ${Math.round((restartedAt - killedAt) / 1000)} s; ${framesDuringOutage} of ${frames} frames read while it was down; spool peak ${Math.round(maxSpooled / 1024)} KiB; in Kafka: ${read.raw.length - seen.size} raw and ${events.length - gotIds.size} canonical messages written twice (collapsed by the deterministic ids); recovery = broker back to spool empty`,
       });
       expect(framesDuringOutage).toBeGreaterThan(0);
       expect(maxSpooled).toBeGreaterThan(0);

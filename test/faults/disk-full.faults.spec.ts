@@ -6,9 +6,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka, topicName } from '@callboard/platform';
+import { createKafka } from '@callboard/platform';
 import type { RawRecord } from '@callboard/schemas';
-import { eventually, testConfig } from '../helpers.ts';
+import { eventually, readLog, testConfig } from '../helpers.ts';
 import { childEnv, killHard, record, ROOT, startChild, within, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/spool-child.ts');
@@ -39,13 +39,10 @@ describe('fault: a full disk under the spool while Kafka is away', () => {
     expect(readdirSync(spoolDir)).toEqual([]);
 
     const kafka = createKafka(cfg);
-    const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}disk-reader` });
     const raw: RawRecord[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topicName(cfg, 'raw')], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void raw.push(JSON.parse(message.value!.toString('utf8')) as RawRecord) });
+    const stopReader = await readLog(kafka, cfg, 'disk-reader', { raw });
     await eventually(() => (new Set(raw.map((r) => r.seq)).size >= summary.written ? true : undefined), 60_000, `all ${summary.written} records in pbx.raw.v1`);
-    await consumer.disconnect();
+    await stopReader();
     const unique = new Set(raw.map((r) => r.seq));
     const lost = [...Array(summary.written).keys()].filter((s) => !unique.has(s)).length;
     record({
