@@ -48,7 +48,7 @@ async function endpoint(eventsBefore: number | null, gapMs: number): Promise<{ s
   return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
 }
 
-function recorder() {
+function recorder(onFrames: (fs: AmiFrame[]) => void = () => {}) {
   const frames: AmiFrame[] = [];
   const downs: { reason: string; kind: string }[] = [];
   let readyResolve!: () => void;
@@ -56,7 +56,10 @@ function recorder() {
   const ready = new Promise<void>((r) => (readyResolve = r));
   const down = new Promise<void>((r) => (downResolve = r));
   const handler: AmiHandler = {
-    frames: (fs) => frames.push(...fs),
+    frames: (fs) => {
+      frames.push(...fs);
+      onFrames(fs);
+    },
     ready: () => readyResolve(),
     down: (reason, kind) => {
       downs.push({ reason, kind });
@@ -97,6 +100,25 @@ describe('AMI client resynchronisation wait', () => {
     const r = recorder();
     client(port, r.handler);
     await Promise.race([r.ready, r.down]);
+    expect(r.downs).toEqual([]);
+    expect(r.frames.filter((f) => f.name === 'Newexten')).toHaveLength(20);
+  });
+
+  it('a stall of this process longer than the timeout is not taken for a silent PBX', async () => {
+    // The event loop blocked for 400 ms (a loaded host, a long GC) while the PBX kept sending:
+    // when it runs again, the reply timer is due before the bytes waiting in the socket are read.
+    const { server, port } = await endpoint(20, 40);
+    servers.push(server);
+    let stalled = false;
+    const r = recorder((fs) => {
+      if (stalled || !fs.some((f) => f.name === 'Newexten')) return;
+      stalled = true;
+      const until = Date.now() + 400;
+      while (Date.now() < until);
+    });
+    client(port, r.handler);
+    await Promise.race([r.ready, r.down]);
+    expect(stalled).toBe(true);
     expect(r.downs).toEqual([]);
     expect(r.frames.filter((f) => f.name === 'Newexten')).toHaveLength(20);
   });

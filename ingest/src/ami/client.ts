@@ -222,10 +222,18 @@ export class AmiClient {
         return new Promise<AmiFrame>((res, rej) => {
           // A reply queued behind a backlog of events arrives late on a healthy link: only a
           // link silent for the whole timeout (while we were reading) is dead.
-          const check = () => {
+          const check = (afterRead = false) => {
+            if (!this.waiting.has(id)) return;
             const left = this.reading ? replyTimeLeft(sentAt, this.lastActivity, timeoutMs, Date.now()) : timeoutMs;
             if (left > 0) {
               t = setTimeout(check, left);
+              return;
+            }
+            // After a stall of this process (a loaded host) the timers run before the socket's
+            // waiting bytes are read: let the event loop read them once (setImmediate runs after
+            // the poll phase), then judge. Our own stall is not the PBX's silence.
+            if (!afterRead) {
+              setImmediate(() => check(true));
               return;
             }
             this.waiting.delete(id);
