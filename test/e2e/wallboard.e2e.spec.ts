@@ -194,19 +194,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`wallboard in Chromium (needs ${CHROMIUM}
     expect(kpis.length).toBeGreaterThanOrEqual(6);
     for (const t of kpis) {
       const metric = t.metric!;
-      const before = Date.now();
-      const text = await kpiText(tv, metric);
       if (metric === 'max_wait') {
         // Ticks locally from the waiting calls' wait start, in whole seconds rounded down, once a
-        // second: between the API's figure when the read began, less the rounding, one tick and
-        // one late render of a starved browser (a soak run saw 2.07 s behind), and its figure when
-        // the read ended. Bracketing the read, not timing it.
+        // second: between the API's figure when a read began, less the rounding and one tick, and
+        // its figure when the read ended. A browser starved by a loaded host renders late (soak
+        // runs saw 2 and 3.4 s behind), so this is a condition waited for, not one read: a screen
+        // that counts from the wrong start, or stopped ticking, never meets it.
         const api = (t: number) => live.today.max_wait! + (t - Date.parse(live.server_time)) / 1000;
-        const lo = Math.floor(api(before)) - 2;
-        const hi = Math.ceil(api(Date.now()));
-        expect(secondsOf(text), `max_wait on screen ${text}, API ${api(before)} when the read began`).toBeGreaterThanOrEqual(lo);
-        expect(secondsOf(text), `max_wait on screen ${text}`).toBeLessThanOrEqual(hi);
-      } else expect(text, metric).toBe(shown(metric, live.today[metric as keyof Qm]));
+        await eventually(
+          async () => {
+            const before = Date.now();
+            const text = await kpiText(tv, metric);
+            const [lo, hi] = [Math.floor(api(before)) - 1, Math.ceil(api(Date.now()))];
+            if (secondsOf(text) < lo || secondsOf(text) > hi) throw new Error(`max_wait on screen ${text}, API ${api(before).toFixed(3)} s when the read began`);
+            return true;
+          },
+          15_000,
+          'max_wait on screen within the API figure',
+        );
+      } else expect(await kpiText(tv, metric), metric).toBe(shown(metric, live.today[metric as keyof Qm]));
     }
     // The thresholds the demo board sets are shown with a word, not colour alone.
     for (const t of kpis.filter((k) => k.thresholds?.length)) {
