@@ -9,7 +9,10 @@
 //   kafkajs    the raw-frames peer: the same bytes cut at the empty line that ends a frame, each
 //              frame one Kafka message (the frame bytes, keyed by the PBX) on one idempotent
 //              kafkajs producer, `acks=all`, GZIP, the adapter's batch bounds, one send in flight;
-//   platformatic  the same peer on @platformatic/kafka (a devDependency for this peer only).
+//   platformatic  the same peer on @platformatic/kafka (a devDependency for this peer only);
+//   old        with `--old FILE` (a module exporting an `AmiAdapter`, e.g. `adapter.ts` of an
+//              older tree from `git archive <commit> ingest/src`): that adapter on the same path,
+//              to measure a change of the adapter, parser or translator against its peers.
 // Frames/s = AMI frames from the first streamed byte until the last one is acknowledged by
 // Kafka; CPU is this process's (endpoint included, the same for every path) over that window.
 // Without KAFKA_BROKERS a local broker is started on free ports and stopped at the end.
@@ -18,7 +21,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CompressionTypes } from 'kafkajs';
 import { Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
@@ -30,19 +33,23 @@ import { SplitSink } from '@callboard/ingest/main';
 import { corpus } from './ami-corpus.ts';
 import { median, ratio } from './peers.ts';
 
-const PATHS = ['callboard', 'kafkajs', 'platformatic'] as const;
+const PATHS = ['callboard', 'old', 'kafkajs', 'platformatic'] as const;
 type PathName = (typeof PATHS)[number];
 const { values } = parseArgs({
   options: {
     copies: { type: 'string', default: '30' },
     rounds: { type: 'string', default: '3' },
-    paths: { type: 'string', default: PATHS.join(',') },
+    paths: { type: 'string', default: 'callboard,kafkajs,platformatic' },
+    old: { type: 'string' },
     // A first round of every path, not counted: the JIT and the broker's first producer ids.
     warmup: { type: 'string', default: '1' },
   },
 });
 const paths = values.paths.split(',').map((p) => p.trim()) as PathName[];
 for (const p of paths) if (!PATHS.includes(p)) throw new Error(`unknown path ${p} (${PATHS.join(', ')})`);
+if (values.old && !paths.includes('old')) paths.splice(1, 0, 'old');
+if (paths.includes('old') && !values.old) throw new Error('the path old needs --old FILE');
+const OldAdapter = values.old ? ((await import(resolve(values.old))) as { AmiAdapter: typeof AmiAdapter }).AmiAdapter : AmiAdapter;
 // kafkajs warns of a fresh topic's leader and a loading coordinator, which it retries: not results.
 const log = createLogger('bench-ami', 'error');
 const { text, frames } = corpus(Number(values.copies));
@@ -123,8 +130,8 @@ const until = async (done: () => boolean) => {
   while (!done()) await new Promise((r) => setTimeout(r, 10));
 };
 
-async function callboard(round: number): Promise<Result> {
-  const cfg = cfgFor(`cb${round}`);
+async function callboard(round: number, Adapter = AmiAdapter): Promise<Result> {
+  const cfg = cfgFor(`${Adapter === AmiAdapter ? 'cb' : 'old'}${round}`);
   await ensureTopics(admin, cfg);
   // As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
   // DLQ, so a raw write and a canonical write can be on the wire at the same time.
@@ -157,7 +164,7 @@ async function callboard(round: number): Promise<Result> {
   };
   amiStreamStart = 0;
   const cpu0 = process.cpuUsage();
-  const adapter = new AmiAdapter({
+  const adapter = new Adapter({
     tenant_id: 'bench',
     pbx_id: 'pbx1',
     sink: counting,
@@ -258,7 +265,7 @@ async function platformaticPeer(round: number): Promise<Result> {
   }
 }
 
-const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, kafkajs: kafkajsPeer, platformatic: platformaticPeer };
+const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
 const results = Object.fromEntries(paths.map((p) => [p, [] as Result[]])) as Record<PathName, Result[]>;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const load0 = loadavg();
