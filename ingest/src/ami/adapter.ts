@@ -28,9 +28,9 @@ const recordBytes = (p: { frame: AmiFrame }) => p.frame.raw.length * 1.1 + 270;
 /**
  * More frames than this waiting for Kafka: stop reading the socket until they are written. Two
  * full batches (one being written, the next ready): a parsed frame is a few kilobytes of small
- * objects, and 20,000 of them waiting outlived the young generation, so the collector copied
- * and promoted them (a third of the socket → Kafka CPU); unread bytes wait in the kernel's
- * socket buffer and, beyond it, on the PBX (TCP back-pressure) for free.
+ * objects, and the more of them wait, the more outlive the young generation and are copied and
+ * promoted by the collector (GC is a third of the socket → Kafka CPU, docs/BENCHMARKS.md);
+ * unread bytes wait in the kernel's socket buffer and, beyond it, on the PBX (TCP back-pressure).
  */
 const HIGH_WATER = 2 * MAX_BATCH_FRAMES;
 
