@@ -10,7 +10,10 @@
 // constructor and `translate(frame, meta)`, for example the pre-split translator of commit
 // 93fef42 extracted beside the tree (docs/BENCHMARKS.md "AMI translator rebuild" says how).
 // Rounds then alternate new, old; each figure is the median of its own rounds, both for parse +
-// translate and for translate alone over frames parsed once.
+// translate and for translate alone over frames parsed once. When the module also exports an
+// `AmiParser` (a whole old tree, e.g. `git archive <commit> ingest/src`), the old rounds parse
+// with it, so a parser change is measured too.
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AmiParser, parseAll, type AmiFrame } from '@callboard/ingest/ami/parser';
@@ -28,10 +31,12 @@ interface Translator {
   translate(f: AmiFrame, meta: { received_at: number; raw_ref: null; connection: string; seq: number }): { kind: string; events?: unknown[] };
 }
 type MakeTranslator = () => Translator;
+type MakeParser = () => { push(chunk: Buffer): AmiFrame[]; end(lenient: boolean): AmiFrame[] };
 const newTranslator: MakeTranslator = () => new AmiTranslator({ tenant_id: 'bench', pbx_id: 'pbx1' });
+const newParser: MakeParser = () => new AmiParser();
 
-function round(make: MakeTranslator = newTranslator): { frames: number; events: number; dlq: number; seconds: number; cpuSeconds: number } {
-  const parser = new AmiParser();
+function round(make: MakeTranslator = newTranslator, makeParser: MakeParser = newParser): { frames: number; events: number; dlq: number; seconds: number; cpuSeconds: number } {
+  const parser = makeParser();
   const t = make();
   let n = 0;
   let events = 0;
@@ -67,16 +72,18 @@ function translateRound(make: MakeTranslator, parsed: readonly AmiFrame[]): { fr
 }
 
 if (values.old) {
-  const mod = (await import(resolve(values.old))) as { AmiTranslator: new (o: { tenant_id: string; pbx_id: string }) => Translator };
+  const mod = (await import(resolve(values.old))) as { AmiTranslator: new (o: { tenant_id: string; pbx_id: string }) => Translator; AmiParser?: new () => ReturnType<MakeParser> };
   const oldTranslator: MakeTranslator = () => new mod.AmiTranslator({ tenant_id: 'bench', pbx_id: 'pbx1' });
+  const OldParser = mod.AmiParser;
+  const oldParser: MakeParser = OldParser ? () => new OldParser() : newParser;
   const parsed = parseAll(bytes);
   const rounds = Number(values.rounds);
   const full = { new: [] as number[], old: [] as number[] };
   const alone = { new: [] as number[], old: [] as number[] };
   const events = { new: 0, old: 0 };
   for (let i = 0; i < rounds; i++) {
-    for (const [name, make] of [['new', newTranslator], ['old', oldTranslator]] as const) {
-      const r = round(make);
+    for (const [name, make, makeParser] of [['new', newTranslator, newParser], ['old', oldTranslator, oldParser]] as const) {
+      const r = round(make, makeParser);
       full[name].push(r.frames / r.cpuSeconds);
       const a = translateRound(make, parsed);
       alone[name].push(a.frames / a.cpuSeconds);
@@ -85,18 +92,19 @@ if (values.old) {
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-  console.log(`corpus: ${frames.toLocaleString('en-US')} frames, ${(bytes.length / 1e6).toFixed(1)} MB; ${rounds} interleaved rounds each; frames per CPU second, median (all rounds)`);
+  console.log(`corpus: ${frames.toLocaleString('en-US')} frames, ${(bytes.length / 1e6).toFixed(1)} MB; ${rounds} interleaved rounds each (old parser: ${OldParser ? 'its own' : 'the new one'}); frames per CPU second, median (all rounds)`);
   for (const name of ['new', 'old'] as const) {
     console.log(
       `${name}: parse + translate ${fmt(med(full[name]))} (${full[name].map(fmt).join(', ')}); translate alone ${fmt(med(alone[name]))} (${alone[name].map(fmt).join(', ')}); ${events[name].toLocaleString('en-US')} canonical events per round`,
     );
   }
   console.log(`new / old: parse + translate ${(med(full.new) / med(full.old)).toFixed(2)}, translate alone ${(med(alone.new) / med(alone.old)).toFixed(2)}`);
+  console.log(`load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')}`);
   process.exit(0);
 }
 
 console.log(`corpus: ${frames.toLocaleString('en-US')} frames, ${(bytes.length / 1e6).toFixed(1)} MB (${values.copies} rounds of the 4 Asterisk 22 captures)`);
-const results = Array.from({ length: Number(values.rounds) }, round);
+const results = Array.from({ length: Number(values.rounds) }, () => round());
 for (const r of results) if (r.frames !== frames || r.dlq !== 0) throw new Error(`expected ${frames} frames and no DLQ, got ${r.frames} frames, ${r.dlq} DLQ`);
 const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -107,3 +115,4 @@ const cpu = med(results.map((r) => r.frames / r.cpuSeconds));
 const r0 = results[0]!;
 console.log(`parse + translate, wall clock: median ${fmt(wall)} frames/s (best ${fmt(Math.max(...results.map((r) => r.frames / r.seconds)))}), ${(bytes.length / 1e6 / (frames / wall)).toFixed(0)} MB/s`);
 console.log(`parse + translate, per CPU second: median ${fmt(cpu)} frames/s, ${fmt((r0.events / r0.frames) * cpu)} canonical events/s (${r0.events.toLocaleString('en-US')} per round), ${values.rounds} rounds`);
+console.log(`load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')}`);

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { counter, gauge, histogram, pbxSecret, queueSettings, type Logger } from '@callboard/platform';
 import { isoMs, makeEvent, type CanonicalEvent, type RawRef } from '@callboard/schemas';
-import { IngestPipeline, nothingSettled, ok, settle, translating, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
+import { IngestPipeline, noOutcomes, nothingSettled, ok, settle, translating, type AdapterDeps, type RunningAdapter, type Settled } from '../pipeline.ts';
 import type { IngestSink } from '../sink.ts';
 import { AmiClient, type AmiClientOptions, type AmiConnectionInfo } from './client.ts';
 import type { AmiFrame } from './parser.ts';
@@ -16,8 +16,6 @@ const connectsTotal = counter('callboard_ami_connections_total', 'AMI connection
 const connected = gauge('callboard_ami_connected', '1 while logged in and resynchronised', ['pbx']);
 const batchMs = histogram('callboard_ami_batch_duration_ms', 'Raw write + translate + canonical write of one batch of frames', ['pbx'], [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000]);
 
-/** More frames than this waiting for Kafka: stop reading the socket until they are written. */
-const HIGH_WATER = 20_000;
 /**
  * One write to Kafka: as large as possible (each produce request costs a round trip), but the
  * records of one PBX land on one partition as one record batch, which must stay under the
@@ -27,6 +25,14 @@ const HIGH_WATER = 20_000;
 const MAX_BATCH_FRAMES = 2000;
 const MAX_BATCH_BYTES = 850_000;
 const recordBytes = (p: { frame: AmiFrame }) => p.frame.raw.length * 1.1 + 270;
+/**
+ * More frames than this waiting for Kafka: stop reading the socket until they are written. Two
+ * full batches (one being written, the next ready): a parsed frame is a few kilobytes of small
+ * objects, and the more of them wait, the more outlive the young generation and are copied and
+ * promoted by the collector (GC is a third of the socket → Kafka CPU, docs/BENCHMARKS.md);
+ * unread bytes wait in the kernel's socket buffer and, beyond it, on the PBX (TCP back-pressure).
+ */
+const HIGH_WATER = 2 * MAX_BATCH_FRAMES;
 
 /** A gap as the client saw it (receive clock), until it can be placed on the PBX clock. */
 export interface ReceivedGap {
@@ -186,11 +192,15 @@ export class AmiAdapter implements RunningAdapter {
 
   private enqueue(frames: AmiFrame[], conn: AmiConnectionInfo, at: number): void {
     let seq = this.seqs.get(conn.id) ?? 0;
+    // Counted per read and kind, not per frame: a metric update hashes its labels.
+    let events = 0;
     for (const frame of frames) {
       this.queue.push({ frame, conn, seq: seq++, at });
       this.received++;
-      framesTotal.inc({ pbx: this.o.pbx_id, kind: frame.kind });
+      if (frame.kind === 'event') events++;
+      else framesTotal.inc({ pbx: this.o.pbx_id, kind: frame.kind });
     }
+    if (events > 0) framesTotal.inc({ pbx: this.o.pbx_id, kind: 'event' }, events);
     this.seqs.set(conn.id, seq);
     if (this.seqs.size > 4) this.seqs.delete(this.seqs.keys().next().value!);
     if (this.queue.length > HIGH_WATER && !this.paused) this.pauseReading(true);
@@ -231,8 +241,7 @@ export class AmiAdapter implements RunningAdapter {
       let n = 0;
       let bytes = 0;
       while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
-      const batch = this.queue.slice(0, n);
-      this.queue = this.queue.slice(n);
+      const batch = this.queue.splice(0, n);
       const started = performance.now();
       const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
       const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
@@ -254,16 +263,18 @@ export class AmiAdapter implements RunningAdapter {
       if (this.gaps.size > 0) settle(settled, ok(this.placeGaps(conn, false)), this.shell.who, { original: '', ref: null });
     };
     gaps(undefined);
+    const counted = noOutcomes();
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ref = refs[i] ?? null;
       // Before the frame: a gap a newer connection follows; after it: one it gave a Timestamp.
       gaps(p.conn.id);
       const outcome = translating(p.frame.name || p.frame.kind, () => this.translator.translate(p.frame, { received_at: p.at, raw_ref: ref, connection: p.conn.id, seq: p.seq }));
-      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom });
+      this.shell.settle(settled, outcome, { original: p.frame.raw, ref, label: p.frame.name, truncatedFrom: p.frame.truncatedFrom }, counted);
       this.translated++;
       gaps(p.conn.id);
     }
+    this.shell.countOutcomes(counted);
     return settled;
   }
 }

@@ -62,6 +62,7 @@ export class AmiParser {
   private frame: AmiFrame | null = null;
   private follows = false;
   private readonly decoder = new StringDecoder('utf8');
+  private readonly keys = new KeyCache();
   /** An oversized frame being skipped: its kept head, size so far, and last two characters. */
   private skip: { head: string; size: number; tail: string } | null = null;
 
@@ -135,7 +136,7 @@ export class AmiParser {
       const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
       // The hot path: a header line of an open frame is read straight from the buffer.
       const f = this.frame;
-      if (f !== null && !this.follows && end > pos && !isStartAt(buf, pos) && headerAt(f, buf, pos, end)) {
+      if (f !== null && !this.follows && end > pos && headerAt(this.keys, f, buf, pos, end, true)) {
         pos = nl + 1;
         continue;
       }
@@ -193,7 +194,7 @@ export class AmiParser {
         return;
       }
       // Headers come first; from the first output line on, everything is output.
-      if (text.length > 0 || !header(f, line)) text.push(line);
+      if (text.length > 0 || !headerAt(this.keys, f, line, 0, line.length)) text.push(line);
       return;
     }
     // A frame start line inside a frame means the frame before was garbage or cut short.
@@ -202,7 +203,7 @@ export class AmiParser {
       this.cut(at, line, out);
       return;
     }
-    if (!header(f, line)) (f.text ??= []).push(line);
+    if (!headerAt(this.keys, f, line, 0, line.length)) (f.text ??= []).push(line);
   }
 
   /** Garbage, or a frame that never got its closing empty line, ends where a frame starts. */
@@ -215,7 +216,8 @@ export class AmiParser {
 
   private open(line: string): void {
     const f: AmiFrame = { kind: 'garbage', name: '', headers: Object.create(null) as Record<string, string>, raw: '' };
-    if (isStartLine(line) && header(f, line)) {
+    this.keys.frame++;
+    if (isStartLine(line) && headerAt(this.keys, f, line, 0, line.length)) {
       f.kind = startKind(line);
       if (f.kind === 'event') {
         f.name = f.headers.Event!;
@@ -249,53 +251,63 @@ export class AmiParser {
   }
 }
 
-function isStartAt(buf: string, pos: number): boolean {
-  const c = buf.charCodeAt(pos);
-  if (c === 69 /* E */) return buf.startsWith('Event:', pos);
-  if (c === 82 /* R */) return buf.startsWith('Response:', pos);
-  if (c === 65 /* A */ || c === 97 /* a */) return ACTION.test(buf.slice(pos, pos + 7));
-  return false;
+/** A key of a header line, as the parser's key cache keeps it. */
+interface Key {
+  name: string;
+  /** `Event`, `Response` or `Action` (any case): the key of a line that starts a frame. */
+  start: boolean;
+  /** The parser's number of the last frame that had this key (-1: not cached, look it up). */
+  seen: number;
 }
 
-// Keys seen before, by length: the same few dozen keys repeat on every frame, and reusing one
-// string (already internalised as a property name) saves an allocation and a hash per line.
-const KEYS: string[][] = [];
-function keyAt(buf: string, pos: number, c: number): string | null {
-  const len = c - pos;
-  const first = buf.charCodeAt(pos);
-  // Bucketed by length and first character: usually one candidate to compare.
-  const list = len < 64 && first < 128 ? (KEYS[(len << 7) | first] ??= []) : undefined;
-  if (list) for (const k of list) if (buf.startsWith(k, pos)) return k;
-  const key = buf.slice(pos, c);
-  // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
-  if (key.indexOf(' ') >= 0 || key === '__proto__') return null;
-  if (list && list.length < 16) list.push(key);
-  return key;
+// Keys seen before, by length and first character: the same few dozen keys repeat on every
+// frame, and reusing one string (already internalised as a property name) saves an allocation
+// and a hash per line. Each parser has its own, so an entry can also say whether the open frame
+// already has the key (its `seen` frame number) without looking it up in the headers.
+class KeyCache {
+  private readonly lists: Key[][] = [];
+  /** Number of the open frame (counts frames opened by this parser). */
+  frame = 0;
+
+  at(buf: string, pos: number, c: number): Key | null {
+    const len = c - pos;
+    const first = buf.charCodeAt(pos);
+    // Usually one candidate to compare.
+    const list = len < 64 && first < 128 ? (this.lists[(len << 7) | first] ??= []) : undefined;
+    if (list) {
+      for (let i = 0; i < list.length; i++) if (buf.startsWith(list[i]!.name, pos)) return list[i]!;
+    }
+    const name = buf.slice(pos, c);
+    // Keys are tokens such as `Cause-txt` or `ChanVariable(PJSIP/1001)`; a space means prose.
+    if (name.indexOf(' ') >= 0 || name === '__proto__') return null;
+    const key: Key = { name, start: name === 'Event' || name === 'Response' || ACTION.test(`${name}:`), seen: -1 };
+    if (list && list.length < 16) {
+      key.seen = 0;
+      list.push(key);
+    }
+    return key;
+  }
 }
 
-/** Adds the `Key: Value` line buf[pos, end) to the frame; false when it is not a header. */
-function headerAt(f: AmiFrame, buf: string, pos: number, end: number): boolean {
+/**
+ * Adds the `Key: Value` line buf[pos, end) to the frame; false when it is not a header, or, with
+ * `notStart`, when it starts a frame (the caller decides what that means).
+ */
+function headerAt(keys: KeyCache, f: AmiFrame, buf: string, pos: number, end: number, notStart = false): boolean {
   const c = buf.indexOf(':', pos);
   if (c <= pos || c >= end) return false;
-  const key = keyAt(buf, pos, c);
-  if (key === null) return false;
-  set(f, key, buf.charCodeAt(c + 1) === 32 ? buf.slice(c + 2, end) : buf.slice(c + 1, end));
-  return true;
-}
-
-/** Adds `Key: Value` to the frame; false when the line is not a header. */
-function header(f: AmiFrame, line: string): boolean {
-  return headerAt(f, line, 0, line.length);
-}
-
-function set(f: AmiFrame, key: string, value: string): void {
+  const key = keys.at(buf, pos, c);
+  if (key === null || (notStart && key.start)) return false;
+  const value = buf.charCodeAt(c + 1) === 32 ? buf.slice(c + 2, end) : buf.slice(c + 1, end);
   const h = f.headers;
-  if (h[key] === undefined) {
-    h[key] = value;
+  if (key.seen >= 0 ? key.seen !== keys.frame : h[key.name] === undefined) {
+    if (key.seen >= 0) key.seen = keys.frame;
+    h[key.name] = value;
   } else {
     const rep = (f.repeated ??= Object.create(null) as Record<string, string[]>);
-    (rep[key] ??= [h[key]!]).push(value);
+    (rep[key.name] ??= [h[key.name]!]).push(value);
   }
+  return true;
 }
 
 /** Parses a whole capture in one go (files, tests). */

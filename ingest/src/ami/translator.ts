@@ -46,6 +46,12 @@ export interface FeedClock {
   gapFrom: number | null;
 }
 
+/**
+ * What a frame that makes no event (nine in ten) translates to: one shared value, not a new
+ * outcome and array per frame. Frozen, so a caller that changed it would fail loudly.
+ */
+const NOTHING: TranslateOutcome = Object.freeze({ kind: 'ok', events: Object.freeze([]) as unknown as CanonicalEvent[] });
+
 export class AmiTranslator {
   /** Everything the translator knows between frames. */
   private readonly s = new TranslatorState();
@@ -58,7 +64,7 @@ export class AmiTranslator {
   /** Translates one frame. Frames must come in stream order. */
   translate(frame: AmiFrame, meta: FrameMeta): TranslateOutcome {
     if (frame.kind === 'garbage') return dlq('UNPARSEABLE_FRAME', `not an AMI frame (connection ${meta.connection}, frame ${meta.seq})`);
-    if (frame.kind !== 'event' && !(frame.kind === 'response' && frame.headers.Timestamp)) return ok([]);
+    if (frame.kind !== 'event' && !(frame.kind === 'response' && frame.headers.Timestamp)) return NOTHING;
     const h = frame.headers;
     const tsRaw = h.Timestamp;
     let t = meta.received_at;
@@ -82,11 +88,12 @@ export class AmiTranslator {
       this.s.shutdownAt = null;
     }
     this.s.lastAt = t;
-    this.cx.out = [];
+    // Handed out with its events, or left behind by a dead-lettered frame: start a new one.
+    if (this.cx.out.length > 0) this.cx.out = [];
     this.cx.now = t;
     this.s.frameNo++;
     if (this.s.wrapping.size > 0) expireWrapUps(this.s, this.cx, t, meta);
-    if (frame.kind !== 'event') return ok(this.cx.out);
+    if (frame.kind !== 'event') return this.made();
     const name = OLD_NAMES[frame.name] ?? frame.name;
     // Most frames (VarSet, Newexten, CEL, …) yield nothing: the event context is built only
     // when an event is made (see `Cx.ctx`).
@@ -100,7 +107,22 @@ export class AmiTranslator {
     }
     const problem = dispatch(this.s, this.cx, name, h);
     if (problem) return problem;
-    return ok(this.cx.out);
+    return this.made();
+  }
+
+  /** The events the frame made, as its outcome; the next frame gets a new array. */
+  private made(): TranslateOutcome {
+    const out = this.cx.out;
+    if (out.length === 0) return NOTHING;
+    this.cx.out = [];
+    return ok(out);
+  }
+
+  /** The events made since the last reset, handed out: the caller keeps that array. */
+  private takeOut(): CanonicalEvent[] {
+    const out = this.cx.out;
+    this.cx.out = [];
+    return out;
   }
 
   feedClock(): FeedClock {
@@ -111,7 +133,7 @@ export class AmiTranslator {
   advance(now: number, meta: FrameMeta): CanonicalEvent[] {
     this.cx.out = [];
     expireWrapUps(this.s, this.cx, now, meta);
-    return this.cx.out;
+    return this.takeOut();
   }
 
   /** End of input: decide what is still pending, as the most likely outcome. */
@@ -120,6 +142,6 @@ export class AmiTranslator {
     this.s.wrapHeld = false;
     for (const leg of [...this.s.pending.values()]) resolveExit(this.s, this.cx, leg, leg.abandon ? 'abandoned' : 'key');
     expireWrapUps(this.s, this.cx, Number.MAX_SAFE_INTEGER, meta);
-    return this.cx.out;
+    return this.takeOut();
   }
 }

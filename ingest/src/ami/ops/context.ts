@@ -34,12 +34,23 @@ export class Cx {
       pbx_id: this.opts.pbx_id,
       source: this.source,
       occurred_at: isoMs(this.now),
-      received_at: isoMs(meta.received_at),
+      received_at: this.receivedIso(meta.received_at),
       raw_ref: meta.raw_ref,
       vendor_key: ts !== undefined ? `${ts}|${name}|${h.Uniqueid ?? ''}|${h.Queue ?? ''}|${h.Interface ?? h.Location ?? ''}` : `${meta.connection}#${meta.seq}`,
     };
     return this.ctxCache;
   }
+
+  /** The frames of one socket read share their receive time: it is formatted once. */
+  private receivedIso(at: number): string {
+    if (at !== this.lastReceived) {
+      this.lastReceived = at;
+      this.lastReceivedIso = isoMs(at);
+    }
+    return this.lastReceivedIso;
+  }
+  private lastReceived = Number.NaN;
+  private lastReceivedIso = '';
 
   missing(event: string, field: string): TranslateOutcome {
     return dlq('MISSING_FIELD', `${event} without ${field} (pbx ${this.opts.pbx_id}, ${this.ctx.vendor_key})`, field);
