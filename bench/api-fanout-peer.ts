@@ -3,7 +3,7 @@
 // keeps the waiting callers per queue, and at most once per gap (the API's board coalescing, same
 // leading edge) builds one JSON frame of the board's shape and writes the same bytes to every
 // socket. No GraphQL, no auth, no live fold beyond that. Prints one JSON line: { url, pid }.
-//   npx tsx bench/api-fanout-peer.ts --brokers 127.0.0.1:9092 --topic T [--gap-ms 250]
+// A helper, not a benchmark: api-fanout.ts starts it with --brokers, --topic and --gap-ms.
 import { createServer, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
