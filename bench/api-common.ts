@@ -15,8 +15,9 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(args: string[] = [], env: Record<string, string> = {}): Promise<Harness> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./api-harness.ts', import.meta.url).pathname, ...args], {
+/** `nodeArgs` go to the API process's node (e.g. `--cpu-prof`, `--cpu-prof-dir=DIR`: written when it exits). */
+export async function startHarness(args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Harness> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./api-harness.ts', import.meta.url).pathname, ...args], {
     env: { ...process.env, API_RATE_BURST: '10000000', API_RATE_PER_SECOND: '1000000', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
