@@ -18,7 +18,7 @@ import { Health, createClickHouse, createKafka, createLogger, ensureTopics, load
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { startProjections } from '@callboard/projections/main';
 import { migrateProjections } from '@callboard/projections/migrations-dir';
-import { storeTimings } from '@callboard/projections/store';
+import { storeCpu, storeTimings } from '@callboard/projections/store';
 import { queuedCall, agentState } from '../projections/test/given.ts';
 import { median, ratio, waitFor } from './peers.ts';
 
@@ -78,6 +78,7 @@ interface Result {
 async function callboard(round: number): Promise<Result> {
   const ch = await chIn(`${id}_cb${round}`);
   for (const k of Object.keys(storeTimings)) delete storeTimings[k];
+  for (const k of Object.keys(storeCpu)) delete storeCpu[k];
   const group = `${id}-cb${round}`;
   const t0 = Date.now();
   const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: group });
@@ -89,7 +90,7 @@ async function callboard(round: number): Promise<Result> {
   await p.stop();
   const rs = await ch.client.query({ query: `SELECT sum(offered) AS offered FROM ${ch.db}.queue_15m FINAL WHERE tenant_id = 'bench'`, format: 'JSONEachRow' });
   const offered = Number(((await rs.json()) as { offered: number | string }[])[0]!.offered);
-  const steps = Object.entries(storeTimings).map(([k, v]) => `${k} ${Math.round(v)} ms`);
+  const steps = Object.entries(storeTimings).map(([k, v]) => `${k} ${Math.round(v)} ms (CPU ${Math.round(storeCpu[k] ?? 0)} ms)`);
   return { s, check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; ${steps.join(', ')}` };
 }
 
@@ -121,10 +122,11 @@ async function kafkaEngine(round: number): Promise<Result> {
 }
 
 // The floor of any consumer on this client: fetch, one insert of the bytes as they came, commit.
+// Same fetch sizes as the projections consumer's defaults (main.ts).
 async function kafkajsRaw(round: number): Promise<Result> {
   const ch = await chIn(`${id}_kj${round}`);
   await ch.client.command({ query: `CREATE TABLE ${ch.db}.raw_bodies (body String) ENGINE = MergeTree ORDER BY tuple()` });
-  const consumer = kafka.consumer({ groupId: `${id}-kj${round}`, minBytes: 256 * 1024, maxWaitTimeInMs: 300, maxBytesPerPartition: 8 * 1024 * 1024 });
+  const consumer = kafka.consumer({ groupId: `${id}-kj${round}`, minBytes: 256 * 1024, maxWaitTimeInMs: 300, maxBytesPerPartition: 16 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
   let done = 0;
   const t0 = Date.now();
   await consumer.connect();
@@ -154,6 +156,7 @@ type Name = keyof typeof runners;
 const names = (values.only ? values.only.split(',') : Object.keys(runners)) as Name[];
 const rounds = Number(values.rounds);
 const figures: Record<string, number[]> = {};
+const cpuPerEvent: Record<string, number[]> = {};
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
 for (let r = 0; r < rounds; r++) {
@@ -161,10 +164,15 @@ for (let r = 0; r < rounds; r++) {
   const order = names.map((_, i) => names[(i + r) % names.length]!);
   for (const name of order) {
     const load = loadavg()[0]!.toFixed(1);
+    // Process CPU, every thread (the engine's, its background merges): the peers share the
+    // process, so a path's figure also holds whatever the previous path's merges still cost.
+    const c0 = process.cpuUsage();
     const res = await runners[name](r);
+    const cpu = process.cpuUsage(c0);
     const rate = Math.round(total / res.s);
+    (cpuPerEvent[name] ??= []).push(Math.round((cpu.user + cpu.system) / total));
     (figures[name] ??= []).push(rate);
-    console.log(`round ${r + 1} ${name.padEnd(12)} ${String(rate).padStart(7)} ev/s  ${res.s.toFixed(2)} s  load ${load}  (${res.check})`);
+    console.log(`round ${r + 1} ${name.padEnd(12)} ${String(rate).padStart(7)} ev/s  ${res.s.toFixed(2)} s  ${cpuPerEvent[name]!.at(-1)} µs CPU/event  load ${load}  (${res.check})`);
   }
 }
 clearInterval(sampler);
@@ -173,6 +181,6 @@ await admin.disconnect();
 await ch0.close();
 rmSync(dir, { recursive: true, force: true });
 const med = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, median(v)]));
-console.log(`median events/s over ${rounds} rounds of ${total} events: ${Object.entries(med).map(([k, v]) => `${k} ${v}`).join(', ')}; peak RSS ${Math.round(peakRss / 1048576)} MB; load now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`median events/s over ${rounds} rounds of ${total} events: ${Object.entries(med).map(([k, v]) => `${k} ${v} (${median(cpuPerEvent[k]!)} µs CPU/event)`).join(', ')}; peak RSS ${Math.round(peakRss / 1048576)} MB; load now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 for (const peer of ['kafka-engine', 'kafkajs-raw'])
   if (med.callboard !== undefined && med[peer] !== undefined) console.log(`ratio callboard / ${peer}: ${ratio(med.callboard, med[peer])}`);

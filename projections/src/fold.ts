@@ -134,15 +134,15 @@ export function canonicalDisposition(raw: string, fallback: Disposition): Dispos
 /** Chronological order (causal within a millisecond, then by id), duplicates (same event_id) removed. */
 export function orderEvents<E extends CanonicalEvent>(events: readonly E[]): E[] {
   const seen = new Set<string>();
-  const out: E[] = [];
+  // Each event's time parsed once, not in every comparison of the sort.
+  const keyed: { e: E; at: number; rank: number }[] = [];
   for (const e of events) {
     if (seen.has(e.event_id)) continue;
     seen.add(e.event_id);
-    out.push(e);
+    keyed.push({ e, at: ms(e.occurred_at), rank: RANK[e.type] ?? 99 });
   }
-  return out.sort(
-    (a, b) => ms(a.occurred_at) - ms(b.occurred_at) || (RANK[a.type] ?? 99) - (RANK[b.type] ?? 99) || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
-  );
+  keyed.sort((a, b) => a.at - b.at || a.rank - b.rank || (a.e.event_id < b.e.event_id ? -1 : a.e.event_id > b.e.event_id ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 /** Causal order of events that share a millisecond (an answer with zero wait, say). */
