@@ -85,19 +85,23 @@ const PEERS: Record<string, Record<string, Run>> = {
     ...beforeRun('MONTH', 'queue', true),
   },
 };
-async function timed(run: Run, date: string): Promise<number> {
+/** Wall ms, and the process's CPU ms: the embedded engine runs in this process, so its threads count, and CPU time moves less with the machine's load than wall time. */
+async function timed(run: Run, date: string): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await run(date);
-  return performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
 }
 const loads: number[] = [];
 interface PeerResult {
   p50_ms: number;
   p95_ms: number;
+  cpu_p50_ms: number;
   /** peer p95 ÷ Callboard p95. */
   p95_ratio: string;
 }
-const results: Record<string, { p50_ms: number; p95_ms: number; offered_example: number; peers?: Record<string, PeerResult> }> = {};
+const results: Record<string, { p50_ms: number; p95_ms: number; cpu_p50_ms: number; offered_example: number; peers?: Record<string, PeerResult> }> = {};
 for (const [kind, group] of [
   ['DAY', 'queue'],
   ['WEEK', 'queue'],
@@ -111,6 +115,7 @@ for (const [kind, group] of [
   if (only && !only.includes(`${kind} by ${group}`)) continue;
   const peers = Object.entries(PEERS[`${kind} by ${group}`] ?? {});
   const times: number[][] = [[], ...peers.map(() => [])];
+  const cpu: number[][] = [[], ...peers.map(() => [])];
   let offered = 0;
   for (let i = 0; i < runs; i++) {
     loads.push(loadavg()[0]!);
@@ -123,16 +128,18 @@ for (const [kind, group] of [
     ];
     for (let j = 0; j < all.length; j++) {
       const k = (i + j) % all.length;
-      times[k]!.push(await timed(all[k]!, date));
+      const t = await timed(all[k]!, date);
+      times[k]!.push(t.wall);
+      cpu[k]!.push(t.cpu);
     }
   }
   const p95 = pct(times[0]!, 0.95);
-  const r = { p50_ms: Math.round(pct(times[0]!, 0.5)), p95_ms: Math.round(p95), offered_example: offered };
+  const r = { p50_ms: Math.round(pct(times[0]!, 0.5)), p95_ms: Math.round(p95), cpu_p50_ms: Math.round(pct(cpu[0]!, 0.5)), offered_example: offered };
   results[`${kind} by ${group}`] = peers.length
     ? {
         ...r,
         peers: Object.fromEntries(
-          peers.map(([name], j) => [name, { p50_ms: Math.round(pct(times[j + 1]!, 0.5)), p95_ms: Math.round(pct(times[j + 1]!, 0.95)), p95_ratio: (pct(times[j + 1]!, 0.95) / p95).toFixed(2) }]),
+          peers.map(([name], j) => [name, { p50_ms: Math.round(pct(times[j + 1]!, 0.5)), p95_ms: Math.round(pct(times[j + 1]!, 0.95)), cpu_p50_ms: Math.round(pct(cpu[j + 1]!, 0.5)), p95_ratio: (pct(times[j + 1]!, 0.95) / p95).toFixed(2) }]),
         ),
       }
     : r;

@@ -5,7 +5,8 @@
 // (thresholds applied in TypeScript to the histograms), field by field; and every row's
 // wait_p50/p90/p99 equal waitPercentile over a sketch of that row's answered legs, built in
 // TypeScript from the generated waits — for each source (queue_15m, the per-agent rollups, the legs)
-// and grouping.
+// and grouping (by nothing and by queue the rows go to TypeScript as they are: both reads are that
+// path, and the percentiles check it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type QueueSettings, type TenantHours } from '@callboard/platform';

@@ -10,7 +10,9 @@
 //   grouped rows, and only its wait_p50/p90/p99 come back.
 // Applying the thresholds after the merge, not row by row before it, costs the engine no more than
 // returning the maps did: a month of queue_15m is ~60,000 rows for 20 result rows, and counting
-// each row's keys took longer than merging them (issue #17 notes in docs/BENCHMARKS.md).
+// each row's keys took longer than merging them. But this SQL has a fixed cost (~5–10 ms of CPU
+// at 1 M legs): a result of a few rows (by queue, or one row) is read as it is (`inEngine` false).
+// Numbers in docs/BENCHMARKS.md (issue #17).
 // The figures are the TypeScript formulas' (queue-rows.int.spec.ts compares them).
 import type { QueueSettings } from '@callboard/platform';
 import { WAIT_PERCENTILE_RANKS, histogramCountSql, waitPercentileMsSql, waitSketchRanksSql } from '../metrics/index.ts';
@@ -51,11 +53,14 @@ export interface QueueRowsRead {
   settings: (queue: string) => QueueSettings;
   /** The grouped rows carry the wait sketch: return each group's wait_p50/p90/p99 (ms) instead. */
   sketch: boolean;
+  /** false: the grouped rows as they are (histograms and sketch to TypeScript). */
+  inEngine: boolean;
   params: Params;
 }
 
 /** One row per grouped row: its counts, its thresholds' counts (or histograms), its group's percentiles. */
 export function queueRowsSql(o: QueueRowsRead): string {
+  if (!o.inEngine) return o.grouped;
   Object.assign(o.params, {
     qr_queues: o.queues,
     // The products withinSl and isShortAbandon compare with (formulas.ts): the same Float64.
