@@ -130,6 +130,7 @@ export function createHistory(ch: ClickHouse, cfg: CallboardConfig, now: () => n
     period,
     filter: { ...(filter.queues?.length ? { queues: filter.queues } : {}), ...(filter.agents?.length ? { agents: filter.agents } : {}) },
     settings: (queue: string) => queueSettings(cfg, tenant, queue),
+    queues: cfg.queues.filter((q) => q.tenant === tenant).map((q) => q.queue),
     now: new Date(now()),
     business_hours: tenantHours(cfg, tenant),
     ...(hours ? { hours } : {}),

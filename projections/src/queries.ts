@@ -26,8 +26,8 @@ import {
   bucketIndexOfDateTime,
   bucketIndexOfMs,
   emptyQueueCounters,
-  emptyStateTime,
   emptyWaitSketch,
+  emptyStateTime,
   isShortAbandon,
   legAggregates,
   loggedInTime,
@@ -40,10 +40,13 @@ import {
   withinSl,
   wrapMs,
   type QueueCounters,
+  type WaitPercentiles,
+  type WaitSketch,
 } from './metrics/index.ts';
 import { PeriodError, intervals, resolvePeriod, type Period } from './periods.ts';
 import { planHours } from './read/hours.ts';
 import { agentRollupSql } from './read/agent-rollup.ts';
+import { queueRowsSql } from './read/queue-rows.ts';
 import { TenantReader, msParam, type Params } from './read/scope.ts';
 
 export * from './metrics-types.ts';
@@ -112,9 +115,18 @@ interface LegAgg {
   exited: number;
   waiting: number;
   transferred: number;
-  answered_wait_ceil_s: Record<string, number>;
-  abandoned_wait_ceil_s: Record<string, number>;
-  abandoned_wait_floor_s: Record<string, number>;
+  /** The grouped rows as such (read/queue-rows.ts `inEngine` false): the per-second histograms. */
+  answered_wait_ceil_s?: Record<string, number>;
+  abandoned_wait_ceil_s?: Record<string, number>;
+  abandoned_wait_floor_s?: Record<string, number>;
+  /** Through read/queue-rows.ts: 1 when the queue's thresholds were applied in the engine (the three counts hold), else its histograms as unapplied_*. */
+  in_engine?: number;
+  answered_within_sl?: number;
+  abandoned_within_sl?: number;
+  short_abandoned?: number;
+  unapplied_answered_wait_ceil_s?: Record<string, number>;
+  unapplied_abandoned_wait_ceil_s?: Record<string, number>;
+  unapplied_abandoned_wait_floor_s?: Record<string, number>;
   answered_wait_ms: number;
   abandoned_wait_ms: number;
   max_wait_ms: number;
@@ -122,18 +134,26 @@ interface LegAgg {
   hold_ms: number;
   wrap_ms: number;
   wrap_default_legs: number;
-  /** With `percentiles` only. */
+  /** With `percentiles`, as such: the row's wait sketch. */
   answered_wait_ds?: Record<string, number>;
   min_answered_wait_ms?: number;
   max_answered_wait_ms?: number;
+  /** With `percentiles`, through read/queue-rows.ts: the row's result group's, in ms (null: no answered leg). */
+  wait_p50_ms?: number | null;
+  wait_p90_ms?: number | null;
+  wait_p99_ms?: number | null;
   /** 1: offered in business hours (read/hours.ts). */
   in_hours: number;
 }
 
+const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Number(ms) / 1000);
+
 class QueueAcc {
   c: QueueCounters = emptyQueueCounters();
   max_wait_ms = 0;
-  answeredWaits = emptyWaitSketch();
+  /** The group's percentiles from the engine, or its merged sketch when the rows carry theirs. */
+  waits: WaitPercentiles = { p50: null, p90: null, p99: null };
+  sketch: WaitSketch | null = null;
   formulas = new Set<SlFormula>();
   closed = 0;
 
@@ -146,20 +166,26 @@ class QueueAcc {
     c.exited += Number(r.exited);
     c.waiting += Number(r.waiting);
     c.transferred += Number(r.transferred);
-    // A ceil key k holds waits in (k − 1, k] s and a floor key k waits in [k, k + 1) s, so asking
-    // the threshold about the key's edge is exact for whole-second thresholds.
-    for (const [k, n] of Object.entries(r.answered_wait_ceil_s)) {
-      if (withinSl(Number(k) * 1000, s)) c.answered_within_sl += n;
+    if (Number(r.in_engine) === 1) {
+      c.answered_within_sl += Number(r.answered_within_sl);
+      c.abandoned_within_sl += Number(r.abandoned_within_sl);
+      c.short_abandoned += Number(r.short_abandoned);
+    } else {
+      // A ceil key k holds waits in (k − 1, k] s and a floor key k waits in [k, k + 1) s, so asking
+      // the threshold about the key's edge is exact for whole-second thresholds.
+      for (const [k, n] of Object.entries(r.unapplied_answered_wait_ceil_s ?? r.answered_wait_ceil_s ?? {})) if (withinSl(Number(k) * 1000, s)) c.answered_within_sl += n;
+      for (const [k, n] of Object.entries(r.unapplied_abandoned_wait_ceil_s ?? r.abandoned_wait_ceil_s ?? {})) if (withinSl(Number(k) * 1000, s)) c.abandoned_within_sl += n;
+      for (const [k, n] of Object.entries(r.unapplied_abandoned_wait_floor_s ?? r.abandoned_wait_floor_s ?? {})) if (isShortAbandon(Number(k) * 1000, s)) c.short_abandoned += n;
     }
     if (r.answered_wait_ds) {
-      mergeWaitSketch(this.answeredWaits, {
+      mergeWaitSketch((this.sketch ??= emptyWaitSketch()), {
         keys: Object.entries(r.answered_wait_ds).map(([k, n]) => [Number(k), Number(n)]),
         min_ms: Number(r.min_answered_wait_ms),
         max_ms: Number(r.max_answered_wait_ms),
       });
     }
-    for (const [k, n] of Object.entries(r.abandoned_wait_ceil_s)) if (withinSl(Number(k) * 1000, s)) c.abandoned_within_sl += n;
-    for (const [k, n] of Object.entries(r.abandoned_wait_floor_s)) if (isShortAbandon(Number(k) * 1000, s)) c.short_abandoned += n;
+    // Every row of a result group carries the group's percentiles (read/queue-rows.ts).
+    if (r.wait_p50_ms !== undefined) this.waits = { p50: seconds(r.wait_p50_ms), p90: seconds(r.wait_p90_ms), p99: seconds(r.wait_p99_ms) };
     c.answered_wait_ms += Number(r.answered_wait_ms);
     c.abandoned_wait_ms += Number(r.abandoned_wait_ms);
     this.max_wait_ms = Math.max(this.max_wait_ms, Number(r.max_wait_ms));
@@ -173,7 +199,7 @@ class QueueAcc {
     // Mixed SL formulas in one group fall back to the METRICS.md default.
     const formula: SlFormula = this.formulas.size === 1 ? [...this.formulas][0]! : DEFAULT_SL_FORMULA;
     const finished = this.c.answered + this.c.abandoned + this.c.exited;
-    return { ...k, ...queueFigures(this.c, { formula, answeredWaits: this.answeredWaits, maxWaitMs: finished ? this.max_wait_ms : null }) };
+    return { ...k, ...queueFigures(this.c, { formula, answeredWaits: this.sketch ?? this.waits, maxWaitMs: finished ? this.max_wait_ms : null }) };
   }
 }
 
@@ -233,11 +259,26 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   const filter = filterSql(q, params, { queues: 'queue IN {queues:Array(String)}', agents: byAgent ? 'agent_id IN {agents:Array(String)}' : null });
   const inHours = `${hours.sql(byLegs)} AS in_hours`;
   const agentCol = byAgent ? 'agent_id, ' : '';
-  const sql = byAgentRollup
+  const grouped = byAgentRollup
     ? agentRollupSql(r, { spanExpr, during, filter, params, inHours: hours.sql(false), sketch, wholePeriod: !hours.active && q.group_by !== 'interval' && q.group_by !== 'day' })
     : byLegs
       ? `SELECT queue, ${agentCol}${spanExpr}, ${inHours}, ${legAggregates(sketch)} FROM ${r.from('queue_legs')}${during}${filter} GROUP BY queue, ${agentCol}span, in_hours`
       : `SELECT queue, ${spanExpr}, ${inHours}, ${rollupAggregates(sketch)} FROM ${r.from('queue_15m')}${during}${filter} GROUP BY queue, span, in_hours`;
+  const sql = queueRowsSql({
+    grouped,
+    // A result of a few rows (a month by queue: 20) returns few histogram and sketch bytes: the
+    // engine's extra SQL cost it more CPU than it saved (docs/BENCHMARKS.md, issue #17).
+    inEngine: q.group_by !== 'none' && q.group_by !== 'queue',
+    agentColumn: byAgent,
+    groupBy: q.group_by === 'queue' ? 'queue' : q.group_by === 'agent' ? 'agent' : null,
+    intervalStarts: q.group_by === 'interval' ? spans.map((s) => s.start / BUCKET_MS) : null,
+    counted: q.hours === 'open' ? 'in_hours = 1' : q.hours === 'closed' ? 'in_hours != 1' : '1',
+    // The queues known before the read (the caller's list, the filter's): their thresholds apply in the engine.
+    queues: [...new Set([...(q.queues ?? []), ...(q.filter?.queues ?? [])])],
+    settings: q.settings,
+    sketch,
+    params,
+  });
   const data = await r.rows<LegAgg>(sql, params);
 
   const idx = spanIndex(spans);

@@ -169,35 +169,62 @@ export function mergeWaitSketch(a: WaitSketch, b: { keys: Iterable<[number, numb
 
 /** Nearest-rank percentile (0 < p ≤ 1) of a sketch, in seconds, within [min, max]. */
 export function waitPercentile(s: WaitSketch, p: number): number | null {
-  const k = histogramPercentile(s.keys, p);
-  if (k === null) return null;
-  const upper = k * WAIT_KEY_MS;
-  const clamped = Math.min(Math.max(upper, s.min_ms ?? upper), s.max_ms ?? upper);
-  return clamped / 1000;
+  return waitPercentiles(s, [p])[0]!;
+}
+
+/** waitPercentile for several p at once: the keys are sorted once. */
+export function waitPercentiles(s: WaitSketch, ps: readonly number[]): (number | null)[] {
+  return histogramPercentiles(s.keys, ps).map((k) => {
+    if (k === null) return null;
+    const upper = k * WAIT_KEY_MS;
+    const clamped = Math.min(Math.max(upper, s.min_ms ?? upper), s.max_ms ?? upper);
+    return clamped / 1000;
+  });
 }
 
 /** Nearest-rank percentile (0 < p ≤ 1) of a histogram: the key holding that rank. */
 export function histogramPercentile(h: ReadonlyMap<number, number>, p: number): number | null {
+  return histogramPercentiles(h, [p])[0]!;
+}
+
+/** histogramPercentile for several p at once: the keys are sorted once. waitPercentileMsSql (sql.ts) is the same in SQL. */
+export function histogramPercentiles(h: ReadonlyMap<number, number>, ps: readonly number[]): (number | null)[] {
   const keys = [...h.keys()].sort((a, b) => a - b);
-  const total = keys.reduce((a, k) => a + h.get(k)!, 0);
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(p * total));
-  let seen = 0;
-  for (const k of keys) {
-    seen += h.get(k)!;
-    if (seen >= rank) return k;
-  }
-  return keys[keys.length - 1]!;
+  let total = 0;
+  for (const k of keys) total += h.get(k)!;
+  if (total === 0) return ps.map(() => null);
+  return ps.map((p) => {
+    const rank = Math.max(1, Math.ceil(p * total));
+    let seen = 0;
+    for (const k of keys) {
+      seen += h.get(k)!;
+      if (seen >= rank) return k;
+    }
+    return keys[keys.length - 1]!;
+  });
+}
+
+/** The ranks of wait_p50, wait_p90 and wait_p99. */
+export const WAIT_PERCENTILE_RANKS = [0.5, 0.9, 0.99] as const;
+
+/** wait_p50/p90/p99 in seconds, computed already (in the engine: sql.ts waitPercentileMsSql). */
+export interface WaitPercentiles {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
 }
 
 /** A queue row's figures without its group key; durations in seconds. */
 export type QueueFigures = Omit<QueueMetricsRow, 'queue' | 'agent_id' | 'interval' | 'start' | 'end' | 'closed' | 'open_fraction'>;
 
 /**
- * Every queue metric from counters. `maxWaitMs` is the caller's: the longest finished wait for a
+ * Every queue metric from counters. `answeredWaits`: the sketch, or its percentiles already
+ * computed by the engine. `maxWaitMs` is the caller's: the longest finished wait for a
  * period, the longest current wait for the live view.
  */
-export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answeredWaits: WaitSketch; maxWaitMs: number | null }): QueueFigures {
+export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answeredWaits: WaitSketch | WaitPercentiles; maxWaitMs: number | null }): QueueFigures {
+  const w = o.answeredWaits;
+  const [p50, p90, p99] = 'keys' in w ? waitPercentiles(w, WAIT_PERCENTILE_RANKS) : [w.p50, w.p90, w.p99];
   return {
     offered: c.offered,
     answered: c.answered,
@@ -211,9 +238,9 @@ export function queueFigures(c: QueueCounters, o: { formula: SlFormula; answered
     abandon_rate: abandonRate(c),
     asa: asa(c),
     avg_abandon_wait: avgAbandonWait(c),
-    wait_p50: waitPercentile(o.answeredWaits, 0.5),
-    wait_p90: waitPercentile(o.answeredWaits, 0.9),
-    wait_p99: waitPercentile(o.answeredWaits, 0.99),
+    wait_p50: p50 ?? null,
+    wait_p90: p90 ?? null,
+    wait_p99: p99 ?? null,
     max_wait: o.maxWaitMs === null ? null : seconds(o.maxWaitMs),
     talk_time: seconds(c.talk_ms),
     hold_time: seconds(c.hold_ms),

@@ -62,3 +62,28 @@ export const rollupAggregates = (sketch: boolean): string => `
     sum(answered_wait_ms) AS answered_wait_ms, sum(abandoned_wait_ms) AS abandoned_wait_ms, max(max_wait_ms) AS max_wait_ms,
     sum(talk_ms) AS talk_ms, sum(hold_ms) AS hold_ms, sum(wrap_ms) AS wrap_ms, sum(wrap_default_legs) AS wrap_default_legs${sketch ? ROLLUP_SKETCH : ''}`;
 export const ROLLUP_AGGREGATES = rollupAggregates(true);
+
+// ---- read-only: thresholds and percentiles applied in the engine (read/queue-rows.ts) ----------
+
+/**
+ * The legs of a per-second wait histogram (Map(UInt32, UInt32) of ceil or floor keys) whose key,
+ * in ms, is `cmp` a threshold in ms: withinSl (`<=`, over ceil keys) and isShortAbandon (`<`, over
+ * floor keys) of formulas.ts, asked of each key's edge exactly as QueueAcc does in TypeScript.
+ */
+export const histogramCountSql = (hist: string, cmp: '<=' | '<', thresholdMs: string): string => `arraySum(mapValues(mapFilter((k, n) -> k * 1000 ${cmp} ${thresholdMs}, ${hist})))`;
+
+/**
+ * The WITH aliases waitPercentileMsSql reads, over a merged wait sketch `sketch`: its keys sorted,
+ * the running count in key order, and the total.
+ */
+export const waitSketchRanksSql = (sketch: string): string =>
+  `arraySort(mapKeys(${sketch})) AS wait_keys, arrayCumSum(arraySort((n, k) -> k, mapValues(${sketch}), mapKeys(${sketch}))) AS wait_running, arraySum(mapValues(${sketch})) AS wait_total`;
+
+/**
+ * waitPercentiles (formulas.ts) of one rank `p` in SQL, in ms (null for an empty sketch): the
+ * nearest rank's key (the first whose running count reaches ceil(p × total), at least 1), its upper
+ * edge, clamped into [minMs, maxMs]. The same Float64 arithmetic as histogramPercentiles, so the
+ * same key.
+ */
+export const waitPercentileMsSql = (p: number, minMs: string, maxMs: string): string =>
+  `if(wait_total = 0, NULL, least(greatest(wait_keys[arrayFirstIndex(c -> c >= greatest(1, ceil(${p} * wait_total)), wait_running)] * ${WAIT_KEY_MS}, ${minMs}), ${maxMs}))`;
