@@ -1,0 +1,185 @@
+// `callboard import yeastar --cdr` (cli/import.ts, in process, through the real broker and the
+// projections) then the GraphQL `reconciliation` query and bi_reconciliation with no `callboard
+// reconcile` in between: the import kept the CDR's calls as the PBX side. Callboard's side is the
+// live P-Series stream of the same calls (translated by the live translator, folded into the same
+// ClickHouse): a queue call answered, one not answered, a direct call answered at 1002. Imported
+// twice, each record is stored once and every figure agrees.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { translateYeastarText } from '@callboard/ingest/yeastar/offline';
+import { startProjections, type Projections } from '@callboard/projections/main';
+import { loadEvents } from '@callboard/projections/report';
+import { ProjectionStore } from '@callboard/projections/store';
+import { pCallStatus, type PMember } from '@callboard/simulator/yeastar-p-server';
+import { startApi, type RunningApi } from '../../api/src/main.ts';
+import { createToken } from '../../api/src/tokens.ts';
+import { gql } from '../../api/test/client.ts';
+import { importHistory } from '../import.ts';
+import { allMigrations } from '../migrations.ts';
+import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+
+const ZONE = 'Africa/Nairobi';
+const DAY = '2026-09-24';
+// 2026-09-24 09:00:00 in Nairobi (UTC+3)
+const T0 = Date.parse('2026-09-24T06:00:00Z');
+const A = `${T0 / 1000}.41`;
+const B = `${T0 / 1000 + 200}.42`;
+const C = `${T0 / 1000 + 400}.43`;
+const trunk = (to: string, status: 'ANSWERED' | 'BYE', path: string): PMember => ({
+  inbound: { from: '0711000001', to, trunk: 'Saf' },
+  channel: `PJSIP/trunk-${to}`,
+  status,
+  call_path: path,
+});
+const ext = (n: string, status: 'RING' | 'ANSWER' | 'BYE', path: string): PMember => ({ extension: n, channel: `PJSIP/${n}-1`, status, call_path: path });
+const line = (f: { type: number; msg: unknown }, at: number) =>
+  JSON.stringify({ body: JSON.stringify({ type: f.type, sn: 'SN1', msg: JSON.stringify(f.msg) }), received_at: new Date(at).toISOString() });
+const STREAM = [
+  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0),
+  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'ANSWER', '6400')]), T0 + 12_000),
+  line(pCallStatus(A, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 100_000),
+  line(pCallStatus(B, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0 + 200_000),
+  line(pCallStatus(B, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 230_000),
+  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'RING', '')]), T0 + 400_000),
+  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'ANSWER', '')]), T0 + 405_000),
+  line(pCallStatus(C, [trunk('1002', 'BYE', ''), ext('1002', 'BYE', '')]), T0 + 465_000),
+].join('\n');
+const HEADER = 'ID,Time,Call From,Call To,Call Duration,Ring Duration,Talk Duration,Status,Reason,Source Trunk,Destination Trunk,Communication Type,DID/DDI';
+const ROWS = [
+  `${A},2026-09-24 09:00:00,0711000001,Queue Sales<6400>,100,12,88,ANSWERED,,Saf,,Inbound,`,
+  `${B},2026-09-24 09:03:20,0711000001,Queue Sales<6400>,30,30,0,NO ANSWER,,Saf,,Inbound,`,
+  `${C},2026-09-24 09:06:40,0711000001,Anna<1002>,65,5,60,ANSWERED,,Saf,,Inbound,`,
+];
+
+const log = createLogger('import-yeastar-reconciliation-test', 'warn');
+const tenant = uniqueId('yimp');
+const group = uniqueId('g');
+let cfg: CallboardConfig;
+let ch: ClickHouse;
+let admin: Admin;
+let projections: Projections;
+let api: RunningApi;
+const saved = { ...process.env };
+const cdr = join(mkdtempSync(join(tmpdir(), 'import-ycdr-')), 'cdr.csv');
+writeFileSync(cdr, [HEADER, ...ROWS].join('\r\n') + '\r\n');
+
+async function caughtUp(): Promise<void> {
+  const topic = topicName(cfg, 'events');
+  await eventually(
+    async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
+      const committed = new Map((o?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return ends.some((p) => Number(p.high) > 0) && ends.every((p) => Number(p.high) === 0 || committed.get(p.partition) === Number(p.high))
+        ? true
+        : undefined;
+    },
+    120_000,
+    'projections to commit every imported event',
+  );
+}
+
+const count = async (table: string) => {
+  const rs = await ch.client.query({
+    query: `SELECT count() AS n FROM ${ch.db}.${table} FINAL WHERE tenant_id = {t:String}`,
+    query_params: { t: tenant },
+    format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: number }>())[0]!.n);
+};
+
+describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliation and bi_reconciliation right after', () => {
+  beforeAll(async () => {
+    cfg = testConfig({ tenants: [{ id: tenant, timezone: ZONE }] });
+    Object.assign(process.env, {
+      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
+      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
+      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
+      CALLBOARD_DATA_DIR: cfg.dataDir,
+    });
+    ch = await createClickHouse(cfg);
+    await migrate(ch, allMigrations());
+    const live = translateYeastarText(STREAM, { source: 'yeastar-p', tenant_id: tenant, pbx_id: 'y1', timezone: ZONE, queues: ['6400'] });
+    expect(live.dlq).toEqual([]);
+    await loadEvents(new ProjectionStore(ch), live.events, { rollupVersion: 'now' });
+    admin = createKafka(cfg, log).admin();
+    await admin.connect();
+    await ensureTopics(admin, cfg);
+    projections = await startProjections({ cfg, log, health: new Health(), ch, groupId: group, fetch: { minBytes: 1, maxWaitTimeInMs: 100 } });
+    api = await startApi({ cfg, log, health: new Health(), ch, port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await projections?.stop();
+    await admin?.disconnect();
+    await ch?.close();
+    process.env = saved;
+  });
+
+  it('imported twice: every figure agrees, each CDR call stored once', async () => {
+    const argv = ['yeastar', '--cdr', cdr, '--tenant', tenant, '--pbx', 'y1', '--tz', ZONE];
+    expect(await importHistory(argv, ch)).toBe(0);
+    expect(await importHistory(argv, ch)).toBe(0);
+    await caughtUp();
+    // Two queue calls (A, B), one direct call (C), one import.
+    expect(await count('pbx_queue_legs')).toBe(2);
+    expect(await count('pbx_agent_records')).toBe(1);
+    expect(await count('pbx_imports')).toBe(1);
+
+    const token = (await createToken(ch, { tenant_id: tenant, role: 'analyst' })).token;
+    const r = await gql<{
+      reconciliation: {
+        has_pbx_records: boolean;
+        pbx_data_until: string;
+        unknown: number;
+        differences: number;
+        rows: { scope: string; key: string; metric: string; callboard: number; pbx: number; classes: string[] }[];
+      };
+    }>(
+      api.url,
+      token,
+      `query($d: Date!) { reconciliation(period: DAY, date: $d) { has_pbx_records pbx_data_until unknown differences rows { scope key metric callboard pbx classes } } }`,
+      { d: DAY },
+    );
+    expect(r.errors).toBeUndefined();
+    const x = r.data!.reconciliation;
+    const table = JSON.stringify(x.rows);
+    expect(x.has_pbx_records).toBe(true);
+    expect(x.pbx_data_until).toBe('2026-09-24T06:07:45.000Z');
+    expect(x.unknown, table).toBe(0);
+    expect(x.differences, table).toBe(0);
+    const fig = (scope: string, key: string, metric: string) => x.rows.find((row) => row.scope === scope && row.key === key && row.metric === metric);
+    expect(fig('QUEUE', '6400', 'offered')).toMatchObject({ callboard: 2, pbx: 2 });
+    expect(fig('QUEUE', '6400', 'answered')).toMatchObject({ callboard: 1, pbx: 1 });
+    expect(fig('QUEUE', '6400', 'unanswered')).toMatchObject({ callboard: 1, pbx: 1 });
+    expect(fig('QUEUE', '6400', 'talk')).toMatchObject({ callboard: 88, pbx: 88 });
+    expect(fig('AGENT', '1002', 'handled_direct')).toMatchObject({ callboard: 1, pbx: 1 });
+
+    const rs = await ch.client.query({
+      query: `SELECT * FROM ${ch.db}.bi_reconciliation(tenant = {t:String}, tz = {tz:String}, sl_threshold_s = 20, from = {d:Date}, to = {d:Date})`,
+      query_params: { t: tenant, tz: ZONE, d: DAY },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    const bi = await rs.json<Record<string, unknown>>();
+    expect(bi).toHaveLength(1);
+    expect(bi[0]).toMatchObject({
+      queue: '6400',
+      callboard_offered: 2,
+      pbx_offered: 2,
+      callboard_answered: 1,
+      pbx_answered: 1,
+      pbx_unanswered: 1,
+      callboard_talk: 88,
+      pbx_talk: 88,
+      legs_ok: 2,
+      legs_unknown: 0,
+      legs_missing: 0,
+    });
+  });
+});
