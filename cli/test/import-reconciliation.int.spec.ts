@@ -12,7 +12,6 @@ import {
   ensureTopics,
   Health,
   migrate,
-  topicName,
   type CallboardConfig,
   type ClickHouse,
 } from '@callboard/platform';
@@ -23,7 +22,8 @@ import { createToken } from '../../api/src/tokens.ts';
 import { gql } from '../../api/test/client.ts';
 import { importHistory } from '../import.ts';
 import { allMigrations } from '../migrations.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { caughtUp, countRows } from './import-harness.ts';
 
 const SCENARIO = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22/c_ringnoanswer');
 const present = existsSync(SCENARIO);
@@ -40,31 +40,6 @@ const saved = { ...process.env };
 const queueLog = join(SCENARIO, 'queue_log');
 const cdr = join(SCENARIO, 'cdr.csv');
 const day = () => new Date(Number(readFileSync(queueLog, 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
-
-async function caughtUp(): Promise<void> {
-  const topic = topicName(cfg, 'events');
-  await eventually(
-    async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-      const committed = new Map((o?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      return ends.some((p) => Number(p.high) > 0) && ends.every((p) => Number(p.high) === 0 || committed.get(p.partition) === Number(p.high))
-        ? true
-        : undefined;
-    },
-    120_000,
-    'projections to commit every imported event',
-  );
-}
-
-const count = async (table: string) => {
-  const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${ch.db}.${table} FINAL WHERE tenant_id = {t:String}`,
-    query_params: { t: tenant },
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: number }>())[0]!.n);
-};
 
 describe.skipIf(!present)('import asterisk keeps the PBX records: GraphQL reconciliation right after', () => {
   beforeAll(async () => {
@@ -97,12 +72,12 @@ describe.skipIf(!present)('import asterisk keeps the PBX records: GraphQL reconc
     const argv = ['asterisk', '--queue-log', queueLog, '--cdr', cdr, '--tenant', tenant, '--pbx', 'pbx1'];
     expect(await importHistory(argv, ch)).toBe(0);
     expect(await importHistory(argv, ch)).toBe(0);
-    await caughtUp();
+    await caughtUp(admin, cfg, group);
     const { records } = await readPbx(queueLog, cdr);
     expect(records.legs.length).toBeGreaterThan(0);
-    expect(await count('pbx_queue_legs')).toBe(records.legs.length);
-    expect(await count('pbx_agent_records')).toBe(records.missed.length + records.pauses.length + records.calls.length + records.transfers.length);
-    expect(await count('pbx_imports')).toBe(1);
+    expect(await countRows(ch, tenant, 'pbx_queue_legs')).toBe(records.legs.length);
+    expect(await countRows(ch, tenant, 'pbx_agent_records')).toBe(records.missed.length + records.pauses.length + records.calls.length + records.transfers.length);
+    expect(await countRows(ch, tenant, 'pbx_imports')).toBe(1);
 
     const token = (await createToken(ch, { tenant_id: tenant, role: 'analyst' })).token;
     const r = await gql<{

@@ -9,51 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { translateYeastarText } from '@callboard/ingest/yeastar/offline';
 import { startProjections, type Projections } from '@callboard/projections/main';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
-import { pCallStatus, type PMember } from '@callboard/simulator/yeastar-p-server';
 import { startApi, type RunningApi } from '../../api/src/main.ts';
 import { createToken } from '../../api/src/tokens.ts';
 import { gql } from '../../api/test/client.ts';
 import { importHistory } from '../import.ts';
 import { allMigrations } from '../migrations.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
-
-const ZONE = 'Africa/Nairobi';
-const DAY = '2026-09-24';
-// 2026-09-24 09:00:00 in Nairobi (UTC+3)
-const T0 = Date.parse('2026-09-24T06:00:00Z');
-const A = `${T0 / 1000}.41`;
-const B = `${T0 / 1000 + 200}.42`;
-const C = `${T0 / 1000 + 400}.43`;
-const trunk = (to: string, status: 'ANSWERED' | 'BYE', path: string): PMember => ({
-  inbound: { from: '0711000001', to, trunk: 'Saf' },
-  channel: `PJSIP/trunk-${to}`,
-  status,
-  call_path: path,
-});
-const ext = (n: string, status: 'RING' | 'ANSWER' | 'BYE', path: string): PMember => ({ extension: n, channel: `PJSIP/${n}-1`, status, call_path: path });
-const line = (f: { type: number; msg: unknown }, at: number) =>
-  JSON.stringify({ body: JSON.stringify({ type: f.type, sn: 'SN1', msg: JSON.stringify(f.msg) }), received_at: new Date(at).toISOString() });
-const STREAM = [
-  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0),
-  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'ANSWER', '6400')]), T0 + 12_000),
-  line(pCallStatus(A, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 100_000),
-  line(pCallStatus(B, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0 + 200_000),
-  line(pCallStatus(B, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 230_000),
-  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'RING', '')]), T0 + 400_000),
-  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'ANSWER', '')]), T0 + 405_000),
-  line(pCallStatus(C, [trunk('1002', 'BYE', ''), ext('1002', 'BYE', '')]), T0 + 465_000),
-].join('\n');
-const HEADER = 'ID,Time,Call From,Call To,Call Duration,Ring Duration,Talk Duration,Status,Reason,Source Trunk,Destination Trunk,Communication Type,DID/DDI';
-const ROWS = [
-  `${A},2026-09-24 09:00:00,0711000001,Queue Sales<6400>,100,12,88,ANSWERED,,Saf,,Inbound,`,
-  `${B},2026-09-24 09:03:20,0711000001,Queue Sales<6400>,30,30,0,NO ANSWER,,Saf,,Inbound,`,
-  `${C},2026-09-24 09:06:40,0711000001,Anna<1002>,65,5,60,ANSWERED,,Saf,,Inbound,`,
-];
+import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { DAY, HEADER, ROWS, STREAM, ZONE } from '../../projections/test/yeastar-cdr-calls.ts';
+import { caughtUp, countRows } from './import-harness.ts';
 
 const log = createLogger('import-yeastar-reconciliation-test', 'warn');
 const tenant = uniqueId('yimp');
@@ -66,31 +34,6 @@ let api: RunningApi;
 const saved = { ...process.env };
 const cdr = join(mkdtempSync(join(tmpdir(), 'import-ycdr-')), 'cdr.csv');
 writeFileSync(cdr, [HEADER, ...ROWS].join('\r\n') + '\r\n');
-
-async function caughtUp(): Promise<void> {
-  const topic = topicName(cfg, 'events');
-  await eventually(
-    async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-      const committed = new Map((o?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      return ends.some((p) => Number(p.high) > 0) && ends.every((p) => Number(p.high) === 0 || committed.get(p.partition) === Number(p.high))
-        ? true
-        : undefined;
-    },
-    120_000,
-    'projections to commit every imported event',
-  );
-}
-
-const count = async (table: string) => {
-  const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${ch.db}.${table} FINAL WHERE tenant_id = {t:String}`,
-    query_params: { t: tenant },
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: number }>())[0]!.n);
-};
 
 describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliation and bi_reconciliation right after', () => {
   beforeAll(async () => {
@@ -125,11 +68,11 @@ describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliatio
     const argv = ['yeastar', '--cdr', cdr, '--tenant', tenant, '--pbx', 'y1', '--tz', ZONE];
     expect(await importHistory(argv, ch)).toBe(0);
     expect(await importHistory(argv, ch)).toBe(0);
-    await caughtUp();
+    await caughtUp(admin, cfg, group);
     // Two queue calls (A, B), one direct call (C), one import.
-    expect(await count('pbx_queue_legs')).toBe(2);
-    expect(await count('pbx_agent_records')).toBe(1);
-    expect(await count('pbx_imports')).toBe(1);
+    expect(await countRows(ch, tenant, 'pbx_queue_legs')).toBe(2);
+    expect(await countRows(ch, tenant, 'pbx_agent_records')).toBe(1);
+    expect(await countRows(ch, tenant, 'pbx_imports')).toBe(1);
 
     const token = (await createToken(ch, { tenant_id: tenant, role: 'analyst' })).token;
     const r = await gql<{
