@@ -7,74 +7,43 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, type CallboardConfig, type ClickHouse } from '@callboard/platform';
 import { translateYeastarText } from '@callboard/ingest/yeastar/offline';
-import { startProjections, type Projections } from '@callboard/projections/main';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
-import { startApi, type RunningApi } from '../../api/src/main.ts';
 import { createToken } from '../../api/src/tokens.ts';
 import { gql } from '../../api/test/client.ts';
 import { importHistory } from '../import.ts';
-import { allMigrations } from '../migrations.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { DAY, HEADER, ROWS, STREAM, ZONE } from '../../projections/test/yeastar-cdr-calls.ts';
-import { caughtUp, countRows } from './import-harness.ts';
+import { startImportStack, type ImportStack } from './import-harness.ts';
 
-const log = createLogger('import-yeastar-reconciliation-test', 'warn');
 const tenant = uniqueId('yimp');
-const group = uniqueId('g');
-let cfg: CallboardConfig;
-let ch: ClickHouse;
-let admin: Admin;
-let projections: Projections;
-let api: RunningApi;
-const saved = { ...process.env };
+let stack: ImportStack;
 const cdr = join(mkdtempSync(join(tmpdir(), 'import-ycdr-')), 'cdr.csv');
 writeFileSync(cdr, [HEADER, ...ROWS].join('\r\n') + '\r\n');
 
 describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliation and bi_reconciliation right after', () => {
   beforeAll(async () => {
-    cfg = testConfig({ tenants: [{ id: tenant, timezone: ZONE }] });
-    Object.assign(process.env, {
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
-      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
-      CALLBOARD_DATA_DIR: cfg.dataDir,
+    stack = await startImportStack(tenant, ZONE, async (ch) => {
+      const live = translateYeastarText(STREAM, { source: 'yeastar-p', tenant_id: tenant, pbx_id: 'y1', timezone: ZONE, queues: ['6400'] });
+      expect(live.dlq).toEqual([]);
+      await loadEvents(new ProjectionStore(ch), live.events, { rollupVersion: 'now' });
     });
-    ch = await createClickHouse(cfg);
-    await migrate(ch, allMigrations());
-    const live = translateYeastarText(STREAM, { source: 'yeastar-p', tenant_id: tenant, pbx_id: 'y1', timezone: ZONE, queues: ['6400'] });
-    expect(live.dlq).toEqual([]);
-    await loadEvents(new ProjectionStore(ch), live.events, { rollupVersion: 'now' });
-    admin = createKafka(cfg, log).admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    projections = await startProjections({ cfg, log, health: new Health(), ch, groupId: group, fetch: { minBytes: 1, maxWaitTimeInMs: 100 } });
-    api = await startApi({ cfg, log, health: new Health(), ch, port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => {
-    await api?.stop();
-    await projections?.stop();
-    await admin?.disconnect();
-    await ch?.close();
-    process.env = saved;
-  });
+  afterAll(async () => stack?.stop());
 
   it('imported twice: every figure agrees, each CDR call stored once', async () => {
     const argv = ['yeastar', '--cdr', cdr, '--tenant', tenant, '--pbx', 'y1', '--tz', ZONE];
-    expect(await importHistory(argv, ch)).toBe(0);
-    expect(await importHistory(argv, ch)).toBe(0);
-    await caughtUp(admin, cfg, group);
+    expect(await importHistory(argv, stack.ch)).toBe(0);
+    expect(await importHistory(argv, stack.ch)).toBe(0);
+    await stack.caughtUp();
     // Two queue calls (A, B), one direct call (C), one import.
-    expect(await countRows(ch, tenant, 'pbx_queue_legs')).toBe(2);
-    expect(await countRows(ch, tenant, 'pbx_agent_records')).toBe(1);
-    expect(await countRows(ch, tenant, 'pbx_imports')).toBe(1);
+    expect(await stack.count('pbx_queue_legs')).toBe(2);
+    expect(await stack.count('pbx_agent_records')).toBe(1);
+    expect(await stack.count('pbx_imports')).toBe(1);
 
-    const token = (await createToken(ch, { tenant_id: tenant, role: 'analyst' })).token;
+    const token = (await createToken(stack.ch, { tenant_id: tenant, role: 'analyst' })).token;
     const r = await gql<{
       reconciliation: {
         has_pbx_records: boolean;
@@ -84,7 +53,7 @@ describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliatio
         rows: { scope: string; key: string; metric: string; callboard: number; pbx: number; classes: string[] }[];
       };
     }>(
-      api.url,
+      stack.apiUrl,
       token,
       `query($d: Date!) { reconciliation(period: DAY, date: $d) { has_pbx_records pbx_data_until unknown differences rows { scope key metric callboard pbx classes } } }`,
       { d: DAY },
@@ -103,8 +72,8 @@ describe('import yeastar keeps the CDR as the PBX records: GraphQL reconciliatio
     expect(fig('QUEUE', '6400', 'talk')).toMatchObject({ callboard: 88, pbx: 88 });
     expect(fig('AGENT', '1002', 'handled_direct')).toMatchObject({ callboard: 1, pbx: 1 });
 
-    const rs = await ch.client.query({
-      query: `SELECT * FROM ${ch.db}.bi_reconciliation(tenant = {t:String}, tz = {tz:String}, sl_threshold_s = 20, from = {d:Date}, to = {d:Date})`,
+    const rs = await stack.ch.client.query({
+      query: `SELECT * FROM ${stack.ch.db}.bi_reconciliation(tenant = {t:String}, tz = {tz:String}, sl_threshold_s = 20, from = {d:Date}, to = {d:Date})`,
       query_params: { t: tenant, tz: ZONE, d: DAY },
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
