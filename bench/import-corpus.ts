@@ -4,6 +4,8 @@
 // first, two pauses per agent a day — about 41,000 lines a day, 15 M a year. Deterministic.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { createLogger, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
@@ -57,10 +59,15 @@ export function dayLines(day: number, o: Required<Omit<CorpusOptions, 'start' | 
   return out.map((x) => x[1]);
 }
 
-/** Writes the corpus to `file`; returns its line count. */
+/**
+ * Writes the corpus to `file` (gzipped when it ends in `.gz`) a day at a time, so a year is never
+ * held in memory; returns its line count.
+ */
 export async function writeCorpus(file: string, o: CorpusOptions): Promise<number> {
   const full = { agents: o.agents ?? 200, callsPerDay: o.callsPerDay ?? 12_400 };
-  const out = createWriteStream(file);
+  const sink = createWriteStream(file);
+  const out: Writable = file.endsWith('.gz') ? createGzip() : sink;
+  if (out !== sink) out.pipe(sink);
   let lines = 0;
   for (let d = 0; d < o.days; d++) {
     const day = dayLines(d, full, Math.floor(o.start / 1000) + d * 86_400);
@@ -68,7 +75,7 @@ export async function writeCorpus(file: string, o: CorpusOptions): Promise<numbe
     if (!out.write(day.join('\n') + '\n')) await once(out, 'drain');
   }
   out.end();
-  await once(out, 'finish');
+  await once(sink, 'finish');
   return lines;
 }
 

@@ -1,16 +1,16 @@
-// `callboard import` composed with the projections' store: after `import asterisk` has written its
-// events, the PBX's own records from the same files are kept in ClickHouse (storePbxFiles, the
-// path `callboard reconcile` takes too), so the GraphQL `reconciliation` query and
-// bi_reconciliation answer right after an import. The import itself is ingest's
-// (ingest/src/import/command.ts); ingest does not reach ClickHouse.
+// `callboard import` composed with the projections' store: after `import asterisk` or `import
+// yeastar` has written its events, the PBX's own records from the same files are kept in
+// ClickHouse (storePbxFiles / storeYeastarCdrFile, the paths `callboard reconcile` takes too), so
+// the GraphQL `reconciliation` query and bi_reconciliation answer right after an import. The
+// import itself is ingest's (ingest/src/import/command.ts); ingest does not reach ClickHouse.
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { createClickHouse, loadConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, loadConfig, tenantById, type ClickHouse } from '@callboard/platform';
 import { commands as historyImport } from '@callboard/ingest/import-cli';
-import { storePbxFiles } from '@callboard/projections/reconcile';
+import { storePbxFiles, storeYeastarCdrFile } from '@callboard/projections/reconcile';
 
 type Run = (argv: string[]) => Promise<number | void>;
 
@@ -19,16 +19,32 @@ function recordsTarget(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     strict: false,
-    options: { 'queue-log': { type: 'string' }, cdr: { type: 'string' }, tenant: { type: 'string' }, pbx: { type: 'string' }, tz: { type: 'string' } },
+    options: {
+      'queue-log': { type: 'string' },
+      cdr: { type: 'string' },
+      tenant: { type: 'string' },
+      pbx: { type: 'string' },
+      tz: { type: 'string' },
+      'date-order': { type: 'string' },
+    },
   });
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { queueLog: str(values['queue-log']), cdr: str(values.cdr), tenant: str(values.tenant), pbx: str(values.pbx), tz: str(values.tz) };
+  const upper = str(values['date-order'])?.toUpperCase();
+  const order: 'MDY' | 'DMY' | undefined = upper === 'DMY' || upper === 'MDY' ? upper : undefined;
+  return {
+    queueLog: str(values['queue-log']),
+    cdr: str(values.cdr),
+    tenant: str(values.tenant),
+    pbx: str(values.pbx),
+    tz: str(values.tz),
+    order,
+  };
 }
 
 /** Stdin is read twice (events, then records): kept in a file first. Gzip stays gzip; the reader sniffs it. */
 async function spoolStdin(): Promise<{ path: string; dispose: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-import-'));
-  const path = join(dir, 'queue_log');
+  const path = join(dir, 'stdin');
   await pipeline(process.stdin, createWriteStream(path));
   return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -36,32 +52,53 @@ async function spoolStdin(): Promise<{ path: string; dispose: () => void }> {
 export const run = (argv: string[]): Promise<number> => importHistory(argv);
 
 /** `run`, with the ClickHouse to keep the records in given (tests; left open) or opened from the configuration. */
+/** Replaces a `-` (stdin) value of `option` in argv by `path`. */
+const withFile = (argv: string[], option: string, path: string) =>
+  argv.map((a, i) => (a === '-' && argv[i - 1] === option ? path : a === `${option}=-` ? `${option}=${path}` : a));
+
+/** `run`, with the ClickHouse to keep the records in given (tests; left open) or opened from the configuration. */
 export async function importHistory(argv: string[], given?: ClickHouse): Promise<number> {
   const ingest: { run: Run } = await historyImport.import!.load();
   const [vendor, ...rest] = argv;
   // --stdout imports to no broker, hence to no ClickHouse; help and usage errors are the import's.
-  if (vendor !== 'asterisk' || rest.some((a) => a === '--stdout' || a === '--help' || a === '-h')) return (await ingest.run(argv)) ?? 0;
+  if ((vendor !== 'asterisk' && vendor !== 'yeastar') || rest.some((a) => a === '--stdout' || a === '--help' || a === '-h')) return (await ingest.run(argv)) ?? 0;
   const t = recordsTarget(rest);
+  // The file read twice (events, then records): `--queue-log` of Asterisk, `--cdr` of Yeastar.
+  const option = vendor === 'asterisk' ? '--queue-log' : '--cdr';
   let spooled: { path: string; dispose: () => void } | undefined;
   let args = argv;
-  if (t.queueLog === '-') {
+  if ((vendor === 'asterisk' ? t.queueLog : t.cdr) === '-') {
     spooled = await spoolStdin();
-    t.queueLog = spooled.path;
-    args = argv.map((a, i) => (a === '-' && argv[i - 1] === '--queue-log' ? spooled!.path : a === '--queue-log=-' ? `--queue-log=${spooled!.path}` : a));
+    if (vendor === 'asterisk') t.queueLog = spooled.path;
+    else t.cdr = spooled.path;
+    args = withFile(argv, option, spooled.path);
   }
   try {
     const code = (await ingest.run(args)) ?? 0;
-    if (code !== 0 || !t.queueLog || !t.tenant) return code;
-    let stored: number;
+    if (code !== 0 || !t.tenant || !(vendor === 'asterisk' ? t.queueLog : t.cdr)) return code;
+    let stored: string;
     try {
-      const ch = given ?? (await createClickHouse(loadConfig()));
+      const cfg = loadConfig();
+      const ch = given ?? (await createClickHouse(cfg));
       try {
-        const { records } = await storePbxFiles(
-          ch,
-          { tenant_id: t.tenant, pbx_id: t.pbx ?? '', source: 'queue_log' },
-          { queueLog: t.queueLog, ...(t.cdr ? { cdr: t.cdr } : {}), timezone: t.tz ?? 'UTC' },
-        );
-        stored = records.legs.length;
+        if (vendor === 'asterisk') {
+          const { records } = await storePbxFiles(
+            ch,
+            { tenant_id: t.tenant, pbx_id: t.pbx ?? '', source: 'queue_log' },
+            { queueLog: t.queueLog!, ...(t.cdr ? { cdr: t.cdr } : {}), timezone: t.tz ?? 'UTC' },
+          );
+          stored = `${records.legs.length} queue legs`;
+        } else {
+          // The zone the import read the times in (it refused to run without one).
+          const timezone = t.tz ?? tenantById(cfg, t.tenant)!.timezone;
+          const { calls } = await storeYeastarCdrFile(
+            ch,
+            { tenant_id: t.tenant, pbx_id: t.pbx ?? '' },
+            { cdr: t.cdr!, timezone, ...(t.order ? { order: t.order } : {}), queues: cfg.queues.filter((q) => q.tenant === t.tenant).map((q) => q.queue) },
+          );
+          const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+          stored = `${n(calls.filter((c) => c.queue).length, 'queue call')} and ${n(calls.filter((c) => c.agent).length, 'direct call')}`;
+        }
       } finally {
         if (!given) await ch.close();
       }
@@ -72,7 +109,7 @@ export async function importHistory(argv: string[], given?: ClickHouse): Promise
       );
       return 0;
     }
-    process.stderr.write(`PBX records     ${stored} queue legs kept for the reconciliation query and bi_reconciliation\n`);
+    process.stderr.write(`PBX records     ${stored} kept for the reconciliation query and bi_reconciliation\n`);
     return 0;
   } finally {
     spooled?.dispose();

@@ -3,108 +3,41 @@
 // the import kept the PBX's own records. Imported twice, each record is stored once. Needs ../shared.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createClickHouse,
-  createKafka,
-  createLogger,
-  ensureTopics,
-  Health,
-  migrate,
-  topicName,
-  type CallboardConfig,
-  type ClickHouse,
-} from '@callboard/platform';
-import { startProjections, type Projections } from '@callboard/projections/main';
 import { readPbx } from '@callboard/projections/reconcile';
-import { startApi, type RunningApi } from '../../api/src/main.ts';
 import { createToken } from '../../api/src/tokens.ts';
 import { gql } from '../../api/test/client.ts';
 import { importHistory } from '../import.ts';
-import { allMigrations } from '../migrations.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
+import { startImportStack, type ImportStack } from './import-harness.ts';
 
 const SCENARIO = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22/c_ringnoanswer');
 const present = existsSync(SCENARIO);
-const log = createLogger('import-reconciliation-test', 'warn');
 const tenant = uniqueId('imp');
-const group = uniqueId('g');
-let cfg: CallboardConfig;
-let ch: ClickHouse;
-let admin: Admin;
-let projections: Projections;
-let api: RunningApi;
-const saved = { ...process.env };
+let stack: ImportStack;
 
 const queueLog = join(SCENARIO, 'queue_log');
 const cdr = join(SCENARIO, 'cdr.csv');
 const day = () => new Date(Number(readFileSync(queueLog, 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
 
-async function caughtUp(): Promise<void> {
-  const topic = topicName(cfg, 'events');
-  await eventually(
-    async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-      const committed = new Map((o?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      return ends.some((p) => Number(p.high) > 0) && ends.every((p) => Number(p.high) === 0 || committed.get(p.partition) === Number(p.high))
-        ? true
-        : undefined;
-    },
-    120_000,
-    'projections to commit every imported event',
-  );
-}
-
-const count = async (table: string) => {
-  const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${ch.db}.${table} FINAL WHERE tenant_id = {t:String}`,
-    query_params: { t: tenant },
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: number }>())[0]!.n);
-};
-
 describe.skipIf(!present)('import asterisk keeps the PBX records: GraphQL reconciliation right after', () => {
   beforeAll(async () => {
-    cfg = testConfig({ tenants: [{ id: tenant, timezone: 'UTC' }] });
-    // The command reads its configuration from the environment, as on a terminal.
-    Object.assign(process.env, {
-      KAFKA_BROKERS: cfg.kafka.brokers.join(','),
-      KAFKA_TOPIC_PREFIX: cfg.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(cfg.kafka.partitions),
-      CLICKHOUSE_DATABASE: cfg.clickhouse.database,
-      CALLBOARD_DATA_DIR: cfg.dataDir,
-    });
-    ch = await createClickHouse(cfg);
-    await migrate(ch, allMigrations());
-    admin = createKafka(cfg, log).admin();
-    await admin.connect();
-    await ensureTopics(admin, cfg);
-    projections = await startProjections({ cfg, log, health: new Health(), ch, groupId: group, fetch: { minBytes: 1, maxWaitTimeInMs: 100 } });
-    api = await startApi({ cfg, log, health: new Health(), ch, port: 0, host: '127.0.0.1' });
+    stack = await startImportStack(tenant, 'UTC');
   });
-  afterAll(async () => {
-    await api?.stop();
-    await projections?.stop();
-    await admin?.disconnect();
-    await ch?.close();
-    process.env = saved;
-  });
+  afterAll(async () => stack?.stop());
 
   it('imported twice: the query sets the same figures side by side, each PBX record stored once', async () => {
     const argv = ['asterisk', '--queue-log', queueLog, '--cdr', cdr, '--tenant', tenant, '--pbx', 'pbx1'];
-    expect(await importHistory(argv, ch)).toBe(0);
-    expect(await importHistory(argv, ch)).toBe(0);
-    await caughtUp();
+    expect(await importHistory(argv, stack.ch)).toBe(0);
+    expect(await importHistory(argv, stack.ch)).toBe(0);
+    await stack.caughtUp();
     const { records } = await readPbx(queueLog, cdr);
     expect(records.legs.length).toBeGreaterThan(0);
-    expect(await count('pbx_queue_legs')).toBe(records.legs.length);
-    expect(await count('pbx_agent_records')).toBe(records.missed.length + records.pauses.length + records.calls.length + records.transfers.length);
-    expect(await count('pbx_imports')).toBe(1);
+    expect(await stack.count('pbx_queue_legs')).toBe(records.legs.length);
+    expect(await stack.count('pbx_agent_records')).toBe(records.missed.length + records.pauses.length + records.calls.length + records.transfers.length);
+    expect(await stack.count('pbx_imports')).toBe(1);
 
-    const token = (await createToken(ch, { tenant_id: tenant, role: 'analyst' })).token;
+    const token = (await createToken(stack.ch, { tenant_id: tenant, role: 'analyst' })).token;
     const r = await gql<{
       reconciliation: {
         has_pbx_records: boolean;
@@ -112,7 +45,7 @@ describe.skipIf(!present)('import asterisk keeps the PBX records: GraphQL reconc
         rows: { scope: string; key: string; metric: string; callboard: number; pbx: number; classes: string[] }[];
       };
     }>(
-      api.url,
+      stack.apiUrl,
       token,
       `query($d: Date!) { reconciliation(period: DAY, date: $d) { has_pbx_records unknown rows { scope key metric callboard pbx classes } } }`,
       { d: day() },

@@ -9,48 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
 import { translateYeastarText } from '@callboard/ingest/yeastar/offline';
-import { pCallStatus, type PMember } from '@callboard/simulator/yeastar-p-server';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { loadEvents } from '../src/report.ts';
 import { renderTable } from '../src/reconcile/run.ts';
 import { reconcileYeastarCdr } from '../src/reconcile/yeastar-cdr.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { A, C, DAY, HEADER, ROWS, STREAM, ZONE } from './yeastar-cdr-calls.ts';
 
-const ZONE = 'Africa/Nairobi';
-const DAY = '2026-09-24';
-// 2026-09-24 09:00:00 in Nairobi (UTC+3)
-const T0 = Date.parse('2026-09-24T06:00:00Z');
-const A = `${T0 / 1000}.41`;
-const B = `${T0 / 1000 + 200}.42`;
-const C = `${T0 / 1000 + 400}.43`;
-const trunk = (to: string, status: 'ANSWERED' | 'BYE', path: string): PMember => ({
-  inbound: { from: '0711000001', to, trunk: 'Saf' },
-  channel: `PJSIP/trunk-${to}`,
-  status,
-  call_path: path,
-});
-const ext = (n: string, status: 'RING' | 'ANSWER' | 'BYE', path: string): PMember => ({ extension: n, channel: `PJSIP/${n}-1`, status, call_path: path });
-const line = (f: { type: number; msg: unknown }, at: number) =>
-  JSON.stringify({ body: JSON.stringify({ type: f.type, sn: 'SN1', msg: JSON.stringify(f.msg) }), received_at: new Date(at).toISOString() });
-
-const STREAM = [
-  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0),
-  line(pCallStatus(A, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'ANSWER', '6400')]), T0 + 12_000),
-  line(pCallStatus(A, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 100_000),
-  line(pCallStatus(B, [trunk('6400', 'ANSWERED', '6400'), ext('1001', 'RING', '6400')]), T0 + 200_000),
-  line(pCallStatus(B, [trunk('6400', 'BYE', '6400'), ext('1001', 'BYE', '6400')]), T0 + 230_000),
-  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'RING', '')]), T0 + 400_000),
-  line(pCallStatus(C, [trunk('1002', 'ANSWERED', ''), ext('1002', 'ANSWER', '')]), T0 + 405_000),
-  line(pCallStatus(C, [trunk('1002', 'BYE', ''), ext('1002', 'BYE', '')]), T0 + 465_000),
-].join('\n');
-
-const HEADER = 'ID,Time,Call From,Call To,Call Duration,Ring Duration,Talk Duration,Status,Reason,Source Trunk,Destination Trunk,Communication Type,DID/DDI';
-const ROWS = [
-  `${A},2026-09-24 09:00:00,0711000001,Queue Sales<6400>,100,12,88,ANSWERED,,Saf,,Inbound,`,
-  `${B},2026-09-24 09:03:20,0711000001,Queue Sales<6400>,30,30,0,NO ANSWER,,Saf,,Inbound,`,
-  `${C},2026-09-24 09:06:40,0711000001,Anna<1002>,65,5,60,ANSWERED,,Saf,,Inbound,`,
-];
 const dir = mkdtempSync(join(tmpdir(), 'reconcile-ycdr-'));
 const exportOf = (name: string, rows: string[]) => {
   const p = join(dir, name);

@@ -2,7 +2,9 @@
 // own identity of the event, so a vendor event received twice gets the same id and the
 // duplicate is removed downstream. What "the vendor's identity" is, per source, is documented
 // in schemas/README.md ("Event ids").
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
+
+const sha1 = (data: Buffer): Buffer => digest('sha1', data, 'buffer');
 
 /** Namespace for Callboard event ids (a fixed random UUID). */
 export const CALLBOARD_NAMESPACE = '6f1c2a0e-3b0d-4c55-9a57-1d1f0b8e2c41';
@@ -11,11 +13,16 @@ function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ''), 'hex');
 }
 
+const CALLBOARD_NAMESPACE_BYTES = uuidBytes(CALLBOARD_NAMESPACE);
+
 export function uuidv5(name: string, namespace = CALLBOARD_NAMESPACE): string {
-  const hash = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  // One-shot SHA-1 of the same bytes: the same ids at about half the cost of a Hash object per
+  // event (docs/BENCHMARKS.md, import); ids must never change (re-imports, the live overlap).
+  const ns = namespace === CALLBOARD_NAMESPACE ? CALLBOARD_NAMESPACE_BYTES : uuidBytes(namespace);
+  const hash = sha1(Buffer.concat([ns, Buffer.from(name, 'utf8')]));
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString('hex');
+  const h = hash.toString('hex', 0, 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 

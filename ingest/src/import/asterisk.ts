@@ -105,11 +105,12 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
   const src = openLines(o.queueLog);
   const progress = new Progress({ out: o.progressOut ?? process.stderr, total: src.total });
   const name = o.queueLog === '-' ? 'stdin' : o.queueLog;
+  const local = o.timezone ? zoneToUtc(o.timezone) : undefined;
   for await (const { bytes, line } of src.lines) {
     summary.lines = line;
     progress.update(line, src.consumed());
     if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) continue;
-    const p = parseQueueLogLine(bytes, line, ...(o.timezone ? [zoneToUtc(o.timezone)] : []));
+    const p = parseQueueLogLine(bytes, line, local);
     if (p.kind === 'reject') {
       summary.rejectedLines.push(line);
       out.settled.dlq.push(...o.pipeline.refuse(p.reason_code, `${name}: ${p.reason}`, bytes.toString('utf8')).dlq);

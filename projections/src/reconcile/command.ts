@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { createClickHouse, isIanaZone, loadConfig, queueSettings, tenantById, UsageError } from '@callboard/platform';
 import { PeriodError } from '../read.ts';
 import { reconcileRecords, renderTable, type ReconcileResult, type ReconcileScope } from './run.ts';
-import { reconcileYeastarCdr } from './yeastar-cdr.ts';
-import { storePbxFiles } from './stored.ts';
+import { reconcileCdrRead } from './yeastar-cdr.ts';
+import { storePbxFiles, storeYeastarCdrFile } from './stored.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
 function usage(msg: string): never {
@@ -60,14 +60,13 @@ export async function run(argv: string[]): Promise<number> {
     if (values['yeastar-cdr']) {
       // Yeastar writes CDR times in the PBX's zone without an offset: the tenant's zone or --tz.
       if (!values.tz && !tenant) return usage(`--tz is required: tenant ${values.tenant} is not configured, and Yeastar CDR times are the PBX's local time`);
-      return print(
-        await reconcileYeastarCdr(ch, {
-          ...scope,
-          cdr: values['yeastar-cdr'],
-          order,
-          queues: cfg.queues.filter((q) => q.tenant === values.tenant).map((q) => q.queue),
-        }),
+      // Kept for the GraphQL reconciliation query and bi_reconciliation, as `import yeastar` keeps it.
+      const read = await storeYeastarCdrFile(
+        ch,
+        { tenant_id: values.tenant, pbx_id: values.pbx ?? '' },
+        { cdr: values['yeastar-cdr'], timezone, order, queues: cfg.queues.filter((q) => q.tenant === values.tenant).map((q) => q.queue) },
       );
+      return print(await reconcileCdrRead(ch, scope, read));
     }
     const queueLog = values['queue-log']!;
     // Kept for the GraphQL reconciliation query and bi_reconciliation (docs/import.md).

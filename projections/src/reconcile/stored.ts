@@ -1,7 +1,9 @@
-// The PBX's own records kept in ClickHouse (migration 0010), so a reconciliation can be asked of
-// the API and of BI tools (bi_reconciliation), not only of the files on the PBX host. Written by
-// `callboard reconcile` from the files it reads; read back here into the same PbxRecords the file
-// reader gives, and compared by the same compare.ts. Reads are tenant-scoped by read/scope.ts.
+// The PBX's own records kept in ClickHouse (migrations 0010, 0014), so a reconciliation can be asked
+// of the API and of BI tools (bi_reconciliation), not only of the files on the PBX host. Written by
+// `callboard import` and `callboard reconcile` from the files they read (storePbxFiles for
+// Asterisk, storeYeastarCdrFile for a Yeastar CDR export); read back here into the same PbxRecords
+// or CdrRead the file readers give, and compared by the same compare.ts / yeastar-cdr.ts. Reads
+// are tenant-scoped by read/scope.ts.
 import { Readable } from 'node:stream';
 import type { ClickHouse } from '@callboard/platform';
 import { dataUntilMs, feedGaps, type FeedGap } from '../read/gaps.ts';
@@ -10,6 +12,8 @@ import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
 import { tally } from './compare.ts';
 import type { PbxRecords } from './figures.ts';
 import { readPbx, reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
+import { queueTest, readYeastarCdr, reconcileCdrRead, type CdrCall, type CdrRead } from './yeastar-cdr.ts';
+import type { DateOrder } from '@callboard/ingest/import/yeastar';
 
 // The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
 export { readPbx, reconcileRecords, runReconcile, type ReconcileOptions, type ReconcileResult, type ReconcileScope } from './run.ts';
@@ -117,7 +121,7 @@ export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRec
     ...r.transfers.map((t) => agentRow('transfer', { ...t, reason: t.kind, from: t.at, to: null })),
   ]);
   if (r.data_until !== null) {
-    const first = Math.min(r.data_until, ...r.legs.map((l) => l.entered_at));
+    const first = r.legs.reduce((m, l) => Math.min(m, l.entered_at), r.data_until);
     await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(r.data_until), legs: r.legs.length }]);
   }
 }
@@ -141,11 +145,70 @@ export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxF
   return read;
 }
 
+/** A Yeastar CDR export of one PBX to keep. */
+export interface YeastarCdrFile {
+  cdr: string;
+  /** IANA zone of the PBX: CDR times are its local wall-clock time. */
+  timezone: string;
+  order?: DateOrder;
+  /** The tenant's configured queue numbers (a `Call To` naming one is a queue call). */
+  queues: readonly string[];
+}
+
+/**
+ * What a CDR row can tell (yeastar-cdr.ts), kept: a queue call as a PBX queue leg (outcome
+ * answered or unanswered, talk; no wait, which a row has not), an inbound call answered at an
+ * extension as the agent record `direct`. The one path by which `callboard import yeastar` and
+ * `callboard reconcile --yeastar-cdr` store an export; storing it again replaces its rows.
+ */
+export async function storeYeastarCdrFile(ch: ClickHouse, to: Omit<StoreTarget, 'source'>, f: YeastarCdrFile): Promise<CdrRead> {
+  const read = await readYeastarCdr(f.cdr, { zone: f.timezone, ...(f.order ? { order: f.order } : {}), isQueue: queueTest(f.queues) });
+  await storeCdrCalls(ch, { ...to, source: 'yeastar_cdr' }, read);
+  return read;
+}
+
+export async function storeCdrCalls(ch: ClickHouse, to: StoreTarget, read: CdrRead): Promise<void> {
+  if (!to.tenant_id) throw new Error('tenant_id is required');
+  const base = { tenant_id: to.tenant_id, pbx_id: to.pbx_id, source: to.source, imported_at: chTime(to.imported_at ?? Date.now()) };
+  const queued = read.calls.filter((c) => c.queue !== null);
+  await insertTsv(
+    ch,
+    'pbx_queue_legs',
+    LEG_COLUMNS,
+    queued.map((c) => ({
+      ...base,
+      call_id: c.call_id,
+      pbx_call_id: c.call_id,
+      queue: c.queue,
+      entered_at: chTime(c.at),
+      line: c.line,
+      outcome: c.answered ? 'answered' : 'unanswered',
+      wait_s: null,
+      agent_id: '',
+      answered_at: null,
+      talk_s: c.talk_s,
+      call_continues: 0,
+    })),
+  );
+  await insertTsv(
+    ch,
+    'pbx_agent_records',
+    AGENT_COLUMNS,
+    read.calls
+      .filter((c) => c.agent !== null)
+      .map((c) => ({ ...base, kind: 'direct', agent_id: c.agent, call_id: c.call_id, queue: '', reason: c.status, target: '', from_at: chTime(c.at), to_at: null, line: c.line })),
+  );
+  if (read.data_until !== null) {
+    const first = read.calls.reduce((m, c) => Math.min(m, c.at), read.data_until);
+    await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(read.data_until), legs: queued.length }]);
+  }
+}
+
 const ms = (s: string | null): number | null => (s === null ? null : Date.parse(isoOf(s)));
 
 /**
- * The tenant's stored PBX records relevant to [start, end): legs entered, rings and transfers in
- * it, pauses and connected segments overlapping it. Data until: the latest import's.
+ * The tenant's stored queue_log records relevant to [start, end): legs entered, rings and transfers
+ * in it, pauses and connected segments overlapping it. Data until: the latest import's.
  */
 export async function loadPbxRecords(ch: ClickHouse, tenant_id: string, start: number, end: number): Promise<PbxRecords & { imports: number }> {
   const r = new TenantReader(ch, tenant_id);
@@ -164,7 +227,7 @@ export async function loadPbxRecords(ch: ClickHouse, tenant_id: string, start: n
   }>(
     `SELECT call_id, pbx_call_id, queue, toString(entered_at) AS entered_at, line, toString(outcome) AS outcome, wait_s, agent_id,
             toString(answered_at) AS answered_at, talk_s, call_continues
-       FROM ${r.from('pbx_queue_legs')} AND entered_at >= ${msParam('start')} AND entered_at < ${msParam('end')}
+       FROM ${r.from('pbx_queue_legs')} AND source != 'yeastar_cdr' AND entered_at >= ${msParam('start')} AND entered_at < ${msParam('end')}
       ORDER BY entered_at, call_id`,
     { start, end },
   );
@@ -180,11 +243,13 @@ export async function loadPbxRecords(ch: ClickHouse, tenant_id: string, start: n
     line: number;
   }>(
     `SELECT toString(kind) AS kind, agent_id, call_id, toString(queue) AS queue, reason, target, toString(from_at) AS from_at, toString(to_at) AS to_at, line
-       FROM ${r.from('pbx_agent_records')} AND from_at < ${msParam('end')} AND (to_at IS NULL AND from_at >= ${msParam('start')} OR kind IN ('pause', 'call') AND (to_at IS NULL OR to_at > ${msParam('start')}))
+       FROM ${r.from('pbx_agent_records')} AND source != 'yeastar_cdr' AND from_at < ${msParam('end')} AND (to_at IS NULL AND from_at >= ${msParam('start')} OR kind IN ('pause', 'call') AND (to_at IS NULL OR to_at > ${msParam('start')}))
       ORDER BY from_at, agent_id`,
     { start, end },
   );
-  const [imp] = await r.rows<{ n: number; until: string | null }>(`SELECT count() AS n, toString(max(data_until)) AS until FROM ${r.from('pbx_imports')}`);
+  const [imp] = await r.rows<{ n: number; until: string | null }>(
+    `SELECT count() AS n, toString(max(data_until)) AS until FROM ${r.from('pbx_imports')} AND source != 'yeastar_cdr'`,
+  );
   const out: PbxRecords & { imports: number } = {
     legs: legs.map((l) => ({
       callid: l.pbx_call_id,
@@ -226,6 +291,30 @@ export async function loadPbxRecords(ch: ClickHouse, tenant_id: string, start: n
   return out;
 }
 
+/** The tenant's stored Yeastar CDR calls that started in [start, end). Data until: the latest CDR import's. */
+export async function loadCdrCalls(ch: ClickHouse, tenant_id: string, start: number, end: number): Promise<CdrRead> {
+  const r = new TenantReader(ch, tenant_id);
+  const rows = await r.rows<{ call_id: string; queue: string; agent: string; at: string; line: number; outcome: string; talk_s: number | null }>(
+    `SELECT call_id, toString(queue) AS queue, '' AS agent, toString(entered_at) AS at, line, toString(outcome) AS outcome, talk_s
+       FROM ${r.from('pbx_queue_legs')} AND source = 'yeastar_cdr' AND entered_at >= ${msParam('start')} AND entered_at < ${msParam('end')}
+     UNION ALL
+     SELECT call_id, '' AS queue, agent_id AS agent, toString(from_at) AS at, line, 'answered' AS outcome, NULL AS talk_s
+       FROM ${r.from('pbx_agent_records')} AND source = 'yeastar_cdr' AND kind = 'direct' AND from_at >= ${msParam('start')} AND from_at < ${msParam('end')}`,
+    { start, end },
+  );
+  const [imp] = await r.rows<{ n: number; until: string | null }>(
+    `SELECT count() AS n, toString(max(data_until)) AS until FROM ${r.from('pbx_imports')} AND source = 'yeastar_cdr'`,
+  );
+  const calls: CdrCall[] = rows
+    .map((c) => {
+      const answered = c.outcome === 'answered';
+      // The row's own status text is not kept: a stored call says only whether it was answered.
+      return { call_id: c.call_id, line: Number(c.line), at: ms(c.at)!, queue: c.queue || null, agent: c.agent || null, answered, talk_s: Number(c.talk_s ?? 0), status: answered ? 'ANSWERED' : 'not answered' };
+    })
+    .sort((a, b) => a.at - b.at || a.line - b.line);
+  return { calls, rejected: [], data_until: imp && Number(imp.n) > 0 ? ms(imp.until) : null };
+}
+
 export interface StoredReconciliation extends ReconcileResult {
   /** False when no stored PBX record of the tenant covers the period. */
   has_pbx_records: boolean;
@@ -234,11 +323,30 @@ export interface StoredReconciliation extends ReconcileResult {
   gaps: FeedGap[];
 }
 
+/**
+ * A tenant with an Asterisk and a Yeastar PBX: each queue's figures are set against the records
+ * that name it (a queue in the CDR export against the CDR, any other against queue_log); agents'
+ * queue_log figures, and handled_direct of the agents the CDR names.
+ */
+async function bothSources(ch: ClickHouse, o: ReconcileScope, records: PbxRecords, cdr: CdrRead): Promise<ReconcileResult> {
+  const log = await reconcileRecords(ch, o, records);
+  const y = await reconcileCdrRead(ch, o, cdr);
+  const cdrQueues = new Set(cdr.calls.flatMap((c) => (c.queue ? [c.queue] : [])));
+  const cdrAgents = new Set(cdr.calls.flatMap((c) => (c.agent ? [c.agent] : [])));
+  const rows = [
+    ...log.rows.filter((row) => row.scope !== 'queue' || !cdrQueues.has(row.key)),
+    ...y.rows.filter((row) => (row.scope === 'queue' ? cdrQueues.has(row.key) : cdrAgents.has(row.key))),
+  ].sort((a, b) => a.date.localeCompare(b.date) || (a.scope === b.scope ? a.key.localeCompare(b.key) : a.scope === 'queue' ? -1 : 1));
+  return { ...log, ...tally(rows), pbx_source: 'queue_log and Yeastar CDR' };
+}
+
 /** A reconciliation against the PBX records stored in ClickHouse (the GraphQL `reconciliation` query). */
 export async function reconcileStored(ch: ClickHouse, o: ReconcileScope & { now?: Date; queue?: string; agent?: string }): Promise<StoredReconciliation> {
   const { p } = reconcilePeriod(o);
   const records = await loadPbxRecords(ch, o.tenant_id, p.start.getTime(), p.end.getTime());
-  const r = await reconcileRecords(ch, o, records);
+  const cdr = await loadCdrCalls(ch, o.tenant_id, p.start.getTime(), p.end.getTime());
+  const fromLog = records.legs.length + records.missed.length + records.pauses.length > 0;
+  const r = cdr.calls.length === 0 ? await reconcileRecords(ch, o, records) : fromLog ? await bothSources(ch, o, records, cdr) : await reconcileCdrRead(ch, o, cdr);
   const until = dataUntilMs(p.end.getTime(), o.now);
   const gaps = until > p.start.getTime() ? await feedGaps(ch, { tenant_id: o.tenant_id, from: p.start.toISOString(), to: new Date(until).toISOString() }) : [];
   const rows = r.rows.filter(
@@ -247,7 +355,7 @@ export async function reconcileStored(ch: ClickHouse, o: ReconcileScope & { now?
   return {
     ...r,
     ...tally(rows),
-    has_pbx_records: records.legs.length + records.missed.length + records.pauses.length > 0,
+    has_pbx_records: fromLog || cdr.calls.length > 0,
     callboard_data_until: new Date(until).toISOString(),
     gaps,
   };

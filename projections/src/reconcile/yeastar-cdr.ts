@@ -209,8 +209,21 @@ export interface CdrReadOptions {
   isQueue: IsQueue;
 }
 
-/** Reads an export: its calls, the lines the reader rejected, the end of the last call. Throws on a file that is not a CDR export. */
-export async function readYeastarCdr(path: string, o: CdrReadOptions): Promise<{ calls: CdrCall[]; rejected: number[]; data_until: number | null }> {
+/** What an export tells a reconciliation: its calls, the lines the reader rejected, the end of the last call (epoch ms). */
+export interface CdrRead {
+  calls: CdrCall[];
+  rejected: number[];
+  data_until: number | null;
+}
+
+/** `Call To` is a queue: one of the tenant's configured queue numbers, or a name the PBX gives queues. */
+export function queueTest(queues: readonly string[]): IsQueue {
+  const known = new Set(queues);
+  return (n, name) => known.has(n) || /\bqueue\b/i.test(name ?? '');
+}
+
+/** Reads an export. Throws on a file that is not a CDR export. */
+export async function readYeastarCdr(path: string, o: CdrReadOptions): Promise<CdrRead> {
   const reader = new YeastarCdrTranslator({ tenant_id: '-', pbx_id: '-', source: 'yeastar-p', zone: o.zone, ...(o.order ? { order: o.order } : {}) });
   const calls: CdrCall[] = [];
   const rejected: number[] = [];
@@ -236,26 +249,26 @@ export async function readYeastarCdr(path: string, o: CdrReadOptions): Promise<{
   return { calls, rejected, data_until: until };
 }
 
-/** Callboard over the scope's period against a Yeastar CDR export. */
-export async function reconcileYeastarCdr(
-  ch: ClickHouse,
-  o: ReconcileScope & { cdr: string; order?: DateOrder; queues: readonly string[] },
-): Promise<ReconcileResult> {
-  const queues = new Set(o.queues);
-  const { calls, rejected, data_until } = await readYeastarCdr(o.cdr, {
-    zone: o.timezone,
-    ...(o.order ? { order: o.order } : {}),
-    isQueue: (n, name) => queues.has(n) || /\bqueue\b/i.test(name ?? ''),
-  });
+/** Callboard over the scope's period against the calls of a Yeastar CDR export (read from the file or from ClickHouse). */
+export async function reconcileCdrRead(ch: ClickHouse, o: ReconcileScope, read: CdrRead): Promise<ReconcileResult> {
   const { spec, p } = reconcilePeriod(o);
   const days = daysOf(p.start, p.end, o.timezone);
   const cb = await callboardSide(ch, o, days, p.start.getTime(), p.end.getTime());
   return {
     tenant_id: o.tenant_id,
     period: { kind: spec.kind, label: p.label, start: p.start.toISOString(), end: p.end.toISOString(), timezone: o.timezone },
-    data_until: data_until === null ? null : new Date(data_until).toISOString(),
-    rejected_lines: rejected,
+    data_until: read.data_until === null ? null : new Date(read.data_until).toISOString(),
+    rejected_lines: read.rejected,
     pbx_source: 'Yeastar CDR',
-    ...reconcileCdr({ days, calls, cb }),
+    ...reconcileCdr({ days, calls: read.calls, cb }),
   };
+}
+
+/** Callboard over the scope's period against a Yeastar CDR export file. */
+export async function reconcileYeastarCdr(
+  ch: ClickHouse,
+  o: ReconcileScope & { cdr: string; order?: DateOrder; queues: readonly string[] },
+): Promise<ReconcileResult> {
+  const read = await readYeastarCdr(o.cdr, { zone: o.timezone, ...(o.order ? { order: o.order } : {}), isQueue: queueTest(o.queues) });
+  return reconcileCdrRead(ch, o, read);
 }
