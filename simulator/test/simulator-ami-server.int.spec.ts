@@ -2,6 +2,7 @@
 // QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff; and a `core
 // restart now` (j_restart): Shutdown, the connection closed, a new process to reconnect to; and a
 // crash (`kill -9`): the connection dropped after the last event, with nothing else.
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers.ts';
@@ -11,11 +12,9 @@ import { callCentreScenario, dayWindow } from '../src/scenarios.ts';
 
 class Conn {
   buf = '';
-  private waiters: (() => void)[] = [];
   constructor(readonly s: Socket) {
     s.on('data', (d) => {
       this.buf += d.toString('utf8');
-      for (const w of this.waiters.splice(0)) w();
     });
   }
   static open(port: number): Promise<Conn> {
@@ -31,11 +30,11 @@ class Conn {
   async until(text: string, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!this.buf.includes(text)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; have ${JSON.stringify(this.buf.slice(-300))}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, Math.max(0, deadline - Date.now()) + 1); // the deadline only: data wakes it
-      });
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(text)}; have ${JSON.stringify(this.buf.slice(-300))}`);
+      // Woken by the socket's next bytes (the listener above has appended them by then, being
+      // registered first); the signal only bounds the wait, so the loop re-checks the deadline.
+      await once(this.s, 'data', { signal: AbortSignal.timeout(left) }).catch(() => undefined);
     }
     const i = this.buf.indexOf(text) + text.length;
     const out = this.buf.slice(0, i);
