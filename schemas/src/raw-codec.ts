@@ -6,8 +6,9 @@
 //     ({"tenant_id","pbx_id","source","connection","seq","received_at","format"}). Serialising
 //     every frame into a JSON envelope, its CRLFs escaped, is gone. One header, not one per
 //     field: kafkajs encodes each header with an encoder of its own that allocates a zeroed
-//     512-byte buffer, and eight headers a frame made the path slower than the envelope
-//     (docs/BENCHMARKS.md, AMI, issue #17);
+//     512-byte buffer, and eight headers a frame cost the AMI path 12 % more CPU than the
+//     envelope; one costs about what the envelope did (docs/BENCHMARKS.md "Raw records: the
+//     frame as the message value");
 //   format 1 (everything written before): no `raw.v2` header, the value is the RawRecord as JSON.
 // Both decode to the same RawRecord, so raw_events rows and re-translations do not depend on
 // which format a message was written in.
