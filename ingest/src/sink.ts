@@ -23,7 +23,7 @@ export class IngestSink {
     // GZIP: vendor frames are verbose text, and a batch compresses well enough to double the
     // records per second (docs/BENCHMARKS.md, AMI). Offsets in a compressed batch still follow
     // from its base offset. Canonical events stay uncompressed (no measured gain). The frame is
-    // the message value and the rest of the record its headers (@callboard/schemas raw-codec.ts).
+    // the message value and the rest of the record one raw.v2 header (@callboard/schemas raw-codec.ts).
     const meta = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.map(this.encode) });
     return refs(topic, records, meta);
   }

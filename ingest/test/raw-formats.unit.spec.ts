@@ -20,7 +20,16 @@ function records(): RawRecord[] {
   const out: RawRecord[] = [];
   for (const d of readdirSync(A22).filter((x) => existsSync(join(A22, x, 'capture.ami')))) {
     parseAll(readFileSync(join(A22, d, 'capture.ami'), 'utf8')).forEach((f, seq) =>
-      out.push({ tenant_id: 'acme', pbx_id: `pbx-${d}`, source: 'ami', connection: `pbx-${d}#1`, seq, received_at: new Date(Date.UTC(2026, 4, 1, 8, 0, 0, seq)).toISOString(), format: 'ami', body: f.raw }),
+      out.push({
+        tenant_id: 'acme',
+        pbx_id: `pbx-${d}`,
+        source: 'ami',
+        connection: `pbx-${d}#1`,
+        seq,
+        received_at: new Date(Date.UTC(2026, 4, 1, 8, 0, 0, seq)).toISOString(),
+        format: 'ami',
+        body: f.raw,
+      }),
     );
   }
   return out;
@@ -69,7 +78,9 @@ describe('raw record formats', () => {
 
   it('the sink writes the frame as the value and its fields in the raw.v2 header', async () => {
     const sent: { messages: RawMessage[] }[] = [];
-    const producer = { send: async (b: { messages: RawMessage[] }) => (sent.push(b), [{ topicName: 't', partition: 1, errorCode: 0, baseOffset: '10' }]) } as unknown as Producer;
+    const producer = {
+      send: async (b: { messages: RawMessage[] }) => (sent.push(b), [{ topicName: 't', partition: 1, errorCode: 0, baseOffset: '10' }]),
+    } as unknown as Producer;
     const rs = records().slice(0, 3);
     const refs = await new IngestSink(producer, { kafka: { topicPrefix: '' } as never }).raw(rs);
     expect(sent[0]!.messages).toEqual(rs.map(encodeRaw));

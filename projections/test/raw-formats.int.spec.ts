@@ -29,7 +29,10 @@ const A22 = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'a
 function records(tenant_id: string): RawRecord[] {
   const dir = readdirSync(A22).find((d) => existsSync(join(A22, d, 'capture.ami')))!;
   const text = readFileSync(join(A22, dir, 'capture.ami'), 'utf8');
-  const frames = text.split('\r\n\r\n').slice(0, 300).map((f) => `${f}\r\n\r\n`);
+  const frames = text
+    .split('\r\n\r\n')
+    .slice(0, 300)
+    .map((f) => `${f}\r\n\r\n`);
   const bodies = [...frames, '', 'Event: X\r\nName: "Zoë \\ Ω 🎧"\r\n\r\n', '{"type":"cdr","note":"tab\\there"}', 'Event: Y\r\nName: \ud800\r\n\r\n'];
   return bodies.map((body, seq) => ({
     tenant_id,
@@ -44,15 +47,19 @@ function records(tenant_id: string): RawRecord[] {
 }
 
 async function rows(tenant: string, n: number): Promise<Record<string, unknown>[]> {
-  return eventually(async () => {
-    const rs = await ch.client.query({
-      query: `SELECT pbx_id, source, connection, seq, received_at, format, body FROM ${ch.db}.raw_events WHERE tenant_id = {t:String} ORDER BY seq`,
-      query_params: { t: tenant },
-      format: 'JSONEachRow',
-    });
-    const got = (await rs.json()) as Record<string, unknown>[];
-    return got.length >= n ? got : undefined;
-  }, 120_000, `${n} raw_events rows of ${tenant}`);
+  return eventually(
+    async () => {
+      const rs = await ch.client.query({
+        query: `SELECT pbx_id, source, connection, seq, received_at, format, body FROM ${ch.db}.raw_events WHERE tenant_id = {t:String} ORDER BY seq`,
+        query_params: { t: tenant },
+        format: 'JSONEachRow',
+      });
+      const got = (await rs.json()) as Record<string, unknown>[];
+      return got.length >= n ? got : undefined;
+    },
+    120_000,
+    `${n} raw_events rows of ${tenant}`,
+  );
 }
 
 describe('raw record formats in projections', () => {
@@ -65,7 +72,21 @@ describe('raw record formats in projections', () => {
     await producer.connect();
     const topic = topicName(cfg, 'raw');
     await producer.send({ topic, messages: oldRecords.map(encodeRawJson) });
-    const bad = { key: 'x', value: 'Event: Ping\r\n\r\n', headers: { [RAW_HEADER]: JSON.stringify({ tenant_id: now, pbx_id: 'pbx-1', source: 'ami', connection: 'c', seq: -1, received_at: '2026-05-01T08:00:00.000Z', format: 'ami' }) } };
+    const bad = {
+      key: 'x',
+      value: 'Event: Ping\r\n\r\n',
+      headers: {
+        [RAW_HEADER]: JSON.stringify({
+          tenant_id: now,
+          pbx_id: 'pbx-1',
+          source: 'ami',
+          connection: 'c',
+          seq: -1,
+          received_at: '2026-05-01T08:00:00.000Z',
+          format: 'ami',
+        }),
+      },
+    };
     await producer.send({ topic, messages: [...newRecords.map(encodeRaw), bad] });
     await producer.disconnect();
     // The lone surrogate's record is written as format 1 by the codec; every other one as format 2.

@@ -82,7 +82,8 @@ export type RawDecoded =
       original: string;
     };
 
-const text = (v: HeaderValue): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? text(v[0]) : typeof v === 'string' ? v : v.toString('utf8'));
+const text = (v: HeaderValue): string | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? text(v[0]) : typeof v === 'string' ? v : v.toString('utf8');
 
 /** Reads a message of pbx.raw.v1 in either format and checks it is a RawRecord. */
 export function decodeRaw(value: Buffer | string | null, headers?: RawHeaders): RawDecoded {
@@ -93,12 +94,23 @@ export function decodeRaw(value: Buffer | string | null, headers?: RawHeaders): 
     rec = JSON.parse(h ?? body);
   } catch (e) {
     const what = h === undefined ? 'not JSON' : `header ${RAW_HEADER} is not JSON`;
-    return { ok: false, reason_code: 'UNPARSEABLE_JSON', reason: `${what}: ${(e as Error).message}`, original: h === undefined ? body : JSON.stringify({ [RAW_HEADER]: h, body }) };
+    return {
+      ok: false,
+      reason_code: 'UNPARSEABLE_JSON',
+      reason: `${what}: ${(e as Error).message}`,
+      original: h === undefined ? body : JSON.stringify({ [RAW_HEADER]: h, body }),
+    };
   }
   if (h !== undefined) rec = rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? { ...rec, body } : { [RAW_HEADER]: rec, body };
   const r = validateRawRecord(rec);
   if (r.ok) return r;
-  return { ok: false, reason_code: 'SCHEMA_INVALID', reason: describe(r.errors), path: r.errors[0]?.path, original: h === undefined ? body : JSON.stringify(rec) };
+  return {
+    ok: false,
+    reason_code: 'SCHEMA_INVALID',
+    reason: describe(r.errors),
+    path: r.errors[0]?.path,
+    original: h === undefined ? body : JSON.stringify(rec),
+  };
 }
 
 const describe = (errors: ValidationIssue[]) => errors.map((x) => `${x.path}: ${x.message}`).join('; ');

@@ -45,9 +45,21 @@ describe('raw codec', () => {
     expect(m.key).toBe(rawKey(r));
     expect(m.value).toBe(r.body);
     expect(Object.keys(m.headers!)).toEqual([RAW_HEADER]);
-    expect(JSON.parse(m.headers![RAW_HEADER]!)).toEqual({ tenant_id: 'acme', pbx_id: 'pbx-nbo-1', source: 'ami', connection: 'pbx-nbo-1#3', seq: 41, received_at: '2026-05-01T08:00:00.123Z', format: 'ami' });
+    expect(JSON.parse(m.headers![RAW_HEADER]!)).toEqual({
+      tenant_id: 'acme',
+      pbx_id: 'pbx-nbo-1',
+      source: 'ami',
+      connection: 'pbx-nbo-1#3',
+      seq: 41,
+      received_at: '2026-05-01T08:00:00.123Z',
+      format: 'ami',
+    });
     // The connection's part of the header is cached: the next record of another connection has its own.
-    expect(JSON.parse(encodeRaw(record({ connection: 'c"2', seq: 42, format: 'json' })).headers![RAW_HEADER]!)).toMatchObject({ connection: 'c"2', seq: 42, format: 'json' });
+    expect(JSON.parse(encodeRaw(record({ connection: 'c"2', seq: 42, format: 'json' })).headers![RAW_HEADER]!)).toMatchObject({
+      connection: 'c"2',
+      seq: 42,
+      format: 'json',
+    });
     expect(JSON.parse(encodeRaw(r).headers![RAW_HEADER]!)).toMatchObject({ connection: 'pbx-nbo-1#3', format: 'ami' });
   });
 
