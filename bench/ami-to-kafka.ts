@@ -10,6 +10,9 @@
 //              frame one Kafka message (the frame bytes, keyed by the PBX) on one idempotent
 //              kafkajs producer, `acks=all`, GZIP, the adapter's batch bounds, one send in flight;
 //   platformatic  the same peer on @platformatic/kafka (a devDependency for this peer only);
+//   json       the callboard path with raw records written as before issue #17's header format:
+//              each a JSON envelope (format 1, `encodeRawJson` of @callboard/schemas), the
+//              frame escaped inside it; the before-peer of the raw codec, in the same run;
 //   old        with `--old FILE` (a module exporting an `AmiAdapter`, e.g. `adapter.ts` of an
 //              older tree from `git archive <commit> ingest/src`): that adapter on the same path,
 //              to measure a change of the adapter, parser or translator against its peers.
@@ -17,7 +20,7 @@
 // Kafka; CPU is this process's (endpoint included, the same for every path) over that window.
 // Without KAFKA_BROKERS a local broker is started on free ports and stopped at the end.
 //
-//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,kafkajs,platformatic]
+//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,json,kafkajs,platformatic]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,14 +29,15 @@ import { parseArgs } from 'node:util';
 import { CompressionTypes } from 'kafkajs';
 import { Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
 import { createKafka, createLogger, ensureKafkaJars, ensureTopics, freePort, loadConfig, startLocalKafka, topicName, type CallboardConfig, type LocalKafka } from '@callboard/platform';
-import type { CanonicalEvent, RawRecord, RawRef } from '@callboard/schemas';
+import { encodeRawJson, type CanonicalEvent, type RawRecord, type RawRef } from '@callboard/schemas';
 import { AmiAdapter } from '@callboard/ingest/ami/adapter';
 import { AmiParser } from '@callboard/ingest/ami/parser';
 import { SplitSink } from '@callboard/ingest/main';
+import { IngestSink } from '@callboard/ingest/sink';
 import { corpus } from './ami-corpus.ts';
 import { median, ratio } from './peers.ts';
 
-const PATHS = ['callboard', 'old', 'kafkajs', 'platformatic'] as const;
+const PATHS = ['callboard', 'json', 'old', 'kafkajs', 'platformatic'] as const;
 type PathName = (typeof PATHS)[number];
 const { values } = parseArgs({
   options: {
@@ -130,8 +134,8 @@ const until = async (done: () => boolean) => {
   while (!done()) await new Promise((r) => setTimeout(r, 10));
 };
 
-async function callboard(round: number, Adapter = AmiAdapter): Promise<Result> {
-  const cfg = cfgFor(`${Adapter === AmiAdapter ? 'cb' : 'old'}${round}`);
+async function callboard(round: number, Adapter = AmiAdapter, json = false): Promise<Result> {
+  const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : 'cb'}${round}`);
   await ensureTopics(admin, cfg);
   // As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
   // DLQ, so a raw write and a canonical write can be on the wire at the same time.
@@ -140,6 +144,10 @@ async function callboard(round: number, Adapter = AmiAdapter): Promise<Result> {
   await producer.connect();
   await eventsProducer.connect();
   const sink = new SplitSink(producer, eventsProducer, cfg);
+  if (json) {
+    const envelope = new IngestSink(producer, cfg, encodeRawJson);
+    sink.raw = (r) => envelope.raw(r);
+  }
   let rawN = 0;
   let eventsN = 0;
   let lastAck = 0;
@@ -265,7 +273,7 @@ async function platformaticPeer(round: number): Promise<Result> {
   }
 }
 
-const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
+const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, json: (r) => callboard(r, AmiAdapter, true), old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
 const results = Object.fromEntries(paths.map((p) => [p, [] as Result[]])) as Record<PathName, Result[]>;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const load0 = loadavg();

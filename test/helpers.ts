@@ -4,9 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
-import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
+import { decodeRaw, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
 
 let seq = 0;
 export function uniqueId(prefix = 't'): string {
@@ -66,21 +66,24 @@ export interface LogInto {
  * trail each other: wait on the arrays with `eventually`, never read them once.
  */
 export async function readLog(kafka: Kafka, cfg: CallboardConfig, group: string, into: LogInto): Promise<() => Promise<void>> {
-  const topics = new Map<string, (v: unknown, partition: number, offset: string) => void>();
+  const topics = new Map<string, (m: KafkaMessage, partition: number, offset: string) => void>();
   if (into.raw) {
     const raw = into.raw;
-    topics.set(topicName(cfg, 'raw'), (v, partition, offset) => {
-      raw.push(v as RawRecord);
+    topics.set(topicName(cfg, 'raw'), (m, partition, offset) => {
+      const r = decodeRaw(m.value, m.headers);
+      if (!r.ok) throw new Error(`${offset} of partition ${partition} is not a raw record: ${r.reason}`);
+      raw.push(r.value);
       into.rawAt?.push({ partition, offset });
     });
   }
-  if (into.events) topics.set(topicName(cfg, 'events'), (v) => into.events!.push(v as CanonicalEvent));
-  if (into.dead) topics.set(topicName(cfg, 'dlq'), (v) => into.dead!.push(v as DlqRecord));
+  const json = (m: KafkaMessage) => JSON.parse(m.value!.toString('utf8')) as unknown;
+  if (into.events) topics.set(topicName(cfg, 'events'), (m) => into.events!.push(json(m) as CanonicalEvent));
+  if (into.dead) topics.set(topicName(cfg, 'dlq'), (m) => into.dead!.push(json(m) as DlqRecord));
   const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}${group}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics.keys()], fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => topics.get(topic)!(JSON.parse(message.value!.toString('utf8')), partition, message.offset),
+    eachMessage: async ({ topic, partition, message }) => topics.get(topic)!(message, partition, message.offset),
   });
   return () => consumer.disconnect();
 }

@@ -127,7 +127,7 @@ export async function retranslate(argv: string[]): Promise<number> {
         const settled = nothingSettled();
         for (const m of batch.messages) {
           if (BigInt(m.offset) >= end) break;
-          await retranslation.add(settled, m.value?.toString('utf8') ?? '', { topic, partition: batch.partition, offset: m.offset });
+          await retranslation.add(settled, m.value, { topic, partition: batch.partition, offset: m.offset }, m.headers);
         }
         await emit(settled);
         const last = batch.messages[batch.messages.length - 1];

@@ -13,6 +13,7 @@
 import { counter, dlqTotal, gauge, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
 import {
   isoMs,
+  rawMessageBytes,
   validateEvent,
   type CanonicalEvent,
   type DlqReason,
@@ -207,7 +208,7 @@ export function isTooLarge(e: unknown): boolean {
 
 /** Serialized size of a raw record as the sink writes it (bytes). */
 export function rawRecordBytes(r: RawRecord): number {
-  return Buffer.byteLength(JSON.stringify(r));
+  return rawMessageBytes(r);
 }
 
 /**

@@ -2,7 +2,7 @@
 // files: raw records (or a capture's outcomes) in, settled events and dead letters out, through
 // the same shell (pipeline.ts) as the live adapters, so a re-translation validates every event
 // and dead-letters with the same reason codes.
-import { validateRawRecord, type RawRecord, type RawRef } from '@callboard/schemas';
+import { decodeRaw, type RawHeaders, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { deadLetter, ok, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
 
@@ -34,20 +34,17 @@ export class Retranslation {
     return t;
   }
 
-  /** One message read from pbx.raw.v1 at `origin`, added to `into`. */
-  async add(into: Settled, text: string, origin: { topic: string; partition: number; offset: string }): Promise<void> {
-    let rec: unknown;
-    try {
-      rec = JSON.parse(text);
-    } catch {
-      rec = undefined;
-    }
+  /**
+   * One message read from pbx.raw.v1 at `origin`, added to `into`: its value and headers, in
+   * either record format of the topic (without headers: the JSON envelope).
+   */
+  async add(into: Settled, value: Buffer | string | null, origin: { topic: string; partition: number; offset: string }, headers?: RawHeaders): Promise<void> {
     const ref: RawRef = { topic: origin.topic, partition: origin.partition, offset: origin.offset };
-    const v = validateRawRecord(rec);
+    const v = decodeRaw(value, headers);
     if (!v.ok) {
       this.invalid++;
       into.dlq.push(
-        deadLetter({ source: 'unknown' }, 'translate', 'RAW_RECORD_INVALID', `${origin.topic}[${origin.partition}]@${origin.offset} is not a RawRecord`, text, {
+        deadLetter({ source: 'unknown' }, 'translate', 'RAW_RECORD_INVALID', `${origin.topic}[${origin.partition}]@${origin.offset} is not a RawRecord`, v.original, {
           ref,
         }),
       );

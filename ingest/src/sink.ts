@@ -3,7 +3,7 @@
 // pipeline.ts; nothing else in ingest produces to Kafka.
 import { CompressionTypes, type Producer, type RecordMetadata } from 'kafkajs';
 import { topicName, type CallboardConfig } from '@callboard/platform';
-import { partitionKey, rawKey, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
+import { encodeRaw, partitionKey, type CanonicalEvent, type DlqRecord, type RawMessage, type RawRecord, type RawRef } from '@callboard/schemas';
 
 /** The three writes of a sink: what the pipeline, the feed watch and the spool wrap. */
 export type KafkaSink = Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
@@ -12,6 +12,8 @@ export class IngestSink {
   constructor(
     private readonly producer: Producer,
     private readonly cfg: Pick<CallboardConfig, 'kafka'>,
+    /** How a raw record becomes a message; format 1 only for the bench's before-peer. */
+    private readonly encode: (r: RawRecord) => RawMessage = encodeRaw,
   ) {}
 
   /** Appends raw vendor events; resolves once Kafka has acknowledged them. Returns their refs. */
@@ -20,8 +22,9 @@ export class IngestSink {
     const topic = topicName(this.cfg, 'raw');
     // GZIP: vendor frames are verbose text, and a batch compresses well enough to double the
     // records per second (docs/BENCHMARKS.md, AMI). Offsets in a compressed batch still follow
-    // from its base offset. Canonical events stay uncompressed (no measured gain).
-    const meta = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.map((r) => ({ key: rawKey(r), value: JSON.stringify(r) })) });
+    // from its base offset. Canonical events stay uncompressed (no measured gain). The frame is
+    // the message value and the rest of the record one raw.v2 header (@callboard/schemas raw-codec.ts).
+    const meta = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.map(this.encode) });
     return refs(topic, records, meta);
   }
 

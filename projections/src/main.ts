@@ -24,7 +24,7 @@ import {
   type Health,
   type Logger,
 } from '@callboard/platform';
-import { validateEvent, validateRawRecord, type DlqRecord } from '@callboard/schemas';
+import { decodeRaw, validateEvent, type DlqRecord } from '@callboard/schemas';
 import { setupBiAccess } from './bi-access.ts';
 import { migrateProjections } from './migrations-dir.ts';
 import { syncBusinessHours } from './schedule/sync.ts';
@@ -72,7 +72,7 @@ export interface Projections {
 type Outcome<T> = { kind: 'ok'; value: T; text: string; asSent: boolean } | { kind: 'dlq'; record: DlqRecord };
 type Check<T> = (v: unknown) => { ok: true; value: T } | { ok: false; errors: { path: string; message: string }[] };
 
-function dead(text: string, origin: DlqRecord['origin'], reason_code: string, reason: string, path?: string): Outcome<never> {
+function dead(text: string, origin: DlqRecord['origin'], reason_code: string, reason: string, path?: string): Extract<Outcome<never>, { kind: 'dlq' }> {
   return {
     kind: 'dlq',
     record: { stage: 'project', source: 'projections', reason_code, reason, ...(path ? { path } : {}), at: new Date().toISOString(), original: text, origin },
@@ -234,9 +234,10 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     const ok: LoggedRaw[] = [];
     const bad: DlqRecord[] = [];
     for (const m of p.batch.messages) {
-      const r = parseMessage(m.value, validateRawRecord, p.batch.topic, p.batch.partition, m.offset);
-      if (r.kind === 'ok') ok.push({ record: r.value, partition: p.batch.partition, offset: Number(m.offset) });
-      else bad.push(r.record);
+      // Either record format of the topic (frame + raw.v2 header, or the older JSON envelope).
+      const r = decodeRaw(m.value, m.headers);
+      if (r.ok) ok.push({ record: r.value, partition: p.batch.partition, offset: Number(m.offset) });
+      else bad.push(dead(r.original, { topic: p.batch.topic, partition: p.batch.partition, offset: m.offset }, r.reason_code, r.reason, r.path).record);
     }
     await store.writeRaw(ok, token);
     await dlq(bad);
