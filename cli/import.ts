@@ -82,12 +82,12 @@ export async function importHistory(argv: string[], given?: ClickHouse): Promise
       const ch = given ?? (await createClickHouse(cfg));
       try {
         if (vendor === 'asterisk') {
-          const { records } = await storePbxFiles(
+          const { legs } = await storePbxFiles(
             ch,
             { tenant_id: t.tenant, pbx_id: t.pbx ?? '', source: 'queue_log' },
             { queueLog: t.queueLog!, ...(t.cdr ? { cdr: t.cdr } : {}), timezone: t.tz ?? 'UTC' },
           );
-          stored = `${records.legs.length} queue legs`;
+          stored = `${legs} queue legs`;
         } else {
           // The zone the import read the times in (it refused to run without one).
           const timezone = t.tz ?? tenantById(cfg, t.tenant)!.timezone;
