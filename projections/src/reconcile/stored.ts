@@ -16,6 +16,7 @@ import { queueTest, readYeastarCdr, reconcileCdrRead, type CdrCall, type CdrRead
 import type { DateOrder } from '@callboard/ingest/import/yeastar';
 
 // The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
+export { RECONCILIATION_METRICS, type ReconciliationMetric } from './compare.ts';
 export {
   readPbx,
   reconcileRecords,
