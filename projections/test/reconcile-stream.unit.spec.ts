@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CallIds, parseCdrLine } from '@callboard/ingest/import/cdr';
+import { openLines } from '@callboard/ingest/import/lines';
 import { parseQueueLogLine, type QueueLogLine } from '@callboard/ingest/import/queue-log';
 import { pbxRecords, PbxRecordsFold, type PbxRecords } from '../src/reconcile/figures.ts';
 import { readPbx, streamPbx, type PbxFiles } from '../src/reconcile/run.ts';
@@ -110,6 +112,16 @@ describe.skipIf(!present)('the PBX records streamed in batches: asterisk22 fixtu
     const files = { queueLog: join(FIXTURES, s, 'queue_log'), ...(existsSync(join(FIXTURES, s, 'cdr.csv')) ? { cdr: join(FIXTURES, s, 'cdr.csv') } : {}) };
     const whole = await readPbx(files.queueLog, files.cdr);
     expect(whole.records.legs.length).toBeGreaterThan(0);
+    if (files.cdr) {
+      // the records keep only the CDR's id mapping, not its rows: the same call ids as the importer's
+      const ids = new CallIds();
+      for await (const { bytes, line } of openLines(files.cdr).lines) {
+        const r = parseCdrLine(bytes.toString('utf8'), line);
+        if (r.kind === 'row') ids.add(r.row);
+      }
+      expect(ids.rows.size).toBeGreaterThan(0);
+      expect(whole.records.legs.map((l) => l.call_id)).toEqual(whole.records.legs.map((l) => ids.callOf(l.callid)));
+    }
     for (const batch of [1, 3]) {
       const { records, summary } = await streamed(files, batch);
       expect(records).toEqual(whole.records);

@@ -91,7 +91,7 @@ export class PbxRecordsFold {
   /** Legs not yet handed over, in ENTERQUEUE order: those still in the queue, and any ended since the last take. */
   private readonly legs = new Set<PbxLeg>();
   private readonly open = new Map<string, PbxLeg>();
-  /** Each call's last leg, while it is in the queue (a later line of the call then marks it as going on). */
+  /** Each call's last leg, until a take finds it has left the queue (a later line of the call marks it as going on). */
   private readonly lastLegOfCall = new Map<string, PbxLeg>();
   private readonly pausedSince = new Map<string, PbxPause>();
   private readonly talking = new Map<string, PbxCall>();

@@ -62,14 +62,15 @@ export const PBX_BATCH_LINES = 50_000;
 /**
  * Reads a PBX's queue_log a line at a time (gzip too) and hands its records to `onRecords` as they
  * settle, every `batchLines` lines and what is left at the end, so neither the lines nor the
- * records of the whole log are held (PbxRecordsFold). The CDR's call ids are read first, whole.
+ * records of the whole log are held (PbxRecordsFold). The CDR is read first, keeping only the
+ * pairs of Local channels' halves that map a Uniqueid to its call's.
  * `batchLines` Infinity hands everything over once, at the end, in file order.
  */
 export async function streamPbx(files: PbxFiles, onRecords: (r: PbxRecords) => Promise<void> | void, batchLines = PBX_BATCH_LINES): Promise<PbxReadSummary> {
   const local = zoneToUtc(files.timezone ?? 'UTC');
   let ids: CallIds | undefined;
   if (files.cdr) {
-    ids = new CallIds();
+    ids = new CallIds(false);
     for await (const { bytes, line } of openLines(files.cdr).lines) {
       const r = parseCdrLine(bytes.toString('utf8'), line);
       if (r.kind === 'row') ids.add(r.row);

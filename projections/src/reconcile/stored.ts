@@ -161,7 +161,7 @@ export interface StorePbxOptions {
  * Reads a PBX's files and keeps their records: the one path by which both `callboard import
  * asterisk` and `callboard reconcile` store them, so the GraphQL `reconciliation` query and
  * bi_reconciliation answer after either. Streamed: records are inserted as they settle, a batch
- * every `batchLines` lines, so a year's log takes no more memory than a day's. Storing the same
+ * every `batchLines` lines, holding only the calls still in a queue. Storing the same
  * file again replaces its rows.
  */
 export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxFiles, o: StorePbxOptions = {}): Promise<PbxReadSummary> {
