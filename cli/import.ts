@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createClickHouse, loadConfig, tenantById, type ClickHouse } from '@callboard/platform';
-import { commands as historyImport } from '@callboard/ingest/import-cli';
+import { ASTERISK_OPTIONS, YEASTAR_OPTIONS, commands as historyImport } from '@callboard/ingest/import-cli';
 import { storePbxFiles, storeYeastarCdrFile } from '@callboard/projections/reconcile';
 
 type Run = (argv: string[]) => Promise<number | void>;
@@ -19,14 +19,8 @@ function recordsTarget(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     strict: false,
-    options: {
-      'queue-log': { type: 'string' },
-      cdr: { type: 'string' },
-      tenant: { type: 'string' },
-      pbx: { type: 'string' },
-      tz: { type: 'string' },
-      'date-order': { type: 'string' },
-    },
+    // The import's own option list (both sources'), so this step reads the arguments as the import did.
+    options: { ...ASTERISK_OPTIONS, ...YEASTAR_OPTIONS },
   });
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const upper = str(values['date-order'])?.toUpperCase();
@@ -82,12 +76,12 @@ export async function importHistory(argv: string[], given?: ClickHouse): Promise
       const ch = given ?? (await createClickHouse(cfg));
       try {
         if (vendor === 'asterisk') {
-          const { records } = await storePbxFiles(
+          const { legs } = await storePbxFiles(
             ch,
             { tenant_id: t.tenant, pbx_id: t.pbx ?? '', source: 'queue_log' },
             { queueLog: t.queueLog!, ...(t.cdr ? { cdr: t.cdr } : {}), timezone: t.tz ?? 'UTC' },
           );
-          stored = `${records.legs.length} queue legs`;
+          stored = `${legs} queue legs`;
         } else {
           // The zone the import read the times in (it refused to run without one).
           const timezone = t.tz ?? tenantById(cfg, t.tenant)!.timezone;

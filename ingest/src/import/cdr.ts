@@ -99,7 +99,11 @@ function localPair(channel: string, half: '1' | '2'): string | null {
 export class CallIds {
   private readonly firstHalf = new Map<string, string>();
   private readonly secondHalf = new Map<string, string>();
+  /** Each channel's first row, for the importer's call view; empty when not kept. */
   readonly rows = new Map<string, CdrRow>();
+
+  /** `keepRows` false: the id mapping only (Local channels' halves), as the PBX records need, not a row per channel. */
+  constructor(private readonly keepRows = true) {}
 
   add(r: CdrRow): void {
     if (!r.uniqueid) return;
@@ -108,7 +112,7 @@ export class CallIds {
     const two = localPair(r.channel, '2');
     if (two) this.secondHalf.set(r.uniqueid, two);
     // The first row of a channel is its own; later rows with its uniqueid are its further dials.
-    if (!this.rows.has(r.uniqueid)) this.rows.set(r.uniqueid, r);
+    if (this.keepRows && !this.rows.has(r.uniqueid)) this.rows.set(r.uniqueid, r);
   }
 
   callOf(uniqueid: string): string {

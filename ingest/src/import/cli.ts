@@ -1,6 +1,8 @@
 // Commands of the history import (docs/import.md). Implementations load lazily.
 import type { CommandTable } from '@callboard/platform';
 
+export { ASTERISK_OPTIONS, YEASTAR_OPTIONS } from './options.ts';
+
 export const commands: CommandTable = {
   import: {
     summary:

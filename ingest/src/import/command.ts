@@ -18,6 +18,7 @@ import {
 import { IngestPipeline } from '../pipeline.ts';
 import { IngestSink, type IngestSink as Sink } from '../sink.ts';
 import { importAsterisk, summaryText } from './asterisk.ts';
+import { ASTERISK_OPTIONS, YEASTAR_OPTIONS } from './options.ts';
 import { replayAmi } from './replay.ts';
 import { replayYeastar } from './replay-yeastar.ts';
 import { importYeastar } from './yeastar-import.ts';
@@ -68,15 +69,7 @@ async function runYeastar(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        cdr: { type: 'string' },
-        tenant: { type: 'string' },
-        pbx: { type: 'string' },
-        tz: { type: 'string' },
-        series: { type: 'string' },
-        'date-order': { type: 'string' },
-        stdout: { type: 'boolean' },
-      },
+      options: YEASTAR_OPTIONS,
     }));
   } catch (e) {
     return usage((e as Error).message);
@@ -125,15 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: {
-        'queue-log': { type: 'string' },
-        cdr: { type: 'string' },
-        tenant: { type: 'string' },
-        pbx: { type: 'string' },
-        tz: { type: 'string' },
-        until: { type: 'string' },
-        stdout: { type: 'boolean' },
-      },
+      options: ASTERISK_OPTIONS,
     }));
   } catch (e) {
     return usage((e as Error).message);

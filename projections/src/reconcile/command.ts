@@ -5,7 +5,7 @@ import { createClickHouse, isIanaZone, loadConfig, queueSettings, tenantById, Us
 import { PeriodError } from '../read.ts';
 import { reconcileRecords, renderTable, type ReconcileResult, type ReconcileScope } from './run.ts';
 import { reconcileCdrRead } from './yeastar-cdr.ts';
-import { storePbxFiles, storeYeastarCdrFile } from './stored.ts';
+import { gatherRecords, storePbxFiles, storeYeastarCdrFile } from './stored.ts';
 
 /** A usage error: cli/main.ts prints it with the command's usage line and exits 2. */
 function usage(msg: string): never {
@@ -70,12 +70,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     const queueLog = values['queue-log']!;
     // Kept for the GraphQL reconciliation query and bi_reconciliation (docs/import.md).
-    const { records, rejected } = await storePbxFiles(
+    const records = gatherRecords();
+    const { rejected } = await storePbxFiles(
       ch,
       { tenant_id: values.tenant, pbx_id: values.pbx ?? '', source: 'queue_log' },
       { queueLog, ...(values.cdr ? { cdr: values.cdr } : {}), timezone },
+      { onRecords: records.add },
     );
-    return print(await reconcileRecords(ch, scope, records, rejected));
+    return print(await reconcileRecords(ch, scope, records.records(), rejected));
   } catch (e) {
     if (e instanceof PeriodError || /no such file|not a regular file|not a Yeastar CDR export/.test((e as Error).message)) return usage((e as Error).message);
     throw e;

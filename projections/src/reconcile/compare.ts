@@ -61,12 +61,29 @@ export interface Explanation {
   why: string;
 }
 
+/**
+ * Every metric a reconciliation row can name, per PBX source and scope (`<reason>`: a pause
+ * reason). The rows are built from these lists (FigureRow.metric admits nothing else), and
+ * api/schema.graphql's ReconciliationRow.metric names them all: a test holds the two together.
+ */
+export const RECONCILIATION_METRICS = {
+  queue_log: {
+    queue: ['offered', 'answered', 'abandoned', 'exited', 'answered_within_sl', 'asa', 'talk'],
+    agent: ['handled', 'missed', 'pause_time[<reason>]'],
+  },
+  yeastar_cdr: { queue: ['offered', 'answered', 'unanswered', 'talk'], agent: ['handled_direct'] },
+} as const;
+
+type Listed = (typeof RECONCILIATION_METRICS)[keyof typeof RECONCILIATION_METRICS][ReconcileScopeKind][number];
+type ReconcileScopeKind = 'queue' | 'agent';
+export type ReconciliationMetric = Exclude<Listed, 'pause_time[<reason>]'> | `pause_time[${string}]`;
+
 export interface FigureRow {
   date: string;
-  scope: 'queue' | 'agent';
+  scope: ReconcileScopeKind;
   /** Queue name or agent id. */
   key: string;
-  metric: string;
+  metric: ReconciliationMetric;
   callboard: number | null;
   pbx: number | null;
   explanations: Explanation[];
@@ -210,6 +227,12 @@ function recordsByAgent(r: PbxRecords): Map<string, PbxRecords> {
 
 const NO_RECORDS: PbxRecords = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null };
 
+const QUEUE_METRICS = RECONCILIATION_METRICS.queue_log.queue;
+/** The leg counts of QUEUE_METRICS: each leg adds 0 or 1 (asa and talk are sums). */
+const LEG_COUNTS = QUEUE_METRICS.filter((m): m is Exclude<(typeof QUEUE_METRICS)[number], 'asa' | 'talk'> => m !== 'asa' && m !== 'talk');
+type AgentMetric = Exclude<(typeof RECONCILIATION_METRICS.queue_log.agent)[number], 'pause_time[<reason>]'> | `pause_time[${string}]`;
+const pauseMetric = (reason: string): AgentMetric => `pause_time[${reason}]`;
+
 export function reconcile(i: CompareInput): Reconciliation {
   const matched = matchLegs(i.pbx.legs, i.cb.legs);
   const matchedCb = new Set(matched.values());
@@ -234,9 +257,9 @@ export function reconcile(i: CompareInput): Reconciliation {
       for (const c of cbUnmatched.get(queue) ?? []) pairs.push({ p: null, c });
       const pf = queueFigures(pLegs, t);
       const cf = i.cb.queues.get(day.date)?.get(queue) ?? null;
-      const row = (metric: string, cbv: number | null, pv: number | null, explanations: Explanation[]) =>
+      const row = (metric: (typeof QUEUE_METRICS)[number], cbv: number | null, pv: number | null, explanations: Explanation[]) =>
         rows.push({ date: day.date, scope: 'queue', key: queue, metric, callboard: cbv, pbx: pv, explanations });
-      for (const m of ['offered', 'answered', 'abandoned', 'exited', 'answered_within_sl'] as const) {
+      for (const m of LEG_COUNTS) {
         const cbv = cf?.[m] ?? 0;
         row(m, cbv, pf[m], cbv === pf[m] ? [] : explainLegs(m, pairs, cbv - pf[m], t));
       }
@@ -264,7 +287,7 @@ export function reconcile(i: CompareInput): Reconciliation {
       const own = byAgent.get(agent) ?? { ...NO_RECORDS, data_until: i.pbx.data_until };
       const pf = agentFigures(own, agent, day.start, day.end);
       const cf = i.cb.agents.get(day.date)?.get(agent);
-      const row = (metric: string, cbv: number, pv: number, explanations: Explanation[]) =>
+      const row = (metric: AgentMetric, cbv: number, pv: number, explanations: Explanation[]) =>
         rows.push({ date: day.date, scope: 'agent', key: agent, metric, callboard: cbv, pbx: pv, explanations });
       const cbHandled = cf?.handled ?? 0;
       row('handled', cbHandled, pf.handled, cbHandled === pf.handled ? [] : explainHandled(i, matched, transfers, agent, day, cbHandled - pf.handled));
@@ -274,7 +297,7 @@ export function reconcile(i: CompareInput): Reconciliation {
       for (const reason of [...reasons].sort()) {
         const cbv = cf?.pause_time_by_reason[reason] ?? 0;
         const pv = pf.pause_time_by_reason[reason] ?? 0;
-        row(`pause_time[${reason}]`, cbv, pv, Math.abs(cbv - pv) <= 1e-3 ? [] : explainPause(own, agent, reason, day, cbv - pv));
+        row(pauseMetric(reason), cbv, pv, Math.abs(cbv - pv) <= 1e-3 ? [] : explainPause(own, agent, reason, day, cbv - pv));
       }
     }
   }

@@ -75,26 +75,45 @@ export interface PbxRecords {
 
 const secs = (l: QueueLogLine, i: number): number => Number(l.data[i] ?? 0);
 
-/** Reads the records out of queue_log lines in file order. `callOf` maps a queue_log call id to Callboard's. */
-export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: string) => string = (c) => c): PbxRecords {
-  const out: PbxRecords = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null };
-  const open = new Map<string, PbxLeg>();
-  const lastLegOfCall = new Map<string, PbxLeg>();
-  const pausedSince = new Map<string, PbxPause>();
-  const talking = new Map<string, PbxCall>();
-  const names = new AgentNames();
-  for (const l of lines) {
-    out.data_until = Math.max(out.data_until ?? l.at, l.at);
-    const prior = lastLegOfCall.get(l.callid);
+const noRecords = (): PbxRecords => ({ legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null });
+
+/**
+ * The records of queue_log lines, folded a line at a time in file order and handed over as they
+ * settle, so a log of any length is read in bounded memory (run.ts streamPbx). A record is
+ * settled when no later line can change it: a ring-no-answer or transfer at once, a pause or a
+ * connected segment at its end, a leg once it has left the queue. A leg's call_continues is then
+ * already true: the line that ends a leg is a later line of its call, and so is an ENTERQUEUE that
+ * replaces it. What is still open at the end of the log is handed over by end(), as pbxRecords
+ * always did: between them, take() and end() give what folding the whole file at once gives.
+ */
+export class PbxRecordsFold {
+  private done = noRecords();
+  /** Legs not yet handed over, in ENTERQUEUE order: those still in the queue, and any ended since the last take. */
+  private readonly legs = new Set<PbxLeg>();
+  private readonly open = new Map<string, PbxLeg>();
+  /** Each call's last leg, until a take finds it has left the queue (a later line of the call marks it as going on). */
+  private readonly lastLegOfCall = new Map<string, PbxLeg>();
+  private readonly pausedSince = new Map<string, PbxPause>();
+  private readonly talking = new Map<string, PbxCall>();
+  private readonly names = new AgentNames();
+  private dataUntil: number | null = null;
+
+  constructor(private readonly callOf: (callid: string) => string = (c) => c) {}
+
+  add(l: QueueLogLine): void {
+    const out = this.done;
+    const names = this.names;
+    this.dataUntil = Math.max(this.dataUntil ?? l.at, l.at);
+    const prior = this.lastLegOfCall.get(l.callid);
     if (prior && l.verb !== 'ENTERQUEUE') prior.call_continues = true;
     const key = `${l.callid}|${l.queue}`;
-    const leg = open.get(key);
+    const leg = this.open.get(key);
     switch (l.verb) {
       case 'ENTERQUEUE': {
         if (prior) prior.call_continues = true;
         const g: PbxLeg = {
           callid: l.callid,
-          call_id: callOf(l.callid),
+          call_id: this.callOf(l.callid),
           queue: l.queue,
           entered_at: l.at,
           line: l.line,
@@ -105,9 +124,9 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
           talk_s: null,
           call_continues: false,
         };
-        out.legs.push(g);
-        open.set(key, g);
-        lastLegOfCall.set(l.callid, g);
+        this.legs.add(g);
+        this.open.set(key, g);
+        this.lastLegOfCall.set(l.callid, g);
         break;
       }
       case 'CONNECT': {
@@ -118,7 +137,7 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
           leg.agent_id = agent;
           leg.answered_at = l.at;
         }
-        talking.set(`${agent}|${l.callid}`, { agent_id: agent, from: l.at, to: null });
+        this.talking.set(`${agent}|${l.callid}`, { agent_id: agent, from: l.at, to: null });
         break;
       }
       case 'COMPLETEAGENT':
@@ -130,7 +149,7 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
         if (l.verb.endsWith('TRANSFER')) {
           const blind = l.verb === 'BLINDTRANSFER';
           out.transfers.push({
-            call_id: callOf(l.callid),
+            call_id: this.callOf(l.callid),
             queue: l.queue,
             agent_id: agent,
             kind: blind ? 'blind' : 'attended',
@@ -139,12 +158,12 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
             line: l.line,
           });
         }
-        open.delete(key);
-        const c = talking.get(`${agent}|${l.callid}`);
+        this.open.delete(key);
+        const c = this.talking.get(`${agent}|${l.callid}`);
         if (c) {
           c.to = l.at;
           out.calls.push(c);
-          talking.delete(`${agent}|${l.callid}`);
+          this.talking.delete(`${agent}|${l.callid}`);
         }
         break;
       }
@@ -157,16 +176,16 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
           const logged = l.data[l.verb === 'EXITWITHKEY' ? 3 : 2];
           leg.wait_s = logged !== undefined && /^\d+$/.test(logged) ? Number(logged) : Math.floor((l.at - leg.entered_at) / 1000);
         }
-        open.delete(key);
+        this.open.delete(key);
         break;
       case 'RINGNOANSWER':
-        out.missed.push({ agent_id: names.idOf(l.agent), at: l.at, call_id: callOf(l.callid), line: l.line });
+        out.missed.push({ agent_id: names.idOf(l.agent), at: l.at, call_id: this.callOf(l.callid), line: l.line });
         break;
       case 'PAUSE':
       case 'PAUSEALL': {
         // Per queue and for all queues alike: the agent is paused from the first until unpaused.
         const agent = names.idOf(l.agent);
-        if (!pausedSince.has(agent)) pausedSince.set(agent, { agent_id: agent, reason: l.data[0] ?? '', from: l.at, to: null });
+        if (!this.pausedSince.has(agent)) this.pausedSince.set(agent, { agent_id: agent, reason: l.data[0] ?? '', from: l.at, to: null });
         break;
       }
       case 'UNPAUSE':
@@ -174,12 +193,12 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
       case 'AGENTLOGOFF':
       case 'REMOVEMEMBER': {
         const agent = names.idOf(l.agent);
-        const p = pausedSince.get(agent);
+        const p = this.pausedSince.get(agent);
         // A member removed from one queue may stay paused in others; only a logoff or unpause ends it.
         if (p && l.verb !== 'REMOVEMEMBER') {
           p.to = l.at;
           out.pauses.push(p);
-          pausedSince.delete(agent);
+          this.pausedSince.delete(agent);
         }
         break;
       }
@@ -188,9 +207,48 @@ export function pbxRecords(lines: Iterable<QueueLogLine>, callOf: (callid: strin
         break;
     }
   }
-  out.pauses.push(...pausedSince.values());
-  out.calls.push(...talking.values());
-  return out;
+
+  private isOpen(g: PbxLeg): boolean {
+    return this.open.get(`${g.callid}|${g.queue}`) === g;
+  }
+
+  /** The records settled since the last take, handed over once (legs in ENTERQUEUE order within it). */
+  take(): PbxRecords {
+    for (const [callid, g] of this.lastLegOfCall) if (!this.isOpen(g)) this.lastLegOfCall.delete(callid);
+    for (const g of this.legs) {
+      if (this.isOpen(g)) continue;
+      this.legs.delete(g);
+      this.done.legs.push(g);
+    }
+    return this.handOver();
+  }
+
+  /** Everything not yet handed over, as at the end of the log: open legs, pauses and connected segments too. */
+  end(): PbxRecords {
+    this.done.legs.push(...this.legs);
+    this.done.pauses.push(...this.pausedSince.values());
+    this.done.calls.push(...this.talking.values());
+    this.legs.clear();
+    this.open.clear();
+    this.lastLegOfCall.clear();
+    this.pausedSince.clear();
+    this.talking.clear();
+    return this.handOver();
+  }
+
+  private handOver(): PbxRecords {
+    const out = this.done;
+    out.data_until = this.dataUntil;
+    this.done = noRecords();
+    return out;
+  }
+}
+
+/** Reads the records out of queue_log lines in file order. `callOf` maps a queue_log call id to Callboard's. */
+export function pbxRecords(lines: Iterable<QueueLogLine>, callOf?: (callid: string) => string): PbxRecords {
+  const fold = new PbxRecordsFold(callOf);
+  for (const l of lines) fold.add(l);
+  return fold.end();
 }
 
 export interface QueueFigures {

@@ -6,11 +6,11 @@ import { DateTime } from 'luxon';
 import type { ClickHouse, QueueSettings, WeekStart } from '@callboard/platform';
 import { CallIds, parseCdrLine } from '@callboard/ingest/import/cdr';
 import { openLines } from '@callboard/ingest/import/lines';
-import { parseQueueLogLine, zoneToUtc, type QueueLogLine } from '@callboard/ingest/import/queue-log';
+import { parseQueueLogLine, zoneToUtc } from '@callboard/ingest/import/queue-log';
 import { agentMetrics, queueMetrics, resolvePeriod, type PeriodSpec } from '../read.ts';
 import { TenantReader, msParam } from '../read/scope.ts';
 import { reconcile, type CallboardAnswer, type CallboardLeg, type CallboardSide, type Day, type Reconciliation } from './compare.ts';
-import { pbxRecords, type AgentFigures, type PbxRecords, type QueueFigures } from './figures.ts';
+import { PbxRecordsFold, type AgentFigures, type PbxRecords, type QueueFigures } from './figures.ts';
 
 /** What a reconciliation is of: a tenant's local day, week or month. */
 export interface ReconcileScope {
@@ -38,26 +38,74 @@ export interface ReconcileResult extends Reconciliation {
   pbx_source?: string;
 }
 
-export async function readPbx(queueLog: string, cdr?: string, timezone = 'UTC'): Promise<{ records: PbxRecords; rejected: number[] }> {
-  const local = zoneToUtc(timezone);
+/** The files of one PBX: Asterisk's queue_log, with its CDR for call ids. */
+export interface PbxFiles {
+  queueLog: string;
+  cdr?: string;
+  /** IANA zone of the PBX's local times (a queue_log table's datetimes); default UTC. */
+  timezone?: string;
+}
+
+/** What streamPbx read, besides the records it handed over. */
+export interface PbxReadSummary {
+  /** queue_log lines the parser rejected. */
+  rejected: number[];
+  legs: number;
+  /** The earliest leg's entry, or data until when there is none; null for an empty log. */
+  first_at: number | null;
+  data_until: number | null;
+}
+
+/** queue_log lines between two hand-overs of settled records. */
+export const PBX_BATCH_LINES = 50_000;
+
+/**
+ * Reads a PBX's queue_log a line at a time (gzip too) and hands its records to `onRecords` as they
+ * settle, every `batchLines` lines and what is left at the end, so neither the lines nor the
+ * records of the whole log are held (PbxRecordsFold). The CDR is read first, keeping only the
+ * pairs of Local channels' halves that map a Uniqueid to its call's.
+ * `batchLines` Infinity hands everything over once, at the end, in file order.
+ */
+export async function streamPbx(files: PbxFiles, onRecords: (r: PbxRecords) => Promise<void> | void, batchLines = PBX_BATCH_LINES): Promise<PbxReadSummary> {
+  const local = zoneToUtc(files.timezone ?? 'UTC');
   let ids: CallIds | undefined;
-  if (cdr) {
-    ids = new CallIds();
-    for await (const { bytes, line } of openLines(cdr).lines) {
+  if (files.cdr) {
+    ids = new CallIds(false);
+    for await (const { bytes, line } of openLines(files.cdr).lines) {
       const r = parseCdrLine(bytes.toString('utf8'), line);
       if (r.kind === 'row') ids.add(r.row);
     }
   }
-  const lines: QueueLogLine[] = [];
-  const rejected: number[] = [];
-  for await (const { bytes, line } of openLines(queueLog).lines) {
+  const map = ids;
+  const fold = new PbxRecordsFold(map ? (c) => map.callOf(c) : undefined);
+  const summary: PbxReadSummary = { rejected: [], legs: 0, first_at: null, data_until: null };
+  const handOver = async (r: PbxRecords) => {
+    summary.legs += r.legs.length;
+    for (const l of r.legs) summary.first_at = Math.min(summary.first_at ?? l.entered_at, l.entered_at);
+    summary.data_until = r.data_until;
+    await onRecords(r);
+  };
+  let sinceTake = 0;
+  for await (const { bytes, line } of openLines(files.queueLog).lines) {
     if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) continue;
     const p = parseQueueLogLine(bytes, line, local);
-    if (p.kind === 'line') lines.push(p.line);
-    else rejected.push(line);
+    if (p.kind === 'line') fold.add(p.line);
+    else summary.rejected.push(line);
+    if (++sinceTake >= batchLines) {
+      sinceTake = 0;
+      await handOver(fold.take());
+    }
   }
-  const map = ids;
-  return { records: pbxRecords(lines, map ? (c) => map.callOf(c) : undefined), rejected };
+  await handOver(fold.end());
+  if (summary.data_until !== null) summary.first_at = Math.min(summary.first_at ?? summary.data_until, summary.data_until);
+  return summary;
+}
+
+/** The whole of a PBX's records at once (streamPbx handing over once): for a reconciliation, which reads them all. */
+export async function readPbx(queueLog: string, cdr?: string, timezone = 'UTC'): Promise<{ records: PbxRecords; rejected: number[] }> {
+  let records: PbxRecords | undefined;
+  const { rejected } = await streamPbx({ queueLog, ...(cdr ? { cdr } : {}), timezone }, (r) => void (records = r), Infinity);
+  return { records: records!, rejected };
 }
 
 /** Local days of the period, as UTC half-open intervals. */

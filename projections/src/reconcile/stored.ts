@@ -11,12 +11,22 @@ import { TenantReader, isoOf, msParam } from '../read/scope.ts';
 import { chTime, chTimeOrNull, toTsv } from '../sql.ts';
 import { tally } from './compare.ts';
 import type { PbxRecords } from './figures.ts';
-import { readPbx, reconcilePeriod, reconcileRecords, type ReconcileResult, type ReconcileScope } from './run.ts';
+import { reconcilePeriod, reconcileRecords, streamPbx, type PbxFiles, type PbxReadSummary, type ReconcileResult, type ReconcileScope } from './run.ts';
 import { queueTest, readYeastarCdr, reconcileCdrRead, type CdrCall, type CdrRead } from './yeastar-cdr.ts';
 import type { DateOrder } from '@callboard/ingest/import/yeastar';
 
 // The package's reconcile entry (`@callboard/projections/reconcile`): the file side too.
-export { readPbx, reconcileRecords, runReconcile, type ReconcileOptions, type ReconcileResult, type ReconcileScope } from './run.ts';
+export { RECONCILIATION_METRICS, type ReconciliationMetric } from './compare.ts';
+export {
+  readPbx,
+  reconcileRecords,
+  runReconcile,
+  streamPbx,
+  type ReconcileOptions,
+  type ReconcileResult,
+  type ReconcileScope,
+  type PbxReadSummary,
+} from './run.ts';
 
 /** Where the records came from: Asterisk's queue_log (with its CDR for call ids) or a Yeastar CDR export. */
 export type PbxSource = 'queue_log' | 'yeastar_cdr';
@@ -75,10 +85,10 @@ async function insertTsv(ch: ClickHouse, table: string, columns: readonly string
   }
 }
 
-/** Writes a PBX's records (one file's worth, or a day's) for reconciliation through the API and BI. */
-export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRecords): Promise<void> {
-  if (!to.tenant_id) throw new Error('tenant_id is required');
-  const base = { tenant_id: to.tenant_id, pbx_id: to.pbx_id, source: to.source, imported_at: chTime(to.imported_at ?? Date.now()) };
+const baseRow = (to: StoreTarget) => ({ tenant_id: to.tenant_id, pbx_id: to.pbx_id, source: to.source, imported_at: chTime(to.imported_at ?? Date.now()) });
+
+/** The rows of records: their legs and agent records, not what the import covered. */
+async function storeRecordRows(ch: ClickHouse, base: ReturnType<typeof baseRow>, r: PbxRecords): Promise<void> {
   await insertTsv(
     ch,
     'pbx_queue_legs',
@@ -120,29 +130,70 @@ export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRec
     ...r.calls.map((c) => agentRow('call', c)),
     ...r.transfers.map((t) => agentRow('transfer', { ...t, reason: t.kind, from: t.at, to: null })),
   ]);
+}
+
+/** What one import covered: the PBX side's data until, written once its records are in. */
+async function storeImport(ch: ClickHouse, base: ReturnType<typeof baseRow>, first: number, dataUntil: number, legs: number): Promise<void> {
+  await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(dataUntil), legs }]);
+}
+
+/** Writes a PBX's records (one file's worth, or a day's) for reconciliation through the API and BI. */
+export async function storePbxRecords(ch: ClickHouse, to: StoreTarget, r: PbxRecords): Promise<void> {
+  if (!to.tenant_id) throw new Error('tenant_id is required');
+  const base = baseRow(to);
+  await storeRecordRows(ch, base, r);
   if (r.data_until !== null) {
     const first = r.legs.reduce((m, l) => Math.min(m, l.entered_at), r.data_until);
-    await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(r.data_until), legs: r.legs.length }]);
+    await storeImport(ch, base, first, r.data_until, r.legs.length);
   }
 }
 
-/** The files of one PBX to keep: Asterisk's queue_log, with its CDR for call ids. */
-export interface PbxFiles {
-  queueLog: string;
-  cdr?: string;
-  /** IANA zone of the PBX's local times (a queue_log table's datetimes); default UTC. */
-  timezone?: string;
+export type { PbxFiles } from './run.ts';
+
+export interface StorePbxOptions {
+  /** queue_log lines between inserts (streamPbx); default PBX_BATCH_LINES. */
+  batchLines?: number;
+  /** Also given each batch of records as it is stored (e.g. to reconcile them after). */
+  onRecords?: (r: PbxRecords) => void;
 }
 
 /**
  * Reads a PBX's files and keeps their records: the one path by which both `callboard import
  * asterisk` and `callboard reconcile` store them, so the GraphQL `reconciliation` query and
- * bi_reconciliation answer after either. Storing the same file again replaces its rows.
+ * bi_reconciliation answer after either. Streamed: records are inserted as they settle, a batch
+ * every `batchLines` lines, holding only the calls still in a queue. Storing the same
+ * file again replaces its rows.
  */
-export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxFiles): Promise<{ records: PbxRecords; rejected: number[] }> {
-  const read = await readPbx(files.queueLog, files.cdr, files.timezone ?? 'UTC');
-  await storePbxRecords(ch, to, read.records);
+export async function storePbxFiles(ch: ClickHouse, to: StoreTarget, files: PbxFiles, o: StorePbxOptions = {}): Promise<PbxReadSummary> {
+  if (!to.tenant_id) throw new Error('tenant_id is required');
+  const base = baseRow(to);
+  const read = await streamPbx(
+    files,
+    async (r) => {
+      o.onRecords?.(r);
+      await storeRecordRows(ch, base, r);
+    },
+    o.batchLines,
+  );
+  if (read.data_until !== null) await storeImport(ch, base, read.first_at ?? read.data_until, read.data_until, read.legs);
   return read;
+}
+
+/** Batches of records (storePbxFiles' onRecords) gathered into the whole, legs in file order as readPbx gives them. */
+export function gatherRecords(): { add: (r: PbxRecords) => void; records: () => PbxRecords } {
+  const all: PbxRecords = { legs: [], transfers: [], missed: [], pauses: [], calls: [], data_until: null };
+  return {
+    add: (r) => {
+      all.legs.push(...r.legs);
+      all.transfers.push(...r.transfers);
+      all.missed.push(...r.missed);
+      all.pauses.push(...r.pauses);
+      all.calls.push(...r.calls);
+      all.data_until = r.data_until;
+    },
+    // A leg is handed over when it settles; its ENTERQUEUE's line number is its place in the file.
+    records: () => ({ ...all, legs: [...all.legs].sort((x, y) => x.line - y.line) }),
+  };
 }
 
 /** A Yeastar CDR export of one PBX to keep. */
@@ -169,7 +220,7 @@ export async function storeYeastarCdrFile(ch: ClickHouse, to: Omit<StoreTarget, 
 
 export async function storeCdrCalls(ch: ClickHouse, to: StoreTarget, read: CdrRead): Promise<void> {
   if (!to.tenant_id) throw new Error('tenant_id is required');
-  const base = { tenant_id: to.tenant_id, pbx_id: to.pbx_id, source: to.source, imported_at: chTime(to.imported_at ?? Date.now()) };
+  const base = baseRow(to);
   const queued = read.calls.filter((c) => c.queue !== null);
   await insertTsv(
     ch,
@@ -200,7 +251,7 @@ export async function storeCdrCalls(ch: ClickHouse, to: StoreTarget, read: CdrRe
   );
   if (read.data_until !== null) {
     const first = read.calls.reduce((m, c) => Math.min(m, c.at), read.data_until);
-    await insertTsv(ch, 'pbx_imports', IMPORT_COLUMNS, [{ ...base, first_at: chTime(first), data_until: chTime(read.data_until), legs: queued.length }]);
+    await storeImport(ch, base, first, read.data_until, queued.length);
   }
 }
 

@@ -11,7 +11,17 @@
 import type { ClickHouse } from '@callboard/platform';
 import { openLines } from '@callboard/ingest/import/lines';
 import { YeastarCdrTranslator, type DateOrder, type YeastarCdrRow } from '@callboard/ingest/import/yeastar';
-import { tally, type CallboardLeg, type CallboardSide, type Day, type DiffClass, type Explanation, type FigureRow, type Reconciliation } from './compare.ts';
+import {
+  RECONCILIATION_METRICS,
+  tally,
+  type CallboardLeg,
+  type CallboardSide,
+  type Day,
+  type DiffClass,
+  type Explanation,
+  type FigureRow,
+  type Reconciliation,
+} from './compare.ts';
 import { callboardSide, daysOf, reconcilePeriod, type ReconcileResult, type ReconcileScope } from './run.ts';
 
 /** What one CDR row tells a reconciliation. */
@@ -142,7 +152,7 @@ export function reconcileCdr(i: { days: Day[]; calls: readonly CdrCall[]; cb: Ca
         talk: cf?.talk ?? 0,
       };
       const pFig = pf.queues.get(queue) ?? { offered: 0, answered: 0, unanswered: 0, talk: 0 };
-      for (const m of ['offered', 'answered', 'unanswered', 'talk'] as const) {
+      for (const m of RECONCILIATION_METRICS.yeastar_cdr.queue) {
         const diff = cbFig[m] - pFig[m];
         const explanations =
           Math.abs(diff) <= 1e-3
@@ -192,7 +202,7 @@ export function reconcileCdr(i: { days: Day[]; calls: readonly CdrCall[]; cb: Ca
         date: day.date,
         scope: 'agent',
         key: agent,
-        metric: 'handled_direct',
+        metric: RECONCILIATION_METRICS.yeastar_cdr.agent[0],
         callboard: cbv,
         pbx: pv,
         explanations: cbv === pv ? [] : explain(items, cbv - pv),
