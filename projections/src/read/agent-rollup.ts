@@ -50,7 +50,7 @@ export function agentRollupSql(r: TenantReader, q: AgentRollupRead): string {
   const firstDay = Math.ceil(start / DAY_MS) * DAY_MS;
   const endDay = Math.floor(end / DAY_MS) * DAY_MS;
   if (!q.wholePeriod || endDay <= firstDay) {
-    return `SELECT queue, agent_id, ${q.spanExpr}, ${q.inHours} AS in_hours, ${aggregates} FROM ${latest(buckets, 'bucket', q.during)} GROUP BY queue, agent_id, span`;
+    return `SELECT queue, agent_id, ${q.spanExpr}, ${q.inHours} AS in_hours, ${aggregates} FROM ${latest(buckets, 'bucket', q.during)} GROUP BY queue, agent_id, span, in_hours`;
   }
   // The edges' whole hours (every zone on whole hours has only those) and their quarter hours.
   const hourStart = Math.ceil(start / HOUR_MS) * HOUR_MS;
