@@ -57,7 +57,12 @@ export function agentRollupSql(r: TenantReader, q: AgentRollupRead): string {
   const hourEnd = Math.floor(end / HOUR_MS) * HOUR_MS;
   Object.assign(q.params, { first_day: firstDay, end_day: endDay, hour_start: hourStart, hour_end: hourEnd });
   const between = (col: string, from: string, to: string) => `(${col} >= ${msParam(from)} AND ${col} < ${msParam(to)})`;
-  const parts = [latest(r.from('queue_agent_1h', false), 'hour', ` AND (${between('hour', 'hour_start', 'first_day')} OR ${between('hour', 'end_day', 'hour_end')})`)];
+  // Each part of the UNION costs its read and snapshot subquery (~8 ms CPU at 10 M legs), even
+  // when it finds nothing: a zone on UTC has no edge hours.
+  const parts: string[] = [];
+  if (hourStart < firstDay || endDay < hourEnd) {
+    parts.push(latest(r.from('queue_agent_1h', false), 'hour', ` AND (${between('hour', 'hour_start', 'first_day')} OR ${between('hour', 'end_day', 'hour_end')})`));
+  }
   if (hourStart > start || hourEnd < end) {
     parts.push(latest(buckets, 'bucket', ` AND (${between('bucket', 'start', 'hour_start')} OR ${between('bucket', 'hour_end', 'end')})`));
   }
