@@ -1,12 +1,12 @@
 // Synthetic queue legs for query benchmarks: `legs` rows spread evenly over 2025, 20 queues,
 // 200 agents, 70 % answered / 20 % abandoned / 10 % exited, then the 15-minute rollups over them
-// (per queue, per queue and agent, and per queue and agent and UTC day).
+// (per queue, and per queue and agent by 15 minutes, UTC hour, UTC day and UTC month core).
 // Written straight into the projections' tables with INSERT … SELECT so millions take seconds.
 import type { ClickHouse } from '@callboard/platform';
 import { LEG_AGGREGATES } from '@callboard/projections/metrics';
-import { ROLLUPS, agentDaysSql } from '@callboard/projections/store';
+import { ROLLUPS, agentDaysSql, agentHoursSql, agentMonthsSql } from '@callboard/projections/store';
 
-export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: number): Promise<{ legsS: number; rollupS: number }> {
+export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: number): Promise<{ legsS: number; rollupS: number; hourMonthS: number }> {
   const db = ch.db;
   const spacing = (365 * 86400) / legs; // seconds between legs over one year
   let t = Date.now();
@@ -35,5 +35,10 @@ export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: nu
     });
   }
   await ch.client.command({ query: agentDaysSql(db, '', 'toUInt64(1)', `tenant_id = {tenant:String}`), query_params: { tenant }, clickhouse_settings: { prefer_column_name_to_alias: 1 } });
-  return { legsS, rollupS: (Date.now() - t) / 1000 };
+  // The hour and month rows (migration 0016) timed on their own: what they add to the write path.
+  const t1 = Date.now();
+  await ch.client.command({ query: agentHoursSql(db, '', 'toUInt64(1)', `tenant_id = {tenant:String}`), query_params: { tenant }, clickhouse_settings: { prefer_column_name_to_alias: 1 } });
+  await ch.client.command({ query: agentMonthsSql(db, '', 'toUInt64(1)', `tenant_id = {tenant:String}`), query_params: { tenant }, clickhouse_settings: { prefer_column_name_to_alias: 1 } });
+  const hourMonthS = (Date.now() - t1) / 1000;
+  return { legsS, rollupS: (Date.now() - t) / 1000, hourMonthS };
 }

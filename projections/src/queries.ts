@@ -230,6 +230,12 @@ export interface QueueReadOptions {
    * caller that shows no percentiles skips it. Every other field is the same. Default true.
    */
   percentiles?: boolean;
+  /**
+   * 'legs': read every leg of the period (queue_legs FINAL) even where a rollup would answer: the
+   * reference each rollup must agree with (the rollup tests; benchmarks). Default: the rollups
+   * where they can answer.
+   */
+  source?: 'legs';
 }
 
 /**
@@ -249,8 +255,8 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
   const byAgent = q.group_by === 'agent' || Boolean(q.filter?.agents?.length);
   // By agent reads the per-agent rollups (read/agent-rollup.ts); their 15-minute buckets split by
   // business hours as the queue rollup's do, their day rows cannot (whole days only without hours).
-  const byAgentRollup = byAgent && hours.rollupOk;
-  const byLegs = byAgent ? !byAgentRollup : !hours.rollupOk;
+  const byAgentRollup = byAgent && hours.rollupOk && o.source !== 'legs';
+  const byLegs = o.source === 'legs' || (byAgent ? !byAgentRollup : !hours.rollupOk);
   o.onSource?.(byLegs ? 'legs' : 'rollup');
   const sketch = o.percentiles ?? true;
   const during = ` AND bucket >= ${msParam('start')} AND bucket < ${msParam('end')}`;

@@ -8,9 +8,9 @@ import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { LEG_AGGREGATES } from './metrics/index.ts';
-import { ProjectionStore, ROLLUPS, agentDaysSql, touchedBy } from './store.ts';
+import { ProjectionStore, ROLLUPS, agentDaysSql, agentHoursSql, agentMonthsSql, touchedBy } from './store.ts';
 
-export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m', 'queue_agent_15m', 'queue_agent_1d'] as const;
+export const DERIVED_TABLES = ['calls', 'queue_legs', 'agent_calls', 'agent_intervals', 'queue_15m', 'queue_agent_15m', 'queue_agent_1h', 'queue_agent_1d', 'queue_agent_1mo'] as const;
 const SUFFIX = '_rebuild';
 /** Events per page of the replay (a page never splits a call or an agent: LIMIT … WITH TIES). */
 const PAGE_EVENTS = 200_000;
@@ -112,7 +112,9 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
       clickhouse_settings: { prefer_column_name_to_alias: 1 },
     });
   }
+  await ch.client.command({ query: agentHoursSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   await ch.client.command({ query: agentDaysSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
+  await ch.client.command({ query: agentMonthsSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `OPTIMIZE TABLE ${db}.${t}${SUFFIX} FINAL` });
   // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
 import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
-import { LEG_AGGREGATES, ROLLUP_AGGREGATES } from './metrics/index.ts';
+import { DAY_MS, HOUR_MS, LEG_AGGREGATES, ROLLUP_AGGREGATES, inMonthCore, inMonthCoreSql, monthStartDay, nextMonthStartDay } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
 
@@ -15,20 +15,31 @@ const EVENT_COLUMNS = [
   'event_id', 'tenant_id', 'pbx_id', 'source', 'type', 'occurred_at', 'received_at', 'subject_kind',
   'call_id', 'agent_id', 'queue', 'leg_id', 'body', 'log_partition', 'log_offset',
 ] as const;
-const DAY_MS = 86_400_000;
 
 /**
- * INSERT of queue_agent_1d rows from the latest snapshot of each queue_agent_15m bucket matching
- * `where` (whole UTC days), with version expression `v`: all rows of a day in one statement, so
- * a day's highest version is its snapshot too.
+ * INSERT of `into` rows (a coarser per-agent rollup) from the latest snapshot of each `grain`
+ * (bucket, day) of `from` matching `where`, grouped by `key`, with version expression `v`: all
+ * rows of a coarser period in one statement, so its highest version is its snapshot too.
  */
-export function agentDaysSql(db: string, suffix: string, v: string, where: string): string {
-  const rows = `${db}.queue_agent_15m${suffix} WHERE ${where}`;
-  return `INSERT INTO ${db}.queue_agent_1d${suffix}
-    SELECT tenant_id, toDate(bucket) AS day, queue, agent_id, ${ROLLUP_AGGREGATES}, ${v} AS version
-    FROM ${rows} AND (tenant_id, bucket, version) IN (SELECT tenant_id, bucket, max(version) FROM ${rows} GROUP BY tenant_id, bucket)
-    GROUP BY tenant_id, day, queue, agent_id`;
+function agentSnapshotSql(db: string, suffix: string, v: string, t: { into: string; from: string; grain: string; key: string; as: string }, where: string): string {
+  const rows = `${db}.${t.from}${suffix} WHERE ${where}`;
+  return `INSERT INTO ${db}.${t.into}${suffix}
+    SELECT tenant_id, ${t.key} AS ${t.as}, queue, agent_id, ${ROLLUP_AGGREGATES}, ${v} AS version
+    FROM ${rows} AND (tenant_id, ${t.grain}, version) IN (SELECT tenant_id, ${t.grain}, max(version) FROM ${rows} GROUP BY tenant_id, ${t.grain})
+    GROUP BY tenant_id, ${t.as}, queue, agent_id`;
 }
+
+/** INSERT of queue_agent_1d rows from queue_agent_15m buckets matching `where` (whole UTC days). */
+export const agentDaysSql = (db: string, suffix: string, v: string, where: string): string =>
+  agentSnapshotSql(db, suffix, v, { into: 'queue_agent_1d', from: 'queue_agent_15m', grain: 'bucket', key: 'toDate(bucket)', as: 'day' }, where);
+
+/** INSERT of queue_agent_1h rows from queue_agent_15m buckets matching `where` (whole UTC hours). */
+export const agentHoursSql = (db: string, suffix: string, v: string, where: string): string =>
+  agentSnapshotSql(db, suffix, v, { into: 'queue_agent_1h', from: 'queue_agent_15m', grain: 'bucket', key: 'toStartOfHour(bucket)', as: 'hour' }, where);
+
+/** INSERT of queue_agent_1mo rows from the core days of queue_agent_1d matching `where` (whole months). */
+export const agentMonthsSql = (db: string, suffix: string, v: string, where: string): string =>
+  agentSnapshotSql(db, suffix, v, { into: 'queue_agent_1mo', from: 'queue_agent_1d', grain: 'day', key: 'toStartOfMonth(day)', as: 'month' }, `(${where}) AND ${inMonthCoreSql('day')}`);
 
 export interface LoggedEvent {
   event: CanonicalEvent;
@@ -361,7 +372,11 @@ export class ProjectionStore {
     await this.insertTsv('source_gaps', Object.keys(rows[0] ?? {}), rows as unknown as Record<string, unknown>[], {}, GAP_TIMES);
   }
 
-  /** Recomputes the rollups' rows (queue_15m, queue_agent_15m) of these buckets (epoch ms) from queue_legs. */
+  /**
+   * Recomputes the rollups' rows (queue_15m, queue_agent_15m) of these buckets (epoch ms) from
+   * queue_legs, then the per-agent rows of their UTC hours and days and of the months whose core
+   * holds one of those days.
+   */
   async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
     const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
@@ -378,6 +393,22 @@ export class ProjectionStore {
         });
       }
     }
+    const hours = [...new Set(bucketsMs.map((b) => Math.floor(b / HOUR_MS)))].sort((a, b) => a - b);
+    for (const part of chunks(hours, 500)) {
+      await timed('rollup_hours', () =>
+        this.ch.client.command({
+          query: agentHoursSql(this.db, suffix, v, `tenant_id = {tenant:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')} AND toStartOfHour(bucket) IN {hours:Array(DateTime('UTC'))}`),
+          query_params: {
+            tenant,
+            hours: part.map((h) => chTime(h * HOUR_MS).slice(0, 19)),
+            from: chTime(part[0]! * HOUR_MS).slice(0, 19),
+            to: chTime((part[part.length - 1]! + 1) * HOUR_MS).slice(0, 19),
+            ...(version === 'now' ? {} : { version: Math.trunc(version) }),
+          },
+          clickhouse_settings: { prefer_column_name_to_alias: 1 },
+        }),
+      );
+    }
     const days = [...new Set(bucketsMs.map((b) => Math.floor(b / DAY_MS)))].sort((a, b) => a - b);
     // The bucket range as well as the days: the primary key (tenant_id, bucket) prunes by it.
     const where = `tenant_id = {tenant:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')} AND toDate(bucket) IN {days:Array(Date)}`;
@@ -390,6 +421,23 @@ export class ProjectionStore {
             days: part.map((d) => chTime(d * DAY_MS).slice(0, 10)),
             from: chTime(part[0]! * DAY_MS).slice(0, 19),
             to: chTime((part[part.length - 1]! + 1) * DAY_MS).slice(0, 19),
+            ...(version === 'now' ? {} : { version: Math.trunc(version) }),
+          },
+          clickhouse_settings: { prefer_column_name_to_alias: 1 },
+        }),
+      );
+    }
+    // The months whose core holds a recomputed day: every core day of each, again.
+    const months = [...new Set(days.filter(inMonthCore).map(monthStartDay))].sort((a, b) => a - b);
+    for (const part of chunks(months, 24)) {
+      await timed('rollup_months', () =>
+        this.ch.client.command({
+          query: agentMonthsSql(this.db, suffix, v, `tenant_id = {tenant:String} AND day >= {from:Date} AND day < {to:Date} AND toStartOfMonth(day) IN {months:Array(Date)}`),
+          query_params: {
+            tenant,
+            months: part.map((d) => chTime(d * DAY_MS).slice(0, 10)),
+            from: chTime(part[0]! * DAY_MS).slice(0, 10),
+            to: chTime(nextMonthStartDay(part[part.length - 1]!) * DAY_MS).slice(0, 10),
             ...(version === 'now' ? {} : { version: Math.trunc(version) }),
           },
           clickhouse_settings: { prefer_column_name_to_alias: 1 },

@@ -6,7 +6,7 @@ import type { AgentState } from '@callboard/schemas';
 import type { QueueMetricsRow, StateTime } from '../metrics-types.ts';
 
 // The base grain lives in a leaf module (bucket.ts) so periods.ts can use it without a circle.
-export { BUCKET_MINUTES, BUCKET_MS, BUCKET_S, bucketStartMs } from './bucket.ts';
+export { BUCKET_MINUTES, BUCKET_MS, BUCKET_S, DAY_MS, HOUR_MS, bucketStartMs, inMonthCore, inMonthCoreSql, monthStartDay, nextMonthStartDay } from './bucket.ts';
 
 // ---- ratios and thresholds -------------------------------------------------------------------
 

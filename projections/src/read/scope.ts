@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClickHouse } from '@callboard/platform';
 
 /** The projections' tables (projections/migrations) a tenant's reads may name. */
-export type ProjectionTable = 'events' | 'calls' | 'queue_legs' | 'agent_calls' | 'agent_intervals' | 'queue_15m' | 'queue_agent_15m' | 'queue_agent_1d' | 'source_gaps' | PbxRecordTable;
+export type ProjectionTable = 'events' | 'calls' | 'queue_legs' | 'agent_calls' | 'agent_intervals' | 'queue_15m' | 'queue_agent_15m' | 'queue_agent_1h' | 'queue_agent_1d' | 'queue_agent_1mo' | 'source_gaps' | PbxRecordTable;
 /** The PBX's own records stored for reconciliation (migration 0010, reconcile/stored.ts). */
 export type PbxRecordTable = 'pbx_queue_legs' | 'pbx_agent_records' | 'pbx_imports';
 
