@@ -5,24 +5,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, createClickHouse, migrate, readMigrations, type ClickHouse, type QueueSettings } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, SL_FORMULAS, type ClickHouse, type QueueSettings } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { listAgents, queueMetrics, type QueueMetricsRow } from '@callboard/projections/read';
 import { loadEvents } from '@callboard/projections/report';
 import { ProjectionStore } from '@callboard/projections/store';
 import { agentState, ev, feedGap, queuedCall, type CallSpec } from '../../projections/test/given.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { LiveStore } from '../src/live.ts';
+import { openProjections } from '../../projections/test/engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 const QUEUES = ['sales', 'support'] as const;

@@ -3,24 +3,20 @@
 // (queueMetrics `source: 'legs'`), in zones east and west of UTC and on the half hour, for an
 // agent answering in two queues, and after a late leg and a correction to days already rolled up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse } from '@callboard/platform';
 import type { CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { foldCall } from '../src/fold.ts';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 const ZONES = ['Africa/Nairobi', 'America/New_York', 'Asia/Kolkata', 'UTC'] as const;

@@ -4,24 +4,20 @@
 // month's first hours (still April in UTC), then a leg re-derived to another agent (an older row
 // left unmerged in the table), the figures are those of the legs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type TenantHours } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse, type TenantHours } from '@callboard/platform';
 import type { CallEvent } from '@callboard/schemas';
 import { foldCall } from '../src/fold.ts';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 const byAgent = (

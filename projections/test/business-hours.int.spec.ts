@@ -11,25 +11,21 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type OpenInterval, type QueueSettings, type ScheduleConfig, type TenantHours } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse, type OpenInterval, type QueueSettings, type ScheduleConfig, type TenantHours } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics, type Hours, type QueueMetricsRow, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { syncBusinessHours } from '../src/schedule/sync.ts';
 import { ProjectionStore } from '../src/store.ts';
 import type { PeriodSpec } from '../src/periods.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 const ZONES = ['Africa/Nairobi', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham'];

@@ -2,24 +2,20 @@
 // of the tenant's feed it overlaps, its data-until time, and wait percentiles at 0.1 s. Fold →
 // ClickHouse → read path, on the embedded engine; each test has its own tenant.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { WAIT_PERCENTILE_ERROR_S } from '../src/metrics/index.ts';
 import { feedGaps, lastEventAt, queueMetrics, resultCoverage } from '../src/read.ts';
 import { loadEvents, report } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { agentState, ev, feedGap, queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 const given = (events: CanonicalEvent[]) => loadEvents(store, events, { rollupVersion: 'now' });

@@ -3,26 +3,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type QueueSettings } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse, type QueueSettings } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { agentMetrics, callMetrics, queueMetrics, type QueueMetricsRow } from '../src/queries.ts';
 import { rebuild, tableChecksum, DERIVED_TABLES } from '../src/rebuild.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
 import { resolvePeriod, type PeriodSpec } from '../src/periods.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { agentState, ev, queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
 const settings = (): QueueSettings => DEFAULT_QUEUE_SETTINGS;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 async function given(events: CanonicalEvent[]): Promise<void> {

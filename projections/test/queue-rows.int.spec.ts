@@ -9,15 +9,15 @@
 // path, and the percentiles check it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse, type QueueSettings, type TenantHours } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type ClickHouse, type QueueSettings, type TenantHours } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { addWait, emptyWaitSketch, waitPercentile } from '../src/metrics/index.ts';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics, type Hours, type QueueGroupBy, type QueueSource } from '../src/queries.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
+import { openProjections } from './engine.ts';
 
 let ch: ClickHouse;
 let store: ProjectionStore;
@@ -42,9 +42,7 @@ interface Leg {
 const legs: Leg[] = [];
 
 beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
+  ({ ch, store } = await openProjections());
   // A fixed pseudo-random sequence, so a failure can be replayed.
   let seed = 17;
   const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);

@@ -6,16 +6,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createLogger, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, createLogger, type ClickHouse } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
 import { IngestPipeline } from '@callboard/ingest/pipeline';
-import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { loadEvents } from '../src/report.ts';
 import { readPbx, reconcileRecords, renderTable, type ReconcileScope } from '../src/reconcile/run.ts';
 import { loadPbxRecords, reconcileStored, storePbxRecords } from '../src/reconcile/stored.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { uniqueId } from '../../test/helpers.ts';
+import { openProjections } from './engine.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
 const present = existsSync(FIXTURES);
@@ -23,11 +23,7 @@ const log = createLogger('reconcile-stored-test', 'warn');
 let ch: ClickHouse;
 let store: ProjectionStore;
 
-beforeAll(async () => {
-  ch = await createClickHouse(testConfig());
-  await migrate(ch, readMigrations(MIGRATIONS_DIR));
-  store = new ProjectionStore(ch);
-});
+beforeAll(async () => ({ ch, store } = await openProjections()));
 afterAll(async () => ch?.close());
 
 /** Imports a scenario's files into a tenant through the ingest shell, and folds what it produced. */
