@@ -57,4 +57,15 @@ describe('AlertBanner', () => {
     server.push({ ...waitingWarn, state: 'CLEARED', value: 4 });
     await waitFor(() => expect(screen.queryByTestId('alert-banner')).toBeNull());
   });
+
+  it('shows a ratio just past its limit with the decimals that tell them apart (seen in the demo: "60.0% (under 60.0%)")', async () => {
+    const server = sseServer();
+    vi.stubGlobal('fetch', server.f);
+    render(AlertBanner, { props: { client: createClient('http://api.test/graphql', 'cb_token'), boardId: 'b1', locale: 'en-GB' } });
+    await waitFor(() => expect(server.requests).toHaveLength(1));
+    server.push({ ...slCritical, value: 0.5996 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(1));
+    const row = screen.getByTestId('alert-banner').querySelector('[data-alert-id]')!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(row).toBe('■ ALERT · sales · Service level 59.96% (under 60.0%)');
+  });
 });

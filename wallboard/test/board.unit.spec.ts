@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentCounts, agentsFor, combineQueueMetrics, drillRequest, kpiValue, longestWaitS, pauseReasons, periodRange, queueRows, thresholdFor, tileTitle } from '../src/lib/board.ts';
 import { agentStanding, feedView, liveFiguresUnknown } from '../src/lib/feeds.ts';
 import type { PbxFeed } from '../src/lib/model.ts';
-import { formatRatio } from '../src/lib/format.ts';
+import { formatRatio, formatRatioBeside } from '../src/lib/format.ts';
 import { levelOf } from '../src/lib/thresholds.ts';
 import { agent, live, qm } from './fixtures.ts';
 
@@ -199,5 +199,13 @@ describe('locale formatting', () => {
   it('uses the tenant locale for percentages', () => {
     expect(formatRatio(0.875, 'de-DE')).toBe('87,5\u00a0%');
     expect(formatRatio(0.875, 'en-KE')).toBe('87.5%');
+  });
+  it('never rounds a ratio onto the limit it is shown beside', () => {
+    expect(formatRatioBeside(0.5996, 0.6, 'en-KE')).toBe('59.96%');
+    expect(formatRatioBeside(0.59996, 0.6, 'en-KE')).toBe('59.996%');
+    expect(formatRatioBeside(0.1004, 0.1, 'de-DE')).toBe('10,04\u00a0%');
+    expect(formatRatioBeside(0.55, 0.6, 'en-KE')).toBe('55.0%');
+    expect(formatRatioBeside(0.6, 0.6, 'en-KE')).toBe('60.0%');
+    expect(formatRatioBeside(null, 0.6, 'en-KE')).toBe('—');
   });
 });

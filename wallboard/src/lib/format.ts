@@ -37,6 +37,22 @@ export function formatRatio(r: number | null | undefined, locale: string): strin
   return nf(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(r);
 }
 
+/**
+ * A ratio shown beside the limit it is compared with: one decimal, or as many more (up to three)
+ * as it takes not to print the same as the limit, so an SL of 59.96 % under a 60 % target never
+ * reads "60.0 % (under 60.0 %)" on a wall screen.
+ */
+export function formatRatioBeside(r: number | null | undefined, limit: number, locale: string): string {
+  if (r === null || r === undefined || !Number.isFinite(r) || r === limit) return formatRatio(r, locale);
+  let shown = '';
+  for (let digits = 1; digits <= 3; digits++) {
+    const f = nf(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits });
+    shown = f.format(r);
+    if (shown !== f.format(limit)) break;
+  }
+  return shown;
+}
+
 /** Seconds (ASA, waits) as m:ss. */
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return NONE;
