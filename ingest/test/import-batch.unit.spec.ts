@@ -35,7 +35,7 @@ function heldSink() {
     raw: async () => [],
     dlq: async () => {},
     canonical: (es: CanonicalEvent[]) => {
-      batches.push(es.map((e) => e.call_id!));
+      batches.push(es.map((e) => ('call_id' in e ? e.call_id : '')));
       mostInFlight = Math.max(mostInFlight, ++inFlight);
       return new Promise<void>((resolve, reject) => acks.push({ resolve, reject })).finally(() => inFlight--);
     },
