@@ -67,16 +67,9 @@ export function emptySummary(): ImportSummary {
   return { lines: 0, events: 0, unknownVerbs: {}, rejectedLines: [], cdrRows: 0, rejectedCdrLines: [], invalidEvents: 0, skippedLines: 0 };
 }
 
-/**
- * The events and dead letters being gathered, written through the shell in batches; what is
- * written is counted in the summary. One batch is in flight while the next is gathered: waiting
- * for each batch's acks before reading on left the import idle a quarter of its time
- * (docs/BENCHMARKS.md, "Import: one batch in flight"). Never two in flight, so batches reach
- * Kafka in file order, one idempotent produce at a time, as before.
- */
+/** The events and dead letters being gathered, written through the shell in batches; what is written is counted in the summary. */
 export class ImportBatch {
   settled: Settled = nothingSettled();
-  private inFlight: Promise<void> = Promise.resolve();
   constructor(
     private readonly pipeline: IngestPipeline,
     private readonly summary: ImportSummary,
@@ -87,23 +80,13 @@ export class ImportBatch {
     return this.settled.events.length + this.settled.dlq.length >= this.size;
   }
 
-  /** Waits for the batch in flight, then sends the gathered one without waiting for its acks. */
   async flush(): Promise<void> {
-    await this.inFlight;
     const s = this.settled;
     if (!s.events.length && !s.dlq.length) return;
     this.settled = nothingSettled();
     this.summary.events += s.events.length;
     this.summary.invalidEvents += s.dlq.filter((d) => d.stage === 'validate').length;
-    this.inFlight = this.pipeline.retrying('cc.events.v1', () => this.pipeline.write(s));
-    // Its failure is thrown by the next flush() or end(); until then it is not unhandled.
-    this.inFlight.catch(() => {});
-  }
-
-  /** Sends what is gathered and resolves once everything is acknowledged. */
-  async end(): Promise<void> {
-    await this.flush();
-    await this.inFlight;
+    await this.pipeline.retrying('cc.events.v1', () => this.pipeline.write(s));
   }
 }
 
@@ -142,7 +125,7 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
     }
     if (out.full) await out.flush();
   }
-  await out.end();
+  await out.flush();
   progress.end();
   summary.unknownVerbs = Object.fromEntries(translator.unknownVerbs);
   summary.skippedLines = translator.skipped;

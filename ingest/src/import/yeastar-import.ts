@@ -62,7 +62,7 @@ export async function importYeastar(o: YeastarImportOptions): Promise<ImportSumm
     });
     if (out.full) await out.flush();
   }
-  await out.end();
+  await out.flush();
   progress.end();
   return summary;
 }
