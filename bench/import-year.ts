@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, startLocalKafka, type LocalKafka } from '@callboard/platform';
+import { freePort, loadConfig, startLocalKafka, type LocalKafka } from '@callboard/platform';
 import { writeCorpus } from './import-corpus.ts';
 
 const { values } = parseArgs({
@@ -104,9 +104,15 @@ try {
    * without parsing, translating or validating.
    */
   const rawPeer = async (round: number): Promise<void> => {
-    const producer = new Kafka({ brokers: brokers.split(','), clientId: 'bench-raw', logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const kafkaClient = new Kafka({ brokers: brokers.split(','), clientId: 'bench-raw', logLevel: logLevel.NOTHING });
     const topic = `bench-year-${process.pid}-raw-${round}`;
+    // As many partitions as the import's cc.events.v1 (the config's default), made the same way.
+    const admin = kafkaClient.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: loadConfig({}).kafka.partitions }] });
+    await admin.disconnect();
+    const producer = kafkaClient.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
     const loadBefore = load();
     const t = performance.now();
     const cpu = process.cpuUsage();
