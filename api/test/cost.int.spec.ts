@@ -209,14 +209,23 @@ describe('fairness and coalescing', () => {
         return r;
       }),
     );
-    await eventually(async () => ((await metric('callboard_api_engine_queued')).all! >= 10 ? true : undefined), 60_000, 'acme to have 10 reads queued');
+    const queuedBefore = await eventually(async () => {
+      const n = (await metric('callboard_api_engine_queued')).all!;
+      return n >= 12 ? n : undefined;
+    }, 60_000, 'acme to have 12 reads queued');
+    const doneBefore = acmeDone;
     const b = await gql(url, tok.beta!, METRICS, { p: { kind: 'MONTH', date: '2025-02-01' }, g: 'QUEUE' });
-    const doneWhenBetaAnswered = acmeDone;
+    const doneMeanwhile = acmeDone - doneBefore;
     expect(b.data).toBeDefined();
     const all = await Promise.all(flood);
     expect(all.every((r) => r.data)).toBe(true);
-    // First come first served would have answered beta after all 24; round-robin after at most two.
-    expect(doneWhenBetaAnswered).toBeLessThanOrEqual(3);
+    // First come first served would answer beta only after every acme read queued ahead of it
+    // (≥ 12, besides those running). Round-robin gives beta the next free slot: the acme reads
+    // answered meanwhile are the ones running then and any finishing beside beta's, a few. How
+    // many exactly depends on the machine (3 is typical; a soak under stress-ng saw 4), so the
+    // bound is half the queue, which first-come-first-served cannot meet.
+    console.log(`fairness: ${queuedBefore} acme reads queued when beta asked, ${doneMeanwhile} answered before beta's`);
+    expect(doneMeanwhile).toBeLessThanOrEqual(queuedBefore / 2);
   });
 
   it('answers 20 identical concurrent queries with one engine read', async () => {
