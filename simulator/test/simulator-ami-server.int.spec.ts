@@ -2,7 +2,6 @@
 // QueueStatus and CoreShowChannels lists for resync, the event stream, Logoff; and a `core
 // restart now` (j_restart): Shutdown, the connection closed, a new process to reconnect to; and a
 // crash (`kill -9`): the connection dropped after the last event, with nothing else.
-import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers.ts';
@@ -28,14 +27,9 @@ class Conn {
   }
   /** Waits until the buffer holds `text`, then returns everything up to and including it. */
   async until(text: string, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.buf.includes(text)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(text)}; have ${JSON.stringify(this.buf.slice(-300))}`);
-      // Woken by the socket's next bytes (the listener above has appended them by then, being
-      // registered first); the signal only bounds the wait, so the loop re-checks the deadline.
-      await once(this.s, 'data', { signal: AbortSignal.timeout(left) }).catch(() => undefined);
-    }
+    await eventually(() => (this.buf.includes(text) ? true : undefined), timeoutMs, `${JSON.stringify(text)} from the AMI server`).catch((e: Error) => {
+      throw new Error(`${e.message}; have ${JSON.stringify(this.buf.slice(-300))}`);
+    });
     const i = this.buf.indexOf(text) + text.length;
     const out = this.buf.slice(0, i);
     this.buf = this.buf.slice(i);
@@ -91,7 +85,7 @@ describe('simulated AMI server', () => {
     expect(await c.until('\r\n')).toBe('Asterisk Call Manager/11.0.0\r\n');
     c.send({ Action: 'Login', ActionID: 'l1', Username: 'u', Secret: 'nope' });
     expect(await c.until('\r\n\r\n')).toBe('Response: Error\r\nActionID: l1\r\nMessage: Authentication failed\r\n\r\n');
-    await new Promise((r) => c.s.once('close', r));
+    await closed(c);
   });
 
   it('logs in, answers Ping and the resync lists, streams events, says goodbye', async () => {
@@ -117,7 +111,7 @@ describe('simulated AMI server', () => {
     expect(pong + qs).toMatch(/Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nTimestamp: \d+\.\d{6}\r\nChannel: Local\/07\d+@callers-[0-9a-f]{8};2\r\n/);
     c.send({ Action: 'Logoff', ActionID: 'bye' });
     await c.until('Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n', 5000);
-    await new Promise((r) => c.s.once('close', r));
+    await closed(c);
   });
 });
 
