@@ -80,8 +80,8 @@ describe('config', () => {
     expect(api).toMatchObject({ ratePerSecond: 20, rateBurst: 100, maxDepth: 10, maxCost: 5000, liveLookbackHours: 24, boardUpdatesPerSecond: 4, subscriberBuffer: 1000 });
     expect(api.wallboardDist).toMatch(/wallboard[/\\]dist$/);
     expect(load({ API_RATE_BURST: '5', WALLBOARD_DIST: '/srv/wb' }).api).toMatchObject({ rateBurst: 5, wallboardDist: '/srv/wb' });
-    const e = errorOf(() => load({ API_BOARD_UPDATES_PER_SECOND: '10' }));
-    expect(e.message).toBe('invalid configuration: API_BOARD_UPDATES_PER_SECOND="10": expected a number from 0.1 to 4');
+    const e = errorOf(() => load({ API_BOARD_UPDATES_PER_SECOND: '11' }));
+    expect(e.message).toBe('invalid configuration: API_BOARD_UPDATES_PER_SECOND="11": expected a number from 0.1 to 10');
     expect(errorOf(() => load({ API_MAX_DEPTH: 'deep' })).setting).toBe('API_MAX_DEPTH');
   });
 
