@@ -71,7 +71,7 @@ async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | '
  * Writes of one page run while the next page is folded; at most one is in flight, so memory
  * holds two pages at most, and a failed write stops the replay at the next page.
  */
-class WriteBehind {
+export class WriteBehind {
   private pending: Promise<void> = Promise.resolve();
   async add(write: () => Promise<void>): Promise<void> {
     await this.pending;
