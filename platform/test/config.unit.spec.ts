@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { alertSettings, alertWebhookSecret, ConfigError, loadConfig, loadConfigFile, nearestName, pbxSecret, queueSettings, tenantHours } from '../src/config.ts';
@@ -128,6 +128,7 @@ describe('config', () => {
     expect(loadConfig({ env: { PORT: '4000' }, file: {}, overrides: { PORT: '5000', LOG_LEVEL: undefined } }).port).toBe(5000);
     expect(errorOf(() => loadConfig({ env: {}, file: {}, overrides: { PORT: '-1' } })).setting).toBe('PORT');
     const dir = mkdtempSync(join(tmpdir(), 'callboard-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const demo = join(dir, 'demo.yaml');
     const mine = join(dir, 'mine.yaml');
     writeFileSync(demo, 'tenants:\n  - { id: demo, timezone: UTC }\n');
@@ -211,6 +212,7 @@ describe('config', () => {
 
   it('reads a secret from NAME or from the file NAME_FILE names, the variable winning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callboard-secret-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'ch-password');
     writeFileSync(file, 'from a file\n');
     expect(load({ CLICKHOUSE_PASSWORD_FILE: file }).clickhouse.password).toBe('from a file');
