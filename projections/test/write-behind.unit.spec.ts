@@ -18,10 +18,20 @@ describe('WriteBehind', () => {
     const g1 = gate();
     const g2 = gate();
     const log: string[] = [];
-    await w.add(async () => (log.push('1 start'), await g1.p, log.push('1 end')));
+    await w.add(async () => {
+      log.push('1 start');
+      await g1.p;
+      log.push('1 end');
+    });
     // The fold of the next page runs here, with write 1 in flight.
     let second = false;
-    const adding = w.add(async () => (log.push('2 start'), await g2.p, log.push('2 end'))).then(() => (second = true));
+    const adding = w
+      .add(async () => {
+        log.push('2 start');
+        await g2.p;
+        log.push('2 end');
+      })
+      .then(() => (second = true));
     await Promise.resolve();
     expect(second).toBe(false);
     expect(log).toEqual(['1 start']);
