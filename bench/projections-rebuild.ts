@@ -3,7 +3,7 @@
 // queue calls of 5 events each (started, queued, answered, agent_completed, ended), 20 queues,
 // 200 agents, over 2025. Then the peer (the engine copying the same events into a fresh table,
 // INSERT … SELECT) and `rebuild()`, which replays them through the fold and swaps the tables.
-//   npx tsx bench/projections-rebuild.ts [--events 10000000]
+//   npx tsx bench/projections-rebuild.ts [--events 10000000] [--page EVENTS (events per replay page, default rebuild's)]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { createClickHouse, createLogger, loadConfig } from '@callboard/platform'
 import { rebuild } from '@callboard/projections/rebuild';
 import { migrateAll } from '../cli/migrations.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '10000000' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '10000000' }, page: { type: 'string' } } });
 const events = Math.floor(Number(values.events) / 5) * 5;
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-rb-'));
 const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'benchrb', LOG_LEVEL: 'warn' } });
@@ -60,7 +60,7 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 // Process CPU, every thread (the engine's too): under a shared machine's load the wall time
 // moves with the load, the CPU per event much less.
 const cpu0 = process.cpuUsage();
-const stats = await rebuild(ch, createLogger('bench', 'warn'));
+const stats = await rebuild(ch, createLogger('bench', 'warn'), values.page ? { pageEvents: Number(values.page) } : {});
 const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
 const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.calls) AS calls, (SELECT count() FROM ${db}.queue_legs) AS legs, (SELECT sum(offered) FROM ${db}.queue_15m) AS offered`, format: 'JSONEachRow' });

@@ -713,7 +713,7 @@ export function loadConfig(opts: ConfigOverrides = {}): CallboardConfig {
       maxDepth: envNumber(env, 'API_MAX_DEPTH', 10, 2, 100),
       maxCost: envNumber(env, 'API_MAX_COST', 5000, 10, 1e7),
       liveLookbackHours: envNumber(env, 'API_LIVE_LOOKBACK_HOURS', 24, 0, 24 * 31),
-      boardUpdatesPerSecond: envNumber(env, 'API_BOARD_UPDATES_PER_SECOND', 4, 0.1, 4),
+      boardUpdatesPerSecond: envNumber(env, 'API_BOARD_UPDATES_PER_SECOND', 4, 0.1, 10),
       subscriberBuffer: envNumber(env, 'API_SUBSCRIBER_BUFFER', 1000, 1, 1e6),
       wallboardDist: env.WALLBOARD_DIST ? resolve(env.WALLBOARD_DIST) : WALLBOARD_DIST,
       opsPort: envInteger(env, 'API_OPS_PORT', -1, -1, 65535),

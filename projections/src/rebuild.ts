@@ -21,6 +21,10 @@ export interface RebuildStats {
   legs: number;
   intervals: number;
   ms: number;
+  /** Where the time went: the replay (read, fold, write), the rollups, the compaction and swap. */
+  replayMs: number;
+  rollupsMs: number;
+  compactMs: number;
 }
 
 async function scalar(ch: ClickHouse, sql: string): Promise<number> {
@@ -36,11 +40,11 @@ async function bodies<E>(ch: ClickHouse, sql: string, params: Record<string, unk
 /**
  * Pages through the events table in its sort order (tenant, subject kind, call id, agent id):
  * each page reads only its own granules, and WITH TIES keeps every event of the page's last
- * subject in that page.
+ * subject in that page. The next page's read is sent to the engine before this page is handed
+ * on, so the engine reads while the caller folds (the replay was half idle waiting on reads).
  */
 async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | 'agent_id', page: number): AsyncGenerator<E[]> {
-  let after: [string, string] | null = null;
-  for (;;) {
+  const read = async (after: [string, string] | null) => {
     const from = after ? ` AND (tenant_id, ${subject}) > ({after_tenant:String}, {after_subject:String})` : '';
     const rs = await ch.client.query({
       query: `SELECT tenant_id, ${subject}, body FROM ${ch.db}.events WHERE ${where}${from}
@@ -48,11 +52,34 @@ async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | '
       query_params: { page, ...(after ? { after_tenant: after[0], after_subject: after[1] } : {}) },
       format: 'JSONCompactEachRow',
     });
-    const rows = (await rs.json()) as [string, string, string][];
+    return (await rs.json()) as [string, string, string][];
+  };
+  let next = read(null);
+  for (;;) {
+    const rows = await next;
     if (!rows.length) return;
     const last = rows[rows.length - 1]!;
-    after = [last[0], last[1]];
+    next = read([last[0], last[1]]);
+    // A read that fails while this page is folded is reported by the await above, not as an
+    // unhandled rejection in between.
+    next.catch(() => {});
     yield rows.map((r) => JSON.parse(r[2]) as E);
+  }
+}
+
+/**
+ * Writes of one page run while the next page is folded; at most one is in flight, so memory
+ * holds two pages at most, and a failed write stops the replay at the next page.
+ */
+export class WriteBehind {
+  private pending: Promise<void> = Promise.resolve();
+  async add(write: () => Promise<void>): Promise<void> {
+    await this.pending;
+    this.pending = write();
+    this.pending.catch(() => {});
+  }
+  drain(): Promise<void> {
+    return this.pending;
   }
 }
 
@@ -80,7 +107,9 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
     await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
     await ch.client.command({ query: `CREATE TABLE ${db}.${t}${SUFFIX} AS ${db}.${t}` });
   }
-  const stats: RebuildStats = { events: 0, calls: 0, legs: 0, intervals: 0, ms: 0 };
+  const stats: RebuildStats = { events: 0, calls: 0, legs: 0, intervals: 0, ms: 0, replayMs: 0, rollupsMs: 0, compactMs: 0 };
+  const writes = new WriteBehind();
+  let mark = Date.now();
   for await (const evs of pagesOf<CallEvent>(ch, `subject_kind = 'call'`, 'call_id', page)) {
     stats.events += evs.length;
     const calls: CallRow[] = [];
@@ -92,7 +121,7 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
       legs.push(...f.legs);
       agentCalls.push(...f.agentCalls);
     }
-    await store.writeDerived(calls, legs, agentCalls, [], SUFFIX);
+    await writes.add(() => store.writeDerived(calls, legs, agentCalls, [], SUFFIX));
     stats.calls += calls.length;
     stats.legs += legs.length;
     log?.info({ events: stats.events }, 'rebuild: calls page folded');
@@ -101,9 +130,12 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
     stats.events += evs.length;
     const intervals: AgentIntervalRow[] = [];
     for (const group of groupBy(evs, (e) => `${e.tenant_id}\u0000${e.agent_id}`).values()) intervals.push(...foldAgentIntervals(group));
-    await store.writeDerived([], [], [], intervals, SUFFIX);
+    await writes.add(() => store.writeDerived([], [], [], intervals, SUFFIX));
     stats.intervals += intervals.length;
   }
+  await writes.drain();
+  stats.replayMs = Date.now() - mark;
+  mark = Date.now();
   for (const { table, keys } of ROLLUPS) {
     await ch.client.command({
       query: `INSERT INTO ${db}.${table}${SUFFIX}
@@ -115,10 +147,13 @@ export async function rebuild(ch: ClickHouse, log?: Logger, opts: { pageEvents?:
   await ch.client.command({ query: agentHoursSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   await ch.client.command({ query: agentDaysSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
   await ch.client.command({ query: agentMonthsSql(db, SUFFIX, 'toUInt64(1)', '1'), clickhouse_settings: { prefer_column_name_to_alias: 1 } });
+  stats.rollupsMs = Date.now() - mark;
+  mark = Date.now();
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `OPTIMIZE TABLE ${db}.${t}${SUFFIX} FINAL` });
   // The swap: each EXCHANGE is atomic; readers of one table never see it empty.
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `EXCHANGE TABLES ${db}.${t} AND ${db}.${t}${SUFFIX}` });
   for (const t of DERIVED_TABLES) await ch.client.command({ query: `DROP TABLE IF EXISTS ${db}.${t}${SUFFIX}` });
+  stats.compactMs = Date.now() - mark;
   const late = await bodies<CanonicalEvent>(ch, `SELECT body FROM ${db}.events WHERE ingested_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`, { since });
   if (late.length) {
     await store.derive(touchedBy(late));

@@ -29,9 +29,13 @@ function agentSnapshotSql(db: string, suffix: string, v: string, t: { into: stri
     GROUP BY tenant_id, ${t.as}, queue, agent_id`;
 }
 
-/** INSERT of queue_agent_1d rows from queue_agent_15m buckets matching `where` (whole UTC days). */
+/**
+ * INSERT of queue_agent_1d rows from queue_agent_1h hours matching `where` (whole UTC days; its
+ * column is `hour`): 24 rows per agent and queue of a day instead of 96 15-minute ones, so the
+ * hours must be recomputed first (recomputeRollup and the rebuild do).
+ */
 export const agentDaysSql = (db: string, suffix: string, v: string, where: string): string =>
-  agentSnapshotSql(db, suffix, v, { into: 'queue_agent_1d', from: 'queue_agent_15m', grain: 'bucket', key: 'toDate(bucket)', as: 'day' }, where);
+  agentSnapshotSql(db, suffix, v, { into: 'queue_agent_1d', from: 'queue_agent_1h', grain: 'hour', key: 'toDate(hour)', as: 'day' }, where);
 
 /** INSERT of queue_agent_1h rows from queue_agent_15m buckets matching `where` (whole UTC hours). */
 export const agentHoursSql = (db: string, suffix: string, v: string, where: string): string =>
@@ -410,8 +414,8 @@ export class ProjectionStore {
       );
     }
     const days = [...new Set(bucketsMs.map((b) => Math.floor(b / DAY_MS)))].sort((a, b) => a - b);
-    // The bucket range as well as the days: the primary key (tenant_id, bucket) prunes by it.
-    const where = `tenant_id = {tenant:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')} AND toDate(bucket) IN {days:Array(Date)}`;
+    // The hour range as well as the days: the primary key (tenant_id, hour) prunes by it.
+    const where = `tenant_id = {tenant:String} AND hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND toDate(hour) IN {days:Array(Date)}`;
     for (const part of chunks(days, 100)) {
       await timed('rollup_days', () =>
         this.ch.client.command({
