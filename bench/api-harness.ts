@@ -4,7 +4,7 @@
 // 2025 into the projections' tables (same generator as bench/projections-queries.ts) for the
 // metrics benchmark. Prints one JSON line: { url, pid, tokens, board, topic }.
 //   npx tsx bench/api-harness.ts [--legs 0]
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,7 +46,12 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 process.stdout.write(`${JSON.stringify({ url: api.url, pid: process.pid, tokens: { analyst, display }, board, topic: topicName(cfg, 'events'), brokers: cfg.kafka.brokers })}\n`);
-const stop = () => void stack.stop().finally(() => process.exit(0));
+// The throwaway dir (config, embedded engine's data) goes with the process.
+const stop = () =>
+  void stack
+    .stop()
+    .finally(() => rmSync(dir, { recursive: true, force: true }))
+    .finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 // The benchmark holds our stdin open: when it dies, so do we.
 process.stdin.on('end', stop).resume();
