@@ -69,17 +69,22 @@ async function* pagesOf<E>(ch: ClickHouse, where: string, subject: 'call_id' | '
 
 /**
  * Writes of one page run while the next page is folded; at most one is in flight, so memory
- * holds two pages at most, and a failed write stops the replay at the next page.
+ * holds two pages at most, and a failed write stops the replay at the next page. A failure is
+ * kept as `failure` (the write's promise is handled as it is started), so it can never surface
+ * as an unhandled rejection while the next page is folded.
  */
 export class WriteBehind {
   private pending: Promise<void> = Promise.resolve();
+  failure: Error | undefined;
   async add(write: () => Promise<void>): Promise<void> {
-    await this.pending;
-    this.pending = write();
-    this.pending.catch(() => {});
+    await this.drain();
+    this.pending = write().catch((e: Error) => {
+      this.failure = e;
+    });
   }
-  drain(): Promise<void> {
-    return this.pending;
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.failure) throw this.failure;
   }
 }
 

@@ -3,6 +3,7 @@
 // rollups read what was written), and a failed write must stop the rebuild, not vanish as an
 // unhandled rejection while the next page is folded.
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../../test/helpers.ts';
 import { WriteBehind } from '../src/rebuild.ts';
 
 function gate() {
@@ -56,13 +57,13 @@ describe('WriteBehind', () => {
       const g = gate();
       await w.add(() => g.p);
       g.fail(new Error('insert into queue_legs_rebuild failed'));
-      // Let the rejection settle while "folding" the next page.
-      await new Promise((r) => setImmediate(r));
+      // The next page is "folded" while the failed write is known and not yet reported.
+      await eventually(() => w.failure, 5_000, 'the write to fail');
       await expect(w.add(async () => {})).rejects.toThrow('insert into queue_legs_rebuild failed');
 
       const w2 = new WriteBehind();
       await w2.add(() => Promise.reject(new Error('disk full')));
-      await new Promise((r) => setImmediate(r));
+      await eventually(() => w2.failure, 5_000, 'the write to fail');
       await expect(w2.drain()).rejects.toThrow('disk full');
       expect(unhandled).toEqual([]);
     } finally {
