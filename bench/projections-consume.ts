@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Health, createClickHouse, createKafka, createLogger, ensureTopics, loadConfig, topicName, type ClickHouse } from '@callboard/platform';
-import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
+import { partitionKey } from '@callboard/schemas';
 import { startProjections } from '@callboard/projections/main';
 import { migrateProjections } from '@callboard/projections/migrations-dir';
 import { storeCpu, storeTimings } from '@callboard/projections/store';
-import { queuedCall, agentState } from '../projections/test/given.ts';
+import { syntheticEvents } from './synthetic-events.ts';
 import { median, ratio, waitFor } from './peers.ts';
 
 const { values } = parseArgs({
@@ -33,15 +33,7 @@ const cfg = loadConfig({
 });
 const log = createLogger('bench', 'warn');
 
-const events: CanonicalEvent[] = [];
-const base = Date.parse('2026-03-01T06:00:00Z');
-const outcomes = ['answered', 'answered', 'answered', 'abandoned', 'exited'] as const;
-for (let i = 0; events.length < target; i++) {
-  events.push(
-    ...queuedCall({ tenant: 'bench', call_id: `b${i}`, queue: `q${i % 12}`, agent: `a${i % 150}`, at: base + i * 2000, outcome: outcomes[i % 5]!, wait_s: i % 97, talk_s: 30 + (i % 300), hold_s: i % 5 ? 0 : 10 }),
-  );
-  if (i % 10 === 0) events.push(agentState('bench', `a${i % 150}`, base + i * 2000, (['available', 'on_call', 'paused'] as const)[i % 3]!, 'Break'));
-}
+const events = syntheticEvents(target);
 const total = events.length;
 const kafka = createKafka(cfg);
 const admin = kafka.admin();
