@@ -72,6 +72,7 @@ async function callboard(round: number): Promise<Result> {
   for (const k of Object.keys(storeTimings)) delete storeTimings[k];
   for (const k of Object.keys(storeCpu)) delete storeCpu[k];
   const group = `${id}-cb${round}`;
+  const lane = watchLane(ch);
   const t0 = Date.now();
   const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: group });
   await waitFor(async () => {
@@ -79,11 +80,48 @@ async function callboard(round: number): Promise<Result> {
     return (o?.partitions ?? []).reduce((a, x) => a + Math.max(0, Number(x.offset)), 0) >= total;
   });
   const s = (Date.now() - t0) / 1000;
+  const engine = lane.stop();
   await p.stop();
   const rs = await ch.client.query({ query: `SELECT sum(offered) AS offered FROM ${ch.db}.queue_15m FINAL WHERE tenant_id = 'bench'`, format: 'JSONEachRow' });
   const offered = Number(((await rs.json()) as { offered: number | string }[])[0]!.offered);
   const steps = Object.entries(storeTimings).map(([k, v]) => `${k} ${Math.round(v)} ms (CPU ${Math.round(storeCpu[k] ?? 0)} ms)`);
-  return { s, check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; ${steps.join(', ')}` };
+  return {
+    s,
+    check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; engine busy ${(engine.busyMs / 1000).toFixed(2)} s (${Math.round(engine.busyMs / 10 / s)} % of the round), ${engine.statements} statements; ${steps.join(', ')}`,
+  };
+}
+
+/**
+ * Time with at least one statement of ours in flight (the embedded engine runs one at a time:
+ * bench/clickhouse-lanes.ts), from the first call to its answer as the client sees it: the engine's
+ * busy time and, with partitions folded at once, some of our JavaScript around the calls.
+ */
+function watchLane(ch: ClickHouse): { stop(): { busyMs: number; statements: number } } {
+  const client = ch.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const own: [string, (...a: unknown[]) => Promise<unknown>][] = [];
+  let inFlight = 0;
+  let since = 0;
+  let busyMs = 0;
+  let statements = 0;
+  for (const m of ['command', 'query', 'insert', 'exec']) {
+    const f = client[m]!;
+    own.push([m, f]);
+    client[m] = async (...a: unknown[]) => {
+      if (inFlight++ === 0) since = performance.now();
+      statements++;
+      try {
+        return await f.apply(ch.client, a);
+      } finally {
+        if (--inFlight === 0) busyMs += performance.now() - since;
+      }
+    };
+  }
+  return {
+    stop() {
+      for (const [m, f] of own) client[m] = f;
+      return { busyMs, statements };
+    },
+  };
 }
 
 // The peer the issue names: ClickHouse consumes the topic itself and a materialized view
