@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Health, createClickHouse, createKafka, createLogger, ensureTopics, loadConfig, topicName, type ClickHouse } from '@callboard/platform';
-import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
+import { partitionKey } from '@callboard/schemas';
 import { startProjections } from '@callboard/projections/main';
 import { migrateProjections } from '@callboard/projections/migrations-dir';
 import { storeCpu, storeTimings } from '@callboard/projections/store';
-import { queuedCall, agentState } from '../projections/test/given.ts';
+import { syntheticEvents } from './synthetic-events.ts';
 import { median, ratio, waitFor } from './peers.ts';
 
 const { values } = parseArgs({
@@ -33,15 +33,7 @@ const cfg = loadConfig({
 });
 const log = createLogger('bench', 'warn');
 
-const events: CanonicalEvent[] = [];
-const base = Date.parse('2026-03-01T06:00:00Z');
-const outcomes = ['answered', 'answered', 'answered', 'abandoned', 'exited'] as const;
-for (let i = 0; events.length < target; i++) {
-  events.push(
-    ...queuedCall({ tenant: 'bench', call_id: `b${i}`, queue: `q${i % 12}`, agent: `a${i % 150}`, at: base + i * 2000, outcome: outcomes[i % 5]!, wait_s: i % 97, talk_s: 30 + (i % 300), hold_s: i % 5 ? 0 : 10 }),
-  );
-  if (i % 10 === 0) events.push(agentState('bench', `a${i % 150}`, base + i * 2000, (['available', 'on_call', 'paused'] as const)[i % 3]!, 'Break'));
-}
+const events = syntheticEvents(target);
 const total = events.length;
 const kafka = createKafka(cfg);
 const admin = kafka.admin();
@@ -80,6 +72,7 @@ async function callboard(round: number): Promise<Result> {
   for (const k of Object.keys(storeTimings)) delete storeTimings[k];
   for (const k of Object.keys(storeCpu)) delete storeCpu[k];
   const group = `${id}-cb${round}`;
+  const lane = watchLane(ch);
   const t0 = Date.now();
   const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: group });
   await waitFor(async () => {
@@ -87,11 +80,48 @@ async function callboard(round: number): Promise<Result> {
     return (o?.partitions ?? []).reduce((a, x) => a + Math.max(0, Number(x.offset)), 0) >= total;
   });
   const s = (Date.now() - t0) / 1000;
+  const engine = lane.stop();
   await p.stop();
   const rs = await ch.client.query({ query: `SELECT sum(offered) AS offered FROM ${ch.db}.queue_15m FINAL WHERE tenant_id = 'bench'`, format: 'JSONEachRow' });
   const offered = Number(((await rs.json()) as { offered: number | string }[])[0]!.offered);
   const steps = Object.entries(storeTimings).map(([k, v]) => `${k} ${Math.round(v)} ms (CPU ${Math.round(storeCpu[k] ?? 0)} ms)`);
-  return { s, check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; ${steps.join(', ')}` };
+  return {
+    s,
+    check: `events ${await count(ch, 'events')}, legs offered in the rollup ${offered}; engine busy ${(engine.busyMs / 1000).toFixed(2)} s (${Math.round(engine.busyMs / 10 / s)} % of the round), ${engine.statements} statements; ${steps.join(', ')}`,
+  };
+}
+
+/**
+ * Time with at least one statement of ours in flight (the embedded engine runs one at a time:
+ * bench/clickhouse-lanes.ts), from the first call to its answer as the client sees it: the engine's
+ * busy time and, with partitions folded at once, some of our JavaScript around the calls.
+ */
+function watchLane(ch: ClickHouse): { stop(): { busyMs: number; statements: number } } {
+  const client = ch.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const own: [string, (...a: unknown[]) => Promise<unknown>][] = [];
+  let inFlight = 0;
+  let since = 0;
+  let busyMs = 0;
+  let statements = 0;
+  for (const m of ['command', 'query', 'insert', 'exec']) {
+    const f = client[m]!;
+    own.push([m, f]);
+    client[m] = async (...a: unknown[]) => {
+      if (inFlight++ === 0) since = performance.now();
+      statements++;
+      try {
+        return await f.apply(ch.client, a);
+      } finally {
+        if (--inFlight === 0) busyMs += performance.now() - since;
+      }
+    };
+  }
+  return {
+    stop() {
+      for (const [m, f] of own) client[m] = f;
+      return { busyMs, statements };
+    },
+  };
 }
 
 // The peer the issue names: ClickHouse consumes the topic itself and a materialized view

@@ -48,7 +48,7 @@ const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'b
 const ch = await createClickHouse(cfg);
 await migrateAll(ch);
 const db = ch.db;
-const { legsS: genLegs, rollupS: genRollup, hourMonthS } = await generateQueueLegs(ch, 'bench', legs);
+const { legsS: genLegs, rollupS: genRollup, agentRollupsS } = await generateQueueLegs(ch, 'bench', legs);
 const rs = await ch.client.query({ query: `SELECT (SELECT count() FROM ${db}.queue_legs) AS legs, (SELECT count() FROM ${db}.queue_15m) AS rollup_rows, (SELECT count() FROM ${db}.queue_agent_15m) AS agent_rollup_rows, (SELECT count() FROM ${db}.queue_agent_1h) AS agent_hour_rows, (SELECT count() FROM ${db}.queue_agent_1d) AS agent_day_rows, (SELECT count() FROM ${db}.queue_agent_1mo) AS agent_month_rows`, format: 'JSONEachRow' });
 const counts = ((await rs.json()) as Record<string, number>[])[0]!;
 
@@ -147,5 +147,5 @@ for (const [kind, group] of [
 await ch.close();
 rmSync(dir, { recursive: true, force: true });
 const load = `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
-console.log(JSON.stringify({ ...(before ? { before: before.commit } : {}), legs: Number(counts.legs), rollup_rows: Number(counts.rollup_rows), agent_rollup_rows: Number(counts.agent_rollup_rows), agent_hour_rows: Number(counts.agent_hour_rows), agent_day_rows: Number(counts.agent_day_rows), agent_month_rows: Number(counts.agent_month_rows), generate_legs_s: genLegs, build_rollups_s: genRollup, of_which_hour_month_s: hourMonthS, runs, load, results }, null, 1));
+console.log(JSON.stringify({ ...(before ? { before: before.commit } : {}), legs: Number(counts.legs), rollup_rows: Number(counts.rollup_rows), agent_rollup_rows: Number(counts.agent_rollup_rows), agent_hour_rows: Number(counts.agent_hour_rows), agent_day_rows: Number(counts.agent_day_rows), agent_month_rows: Number(counts.agent_month_rows), generate_legs_s: genLegs, build_rollups_s: genRollup, of_which_agent_rollups_s: agentRollupsS, runs, load, results }, null, 1));
 console.log('p95_ratio = peer p95 / Callboard p95 (above 1: Callboard faster).');

@@ -51,7 +51,7 @@ const hooks = {} as Record<TenantId, Awaited<ReturnType<typeof receiver>>>;
 const tok = {} as Record<TenantId, string>;
 const boards = {} as Record<TenantId, string>;
 
-const ALERTS = `subscription { alerts { id state level board_id tile_id metric queue queues direction threshold value current raised_at cleared_at } }`;
+const ALERTS = `subscription { alerts { id state level board_id tile_id metric queue queues direction threshold value current clear_level raised_at cleared_at } }`;
 interface AlertOut {
   id: string;
   state: 'RAISED' | 'CLEARED';
@@ -59,6 +59,7 @@ interface AlertOut {
   metric: string;
   value: number | null;
   current: number | null;
+  clear_level: number;
   queues: string[];
 }
 
@@ -133,7 +134,8 @@ describe('alerts', () => {
       const raised = await eventually(() => viaSse.received.find((m) => m.alerts.state === 'RAISED')?.alerts, 10_000, 'alert on SSE');
       // Printed, not asserted: no timing bounds in tests (the machine is shared and loaded).
       console.log(`[alerts int] crossing event produced → alert on SSE: ${Date.now() - sent} ms`);
-      expect(raised).toMatchObject({ board_id: boards.acme, metric: 'waiting', value: 1, current: 1, queues: ['sales'] });
+      // A level of 0 has no margin: it clears at 0 (nobody waiting).
+      expect(raised).toMatchObject({ board_id: boards.acme, metric: 'waiting', value: 1, current: 1, clear_level: 0, queues: ['sales'] });
       await eventually(() => viaWs.received.find((m) => m.alerts.id === raised.id), 5000, 'alert on WebSocket');
 
       // A second caller: the raised alert's figure moves to 2 — sent again to screens (same id,

@@ -8,7 +8,7 @@ import type { Board, Tile } from '../src/boards.ts';
 import { LiveStore } from '../src/live.ts';
 import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
 import { createAlerts } from '../src/alerts/engine.ts';
-import { active, checksOf, evaluate, step, type Alert, type AlertRule, type RuleState } from '../src/alerts/evaluate.ts';
+import { active, checksOf, clearLevel, evaluate, recovered, step, type Alert, type AlertRule, type RuleState } from '../src/alerts/evaluate.ts';
 import { backoffDelay as retryDelayMs } from '@callboard/platform';
 import { alertBody, signature, verifySignature, WebhookSender } from '../src/alerts/webhook.ts';
 import { queueCall } from './events.ts';
@@ -71,6 +71,21 @@ describe('alert evaluator', () => {
       [0, 'RAISED', 0.7],
       [2, 'CLEARED', 0.84],
     ]);
+  });
+
+  it('says at which figure a raised alert clears, on every message of the crossing', () => {
+    const r = rule({ metric: 'service_level', direction: 'BELOW', threshold: 0.6 });
+    const o = { minDurationMs: 0, hysteresis: 0.05 };
+    const raised = step(undefined, r, 0.5, 0, o);
+    // back over the level, not yet past the margin: still raised, the figure moved
+    const held = step(raised.state, r, 0.6004, 1000, o);
+    const cleared = step(held.state, r, 0.63, 2000, o);
+    expect([raised.alert?.state, held.moved?.state, cleared.alert?.state]).toEqual(['RAISED', 'RAISED', 'CLEARED']);
+    expect([raised.alert?.clear_level, held.moved?.clear_level, cleared.alert?.clear_level].map((x) => x?.toFixed(4))).toEqual(['0.6300', '0.6300', '0.6300']);
+    expect(clearLevel(rule({ threshold: 10 }), 0.1)).toBe(9);
+    // the clear level is where `recovered` turns true
+    expect(recovered(clearLevel(r, 0.05), r, 0.05)).toBe(true);
+    expect(recovered(0.6299, r, 0.05)).toBe(false);
   });
 
   it('a figure with no value is no breach: nothing pending stays, a raised alert clears', () => {
@@ -195,7 +210,7 @@ describe('webhook retry schedule', () => {
 });
 
 describe('webhook sender', () => {
-  const alert: Alert = { id: 'al_x', state: 'RAISED', rule: rule(), value: 11, current: 11, raised_at: 1000, cleared_at: null, moved: false };
+  const alert: Alert = { id: 'al_x', state: 'RAISED', rule: rule(), value: 11, current: 11, raised_at: 1000, cleared_at: null, clear_level: 9, moved: false };
   const cfg = { url: 'http://receiver.invalid/hook', secret_env: 'X', min_backoff_ms: 100, max_backoff_ms: 1000, max_attempts: 4, timeout_ms: 1000, max_queue: 2 };
   const log = createLogger('alerts-test', 'silent');
 

@@ -1,6 +1,7 @@
 // Alerts in real Chromium against the whole stack: a crossing event on Kafka puts the banner on
 // the TV (how long it took is printed, not asserted), with the figure and the queues, and the tenant's webhook receives the alert
-// once, signed; the clear takes the banner away and reaches the webhook after the raise.
+// once, signed; a figure back at the level but held by hysteresis says where the alert clears; the
+// clear takes the banner away and reaches the webhook after the raise.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -99,10 +100,18 @@ describe.skipIf(!existsSync(CHROMIUM))(`alerts in Chromium (needs ${CHROMIUM})`,
     expect(verifySignature(raised.body, raised.signature, KEY)).toBe(true);
     expect(JSON.parse(raised.body)).toMatchObject({ id, tenant_id: TENANT, board_id: boardId, tile_id: 'waiting', metric: 'waiting', level: 'WARN', value: 4 });
 
+    // Back to three waiting: at the level, not past it by the hysteresis margin (5 % of 3: it
+    // clears at 2.85 or fewer). Still raised, and the row says where it clears.
+    const t0 = Date.now();
+    await stack.produce([ev('call.abandoned', t0, { call_id: 'al-1' }, { queue: 'sales', leg_id: 'al-1:sales:1', wait_ms: t0 - (now - 3000), position: 1 })]);
+    await row.filter({ hasText: 'clears at 2' }).waitFor({ timeout: 30_000 });
+    expect((await row.innerText()).replace(/\s+/g, ' ')).toContain('Waiting now 3 (over 3 · clears at 2)');
+    await page.screenshot({ path: join(shots, 'alert-banner-held-1920x1080.png') });
+    expect(hooks.filter((h) => h.delivery.startsWith(`${id}.`)).map((h) => h.delivery)).toEqual([`${id}.raised`]);
+
     // Back to one caller waiting (past the hysteresis margin): cleared on screen and by webhook.
     const t = Date.now();
     await stack.produce([
-      ev('call.abandoned', t, { call_id: 'al-1' }, { queue: 'sales', leg_id: 'al-1:sales:1', wait_ms: t - (now - 3000), position: 1 }),
       ev('call.abandoned', t, { call_id: 'al-2' }, { queue: 'support', leg_id: 'al-2:support:1', wait_ms: t - (now - 2500), position: 1 }),
       ev('call.abandoned', t, { call_id: 'al-3' }, { queue: 'sales', leg_id: 'al-3:sales:1', wait_ms: t - (now - 2000), position: 1 }),
     ]);

@@ -6,8 +6,8 @@ import AlertBanner from '../src/AlertBanner.svelte';
 import { createClient } from '../src/lib/client.ts';
 
 const base = { board_id: 'b1', tile_id: 'sl', tile_title: null, raised_at: '2026-12-05T09:00:00.000Z' };
-const slCritical = { ...base, id: 'al_1', state: 'RAISED', level: 'CRITICAL', metric: 'service_level', queue: null, queues: ['sales'], direction: 'BELOW', threshold: 0.6, value: 0.5 };
-const waitingWarn = { ...base, id: 'al_2', state: 'RAISED', level: 'WARN', tile_id: 'q', metric: 'waiting', queue: 'support', queues: [], direction: 'ABOVE', threshold: 5, value: 7 };
+const slCritical = { ...base, id: 'al_1', state: 'RAISED', level: 'CRITICAL', metric: 'service_level', queue: null, queues: ['sales'], direction: 'BELOW', threshold: 0.6, value: 0.5, clear_level: 0.63 };
+const waitingWarn = { ...base, id: 'al_2', state: 'RAISED', level: 'WARN', tile_id: 'q', metric: 'waiting', queue: 'support', queues: [], direction: 'ABOVE', threshold: 5, value: 7, clear_level: 4.75 };
 
 /** A fetch whose one response is an SSE stream the test writes `next` frames into. */
 function sseServer() {
@@ -67,5 +67,25 @@ describe('AlertBanner', () => {
     await waitFor(() => expect(screen.getByTestId('alert-banner').querySelectorAll('[data-alert-id]')).toHaveLength(1));
     const row = screen.getByTestId('alert-banner').querySelector('[data-alert-id]')!.textContent!.replace(/\s+/g, ' ').trim();
     expect(row).toBe('■ ALERT · sales · Service level 59.96% (under 60.0%)');
+  });
+
+  it('says where an alert held by hysteresis clears, once its figure is back past the level (seen in the demo: "60.04% (under 60.0%)")', async () => {
+    const server = sseServer();
+    vi.stubGlobal('fetch', server.f);
+    render(AlertBanner, { props: { client: createClient('http://api.test/graphql', 'cb_token'), boardId: 'b1', locale: 'en-GB' } });
+    await waitFor(() => expect(server.requests).toHaveLength(1));
+    const rowText = () => screen.getByTestId('alert-banner').querySelector('[data-alert-id]')!.textContent!.replace(/\s+/g, ' ').trim();
+    // The figure moved back over the level, not yet to the clear level: still raised.
+    server.push({ ...slCritical, current: 0.6004 });
+    await waitFor(() => expect(rowText()).toBe('■ ALERT · sales · Service level 60.04% (under 60.0% · clears at 63.0%)'));
+    // At the level exactly is not past it either (the board colours compare strictly); a count
+    // clears at 4.75 or fewer, so at 4 (not a rounded 5), and an abandon rate over 5 % at 4.7 %.
+    server.push({ ...waitingWarn, current: 5 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').textContent).toContain('Waiting now 5 (over 5 · clears at 4)'));
+    server.push({ ...waitingWarn, id: 'al_4', tile_id: 'ab', metric: 'abandon_rate', threshold: 0.05, value: 0.06, current: 0.049, clear_level: 0.0475 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').textContent).toContain('(over 5.0% · clears at 4.7%)'));
+    // Beyond the level again: the clear level is not shown.
+    server.push({ ...slCritical, current: 0.55 });
+    await waitFor(() => expect(rowText()).toBe('■ ALERT · sales · Service level 55.0% (under 60.0%)'));
   });
 });

@@ -40,7 +40,7 @@ export interface AlertOptions {
 
 export type RuleState =
   | { phase: 'pending'; since: number }
-  | { phase: 'raised'; id: string; raised_at: number; value: number; current: number; rule: AlertRule };
+  | { phase: 'raised'; id: string; raised_at: number; value: number; current: number; clear_level: number; rule: AlertRule };
 
 export interface Alert {
   /** the same for the raise and the clear of one crossing */
@@ -53,6 +53,12 @@ export interface Alert {
   current: number | null;
   raised_at: number;
   cleared_at: number | null;
+  /**
+   * The figure that clears it: the level moved back by the hysteresis margin. A screen shows it
+   * while the figure is back on the good side of the level but not yet this far (e.g. an SL of
+   * 60.04 % under a 60 % level still raised: "clears at 63.0 %").
+   */
+  clear_level: number;
   /** true: no crossing, only the figure of a raised alert moved (for screens: no webhook, no count) */
   moved: boolean;
 }
@@ -68,6 +74,12 @@ export function recovered(value: number, rule: Pick<AlertRule, 'direction' | 'th
   return rule.direction === 'ABOVE' ? value <= rule.threshold - margin : value >= rule.threshold + margin;
 }
 
+/** The figure at which a raised alert clears (`recovered`'s edge, without its rounding slack). */
+export function clearLevel(rule: Pick<AlertRule, 'direction' | 'threshold'>, hysteresis: number): number {
+  const margin = Math.abs(rule.threshold) * hysteresis;
+  return rule.direction === 'ABOVE' ? rule.threshold - margin : rule.threshold + margin;
+}
+
 export const alertId = (key: string, raisedAt: number) => `al_${createHash('sha256').update(`${key}\u0000${raisedAt}`).digest('base64url').slice(0, 20)}`;
 
 /**
@@ -80,15 +92,16 @@ export function step(state: RuleState | undefined, rule: AlertRule, value: numbe
     if (value !== null && Number.isFinite(value) && !recovered(value, rule, opts.hysteresis)) {
       if (value === state.current) return { state, alert: null };
       const next = { ...state, current: value };
-      return { state: next, alert: null, moved: { id: state.id, state: 'RAISED', rule, value: state.value, current: value, raised_at: state.raised_at, cleared_at: null, moved: true } };
+      return { state: next, alert: null, moved: { id: state.id, state: 'RAISED', rule, value: state.value, current: value, raised_at: state.raised_at, cleared_at: null, clear_level: state.clear_level, moved: true } };
     }
-    return { state: undefined, alert: { id: state.id, state: 'CLEARED', rule, value, current: null, raised_at: state.raised_at, cleared_at: now, moved: false } };
+    return { state: undefined, alert: { id: state.id, state: 'CLEARED', rule, value, current: null, raised_at: state.raised_at, cleared_at: now, clear_level: state.clear_level, moved: false } };
   }
   if (!isBeyond) return { state: undefined, alert: null };
   const since = state?.phase === 'pending' ? state.since : now;
   if (now - since < opts.minDurationMs) return { state: { phase: 'pending', since }, alert: null };
   const id = alertId(rule.key, now);
-  return { state: { phase: 'raised', id, raised_at: now, value: value!, current: value!, rule }, alert: { id, state: 'RAISED', rule, value, current: value, raised_at: now, cleared_at: null, moved: false } };
+  const clear_level = clearLevel(rule, opts.hysteresis);
+  return { state: { phase: 'raised', id, raised_at: now, value: value!, current: value!, clear_level, rule }, alert: { id, state: 'RAISED', rule, value, current: value, raised_at: now, cleared_at: null, clear_level, moved: false } };
 }
 
 const LEVELS: [AlertLevel, 'warn' | 'critical'][] = [
@@ -190,7 +203,7 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
   for (const [key, s] of states) {
     if (seen.has(key)) continue;
     states.delete(key);
-    if (s.phase === 'raised') alerts.push({ id: s.id, state: 'CLEARED', rule: s.rule, value: null, current: null, raised_at: s.raised_at, cleared_at: now, moved: false });
+    if (s.phase === 'raised') alerts.push({ id: s.id, state: 'CLEARED', rule: s.rule, value: null, current: null, raised_at: s.raised_at, cleared_at: now, clear_level: s.clear_level, moved: false });
   }
   return alerts;
 }
@@ -198,6 +211,6 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
 /** Alerts raised and not cleared, oldest first. */
 export function active(states: ReadonlyMap<string, RuleState>): Alert[] {
   const out: Alert[] = [];
-  for (const s of states.values()) if (s.phase === 'raised') out.push({ id: s.id, state: 'RAISED', rule: s.rule, value: s.value, current: s.current, raised_at: s.raised_at, cleared_at: null, moved: false });
+  for (const s of states.values()) if (s.phase === 'raised') out.push({ id: s.id, state: 'RAISED', rule: s.rule, value: s.value, current: s.current, raised_at: s.raised_at, cleared_at: null, clear_level: s.clear_level, moved: false });
   return out.sort((a, b) => a.raised_at - b.raised_at);
 }

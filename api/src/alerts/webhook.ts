@@ -47,6 +47,7 @@ export function alertBody(tenant: string, a: Alert) {
     threshold: r.threshold,
     value: a.value,
     current: a.current,
+    clear_level: a.clear_level,
     raised_at: new Date(a.raised_at).toISOString(),
     cleared_at: a.cleared_at === null ? null : new Date(a.cleared_at).toISOString(),
   };

@@ -189,6 +189,7 @@ export type AlertsSubscription = {
     threshold: number;
     value: number | null;
     current: number | null;
+    clear_level: number;
     raised_at: string;
   };
 };

@@ -70,7 +70,7 @@ export const CALL_QUERY = `query Call($id: ID!) {
 }` as Operation<G.CallQuery, G.CallQueryVariables>;
 
 export const ALERTS_SUBSCRIPTION = `subscription Alerts($board_id: ID) {
-  alerts(board_id: $board_id) { id state level board_id tile_id tile_title metric queue queues direction threshold value current raised_at }
+  alerts(board_id: $board_id) { id state level board_id tile_id tile_title metric queue queues direction threshold value current clear_level raised_at }
 }` as Operation<G.AlertsSubscription, G.AlertsSubscriptionVariables>;
 
 // The board designer (src/designer/): the board with its version, the tenant's queues to choose
