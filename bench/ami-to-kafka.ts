@@ -10,6 +10,9 @@
 //              frame one Kafka message (the frame bytes, keyed by the PBX) on one idempotent
 //              kafkajs producer, `acks=all`, GZIP, the adapter's batch bounds, one send in flight;
 //   platformatic  the same peer on @platformatic/kafka (a devDependency for this peer only);
+//   callboard-pf  the same adapter, pipeline and sink (`SplitSink`, the same messages, keys,
+//              headers, GZIP on the raw topic) with both producers on @platformatic/kafka behind
+//              the sink's `KafkaSend` port: what the adapter would give on the other client;
 //   json       the callboard path with raw records written as before issue #17's header format:
 //              each a JSON envelope (format 1, `encodeRawJson` of @callboard/schemas), the
 //              frame escaped inside it; the before-peer of the raw codec, in the same run;
@@ -20,24 +23,25 @@
 // Kafka; CPU is this process's (endpoint included, the same for every path) over that window.
 // Without KAFKA_BROKERS a local broker is started on free ports and stopped at the end.
 //
-//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,json,kafkajs,platformatic]
+//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,callboard-pf,json,kafkajs,platformatic]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CompressionTypes } from 'kafkajs';
-import { Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
+import { Producer as PlatformaticProducer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
+import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { createKafka, createLogger, ensureKafkaJars, ensureTopics, freePort, loadConfig, startLocalKafka, topicName, type CallboardConfig, type LocalKafka } from '@callboard/platform';
 import { encodeRawJson, type CanonicalEvent, type RawRecord, type RawRef } from '@callboard/schemas';
 import { AmiAdapter } from '@callboard/ingest/ami/adapter';
 import { AmiParser } from '@callboard/ingest/ami/parser';
 import { SplitSink } from '@callboard/ingest/main';
-import { IngestSink } from '@callboard/ingest/sink';
+import { IngestSink, type KafkaSend } from '@callboard/ingest/sink';
 import { corpus } from './ami-corpus.ts';
 import { median, ratio } from './peers.ts';
 
-const PATHS = ['callboard', 'json', 'old', 'kafkajs', 'platformatic'] as const;
+const PATHS = ['callboard', 'callboard-pf', 'json', 'old', 'kafkajs', 'platformatic'] as const;
 type PathName = (typeof PATHS)[number];
 const { values } = parseArgs({
   options: {
@@ -134,16 +138,36 @@ const until = async (done: () => boolean) => {
   while (!done()) await new Promise((r) => setTimeout(r, 10));
 };
 
-async function callboard(round: number, Adapter = AmiAdapter, json = false): Promise<Result> {
-  const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : 'cb'}${round}`);
+/**
+ * A @platformatic/kafka producer behind the sink's port: the same messages (strings), the base
+ * offset of each partition back. Acks, idempotence and compression are the producer's settings.
+ */
+function platformaticSend(producer: PlatformaticProducer<string, string, string, string>): KafkaSend {
+  return {
+    async send(r: ProducerRecord): Promise<RecordMetadata[]> {
+      const res = await producer.send({
+        messages: r.messages.map((m) => ({ topic: r.topic, key: m.key === null || m.key === undefined ? undefined : String(m.key), value: String(m.value), headers: m.headers as Record<string, string> | undefined })),
+      });
+      return (res.offsets ?? []).map((o) => ({ topicName: o.topic, partition: o.partition, errorCode: 0, baseOffset: String(o.offset) }));
+    },
+  };
+}
+
+async function callboard(round: number, Adapter = AmiAdapter, json = false, pf = false): Promise<Result> {
+  const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : pf ? 'cbpf' : 'cb'}${round}`);
   await ensureTopics(admin, cfg);
   // As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
   // DLQ, so a raw write and a canonical write can be on the wire at the same time.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const eventsProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  await eventsProducer.connect();
-  const sink = new SplitSink(producer, eventsProducer, cfg);
+  const pfOptions = { bootstrapBrokers: brokers.split(','), idempotent: true, acks: ProduceAcks.ALL, serializers: stringSerializers };
+  const pfRaw = pf ? new PlatformaticProducer({ ...pfOptions, clientId: 'bench-ami-raw', compression: 'gzip' }) : null;
+  const pfEvents = pf ? new PlatformaticProducer({ ...pfOptions, clientId: 'bench-ami-events' }) : null;
+  if (!pf) {
+    await producer.connect();
+    await eventsProducer.connect();
+  }
+  const sink = pfRaw && pfEvents ? new SplitSink(platformaticSend(pfRaw), platformaticSend(pfEvents), cfg) : new SplitSink(producer, eventsProducer, cfg);
   if (json) {
     const envelope = new IngestSink(producer, cfg, encodeRawJson);
     sink.raw = (r) => envelope.raw(r);
@@ -184,8 +208,13 @@ async function callboard(round: number, Adapter = AmiAdapter, json = false): Pro
   await adapter.drain();
   const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
-  await producer.disconnect();
-  await eventsProducer.disconnect();
+  if (pf) {
+    await pfRaw!.close();
+    await pfEvents!.close();
+  } else {
+    await producer.disconnect();
+    await eventsProducer.disconnect();
+  }
   await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')] }).catch(() => {});
   return {
     seconds: (lastAck - amiStreamStart) / 1000,
@@ -273,7 +302,7 @@ async function platformaticPeer(round: number): Promise<Result> {
   }
 }
 
-const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, json: (r) => callboard(r, AmiAdapter, true), old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
+const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, 'callboard-pf': (r) => callboard(r, AmiAdapter, false, true), json: (r) => callboard(r, AmiAdapter, true), old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
 const results = Object.fromEntries(paths.map((p) => [p, [] as Result[]])) as Record<PathName, Result[]>;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const load0 = loadavg();
@@ -295,8 +324,8 @@ try {
   const perCpu = (p: PathName) => median(results[p].map((x) => frames / x.cpuSeconds));
   console.log('medians:');
   for (const p of paths) console.log(`  ${p.padEnd(12)} ${fmt(rate(p)).padStart(7)} frames/s, ${fmt(perCpu(p)).padStart(7)} frames per CPU second`);
-  if (paths.includes('callboard')) {
-    for (const p of paths.filter((x) => x !== 'callboard')) console.log(`  callboard / ${p}: ${ratio(rate('callboard'), rate(p))} (frames/s), ${ratio(perCpu('callboard'), perCpu(p))} (per CPU second)`);
+  for (const ours of (['callboard', 'callboard-pf'] as const).filter((x) => paths.includes(x))) {
+    for (const p of paths.filter((x) => x !== ours)) console.log(`  ${ours} / ${p}: ${ratio(rate(ours), rate(p))} (frames/s), ${ratio(perCpu(ours), perCpu(p))} (per CPU second)`);
   }
   console.log(`load average (1 min) ${load0[0]!.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
 } finally {

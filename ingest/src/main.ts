@@ -26,7 +26,7 @@ import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/sc
 import { ADAPTERS } from './adapters.ts';
 import type { RunningAdapter } from './pipeline.ts';
 import { startPbxStatusPublisher } from './pbx-status.ts';
-import { IngestSink } from './sink.ts';
+import { IngestSink, type KafkaSend } from './sink.ts';
 import { Spool, spoolWrites, type Spooler } from './spool.ts';
 
 /**
@@ -36,7 +36,7 @@ import { Spool, spoolWrites, type Spooler } from './spool.ts';
  */
 export class SplitSink extends IngestSink {
   private readonly rawSink: IngestSink;
-  constructor(rawProducer: Producer, eventsProducer: Producer, cfg: Pick<CallboardConfig, 'kafka'>) {
+  constructor(rawProducer: KafkaSend, eventsProducer: KafkaSend, cfg: Pick<CallboardConfig, 'kafka'>) {
     super(eventsProducer, cfg);
     this.rawSink = new IngestSink(rawProducer, cfg);
   }

@@ -8,9 +8,16 @@ import { encodeRaw, partitionKey, type CanonicalEvent, type DlqRecord, type RawM
 /** The three writes of a sink: what the pipeline, the feed watch and the spool wrap. */
 export type KafkaSink = Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
 
+/**
+ * What the sink needs of a Kafka producer: one `send` of a topic's messages, acknowledged with
+ * each partition's base offset (kafkajs' shape). bench/ami-to-kafka.ts puts @platformatic/kafka
+ * behind it to measure the adapter on the other client (docs/BENCHMARKS.md).
+ */
+export type KafkaSend = Pick<Producer, 'send'>;
+
 export class IngestSink {
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: KafkaSend,
     private readonly cfg: Pick<CallboardConfig, 'kafka'>,
     /** How a raw record becomes a message; format 1 only for the bench's before-peer. */
     private readonly encode: (r: RawRecord) => RawMessage = encodeRaw,
