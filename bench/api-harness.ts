@@ -17,6 +17,8 @@ import { BoardStore, newBoardId, validateBoard } from '@callboard/api/boards';
 const { values } = parseArgs({ options: { legs: { type: 'string', default: '0' } } });
 const legs = Number(values.legs);
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-api-'));
+// Gone however the process ends (a failed generator leaves gigabytes of engine data otherwise).
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'callboard.yaml');
 writeFileSync(file, 'tenants:\n  - id: acme\n    timezone: Africa/Nairobi\n');
 const base = loadConfig({ file: {} });

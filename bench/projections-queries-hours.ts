@@ -18,6 +18,8 @@ const { values } = parseArgs({ options: { legs: { type: 'string', default: '1000
 const legs = Number(values.legs);
 const runs = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-q-'));
+// Gone however the process ends (a failed generator leaves gigabytes of engine data otherwise).
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'benchq', LOG_LEVEL: 'warn' } });
 const ch = await createClickHouse(cfg);
 await migrateAll(ch);

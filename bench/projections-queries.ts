@@ -44,6 +44,8 @@ async function readOf(rev: string): Promise<{ commit: string; queueMetrics: Read
 }
 const before = values.before ? await readOf(values.before) : null;
 const dir = mkdtempSync(join(tmpdir(), 'callboard-bench-q-'));
+// Gone however the process ends (a failed generator leaves gigabytes of engine data otherwise).
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const cfg = loadConfig({ env: { CALLBOARD_DATA_DIR: dir, CLICKHOUSE_DATABASE: 'benchq', LOG_LEVEL: 'warn' } });
 const ch = await createClickHouse(cfg);
 await migrateAll(ch);

@@ -42,8 +42,10 @@ export async function generateQueueLegs(ch: ClickHouse, tenant: string, legs: nu
   const agentRollupsS = (Date.now() - t1) / 1000;
   // Each table is built from the one before it: an empty one means the reports would read nothing
   // (as when the days were built before the hours they are read from), and measure the wrong thing.
-  // (queue_agent_1mo may rightly be empty: a handful of legs can miss every month's core days.)
-  for (const table of ['queue_15m', 'queue_agent_15m', 'queue_agent_1h', 'queue_agent_1d']) {
+  // The month table is what MONTH by agent reads; it may rightly be empty only for a handful of
+  // legs, which can miss every month's core days (1,000 over the year give ~80 a month).
+  const tables = ['queue_15m', 'queue_agent_15m', 'queue_agent_1h', 'queue_agent_1d', ...(legs >= 1000 ? ['queue_agent_1mo'] : [])];
+  for (const table of tables) {
     const rs = await ch.client.query({ query: `SELECT count() AS n FROM ${db}.${table} WHERE tenant_id = {tenant:String}`, query_params: { tenant }, format: 'JSONEachRow' });
     if (Number(((await rs.json()) as { n: number | string }[])[0]?.n ?? 0) === 0) throw new Error(`synthetic legs: ${db}.${table} has no rows for tenant ${tenant} after the rollups were built`);
   }

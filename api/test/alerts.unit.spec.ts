@@ -83,6 +83,9 @@ describe('alert evaluator', () => {
     expect([raised.alert?.state, held.moved?.state, cleared.alert?.state]).toEqual(['RAISED', 'RAISED', 'CLEARED']);
     expect([raised.alert?.clear_level, held.moved?.clear_level, cleared.alert?.clear_level].map((x) => x?.toFixed(4))).toEqual(['0.6300', '0.6300', '0.6300']);
     expect(clearLevel(rule({ threshold: 10 }), 0.1)).toBe(9);
+    // exact decimals for receivers, not binary noise (0.8 + 5 % of it is 0.8400000000000001 in floats)
+    expect(clearLevel(rule({ direction: 'BELOW', threshold: 0.8 }), 0.05)).toBe(0.84);
+    expect(recovered(0.84, rule({ direction: 'BELOW', threshold: 0.8 }), 0.05)).toBe(true);
     // the clear level is where `recovered` turns true
     expect(recovered(clearLevel(r, 0.05), r, 0.05)).toBe(true);
     expect(recovered(0.6299, r, 0.05)).toBe(false);

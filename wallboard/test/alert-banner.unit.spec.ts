@@ -84,6 +84,12 @@ describe('AlertBanner', () => {
     await waitFor(() => expect(screen.getByTestId('alert-banner').textContent).toContain('Waiting now 5 (over 5 · clears at 4)'));
     server.push({ ...waitingWarn, id: 'al_4', tile_id: 'ab', metric: 'abandon_rate', threshold: 0.05, value: 0.06, current: 0.049, clear_level: 0.0475 });
     await waitFor(() => expect(screen.getByTestId('alert-banner').textContent).toContain('(over 5.0% · clears at 4.7%)'));
+    // Just short of where it clears: the figure gets the decimals that set it apart from both limits.
+    server.push({ ...slCritical, current: 0.6299 });
+    await waitFor(() => expect(rowText()).toBe('■ ALERT · sales · Service level 62.99% (under 60.0% · clears at 63.0%)'));
+    // Seconds print as m:ss, which drops the fraction: 19.5 s beside a clear level of 19 s gets tenths.
+    server.push({ ...waitingWarn, id: 'al_5', tile_id: 'mw', metric: 'max_wait', threshold: 20, value: 25, current: 19.5, clear_level: 19 });
+    await waitFor(() => expect(screen.getByTestId('alert-banner').textContent).toContain('Longest wait now 0:19.5 (over 0:20 · clears at 0:19)'));
     // Beyond the level again: the clear level is not shown.
     server.push({ ...slCritical, current: 0.55 });
     await waitFor(() => expect(rowText()).toBe('■ ALERT · sales · Service level 55.0% (under 60.0%)'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentCounts, agentsFor, combineQueueMetrics, drillRequest, kpiValue, longestWaitS, pauseReasons, periodRange, queueRows, thresholdFor, tileTitle } from '../src/lib/board.ts';
 import { agentStanding, feedView, liveFiguresUnknown } from '../src/lib/feeds.ts';
 import type { PbxFeed } from '../src/lib/model.ts';
-import { formatRatio, formatRatioBeside } from '../src/lib/format.ts';
+import { formatRatio, formatRatioBeside, formatSecondsBeside } from '../src/lib/format.ts';
 import { levelOf } from '../src/lib/thresholds.ts';
 import { agent, live, qm } from './fixtures.ts';
 
@@ -207,5 +207,16 @@ describe('locale formatting', () => {
     expect(formatRatioBeside(0.55, 0.6, 'en-KE')).toBe('55.0%');
     expect(formatRatioBeside(0.6, 0.6, 'en-KE')).toBe('60.0%');
     expect(formatRatioBeside(null, 0.6, 'en-KE')).toBe('—');
+    // beside two limits (an alert's level and where it clears): apart from both
+    expect(formatRatioBeside(0.6299, [0.6, 0.63], 'en-KE')).toBe('62.99%');
+    expect(formatRatioBeside(0.6, [0.6, 0.63], 'en-KE')).toBe('60.0%');
+  });
+  it('never floors seconds onto the limit they are shown beside', () => {
+    expect(formatSecondsBeside(19.5, [20, 19])).toBe('0:19.5');
+    expect(formatSecondsBeside(19.5, [20])).toBe('0:19');
+    expect(formatSecondsBeside(19, [20, 19])).toBe('0:19');
+    expect(formatSecondsBeside(79.96, [80])).toBe('1:19');
+    expect(formatSecondsBeside(80.04, [80, 76])).toBe('1:20.0');
+    expect(formatSecondsBeside(null, [20])).toBe('—');
   });
 });

@@ -74,10 +74,13 @@ export function recovered(value: number, rule: Pick<AlertRule, 'direction' | 'th
   return rule.direction === 'ABOVE' ? value <= rule.threshold - margin : value >= rule.threshold + margin;
 }
 
-/** The figure at which a raised alert clears (`recovered`'s edge, without its rounding slack). */
+/**
+ * The figure at which a raised alert clears (`recovered`'s edge, without its rounding slack), to 12
+ * significant digits: receivers get 0.84 for 80 % + 5 %, not binary noise (0.8400000000000001).
+ */
 export function clearLevel(rule: Pick<AlertRule, 'direction' | 'threshold'>, hysteresis: number): number {
   const margin = Math.abs(rule.threshold) * hysteresis;
-  return rule.direction === 'ABOVE' ? rule.threshold - margin : rule.threshold + margin;
+  return Number((rule.direction === 'ABOVE' ? rule.threshold - margin : rule.threshold + margin).toPrecision(12));
 }
 
 export const alertId = (key: string, raisedAt: number) => `al_${createHash('sha256').update(`${key}\u0000${raisedAt}`).digest('base64url').slice(0, 20)}`;

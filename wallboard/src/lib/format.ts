@@ -38,19 +38,31 @@ export function formatRatio(r: number | null | undefined, locale: string): strin
 }
 
 /**
- * A ratio shown beside the limit it is compared with: one decimal, or as many more (up to three)
- * as it takes not to print the same as the limit, so an SL of 59.96 % under a 60 % target never
- * reads "60.0 % (under 60.0 %)" on a wall screen.
+ * A ratio shown beside the limits it is compared with: one decimal, or as many more (up to three)
+ * as it takes not to print the same as any of them, so an SL of 59.96 % under a 60 % target never
+ * reads "60.0 % (under 60.0 %)" on a wall screen. A figure equal to a limit prints as that limit.
  */
-export function formatRatioBeside(r: number | null | undefined, limit: number, locale: string): string {
-  if (r === null || r === undefined || !Number.isFinite(r) || r === limit) return formatRatio(r, locale);
+export function formatRatioBeside(r: number | null | undefined, limits: number | readonly number[], locale: string): string {
+  const others = (typeof limits === 'number' ? [limits] : limits).filter((l) => l !== r);
+  if (r === null || r === undefined || !Number.isFinite(r) || others.length === 0) return formatRatio(r, locale);
   let shown = '';
   for (let digits = 1; digits <= 3; digits++) {
     const f = nf(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits });
     shown = f.format(r);
-    if (shown !== f.format(limit)) break;
+    if (others.every((l) => shown !== f.format(l))) break;
   }
   return shown;
+}
+
+/**
+ * Seconds beside the limits they are compared with: m:ss, or with tenths ("0:19.5") where m:ss
+ * would print the same as a limit (m:ss drops the fraction: 19.5 s and 19 s both read 0:19).
+ */
+export function formatSecondsBeside(s: number | null | undefined, limits: readonly number[]): string {
+  const whole = formatSeconds(s);
+  if (s === null || s === undefined || !Number.isFinite(s) || limits.every((l) => l === s || formatSeconds(l) !== whole)) return whole;
+  const tenths = Math.floor(Math.max(0, s) * 10 + 1e-6);
+  return `${formatDuration(Math.floor(tenths / 10) * 1000)}.${tenths % 10}`;
 }
 
 /** Seconds (ASA, waits) as m:ss. */
