@@ -153,23 +153,37 @@ function platformaticSend(producer: PlatformaticProducer<string, string, string,
   };
 }
 
+/** The two producers of `callboard ingest` (raw log; canonical events and the DLQ) on one client. */
+interface Producers {
+  raw: KafkaSend;
+  events: KafkaSend;
+  close(): Promise<void>;
+}
+
+async function kafkajsProducers(): Promise<Producers> {
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const events = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await raw.connect();
+  await events.connect();
+  return { raw, events, close: async () => (await raw.disconnect(), await events.disconnect()) };
+}
+
+function platformaticProducers(): Producers {
+  const options = { bootstrapBrokers: brokers.split(','), idempotent: true, acks: ProduceAcks.ALL, serializers: stringSerializers };
+  const raw = new PlatformaticProducer({ ...options, clientId: 'bench-ami-raw', compression: 'gzip' });
+  const events = new PlatformaticProducer({ ...options, clientId: 'bench-ami-events' });
+  return { raw: platformaticSend(raw), events: platformaticSend(events), close: async () => (await raw.close(), await events.close()) };
+}
+
 async function callboard(round: number, Adapter = AmiAdapter, json = false, pf = false): Promise<Result> {
   const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : pf ? 'cbpf' : 'cb'}${round}`);
   await ensureTopics(admin, cfg);
   // As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
   // DLQ, so a raw write and a canonical write can be on the wire at the same time.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const eventsProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const pfOptions = { bootstrapBrokers: brokers.split(','), idempotent: true, acks: ProduceAcks.ALL, serializers: stringSerializers };
-  const pfRaw = pf ? new PlatformaticProducer({ ...pfOptions, clientId: 'bench-ami-raw', compression: 'gzip' }) : null;
-  const pfEvents = pf ? new PlatformaticProducer({ ...pfOptions, clientId: 'bench-ami-events' }) : null;
-  if (!pf) {
-    await producer.connect();
-    await eventsProducer.connect();
-  }
-  const sink = pfRaw && pfEvents ? new SplitSink(platformaticSend(pfRaw), platformaticSend(pfEvents), cfg) : new SplitSink(producer, eventsProducer, cfg);
+  const producers = pf ? platformaticProducers() : await kafkajsProducers();
+  const sink = new SplitSink(producers.raw, producers.events, cfg);
   if (json) {
-    const envelope = new IngestSink(producer, cfg, encodeRawJson);
+    const envelope = new IngestSink(producers.raw, cfg, encodeRawJson);
     sink.raw = (r) => envelope.raw(r);
   }
   let rawN = 0;
@@ -208,13 +222,7 @@ async function callboard(round: number, Adapter = AmiAdapter, json = false, pf =
   await adapter.drain();
   const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
-  if (pf) {
-    await pfRaw!.close();
-    await pfEvents!.close();
-  } else {
-    await producer.disconnect();
-    await eventsProducer.disconnect();
-  }
+  await producers.close();
   await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')] }).catch(() => {});
   return {
     seconds: (lastAck - amiStreamStart) / 1000,

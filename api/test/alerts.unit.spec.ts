@@ -300,12 +300,21 @@ describe('alert engine (in memory: live store, boards and pub/sub stand-ins)', (
     });
     const stored: Record<string, Board[]> = { acme: [board('a1', 0)], beta: [board('b1', 0)] };
     const pubsub = new MemoryPubSub<Topics>();
-    const engine = createAlerts({ cfg, log: createLogger('alerts-test', 'silent'), live, boards: { list: async (t) => stored[t] ?? [] }, pubsub, now: () => now });
+    // The board reads a tick starts, so a test can wait for exactly those to be answered.
+    const reads: Promise<Board[]>[] = [];
+    const list = (t: string) => {
+      const read = Promise.resolve(stored[t] ?? []);
+      reads.push(read);
+      return read;
+    };
+    const engine = createAlerts({ cfg, log: createLogger('alerts-test', 'silent'), live, boards: { list }, pubsub, now: () => now });
     const seen: Record<'acme' | 'beta', Alert[]> = { acme: [], beta: [] };
     for (const t of ['acme', 'beta'] as const) engine.subscribe(t, (a) => seen[t].push(a));
+    // A tick (re)reads the boards it needs; once those reads are answered (the engine's own
+    // handler of each ran first: it was attached first), the next tick judges on them.
     const settle = async () => {
       engine.tick();
-      await new Promise((r) => setImmediate(r));
+      await Promise.all(reads.splice(0));
       engine.tick();
     };
     await settle();

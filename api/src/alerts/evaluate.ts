@@ -38,9 +38,8 @@ export interface AlertOptions {
   hysteresis: number;
 }
 
-export type RuleState =
-  | { phase: 'pending'; since: number }
-  | { phase: 'raised'; id: string; raised_at: number; value: number; current: number; clear_level: number; rule: AlertRule };
+type Raised = { phase: 'raised'; id: string; raised_at: number; value: number; current: number; clear_level: number; rule: AlertRule };
+export type RuleState = { phase: 'pending'; since: number } | Raised;
 
 export interface Alert {
   /** the same for the raise and the clear of one crossing */
@@ -83,6 +82,15 @@ export function clearLevel(rule: Pick<AlertRule, 'direction' | 'threshold'>, hys
   return Number((rule.direction === 'ABOVE' ? rule.threshold - margin : rule.threshold + margin).toPrecision(12));
 }
 
+/** An alert of a raised crossing: what the crossing fixes (id, rule, raise time, clear level) and what this message says. */
+const alertOf = (s: Raised, says: Pick<Alert, 'state' | 'value' | 'current' | 'cleared_at' | 'moved'> & { rule?: AlertRule }): Alert => ({
+  id: s.id,
+  rule: s.rule,
+  raised_at: s.raised_at,
+  clear_level: s.clear_level,
+  ...says,
+});
+
 export const alertId = (key: string, raisedAt: number) => `al_${createHash('sha256').update(`${key}\u0000${raisedAt}`).digest('base64url').slice(0, 20)}`;
 
 /**
@@ -95,16 +103,15 @@ export function step(state: RuleState | undefined, rule: AlertRule, value: numbe
     if (value !== null && Number.isFinite(value) && !recovered(value, rule, opts.hysteresis)) {
       if (value === state.current) return { state, alert: null };
       const next = { ...state, current: value };
-      return { state: next, alert: null, moved: { id: state.id, state: 'RAISED', rule, value: state.value, current: value, raised_at: state.raised_at, cleared_at: null, clear_level: state.clear_level, moved: true } };
+      return { state: next, alert: null, moved: alertOf(state, { state: 'RAISED', rule, value: state.value, current: value, cleared_at: null, moved: true }) };
     }
-    return { state: undefined, alert: { id: state.id, state: 'CLEARED', rule, value, current: null, raised_at: state.raised_at, cleared_at: now, clear_level: state.clear_level, moved: false } };
+    return { state: undefined, alert: alertOf(state, { state: 'CLEARED', rule, value, current: null, cleared_at: now, moved: false }) };
   }
   if (!isBeyond) return { state: undefined, alert: null };
   const since = state?.phase === 'pending' ? state.since : now;
   if (now - since < opts.minDurationMs) return { state: { phase: 'pending', since }, alert: null };
-  const id = alertId(rule.key, now);
-  const clear_level = clearLevel(rule, opts.hysteresis);
-  return { state: { phase: 'raised', id, raised_at: now, value: value!, current: value!, clear_level, rule }, alert: { id, state: 'RAISED', rule, value, current: value, raised_at: now, cleared_at: null, clear_level, moved: false } };
+  const raised: Raised = { phase: 'raised', id: alertId(rule.key, now), raised_at: now, value: value!, current: value!, clear_level: clearLevel(rule, opts.hysteresis), rule };
+  return { state: raised, alert: alertOf(raised, { state: 'RAISED', value, current: value, cleared_at: null, moved: false }) };
 }
 
 const LEVELS: [AlertLevel, 'warn' | 'critical'][] = [
@@ -206,7 +213,7 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
   for (const [key, s] of states) {
     if (seen.has(key)) continue;
     states.delete(key);
-    if (s.phase === 'raised') alerts.push({ id: s.id, state: 'CLEARED', rule: s.rule, value: null, current: null, raised_at: s.raised_at, cleared_at: now, clear_level: s.clear_level, moved: false });
+    if (s.phase === 'raised') alerts.push(alertOf(s, { state: 'CLEARED', value: null, current: null, cleared_at: now, moved: false }));
   }
   return alerts;
 }
@@ -214,6 +221,6 @@ export function evaluate(states: Map<string, RuleState>, checks: readonly Check[
 /** Alerts raised and not cleared, oldest first. */
 export function active(states: ReadonlyMap<string, RuleState>): Alert[] {
   const out: Alert[] = [];
-  for (const s of states.values()) if (s.phase === 'raised') out.push({ id: s.id, state: 'RAISED', rule: s.rule, value: s.value, current: s.current, raised_at: s.raised_at, cleared_at: null, clear_level: s.clear_level, moved: false });
+  for (const s of states.values()) if (s.phase === 'raised') out.push(alertOf(s, { state: 'RAISED', value: s.value, current: s.current, cleared_at: null, moved: false }));
   return out.sort((a, b) => a.raised_at - b.raised_at);
 }

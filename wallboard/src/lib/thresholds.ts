@@ -26,7 +26,8 @@ export const LEVEL_VIEW: Record<Level, LevelView> = {
   alert: { level: 'alert', label: 'ALERT', shape: '■' },
 };
 
-function crosses(value: number, limit: number | null | undefined, direction: Threshold['direction']): boolean {
+/** Strictly past the limit on its bad side (at the limit is not past it): tiles and the alert banner alike. */
+export function crosses(value: number, limit: number | null | undefined, direction: Threshold['direction']): boolean {
   if (limit === null || limit === undefined) return false;
   return direction === 'below' ? value < limit : value > limit;
 }
