@@ -4,9 +4,10 @@
 // replaces it; the rollup of every touched 15-minute bucket is recomputed from the legs.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { TupleParam } from '@clickhouse/client';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
-import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import { foldAgentIntervals, foldCall, foldGap, reordersHistory, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
 import { DAY_MS, HOUR_MS, LEG_AGGREGATES, ROLLUP_AGGREGATES, inMonthCore, inMonthCoreSql, monthStartDay, nextMonthStartDay } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
@@ -101,6 +102,17 @@ export interface DeriveStats {
   intervals: number;
   buckets: number;
   gaps: number;
+  /** Rows removed because a late event changed their key (`removeStaleRows`). */
+  staleRows: number;
+}
+
+/** A call's new derivation, with the history it was folded from. */
+export interface Derivation {
+  call_id: string;
+  call: CallRow | null;
+  legs: LegRow[];
+  agentCalls: AgentCallRow[];
+  events: readonly CallEvent[];
 }
 
 // The fold's epoch-ms columns per table, written as DateTime64 text; a leg's bucket is a DateTime.
@@ -301,26 +313,40 @@ export class ProjectionStore {
    * report passes a constant, so that two runs give identical tables.
    */
   async derive(touched: Touched, rollupVersion: number | 'now' = 'now'): Promise<DeriveStats> {
-    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0 };
+    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0, staleRows: 0 };
     await this.writeGaps(touched.gaps);
     stats.gaps = touched.gaps.length;
     const buckets = new Map<string, Set<number>>();
+    // Buckets a removed leg was in: their rollup rows may have no leg left to be recomputed from.
+    const emptied = new Map<string, Set<number>>();
     for (const [tenant, batchCalls] of touched.calls) {
       for (const part of chunks([...batchCalls.keys()])) {
         const byCall = await timed('read_calls', () => this.callHistories(tenant, part, batchCalls));
         const calls: CallRow[] = [];
         const legs: LegRow[] = [];
         const agentCalls: AgentCallRow[] = [];
-        for (const evs of byCall.values()) {
+        const rekeyed: Derivation[] = [];
+        for (const [id, evs] of byCall) {
           const f = foldCall(evs);
           if (f.call) calls.push(f.call);
           legs.push(...f.legs);
           agentCalls.push(...f.agentCalls);
+          if (reordersHistory(evs, batchCalls.get(id) ?? [])) rekeyed.push({ call_id: id, ...f, events: evs });
         }
         await timed('write_derived', () => this.writeDerived(calls, legs, agentCalls, []));
         let b = buckets.get(tenant);
         if (!b) buckets.set(tenant, (b = new Set()));
         for (const l of legs) b.add(l.bucket);
+        if (rekeyed.length > 0) {
+          const left = await timed('stale_rows', () => this.removeStaleRows(tenant, rekeyed));
+          stats.staleRows += left.rows;
+          let e = emptied.get(tenant);
+          if (!e) emptied.set(tenant, (e = new Set()));
+          for (const bucket of left.buckets) {
+            b.add(bucket);
+            e.add(bucket);
+          }
+        }
         stats.calls += calls.length;
         stats.legs += legs.length;
         stats.agentCalls += agentCalls.length;
@@ -355,9 +381,69 @@ export class ProjectionStore {
     }
     for (const [tenant, b] of buckets) {
       stats.buckets += b.size;
-      await timed('rollup', () => this.recomputeRollup(tenant, [...b], rollupVersion));
+      await timed('rollup', () => this.recomputeRollup(tenant, [...b], rollupVersion, '', [...(emptied.get(tenant) ?? [])]));
     }
     return stats;
+  }
+
+  /**
+   * Removes the rows of these calls that their new derivation no longer has: a leg, agent call or
+   * call row under a key (leg id, bucket, time, event) that a late event changed. Rows are keyed
+   * by those columns (ReplacingMergeTree replaces a row only under its own key), so the row under
+   * the old key would otherwise count on beside the new one. Returns the buckets removed legs
+   * were in (their rollups must be recomputed) and how many rows went.
+   */
+  async removeStaleRows(tenant: string, derived: readonly Derivation[], suffix = ''): Promise<{ buckets: number[]; rows: number }> {
+    const ids = derived.map((d) => d.call_id);
+    // The old rows' times come from the same calls' events (a call's start from its end minus its
+    // duration, so a day either side): a range the partitions and the primary key prune by.
+    let from = Infinity;
+    let to = -Infinity;
+    for (const d of derived) {
+      for (const e of d.events) {
+        const at = Date.parse(e.occurred_at);
+        if (at < from) from = at;
+        if (at > to) to = at;
+      }
+    }
+    const span = { tenant, ids, from: chTime(from - DAY_MS), to: chTime(to + DAY_MS) };
+    const within = (col: string) => `tenant_id = {tenant:String} AND call_id IN {ids:Array(String)} AND ${col} >= {from:DateTime64(3, 'UTC')} AND ${col} <= {to:DateTime64(3, 'UTC')}`;
+    const stale = [
+      {
+        table: 'queue_legs',
+        where: `${within('bucket')} AND (call_id, leg_id, bucket, queue) NOT IN {keep:Array(Tuple(String, String, DateTime('UTC'), String))}`,
+        keep: derived.flatMap((d) => d.legs.map((l) => new TupleParam([l.call_id, l.leg_id, chTime(l.bucket).slice(0, 19), l.queue]))),
+      },
+      {
+        table: 'agent_calls',
+        where: `${within('at')} AND (agent_id, at, event_id) NOT IN {keep:Array(Tuple(String, DateTime64(3, 'UTC'), UUID))}`,
+        keep: derived.flatMap((d) => d.agentCalls.map((a) => new TupleParam([a.agent_id, chTime(a.at), a.event_id]))),
+      },
+      {
+        table: 'calls',
+        where: `${within('started_at')} AND (call_id, started_at) NOT IN {keep:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
+        keep: derived.flatMap((d) => (d.call ? [new TupleParam([d.call.call_id, chTime(d.call.started_at)])] : [])),
+      },
+    ];
+    const buckets = new Set<number>();
+    let rows = 0;
+    for (const { table, where, keep } of stale) {
+      const rs = await this.ch.client.query({
+        query: `SELECT count() AS n, ${table === 'queue_legs' ? 'groupUniqArray(toUnixTimestamp(bucket))' : 'emptyArrayUInt32()'} AS buckets FROM ${this.db}.${table}${suffix} WHERE ${where}`,
+        query_params: { ...span, keep },
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
+      const found = await rs.json<{ n: number | string; buckets: (number | string)[] }>();
+      const n = Number(found[0]?.n ?? 0);
+      if (n === 0) continue;
+      rows += n;
+      for (const b of found[0]!.buckets) buckets.add(Number(b) * 1000);
+      // A lightweight delete: the rows are masked at once and dropped by the next merge.
+      await this.ch.client.command({ query: `DELETE FROM ${this.db}.${table}${suffix} WHERE ${where}`, query_params: { ...span, keep } });
+    }
+    if (rows > 0) this.log?.info({ tenant, calls: ids.length, rows, buckets: buckets.size }, 'rows under keys a late event changed removed');
+    return { buckets: [...buckets], rows };
   }
 
   async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
@@ -381,8 +467,24 @@ export class ProjectionStore {
    * queue_legs, then the per-agent rows of their UTC hours and days and of the months whose core
    * holds one of those days.
    */
-  async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
+  async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = '', emptied: number[] = []): Promise<void> {
     const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
+    // A rollup row is written for each key that has legs, so a key whose legs were all removed
+    // (removeStaleRows) would keep its old counts: it gets a row of zeros first, under the
+    // versioning its readers use (queue_15m per key; queue_agent_15m per bucket, where the
+    // recompute below, a later version, supersedes these zeros wherever the bucket still has legs).
+    for (const part of chunks(emptied.sort((a, b) => a - b), 500)) {
+      for (const { table, keys } of ROLLUPS) {
+        await this.ch.client.command({
+          query: `INSERT INTO ${this.db}.${table}${suffix} (${keys}, version)
+            SELECT ${keys}, ${v} FROM ${this.db}.${table}${suffix}
+            WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))}
+              AND (${keys}) NOT IN (SELECT ${keys} FROM ${this.db}.queue_legs${suffix} FINAL WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})
+            GROUP BY ${keys}`,
+          query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
+        });
+      }
+    }
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
       for (const { table, keys } of ROLLUPS) {
         await this.ch.client.command({
