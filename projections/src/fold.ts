@@ -173,7 +173,35 @@ export function reordersHistory(all: readonly CanonicalEvent[], added: readonly 
   let lastOld: CanonicalEvent | null = null;
   for (const e of all) if (!ids.has(e.event_id) && (lastOld === null || before(lastOld, e))) lastOld = e;
   if (lastOld === null) return false;
-  return added.some((e) => before(e, lastOld));
+  // A start that comes after other events of its call moves the call's start (until then its
+  // end minus its duration), wherever it sorts.
+  return added.some((e) => before(e, lastOld) || (e.type === 'call.started' && !ids.has(lastOld.event_id)));
+}
+
+/** The rows a call's earlier derivation wrote under keys its new one does not have. */
+export interface GoneRows {
+  legs: LegRow[];
+  agentCalls: AgentCallRow[];
+  calls: CallRow[];
+}
+
+/**
+ * Rows of `earlier` (the fold of the history before a batch) whose keys `later` (the fold with
+ * it) lacks: what must be removed, since a derived row is replaced only under its own key
+ * (queue_legs: bucket, queue, call, leg; agent_calls: agent, time, event; calls: start, call).
+ * Computed from the events, not read from the tables, so a batch delivered again after a crash
+ * or a failed rollup finds the same rows, and the same buckets to recompute.
+ */
+export function goneRows(earlier: CallFold, later: CallFold): GoneRows {
+  const legKey = (l: LegRow) => `${l.bucket}\u0000${l.queue}\u0000${l.leg_id}`;
+  const agentCallKey = (a: AgentCallRow) => `${a.agent_id}\u0000${a.at}\u0000${a.event_id}`;
+  const legs = new Set(later.legs.map(legKey));
+  const agentCalls = new Set(later.agentCalls.map(agentCallKey));
+  return {
+    legs: earlier.legs.filter((l) => !legs.has(legKey(l))),
+    agentCalls: earlier.agentCalls.filter((a) => !agentCalls.has(agentCallKey(a))),
+    calls: earlier.call && earlier.call.started_at !== later.call?.started_at ? [earlier.call] : [],
+  };
 }
 
 /** Causal order of events that share a millisecond (an answer with zero wait, say). */

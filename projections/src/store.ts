@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { TupleParam } from '@clickhouse/client';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
-import { foldAgentIntervals, foldCall, foldGap, reordersHistory, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import { foldAgentIntervals, foldCall, foldGap, goneRows, reordersHistory, type AgentCallRow, type AgentIntervalRow, type CallRow, type GoneRows, type LegRow } from './fold.ts';
 import { DAY_MS, HOUR_MS, LEG_AGGREGATES, ROLLUP_AGGREGATES, inMonthCore, inMonthCoreSql, monthStartDay, nextMonthStartDay } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
@@ -102,17 +102,8 @@ export interface DeriveStats {
   intervals: number;
   buckets: number;
   gaps: number;
-  /** Rows removed because a late event changed their key (`removeStaleRows`). */
-  staleRows: number;
-}
-
-/** A call's new derivation, with the history it was folded from. */
-export interface Derivation {
-  call_id: string;
-  call: CallRow | null;
-  legs: LegRow[];
-  agentCalls: AgentCallRow[];
-  events: readonly CallEvent[];
+  /** Rows removed because a late event changed their key (`goneRows`; counted again on redelivery). */
+  goneRows: number;
 }
 
 // The fold's epoch-ms columns per table, written as DateTime64 text; a leg's bucket is a DateTime.
@@ -313,7 +304,7 @@ export class ProjectionStore {
    * report passes a constant, so that two runs give identical tables.
    */
   async derive(touched: Touched, rollupVersion: number | 'now' = 'now'): Promise<DeriveStats> {
-    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0, staleRows: 0 };
+    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0, goneRows: 0 };
     await this.writeGaps(touched.gaps);
     stats.gaps = touched.gaps.length;
     const buckets = new Map<string, Set<number>>();
@@ -325,26 +316,35 @@ export class ProjectionStore {
         const calls: CallRow[] = [];
         const legs: LegRow[] = [];
         const agentCalls: AgentCallRow[] = [];
-        const rekeyed: Derivation[] = [];
+        const gone: GoneRows = { legs: [], agentCalls: [], calls: [] };
         for (const [id, evs] of byCall) {
           const f = foldCall(evs);
           if (f.call) calls.push(f.call);
           legs.push(...f.legs);
           agentCalls.push(...f.agentCalls);
-          if (reordersHistory(evs, batchCalls.get(id) ?? [])) rekeyed.push({ call_id: id, ...f, events: evs });
+          const added = batchCalls.get(id) ?? [];
+          if (reordersHistory(evs, added)) {
+            // What the derivation before this batch wrote: the fold of the history without it.
+            const ids = new Set(added.map((e) => e.event_id));
+            const g = goneRows(foldCall(evs.filter((e) => !ids.has(e.event_id))), f);
+            gone.legs.push(...g.legs);
+            gone.agentCalls.push(...g.agentCalls);
+            gone.calls.push(...g.calls);
+          }
         }
         await timed('write_derived', () => this.writeDerived(calls, legs, agentCalls, []));
         let b = buckets.get(tenant);
         if (!b) buckets.set(tenant, (b = new Set()));
         for (const l of legs) b.add(l.bucket);
-        if (rekeyed.length > 0) {
-          const left = await timed('stale_rows', () => this.removeStaleRows(tenant, rekeyed));
-          stats.staleRows += left.rows;
+        const goneCount = gone.legs.length + gone.agentCalls.length + gone.calls.length;
+        if (goneCount > 0) {
+          await timed('gone_rows', () => this.removeRows(tenant, gone));
+          stats.goneRows += goneCount;
           let e = emptied.get(tenant);
           if (!e) emptied.set(tenant, (e = new Set()));
-          for (const bucket of left.buckets) {
-            b.add(bucket);
-            e.add(bucket);
+          for (const l of gone.legs) {
+            b.add(l.bucket);
+            e.add(l.bucket);
           }
         }
         stats.calls += calls.length;
@@ -387,63 +387,36 @@ export class ProjectionStore {
   }
 
   /**
-   * Removes the rows of these calls that their new derivation no longer has: a leg, agent call or
-   * call row under a key (leg id, bucket, time, event) that a late event changed. Rows are keyed
-   * by those columns (ReplacingMergeTree replaces a row only under its own key), so the row under
-   * the old key would otherwise count on beside the new one. Returns the buckets removed legs
-   * were in (their rollups must be recomputed) and how many rows went.
+   * Removes rows under keys a late event changed (`goneRows`): the row under the old key would
+   * otherwise count on beside the new one. A lightweight delete by the rows' exact keys (the
+   * tables' sort keys): masked at once, dropped by the next merge; deleting again, when a batch
+   * is delivered again, finds nothing.
    */
-  async removeStaleRows(tenant: string, derived: readonly Derivation[], suffix = ''): Promise<{ buckets: number[]; rows: number }> {
-    const ids = derived.map((d) => d.call_id);
-    // The old rows' times come from the same calls' events (a call's start from its end minus its
-    // duration, so a day either side): a range the partitions and the primary key prune by.
-    let from = Infinity;
-    let to = -Infinity;
-    for (const d of derived) {
-      for (const e of d.events) {
-        const at = Date.parse(e.occurred_at);
-        if (at < from) from = at;
-        if (at > to) to = at;
-      }
-    }
-    const span = { tenant, ids, from: chTime(from - DAY_MS), to: chTime(to + DAY_MS) };
-    const within = (col: string) => `tenant_id = {tenant:String} AND call_id IN {ids:Array(String)} AND ${col} >= {from:DateTime64(3, 'UTC')} AND ${col} <= {to:DateTime64(3, 'UTC')}`;
-    const stale = [
+  async removeRows(tenant: string, gone: GoneRows, suffix = ''): Promise<void> {
+    const deletes = [
       {
         table: 'queue_legs',
-        where: `${within('bucket')} AND (call_id, leg_id, bucket, queue) NOT IN {keep:Array(Tuple(String, String, DateTime('UTC'), String))}`,
-        keep: derived.flatMap((d) => d.legs.map((l) => new TupleParam([l.call_id, l.leg_id, chTime(l.bucket).slice(0, 19), l.queue]))),
+        where: `(bucket, queue, call_id, leg_id) IN {keys:Array(Tuple(DateTime('UTC'), String, String, String))}`,
+        keys: gone.legs.map((l) => new TupleParam([chTime(l.bucket).slice(0, 19), l.queue, l.call_id, l.leg_id])),
       },
       {
         table: 'agent_calls',
-        where: `${within('at')} AND (agent_id, at, event_id) NOT IN {keep:Array(Tuple(String, DateTime64(3, 'UTC'), UUID))}`,
-        keep: derived.flatMap((d) => d.agentCalls.map((a) => new TupleParam([a.agent_id, chTime(a.at), a.event_id]))),
+        where: `(agent_id, at, event_id) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC'), UUID))}`,
+        keys: gone.agentCalls.map((a) => new TupleParam([a.agent_id, chTime(a.at), a.event_id])),
       },
       {
         table: 'calls',
-        where: `${within('started_at')} AND (call_id, started_at) NOT IN {keep:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
-        keep: derived.flatMap((d) => (d.call ? [new TupleParam([d.call.call_id, chTime(d.call.started_at)])] : [])),
+        where: `(started_at, call_id) IN {keys:Array(Tuple(DateTime64(3, 'UTC'), String))}`,
+        keys: gone.calls.map((c) => new TupleParam([chTime(c.started_at), c.call_id])),
       },
     ];
-    const buckets = new Set<number>();
-    let rows = 0;
-    for (const { table, where, keep } of stale) {
-      const rs = await this.ch.client.query({
-        query: `SELECT count() AS n, ${table === 'queue_legs' ? 'groupUniqArray(toUnixTimestamp(bucket))' : 'emptyArrayUInt32()'} AS buckets FROM ${this.db}.${table}${suffix} WHERE ${where}`,
-        query_params: { ...span, keep },
-        format: 'JSONEachRow',
-        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-      });
-      const found = await rs.json<{ n: number | string; buckets: (number | string)[] }>();
-      const n = Number(found[0]?.n ?? 0);
-      if (n === 0) continue;
-      rows += n;
-      for (const b of found[0]!.buckets) buckets.add(Number(b) * 1000);
-      // A lightweight delete: the rows are masked at once and dropped by the next merge.
-      await this.ch.client.command({ query: `DELETE FROM ${this.db}.${table}${suffix} WHERE ${where}`, query_params: { ...span, keep } });
+    for (const { table, where, keys } of deletes) {
+      for (const part of chunks(keys)) {
+        if (part.length === 0) continue;
+        await this.ch.client.command({ query: `DELETE FROM ${this.db}.${table}${suffix} WHERE tenant_id = {tenant:String} AND ${where}`, query_params: { tenant, keys: part } });
+      }
     }
-    if (rows > 0) this.log?.info({ tenant, calls: ids.length, rows, buckets: buckets.size }, 'rows under keys a late event changed removed');
-    return { buckets: [...buckets], rows };
+    this.log?.info({ tenant, legs: gone.legs.length, agentCalls: gone.agentCalls.length, calls: gone.calls.length }, 'rows under keys a late event changed removed');
   }
 
   async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
@@ -470,16 +443,20 @@ export class ProjectionStore {
   async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = '', emptied: number[] = []): Promise<void> {
     const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
     // A rollup row is written for each key that has legs, so a key whose legs were all removed
-    // (removeStaleRows) would keep its old counts: it gets a row of zeros first, under the
-    // versioning its readers use (queue_15m per key; queue_agent_15m per bucket, where the
-    // recompute below, a later version, supersedes these zeros wherever the bucket still has legs).
+    // (removeRows) would keep its old counts: it is written as zeros, under the versioning its
+    // readers use. queue_15m is read per key: each such key. queue_agent_15m is read as each
+    // bucket's latest snapshot: only a bucket left with no legs at all (elsewhere the recompute
+    // below is the new snapshot, and zeros written before it would be the bucket's, briefly).
+    const gone = {
+      queue_15m: `(tenant_id, bucket, queue) NOT IN (SELECT tenant_id, bucket, queue FROM ${this.db}.queue_legs${suffix} WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})`,
+      queue_agent_15m: `bucket NOT IN (SELECT bucket FROM ${this.db}.queue_legs${suffix} WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})`,
+    };
     for (const part of chunks(emptied.sort((a, b) => a - b), 500)) {
       for (const { table, keys } of ROLLUPS) {
         await this.ch.client.command({
           query: `INSERT INTO ${this.db}.${table}${suffix} (${keys}, version)
             SELECT ${keys}, ${v} FROM ${this.db}.${table}${suffix}
-            WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))}
-              AND (${keys}) NOT IN (SELECT ${keys} FROM ${this.db}.queue_legs${suffix} FINAL WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})
+            WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))} AND ${gone[table]}
             GROUP BY ${keys}`,
           query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
         });

@@ -42,13 +42,13 @@ describe('a late event that re-keys a derived call', () => {
   it('leaves no row under the old key, and the bucket the leg left reads zero', async () => {
     const t = uniqueId('late');
     const store = new ProjectionStore(ch);
-    expect((await derive(store, liveCall(t), 0)).staleRows).toBe(0);
+    expect((await derive(store, liveCall(t), 0)).goneRows).toBe(0);
     expect(await rows(t, `SELECT toString(bucket) AS bucket, offered FROM DB.queue_15m FINAL WHERE tenant_id = {tenant:String}`)).toEqual([{ bucket: '2026-05-03 09:15:00', offered: 1 }]);
 
     const stats = await derive(store, [lateEntry(t)], 1);
     // The leg moved (new id, new bucket); the agent call keeps its key (the same answer), so it is
     // replaced, not removed.
-    expect(stats.staleRows).toBe(1);
+    expect(stats.goneRows).toBe(1);
     expect(await rows(t, `SELECT toString(bucket) AS bucket, leg_id, outcome, agent_id FROM DB.queue_legs FINAL WHERE tenant_id = {tenant:String}`)).toEqual([
       { bucket: '2026-05-03 08:45:00', leg_id: 'c1:sales:imported', outcome: 'answered', agent_id: 'a1' },
     ]);
@@ -78,13 +78,35 @@ describe('a late event that re-keys a derived call', () => {
     expect(await rows(t, `SELECT count() AS n FROM DB.agent_calls FINAL WHERE tenant_id = {tenant:String}`)).toEqual([{ n: 1 }]);
   });
 
+  it('gives the same tables when the batch is delivered again after its rollup failed', async () => {
+    const t = uniqueId('retry');
+    const store = new ProjectionStore(ch);
+    await derive(store, liveCall(t), 0);
+    // The first delivery writes the derived rows and removes the old leg, then its rollup fails
+    // (the consumer does not commit, and the batch comes again).
+    const recompute = store.recomputeRollup.bind(store);
+    store.recomputeRollup = async () => {
+      throw new Error('the engine went away');
+    };
+    await expect(derive(store, [lateEntry(t)], 1)).rejects.toThrow('the engine went away');
+    store.recomputeRollup = recompute;
+    // Delivered again: the old leg is already gone from the table, and its bucket still recomputed.
+    expect((await derive(store, [lateEntry(t)], 1)).goneRows).toBe(1);
+    expect(await rows(t, `SELECT toString(bucket) AS bucket, offered, answered FROM DB.queue_15m FINAL WHERE tenant_id = {tenant:String} ORDER BY bucket`)).toEqual([
+      { bucket: '2026-05-03 08:45:00', offered: 1, answered: 1 },
+      { bucket: '2026-05-03 09:15:00', offered: 0, answered: 0 },
+    ]);
+    const [day] = await metrics(t, 'DAY', 'none');
+    expect([day!.offered, day!.answered]).toEqual([1, 1]);
+  });
+
   it('removes nothing when the events come in time order, over several batches', async () => {
     const t = uniqueId('inorder');
     const store = new ProjectionStore(ch);
     const events = liveCall(t);
     let stale = 0;
     // Each event as its own batch: every derivation sees a prefix of the call.
-    for (const [i, e] of events.entries()) stale += (await derive(store, [e], i)).staleRows;
+    for (const [i, e] of events.entries()) stale += (await derive(store, [e], i)).goneRows;
     expect(stale).toBe(0);
     expect(await rows(t, `SELECT count() AS n FROM DB.queue_legs FINAL WHERE tenant_id = {tenant:String}`)).toEqual([{ n: 1 }]);
   });

@@ -10,7 +10,7 @@ import type { CallEvent, CanonicalEvent } from '@callboard/schemas';
 import { translateAmiFile } from '@callboard/ingest/ami/offline';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
 import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
-import { foldCall, orderEvents, reordersHistory } from '../src/fold.ts';
+import { foldCall, goneRows, orderEvents, reordersHistory } from '../src/fold.ts';
 import { ev, queuedCall, utc } from './given.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
@@ -68,9 +68,44 @@ describe('reordersHistory', () => {
     expect(reordersHistory([...call, sameMs], [sameMs])).toBe(true);
   });
 
-  it('is not fooled by a redelivered event the call already had', () => {
-    // A batch delivered again holds events already stored: they are "added" and old alike.
+  it('takes a batch delivered again for what it is: its events are added and old alike', () => {
+    // The last event again: nothing sorts before the rest, nothing to do.
     expect(reordersHistory(call, [call[call.length - 1]!])).toBe(false);
+    // An earlier one again: it sorts before the rest, so the rows are looked at (and none gone).
+    const again = call[1]!;
+    expect(reordersHistory(call, [again])).toBe(true);
+    const ids = new Set([again.event_id]);
+    expect(goneRows(foldCall(call.filter((e) => !ids.has(e.event_id))), foldCall(call)).legs).toEqual([]);
+  });
+
+  it("is true when a call's start comes after other events of it, wherever it sorts", () => {
+    const ended = call.filter((e) => e.type === 'call.ended');
+    const start = call.find((e) => e.type === 'call.started')!;
+    // Only the end known: the call starts at its end minus its duration.
+    const late = ev('call.started', 'acme', Date.parse(ended[0]!.occurred_at) + 1, { call_id: 'c1' }, { direction: 'inbound', caller_number: '1', called_number: '2' }) as CallEvent;
+    expect(reordersHistory([...ended, late], [late])).toBe(true);
+    expect(reordersHistory([start, ...ended], [ended[0]!])).toBe(false);
+  });
+});
+
+describe('goneRows', () => {
+  const call = queuedCall({ call_id: 'c1', at: utc('2026-05-03T09:15:00.400Z'), outcome: 'answered', wait_s: 5, agent: 'a1' }) as CallEvent[];
+
+  it('names the leg a late entry re-keyed, in its old bucket, and keeps the agent call whose key held', () => {
+    const late = ev('call.queued', 'acme', utc('2026-05-03T08:59:59Z'), { call_id: 'c1' }, { queue: 'sales', leg_id: 'c1:sales:imported', position: 1 }) as CallEvent;
+    const g = goneRows(foldCall(call), foldCall([...call, late]));
+    expect(g.legs.map((l) => [new Date(l.bucket).toISOString(), l.leg_id])).toEqual([['2026-05-03T09:15:00.000Z', 'c1:sales:1']]);
+    expect(g.agentCalls).toEqual([]);
+    expect(g.calls).toEqual([]);
+  });
+
+  it('names the call row whose start moved, and nothing when nothing did', () => {
+    // The PBX's duration is whole seconds: its end minus its duration is not the start event's time.
+    const rounded = call.map((e) => (e.type === 'call.ended' ? { ...e, payload: { ...e.payload, duration_ms: Math.floor(e.payload.duration_ms / 1000) * 1000 } } : e)) as CallEvent[];
+    const noStart = rounded.filter((e) => e.type !== 'call.started');
+    const g = goneRows(foldCall(noStart), foldCall(rounded));
+    expect(g.calls.map((c) => c.call_id)).toEqual(['c1']);
+    expect(goneRows(foldCall(call), foldCall(call))).toEqual({ legs: [], agentCalls: [], calls: [] });
   });
 });
 
@@ -97,8 +132,12 @@ describe.skipIf(!present)('row keys on the real captures', () => {
       const before = keys(liveEvents);
       const after = keys(all);
       const gone = [...before].filter((k) => !after.has(k));
-      // Whenever a key is gone, the store's check must have said so.
-      if (gone.length > 0) expect(reordersHistory(all, added), `${s} call ${id}: ${gone.join(', ')}`).toBe(true);
+      // Whenever a key is gone, the store's check must have said so, and goneRows name it.
+      if (gone.length > 0) {
+        expect(reordersHistory(all, added), `${s} call ${id}: ${gone.join(', ')}`).toBe(true);
+        const g = goneRows(foldCall(liveEvents), foldCall(all));
+        expect(g.legs.length + g.agentCalls.length + g.calls.length, `${s} call ${id}`).toBe(gone.length);
+      }
       rekeyed += gone.length;
     }
     expect(rekeyed).toBeGreaterThan(0);
