@@ -29,7 +29,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import { Producer as PlatformaticProducer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { createKafka, createLogger, ensureKafkaJars, ensureTopics, freePort, loadConfig, startLocalKafka, topicName, type CallboardConfig, type LocalKafka } from '@callboard/platform';
@@ -282,7 +282,8 @@ async function kafkajsPeer(round: number): Promise<Result> {
   const cfg = cfgFor(`kj${round}`);
   await ensureTopics(admin, cfg, ['raw']);
   const topic = topicName(cfg, 'raw');
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // The plain client: kafkajs' own default partitioner, not the project's remembering one.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     return await rawPeer(async (batch) => {

@@ -1,6 +1,6 @@
 // Kafka client factory and topic set-up. Topics are created by the services at start-up
 // (idempotent), with partitions and retention from config.
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type ICustomPartitioner, type LogEntry } from 'kafkajs';
 import { join } from 'node:path';
 import type { CallboardConfig } from './config.ts';
 import { startLocalKafka, type LocalKafka } from './kafka-local.ts';
@@ -24,10 +24,38 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/** Keys remembered per producer before the memo starts again (a batch of a busy PBX has a few thousand). */
+const PARTITION_MEMO_KEYS = 50_000;
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key, as the Java client), with the partition of a
+ * string key remembered per topic and partition count. kafkajs hashes every message of a send
+ * again, in JavaScript with 64-bit arithmetic emulated: ~5 % of the AMI path's CPU, where all
+ * raw records of a batch share their PBX's key and a call's events share theirs
+ * (docs/BENCHMARKS.md, "The partitioner, remembered"). The partitions are the default's, so
+ * producers with and without it agree.
+ */
+export const rememberingPartitioner: ICustomPartitioner = () => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  let memo = new Map<string, number>();
+  return (args) => {
+    const { topic, partitionMetadata, message } = args;
+    if (typeof message.key !== 'string' || (message.partition !== null && message.partition !== undefined)) return partitioner(args);
+    const k = `${partitionMetadata.length}\u0000${topic}\u0000${message.key}`;
+    let p = memo.get(k);
+    if (p === undefined) {
+      p = partitioner(args);
+      if (memo.size >= PARTITION_MEMO_KEYS) memo = new Map();
+      memo.set(k, p);
+    }
+    return p;
+  };
+};
+
 export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, clientId?: string): Kafka {
   if (cfg.kafka.brokers.length === 0) throw new Error('KAFKA_BROKERS is empty: start the local broker first (resolveBrokers)');
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: clientId ?? cfg.kafka.clientId,
     brokers: cfg.kafka.brokers,
     connectionTimeout: 3000,
@@ -45,6 +73,10 @@ export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, c
       },
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
+  // Every producer of the project partitions alike, through the remembering partitioner.
+  const producer = kafka.producer.bind(kafka);
+  kafka.producer = (config) => producer({ createPartitioner: rememberingPartitioner, ...config });
+  return kafka;
 }
 
 export interface KafkaRetryOptions {

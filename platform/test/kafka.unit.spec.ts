@@ -1,9 +1,9 @@
 // Which Kafka errors are worth another attempt, and the retry around topic set-up. The errors are
 // built by kafkajs itself from broker error codes, exactly as a broker answer would produce them.
 import { createRequire } from 'node:module';
-import { KafkaJSAggregateError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
+import { KafkaJSAggregateError, KafkaJSNumberOfRetriesExceeded, Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isRetriableKafkaError, retryKafka } from '../src/kafka.ts';
+import { isRetriableKafkaError, rememberingPartitioner, retryKafka } from '../src/kafka.ts';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
@@ -76,5 +76,41 @@ describe('retryKafka', () => {
       /^creating Kafka topic t1: still failing after \d+ attempts in 0\.3 s: This server does not host this topic-partition$/,
     );
     expect((e as Error).cause).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
+  });
+});
+
+describe('rememberingPartitioner', () => {
+  const partitions = (n: number): PartitionMetadata[] => Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+
+  it('puts every keyed message where kafkajs\' own default partitioner does, the first time and remembered', () => {
+    const ours = rememberingPartitioner();
+    const theirs = Partitioners.DefaultPartitioner();
+    const keys = ['acme:pbx:pbx1', 'acme:call:1795306506.1', 'é:ünïcode', '', ...Array.from({ length: 500 }, (_, i) => `t${i % 7}:call:${i * 7919}`)];
+    const spread = new Set<number>();
+    for (const n of [1, 3, 12]) {
+      for (const round of [1, 2]) {
+        for (const key of keys) {
+          for (const topic of ['pbx.raw.v1', 'cc.events.v1']) {
+            const args = { topic, partitionMetadata: partitions(n), message: { key, value: 'x' } };
+            const p = ours(args);
+            expect(p, `${key} on ${topic} (${n} partitions, round ${round})`).toBe(theirs(args));
+            if (n === 12) spread.add(p);
+          }
+        }
+      }
+    }
+    // Not one partition for everything: the hash is really applied.
+    expect(spread.size).toBe(12);
+  });
+
+  it('leaves an explicit partition, a Buffer key and a keyless message to the default', () => {
+    const ours = rememberingPartitioner();
+    const meta = partitions(12);
+    expect(ours({ topic: 't', partitionMetadata: meta, message: { key: 'k', value: 'x', partition: 5 } })).toBe(5);
+    const byBuffer = ours({ topic: 't', partitionMetadata: meta, message: { key: Buffer.from('acme:pbx:pbx1'), value: 'x' } });
+    expect(byBuffer).toBe(Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata: meta, message: { key: Buffer.from('acme:pbx:pbx1'), value: 'x' } }));
+    // Keyless: round robin over the available partitions, as kafkajs does.
+    const keyless = new Set(Array.from({ length: 24 }, () => ours({ topic: 't', partitionMetadata: meta, message: { value: 'x' } })));
+    expect(keyless.size).toBe(12);
   });
 });

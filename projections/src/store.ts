@@ -4,9 +4,10 @@
 // replaces it; the rollup of every touched 15-minute bucket is recomputed from the legs.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { TupleParam } from '@clickhouse/client';
 import type { ClickHouse, Logger } from '@callboard/platform';
 import type { AgentEvent, CallEvent, CanonicalEvent, EventOf, RawRecord } from '@callboard/schemas';
-import { foldAgentIntervals, foldCall, foldGap, type AgentCallRow, type AgentIntervalRow, type CallRow, type LegRow } from './fold.ts';
+import { foldAgentIntervals, foldCall, foldGap, goneRows, reordersHistory, type AgentCallRow, type AgentIntervalRow, type CallRow, type GoneRows, type LegRow } from './fold.ts';
 import { DAY_MS, HOUR_MS, LEG_AGGREGATES, ROLLUP_AGGREGATES, inMonthCore, inMonthCoreSql, monthStartDay, nextMonthStartDay } from './metrics/index.ts';
 import { TenantReader, msParam } from './read/scope.ts';
 import { chTime, chTimeOfIso, escTsv, toTsv } from './sql.ts';
@@ -101,6 +102,8 @@ export interface DeriveStats {
   intervals: number;
   buckets: number;
   gaps: number;
+  /** Rows removed because a late event changed their key (`goneRows`; counted again on redelivery). */
+  goneRows: number;
 }
 
 // The fold's epoch-ms columns per table, written as DateTime64 text; a leg's bucket is a DateTime.
@@ -301,26 +304,49 @@ export class ProjectionStore {
    * report passes a constant, so that two runs give identical tables.
    */
   async derive(touched: Touched, rollupVersion: number | 'now' = 'now'): Promise<DeriveStats> {
-    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0 };
+    const stats: DeriveStats = { calls: 0, legs: 0, agentCalls: 0, intervals: 0, buckets: 0, gaps: 0, goneRows: 0 };
     await this.writeGaps(touched.gaps);
     stats.gaps = touched.gaps.length;
     const buckets = new Map<string, Set<number>>();
+    // Buckets a removed leg was in: their rollup rows may have no leg left to be recomputed from.
+    const emptied = new Map<string, Set<number>>();
     for (const [tenant, batchCalls] of touched.calls) {
       for (const part of chunks([...batchCalls.keys()])) {
         const byCall = await timed('read_calls', () => this.callHistories(tenant, part, batchCalls));
         const calls: CallRow[] = [];
         const legs: LegRow[] = [];
         const agentCalls: AgentCallRow[] = [];
-        for (const evs of byCall.values()) {
+        const gone: GoneRows = { legs: [], agentCalls: [], calls: [] };
+        for (const [id, evs] of byCall) {
           const f = foldCall(evs);
           if (f.call) calls.push(f.call);
           legs.push(...f.legs);
           agentCalls.push(...f.agentCalls);
+          const added = batchCalls.get(id) ?? [];
+          if (reordersHistory(evs, added)) {
+            // What the derivation before this batch wrote: the fold of the history without it.
+            const ids = new Set(added.map((e) => e.event_id));
+            const g = goneRows(foldCall(evs.filter((e) => !ids.has(e.event_id))), f);
+            gone.legs.push(...g.legs);
+            gone.agentCalls.push(...g.agentCalls);
+            gone.calls.push(...g.calls);
+          }
         }
         await timed('write_derived', () => this.writeDerived(calls, legs, agentCalls, []));
         let b = buckets.get(tenant);
         if (!b) buckets.set(tenant, (b = new Set()));
         for (const l of legs) b.add(l.bucket);
+        const goneCount = gone.legs.length + gone.agentCalls.length + gone.calls.length;
+        if (goneCount > 0) {
+          await timed('gone_rows', () => this.removeRows(tenant, gone));
+          stats.goneRows += goneCount;
+          let e = emptied.get(tenant);
+          if (!e) emptied.set(tenant, (e = new Set()));
+          for (const l of gone.legs) {
+            b.add(l.bucket);
+            e.add(l.bucket);
+          }
+        }
         stats.calls += calls.length;
         stats.legs += legs.length;
         stats.agentCalls += agentCalls.length;
@@ -355,9 +381,42 @@ export class ProjectionStore {
     }
     for (const [tenant, b] of buckets) {
       stats.buckets += b.size;
-      await timed('rollup', () => this.recomputeRollup(tenant, [...b], rollupVersion));
+      await timed('rollup', () => this.recomputeRollup(tenant, [...b], rollupVersion, '', [...(emptied.get(tenant) ?? [])]));
     }
     return stats;
+  }
+
+  /**
+   * Removes rows under keys a late event changed (`goneRows`): the row under the old key would
+   * otherwise count on beside the new one. A lightweight delete by the rows' exact keys (the
+   * tables' sort keys): masked at once, dropped by the next merge; deleting again, when a batch
+   * is delivered again, finds nothing.
+   */
+  async removeRows(tenant: string, gone: GoneRows, suffix = ''): Promise<void> {
+    const deletes = [
+      {
+        table: 'queue_legs',
+        where: `(bucket, queue, call_id, leg_id) IN {keys:Array(Tuple(DateTime('UTC'), String, String, String))}`,
+        keys: gone.legs.map((l) => new TupleParam([chTime(l.bucket).slice(0, 19), l.queue, l.call_id, l.leg_id])),
+      },
+      {
+        table: 'agent_calls',
+        where: `(agent_id, at, event_id) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC'), UUID))}`,
+        keys: gone.agentCalls.map((a) => new TupleParam([a.agent_id, chTime(a.at), a.event_id])),
+      },
+      {
+        table: 'calls',
+        where: `(started_at, call_id) IN {keys:Array(Tuple(DateTime64(3, 'UTC'), String))}`,
+        keys: gone.calls.map((c) => new TupleParam([chTime(c.started_at), c.call_id])),
+      },
+    ];
+    for (const { table, where, keys } of deletes) {
+      for (const part of chunks(keys)) {
+        if (part.length === 0) continue;
+        await this.ch.client.command({ query: `DELETE FROM ${this.db}.${table}${suffix} WHERE tenant_id = {tenant:String} AND ${where}`, query_params: { tenant, keys: part } });
+      }
+    }
+    this.log?.info({ tenant, legs: gone.legs.length, agentCalls: gone.agentCalls.length, calls: gone.calls.length }, 'rows under keys a late event changed removed');
   }
 
   async writeDerived(calls: CallRow[], legs: LegRow[], agentCalls: AgentCallRow[], intervals: AgentIntervalRow[], suffix = ''): Promise<void> {
@@ -381,8 +440,28 @@ export class ProjectionStore {
    * queue_legs, then the per-agent rows of their UTC hours and days and of the months whose core
    * holds one of those days.
    */
-  async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = ''): Promise<void> {
+  async recomputeRollup(tenant: string, bucketsMs: number[], version: number | 'now', suffix = '', emptied: number[] = []): Promise<void> {
     const v = version === 'now' ? 'toUInt64(toUnixTimestamp64Micro(now64(6)))' : '{version:UInt64}';
+    // A rollup row is written for each key that has legs, so a key whose legs were all removed
+    // (removeRows) would keep its old counts: it is written as zeros, under the versioning its
+    // readers use. queue_15m is read per key: each such key. queue_agent_15m is read as each
+    // bucket's latest snapshot: only a bucket left with no legs at all (elsewhere the recompute
+    // below is the new snapshot, and zeros written before it would be the bucket's, briefly).
+    const gone = {
+      queue_15m: `(tenant_id, bucket, queue) NOT IN (SELECT tenant_id, bucket, queue FROM ${this.db}.queue_legs${suffix} WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})`,
+      queue_agent_15m: `bucket NOT IN (SELECT bucket FROM ${this.db}.queue_legs${suffix} WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))})`,
+    };
+    for (const part of chunks(emptied.sort((a, b) => a - b), 500)) {
+      for (const { table, keys } of ROLLUPS) {
+        await this.ch.client.command({
+          query: `INSERT INTO ${this.db}.${table}${suffix} (${keys}, version)
+            SELECT ${keys}, ${v} FROM ${this.db}.${table}${suffix}
+            WHERE tenant_id = {tenant:String} AND bucket IN {buckets:Array(DateTime('UTC'))} AND ${gone[table]}
+            GROUP BY ${keys}`,
+          query_params: { tenant, buckets: part.map((b) => chTime(b).slice(0, 19)), ...(version === 'now' ? {} : { version: Math.trunc(version) }) },
+        });
+      }
+    }
     for (const part of chunks(bucketsMs.sort((a, b) => a - b), 500)) {
       for (const { table, keys } of ROLLUPS) {
         await this.ch.client.command({
