@@ -112,6 +112,8 @@ export interface TenantLive {
   closed: Map<string, number>;
   /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
   aliases: Map<string, string>;
+  /** call → its queue entries (legs, open or closed), to know another source's copy of one (`SAME_ENTRY_MS`) */
+  entries: Map<string, { queue: string; key: string; offered_ms: number }[]>;
   agents: Map<string, AgentLive>;
   /** agent → the calls (or legs) it answered today, for handled today on the board */
   handled: Map<string, Set<string>>;
@@ -128,6 +130,12 @@ export type LiveChange =
   | { kind: 'board'; tenant_id: string };
 
 const legKey = (call: string, leg: string) => `${call}\u0000${leg}`;
+/**
+ * How far apart two sources can place one queue entry: queue_log times are truncated to the
+ * second, a resync leg's to its whole-second wait (the projections pair a ring-no-answer of both
+ * sources within 2 s for the same reason).
+ */
+const SAME_ENTRY_MS = 2000;
 const ms = (iso: string) => Date.parse(iso);
 
 export function localDate(atMs: number, zone: string): string {
@@ -142,7 +150,7 @@ export class LiveStore {
     let t = this.tenants.get(id);
     const zone = this.env.zoneOf(id);
     if (!t) {
-      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), ended: new Map(), closed: new Map(), aliases: new Map(), agents: new Map(), handled: new Map(), feeds: new Map(), version: 0 };
+      t = { tenant_id: id, zone, today: localDate(nowMs, zone), queues: new Map(), legs: new Map(), ended: new Map(), closed: new Map(), aliases: new Map(), entries: new Map(), agents: new Map(), handled: new Map(), feeds: new Map(), version: 0 };
       this.tenants.set(id, t);
     }
     this.rollover(t, nowMs);
@@ -170,6 +178,7 @@ export class LiveStore {
     for (const [c, legs] of t.ended) if (legs.every((leg) => nowMs - leg.offered_ms > 86_400_000)) t.ended.delete(c);
     for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
     for (const [k, leg] of t.aliases) if (!t.legs.has(leg) && !t.closed.has(leg)) t.aliases.delete(k);
+    for (const [c, entries] of t.entries) if (entries.every((x) => nowMs - x.offered_ms > 2 * 86_400_000)) t.entries.delete(c);
     t.version++;
     return true;
   }
@@ -209,6 +218,21 @@ export class LiveStore {
           }
         }
         const at = ms(e.occurred_at);
+        // Another source's copy of an entry this call already has, its leg closed by now: the
+        // queue_log imported over a period the live adapter covered (whole seconds, truncated),
+        // or the live adapter's resync leg (placed at its whole-second wait), whichever came
+        // second. The projections' fold, which orders by time, makes the earlier of the two the
+        // leg and the other its alias; here the leg is the one that came first. Either way one
+        // entry, one leg.
+        const entries = t.entries.get(e.call_id);
+        for (const x of entries ?? []) {
+          if (x.queue === e.payload.queue && Math.abs(x.offered_ms - at) <= SAME_ENTRY_MS) {
+            t.aliases.set(k, x.key);
+            return { kind: 'none' };
+          }
+        }
+        if (entries) entries.push({ queue: e.payload.queue, key: k, offered_ms: at });
+        else t.entries.set(e.call_id, [{ queue: e.payload.queue, key: k, offered_ms: at }]);
         const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);
@@ -530,7 +554,8 @@ function noteFeed(t: TenantLive, e: CanonicalEvent): boolean {
 function noteHandled(t: TenantLive, e: CanonicalEvent): boolean {
   if (e.type !== 'call.answered') return false;
   if (localDate(ms(e.occurred_at), t.zone) !== t.today) return false;
-  const key = `${e.call_id}\u0000${e.payload.leg_id ?? e.payload.queue ?? ''}`;
+  // By leg, through its aliases: the answer of one leg seen by two sources (live and imported) is one.
+  const key = e.payload.leg_id ? (t.aliases.get(legKey(e.call_id, e.payload.leg_id)) ?? legKey(e.call_id, e.payload.leg_id)) : `${e.call_id}\u0000${e.payload.queue ?? ''}`;
   let set = t.handled.get(e.payload.agent_id);
   if (!set) t.handled.set(e.payload.agent_id, (set = new Set()));
   if (set.has(key)) return false;
