@@ -3,36 +3,19 @@
 // Given each asterisk22 capture and its queue_log, today's board counts every queue entry once —
 // as many offered as the PBX's own queue_log has ENTERQUEUE lines — and every answer once per
 // agent, whichever source came first (docs/import.md "Ids and overlap"). Needs ../shared.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createLogger } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { translateAmiFile } from '@callboard/ingest/ami/offline';
-import { importAsterisk } from '@callboard/ingest/import/asterisk';
-import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
 import { LiveStore } from '../src/live.ts';
 import { ev } from './events.ts';
+import { ASTERISK22 as FIXTURES, importedEvents, liveEvents, present } from '../../test/asterisk22.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
-const present = existsSync(FIXTURES);
 if (!present) console.warn(`live-import-overlap.unit.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
 
-async function live(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
-    for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) out.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
-  }
-  return out;
-}
-
-async function imported(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void out.push(...e), dlq: async () => {} };
-  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'acme', pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
-  await importAsterisk({ queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), tenant_id: 'acme', pbx_id: 'pbx1', pipeline, received_at: 0 });
-  return out;
-}
+const live = (s: string) => liveEvents(s, 'acme');
+const imported = (s: string) => importedEvents(s, 'acme');
 
 /**
  * Today's board after folding `events` in this order: per queue the counts [offered, answered,
