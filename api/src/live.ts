@@ -113,13 +113,23 @@ export interface TenantLive {
   /** leg ids of Local-channel duplicates → the leg they are (METRICS.md: one queue entry, one leg) */
   aliases: Map<string, string>;
   /** call → its queue entries (legs, open or closed), to know another source's copy of one (`SAME_ENTRY_MS`) */
-  entries: Map<string, { queue: string; key: string; offered_ms: number }[]>;
+  entries: Map<string, Entry[]>;
   agents: Map<string, AgentLive>;
   /** agent → the calls (or legs) it answered today, for handled today on the board */
   handled: Map<string, Set<string>>;
   feeds: Map<string, FeedLive>;
   /** bumped on every change, so snapshots can be cached per version */
   version: number;
+}
+
+/** A queue entry of a call (a leg), by where it came from: the imported queue_log or the PBX's live feed. */
+interface Entry {
+  queue: string;
+  key: string;
+  offered_ms: number;
+  imported: boolean;
+  /** Already has its copy from the other source (each pairs with at most one). */
+  paired: boolean;
 }
 
 export type LiveChange =
@@ -136,6 +146,8 @@ const legKey = (call: string, leg: string) => `${call}\u0000${leg}`;
  * sources within 2 s for the same reason).
  */
 const SAME_ENTRY_MS = 2000;
+/** `raw_ref.topic` of events imported from a queue_log (ingest/src/import; projections/src/fold.ts pairs rings by it too). */
+const IMPORTED_FROM = 'queue_log';
 const ms = (iso: string) => Date.parse(iso);
 
 export function localDate(atMs: number, zone: string): string {
@@ -178,7 +190,9 @@ export class LiveStore {
     for (const [c, legs] of t.ended) if (legs.every((leg) => nowMs - leg.offered_ms > 86_400_000)) t.ended.delete(c);
     for (const [k, at] of t.closed) if (nowMs - at > 2 * 86_400_000) t.closed.delete(k);
     for (const [k, leg] of t.aliases) if (!t.legs.has(leg) && !t.closed.has(leg)) t.aliases.delete(k);
-    for (const [c, entries] of t.entries) if (entries.every((x) => nowMs - x.offered_ms > 2 * 86_400_000)) t.entries.delete(c);
+    // Only a copy of today's entries can change today's figures.
+    const midnight = DateTime.fromMillis(nowMs, { zone: t.zone }).startOf('day').toMillis() - SAME_ENTRY_MS;
+    for (const [c, entries] of t.entries) if (entries.every((x) => x.offered_ms < midnight)) t.entries.delete(c);
     t.version++;
     return true;
   }
@@ -211,28 +225,37 @@ export class LiveStore {
         if (t.legs.has(k) || t.closed.has(k) || t.aliases.has(k)) return { kind: 'none' };
         // A second entry of the call into a queue it is still waiting in is that leg seen
         // through another (Local) channel, as the projections' fold treats it.
+        const imported = e.raw_ref?.topic === IMPORTED_FROM;
+        const entries = t.entries.get(e.call_id);
         for (const open of t.legs.values()) {
           if (open.call_id === e.call_id && open.queue === e.payload.queue && open.status === 'waiting') {
-            t.aliases.set(k, legKey(open.call_id, open.leg_id));
+            const to = legKey(open.call_id, open.leg_id);
+            t.aliases.set(k, to);
+            const x = entries?.find((y) => y.key === to);
+            if (x && x.imported !== imported) x.paired = true;
             return { kind: 'none' };
           }
         }
         const at = ms(e.occurred_at);
-        // Another source's copy of an entry this call already has, its leg closed by now: the
+        // The other source's copy of an entry this call already has, its leg closed by now: the
         // queue_log imported over a period the live adapter covered (whole seconds, truncated),
-        // or the live adapter's resync leg (placed at its whole-second wait), whichever came
-        // second. The projections' fold, which orders by time, makes the earlier of the two the
-        // leg and the other its alias; here the leg is the one that came first. Either way one
-        // entry, one leg.
-        const entries = t.entries.get(e.call_id);
+        // against the live feed's entry (or its resync leg, placed at a whole-second wait). The
+        // nearest entry of the other origin within SAME_ENTRY_MS, not yet paired, is this one:
+        // one entry, one leg, whichever source came first (its figures are the leg's). Two
+        // entries of one origin are two, however close (a caller back in the queue at once).
+        let copyOf: Entry | null = null;
         for (const x of entries ?? []) {
-          if (x.queue === e.payload.queue && Math.abs(x.offered_ms - at) <= SAME_ENTRY_MS) {
-            t.aliases.set(k, x.key);
-            return { kind: 'none' };
-          }
+          const d = Math.abs(x.offered_ms - at);
+          if (x.queue === e.payload.queue && x.imported !== imported && !x.paired && d <= SAME_ENTRY_MS && (!copyOf || d < Math.abs(copyOf.offered_ms - at))) copyOf = x;
         }
-        if (entries) entries.push({ queue: e.payload.queue, key: k, offered_ms: at });
-        else t.entries.set(e.call_id, [{ queue: e.payload.queue, key: k, offered_ms: at }]);
+        if (copyOf) {
+          copyOf.paired = true;
+          t.aliases.set(k, copyOf.key);
+          return { kind: 'none' };
+        }
+        const entry: Entry = { queue: e.payload.queue, key: k, offered_ms: at, imported, paired: false };
+        if (entries) entries.push(entry);
+        else t.entries.set(e.call_id, [entry]);
         const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);

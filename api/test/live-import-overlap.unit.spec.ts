@@ -3,44 +3,36 @@
 // Given each asterisk22 capture and its queue_log, today's board counts every queue entry once —
 // as many offered as the PBX's own queue_log has ENTERQUEUE lines — and every answer once per
 // agent, whichever source came first (docs/import.md "Ids and overlap"). Needs ../shared.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createLogger } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
-import { translateAmiFile } from '@callboard/ingest/ami/offline';
-import { importAsterisk } from '@callboard/ingest/import/asterisk';
-import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
 import { LiveStore } from '../src/live.ts';
 import { ev } from './events.ts';
+import { ASTERISK22 as FIXTURES, importedEvents, liveEvents, present } from '../../test/asterisk22.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
-const present = existsSync(FIXTURES);
 if (!present) console.warn(`live-import-overlap.unit.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
 
-async function live(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
-    for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) out.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
-  }
-  return out;
-}
+const live = (s: string) => liveEvents(s, 'acme');
+const imported = (s: string) => importedEvents(s, 'acme');
 
-async function imported(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void out.push(...e), dlq: async () => {} };
-  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'acme', pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
-  await importAsterisk({ queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), tenant_id: 'acme', pbx_id: 'pbx1', pipeline, received_at: 0 });
-  return out;
-}
-
-/** Today's board after folding `events` in this order: per queue [offered, answered, abandoned]; per agent handled. */
-function board(events: CanonicalEvent[], nowMs: number) {
+/**
+ * Today's board after folding `events` in this order: per queue the counts [offered, answered,
+ * abandoned, exited, waiting] and, with `times`, [answered within SL, transferred, talk, hold,
+ * ASA]; per agent handled today.
+ */
+function board(events: CanonicalEvent[], nowMs: number, times = true) {
   const store = new LiveStore({ zoneOf: () => 'UTC', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
   for (const e of events) store.apply(e, nowMs);
   const snap = store.snapshot('acme', nowMs);
   return {
-    queues: Object.fromEntries(snap.queues.map((q) => [q.queue, [q.today.offered, q.today.answered, q.today.abandoned]])),
+    queues: Object.fromEntries(
+      snap.queues.map((q) => {
+        const d = q.today;
+        return [q.queue, [d.offered, d.answered, d.abandoned, d.exited, d.waiting, ...(times ? [d.answered_within_sl, d.transferred, d.talk_time, d.hold_time, d.asa] : [])]];
+      }),
+    ),
     handled: Object.fromEntries(snap.agents.map((a) => [a.agent_id, a.handled_today])),
   };
 }
@@ -56,26 +48,44 @@ describe.skipIf(!present)('the live board over live and imported events of the s
     }
     const alone = board(l, nowMs);
     expect(Object.fromEntries(Object.entries(alone.queues).map(([q, c]) => [q, c[0]]))).toEqual(enterqueue);
-    const orders = {
-      'live, then the import': [...l, ...i],
-      'the import, then live': [...i, ...l],
-      'time order': [...l, ...i].sort((a, b) => (a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : 0)),
-    };
-    for (const [order, events] of Object.entries(orders)) expect(board(events, nowMs), order).toEqual(alone);
+    // The usual order (the import of a period after the live adapter covered it): the live board,
+    // every figure (the leg is the live one: its times and hold).
+    expect(board([...l, ...i], nowMs), 'live, then the import').toEqual(alone);
+    // The import first (a replay of the live feed after it), or time order (the queue_log's
+    // truncated entry comes first): each entry and answer once; the leg's times are the
+    // queue_log's (docs/import.md "Ids and overlap").
+    const counts = board(l, nowMs, false);
+    expect(board([...i, ...l], nowMs, false), 'the import, then live').toEqual(counts);
+    expect(board([...l, ...i].sort((a, b) => (a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : 0)), nowMs, false), 'time order').toEqual(counts);
   });
 });
 
-describe('a second entry of a call into a queue it left', () => {
-  it('is another leg more than 2 s after the first, and the same entry within 2 s', () => {
-    const c = { call_id: 'c9' };
-    const entry = (at: string, leg: string) => ev('call.queued', at, c, { queue: 'sales', leg_id: leg, position: 1 });
-    const abandon = (at: string, leg: string) => ev('call.abandoned', at, c, { queue: 'sales', leg_id: leg, wait_ms: 1500, position: 1 });
-    const nowMs = Date.parse('2026-05-03T09:10:00Z');
-    // Abandoned after 1.5 s, back in the queue 3 s after the first entry: two entries, two offered.
-    const again = board([entry('2026-05-03T09:00:00.000Z', 'l1'), abandon('2026-05-03T09:00:01.500Z', 'l1'), entry('2026-05-03T09:00:03.000Z', 'l2')], nowMs);
-    expect(again.queues).toEqual({ sales: [2, 0, 1] });
-    // The same entry from another source, 0.9 s earlier (a truncated second), after the leg closed: one.
-    const copy = board([entry('2026-05-03T09:00:00.900Z', 'live'), abandon('2026-05-03T09:00:02.400Z', 'live'), entry('2026-05-03T09:00:00.000Z', 'imported'), abandon('2026-05-03T09:00:02.000Z', 'imported')], nowMs);
-    expect(copy.queues).toEqual({ sales: [1, 0, 1] });
+describe('two entries of a call into one queue, close together', () => {
+  const c = { call_id: 'c9' };
+  const nowMs = Date.parse('2026-05-03T09:10:00Z');
+  /** As the queue_log importer makes them: raw_ref names the file's line. */
+  const fromLog = (e: CanonicalEvent): CanonicalEvent => ({ ...e, raw_ref: { topic: 'queue_log', line: 7 } }) as CanonicalEvent;
+  const entry = (at: string, leg: string) => ev('call.queued', at, c, { queue: 'sales', leg_id: leg, position: 1 });
+  const abandon = (at: string, leg: string) => ev('call.abandoned', at, c, { queue: 'sales', leg_id: leg, wait_ms: 500, position: 1 });
+  const answer = (at: string, leg: string) => ev('call.answered', at, c, { agent_id: 'a1', queue: 'sales', leg_id: leg, wait_ms: 500 });
+
+  it('are two legs from one source, however close: a caller back in the queue at once is offered again', () => {
+    const b = board([entry('2026-05-03T09:00:00.000Z', 'l1'), abandon('2026-05-03T09:00:00.500Z', 'l1'), entry('2026-05-03T09:00:01.500Z', 'l2'), answer('2026-05-03T09:00:02.000Z', 'l2')], nowMs, false);
+    expect(b.queues).toEqual({ sales: [2, 1, 1, 0, 0] });
+  });
+
+  it('are one leg when the other source has the same entry within 2 s, whichever came first, each copy paired once', () => {
+    const live = [entry('2026-05-03T09:00:00.900Z', 'live'), abandon('2026-05-03T09:00:01.400Z', 'live')];
+    const imported = [fromLog(entry('2026-05-03T09:00:00.000Z', 'imported')), fromLog(abandon('2026-05-03T09:00:01.000Z', 'imported'))];
+    expect(board([...live, ...imported], nowMs, false).queues).toEqual({ sales: [1, 0, 1, 0, 0] });
+    expect(board([...imported, ...live], nowMs, false).queues).toEqual({ sales: [1, 0, 1, 0, 0] });
+    // A second imported entry at the same second: the live entry is already paired, so it is another leg.
+    const again = fromLog(entry('2026-05-03T09:00:01.000Z', 'imported-2'));
+    expect(board([...live, ...imported, again], nowMs, false).queues).toEqual({ sales: [2, 0, 1, 0, 1] });
+  });
+
+  it('are two legs 3 s apart, from any source', () => {
+    const b = board([entry('2026-05-03T09:00:00.000Z', 'live'), abandon('2026-05-03T09:00:00.500Z', 'live'), fromLog(entry('2026-05-03T09:00:03.000Z', 'imported'))], nowMs, false);
+    expect(b.queues).toEqual({ sales: [2, 0, 1, 0, 1] });
   });
 });

@@ -2,20 +2,13 @@
 // premise the store's check rests on: folded in time order, the keys of a call's rows only grow.
 // Checked on the live AMI translator's output for the asterisk22 captures (needs ../shared), every
 // prefix of every call, and on the import of the same period's queue_log after it.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@callboard/platform';
 import type { CallEvent, CanonicalEvent } from '@callboard/schemas';
-import { translateAmiFile } from '@callboard/ingest/ami/offline';
-import { importAsterisk } from '@callboard/ingest/import/asterisk';
-import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
 import { foldCall, goneRows, orderEvents, reordersHistory } from '../src/fold.ts';
 import { ev, queuedCall, utc } from './given.ts';
+import { ASTERISK22 as FIXTURES, importedEvents, liveEvents, present } from '../../test/asterisk22.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
 const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'];
-const present = existsSync(FIXTURES);
 if (!present) console.warn(`late-events.unit.spec.ts: the capture tests are skipped: ${FIXTURES} (../shared) is absent`);
 
 /** Every key a derivation writes rows under (queue_legs, agent_calls, calls). */
@@ -34,21 +27,8 @@ function byCall(events: readonly CanonicalEvent[]): Map<string, CallEvent[]> {
   return m;
 }
 
-async function live(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
-    for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: 'acme', pbx_id: 'pbx1', warn: () => {} })) out.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
-  }
-  return out;
-}
-
-async function imported(s: string): Promise<CanonicalEvent[]> {
-  const out: CanonicalEvent[] = [];
-  const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void out.push(...e), dlq: async () => {} };
-  const pipeline = new IngestPipeline({ source: 'ami', tenant_id: 'acme', pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
-  await importAsterisk({ queueLog: join(FIXTURES, s, 'queue_log'), cdr: join(FIXTURES, s, 'cdr.csv'), tenant_id: 'acme', pbx_id: 'pbx1', pipeline, received_at: 0 });
-  return out;
-}
+const live = (s: string) => liveEvents(s, 'acme');
+const imported = (s: string) => importedEvents(s, 'acme');
 
 describe('reordersHistory', () => {
   const call = queuedCall({ call_id: 'c1', at: utc('2026-05-03T09:15:00.400Z'), outcome: 'answered', wait_s: 5, agent: 'a1' }) as CallEvent[];

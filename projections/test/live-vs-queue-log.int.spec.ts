@@ -2,27 +2,22 @@
 // live adapter's translator and folded by the projections, then reconciled with that scenario's
 // queue_log and Master.csv. Live and imported history name calls alike (Linkedid, via the CDR's
 // Local ;2 → ;1), so legs match and every difference has a named cause. Needs ../shared.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createClickHouse, createLogger, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
-import type { CanonicalEvent } from '@callboard/schemas';
-import { translateAmiFile } from '@callboard/ingest/ami/offline';
-import { importAsterisk } from '@callboard/ingest/import/asterisk';
-import { IngestPipeline, nothingSettled, settle } from '@callboard/ingest/pipeline';
+import { DEFAULT_QUEUE_SETTINGS, createClickHouse, migrate, readMigrations, type ClickHouse } from '@callboard/platform';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics } from '../src/queries.ts';
 import { runReconcile, renderTable } from '../src/reconcile/run.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore, touchedBy } from '../src/store.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
+import { ASTERISK22 as FIXTURES, importedEvents, liveEvents, present } from '../../test/asterisk22.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
 const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'];
 // Asterisk logs no queue_log line for a transfer target, which Callboard credits with the call
 // (METRICS.md "handled"): one `transfer_target` difference per attended transfer in h.
 const TRANSFER_TARGETS: Record<string, number> = { h_attended_transfer: 2 };
-const present = existsSync(FIXTURES);
 if (!present) console.warn(`live-vs-queue-log.int.spec.ts skipped: ${FIXTURES} (../shared) is absent`);
 const firstDay = (s: string) => new Date(Number(readFileSync(join(FIXTURES, s, 'queue_log'), 'utf8').split('|')[0]) * 1000).toISOString().slice(0, 10);
 describe.skipIf(!present)("the live AMI path against the same scenario's queue_log", () => {
@@ -32,32 +27,6 @@ describe.skipIf(!present)("the live AMI path against the same scenario's queue_l
     await migrate(live, readMigrations(MIGRATIONS_DIR));
   });
   afterAll(async () => live?.close());
-
-  async function liveEvents(s: string, tenant: string): Promise<CanonicalEvent[]> {
-    const events: CanonicalEvent[] = [];
-    // j_restart has a second capture: the adapter's reconnect after the PBX restarted.
-    for (const file of ['capture.ami', 'capture.after.ami'].map((f) => join(FIXTURES, s, f)).filter(existsSync)) {
-      for await (const o of translateAmiFile(file, { cfg: { queues: [] }, tenant_id: tenant, pbx_id: 'pbx1', warn: () => {} })) {
-        events.push(...settle(nothingSettled(), o, { source: 'ami' }, { original: '', ref: null }).events);
-      }
-    }
-    return events;
-  }
-
-  async function importedEvents(s: string, tenant: string): Promise<CanonicalEvent[]> {
-    const events: CanonicalEvent[] = [];
-    const sink = { raw: async () => [], canonical: async (e: CanonicalEvent[]) => void events.push(...e), dlq: async () => {} };
-    const pipeline = new IngestPipeline({ source: 'ami', tenant_id: tenant, pbx_id: 'pbx1', sink, log: createLogger('test', 'warn') });
-    await importAsterisk({
-      queueLog: join(FIXTURES, s, 'queue_log'),
-      cdr: join(FIXTURES, s, 'cdr.csv'),
-      tenant_id: tenant,
-      pbx_id: 'pbx1',
-      pipeline,
-      received_at: 0,
-    });
-    return events;
-  }
 
   it.each(SCENARIOS)('%s: no difference of unknown cause', async (s) => {
     const tenant = uniqueId(s.slice(0, 1));
