@@ -6,7 +6,7 @@
 // so a leg queued before midnight and answered after it is not counted today. The fold is
 // idempotent under redelivery: every transition checks the leg's current state first.
 import { DateTime } from 'luxon';
-import { pauseOf, type AgentState, type CanonicalEvent } from '@callboard/schemas';
+import { fromQueueLog, pauseOf, type AgentState, type CanonicalEvent } from '@callboard/schemas';
 import type { QueueSettings, SlFormula } from '@callboard/platform';
 import {
   addQueueCounters,
@@ -146,8 +146,6 @@ const legKey = (call: string, leg: string) => `${call}\u0000${leg}`;
  * sources within 2 s for the same reason).
  */
 const SAME_ENTRY_MS = 2000;
-/** `raw_ref.topic` of events imported from a queue_log (ingest/src/import; projections/src/fold.ts pairs rings by it too). */
-const IMPORTED_FROM = 'queue_log';
 const ms = (iso: string) => Date.parse(iso);
 
 export function localDate(atMs: number, zone: string): string {
@@ -223,10 +221,10 @@ export class LiveStore {
       case 'call.queued': {
         const k = legKey(e.call_id, e.payload.leg_id);
         if (t.legs.has(k) || t.closed.has(k) || t.aliases.has(k)) return { kind: 'none' };
+        const imported = fromQueueLog(e);
+        const entries = t.entries.get(e.call_id);
         // A second entry of the call into a queue it is still waiting in is that leg seen
         // through another (Local) channel, as the projections' fold treats it.
-        const imported = e.raw_ref?.topic === IMPORTED_FROM;
-        const entries = t.entries.get(e.call_id);
         for (const open of t.legs.values()) {
           if (open.call_id === e.call_id && open.queue === e.payload.queue && open.status === 'waiting') {
             const to = legKey(open.call_id, open.leg_id);

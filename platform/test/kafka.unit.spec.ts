@@ -2,7 +2,7 @@
 // built by kafkajs itself from broker error codes, exactly as a broker answer would produce them.
 import { createRequire } from 'node:module';
 import { KafkaJSAggregateError, KafkaJSNumberOfRetriesExceeded, Partitioners, type PartitionMetadata } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isRetriableKafkaError, rememberingPartitioner, retryKafka } from '../src/kafka.ts';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
@@ -47,9 +47,19 @@ describe('isRetriableKafkaError', () => {
 });
 
 describe('retryKafka', () => {
+  // The backoff waits run on fake timers: each test runs them out instead of sleeping.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('retries retriable errors until the call succeeds', async () => {
     const f = failing(createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION), createErrorFromCode(LEADER_NOT_AVAILABLE));
-    await expect(retryKafka('creating Kafka topic t1', f.attempt, { initialDelayMs: 1 })).resolves.toBe('done');
+    const done = retryKafka('creating Kafka topic t1', f.attempt, { initialDelayMs: 1 });
+    await vi.runAllTimersAsync();
+    await expect(done).resolves.toBe('done');
     expect(f.calls()).toBe(3);
   });
 
@@ -64,13 +74,16 @@ describe('retryKafka', () => {
 
   it('gives up at the deadline with the topic and the last error in the message', async () => {
     const started = Date.now();
-    const e = await retryKafka(
+    const failed = retryKafka(
       'creating Kafka topic t1',
       async () => {
         throw createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION);
       },
       { timeoutMs: 300, initialDelayMs: 20, maxDelayMs: 50 },
     ).catch((x: Error) => x);
+    // Runs every backoff wait up to the deadline, on the fake clock.
+    await vi.runAllTimersAsync();
+    const e = await failed;
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect((e as Error).message).toMatch(
       /^creating Kafka topic t1: still failing after \d+ attempts in 0\.3 s: This server does not host this topic-partition$/,

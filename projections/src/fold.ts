@@ -2,7 +2,7 @@
 // No I/O. The consumer re-runs it over the whole history of each call a batch touched, so the
 // result never depends on batch boundaries, arrival order, restarts or duplicates: same events
 // in, same rows out (that is also what makes a rebuild byte-identical).
-import { pauseOf, type AgentEvent, type CallEvent, type CanonicalEvent, type Disposition, type EventOf } from '@callboard/schemas';
+import { fromQueueLog, pauseOf, type AgentEvent, type CallEvent, type CanonicalEvent, type Disposition, type EventOf } from '@callboard/schemas';
 import { bucketStartMs, talkAndHold } from './metrics/index.ts';
 
 export type LegOutcome = 'waiting' | 'answered' | 'abandoned' | 'exited';
@@ -105,9 +105,6 @@ export interface CallFold {
 
 const ms = (iso: string): number => Date.parse(iso);
 
-/** raw_ref.topic of events `callboard import` read from Asterisk's queue_log (its line, not a Kafka record). */
-const IMPORTED_FROM = 'queue_log';
-
 /**
  * Vendor disposition values → canonical (METRICS.md). Old Asterisk CDRs said NORMAL for an
  * answered call; Yeastar says ANSWER / NO_ANSWER. Unknown values keep the adapter's mapping.
@@ -175,7 +172,7 @@ export function reordersHistory(all: readonly CanonicalEvent[], added: readonly 
   if (lastOld === null) return false;
   // A start that comes after other events of its call moves the call's start (until then its
   // end minus its duration), wherever it sorts.
-  return added.some((e) => before(e, lastOld) || (e.type === 'call.started' && !ids.has(lastOld.event_id)));
+  return added.some((e) => e.type === 'call.started' || before(e, lastOld));
 }
 
 /** The rows a call's earlier derivation wrote under keys its new one does not have. */
@@ -330,7 +327,7 @@ export function foldCall(events: readonly CallEvent[]): CallFold {
       case 'call.ring_no_answer': {
         const p = e.payload;
         const l = legOf(p.leg_id, p.queue, waitingIn);
-        const imported = e.raw_ref?.topic === IMPORTED_FROM;
+        const imported = fromQueueLog(e);
         const legId = l?.leg_id ?? p.leg_id ?? '';
         const same = rings.find((r) => !r.paired && r.imported !== imported && r.agent_id === p.agent_id && r.leg_id === legId && Math.abs(r.at - at) <= 2000);
         if (same) {

@@ -29,6 +29,17 @@ export const RawRef = Type.Object(
 );
 export type RawRef = Static<typeof RawRef>;
 
+/** `raw_ref.topic` of an event `callboard import asterisk` read from a queue_log line (`line` is its number). */
+export const QUEUE_LOG_REF_TOPIC = 'queue_log';
+
+/**
+ * Whether an event was imported from Asterisk's queue_log rather than seen on the PBX's live feed:
+ * the two sources of one call are paired by it (one ring, one queue entry, METRICS.md).
+ */
+export function fromQueueLog(e: { raw_ref: RawRef | null }): boolean {
+  return e.raw_ref?.topic === QUEUE_LOG_REF_TOPIC;
+}
+
 // ---- shared payload parts -------------------------------------------------------------------
 
 const Queue = Id('Queue name or number as the PBX names it (for example "sales", "6400")');

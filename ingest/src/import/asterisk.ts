@@ -3,6 +3,7 @@
 // (pipeline.ts), so imported events are validated, dead-lettered and counted exactly like live
 // ones, and reach the same projections through cc.events.v1.
 import type { Logger } from '@callboard/platform';
+import { QUEUE_LOG_REF_TOPIC } from '@callboard/schemas';
 import { nothingSettled, type IngestPipeline, type Settled } from '../pipeline.ts';
 import { CallIds, parseCdrLine } from './cdr.ts';
 import { openLines } from './lines.ts';
@@ -119,7 +120,7 @@ export async function importAsterisk(o: ImportOptions): Promise<ImportSummary> {
       if (outcome.kind === 'dlq') summary.rejectedLines.push(line);
       o.pipeline.settle(out.settled, outcome.kind === 'dlq' ? { ...outcome, reason: `${name}: ${outcome.reason}` } : outcome, {
         original: p.line.text,
-        ref: { topic: 'queue_log', line },
+        ref: { topic: QUEUE_LOG_REF_TOPIC, line },
         label: p.line.verb,
       });
     }

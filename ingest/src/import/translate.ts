@@ -9,7 +9,7 @@
 // within the second, not the file, also keeps memory flat on a year of lines. CDR rows:
 // `cdr|<the row>`.
 // Agents are named as agents.ts says.
-import { isoMs, makeEvent, type AgentState, type CanonicalEvent, type EventContext, type LeaveReason } from '@callboard/schemas';
+import { QUEUE_LOG_REF_TOPIC, isoMs, makeEvent, type AgentState, type CanonicalEvent, type EventContext, type LeaveReason } from '@callboard/schemas';
 import { dlq, drop, ok, type TranslateOutcome } from '../pipeline.ts';
 import { AgentNames } from './agents.ts';
 import { CallIds, cdrTime, type CdrRow } from './cdr.ts';
@@ -89,7 +89,7 @@ export class QueueLogTranslator {
       source: 'ami',
       occurred_at: isoMs(l.at),
       received_at: this.receivedAt,
-      raw_ref: { topic: 'queue_log', line: l.line },
+      raw_ref: { topic: QUEUE_LOG_REF_TOPIC, line: l.line },
       vendor_key: `queue_log|${l.text}#${n}`,
     };
     if (this.o.until !== undefined) {
