@@ -4,15 +4,15 @@
 // own throwaway topics (3 partitions), so all see the same machine load:
 //   callboard  the real adapter (client with banner, Login and resync, parser, raw records
 //              acknowledged on pbx.raw.v1, translator, validation, canonical events on
-//              cc.events.v1) with `SplitSink` on two idempotent kafkajs producers, as
-//              `callboard ingest` runs it;
+//              cc.events.v1) with `SplitSink` on two idempotent producers of the platform's
+//              client (@platformatic/kafka), as `callboard ingest` runs it;
 //   kafkajs    the raw-frames peer: the same bytes cut at the empty line that ends a frame, each
 //              frame one Kafka message (the frame bytes, keyed by the PBX) on one idempotent
 //              kafkajs producer, `acks=all`, GZIP, the adapter's batch bounds, one send in flight;
-//   platformatic  the same peer on @platformatic/kafka (a devDependency for this peer only);
-//   callboard-pf  the same adapter, pipeline and sink (`SplitSink`, the same messages, keys,
-//              headers, GZIP on the raw topic) with both producers on @platformatic/kafka behind
-//              the sink's `KafkaSend` port: what the adapter would give on the other client;
+//   platformatic  the same peer on @platformatic/kafka, straight on its Producer;
+//   callboard-kafkajs  the same adapter, pipeline and sink (`SplitSink`, the same messages, keys,
+//              headers, GZIP on the raw topic) with both producers on kafkajs (the client the
+//              services used before the switch) behind the sink's `KafkaSend` port;
 //   json       the callboard path with raw records written as before issue #17's header format:
 //              each a JSON envelope (format 1, `encodeRawJson` of @callboard/schemas), the
 //              frame escaped inside it; the before-peer of the raw codec, in the same run;
@@ -23,15 +23,14 @@
 // Kafka; CPU is this process's (endpoint included, the same for every path) over that window.
 // Without KAFKA_BROKERS a local broker is started on free ports and stopped at the end.
 //
-//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,callboard-pf,json,kafkajs,platformatic]
+//   npx tsx bench/ami-to-kafka.ts [--copies 30] [--rounds 3] [--paths callboard,callboard-kafkajs,json,kafkajs,platformatic]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompressionTypes, Partitioners } from 'kafkajs';
-import { Producer as PlatformaticProducer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
-import type { ProducerRecord, RecordMetadata } from 'kafkajs';
+import { Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Producer as KafkajsProducer } from 'kafkajs';
 import { createKafka, createLogger, ensureKafkaJars, ensureTopics, freePort, loadConfig, startLocalKafka, topicName, type CallboardConfig, type LocalKafka } from '@callboard/platform';
 import { encodeRawJson, type CanonicalEvent, type RawRecord, type RawRef } from '@callboard/schemas';
 import { AmiAdapter } from '@callboard/ingest/ami/adapter';
@@ -41,7 +40,7 @@ import { IngestSink, type KafkaSend } from '@callboard/ingest/sink';
 import { corpus } from './ami-corpus.ts';
 import { median, ratio } from './peers.ts';
 
-const PATHS = ['callboard', 'callboard-pf', 'json', 'old', 'kafkajs', 'platformatic'] as const;
+const PATHS = ['callboard', 'callboard-kafkajs', 'json', 'old', 'kafkajs', 'platformatic'] as const;
 type PathName = (typeof PATHS)[number];
 const { values } = parseArgs({
   options: {
@@ -81,6 +80,10 @@ const cfgFor = (label: string): CallboardConfig =>
 const kafka = createKafka(cfgFor('admin'), log);
 const admin = kafka.admin();
 await admin.connect();
+// kafkajs for its peer and the before-peer of the switch, and to delete each round's topics.
+const kj = new Kafka({ clientId: 'bench-ami', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+const kjAdmin = kj.admin();
+await kjAdmin.connect();
 
 /** Streams the corpus on `socket` in 64 KB writes, honouring back-pressure; resolves at the first byte. */
 function stream(socket: Socket): number {
@@ -139,16 +142,14 @@ const until = async (done: () => boolean) => {
 };
 
 /**
- * A @platformatic/kafka producer behind the sink's port: the same messages (strings), the base
- * offset of each partition back. Acks, idempotence and compression are the producer's settings.
+ * A kafkajs producer behind the sink's port: the same messages, the base offset of each
+ * partition back. kafkajs' own default partitioner puts keys where the platform's does.
  */
-function platformaticSend(producer: PlatformaticProducer<string, string, string, string>): KafkaSend {
+function kafkajsSend(producer: KafkajsProducer): KafkaSend {
   return {
-    async send(r: ProducerRecord): Promise<RecordMetadata[]> {
-      const res = await producer.send({
-        messages: r.messages.map((m) => ({ topic: r.topic, key: m.key === null || m.key === undefined ? undefined : String(m.key), value: String(m.value), headers: m.headers as Record<string, string> | undefined })),
-      });
-      return (res.offsets ?? []).map((o) => ({ topicName: o.topic, partition: o.partition, errorCode: 0, baseOffset: String(o.offset) }));
+    async send(r) {
+      const meta = await producer.send({ topic: r.topic, acks: -1, ...(r.compression === 'gzip' ? { compression: CompressionTypes.GZIP } : {}), messages: r.messages.map((m) => ({ key: m.key ?? null, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })) });
+      return meta.map((x) => ({ topicName: x.topicName, partition: x.partition, baseOffset: String(x.baseOffset ?? x.offset ?? '0') }));
     },
   };
 }
@@ -161,6 +162,14 @@ interface Producers {
 }
 
 async function kafkajsProducers(): Promise<Producers> {
+  const raw = kj.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const events = kj.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await raw.connect();
+  await events.connect();
+  return { raw: kafkajsSend(raw), events: kafkajsSend(events), close: async () => (await raw.disconnect(), await events.disconnect()) };
+}
+
+async function platformProducers(): Promise<Producers> {
   const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const events = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await raw.connect();
@@ -168,19 +177,12 @@ async function kafkajsProducers(): Promise<Producers> {
   return { raw, events, close: async () => (await raw.disconnect(), await events.disconnect()) };
 }
 
-function platformaticProducers(): Producers {
-  const options = { bootstrapBrokers: brokers.split(','), idempotent: true, acks: ProduceAcks.ALL, serializers: stringSerializers };
-  const raw = new PlatformaticProducer({ ...options, clientId: 'bench-ami-raw', compression: 'gzip' });
-  const events = new PlatformaticProducer({ ...options, clientId: 'bench-ami-events' });
-  return { raw: platformaticSend(raw), events: platformaticSend(events), close: async () => (await raw.close(), await events.close()) };
-}
-
-async function callboard(round: number, Adapter = AmiAdapter, json = false, pf = false): Promise<Result> {
-  const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : pf ? 'cbpf' : 'cb'}${round}`);
+async function callboard(round: number, Adapter = AmiAdapter, json = false, onKafkajs = false): Promise<Result> {
+  const cfg = cfgFor(`${Adapter !== AmiAdapter ? 'old' : json ? 'json' : onKafkajs ? 'cbkj' : 'cb'}${round}`);
   await ensureTopics(admin, cfg);
   // As `callboard ingest` runs it: one producer for the raw log, one for canonical events and the
   // DLQ, so a raw write and a canonical write can be on the wire at the same time.
-  const producers = pf ? platformaticProducers() : await kafkajsProducers();
+  const producers = onKafkajs ? await kafkajsProducers() : await platformProducers();
   const sink = new SplitSink(producers.raw, producers.events, cfg);
   if (json) {
     const envelope = new IngestSink(producers.raw, cfg, encodeRawJson);
@@ -223,7 +225,7 @@ async function callboard(round: number, Adapter = AmiAdapter, json = false, pf =
   const cpu = process.cpuUsage(cpu0);
   await adapter.stop();
   await producers.close();
-  await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')] }).catch(() => {});
+  await kjAdmin.deleteTopics({ topics: [topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')] }).catch(() => {});
   return {
     seconds: (lastAck - amiStreamStart) / 1000,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -282,8 +284,7 @@ async function kafkajsPeer(round: number): Promise<Result> {
   const cfg = cfgFor(`kj${round}`);
   await ensureTopics(admin, cfg, ['raw']);
   const topic = topicName(cfg, 'raw');
-  // The plain client: kafkajs' own default partitioner, not the project's remembering one.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kj.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     return await rawPeer(async (batch) => {
@@ -291,7 +292,7 @@ async function kafkajsPeer(round: number): Promise<Result> {
     });
   } finally {
     await producer.disconnect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await kjAdmin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
 }
 
@@ -307,11 +308,11 @@ async function platformaticPeer(round: number): Promise<Result> {
     });
   } finally {
     await producer.close();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await kjAdmin.deleteTopics({ topics: [topic] }).catch(() => {});
   }
 }
 
-const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, 'callboard-pf': (r) => callboard(r, AmiAdapter, false, true), json: (r) => callboard(r, AmiAdapter, true), old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
+const run: Record<PathName, (round: number) => Promise<Result>> = { callboard, 'callboard-kafkajs': (r) => callboard(r, AmiAdapter, false, true), json: (r) => callboard(r, AmiAdapter, true), old: (r) => callboard(r, OldAdapter), kafkajs: kafkajsPeer, platformatic: platformaticPeer };
 const results = Object.fromEntries(paths.map((p) => [p, [] as Result[]])) as Record<PathName, Result[]>;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const load0 = loadavg();
@@ -333,12 +334,13 @@ try {
   const perCpu = (p: PathName) => median(results[p].map((x) => frames / x.cpuSeconds));
   console.log('medians:');
   for (const p of paths) console.log(`  ${p.padEnd(12)} ${fmt(rate(p)).padStart(7)} frames/s, ${fmt(perCpu(p)).padStart(7)} frames per CPU second`);
-  for (const ours of (['callboard', 'callboard-pf'] as const).filter((x) => paths.includes(x))) {
+  for (const ours of (['callboard', 'callboard-kafkajs'] as const).filter((x) => paths.includes(x))) {
     for (const p of paths.filter((x) => x !== ours)) console.log(`  ${ours} / ${p}: ${ratio(rate(ours), rate(p))} (frames/s), ${ratio(perCpu(ours), perCpu(p))} (per CPU second)`);
   }
   console.log(`load average (1 min) ${load0[0]!.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
 } finally {
   await admin.disconnect();
+  await kjAdmin.disconnect();
   amiServer.close();
   peerServer.close();
   await local?.stop();

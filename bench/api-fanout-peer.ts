@@ -1,12 +1,13 @@
 // The peer of bench/api-fanout.ts: the plainest server that can feed the same SSE screens from the
-// same topic. A bare node:http server and a kafkajs consumer (the API's consumer settings); it
+// same topic. A bare node:http server and a plain @platformatic/kafka consumer stream (the API's
+// client and fetch wait, without its batching layer); it
 // keeps the waiting callers per queue, and at most once per gap (the API's board coalescing, same
 // leading edge) builds one JSON frame of the board's shape and writes the same bytes to every
 // socket. No GraphQL, no auth, no live fold beyond that. Prints one JSON line: { url, pid }.
 // A helper, not a benchmark: api-fanout.ts starts it with --brokers, --topic and --gap-ms.
 import { createServer, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Consumer } from '@platformatic/kafka';
 
 const { values } = parseArgs({ options: { brokers: { type: 'string' }, topic: { type: 'string' }, 'gap-ms': { type: 'string', default: '250' } } });
 const gapMs = Number(values['gap-ms']);
@@ -55,26 +56,28 @@ const server = createServer((req, res) => {
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
-const kafka = new Kafka({ clientId: 'bench-api-fanout-peer', brokers: values.brokers!.split(','), logLevel: logLevel.NOTHING });
-const consumer = kafka.consumer({ groupId: `bench-api-fanout-peer-${process.pid}`, maxWaitTimeInMs: 50 });
-await consumer.connect();
-await consumer.subscribe({ topic: values.topic!, fromBeginning: false });
-const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-await consumer.run({
-  eachBatch: async ({ batch }) => {
-    for (const m of batch.messages) {
-      const e = JSON.parse(m.value!.toString('utf8')) as { type: string; call_id: string; occurred_at: string; payload: { queue: string } };
-      if (e.type === 'call.queued') {
-        waiting.set(e.call_id, { queue: e.payload.queue, since: Date.parse(e.occurred_at) });
-        offered.set(e.payload.queue, (offered.get(e.payload.queue) ?? 0) + 1);
-      } else if (e.type === 'call.abandoned') waiting.delete(e.call_id);
-    }
-    changed();
-  },
+const consumer = new Consumer({ clientId: 'bench-api-fanout-peer', bootstrapBrokers: values.brokers!.split(','), groupId: `bench-api-fanout-peer-${process.pid}`, autocommit: false });
+const joined = new Promise<void>((r) => consumer.once('consumer:group:join', () => r()));
+const stream = await consumer.consume({ topics: [values.topic!], mode: 'latest', maxWaitTime: 50 });
+let pending = false;
+stream.on('data', (m) => {
+  const e = JSON.parse(m.value!.toString('utf8')) as { type: string; call_id: string; occurred_at: string; payload: { queue: string } };
+  if (e.type === 'call.queued') {
+    waiting.set(e.call_id, { queue: e.payload.queue, since: Date.parse(e.occurred_at) });
+    offered.set(e.payload.queue, (offered.get(e.payload.queue) ?? 0) + 1);
+  } else if (e.type === 'call.abandoned') waiting.delete(e.call_id);
+  // Once per fetch's messages, as the API does per batch.
+  if (!pending) {
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      changed();
+    });
+  }
 });
 await joined;
 const { port } = server.address() as { port: number };
 process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid })}\n`);
-const stop = () => void consumer.disconnect().finally(() => process.exit(0));
+const stop = () => void stream.close().then(() => consumer.close()).finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.stdin.on('end', stop).resume();

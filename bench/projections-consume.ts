@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { Health, createClickHouse, createKafka, createLogger, ensureTopics, loadConfig, topicName, type ClickHouse } from '@callboard/platform';
 import { partitionKey } from '@callboard/schemas';
 import { startProjections } from '@callboard/projections/main';
@@ -37,6 +38,10 @@ const events = syntheticEvents(target);
 const total = events.length;
 const kafka = createKafka(cfg);
 const admin = kafka.admin();
+// kafkajs: the plain-client peer, and the group offsets that say a round is done.
+const kj = new Kafka({ clientId: 'bench-projections', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
+const kjAdmin = kj.admin();
+await kjAdmin.connect();
 await admin.connect();
 await ensureTopics(admin, cfg);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -76,8 +81,8 @@ async function callboard(round: number): Promise<Result> {
   const t0 = Date.now();
   const p = await startProjections({ cfg, log, health: new Health(), ch, groupId: group });
   await waitFor(async () => {
-    const [o] = await admin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
-    return (o?.partitions ?? []).reduce((a, x) => a + Math.max(0, Number(x.offset)), 0) >= total;
+    const [o] = await kjAdmin.fetchOffsets({ groupId: `${group}-events`, topics: [topic] });
+    return (o?.partitions ?? []).reduce((a: number, x: { offset: string }) => a + Math.max(0, Number(x.offset)), 0) >= total;
   });
   const s = (Date.now() - t0) / 1000;
   const engine = lane.stop();
@@ -156,7 +161,7 @@ async function kafkaEngine(round: number): Promise<Result> {
 async function kafkajsRaw(round: number): Promise<Result> {
   const ch = await chIn(`${id}_kj${round}`);
   await ch.client.command({ query: `CREATE TABLE ${ch.db}.raw_bodies (body String) ENGINE = MergeTree ORDER BY tuple()` });
-  const consumer = kafka.consumer({ groupId: `${id}-kj${round}`, minBytes: 256 * 1024, maxWaitTimeInMs: 300, maxBytesPerPartition: 16 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
+  const consumer = kj.consumer({ groupId: `${id}-kj${round}`, minBytes: 256 * 1024, maxWaitTimeInMs: 300, maxBytesPerPartition: 16 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
   let done = 0;
   const t0 = Date.now();
   await consumer.connect();
@@ -206,8 +211,9 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 clearInterval(sampler);
-await admin.deleteTopics({ topics: [topicName(cfg, 'raw'), topic, topicName(cfg, 'dlq')] }).catch(() => {});
+await kjAdmin.deleteTopics({ topics: [topicName(cfg, 'raw'), topic, topicName(cfg, 'dlq')] }).catch(() => {});
 await admin.disconnect();
+await kjAdmin.disconnect();
 await ch0.close();
 rmSync(dir, { recursive: true, force: true });
 const med = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, median(v)]));

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createKafka, ensureTopics, loadConfig, migrate, readMigrations, topicName } from '@callboard/platform';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics, loadConfig, migrate, readMigrations, topicName } from '@callboard/platform';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { committed, logEnd, produce, scaleOutEvents, spawnProjections, startRig, type ProjectionsProcess } from './scale-out-harness.ts';
 
@@ -39,7 +40,8 @@ try {
       const database = `cb_${id}_r${round}`;
       const env = { ...rig.env, KAFKA_TOPIC_PREFIX: prefix, CLICKHOUSE_DATABASE: database };
       const cfg = loadConfig({ env: { ...env, CLICKHOUSE_URL: '' } });
-      const kafka = createKafka(cfg);
+      // kafkajs writes the log and reads the group's offsets: a client other than the processes'.
+      const kafka = new Kafka({ clientId: 'bench-scale-out', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
       await admin.connect();
       await ensureTopics(admin, cfg);

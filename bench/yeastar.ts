@@ -11,7 +11,8 @@
 // the same machine load, and the translate figures are given for each.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKafka, createLogger, ensureTopics, loadConfig } from '@callboard/platform';
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, createLogger, ensureTopics, loadConfig, topicName } from '@callboard/platform';
 import { IngestSink } from '@callboard/ingest/sink';
 import { parseYeastarText } from '@callboard/ingest/yeastar/messages';
 import { YeastarTranslator } from '@callboard/ingest/yeastar/translate';
@@ -170,11 +171,11 @@ if (kafkaCfg.kafka.brokers.length) {
   console.log(
     `push: ${n} S-Series reports over HTTP, ${conc} in flight, 200 after Kafka ack (acks=all): ${Math.round(n / secs).toLocaleString('en')} reports/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, non-200: ${bad}`,
   );
-  await admin
-    .deleteTopics({
-      topics: ['raw', 'events', 'dlq'].map((t) => `${cfg.kafka.topicPrefix}${{ raw: 'pbx.raw.v1', events: 'cc.events.v1', dlq: 'cc.dlq.v1' }[t]}`),
-    })
-    .catch(() => undefined);
+  // Our admin creates topics only; kafkajs deletes the bench's.
+  const kjAdmin = new Kafka({ clientId: 'bench-yeastar', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await kjAdmin.connect();
+  await kjAdmin.deleteTopics({ topics: (['raw', 'events', 'dlq'] as const).map((t) => topicName(cfg, t)) }).catch(() => undefined);
+  await kjAdmin.disconnect();
   await admin.disconnect();
   await producer.disconnect();
 }

@@ -2,11 +2,10 @@
 // the end-to-end tests, the benchmarks) starts its parts here, in the same order, and stops them
 // with one `stop()` in reverse. Services are loaded only when their part is asked for, so a
 // pipeline test does not pay for GraphQL and a benchmark of the API does not start ingest.
-import type { Producer } from 'kafkajs';
 import type { RunningApi, StartApiOptions } from '@callboard/api/main';
 import type { IngestService } from '@callboard/ingest/main';
 import type { Projections } from '@callboard/projections/main';
-import { createClickHouse, createKafka, createLogger, defaultPbxPort, ensureTopics, Health, onShutdown, resolveBrokers, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
+import { createClickHouse, createKafka, createLogger, defaultPbxPort, ensureTopics, Health, onShutdown, resolveBrokers, type CallboardConfig, type KafkaProducer, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
 import { migrateAll } from './migrations.ts';
 
 /** A simulated PBX, started before everything else: the config must point ingest at it. */
@@ -42,7 +41,7 @@ export interface Stack {
   projections: Projections | null;
   /** The running API, or null while stopped by `stopApi()`. */
   readonly api: RunningApi | null;
-  producer: Producer | null;
+  producer: KafkaProducer | null;
   ingest: IngestService | null;
   /** Stops the API alone (a restart test); `startApi()` brings it back with the same options. */
   stopApi(): Promise<void>;
@@ -163,7 +162,7 @@ export async function startStack(config: CallboardConfig, parts: StackParts, run
       started.push({ name: 'api', stop: stopApi });
     }
 
-    let producer: Producer | null = null;
+    let producer: KafkaProducer | null = null;
     if (parts.producer || parts.ingest) {
       const p = kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
       await p.connect();

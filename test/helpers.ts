@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { loadConfig, topicName, type CallboardConfig } from '@callboard/platform';
 import { decodeRaw, type CanonicalEvent, type DlqRecord, type RawRecord } from '@callboard/schemas';
 
@@ -50,6 +50,15 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 
 /** A TCP port nothing listens on right now: a refused port, or one to listen on (one helper, in platform). */
 export { freePort } from '@callboard/platform';
+
+/**
+ * kafkajs on the test's brokers: the services run on @platformatic/kafka, and a test that writes
+ * their input or reads what they wrote (`readLog`, group offsets, deleting topics) does it with
+ * this second, independent client, so a fault of ours in the client layer cannot hide itself.
+ */
+export function toolKafka(cfg: Pick<CallboardConfig, 'kafka'>, clientId = 'callboard-test'): Kafka {
+  return new Kafka({ clientId, brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
+}
 
 /** Arrays a test reads the log topics into, in arrival order; a topic is read when its array is given. */
 export interface LogInto {

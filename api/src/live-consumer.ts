@@ -1,11 +1,11 @@
 // The thin Kafka shell around the live fold: each API instance reads cc.events.v1 in a consumer
-// group of its own (every instance needs every event), starting at the beginning of the
+// group of its own (every instance needs every event; nothing is committed), starting at the beginning of the
 // earliest tenant's local day minus a look-back, and reports ready once it has caught up with
 // the end of the log as it was at start (`ready` rejects if the consumer dies before that).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { counter, createKafka, ensureTopics, gauge, histogram, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { counter, createKafka, ensureTopics, gauge, histogram, isRetriableKafkaError, runBatches, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import { isAgentEvent, isCallEvent, parseEvent } from '@callboard/schemas';
 import type { LiveStore } from './live.ts';
 import type { PubSub, Topics } from './pubsub.ts';
@@ -60,15 +60,14 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   const from = rebuildFrom(d.cfg, now(), d.lookbackHours);
   // Right after topic creation a partition may still report NOT_LEADER: retry for a while.
   const { starts, ends } = await retry(async () => ({ starts: await admin.fetchTopicOffsetsByTimestamp(topic, from), ends: await admin.fetchTopicOffsets(topic) }), `offsets of ${topic}`);
-  await admin.setOffsets({ groupId, topic, partitions: starts.map((p) => ({ partition: p.partition, offset: p.offset })) });
   await admin.disconnect();
 
+  // A partition with no event at or after `from` starts at its end.
+  const startAt = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  for (const st of starts) if (BigInt(st.offset) >= 0n) startAt.set(st.partition, BigInt(st.offset));
   // Caught up when every partition has been read to the end it had at start.
   const pending = new Map<number, bigint>();
-  for (const e of ends) {
-    const start = BigInt(starts.find((s) => s.partition === e.partition)?.offset ?? e.offset);
-    if (BigInt(e.high) > start) pending.set(e.partition, BigInt(e.high));
-  }
+  for (const e of ends) if (BigInt(e.high) > startAt.get(e.partition)!) pending.set(e.partition, BigInt(e.high));
   let resolveReady!: () => void;
   let rejectReady!: (e: Error) => void;
   const ready = new Promise<void>((resolve, reject) => {
@@ -89,18 +88,26 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   };
   markProgress(-1, '0');
 
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  consumer.on(consumer.events.CRASH, (e) => {
-    d.health.set('live', 'error', `Kafka consumer crashed: ${String(e.payload.error)}`);
-    // kafkajs restarts it after a retriable error; otherwise the rebuild can never finish.
-    if (!e.payload.restart && !isReady) rejectReady(new Error(`the live state cannot be rebuilt: ${String(e.payload.error)}`, { cause: e.payload.error }));
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: true,
-    eachBatch: async ({ batch, heartbeat }) => {
+  const consumer = await runBatches(kafka.connection, {
+    groupId,
+    topic,
+    start: startAt,
+    maxWaitMs: 50,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    on: {
+      failed: (e, what) => {
+        // A fault that retrying cannot mend (not a broker away or a leader moving) ends the
+        // rebuild; otherwise the consumer retries on its own and the rebuild finishes once it reads.
+        if (!isReady && !isRetriableKafkaError(e)) rejectReady(new Error(`the live state cannot be rebuilt: ${what}: ${e.message}`, { cause: e }));
+        d.health.set('live', isReady ? 'degraded' : 'starting', `${what} failed, retrying: ${e.message}`);
+        d.log.warn({ err: e, topic }, `${what} failed; retrying`);
+      },
+      fetched: () => {
+        if (isReady) d.health.set('live', 'ok');
+      },
+    },
+    eachBatch: async (batch) => {
       const t = now();
       const touched = new Map<string, Set<string>>();
       for (const m of batch.messages) {
@@ -130,7 +137,6 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
       for (const [tenant, qs] of touched) d.pubsub.publish('live', tenant, { queues: qs.has(ANY) ? [] : [...qs] });
       const lastOffset = batch.messages[batch.messages.length - 1]?.offset;
       if (lastOffset !== undefined) markProgress(batch.partition, lastOffset);
-      await heartbeat();
     },
   });
 
@@ -143,7 +149,7 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
     ready,
     stop: async () => {
       clearInterval(timer);
-      await consumer.disconnect();
+      await consumer.stop();
     },
   };
 }

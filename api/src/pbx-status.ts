@@ -4,7 +4,7 @@
 // until the first record arrives a link is UNKNOWN, as it was before.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createKafka, type CallboardConfig, type Logger } from '@callboard/platform';
+import { createKafka, runBatches, type CallboardConfig, type Logger } from '@callboard/platform';
 import { ensurePbxStatusTopic, pbxStatusTopic, type PbxStatus } from '@callboard/ingest/pbx-status';
 import type { LiveStore } from './live.ts';
 
@@ -46,22 +46,28 @@ export async function startPbxStatusReader(d: {
   const kafka = createKafka(d.cfg, d.log, `${d.cfg.kafka.clientId}-api-pbx-status`);
   const admin = kafka.admin();
   await admin.connect();
+  let start: Map<number, bigint>;
   try {
     await ensurePbxStatusTopic(admin, d.cfg);
+    // From the first record kept: every PBX's latest state is in the compacted log.
+    start = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)]));
   } finally {
     await admin.disconnect();
   }
-  // A group of its own per instance: every API needs every PBX's state, from the start.
-  const consumer = kafka.consumer({ groupId: `callboard-api-pbx-status-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      const s = parsePbxStatus(message.value?.toString('utf8') ?? '');
-      if (s) d.live.noteLinkStatus(s);
-      else d.log.warn({ topic, offset: message.offset }, 'skipped a PBX status record that is not one');
+  // A reader of its own per instance: every API needs every PBX's state, from the start.
+  const consumer = await runBatches(kafka.connection, {
+    groupId: `callboard-api-pbx-status-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    topic,
+    start,
+    maxWaitMs: 200,
+    on: { failed: (e, what) => d.log.warn({ err: e, topic }, `${what} failed; retrying`) },
+    eachBatch: async ({ messages }) => {
+      for (const message of messages) {
+        const s = parsePbxStatus(message.value?.toString('utf8') ?? '');
+        if (s) d.live.noteLinkStatus(s);
+        else d.log.warn({ topic, offset: message.offset }, 'skipped a PBX status record that is not one');
+      }
     },
   });
-  return { stop: () => consumer.disconnect() };
+  return { stop: () => consumer.stop() };
 }

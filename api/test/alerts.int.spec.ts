@@ -5,9 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, registry, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, registry, topicName, type CallboardConfig, type ClickHouse, type KafkaProducer } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
-import type { Producer } from 'kafkajs';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startApi, type RunningApi } from '../src/main.ts';
@@ -46,7 +45,7 @@ const envName = (t: TenantId) => `CB_TEST_ALERT_KEY_${t.toUpperCase()}_${process
 let cfg: CallboardConfig;
 let ch: ClickHouse;
 let api: RunningApi;
-let producer: Producer;
+let producer: KafkaProducer;
 const hooks = {} as Record<TenantId, Awaited<ReturnType<typeof receiver>>>;
 const tok = {} as Record<TenantId, string>;
 const boards = {} as Record<TenantId, string>;

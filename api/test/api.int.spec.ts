@@ -2,11 +2,10 @@
 // isolation through every query, subscription and filter, subscriptions over SSE and WebSocket
 // fed from Kafka, and metrics that equal what the projections computed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createClickHouse, createKafka, createLogger, ensureTopics, Health, migrate, topicName, type CallboardConfig, type ClickHouse, type KafkaProducer } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { ProjectionStore, touchedBy } from '@callboard/projections/store';
 import { queueMetrics } from '@callboard/projections/read';
-import type { Producer } from 'kafkajs';
 import { allMigrations } from '../../cli/migrations.ts';
 import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
 import { startApi, type RunningApi } from '../src/main.ts';
@@ -18,7 +17,7 @@ import { untilLive } from './until-live.ts';
 let cfg: CallboardConfig;
 let ch: ClickHouse;
 let api: RunningApi;
-let producer: Producer;
+let producer: KafkaProducer;
 const tok: Record<string, string> = {};
 let boardA = '';
 let boardB = '';

@@ -1,4 +1,5 @@
 // The one mapping from an error to an exit code and the line a person reads (platform/src/errors.ts).
+import { MultipleErrors, NetworkError, UserError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { classify, ConfigError, portInUse, ServiceUnavailable, UsageError, unknownTenant } from '../../platform/src/index.ts';
 
@@ -14,6 +15,12 @@ describe('classify', () => {
       message: 'service unavailable: connect ECONNREFUSED 127.0.0.1:8123',
     });
     expect(classify(Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toMatchObject({ exit: 69 });
+    // @platformatic/kafka (the services' client) giving up on every broker, as it nests it.
+    const refused = new NetworkError('Connection to 127.0.0.1:9092 failed.', { cause: errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9092') });
+    const attempts = new MultipleErrors('metadata failed 2 times.', [new MultipleErrors('Cannot connect to any broker.', [refused]), new MultipleErrors('Cannot connect to any broker.', [refused])]);
+    expect(classify(attempts)).toEqual({ exit: 69, message: 'Kafka unavailable: metadata failed 2 times: connect ECONNREFUSED 127.0.0.1:9092', usage: false, internal: false });
+    // Not every aggregate of the client is a broker away: a mistake of ours stays a bug.
+    expect(classify(new MultipleErrors('send failed', [new UserError('/messages/0/topic must be string')]))).toMatchObject({ exit: 70, internal: true });
     expect(classify(new Error('Code: 76. DB::Exception: Cannot lock file /data/clickhouse/status. Another server instance'))).toMatchObject({
       exit: 69,
       internal: false,

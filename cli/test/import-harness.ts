@@ -1,7 +1,6 @@
 // Shared by the `callboard import` int tests: a tenant's stack (ClickHouse migrated, topics, the
 // projections and the API) with the environment the command reads, as on a terminal; waiting for
 // the projections to take in what an import wrote; counting the tenant's stored rows.
-import type { Admin } from 'kafkajs';
 import {
   createClickHouse,
   createKafka,
@@ -16,7 +15,7 @@ import {
 import { startProjections } from '@callboard/projections/main';
 import { startApi } from '../../api/src/main.ts';
 import { allMigrations } from '../migrations.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 
 export interface ImportStack {
   cfg: CallboardConfig;
@@ -46,9 +45,16 @@ export async function startImportStack(tenant: string, timezone: string, before?
   const ch = await createClickHouse(cfg);
   await migrate(ch, allMigrations());
   await before?.(ch);
-  const admin: Admin = createKafka(cfg, log).admin();
+  const setup = createKafka(cfg, log).admin();
+  await setup.connect();
+  try {
+    await ensureTopics(setup, cfg);
+  } finally {
+    await setup.disconnect();
+  }
+  // The group's committed offsets, read by a client of its own.
+  const admin = toolKafka(cfg).admin();
   await admin.connect();
-  await ensureTopics(admin, cfg);
   const projections = await startProjections({ cfg, log, health: new Health(), ch, groupId: group, fetch: { minBytes: 1, maxWaitTimeInMs: 100 } });
   const api = await startApi({ cfg, log, health: new Health(), ch, port: 0, host: '127.0.0.1' });
   const topic = topicName(cfg, 'events');

@@ -2,7 +2,7 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig } from '@callboard/platform';
+import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
 import { Retranslation } from './retranslate.ts';
@@ -115,14 +115,16 @@ export async function retranslate(argv: string[]): Promise<number> {
   };
 
   if (pending.size > 0) {
-    const consumer = kafka.consumer({ groupId: `callboard-retranslate-${process.pid}-${Date.now()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
-    await consumer.run({
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
+    const startAt = new Map(starts.map((st) => [st.partition, st.offset === '-1' ? latest.get(st.partition)! : BigInt(st.offset)]));
+    const consumer = await runBatches(kafka.connection, {
+      groupId: `callboard-retranslate-${process.pid}-${Date.now()}`,
+      topic,
+      start: startAt,
+      on: { failed: (e, what) => log.warn({ err: e, topic }, `${what} failed; retrying`) },
+      eachBatch: async (batch) => {
+        if (!pending.has(batch.partition)) return;
         const end = endOf.get(batch.partition)!;
         const settled = nothingSettled();
         for (const m of batch.messages) {
@@ -130,16 +132,14 @@ export async function retranslate(argv: string[]): Promise<number> {
           await retranslation.add(settled, m.value, { topic, partition: batch.partition, offset: m.offset }, m.headers);
         }
         await emit(settled);
-        const last = batch.messages[batch.messages.length - 1];
-        if (!last || BigInt(last.offset) + 1n >= end) {
+        if (BigInt(batch.lastOffset) + 1n >= end) {
           pending.delete(batch.partition);
           if (pending.size === 0) resolveDone();
         }
       },
     });
-    for (const s of starts) if (pending.has(s.partition)) consumer.seek({ topic, partition: s.partition, offset: s.offset === '-1' ? String(latest.get(s.partition)) : s.offset });
     await done;
-    await consumer.disconnect();
+    await consumer.stop();
   }
   await emit(retranslation.flush(nothingSettled()));
   if (!values.stdout) await producer.disconnect();

@@ -9,9 +9,9 @@
 // and the callboard_ingest_spool_* gauges say how full the spool is.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Producer } from 'kafkajs';
 import {
   createKafka,
+  type KafkaProducer,
   createLogger,
   ensureTopics,
   Health,
@@ -60,7 +60,7 @@ const SPOOL_DRAIN_ON_STOP_MS = 5_000;
  * Starts every configured PBX adapter on already connected producers: `producer` for canonical
  * events and the DLQ, `rawProducer` (default: the same one) for pbx.raw.v1.
  */
-export async function startIngest(cfg: CallboardConfig, producer: Producer, log: Logger, health = new Health(), rawProducer?: Producer): Promise<IngestService> {
+export async function startIngest(cfg: CallboardConfig, producer: KafkaProducer, log: Logger, health = new Health(), rawProducer?: KafkaProducer): Promise<IngestService> {
   const watched = watchFeeds(rawProducer && rawProducer !== producer ? new SplitSink(rawProducer, producer, cfg) : new IngestSink(producer, cfg), health, cfg.ingest.stuckAfterMs);
   const spooled =
     cfg.ingest.spoolMaxBytes > 0
@@ -112,7 +112,7 @@ type Feed = 'raw' | 'events' | 'dlq';
  * Watches the sink's writes per PBX and topic. The ingest shell retries a write Kafka refuses
  * until it goes through, and the feed waits behind it; health hears of the first failure (the
  * stall clock starts when that attempt began) and of the next success (it stops). A write that
- * neither succeeds nor fails within the bound (kafkajs retrying inside one send) is a stall too.
+ * neither succeeds nor fails within the bound (the client retrying inside one send) is a stall too.
  */
 export function watchFeeds<S extends IngestSink>(sink: S, health: Health, stuckAfterMs: number): S {
   const watch = <T extends { pbx_id?: string }, R>(feed: Feed, write: (records: T[]) => Promise<R>) => async (records: T[]): Promise<R> => {

@@ -3,8 +3,7 @@
 // (`callboard api`, several replicas) reads it from here instead: a small compacted Kafka topic,
 // one record per PBX keyed by tenant and PBX, written on every change and as a heartbeat, so the
 // latest record of each PBX is its state and a silent ingest shows as stale rather than as "up".
-import type { Admin, Producer } from 'kafkajs';
-import { createKafka, retryKafka, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { createKafka, retryKafka, type CallboardConfig, type Health, type KafkaAdmin, type KafkaProducer, type Logger } from '@callboard/platform';
 import { clockOffsets } from './pipeline.ts';
 
 export const PBX_STATUS_TOPIC = 'callboard.pbx-status.v1';
@@ -32,7 +31,7 @@ export function pbxStatusTopic(cfg: Pick<CallboardConfig, 'kafka'>): string {
 }
 
 /** Creates the status topic once: compacted (the latest record per PBX is all that matters), one partition. */
-export async function ensurePbxStatusTopic(admin: Admin, cfg: Pick<CallboardConfig, 'kafka'>): Promise<void> {
+export async function ensurePbxStatusTopic(admin: Pick<KafkaAdmin, 'listTopics' | 'createTopics' | 'fetchTopicOffsets'>, cfg: Pick<CallboardConfig, 'kafka'>): Promise<void> {
   const topic = pbxStatusTopic(cfg);
   await retryKafka(`creating Kafka topic ${topic}`, async () => {
     if ((await admin.listTopics()).includes(topic)) return;
@@ -93,7 +92,7 @@ export interface PbxStatusPublisher {
  */
 export function startPbxStatusPublisher(o: {
   cfg: CallboardConfig;
-  producer: Producer;
+  producer: Pick<KafkaProducer, 'send'>;
   health: Pick<Health, 'links'>;
   log: Logger;
   everyMs?: number;

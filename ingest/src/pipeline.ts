@@ -199,11 +199,16 @@ export async function produce(sink: Pick<IngestSink, 'canonical' | 'dlq'>, s: Se
 }
 
 /** True for the broker's "message too large" refusal, which no retry can change. */
-export function isTooLarge(e: unknown): boolean {
-  for (let x = e as { type?: unknown; cause?: unknown } | undefined, i = 0; x && i < 5; x = x.cause as typeof x, i++) {
-    if (x.type === 'MESSAGE_TOO_LARGE' || x.type === 'RECORD_LIST_TOO_LARGE') return true;
-  }
-  return false;
+export function isTooLarge(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 5) return false;
+  // @platformatic/kafka names the broker's code `apiId`, inside a response error per request
+  // inside an aggregate per send; kafkajs names it `type`, behind causes. A batch with any part
+  // too large can never be taken as it is, so one is enough to split.
+  const x = e as { type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown };
+  const big = (t: unknown) => t === 'MESSAGE_TOO_LARGE' || t === 'RECORD_LIST_TOO_LARGE';
+  if (big(x.type) || big(x.apiId)) return true;
+  if (Array.isArray(x.errors) && x.errors.some((y) => isTooLarge(y, depth + 1))) return true;
+  return x.cause !== undefined && x.cause !== e && isTooLarge(x.cause, depth + 1);
 }
 
 /** Serialized size of a raw record as the sink writes it (bytes). */

@@ -1,8 +1,7 @@
 // The Kafka edge of ingest: the three topics it writes, with their keys, acks and compression.
 // What to write (raw first, validation, dead letters, metrics, retries) is decided in
 // pipeline.ts; nothing else in ingest produces to Kafka.
-import { CompressionTypes, type Producer, type RecordMetadata } from 'kafkajs';
-import { topicName, type CallboardConfig } from '@callboard/platform';
+import { topicName, type CallboardConfig, type KafkaProducer, type RecordMetadata } from '@callboard/platform';
 import { encodeRaw, partitionKey, type CanonicalEvent, type DlqRecord, type RawMessage, type RawRecord, type RawRef } from '@callboard/schemas';
 
 /** The three writes of a sink: what the pipeline, the feed watch and the spool wrap. */
@@ -10,10 +9,10 @@ export type KafkaSink = Pick<IngestSink, 'raw' | 'canonical' | 'dlq'>;
 
 /**
  * What the sink needs of a Kafka producer: one `send` of a topic's messages, acknowledged with
- * each partition's base offset (kafkajs' shape). bench/ami-to-kafka.ts puts @platformatic/kafka
- * behind it to measure the adapter on the other client (docs/BENCHMARKS.md).
+ * each partition's base offset. bench/ami-to-kafka.ts puts kafkajs behind it to measure the
+ * adapter on the client it replaced (docs/BENCHMARKS.md).
  */
-export type KafkaSend = Pick<Producer, 'send'>;
+export type KafkaSend = Pick<KafkaProducer, 'send'>;
 
 export class IngestSink {
   constructor(
@@ -31,7 +30,7 @@ export class IngestSink {
     // records per second (docs/BENCHMARKS.md, AMI). Offsets in a compressed batch still follow
     // from its base offset. Canonical events stay uncompressed (no measured gain). The frame is
     // the message value and the rest of the record one raw.v2 header (@callboard/schemas raw-codec.ts).
-    const meta = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: records.map(this.encode) });
+    const meta = await this.producer.send({ topic, acks: -1, compression: 'gzip', messages: records.map(this.encode) });
     return refs(topic, records, meta);
   }
 
@@ -54,11 +53,11 @@ export class IngestSink {
   }
 }
 
-// kafkajs reports one base offset per partition for a batch; records of one key land on one
+// A send reports one base offset per partition; records of one key land on one
 // partition in send order, so offsets follow from the base.
 function refs(topic: string, records: RawRecord[], meta: RecordMetadata[]): RawRef[] {
   if (meta.length !== 1) return records.map((r) => ({ topic, connection: r.connection, seq: r.seq }));
   const m = meta[0]!;
-  const base = BigInt(m.baseOffset ?? m.offset ?? '0');
+  const base = BigInt(m.baseOffset);
   return records.map((r, i) => ({ topic, partition: m.partition, offset: String(base + BigInt(i)), connection: r.connection, seq: r.seq }));
 }

@@ -8,12 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, ensureTopics, Health, topicName, type CallboardConfig } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, Health, topicName, type CallboardConfig, type KafkaProducer } from '@callboard/platform';
 import { validateEvent, type CanonicalEvent, type RawRecord } from '@callboard/schemas';
 import { startIngest, type IngestService } from '../src/main.ts';
-import { eventually, readLog, testConfig } from '../../test/helpers.ts';
+import { eventually, readLog, testConfig, toolKafka } from '../../test/helpers.ts';
 import { startTestAmiServer, type TestAmiServer } from './ami-test-server.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,7 +25,7 @@ const testStart = new Date(Date.now() - 60_000).toISOString();
 describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (needs ../shared/fixtures)', () => {
   let server: TestAmiServer;
   let cfg: CallboardConfig;
-  let producer: Producer;
+  let producer: KafkaProducer;
   let svc: IngestService;
   const health = new Health();
   const raw: RawRecord[] = [];
@@ -60,7 +59,7 @@ describe.skipIf(!existsSync(CAPTURE))('AMI adapter against a live AMI endpoint (
     await admin.connect();
     await ensureTopics(admin, cfg);
     await admin.disconnect();
-    stopConsumer = await readLog(kafka, cfg, 'reader', { raw, events });
+    stopConsumer = await readLog(toolKafka(cfg), cfg, 'reader', { raw, events });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     svc = await startIngest(cfg, producer, log, health);

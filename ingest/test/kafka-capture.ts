@@ -1,8 +1,9 @@
-// A test's own Kafka: topics created, an IngestSink to write through, and every canonical event
-// and dead letter written to them read back (on the real broker of test/global-setup.ts).
+// A test's own Kafka: topics created, an IngestSink to write through (on the services' client),
+// and every canonical event and dead letter written to them read back by an independent client
+// (kafkajs, toolKafka), on the real broker of test/global-setup.ts.
 import { createKafka, ensureTopics, topicName, type CallboardConfig, type Logger } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord } from '@callboard/schemas';
-import { eventually } from '../../test/helpers.ts';
+import { eventually, toolKafka } from '../../test/helpers.ts';
 import { IngestSink } from '../src/sink.ts';
 
 export interface KafkaCapture {
@@ -21,7 +22,7 @@ export async function captureKafka(cfg: CallboardConfig, log: Logger, group: str
   await ensureTopics(admin, cfg);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}${group}` });
+  const consumer = toolKafka(cfg).consumer({ groupId: `${cfg.kafka.topicPrefix}${group}` });
   await consumer.connect();
   const topics = { events: topicName(cfg, 'events'), dlq: topicName(cfg, 'dlq') };
   await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@callboard/platform';
 import { DLQ_REASONS, makeEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
-import { dlq, drop, IngestPipeline, nothingSettled, ok, produce, retryDelayMs, settle } from '../src/pipeline.ts';
+import { ProtocolError, ResponseError, MultipleErrors, NetworkError } from '@platformatic/kafka';
+import { dlq, drop, IngestPipeline, isTooLarge, nothingSettled, ok, produce, retryDelayMs, settle } from '../src/pipeline.ts';
 import { Retranslation } from '../src/retranslate.ts';
 
 const who = { source: 'ami', tenant_id: 'acme', pbx_id: 'pbx1' };
@@ -102,6 +103,30 @@ describe('produce', () => {
     await produce(sink, settle(nothingSettled(), ok([started('1.1'), started('y'.repeat(300))]), who, { original: '', ref: null }));
     await produce(sink, nothingSettled());
     expect(sink.sent).toEqual(['events:1', 'dlq:1']);
+  });
+
+  it('splits a send the broker refuses as too large, as the client reports it, and retries nothing else that way', async () => {
+    // @platformatic/kafka: an aggregate per send, a response error per Produce request, the broker's code inside.
+    const refused = (code: number) => new MultipleErrors('Producing messages failed.', [new ResponseError(0, 11, { '/responses/0/partitions/0': [code, null] }, {})]);
+    expect(isTooLarge(refused(10))).toBe(true); // MESSAGE_TOO_LARGE
+    expect(isTooLarge(refused(18))).toBe(true); // RECORD_LIST_TOO_LARGE
+    expect(isTooLarge(refused(6))).toBe(false); // NOT_LEADER_OR_FOLLOWER: retried, not split
+    expect(isTooLarge(new MultipleErrors('metadata failed', [new NetworkError('ECONNREFUSED')]))).toBe(false);
+    expect(isTooLarge(new ProtocolError('MESSAGE_TOO_LARGE'))).toBe(true);
+    // kafkajs (the tests' client) names it `type`, behind a cause.
+    expect(isTooLarge(new Error('gave up', { cause: Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' }) }))).toBe(true);
+
+    const sink = fakeSink();
+    const sizes: number[] = [];
+    sink.dlq = async (records) => {
+      sizes.push(records.length);
+      if (records.length > 1) throw refused(10);
+    };
+    const bad = settle(nothingSettled(), dlq('UNPARSEABLE_FRAME', 'x'), who, { original: 'x', ref: null });
+    const flood = { ...bad, dlq: [...bad.dlq, ...bad.dlq, ...bad.dlq] };
+    await produce(sink, flood);
+    // Halved until each part is taken: 3 → 1 + 2 → 1 + 1.
+    expect(sizes.filter((n) => n === 1)).toHaveLength(3);
   });
 });
 

@@ -1,17 +1,17 @@
 // pbx.raw.v1 holds two record formats (@callboard/schemas raw-codec.ts): the frame as the value
 // with its fields in one header (written now), and the JSON envelope (logs written before). A
 // re-translation of the same frames must not depend on which one it reads: the real Asterisk 22
-// captures, written both ways and delivered as kafkajs delivers them (Buffers), give the same
+// captures, written both ways and delivered as a consumer delivers them (Buffers), give the same
 // events and dead letters, and the sink writes the new format.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
+import type { ProducerRecord } from '@callboard/platform';
 import { decodeRaw, encodeRaw, encodeRawJson, RAW_HEADER, type RawMessage, type RawRecord } from '@callboard/schemas';
 import { parseAll } from '../src/ami/parser.ts';
 import { nothingSettled, type Settled } from '../src/pipeline.ts';
 import { Retranslation } from '../src/retranslate.ts';
-import { IngestSink } from '../src/sink.ts';
+import { IngestSink, type KafkaSend } from '../src/sink.ts';
 
 const A22 = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'ami', 'asterisk22');
 
@@ -77,10 +77,10 @@ describe('raw record formats', () => {
   });
 
   it('the sink writes the frame as the value and its fields in the raw.v2 header', async () => {
-    const sent: { messages: RawMessage[] }[] = [];
-    const producer = {
-      send: async (b: { messages: RawMessage[] }) => (sent.push(b), [{ topicName: 't', partition: 1, errorCode: 0, baseOffset: '10' }]),
-    } as unknown as Producer;
+    const sent: ProducerRecord[] = [];
+    const producer: KafkaSend = {
+      send: async (b) => (sent.push(b), [{ topicName: 't', partition: 1, baseOffset: '10' }]),
+    };
     const rs = records().slice(0, 3);
     const refs = await new IngestSink(producer, { kafka: { topicPrefix: '' } as never }).raw(rs);
     expect(sent[0]!.messages).toEqual(rs.map(encodeRaw));

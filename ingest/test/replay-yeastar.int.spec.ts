@@ -5,15 +5,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, ensureTopics, type CallboardConfig } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, type CallboardConfig, type KafkaProducer } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
 import { pAgentStatus, pCallStatus, pNewCdr, type PMember } from '@callboard/simulator/yeastar-p-server';
 import { replayYeastar } from '../src/import/replay-yeastar.ts';
 import { IngestSink } from '../src/sink.ts';
 import { translateYeastarText } from '../src/yeastar/offline.ts';
-import { eventually, readLog, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, readLog, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 
 const log = createLogger('replay-yeastar-test', process.env.LOG_LEVEL ?? 'warn');
 const ZONE = 'Africa/Nairobi';
@@ -51,7 +50,7 @@ const CAPTURE = [
 
 describe('replay --source yeastar through the real broker', () => {
   let cfg: CallboardConfig;
-  let producer: Producer;
+  let producer: KafkaProducer;
   let stopConsumer: (() => Promise<void>) | undefined;
   const events: CanonicalEvent[] = [];
   const raws: RawRecord[] = [];
@@ -68,7 +67,7 @@ describe('replay --source yeastar through the real broker', () => {
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    stopConsumer = await readLog(kafka, cfg, 'replay-yeastar', { raw: raws, events, dead });
+    stopConsumer = await readLog(toolKafka(cfg), cfg, 'replay-yeastar', { raw: raws, events, dead });
   });
   afterAll(async () => {
     await stopConsumer?.();

@@ -2,11 +2,10 @@
 // protocols: OpenAPI tokens + WebSocket; S-Series login + HTTP push), through the real broker.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, dlqTotal, ensureTopics, Health, topicName, type CallboardConfig } from '@callboard/platform';
+import { createKafka, createLogger, dlqTotal, ensureTopics, Health, topicName, type CallboardConfig, type KafkaProducer } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord } from '@callboard/schemas';
-import { eventually, readLog, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, freePort as refusedPort, readLog, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 import { startYeastarPServer, type YeastarPServer } from '@callboard/simulator/yeastar-p-server';
 import { pushSReport, startYeastarSApi } from '@callboard/simulator/yeastar-s-pusher';
 import { IngestSink } from '../src/sink.ts';
@@ -27,8 +26,7 @@ const log = createLogger('yeastar-int', process.env.LOG_LEVEL ?? 'warn');
 
 describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker (needs ../shared/fixtures)', () => {
   let cfg: CallboardConfig;
-  let kafka: Kafka;
-  let producer: Producer;
+  let producer: KafkaProducer;
   let stopConsumer: (() => Promise<void>) | undefined;
   let sink: IngestSink;
   const raw: RawRecord[] = [];
@@ -37,7 +35,7 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
 
   beforeAll(async () => {
     cfg = testConfig();
-    kafka = createKafka(cfg, log);
+    const kafka = createKafka(cfg, log);
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, cfg);
@@ -45,7 +43,7 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     sink = new IngestSink(producer, cfg);
-    stopConsumer = await readLog(kafka, cfg, 'yeastar-int', { raw, events, dead });
+    stopConsumer = await readLog(toolKafka(cfg), cfg, 'yeastar-int', { raw, events, dead });
   });
 
   afterAll(async () => {
@@ -311,7 +309,8 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
     });
 
     it('answers 503 (and the PBX retries) when Kafka does not acknowledge the raw report', async () => {
-      const idle = kafka.producer();
+      // A producer whose broker refuses connections: every send fails once the client's retries are spent.
+      const idle = createKafka({ kafka: { ...cfg.kafka, brokers: [`127.0.0.1:${await refusedPort()}`] } }, log).producer();
       const deadPipeline = new YeastarPipeline(
         new IngestSink(idle, cfg),
         new YeastarTranslator({ tenant_id: 'acme', pbx_id: `${pbxId}x`, source: 'yeastar-s', timezone: 'UTC' }),
@@ -329,6 +328,7 @@ describe.skipIf(!existsSync(fixtures))('Yeastar adapters through the real broker
         expect(JSON.parse(res.body)).toMatchObject({ error: 'unavailable' });
       } finally {
         await r2.close();
+        await idle.disconnect();
       }
     });
   });

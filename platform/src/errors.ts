@@ -79,6 +79,25 @@ export interface Failure {
   internal: boolean;
 }
 
+/** A @platformatic/kafka network failure, or attempts that all failed with one. */
+function kafkaUnreachable(e: unknown): boolean {
+  const x = e as { code?: string; errors?: unknown[] } | null;
+  if (!x || typeof x !== 'object') return false;
+  if (x.code === 'PLT_KFK_NETWORK') return true;
+  return x.code === 'PLT_KFK_MULTIPLE' && Array.isArray(x.errors) && x.errors.length > 0 && x.errors.every(kafkaUnreachable);
+}
+
+/** The deepest message under `e` (through aggregates' first error and causes), e.g. "connect ECONNREFUSED 127.0.0.1:9092". */
+function innermost(e: unknown): string {
+  let x = e as { message?: string; errors?: unknown[]; cause?: unknown };
+  for (let i = 0; i < 20; i++) {
+    const next = (Array.isArray(x.errors) && x.errors[0]) || x.cause;
+    if (!next || typeof next !== 'object') break;
+    x = next as typeof x;
+  }
+  return x.message ?? String(x);
+}
+
 /** What kind of failure `e` is; the one mapping from errors to exit codes. */
 export function classify(e: unknown): Failure {
   const err = (e ?? {}) as Error & { code?: string; port?: number; address?: string; cause?: unknown };
@@ -91,7 +110,10 @@ export function classify(e: unknown): Failure {
   if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_')) return user(EXIT.usage, message, true);
   if (err.code === 'EADDRINUSE') return user(EXIT.config, `address in use: ${err.address ?? ''}:${err.port ?? ''} (choose another port)`);
   if (typeof err.code === 'string' && UNREACHABLE.has(err.code)) return user(EXIT.unavailable, `service unavailable: ${message}`);
-  // kafkajs gives up on a broker it cannot reach with these; the cause names the address.
+  // @platformatic/kafka gives up on brokers it cannot reach with network errors, wrapped once
+  // per attempt; the innermost cause names the address.
+  if (kafkaUnreachable(e)) return user(EXIT.unavailable, `Kafka unavailable: ${message.replace(/\.$/, '')}: ${innermost(e)}`);
+  // kafkajs (the tests' client) gives up with these; the cause names the address.
   if (/^KafkaJS(Connection|NumberOfRetriesExceeded|BrokerNotFound)/.test(err.name ?? '')) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return user(EXIT.unavailable, `Kafka unavailable: ${message}${cause}`);

@@ -3,9 +3,11 @@
 // cached outside git; a second start reuses them.
 //
 // Version 4.3.1: the newest release whose jars are complete on Maven Central (4.4.0's POM names
-// a kafka-tools-api 4.4.0 jar that Central does not serve). kafkajs 2.2.4 negotiates every API
-// it uses at or above the floors Kafka 4.x kept after KIP-896 (docs/kafka.md has the table);
-// the integration suite verifies produce, idempotent produce, consume, groups and admin on it.
+// a kafka-tools-api 4.4.0 jar that Central does not serve). Both clients talk to it: the
+// services' @platformatic/kafka (written for 3.5–4.x) and the tests' kafkajs 2.2.4, which
+// negotiates every API it uses at or above the floors Kafka 4.x kept after KIP-896
+// (docs/kafka.md has the table); the integration suite runs produce, idempotent produce,
+// consume, groups and admin of both on it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';

@@ -1,8 +1,10 @@
 // Kafka client factory and topic set-up. Topics are created by the services at start-up
 // (idempotent), with partitions and retention from config.
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type ICustomPartitioner, type LogEntry } from 'kafkajs';
+import { Admin, Producer, ProduceAcks, TimeoutError, murmur2, type Partitioner } from '@platformatic/kafka';
 import { join } from 'node:path';
 import type { CallboardConfig } from './config.ts';
+// Before any client is made: two faults of the client, mended (see the file).
+import './platformatic-fixes.ts';
 import { startLocalKafka, type LocalKafka } from './kafka-local.ts';
 import type { Logger } from './log.ts';
 
@@ -17,66 +19,228 @@ export function topicName(cfg: Pick<CallboardConfig, 'kafka'>, t: TopicName): st
   return cfg.kafka.topicPrefix + TOPICS[t];
 }
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'error',
-  [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
-  [KafkaLogLevel.DEBUG]: 'debug',
-};
+// The client is @platformatic/kafka (docs/BENCHMARKS.md, "The client switch"): the same AMI
+// adapter wrote 1.45× the frames per second on it than on kafkajs, whose last release was in
+// 2023. The services see only the small ports below, shaped like the kafkajs calls they made
+// before, so a test can still drive them with kafkajs as an independent client.
+
+/** A message to produce. Strings are sent as UTF-8. */
+export interface KafkaMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string | Buffer | undefined>;
+  /** Sets the partition instead of the key's hash. */
+  partition?: number;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: KafkaMessage[];
+  /** Only -1 (all in-sync replicas) is meaningful for an idempotent producer; accepted for clarity. */
+  acks?: -1;
+  compression?: 'gzip';
+}
+
+/** One per partition a send wrote to: the offset of its first message there. */
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  baseOffset: string;
+}
+
+export interface KafkaProducer {
+  /** Fails when no broker answers within the client's timeout. */
+  connect(): Promise<void>;
+  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/** A partition's offsets: `high` is the next offset to be written, `low` the first still kept. */
+export interface PartitionOffsets {
+  partition: number;
+  offset: string;
+  high: string;
+  low: string;
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  createTopics(o: { topics: TopicSpec[]; waitForLeaders?: boolean }): Promise<boolean>;
+  fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Per partition, the first offset whose timestamp is at or after `at` (ms); "-1" when none is. */
+  fetchTopicOffsetsByTimestamp(topic: string, at: number): Promise<{ partition: number; offset: string }[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaClient {
+  producer(o?: { idempotent?: boolean; maxInFlightRequests?: number }): KafkaProducer;
+  admin(): KafkaAdmin;
+  /** Brokers and client id, for the consumers (kafka-consumer.ts). */
+  readonly connection: KafkaConnection;
+}
+
+export interface KafkaConnection {
+  clientId: string;
+  bootstrapBrokers: string[];
+  /** Per request, and the retries of a request a broker refused for a transient reason. */
+  timeout: number;
+  retries: number;
+  retryDelay: number;
+  log?: Logger;
+}
 
 /** Keys remembered per producer before the memo starts again (a batch of a busy PBX has a few thousand). */
 const PARTITION_MEMO_KEYS = 50_000;
+const JAVA_MURMUR2_MASK = 0x7fffffff;
 
 /**
- * kafkajs' default partitioner (murmur2 of the key, as the Java client), with the partition of a
- * string key remembered per topic and partition count. kafkajs hashes every message of a send
- * again, in JavaScript with 64-bit arithmetic emulated: ~5 % of the AMI path's CPU, where all
- * raw records of a batch share their PBX's key and a call's events share theirs
- * (docs/BENCHMARKS.md, "The partitioner, remembered"). The partitions are the default's, so
- * producers with and without it agree.
+ * The Java client's partitioner (murmur2 of the key, sign bit cleared, modulo the partition
+ * count, which the client applies), so a key lands where kafkajs, librdkafka's murmur2 mode and
+ * the Java client put it: a call's events keep one partition whoever wrote them. The hash of a
+ * string key is remembered per topic: murmur2 runs on BigInt here, and all raw records of a
+ * batch share their PBX's key, a call's events theirs (docs/BENCHMARKS.md, "The partitioner,
+ * remembered"). Keyless messages go round robin (the client's own counter).
  */
-export const rememberingPartitioner: ICustomPartitioner = () => {
-  const partitioner = Partitioners.DefaultPartitioner();
+export function javaCompatiblePartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
   let memo = new Map<string, number>();
-  return (args) => {
-    const { topic, partitionMetadata, message } = args;
-    if (typeof message.key !== 'string' || (message.partition !== null && message.partition !== undefined)) return partitioner(args);
-    const k = `${partitionMetadata.length}\u0000${topic}\u0000${message.key}`;
-    let p = memo.get(k);
-    if (p === undefined) {
-      p = partitioner(args);
-      if (memo.size >= PARTITION_MEMO_KEYS) memo = new Map();
-      memo.set(k, p);
+  let next = 0;
+  return (message, key) => {
+    const k = (message as { key?: unknown }).key;
+    if (typeof k === 'string') {
+      const id = `${message.topic}\u0000${k}`;
+      let h = memo.get(id);
+      if (h === undefined) {
+        h = murmur2(key ?? Buffer.from(k)) & JAVA_MURMUR2_MASK;
+        if (memo.size >= PARTITION_MEMO_KEYS) memo = new Map();
+        memo.set(id, h);
+      }
+      return h;
     }
-    return p;
+    if (key && key.length > 0) return murmur2(key) & JAVA_MURMUR2_MASK;
+    next = (next + 1) & JAVA_MURMUR2_MASK;
+    return next;
   };
-};
+}
 
-export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, clientId?: string): Kafka {
+const asBuffer = (v: unknown): Buffer | undefined => (v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v)));
+const serializers = { key: asBuffer, value: asBuffer, headerKey: asBuffer, headerValue: asBuffer };
+
+export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, clientId?: string): KafkaClient {
   if (cfg.kafka.brokers.length === 0) throw new Error('KAFKA_BROKERS is empty: start the local broker first (resolveBrokers)');
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  const kafka = new Kafka({
+  const connection: KafkaConnection = {
     clientId: clientId ?? cfg.kafka.clientId,
-    brokers: cfg.kafka.brokers,
-    connectionTimeout: 3000,
-    // kafkajs logs transient errors at ERROR (coordinator loading; a new topic's leader not
-    // serving it yet, which ensureTopics waits out); they are retried, so warn.
-    logLevel: KafkaLogLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }: LogEntry) => {
-        if (!log) return;
-        const { message, ...rest } = entry;
-        const lvl = LEVELS[level] ?? 'info';
-        const transient = /coordinator|leadership|rebalanc|not available|not the leader|does not host this topic-partition/i.test(String(rest.error ?? message));
-        log[transient && lvl === 'error' ? 'warn' : lvl]({ kafka: rest }, message);
-      },
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-  });
-  // Every producer of the project partitions alike, through the remembering partitioner.
-  const producer = kafka.producer.bind(kafka);
-  kafka.producer = (config) => producer({ createPartitioner: rememberingPartitioner, ...config });
-  return kafka;
+    bootstrapBrokers: cfg.kafka.brokers,
+    timeout: 10_000,
+    retries: 8,
+    retryDelay: 250,
+    ...(log ? { log } : {}),
+  };
+  const base = { clientId: connection.clientId, bootstrapBrokers: connection.bootstrapBrokers, timeout: connection.timeout, connectTimeout: 3000, retries: connection.retries, retryDelay: connection.retryDelay };
+  return {
+    connection,
+    producer: (o = {}) => {
+      const idempotent = o.idempotent ?? false;
+      let gzip: Producer<unknown, unknown, unknown, unknown> | null = null;
+      const make = (compression?: 'gzip') =>
+        new Producer({
+          ...base,
+          idempotent,
+          acks: ProduceAcks.ALL,
+          ...(compression ? { compression } : {}),
+          partitioner: javaCompatiblePartitioner() as Partitioner<unknown, unknown, unknown, unknown>,
+          serializers: serializers as never,
+          autocreateTopics: false,
+        });
+      // Compression is a producer's setting in this client; a send asking for GZIP gets a second
+      // producer (one idempotent session each), created the first time it is asked for.
+      let plain = make();
+      let closed = false;
+      const producerFor = (c?: 'gzip') => {
+        if (closed) throw new Error(`Kafka producer ${connection.clientId} is disconnected: connect() it again first`);
+        return c === 'gzip' ? (gzip ??= make('gzip')) : plain;
+      };
+      return {
+        // Opens it again after a disconnect(), as kafkajs did (a closed client of this one stays closed).
+        connect: async () => {
+          if (closed) {
+            plain = make();
+            gzip = null;
+            closed = false;
+          }
+          await plain.metadata({ topics: [] });
+        },
+        send: async (r) => {
+          if (r.messages.length === 0) return [];
+          const res = await producerFor(r.compression).send({
+            messages: r.messages.map((m) => ({
+              topic: r.topic,
+              key: m.key ?? undefined,
+              value: m.value ?? undefined,
+              ...(m.headers ? { headers: dropUndefined(m.headers) } : {}),
+              ...(m.partition !== undefined ? { partition: m.partition } : {}),
+            })),
+          } as never);
+          return (res.offsets ?? []).map((x) => ({ topicName: x.topic, partition: x.partition, baseOffset: String(x.offset) }));
+        },
+        disconnect: async () => {
+          closed = true;
+          await Promise.all([plain.close(), gzip?.close()]);
+        },
+      };
+    },
+    admin: () => platformaticAdmin(new Admin(base)),
+  };
+}
+
+function dropUndefined(h: Record<string, string | Buffer | undefined>): Record<string, string | Buffer> {
+  const out: Record<string, string | Buffer> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+// ListOffsets' special timestamps.
+const LATEST = -1n;
+const EARLIEST = -2n;
+
+function platformaticAdmin(admin: Admin): KafkaAdmin {
+  const partitionsOf = async (topic: string): Promise<number[]> => {
+    const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const t = meta.topics.get(topic);
+    if (!t) throw Object.assign(new Error(`topic ${topic} is not known to the cluster yet`), { retriable: true });
+    return [...Array(t.partitionsCount).keys()];
+  };
+  const offsetsAt = async (topic: string, timestamp: bigint): Promise<Map<number, bigint>> => {
+    const partitions = await partitionsOf(topic);
+    const res = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
+    return new Map((res.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+  };
+  return {
+    connect: async () => {
+      await admin.metadata({ topics: [] });
+    },
+    listTopics: () => admin.listTopics(),
+    createTopics: async ({ topics }) => {
+      // One request per topic: this client applies partitions, replicas and configs to every topic of a request.
+      for (const t of topics) {
+        await admin.createTopics({ topics: [t.topic], partitions: t.numPartitions, replicas: t.replicationFactor, configs: t.configEntries ?? [] });
+      }
+      return true;
+    },
+    fetchTopicOffsets: async (topic) => {
+      const [high, low] = await Promise.all([offsetsAt(topic, LATEST), offsetsAt(topic, EARLIEST)]);
+      return [...high].map(([partition, h]) => ({ partition, offset: String(h), high: String(h), low: String(low.get(partition) ?? 0n) }));
+    },
+    fetchTopicOffsetsByTimestamp: async (topic, at) => [...(await offsetsAt(topic, BigInt(at)))].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+    disconnect: () => admin.close(),
+  };
 }
 
 export interface KafkaRetryOptions {
@@ -87,21 +251,29 @@ export interface KafkaRetryOptions {
 }
 
 /**
- * kafkajs marks transient errors `retriable: true` (leader elections, a topic the broker does not
- * serve yet, connection drops). Its own retrier gives up after a fixed count, and some admin
- * paths do not retry at all (createTopics only waits out LEADER_NOT_AVAILABLE), so a freshly
- * created topic can fail a caller that would have succeeded a moment later.
+ * Whether a Kafka error is transient: a leader election, a topic a broker does not serve yet, a
+ * dropped connection, a coordinator loading. Both clients are understood: @platformatic/kafka
+ * (the services) sets `canRetry`, and wraps per-topic or per-broker failures in an aggregate;
+ * kafkajs (the tests' independent client) sets `retriable`. Either gives up after a fixed count
+ * of its own, and a freshly created topic can fail a caller that would succeed a moment later.
  */
 export function isRetriableKafkaError(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
-  const x = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; errors?: unknown[] };
-  if (x.retriable === true) return true;
-  // kafkajs' retrier ran out of attempts on a transient error: our deadline is longer.
+  const x = e as { name?: string; type?: string; apiId?: string; code?: string; retriable?: boolean; canRetry?: boolean; cause?: unknown; errors?: unknown[] };
+  if (x.retriable === true || x.canRetry === true) return true;
+  // The client's own retries ran out on a transient error: our deadline is longer.
   if (x.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriableKafkaError(x.cause);
-  // One error per topic from createTopics; another service may have created some meanwhile.
-  if (x.name === 'KafkaJSAggregateError' && Array.isArray(x.errors) && x.errors.length > 0) {
-    return x.errors.every((err) => (err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' || isRetriableKafkaError(err));
+  // Timeouts are not retried by the client itself (a request may have been applied), but every
+  // caller of retryKafka is idempotent.
+  if (e instanceof TimeoutError) return true;
+  // One error per topic or broker; another service may have created some topics meanwhile.
+  if ((x.name === 'KafkaJSAggregateError' || Array.isArray(x.errors)) && Array.isArray(x.errors) && x.errors.length > 0) {
+    return x.errors.every((err) => {
+      const y = err as { type?: string; apiId?: string };
+      return y.type === 'TOPIC_ALREADY_EXISTS' || y.apiId === 'TOPIC_ALREADY_EXISTS' || isRetriableKafkaError(err);
+    });
   }
+  if (x.cause && x.cause !== e) return isRetriableKafkaError(x.cause);
   return false;
 }
 
@@ -131,7 +303,7 @@ function reason(e: unknown): string {
 }
 
 export async function ensureTopics(
-  admin: Admin,
+  admin: Pick<KafkaAdmin, 'listTopics' | 'createTopics' | 'fetchTopicOffsets'>,
   cfg: Pick<CallboardConfig, 'kafka'>,
   names: TopicName[] = ['raw', 'events', 'dlq'],
   retry: KafkaRetryOptions = {},
@@ -169,7 +341,7 @@ export async function ensureTopics(
 
 /**
  * On a cluster, a broker that has not yet learnt of a new topic answers ListOffsets without it,
- * and kafkajs then fails with a TypeError (`Cannot destructure property 'partitions'`) instead
+ * and kafkajs (the tests' client) then fails with a TypeError (`Cannot destructure property 'partitions'`) instead
  * of UNKNOWN_TOPIC_OR_PARTITION. It is that transient state, so it is retried like it.
  */
 function notServedYet(e: unknown): never {

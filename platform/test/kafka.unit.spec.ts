@@ -1,9 +1,12 @@
-// Which Kafka errors are worth another attempt, and the retry around topic set-up. The errors are
-// built by kafkajs itself from broker error codes, exactly as a broker answer would produce them.
+// Which Kafka errors are worth another attempt, the retry around topic set-up, and where the
+// producers put a key. The errors are built by each client itself from broker error codes,
+// exactly as a broker answer would produce them: @platformatic/kafka (the services) and kafkajs
+// (the tests' independent client, which also runs ensureTopics).
 import { createRequire } from 'node:module';
 import { KafkaJSAggregateError, KafkaJSNumberOfRetriesExceeded, Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isRetriableKafkaError, rememberingPartitioner, retryKafka } from '../src/kafka.ts';
+import { MultipleErrors, NetworkError, ProtocolError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
+import { isRetriableKafkaError, javaCompatiblePartitioner, retryKafka } from '../src/kafka.ts';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
@@ -43,6 +46,30 @@ describe('isRetriableKafkaError', () => {
     const exists = createErrorFromCode(TOPIC_ALREADY_EXISTS);
     expect(isRetriableKafkaError(new KafkaJSAggregateError('create', [exists, createErrorFromCode(UNKNOWN_TOPIC_OR_PARTITION)]))).toBe(true);
     expect(isRetriableKafkaError(new KafkaJSAggregateError('create', [exists, createErrorFromCode(INVALID_REPLICATION_FACTOR)]))).toBe(false);
+  });
+});
+
+describe('isRetriableKafkaError on @platformatic/kafka errors', () => {
+  it('takes what the client marks retriable, and network trouble and timeouts', () => {
+    expect(isRetriableKafkaError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION'))).toBe(true);
+    expect(isRetriableKafkaError(new ProtocolError('LEADER_NOT_AVAILABLE'))).toBe(true);
+    expect(isRetriableKafkaError(new ProtocolError('INVALID_REPLICATION_FACTOR'))).toBe(false);
+    expect(isRetriableKafkaError(new NetworkError('Connection closed'))).toBe(true);
+    expect(isRetriableKafkaError(new TimeoutError('Request timed out'))).toBe(true);
+    expect(isRetriableKafkaError(new UserError('/options/topics must be an array'))).toBe(false);
+  });
+
+  it('takes a response of per-topic errors only when every part is retriable or the topic already exists', () => {
+    // CreateTopics (API 19) answering for two topics, as the client reports it.
+    const exists = new ResponseError(19, 7, { '/topics/0': [36, 'exists'], '/topics/1': [3, null] }, {});
+    expect(isRetriableKafkaError(exists)).toBe(true);
+    const bad = new ResponseError(19, 7, { '/topics/0': [36, 'exists'], '/topics/1': [38, 'bad factor'] }, {});
+    expect(isRetriableKafkaError(bad)).toBe(false);
+  });
+
+  it('looks through the client giving up on every broker to the errors it gave up on', () => {
+    expect(isRetriableKafkaError(new MultipleErrors('Cannot connect to any broker.', [new NetworkError('ECONNREFUSED'), new NetworkError('ECONNREFUSED')]))).toBe(true);
+    expect(isRetriableKafkaError(new MultipleErrors('failed', [new UserError('bad')]))).toBe(false);
   });
 });
 
@@ -92,21 +119,25 @@ describe('retryKafka', () => {
   });
 });
 
-describe('rememberingPartitioner', () => {
+describe('javaCompatiblePartitioner', () => {
   const partitions = (n: number): PartitionMetadata[] => Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+  // The client takes the partitioner's number modulo the topic's partition count.
+  const place = (ours: ReturnType<typeof javaCompatiblePartitioner>, topic: string, key: string | Buffer | undefined, n: number) => {
+    const bytes = key === undefined ? undefined : Buffer.isBuffer(key) ? key : Buffer.from(key);
+    return ours({ topic, key, value: 'x' } as never, bytes, { metadata: undefined }) % n;
+  };
 
-  it('puts every keyed message where kafkajs\' own default partitioner does, the first time and remembered', () => {
-    const ours = rememberingPartitioner();
+  it("puts every keyed message where kafkajs' default (the Java client's) partitioner does, the first time and remembered", () => {
+    const ours = javaCompatiblePartitioner();
     const theirs = Partitioners.DefaultPartitioner();
-    const keys = ['acme:pbx:pbx1', 'acme:call:1795306506.1', 'é:ünïcode', '', ...Array.from({ length: 500 }, (_, i) => `t${i % 7}:call:${i * 7919}`)];
+    const keys = ['acme:pbx:pbx1', 'acme:call:1795306506.1', 'é:ünïcode', ...Array.from({ length: 500 }, (_, i) => `t${i % 7}:call:${i * 7919}`)];
     const spread = new Set<number>();
     for (const n of [1, 3, 12]) {
       for (const round of [1, 2]) {
         for (const key of keys) {
           for (const topic of ['pbx.raw.v1', 'cc.events.v1']) {
-            const args = { topic, partitionMetadata: partitions(n), message: { key, value: 'x' } };
-            const p = ours(args);
-            expect(p, `${key} on ${topic} (${n} partitions, round ${round})`).toBe(theirs(args));
+            const p = place(ours, topic, key, n);
+            expect(p, `${key} on ${topic} (${n} partitions, round ${round})`).toBe(theirs({ topic, partitionMetadata: partitions(n), message: { key, value: 'x' } }));
             if (n === 12) spread.add(p);
           }
         }
@@ -116,14 +147,10 @@ describe('rememberingPartitioner', () => {
     expect(spread.size).toBe(12);
   });
 
-  it('leaves an explicit partition, a Buffer key and a keyless message to the default', () => {
-    const ours = rememberingPartitioner();
-    const meta = partitions(12);
-    expect(ours({ topic: 't', partitionMetadata: meta, message: { key: 'k', value: 'x', partition: 5 } })).toBe(5);
-    const byBuffer = ours({ topic: 't', partitionMetadata: meta, message: { key: Buffer.from('acme:pbx:pbx1'), value: 'x' } });
-    expect(byBuffer).toBe(Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata: meta, message: { key: Buffer.from('acme:pbx:pbx1'), value: 'x' } }));
-    // Keyless: round robin over the available partitions, as kafkajs does.
-    const keyless = new Set(Array.from({ length: 24 }, () => ours({ topic: 't', partitionMetadata: meta, message: { value: 'x' } })));
+  it('hashes a Buffer key like its string, and spreads keyless messages round robin', () => {
+    const ours = javaCompatiblePartitioner();
+    expect(place(ours, 't', Buffer.from('acme:pbx:pbx1'), 12)).toBe(Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata: partitions(12), message: { key: Buffer.from('acme:pbx:pbx1'), value: 'x' } }));
+    const keyless = new Set(Array.from({ length: 24 }, () => place(ours, 't', undefined, 12)));
     expect(keyless.size).toBe(12);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, ensureTopics, topicName, type ClickHouse } from '../src/index.ts';
-import { testConfig } from '../../test/helpers.ts';
+import { createClickHouse, createKafka, ensureTopics, runBatches, topicName, type ClickHouse } from '../src/index.ts';
+import { eventually, testConfig, toolKafka } from '../../test/helpers.ts';
 
 describe('foundation: Kafka → ClickHouse round trip', () => {
   const cfg = testConfig();
@@ -21,9 +21,16 @@ describe('foundation: Kafka → ClickHouse round trip', () => {
     await ensureTopics(admin, cfg); // idempotent
     const topics = await admin.listTopics();
     expect(topics).toEqual(expect.arrayContaining([topicName(cfg, 'raw'), topicName(cfg, 'events'), topicName(cfg, 'dlq')]));
-    const meta = await admin.fetchTopicMetadata({ topics: [topicName(cfg, 'events')] });
-    expect(meta.topics[0]!.partitions).toHaveLength(3);
     await admin.disconnect();
+    // The partition count as the broker reports it, read by a client of its own.
+    const witness = toolKafka(cfg).admin();
+    await witness.connect();
+    try {
+      const meta = await witness.fetchTopicMetadata({ topics: [topicName(cfg, 'events')] });
+      expect(meta.topics[0]!.partitions).toHaveLength(3);
+    } finally {
+      await witness.disconnect();
+    }
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -40,22 +47,24 @@ describe('foundation: Kafka → ClickHouse round trip', () => {
     await ch.client.command({
       query: `CREATE TABLE IF NOT EXISTS ${ch.db}.roundtrip (id String, at DateTime64(3, 'UTC'), partition UInt32, offset UInt64) ENGINE = MergeTree ORDER BY id`,
     });
-    const consumer = kafka.consumer({ groupId: `${cfg.kafka.topicPrefix}g` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: topicName(cfg, 'events'), fromBeginning: true });
+    // Read back with the platform's consumer (a group of its own, from the earliest offset).
     const got: { id: string; at: string; partition: number; offset: string }[] = [];
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const e = JSON.parse(message.value!.toString()) as { id: string; at: string };
-            got.push({ id: e.id, at: e.at.replace('T', ' ').replace('Z', ''), partition, offset: message.offset });
-            if (got.length === sent.length) resolve();
-          },
-        })
-        .catch(reject);
+    const consumer = await runBatches(kafka.connection, {
+      groupId: `${cfg.kafka.topicPrefix}g`,
+      topic: topicName(cfg, 'events'),
+      start: 'committed',
+      eachBatch: async ({ partition, messages }) => {
+        for (const message of messages) {
+          const e = JSON.parse(message.value!.toString()) as { id: string; at: string };
+          got.push({ id: e.id, at: e.at.replace('T', ' ').replace('Z', ''), partition, offset: message.offset });
+        }
+      },
     });
-    await consumer.disconnect();
+    try {
+      await eventually(() => (got.length >= sent.length ? true : undefined), 60_000, `the ${sent.length} events read back`);
+    } finally {
+      await consumer.stop();
+    }
     await ch.client.insert({ table: `${ch.db}.roundtrip`, values: got, format: 'JSONEachRow' });
 
     const rs = await ch.client.query({

@@ -9,7 +9,6 @@
 // `SELECT 1` within CLICKHOUSE_PING_TIMEOUT_MS. Opening ClickHouse waits (with backoff) while the
 // embedded engine is held by another process or the server refuses, not ready meanwhile: a
 // `callboard` command holding the engine for a moment must not kill the service.
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import {
   counter,
   waitForClickHouse,
@@ -18,6 +17,9 @@ import {
   dlqTotal,
   ensureTopics,
   histogram,
+  runBatches,
+  type BatchConsumer,
+  type PartitionBatch,
   topicName,
   type CallboardConfig,
   type ClickHouse,
@@ -122,11 +124,11 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   await admin.connect();
   await ensureTopics(admin, cfg);
   await admin.disconnect();
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // The topic prefix isolates deployments sharing a broker; the group follows it.
   const group = opts.groupId ?? `${cfg.kafka.topicPrefix}callboard-projections`;
-  const consumers: Consumer[] = [];
+  const consumers: BatchConsumer[] = [];
 
   // Per topic and partition: messages not yet folded, as of the last batch.
   const lags = { raw: new Map<number, number>(), events: new Map<number, number>() };
@@ -143,33 +145,36 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     lags[which].set(partition, Number(behind));
     if (joined[which]) consuming(which);
   };
-  const watchConsumer = (consumer: Consumer, component: string, which: 'raw' | 'events') => {
-    const { GROUP_JOIN, FETCH, REBALANCING, CRASH, STOP } = consumer.events;
-    consumer.on(REBALANCING, () => {
+  const events = (component: string, which: 'raw' | 'events') => ({
+    rebalancing: () => {
       joined[which] = false;
       health.set(component, 'starting', 'rebalancing: rejoining the consumer group');
-    });
-    consumer.on(GROUP_JOIN, (e) => {
+    },
+    joined: (partitions: number[]) => {
       // Partitions this member no longer holds are someone else's lag.
-      const mine = new Set(Object.values(e.payload.memberAssignment).flat());
+      const mine = new Set(partitions);
       for (const p of lags[which].keys()) if (!mine.has(p)) lags[which].delete(p);
       health.set(component, 'starting', `joined the group (${mine.size} partitions); fetching`);
       joined[which] = false;
       pendingFetch.add(which);
-    });
-    consumer.on(FETCH, () => {
-      if (!pendingFetch.delete(which)) return;
-      joined[which] = true;
+    },
+    fetched: () => {
+      if (pendingFetch.delete(which)) joined[which] = true;
+      // Reading again after the topic could not be read; a batch still failing keeps its word.
+      else if (!unreadable[which] || failingBatch[which]) return;
+      unreadable[which] = false;
       consuming(which);
-    });
-    consumer.on(CRASH, (e) => {
-      joined[which] = false;
-      health.set(component, 'error', `consumer crashed${e.payload.restart ? ', restarting' : ''}: ${e.payload.error.message}`);
-    });
-    consumer.on(STOP, () => {
-      joined[which] = false;
-    });
-  };
+    },
+    failed: (e: Error, what: string) => {
+      // Nothing of a failed batch is committed: it is tried again as it was, and its inserts deduplicate.
+      if (what.startsWith('batch')) failingBatch[which] = true;
+      else unreadable[which] = true;
+      health.set(component, 'degraded', `${what} failed, retrying: ${e.message}`);
+      log.error({ err: e, topic: topicName(cfg, which) }, `${what} failed; will retry`);
+    },
+  });
+  const failingBatch = { raw: false, events: false };
+  const unreadable = { raw: false, events: false };
 
   const dlq = async (records: DlqRecord[]) => {
     if (!records.length) return;
@@ -178,53 +183,32 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     log.warn({ count: records.length, reason: records[0]!.reason, origin: records[0]!.origin }, 'records sent to the dead-letter topic');
   };
 
-  const commit = async (consumer: Consumer, p: EachBatchPayload, last: string) => {
-    await opts.beforeCommit?.({ topic: p.batch.topic, partition: p.batch.partition, lastOffset: last });
-    p.resolveOffset(last);
-    await consumer.commitOffsets([{ topic: p.batch.topic, partition: p.batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    await p.heartbeat();
-  };
-
-  const start = async (which: 'raw' | 'events', handle: (p: EachBatchPayload, token: string) => Promise<void>) => {
+  const start = async (which: 'raw' | 'events', handle: (p: PartitionBatch, token: string) => Promise<void>) => {
     const component = `projections-${which}`;
     health.set(component, 'starting', 'joining the consumer group');
-    const consumer = kafka.consumer({
+    const topic = topicName(cfg, which);
+    const consumer = await runBatches(kafka.connection, {
       groupId: `${group}-${which}`,
-      // The fetch is the write buffer: it returns when it holds maxBytesPerPartition (size) or
-      // maxWaitTimeInMs passed (age); each returned partition batch is one ClickHouse insert.
+      topic,
+      start: 'committed',
+      concurrency: cfg.projections.concurrency,
+      // The fetch is the write buffer: it returns when it holds minBytes or maxWaitMs passed;
+      // a partition batch (one ClickHouse insert) is cut at maxBytesPerPartition.
       minBytes: opts.fetch?.minBytes ?? 256 * 1024,
-      maxWaitTimeInMs: opts.fetch?.maxWaitTimeInMs ?? 300,
+      maxWaitMs: opts.fetch?.maxWaitTimeInMs ?? 300,
       maxBytesPerPartition: opts.fetch?.maxBytesPerPartition ?? MAX_BATCH_BYTES,
       // The whole fetch: room for two full partition batches (two are folded at once by default).
       maxBytes: (opts.fetch?.maxBytesPerPartition ?? MAX_BATCH_BYTES) * 2,
       sessionTimeout: opts.fetch?.sessionTimeout ?? 30_000,
-      heartbeatInterval: Math.min(3000, Math.floor((opts.fetch?.sessionTimeout ?? 30_000) / 5)),
-    });
-    watchConsumer(consumer, component, which);
-    await consumer.connect();
-    await consumer.subscribe({ topic: topicName(cfg, which), fromBeginning: true });
-    const topic = topicName(cfg, which);
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: cfg.projections.concurrency,
+      on: events(component, which),
       eachBatch: async (p) => {
-        const msgs = p.batch.messages;
-        if (!msgs.length) return;
-        const first = msgs[0]!.offset;
-        const last = msgs[msgs.length - 1]!.offset;
         const t0 = Date.now();
-        try {
-          await handle(p, `${topic}-${p.batch.partition}-${first}-${last}`);
-          await commit(consumer, p, last);
-          batchMs.observe({ topic: which }, Date.now() - t0);
-          lag(which, p.batch.partition, p.batch.offsetLag());
-        } catch (e) {
-          // Nothing committed: the batch is fetched again and its inserts deduplicate.
-          health.set(component, 'degraded', `batch ${topic}[${p.batch.partition}] ${first}..${last} failed: ${(e as Error).message}`);
-          log.error({ err: e, topic, partition: p.batch.partition, first, last }, 'projection batch failed; will retry');
-          throw e;
-        }
+        await handle(p, `${topic}-${p.partition}-${p.firstOffset}-${p.lastOffset}`);
+        // Committed by the consumer once this resolves.
+        await opts.beforeCommit?.({ topic, partition: p.partition, lastOffset: p.lastOffset });
+        batchMs.observe({ topic: which }, Date.now() - t0);
+        failingBatch[which] = false;
+        lag(which, p.partition, p.offsetLag());
       },
     });
     consumers.push(consumer);
@@ -233,11 +217,11 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   await start('raw', async (p, token) => {
     const ok: LoggedRaw[] = [];
     const bad: DlqRecord[] = [];
-    for (const m of p.batch.messages) {
+    for (const m of p.messages) {
       // Either record format of the topic (frame + raw.v2 header, or the older JSON envelope).
       const r = decodeRaw(m.value, m.headers);
-      if (r.ok) ok.push({ record: r.value, partition: p.batch.partition, offset: Number(m.offset) });
-      else bad.push(dead(r.original, { topic: p.batch.topic, partition: p.batch.partition, offset: m.offset }, r.reason_code, r.reason, r.path).record);
+      if (r.ok) ok.push({ record: r.value, partition: p.partition, offset: Number(m.offset) });
+      else bad.push(dead(r.original, { topic: p.topic, partition: p.partition, offset: m.offset }, r.reason_code, r.reason, r.path).record);
     }
     await store.writeRaw(ok, token);
     await dlq(bad);
@@ -247,9 +231,9 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   await start('events', async (p, token) => {
     const ok: LoggedEvent[] = [];
     const bad: DlqRecord[] = [];
-    for (const m of p.batch.messages) {
-      const r = parseMessage(m.value, validateEvent, p.batch.topic, p.batch.partition, m.offset);
-      if (r.kind === 'ok') ok.push({ event: r.value, partition: p.batch.partition, offset: Number(m.offset), text: r.asSent ? r.text : undefined });
+    for (const m of p.messages) {
+      const r = parseMessage(m.value, validateEvent, p.topic, p.partition, m.offset);
+      if (r.kind === 'ok') ok.push({ event: r.value, partition: p.partition, offset: Number(m.offset), text: r.asSent ? r.text : undefined });
       else bad.push(r.record);
     }
     await store.writeEvents(ok, token);
@@ -268,8 +252,8 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       if (stopped) return;
       stopped = true;
       ping.stop();
-      // disconnect() lets the running batch finish (its insert and commit), then leaves the group.
-      for (const c of consumers) await c.disconnect();
+      // stop() lets the running batches finish (their inserts and commits), then leaves the group.
+      for (const c of consumers) await c.stop();
       await producer.disconnect();
       if (ownCh) await ch.close();
       for (const w of ['raw', 'events']) health.set(`projections-${w}`, 'error', 'stopped');

@@ -6,7 +6,7 @@ import { DEFAULT_QUEUE_SETTINGS, Health, createClickHouse, createKafka, createLo
 import { partitionKey, rawKey, type DlqRecord, type RawRecord } from '@callboard/schemas';
 import { startProjections, type Projections } from '../src/main.ts';
 import { queueMetrics } from '../src/queries.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
 
 const cfg = testConfig();
@@ -67,8 +67,9 @@ describe('projections service', () => {
     }, 60_000, 'raw record written');
     expect(rawRows).toBe(1);
 
+    // The DLQ read by the tests' own client, an independent witness of what the service wrote.
     const dlq: DlqRecord[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueId('dlq-reader') });
+    const consumer = toolKafka(cfg).consumer({ groupId: uniqueId('dlq-reader') });
     await consumer.connect();
     await consumer.subscribe({ topic: topicName(cfg, 'dlq'), fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void dlq.push(JSON.parse(message.value!.toString()) as DlqRecord) });
@@ -79,8 +80,8 @@ describe('projections service', () => {
     // Still exactly two legs after the redelivery.
     const [again] = await q();
     expect(again!.offered).toBe(2);
-    // The injected failure made the consumer degraded; it recovers once a batch commits again
-    // (a restart after the failure may need a rebalance first, so wait for it).
+    // The injected failure made the consumer degraded; it recovers once the batch, retried as it
+    // was, commits (the retry waits out a backoff first, so wait for it).
     await eventually(() => (health.get('projections-events')?.status === 'ok' ? true : undefined), 60_000, 'projections-events healthy again');
   });
 });

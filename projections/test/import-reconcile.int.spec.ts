@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_QUEUE_SETTINGS,
@@ -18,6 +18,7 @@ import {
   topicName,
   type ClickHouse,
   type CallboardConfig,
+  type KafkaProducer,
 } from '@callboard/platform';
 import type { DlqRecord } from '@callboard/schemas';
 import { importAsterisk } from '@callboard/ingest/import/asterisk';
@@ -28,7 +29,7 @@ import { startProjections, type Projections } from '../src/main.ts';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { queueMetrics } from '../src/queries.ts';
 import { runReconcile, renderTable, type ReconcileResult } from '../src/reconcile/run.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/ami/asterisk22');
 const SCENARIOS = ['a_answered', 'b_abandon', 'c_ringnoanswer', 'f_hold_transfer', 'h_attended_transfer', 'i_membership_midcall', 'j_restart'];
@@ -38,8 +39,10 @@ if (!present) console.warn(`import-reconcile.int.spec.ts skipped: ${FIXTURES} (.
 const log = createLogger('import-test', 'warn');
 let cfg: CallboardConfig;
 let ch: ClickHouse;
+// The tests' own client (kafkajs) reads the log's ends, the group's offsets and the DLQ; the
+// importer writes through the services' producer.
 let admin: Admin;
-let producer: Producer;
+let producer: KafkaProducer;
 let projections: Projections;
 const group = uniqueId('g');
 const tenants = new Map<string, string>();
@@ -84,11 +87,10 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
     cfg = testConfig();
     ch = await createClickHouse(cfg);
     await migrate(ch, readMigrations(MIGRATIONS_DIR));
-    const kafka = createKafka(cfg, log);
-    admin = kafka.admin();
+    admin = toolKafka(cfg).admin();
     await admin.connect();
     await ensureTopics(admin, cfg);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    producer = createKafka(cfg, log).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     projections = await startProjections({ cfg, log, health: new Health(), ch, groupId: group, fetch: { minBytes: 1, maxWaitTimeInMs: 100 } });
     for (const s of SCENARIOS) {
@@ -173,7 +175,7 @@ describe.skipIf(!present)('import asterisk → projections → reconcile (asteri
     const summary = await importFile(t, file);
     expect(summary).toMatchObject({ lines: good.length + 4, rejectedLines: [7, 8, 9, 10], unknownVerbs: { SOMETHINGNEW: 1 } });
 
-    const consumer: Consumer = createKafka(cfg, log).consumer({ groupId: uniqueId('dlqread') });
+    const consumer: Consumer = toolKafka(cfg).consumer({ groupId: uniqueId('dlqread') });
     await consumer.connect();
     await consumer.subscribe({ topic: topicName(cfg, 'dlq'), fromBeginning: true });
     const seen: DlqRecord[] = [];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Health, createClickHouse, createKafka, createLogger, topicName, type ClickHouse } from '@callboard/platform';
 import { encodeRaw, encodeRawJson, RAW_HEADER, type DlqRecord, type RawRecord } from '@callboard/schemas';
 import { startProjections, type Projections } from '../src/main.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 
 const cfg = testConfig();
 let ch: ClickHouse;
@@ -99,8 +99,9 @@ describe('raw record formats in projections', () => {
     // The frames byte for byte; the lone surrogate (last) is stored as U+FFFD by the engine in either format.
     expect(after.slice(0, -1).map((r) => r.body)).toEqual(newRecords.slice(0, -1).map((r) => r.body));
 
+    // The DLQ read by the tests' own client, an independent witness of what the service wrote.
     const dlq: DlqRecord[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueId('dlq-reader') });
+    const consumer = toolKafka(cfg).consumer({ groupId: uniqueId('dlq-reader') });
     await consumer.connect();
     await consumer.subscribe({ topic: topicName(cfg, 'dlq'), fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void dlq.push(JSON.parse(message.value!.toString()) as DlqRecord) });

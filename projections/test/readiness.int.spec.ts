@@ -12,7 +12,7 @@ import { createClickHouse, createKafka, createLogger, DEFAULT_QUEUE_SETTINGS, en
 import { partitionKey } from '@callboard/schemas';
 import { startProjections, type Projections } from '../src/main.ts';
 import { queueMetrics } from '../src/queries.ts';
-import { eventually, testConfig, uniqueId } from '../../test/helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../../test/helpers.ts';
 import { queuedCall, utc } from './given.ts';
 
 // The crash test's child: a real projections process, session timeout 6 s.
@@ -32,7 +32,8 @@ describe('projections readiness', () => {
     const cfg = testConfig();
     const group = `${cfg.kafka.topicPrefix}proj`;
     const kafka = createKafka(cfg, createLogger('readiness', 'silent'));
-    const admin = kafka.admin();
+    // The group's members as the broker describes them, read by the tests' own client.
+    const admin = toolKafka(cfg).admin();
     await admin.connect();
     await ensureTopics(admin, cfg);
     const members = async () => (await admin.describeGroups([`${group}-events`])).groups[0]!;

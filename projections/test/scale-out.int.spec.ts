@@ -8,14 +8,14 @@
 // chdb served over the HTTP interface (bench/clickhouse-front.ts says why).
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, createKafka, ensureTopics, migrate, readMigrations, topicName, type ClickHouse } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, ensureTopics, migrate, readMigrations, topicName, type ClickHouse } from '@callboard/platform';
 import { committed, logEnd, PARTITIONS, produce, scaleOutEvents, spawnProjections, startRig, type ProjectionsProcess, type ScaleOutRig } from '../../bench/scale-out-harness.ts';
 import { MIGRATIONS_DIR } from '../src/migrations-dir.ts';
 import { agentMetrics, callMetrics, queueMetrics } from '../src/queries.ts';
 import { tableChecksum } from '../src/rebuild.ts';
 import { loadEvents } from '../src/report.ts';
 import { ProjectionStore } from '../src/store.ts';
-import { eventually, uniqueId } from '../../test/helpers.ts';
+import { eventually, toolKafka, uniqueId } from '../../test/helpers.ts';
 import { utc } from './given.ts';
 
 const CALLS = 1200;
@@ -40,7 +40,9 @@ describe('scale-out', () => {
     const id = uniqueId('so');
     rig = await startRig({ prefix: `${id}.`, database: `cb_${id}` });
     const { cfg } = rig;
-    const kafka = createKafka(cfg);
+    // The input is written, and the group and the log are watched, by the tests' own client
+    // (kafkajs); the processes under test run on the services' client.
+    const kafka = toolKafka(cfg);
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, cfg);
@@ -70,6 +72,12 @@ describe('scale-out', () => {
     expect(held.flat().sort((x, y) => x - y)).toEqual([...Array(PARTITIONS).keys()]);
     await eventually(async () => ((await committed(admin!, cfg)) > 0 ? true : undefined), 120_000, 'a first commit');
 
+    // From here the two survivors must keep running: one that exits fails the wait for the fold
+    // at once, with its exit code, instead of at its deadline.
+    const survivors = [procs[0]!, procs[2]!];
+    let gone: Error | undefined;
+    for (const [i, p] of survivors.entries()) void p.exited.then((code) => (gone ??= new Error(`surviving projections process ${i + 1} of 2 exited (${code}) before the end`)));
+
     procs[1]!.child.kill('SIGKILL');
     await procs[1]!.exited;
     const stopped = rig.kafka.nodes[1]!;
@@ -79,8 +87,9 @@ describe('scale-out', () => {
 
     const total = await logEnd(admin, cfg);
     expect(total).toBe(events.length);
-    await eventually(
+    const folded = await eventually(
       async () => {
+        if (gone) return gone;
         const n = await committed(admin!, cfg);
         if (n < total) throw new Error(`${n} of ${total} committed`);
         return true;
@@ -88,10 +97,11 @@ describe('scale-out', () => {
       600_000,
       'the two remaining processes to fold everything',
     );
+    if (folded !== true) throw folded;
     // The killed member's partitions went to the survivors.
     expect((await assignments(admin, group, topic)).flat().sort((x, y) => x - y)).toEqual([...Array(PARTITIONS).keys()]);
-    for (const p of [procs[0]!, procs[2]!]) p.child.kill('SIGTERM');
-    expect(await Promise.all([procs[0]!.exited, procs[2]!.exited])).toEqual([0, 0]);
+    for (const p of survivors) p.child.kill('SIGTERM');
+    expect(await Promise.all(survivors.map((p) => p.exited))).toEqual([0, 0]);
 
     const ch = rig.ch;
     const ref: ClickHouse = { ...ch, db: `${ch.db}_ref` };

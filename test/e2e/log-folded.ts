@@ -1,6 +1,8 @@
 // When the truth tests may compare: the projections have folded the whole log. That is a fact
 // Kafka knows (committed offsets at the end of both topics), not a pause long enough to hope so.
-import { createKafka, topicName, type CallboardConfig } from '@callboard/platform';
+// Read with the tests' own client (toolKafka): the services' client has no group-offset call.
+import { topicName, type CallboardConfig } from '@callboard/platform';
+import { toolKafka } from '../helpers.ts';
 
 /**
  * A check, true once the projections' consumer groups (named as projections/src/main.ts does by
@@ -10,7 +12,7 @@ import { createKafka, topicName, type CallboardConfig } from '@callboard/platfor
 export function logFolded(cfg: CallboardConfig): () => Promise<boolean> {
   let previousEnds = '';
   return async () => {
-    const admin = createKafka(cfg).admin();
+    const admin = toolKafka(cfg).admin();
     await admin.connect();
     try {
       const ends: Record<string, string[]> = {};

@@ -5,12 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Producer } from 'kafkajs';
 import type { RunningApi } from '@callboard/api/main';
 import { createToken } from '@callboard/api/tokens';
 import { IngestSink } from '@callboard/ingest/sink';
 import type { Projections } from '@callboard/projections/main';
-import { createLogger, freePort, type CallboardConfig, type ClickHouse } from '@callboard/platform';
+import { createLogger, freePort, type CallboardConfig, type ClickHouse, type KafkaProducer } from '@callboard/platform';
 import { demoBoard } from '../../cli/demo-board.ts';
 import { startStack, type Stack } from '../../cli/stack.ts';
 import { makeEvent, type CanonicalEvent, type EventOf, type EventType } from '@callboard/schemas';
@@ -99,7 +98,7 @@ export interface WallboardStack {
   url: string;
   api: RunningApi | null;
   projections: Projections;
-  producer: Producer;
+  producer: KafkaProducer;
   sink: IngestSink;
   adminToken: string;
   supervisorToken: string;

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Producer } from 'kafkajs';
 import {
   createClickHouse,
   createKafka,
@@ -22,6 +21,7 @@ import {
   startLocalKafka,
   topicName,
   type ClickHouse,
+  type KafkaProducer,
   type LocalKafka,
 } from '@callboard/platform';
 import { startIngest, type IngestService } from '@callboard/ingest/main';
@@ -29,7 +29,7 @@ import { Retranslation } from '../../ingest/src/retranslate.ts';
 import { nothingSettled } from '@callboard/ingest/pipeline';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
 import { callCentreScenario, dayWindow } from '@callboard/simulator/scenarios';
-import { eventually, readLog, testConfig, type LogInto } from '../helpers.ts';
+import { eventually, readLog, testConfig, toolKafka, type LogInto } from '../helpers.ts';
 import { compareTables, lostAndDoubled, record, referenceFold } from './helpers.ts';
 
 const PBX = 'ast-fault';
@@ -37,7 +37,7 @@ const dirs: string[] = [];
 let broker: LocalKafka | undefined;
 let sim: RunningSimulator | undefined;
 let svc: IngestService | undefined;
-let producer: Producer | undefined;
+let producer: KafkaProducer | undefined;
 let ch: ClickHouse | undefined;
 afterAll(async () => {
   await svc?.stop();
@@ -136,7 +136,7 @@ describe('fault: the broker SIGKILLed and restarted while ingest reads the PBX',
       // Everything ingest read must be in Kafka: wait until the raw topic holds every frame.
       const rawTopic = topicName(cfg, 'raw');
       const read: Required<Pick<LogInto, 'raw' | 'rawAt' | 'events'>> = { raw: [], rawAt: [], events: [] };
-      const stopReader = await readLog(kafka, cfg, 'fault-reader', read);
+      const stopReader = await readLog(toolKafka(cfg), cfg, 'fault-reader', read);
       const { events } = read;
       const placed = () => read.raw.map((r, i) => ({ r, ...read.rawAt[i]! }));
       const frames = await eventually(

@@ -8,9 +8,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Health, createClickHouse, createKafka, createLogger, topicName, type ClickHouse } from '@callboard/platform';
+import { Health, createClickHouse, createLogger, topicName, type ClickHouse } from '@callboard/platform';
 import { startProjections } from '@callboard/projections/main';
-import { eventually, testConfig, uniqueId } from '../helpers.ts';
+import { eventually, testConfig, toolKafka, uniqueId } from '../helpers.ts';
 import {
   childEnv,
   committedOffsets,
@@ -103,7 +103,7 @@ describe('fault: ClickHouse unavailable', () => {
 
       await eventually(async () => ((await readyz(opsPort)).status === 200 ? true : undefined), 180_000, 'the projections to be ready after the release');
       const recovery = Date.now() - released;
-      const admin = createKafka(cfg).admin();
+      const admin = toolKafka(cfg).admin();
       await admin.connect();
       const group = `${cfg.kafka.topicPrefix}callboard-projections-events`;
       await eventually(

@@ -6,9 +6,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka } from '@callboard/platform';
 import type { RawRecord } from '@callboard/schemas';
-import { eventually, readLog, testConfig } from '../helpers.ts';
+import { eventually, readLog, testConfig, toolKafka } from '../helpers.ts';
 import { childEnv, killHard, record, ROOT, startChild, within, type Child } from './helpers.ts';
 
 const CHILD = join(ROOT, 'test/faults/spool-child.ts');
@@ -38,9 +37,8 @@ describe('fault: a full disk under the spool while Kafka is away', () => {
     // Nothing half-written is left, and the spool emptied into Kafka.
     expect(readdirSync(spoolDir)).toEqual([]);
 
-    const kafka = createKafka(cfg);
     const raw: RawRecord[] = [];
-    const stopReader = await readLog(kafka, cfg, 'disk-reader', { raw });
+    const stopReader = await readLog(toolKafka(cfg), cfg, 'disk-reader', { raw });
     await eventually(() => (new Set(raw.map((r) => r.seq)).size >= summary.written ? true : undefined), 60_000, `all ${summary.written} records in pbx.raw.v1`);
     await stopReader();
     const unique = new Set(raw.map((r) => r.seq));

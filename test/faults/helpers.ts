@@ -6,8 +6,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse, type Logger } from '@callboard/platform';
+import type { Admin } from 'kafkajs';
+import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse, type KafkaClient, type KafkaProducer, type Logger } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
@@ -222,7 +222,7 @@ export async function produceEvents(cfg: CallboardConfig, events: readonly Canon
   }
 }
 
-/** Offsets `groupId` has committed on `topic`, summed over partitions. */
+/** Offsets `groupId` has committed on `topic`, summed over partitions (read with the tests' own client, `toolKafka(cfg).admin()`). */
 export function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<number> {
   // The group's coordinator may still be loading (a retriable error): retried, with a deadline.
   return retryKafka('reading the committed offsets', async () => {
@@ -232,7 +232,7 @@ export function committedOffsets(admin: Admin, groupId: string, topic: string): 
 }
 
 /** The test's topics, created, and an idempotent producer on them, connected (as the services connect theirs). */
-export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Promise<{ kafka: Kafka; producer: Producer }> {
+export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Promise<{ kafka: KafkaClient; producer: KafkaProducer }> {
   const kafka = createKafka(cfg, log);
   const admin = kafka.admin();
   await admin.connect();

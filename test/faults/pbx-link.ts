@@ -18,7 +18,7 @@ import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/r
 import type { Scenario } from '@callboard/simulator/model';
 import type { Ledger } from '@callboard/simulator/ledger';
 import { agentMetricsFromLedger, queueMetricsFromLedger, type Span } from '../e2e/ledger-metrics.ts';
-import { eventually, testConfig } from '../helpers.ts';
+import { eventually, testConfig, toolKafka } from '../helpers.ts';
 import { referenceFold, topicsAndProducer } from './helpers.ts';
 
 /**
@@ -197,7 +197,7 @@ export async function runThroughLink(o: LinkRunOptions): Promise<LinkRun> {
     { AMI_BACKOFF_INITIAL_MS: '100', AMI_BACKOFF_MAX_MS: '1000', AMI_PING_INTERVAL_MS: '2000', AMI_PING_TIMEOUT_MS: '5000' },
   );
   const log = createLogger('fault-link', 'silent');
-  const { kafka, producer } = await topicsAndProducer(cfg, log);
+  const { producer } = await topicsAndProducer(cfg, log);
   const svc = await startIngest(cfg, producer, log, new Health());
   const dirs = [cfg.dataDir];
   try {
@@ -214,7 +214,7 @@ export async function runThroughLink(o: LinkRunOptions): Promise<LinkRun> {
     );
     await svc.stop();
     await producer.disconnect();
-    const events = await readTopic(kafka, cfg, topicName(cfg, 'events'));
+    const events = await readTopic(toolKafka(cfg), cfg, topicName(cfg, 'events'));
     const folded = await referenceFold(await engine(cfg), cfg.clickhouse.database, events);
     return {
       cfg,

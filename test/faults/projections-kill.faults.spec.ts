@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClickHouse, createKafka, topicName, type ClickHouse } from '@callboard/platform';
-import { eventually, testConfig, uniqueId } from '../helpers.ts';
+import { createClickHouse, topicName, type ClickHouse } from '@callboard/platform';
+import { eventually, testConfig, toolKafka, uniqueId } from '../helpers.ts';
 import {
   childEnv,
   committedOffsets,
@@ -48,7 +48,7 @@ describe('fault: projections SIGKILLed while consuming', () => {
 
     const total = await produceEvents(cfg, events);
     const topic = topicName(cfg, 'events');
-    const admin = createKafka(cfg).admin();
+    const admin = toolKafka(cfg).admin();
     await admin.connect();
 
     const group = `${cfg.kafka.topicPrefix}proj`;

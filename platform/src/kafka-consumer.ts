@@ -1,0 +1,409 @@
+// Reading a topic in per-partition batches on @platformatic/kafka, the way every consumer of the
+// project reads: a batch is one partition's messages in offset order, handed over once the
+// previous batch of that partition is done, and (for a group that commits) committed only after
+// its handler resolved: at-least-once, with the handlers idempotent. The client delivers a
+// stream of single messages from all partitions; `BatchQueues` (pure, tested without a broker)
+// turns it into those batches, and `runBatches` is the I/O around it: the group, the stream,
+// commits, restarts after a failure, and the high watermarks for the lag.
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { KafkaConnection } from './kafka.ts';
+import './platformatic-fixes.ts';
+
+/** A consumed message. Offsets and timestamps as decimal strings, as the services log them. */
+export interface ConsumedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  /** Append time (ms since the epoch). */
+  timestamp: string;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+  firstOffset: string;
+  lastOffset: string;
+  /** Messages after this batch's last, as of the partition's latest high watermark (read every second). */
+  offsetLag(): string;
+}
+
+export interface BatchConsumerEvents {
+  /** The group assigned these partitions of the topic (every join, first included). */
+  joined?(partitions: number[]): void;
+  /** The group is rebalancing: this member will rejoin. */
+  rebalancing?(): void;
+  /** A fetch request completed (with or without messages). */
+  fetched?(): void;
+  /** A batch handler, a commit or the stream failed; the consumer retries. */
+  failed?(error: Error, what: string): void;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topic: string;
+  /**
+   * `committed`: from the group's committed offsets (the earliest kept without one), committing
+   * each batch after its handler. A map: from these offsets, with nothing committed (a reader of
+   * its own, like the API's live fold).
+   */
+  start: 'committed' | Map<number, bigint>;
+  eachBatch(batch: PartitionBatch): Promise<void>;
+  /** Partitions whose batches run at once (default 1). */
+  concurrency?: number;
+  /** A fetch returns once it holds this many bytes, or after maxWaitMs. */
+  minBytes?: number;
+  maxWaitMs?: number;
+  /** At most this many bytes per partition per fetch (the broker still returns a first record batch larger than this). */
+  maxBytesPerPartition?: number;
+  /**
+   * A batch is what waited for its partition, cut at this size (default: maxBytesPerPartition,
+   * at least 1 MiB: small fetches must not make small batches, each of which costs its handler
+   * a round of writes and a commit).
+   */
+  batchBytes?: number;
+  maxBytes?: number;
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  on?: BatchConsumerEvents;
+}
+
+export interface BatchConsumer {
+  /** Lets running batches finish (and commit), then leaves the group. */
+  stop(): Promise<void>;
+}
+
+/** What `BatchQueues` needs of a message: its partition, offset, size, and the client's own object. */
+export interface QueuedMessage<T> {
+  partition: number;
+  offset: bigint;
+  bytes: number;
+  message: T;
+}
+
+/**
+ * Messages waiting per partition, as batches. A message is taken once: one at an offset below
+ * what the partition already holds or handed out is a refetch (the client reads again from the
+ * committed offset after a rebalance or a restart) and is dropped. Partitions the group took
+ * away are forgotten, so if they come back they start from what is committed.
+ */
+export class BatchQueues<T> {
+  private readonly waiting = new Map<number, QueuedMessage<T>[]>();
+  private readonly next = new Map<number, bigint>();
+  private readonly busy = new Set<number>();
+  private owned: Set<number> | null = null;
+  /** Bytes waiting, over all partitions. */
+  bytes = 0;
+
+  constructor(private readonly maxBatchBytes: number) {}
+
+  /** False when the message was not queued (not ours, or already held). */
+  add(m: QueuedMessage<T>): boolean {
+    if (this.owned && !this.owned.has(m.partition)) return false;
+    const next = this.next.get(m.partition);
+    if (next !== undefined && m.offset < next) return false;
+    this.next.set(m.partition, m.offset + 1n);
+    let q = this.waiting.get(m.partition);
+    if (!q) this.waiting.set(m.partition, (q = []));
+    q.push(m);
+    this.bytes += m.bytes;
+    return true;
+  }
+
+  /** The group's assignment: partitions not in it lose what waits and where they were. */
+  assign(partitions: Iterable<number>): void {
+    this.owned = new Set(partitions);
+    for (const p of [...this.waiting.keys(), ...this.next.keys()]) {
+      if (this.owned.has(p)) continue;
+      for (const m of this.waiting.get(p) ?? []) this.bytes -= m.bytes;
+      this.waiting.delete(p);
+      this.next.delete(p);
+    }
+  }
+
+  owns(partition: number): boolean {
+    return !this.owned || this.owned.has(partition);
+  }
+
+  /**
+   * The next batch: the oldest-waiting idle partition's messages, up to maxBatchBytes (at least
+   * one). Marks the partition busy until `done`.
+   */
+  take(): { partition: number; messages: QueuedMessage<T>[] } | null {
+    for (const [partition, q] of this.waiting) {
+      if (this.busy.has(partition) || q.length === 0) continue;
+      let n = 0;
+      let size = 0;
+      while (n < q.length && (n === 0 || size + q[n]!.bytes <= this.maxBatchBytes)) size += q[n++]!.bytes;
+      const messages = q.splice(0, n);
+      this.bytes -= size;
+      if (q.length === 0) this.waiting.delete(partition);
+      // Round robin: a partition that just got a turn goes to the back.
+      else {
+        this.waiting.delete(partition);
+        this.waiting.set(partition, q);
+      }
+      this.busy.add(partition);
+      return { partition, messages };
+    }
+    return null;
+  }
+
+  done(partition: number): void {
+    this.busy.delete(partition);
+  }
+
+  get running(): number {
+    return this.busy.size;
+  }
+
+  /** Where each partition's reading stands: the offset after the last message taken in. */
+  positions(): Map<number, bigint> {
+    return new Map(this.next);
+  }
+}
+
+type Raw = Message<Buffer, Buffer, Buffer, Buffer>;
+type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * An error of a group request that only a new lookup of the group's coordinator gets past. The
+ * client looks the coordinator up once per Consumer and never again, so when the coordinator's
+ * broker stops, commits and joins keep going to it (NOT_COORDINATOR, a network error, or the
+ * broker gone from the metadata: platformatic-fixes.ts).
+ */
+export function coordinatorLost(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 5) return false;
+  const x = e as { apiId?: string; code?: string; brokerGone?: boolean; errors?: unknown[]; cause?: unknown };
+  if (x.apiId === 'NOT_COORDINATOR' || x.apiId === 'COORDINATOR_NOT_AVAILABLE' || x.brokerGone === true || x.code === 'PLT_KFK_NETWORK') return true;
+  return (Array.isArray(x.errors) && x.errors.some((y) => coordinatorLost(y, depth + 1))) || coordinatorLost(x.cause, depth + 1);
+}
+
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 5_000;
+const WATERMARK_EVERY_MS = 1_000;
+
+export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions): Promise<BatchConsumer> {
+  const commits = o.start === 'committed';
+  const maxBytesPerPartition = o.maxBytesPerPartition ?? 1024 * 1024;
+  const concurrency = Math.max(1, o.concurrency ?? 1);
+  const batchBytes = o.batchBytes ?? Math.max(maxBytesPerPartition, 1024 * 1024);
+  const queues = new BatchQueues<ConsumedMessage>(batchBytes);
+  // Reading pauses while this much waits: two batches per partition that may run at once.
+  const pauseAbove = batchBytes * 2 * concurrency;
+  const sessionTimeout = o.sessionTimeout ?? 30_000;
+  const makeConsumer = (): Client => {
+    const c: Client = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: conn.clientId,
+      bootstrapBrokers: conn.bootstrapBrokers,
+      timeout: conn.timeout,
+      retries: conn.retries,
+      retryDelay: conn.retryDelay,
+      groupId: o.groupId,
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 60_000),
+      heartbeatInterval: o.heartbeatInterval ?? Math.min(3000, Math.floor(sessionTimeout / 5)),
+      autocommit: false,
+    });
+    // The client reports a failed rejoin as 'error': without a listener that would end the process.
+    c.on('error', (e: Error) => groupFailed(c, e, 'the consumer group'));
+    c.on('consumer:group:join', (p) => {
+      if (c !== consumer) return;
+      const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
+      queues.assign(mine);
+      o.on?.joined?.(mine);
+    });
+    c.on('consumer:group:rebalance', () => {
+      if (c === consumer) o.on?.rebalancing?.();
+    });
+    return c;
+  };
+  const log = conn.log?.child({ component: 'kafka-consumer', groupId: o.groupId, topic: o.topic });
+  const groupFailed = (c: Client, e: Error, what: string) => {
+    if (c !== consumer) return;
+    o.on?.failed?.(e, what);
+    if (coordinatorLost(e)) renew();
+  };
+  // A client that will look the coordinator up again: the old one is dropped (its membership
+  // expires with its session), nothing is ours until the new member joins, so batches running
+  // now do not commit, and reading starts again from what the group committed.
+  const renew = () => {
+    if (stopping) return;
+    log?.warn('the group coordinator is unreachable: a new client looks it up and rejoins');
+    const old = consumer;
+    const s = stream;
+    stream = null;
+    queues.assign([]);
+    consumer = makeConsumer();
+    s?.close().catch(() => undefined);
+    old.close(true, () => undefined);
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = null;
+    restart();
+  };
+  let consumer = makeConsumer();
+
+  let stopping = false;
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let failures = 0;
+  const running = new Set<Promise<void>>();
+  const high = new Map<number, bigint>();
+
+  const backoff = (n: number) => Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(n, 10));
+
+  const handle = async (partition: number, batch: QueuedMessage<ConsumedMessage>[]): Promise<void> => {
+    const messages = batch.map((q) => q.message);
+    const last = batch[batch.length - 1]!;
+    const payload: PartitionBatch = {
+      topic: o.topic,
+      partition,
+      messages,
+      firstOffset: messages[0]!.offset,
+      lastOffset: messages[messages.length - 1]!.offset,
+      offsetLag: () => {
+        const h = high.get(partition);
+        return String(h === undefined || h <= last.offset ? 0n : h - last.offset - 1n);
+      },
+    };
+    for (let attempt = 0; ; attempt++) {
+      if (stopping && attempt > 0) return;
+      try {
+        await o.eachBatch(payload);
+        break;
+      } catch (e) {
+        o.on?.failed?.(e as Error, `batch ${o.topic}[${partition}] ${payload.firstOffset}..${payload.lastOffset}`);
+        await sleep(backoff(attempt));
+        if (!queues.owns(partition)) return;
+      }
+    }
+    if (!commits || !queues.owns(partition)) return;
+    try {
+      // The next offset to read; the leader epoch is left to the broker (-1: not known here).
+      await consumer.commit({ offsets: [{ topic: o.topic, partition, offset: last.offset + 1n, leaderEpoch: -1 }] });
+    } catch (e) {
+      // A later batch's commit covers this one; a partition lost meanwhile is someone else's.
+      if (queues.owns(partition)) groupFailed(consumer, e as Error, `committing ${o.topic}[${partition}] ${payload.lastOffset}`);
+    }
+  };
+
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    // After the client has pushed every message of a fetch: they are one batch, not many.
+    setImmediate(pump);
+  };
+  function pump(): void {
+    scheduled = false;
+    while (!stopping && queues.running < concurrency) {
+      const b = queues.take();
+      if (!b) break;
+      const p = handle(b.partition, b.messages).finally(() => {
+        queues.done(b.partition);
+        running.delete(p);
+        if (stream && stream.isPaused() && queues.bytes < pauseAbove / 2) stream.resume();
+        schedule();
+      });
+      running.add(p);
+    }
+  }
+
+  const onMessage = (m: Raw) => {
+    if (m.topic !== o.topic) return;
+    const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+    // Kept as a small object of its own: the client's message (its commit closure, metadata,
+    // header map) would be held for as long as the batch waits, and promoted by the GC.
+    const kept: ConsumedMessage = { offset: String(m.offset), key: m.key ?? null, value: m.value ?? null, headers: headersOf(m.headers), timestamp: String(m.timestamp) };
+    if (!queues.add({ partition: m.partition, offset: m.offset, bytes, message: kept })) return;
+    if (queues.bytes > pauseAbove && stream && !stream.isPaused()) stream.pause();
+    schedule();
+  };
+
+  const open = async (): Promise<void> => {
+    const fixed = o.start !== 'committed' ? o.start : null;
+    // After a restart, a reader of its own resumes where it was.
+    const from = fixed ? new Map([...fixed, ...queues.positions()]) : null;
+    const s = await consumer.consume({
+      topics: [o.topic],
+      mode: from ? 'manual' : 'committed',
+      fallbackMode: 'earliest',
+      ...(from ? { offsets: [...from].map(([partition, offset]) => ({ topic: o.topic, partition, offset })) } : {}),
+      autocommit: false,
+      minBytes: o.minBytes ?? 1,
+      maxWaitTime: o.maxWaitMs ?? 500,
+      maxBytesPerPartition,
+      maxBytes: o.maxBytes ?? maxBytesPerPartition * 2,
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 60_000),
+      heartbeatInterval: o.heartbeatInterval ?? Math.min(3000, Math.floor(sessionTimeout / 5)),
+    });
+    stream = s;
+    s.on('data', onMessage);
+    s.on('fetch', () => {
+      failures = 0;
+      o.on?.fetched?.();
+    });
+    s.on('error', (e: Error) => {
+      if (stopping || stream !== s) return;
+      o.on?.failed?.(e, 'reading the topic');
+      stream = null;
+      s.close().catch(() => undefined);
+      restart();
+    });
+  };
+
+  const restart = () => {
+    if (stopping || restartTimer) return;
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      const c = consumer;
+      open().catch((e: Error) => {
+        if (c !== consumer) return;
+        failures++;
+        groupFailed(c, e, 'opening the topic');
+        restart();
+      });
+    }, backoff(failures++));
+  };
+
+  const watermarks = setInterval(() => {
+    consumer
+      .listOffsets({ topics: [o.topic] })
+      .then((offsets) => (offsets.get(o.topic) ?? []).forEach((h, p) => high.set(p, h)))
+      .catch((e: Error) => log?.debug({ err: e }, 'high watermarks not read'));
+  }, WATERMARK_EVERY_MS);
+  watermarks.unref();
+
+  try {
+    await open();
+  } catch (e) {
+    clearInterval(watermarks);
+    await new Promise<void>((r) => consumer.close(true, () => r()));
+    throw e;
+  }
+
+  return {
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(watermarks);
+      if (restartTimer) clearTimeout(restartTimer);
+      stream?.pause();
+      await Promise.allSettled([...running]);
+      await stream?.close().catch(() => undefined);
+      await consumer.close().catch(() => new Promise<void>((r) => consumer.close(true, () => r())));
+    },
+  };
+}
+
+function headersOf(h: Map<Buffer, Buffer> | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  if (h) for (const [k, v] of h) out[k.toString()] = v;
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
