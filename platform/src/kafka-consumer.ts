@@ -5,7 +5,7 @@
 // stream of single messages from all partitions; `BatchQueues` (pure, tested without a broker)
 // turns it into those batches, and `runBatches` is the I/O around it: the group, the stream,
 // commits, restarts after a failure, and the high watermarks for the lag.
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { KafkaConnection } from './kafka.ts';
 import './platformatic-fixes.ts';
 
@@ -36,8 +36,8 @@ export interface BatchConsumerEvents {
   rebalancing?(): void;
   /** A fetch request completed (with or without messages). */
   fetched?(): void;
-  /** A batch handler, a commit or the stream failed; the consumer retries. */
-  failed?(error: Error, what: string): void;
+  /** A batch handler (`partition` given), a commit or the stream failed; the consumer retries. */
+  failed?(error: Error, what: string, partition?: number): void;
 }
 
 export interface BatchConsumerOptions {
@@ -158,6 +158,16 @@ export class BatchQueues<T> {
     return this.busy.size;
   }
 
+  /**
+   * Where a reader without commits goes on from, per partition: its first message still
+   * waiting, or the offset after the last one taken in (batches running now finish).
+   */
+  resumeFrom(): Map<number, bigint> {
+    const at = new Map(this.next);
+    for (const [p, q] of this.waiting) if (q.length > 0) at.set(p, q[0]!.offset);
+    return at;
+  }
+
   /** Where each partition's reading stands: the offset after the last message taken in. */
   positions(): Map<number, bigint> {
     return new Map(this.next);
@@ -175,6 +185,8 @@ type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
  */
 export function coordinatorLost(e: unknown, depth = 0): boolean {
   if (typeof e !== 'object' || e === null || depth > 5) return false;
+  // One request timing out says nothing about the coordinator (the client gives a timeout the network code).
+  if (e instanceof TimeoutError) return false;
   const x = e as { apiId?: string; code?: string; brokerGone?: boolean; errors?: unknown[]; cause?: unknown };
   if (x.apiId === 'NOT_COORDINATOR' || x.apiId === 'COORDINATOR_NOT_AVAILABLE' || x.brokerGone === true || x.code === 'PLT_KFK_NETWORK') return true;
   return (Array.isArray(x.errors) && x.errors.some((y) => coordinatorLost(y, depth + 1))) || coordinatorLost(x.cause, depth + 1);
@@ -213,6 +225,9 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
       queues.assign(mine);
       o.on?.joined?.(mine);
+      // A member with nothing assigned (more members than partitions) fetches nothing, so no
+      // fetch would ever say it is reading: it is as caught up as it can be.
+      if (mine.length === 0) o.on?.fetched?.();
     });
     c.on('consumer:group:rebalance', () => {
       if (c === consumer) o.on?.rebalancing?.();
@@ -234,6 +249,8 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     const old = consumer;
     const s = stream;
     stream = null;
+    // A reader of its own goes on where it was; a group member starts again from what is committed.
+    if (o.start !== 'committed') for (const [p, at] of queues.resumeFrom()) resumeAt.set(p, at);
     queues.assign([]);
     consumer = makeConsumer();
     s?.close().catch(() => undefined);
@@ -245,6 +262,9 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
   let consumer = makeConsumer();
 
   let stopping = false;
+  const resumeAt = new Map<number, bigint>();
+  // Per partition, the earliest offset retention left, once a read fell below it.
+  const keptFrom = new Map<number, bigint>();
   let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   let restartTimer: NodeJS.Timeout | null = null;
   let failures = 0;
@@ -273,7 +293,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
         await o.eachBatch(payload);
         break;
       } catch (e) {
-        o.on?.failed?.(e as Error, `batch ${o.topic}[${partition}] ${payload.firstOffset}..${payload.lastOffset}`);
+        o.on?.failed?.(e as Error, `batch ${o.topic}[${partition}] ${payload.firstOffset}..${payload.lastOffset}`, partition);
         await sleep(backoff(attempt));
         if (!queues.owns(partition)) return;
       }
@@ -324,7 +344,8 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
   const open = async (): Promise<void> => {
     const fixed = o.start !== 'committed' ? o.start : null;
     // After a restart, a reader of its own resumes where it was.
-    const from = fixed ? new Map([...fixed, ...queues.positions()]) : null;
+    const from = fixed ? new Map([...fixed, ...resumeAt, ...queues.positions()]) : null;
+    if (from) for (const [p, first] of keptFrom) if (first > (from.get(p) ?? -1n)) from.set(p, first);
     const s = await consumer.consume({
       topics: [o.topic],
       mode: from ? 'manual' : 'committed',
@@ -340,18 +361,43 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       heartbeatInterval: o.heartbeatInterval ?? Math.min(3000, Math.floor(sessionTimeout / 5)),
     });
     stream = s;
-    s.on('data', onMessage);
-    s.on('fetch', () => {
+    s.on('data', (m: Raw) => {
       failures = 0;
-      o.on?.fetched?.();
+      onMessage(m);
+    });
+    // A closed stream still reports its last fetches; only the current one speaks.
+    s.on('fetch', () => {
+      if (stream === s) o.on?.fetched?.();
     });
     s.on('error', (e: Error) => {
       if (stopping || stream !== s) return;
       o.on?.failed?.(e, 'reading the topic');
       stream = null;
       s.close().catch(() => undefined);
-      restart();
+      if (hasApiError(e, 'OFFSET_OUT_OF_RANGE')) void skipExpired().finally(restart);
+      else restart();
     });
+  };
+
+  // Retention deleted what a partition was to be read from (the consumer was away longer than
+  // KAFKA_RETENTION_MS): the client does not reset it, so every reopen would fail the same way.
+  // Go on from the earliest offset kept, as kafkajs did, and say so.
+  const skipExpired = async (): Promise<void> => {
+    try {
+      const earliest = (await consumer.listOffsets({ topics: [o.topic], timestamp: -2n })).get(o.topic) ?? [];
+      if (commits) {
+        const mine = consumer.assignments?.find((a) => a.topic === o.topic)?.partitions ?? [];
+        const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: mine }] })).get(o.topic) ?? [];
+        const behind = mine.filter((p) => earliest[p] !== undefined && (committed[p] ?? -1n) >= 0n && committed[p]! < earliest[p]!);
+        if (behind.length) await consumer.commit({ offsets: behind.map((partition) => ({ topic: o.topic, partition, offset: earliest[partition]!, leaderEpoch: -1 })) });
+        log?.warn({ partitions: behind.map((p) => ({ partition: p, from: String(committed[p]), to: String(earliest[p]) })) }, 'committed offsets no longer in the log (retention): going on from the earliest kept');
+      } else {
+        earliest.forEach((first, p) => keptFrom.set(p, first));
+        log?.warn('offsets no longer in the log (retention): going on from the earliest kept');
+      }
+    } catch (e) {
+      o.on?.failed?.(e as Error, 'finding the earliest offsets kept');
+    }
   };
 
   const restart = () => {
@@ -396,6 +442,13 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       await consumer.close().catch(() => new Promise<void>((r) => consumer.close(true, () => r())));
     },
   };
+}
+
+/** Whether a client error (or one inside its aggregates) is the broker's `id`. */
+function hasApiError(e: unknown, id: string, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 5) return false;
+  const x = e as { apiId?: string; errors?: unknown[]; cause?: unknown };
+  return x.apiId === id || (Array.isArray(x.errors) && x.errors.some((y) => hasApiError(y, id, depth + 1))) || hasApiError(x.cause, id, depth + 1);
 }
 
 function headersOf(h: Map<Buffer, Buffer> | undefined): Record<string, Buffer> {

@@ -148,8 +148,8 @@ export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, c
     connection,
     producer: (o = {}) => {
       const idempotent = o.idempotent ?? false;
-      let gzip: Producer<unknown, unknown, unknown, unknown> | null = null;
-      const make = (compression?: 'gzip') =>
+      type Client = Producer<unknown, unknown, unknown, unknown>;
+      const make = (compression?: 'gzip'): Client =>
         new Producer({
           ...base,
           idempotent,
@@ -159,40 +159,66 @@ export function createKafka(cfg: Pick<CallboardConfig, 'kafka'>, log?: Logger, c
           serializers: serializers as never,
           autocreateTopics: false,
         });
-      // Compression is a producer's setting in this client; a send asking for GZIP gets a second
-      // producer (one idempotent session each), created the first time it is asked for.
-      let plain = make();
+      // Compression is a producer's setting in this client, so GZIP sends have a client of their
+      // own (made on first use). Each client is a lane: a send waits for the one before it. This
+      // client reads a partition's sequence number when it builds a request and advances it only
+      // on the answer, so two sends at once to one partition would carry the same numbers, and the
+      // broker would take the second for a retry of the first and drop it (kafkajs held a lock
+      // per broker for this; platform/test/kafka.int.spec.ts sends at once and counts).
+      const lanes: Record<'plain' | 'gzip', { client: Client | null; tail: Promise<unknown> }> = {
+        plain: { client: null, tail: Promise.resolve() },
+        gzip: { client: null, tail: Promise.resolve() },
+      };
       let closed = false;
-      const producerFor = (c?: 'gzip') => {
-        if (closed) throw new Error(`Kafka producer ${connection.clientId} is disconnected: connect() it again first`);
-        return c === 'gzip' ? (gzip ??= make('gzip')) : plain;
+      const disconnected = () => new Error(`Kafka producer ${connection.clientId} is disconnected: connect() it again first`);
+      const clientOf = (lane: 'plain' | 'gzip') => (lanes[lane].client ??= make(lane === 'gzip' ? 'gzip' : undefined));
+      const inLane = <T>(lane: 'plain' | 'gzip', f: (c: Client) => Promise<T>): Promise<T> => {
+        const result = lanes[lane].tail.then(() => {
+          if (closed) throw disconnected();
+          return f(clientOf(lane));
+        });
+        lanes[lane].tail = result.catch(() => undefined);
+        return result;
       };
       return {
-        // Opens it again after a disconnect(), as kafkajs did (a closed client of this one stays closed).
+        // Opens it again after a disconnect(), as kafkajs did.
         connect: async () => {
-          if (closed) {
-            plain = make();
-            gzip = null;
-            closed = false;
-          }
-          await plain.metadata({ topics: [] });
+          closed = false;
+          await clientOf('plain').metadata({ topics: [] });
         },
         send: async (r) => {
           if (r.messages.length === 0) return [];
-          const res = await producerFor(r.compression).send({
-            messages: r.messages.map((m) => ({
-              topic: r.topic,
-              key: m.key ?? undefined,
-              value: m.value ?? undefined,
-              ...(m.headers ? { headers: dropUndefined(m.headers) } : {}),
-              ...(m.partition !== undefined ? { partition: m.partition } : {}),
-            })),
-          } as never);
-          return (res.offsets ?? []).map((x) => ({ topicName: x.topic, partition: x.partition, baseOffset: String(x.offset) }));
+          if (closed) throw disconnected();
+          const lane = r.compression === 'gzip' ? 'gzip' : 'plain';
+          const messages = r.messages.map((m) => ({
+            topic: r.topic,
+            key: m.key ?? undefined,
+            value: m.value ?? undefined,
+            ...(m.headers ? { headers: dropUndefined(m.headers) } : {}),
+            ...(m.partition !== undefined ? { partition: m.partition } : {}),
+          }));
+          return inLane(lane, async (client) => {
+            try {
+              // acks per send: the client's default for a send is the leader's ack alone unless idempotent.
+              const res = await client.send({ messages, acks: ProduceAcks.ALL } as never);
+              return (res.offsets ?? []).map((x) => ({ topicName: x.topic, partition: x.partition, baseOffset: String(x.offset) }));
+            } catch (e) {
+              // The batch may or may not have been written, so the client's sequence numbers may no
+              // longer be the broker's: the next send gets a new producer id. (A batch the caller
+              // sends again can then be written twice; every reader of the log is idempotent.)
+              if (idempotent && lanes[lane].client === client) {
+                lanes[lane].client = null;
+                client.close().catch(() => undefined);
+              }
+              throw e;
+            }
+          });
         },
         disconnect: async () => {
           closed = true;
-          await Promise.all([plain.close(), gzip?.close()]);
+          const clients = [lanes.plain.client, lanes.gzip.client];
+          lanes.plain.client = lanes.gzip.client = null;
+          await Promise.all(clients.map((c) => c?.close()));
         },
       };
     },

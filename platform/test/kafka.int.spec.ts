@@ -79,4 +79,25 @@ describe('ensureTopics on the real broker', () => {
       await producer.disconnect();
     }
   });
+
+  it('sends at once on one producer are all written, each at its own offset (the sequence numbers of an idempotent producer)', async () => {
+    const cfg = testConfig();
+    await ensureTopics(await admin(cfg), cfg, ['raw', 'events']);
+    const producer = createKafka(cfg).producer({ idempotent: true });
+    await producer.connect();
+    try {
+      // One key, so one partition; sizes differ so a reused sequence number would show either way.
+      for (const [topic, compression] of [[topicName(cfg, 'events'), undefined], [topicName(cfg, 'raw'), 'gzip' as const]] as const) {
+        const sent = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => producer.send({ topic, ...(compression ? { compression } : {}), messages: Array.from({ length: 1 + (i % 3) }, (_, j) => ({ key: 'acme:pbx:pbx1', value: `${i}.${j}` })) })),
+        );
+        const bases = sent.map((m) => m[0]!.baseOffset);
+        expect(new Set(bases).size).toBe(40);
+        const written = (await (await admin(cfg)).fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+        expect(written).toBe(Array.from({ length: 40 }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  });
 });

@@ -141,19 +141,16 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     if (total > LAG_DEGRADED) health.set(`projections-${which}`, 'degraded', `catching up: ${total} messages behind`);
     else health.set(`projections-${which}`, 'ok');
   };
-  const lag = (which: 'raw' | 'events', partition: number, behind: string) => {
-    lags[which].set(partition, Number(behind));
-    if (joined[which]) consuming(which);
-  };
   const events = (component: string, which: 'raw' | 'events') => ({
     rebalancing: () => {
       joined[which] = false;
       health.set(component, 'starting', 'rebalancing: rejoining the consumer group');
     },
     joined: (partitions: number[]) => {
-      // Partitions this member no longer holds are someone else's lag.
+      // Partitions this member no longer holds are someone else's lag, and someone else's failure.
       const mine = new Set(partitions);
       for (const p of lags[which].keys()) if (!mine.has(p)) lags[which].delete(p);
+      for (const p of failing[which]) if (!mine.has(p)) failing[which].delete(p);
       health.set(component, 'starting', `joined the group (${mine.size} partitions); fetching`);
       joined[which] = false;
       pendingFetch.add(which);
@@ -161,19 +158,20 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     fetched: () => {
       if (pendingFetch.delete(which)) joined[which] = true;
       // Reading again after the topic could not be read; a batch still failing keeps its word.
-      else if (!unreadable[which] || failingBatch[which]) return;
+      else if (!unreadable[which] || failing[which].size > 0) return;
       unreadable[which] = false;
-      consuming(which);
+      if (failing[which].size === 0) consuming(which);
     },
-    failed: (e: Error, what: string) => {
+    failed: (e: Error, what: string, partition?: number) => {
       // Nothing of a failed batch is committed: it is tried again as it was, and its inserts deduplicate.
-      if (what.startsWith('batch')) failingBatch[which] = true;
+      if (partition !== undefined) failing[which].add(partition);
       else unreadable[which] = true;
       health.set(component, 'degraded', `${what} failed, retrying: ${e.message}`);
       log.error({ err: e, topic: topicName(cfg, which) }, `${what} failed; will retry`);
     },
   });
-  const failingBatch = { raw: false, events: false };
+  // Per topic, the partitions whose batch keeps failing: degraded until each has gone through.
+  const failing = { raw: new Set<number>(), events: new Set<number>() };
   const unreadable = { raw: false, events: false };
 
   const dlq = async (records: DlqRecord[]) => {
@@ -207,8 +205,9 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
         // Committed by the consumer once this resolves.
         await opts.beforeCommit?.({ topic, partition: p.partition, lastOffset: p.lastOffset });
         batchMs.observe({ topic: which }, Date.now() - t0);
-        failingBatch[which] = false;
-        lag(which, p.partition, p.offsetLag());
+        failing[which].delete(p.partition);
+        lags[which].set(p.partition, Number(p.offsetLag()));
+        if (joined[which] && failing[which].size === 0) consuming(which);
       },
     });
     consumers.push(consumer);
