@@ -5,7 +5,7 @@
 // stream of single messages from all partitions; `BatchQueues` (pure, tested without a broker)
 // turns it into those batches, and `runBatches` is the I/O around it: the group, the stream,
 // commits, restarts after a failure, and the high watermarks for the lag.
-import { Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Base, Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { KafkaConnection } from './kafka.ts';
 import './platformatic-fixes.ts';
 
@@ -232,6 +232,9 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     c.on('consumer:group:rebalance', () => {
       if (c === consumer) o.on?.rebalancing?.();
     });
+    // A heartbeat the coordinator does not answer is not a rejoin error to the client, which
+    // then only reports it: the stream would go on fetching an assignment the group may have moved.
+    c.on('consumer:heartbeat:error', (p) => groupFailed(c, p.error, 'the group heartbeat'));
     return c;
   };
   const log = conn.log?.child({ component: 'kafka-consumer', groupId: o.groupId, topic: o.topic });
@@ -254,7 +257,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     queues.assign([]);
     consumer = makeConsumer();
     s?.close().catch(() => undefined);
-    old.close(true, () => undefined);
+    closeClient(old);
     if (restartTimer) clearTimeout(restartTimer);
     restartTimer = null;
     restart();
@@ -426,7 +429,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     await open();
   } catch (e) {
     clearInterval(watermarks);
-    await new Promise<void>((r) => consumer.close(true, () => r()));
+    await new Promise<void>((r) => closeClient(consumer, r));
     throw e;
   }
 
@@ -439,9 +442,21 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       stream?.pause();
       await Promise.allSettled([...running]);
       await stream?.close().catch(() => undefined);
-      await consumer.close().catch(() => new Promise<void>((r) => consumer.close(true, () => r())));
+      await consumer.close().catch(() => new Promise<void>((r) => closeClient(consumer, r)));
     },
   };
+}
+
+/**
+ * Closes a client even when its coordinator is gone: the client's close fails at LeaveGroup then
+ * and leaves its connections open, so they are closed without leaving (the membership expires
+ * with its session).
+ */
+function closeClient(c: Consumer<Buffer, Buffer, Buffer, Buffer>, done: () => void = () => undefined): void {
+  c.close(true, (e) => {
+    if (!e) return done();
+    (Base.prototype.close as (this: unknown, cb: () => void) => void).call(c, done);
+  });
 }
 
 /** Whether a client error (or one inside its aggregates) is the broker's `id`. */

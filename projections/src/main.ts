@@ -57,7 +57,8 @@ export interface ProjectionsOptions {
   /** Consumer group id prefix (default "callboard-projections"). */
   groupId?: string;
   /** Fetch sizes: the write buffer's size and age limits (defaults suit production). */
-  fetch?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number; sessionTimeout?: number };
+  /** The fetch, and `batchBytes`, the size a partition batch is cut at (default: the consumer's; tests make both small). */
+  fetch?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number; batchBytes?: number; sessionTimeout?: number };
   /** Test hook: runs between the ClickHouse writes and the offset commit of each batch. */
   beforeCommit?: (info: { topic: string; partition: number; lastOffset: string }) => Promise<void> | void;
   /** How often ClickHouse is asked `SELECT 1` for readiness (default 10 s). */
@@ -195,6 +196,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       minBytes: opts.fetch?.minBytes ?? 256 * 1024,
       maxWaitMs: opts.fetch?.maxWaitTimeInMs ?? 300,
       maxBytesPerPartition: opts.fetch?.maxBytesPerPartition ?? MAX_BATCH_BYTES,
+      ...(opts.fetch?.batchBytes ? { batchBytes: opts.fetch.batchBytes } : {}),
       // The whole fetch: room for two full partition batches (two are folded at once by default).
       maxBytes: (opts.fetch?.maxBytesPerPartition ?? MAX_BATCH_BYTES) * 2,
       sessionTimeout: opts.fetch?.sessionTimeout ?? 30_000,

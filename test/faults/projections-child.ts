@@ -14,7 +14,8 @@ const p = await startProjections({
   health: new Health(),
   ch,
   groupId: process.env.FAULT_GROUP!,
-  fetch: { minBytes: 1, maxWaitTimeInMs: 50, maxBytesPerPartition: 4 * 1024, sessionTimeout: 6000 },
+  // Batches of tens of events (as kafkajs handed over one record batch as produced), so kills land mid-stream.
+  fetch: { minBytes: 1, maxWaitTimeInMs: 50, maxBytesPerPartition: 4 * 1024, batchBytes: 16 * 1024, sessionTimeout: 6000 },
   beforeCommit: () => {
     process.stdout.write('folding\n');
     return new Promise((r) => setTimeout(r, Math.random() * 80));
