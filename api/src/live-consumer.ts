@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { counter, createKafka, ensureTopics, gauge, histogram, isRetriableKafkaError, runBatches, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { counter, createKafka, ensureTopics, gauge, histogram, isRetriableKafkaError, retryKafka, runBatches, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import { isAgentEvent, isCallEvent, parseEvent } from '@callboard/schemas';
 import type { LiveStore } from './live.ts';
 import type { PubSub, Topics } from './pubsub.ts';
@@ -34,19 +34,6 @@ export function rebuildFrom(cfg: Pick<CallboardConfig, 'tenants'>, nowMs: number
   return Math.min(...starts) - lookbackHours * 3_600_000;
 }
 
-async function retry<T>(f: () => Promise<T>, what: string, attempts = 20): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await f();
-    } catch (e) {
-      const x = e as { retriable?: boolean; type?: string; message?: string };
-      const transient = x.retriable || /leader|not.?available|unknown.?topic/i.test(`${x.type ?? ''} ${x.message ?? ''}`);
-      if (i >= attempts || !transient) throw new Error(`reading ${what} failed after ${i} attempts: ${(e as Error).message}`, { cause: e });
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)));
-    }
-  }
-}
-
 export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: Promise<void>; stop: () => Promise<void> }> {
   const now = d.now ?? Date.now;
   const topic = topicName(d.cfg, 'events');
@@ -59,7 +46,7 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   await ensureTopics(admin, d.cfg, ['events']);
   const from = rebuildFrom(d.cfg, now(), d.lookbackHours);
   // Right after topic creation a partition may still report NOT_LEADER: retry for a while.
-  const { starts, ends } = await retry(async () => ({ starts: await admin.fetchTopicOffsetsByTimestamp(topic, from), ends: await admin.fetchTopicOffsets(topic) }), `offsets of ${topic}`);
+  const { starts, ends } = await retryKafka(`reading the offsets of ${topic}`, async () => ({ starts: await admin.fetchTopicOffsetsByTimestamp(topic, from), ends: await admin.fetchTopicOffsets(topic) }));
   await admin.disconnect();
 
   // A partition with no event at or after `from` starts at its end.

@@ -10,7 +10,7 @@
 //   of being retried forever, and a dead letter keeps at most the head of a huge input.
 // The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
 // and the registry (adapters.ts) on the vendors, never the other way round.
-import { counter, dlqTotal, gauge, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
+import { counter, dlqTotal, gauge, kafkaErrorIs, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
 import {
   isoMs,
   rawMessageBytes,
@@ -199,16 +199,9 @@ export async function produce(sink: Pick<IngestSink, 'canonical' | 'dlq'>, s: Se
 }
 
 /** True for the broker's "message too large" refusal, which no retry can change. */
-export function isTooLarge(e: unknown, depth = 0): boolean {
-  if (typeof e !== 'object' || e === null || depth > 5) return false;
-  // @platformatic/kafka names the broker's code `apiId`, inside a response error per request
-  // inside an aggregate per send; kafkajs names it `type`, behind causes. A batch with any part
-  // too large can never be taken as it is, so one is enough to split.
-  const x = e as { type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown };
-  const big = (t: unknown) => t === 'MESSAGE_TOO_LARGE' || t === 'RECORD_LIST_TOO_LARGE';
-  if (big(x.type) || big(x.apiId)) return true;
-  if (Array.isArray(x.errors) && x.errors.some((y) => isTooLarge(y, depth + 1))) return true;
-  return x.cause !== undefined && x.cause !== e && isTooLarge(x.cause, depth + 1);
+export function isTooLarge(e: unknown): boolean {
+  // A batch with any part too large can never be taken as it is, so one is enough to split.
+  return kafkaErrorIs(e, 'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE');
 }
 
 /** Serialized size of a raw record as the sink writes it (bytes). */

@@ -13,7 +13,6 @@ import {
   startOpsServer,
   type CallboardConfig,
   type HealthReport,
-  type KafkaClient,
   type KafkaProducer,
 } from '@callboard/platform';
 import { startAmiSimulator, type RunningSimulator } from '@callboard/simulator/run';
@@ -25,19 +24,7 @@ import { startIngest, type IngestService } from '../src/main.ts';
 
 describe('ingest readiness follows the PBX links and the feeds', () => {
   let cfg: CallboardConfig;
-  let kafka: KafkaClient;
-  // The producer ingest writes through. A closed producer of this client cannot be opened again,
-  // so "reconnecting" it puts a new one behind the same object.
-  let current: KafkaProducer;
-  const producer: KafkaProducer = {
-    connect: () => current.connect(),
-    send: (r) => current.send(r),
-    disconnect: () => current.disconnect(),
-  };
-  const reconnect = async () => {
-    current = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await current.connect();
-  };
+  let producer: KafkaProducer;
   let svc: IngestService;
   let ops: Server;
   let opsUrl = '';
@@ -67,12 +54,13 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
       { INGEST_STUCK_AFTER_S: '1' },
     );
     const log = createLogger('health-int', 'silent');
-    kafka = createKafka(cfg, log);
+    const kafka = createKafka(cfg, log);
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, cfg);
     await admin.disconnect();
-    await reconnect();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
     ops = await startOpsServer(health, 0);
     opsUrl = `http://127.0.0.1:${(ops.address() as AddressInfo).port}`;
     svc = await startIngest(cfg, producer, log, health);
@@ -81,7 +69,7 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
   afterAll(async () => {
     await svc?.stop();
     await sim?.stop();
-    await current?.disconnect();
+    await producer?.disconnect();
     await new Promise<void>((r) => (ops ? ops.close(() => r()) : r()));
   });
 
@@ -114,11 +102,11 @@ describe('ingest readiness follows the PBX links and the feeds', () => {
 
   it('a feed whose Kafka writes keep failing is stuck after the bound: /readyz 503, then 200 once writes go through', async () => {
     // A disconnected producer refuses every send: the shell retries the batch and the feed waits.
-    await current.disconnect();
+    await producer.disconnect();
     const stuck = await readyzBecomes(503, '/readyz 503 while the feed is stuck');
     expect(stuck.body.links['ast-health']).toMatchObject({ up: true });
     expect(stuck.body.problems.some((p) => /^ast-health\/(raw|events|dlq) stuck, writes failing for \d+ s/.test(p))).toBe(true);
-    await reconnect();
+    await producer.connect();
     await eventually(async () => ((await readyz()).status === 200 ? true : undefined), 60_000, '/readyz 200 once the retried write went through');
   });
 

@@ -6,7 +6,7 @@
 // turns it into those batches, and `runBatches` is the I/O around it: the group, the stream,
 // commits, restarts after a failure, and the high watermarks for the lag.
 import { Base, Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
-import type { KafkaConnection } from './kafka.ts';
+import { kafkaErrorIs, someKafkaError, type KafkaConnection } from './kafka.ts';
 import './platformatic-fixes.ts';
 
 /** A consumed message. Offsets and timestamps as decimal strings, as the services log them. */
@@ -25,7 +25,10 @@ export interface PartitionBatch {
   messages: ConsumedMessage[];
   firstOffset: string;
   lastOffset: string;
-  /** Messages after this batch's last, as of the partition's latest high watermark (read every second). */
+  /**
+   * Messages after this batch's last, as of the partition's latest high watermark (read every
+   * second from the first call on: a reader that never asks costs the broker nothing).
+   */
   offsetLag(): string;
 }
 
@@ -183,13 +186,10 @@ type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
  * broker stops, commits and joins keep going to it (NOT_COORDINATOR, a network error, or the
  * broker gone from the metadata: platformatic-fixes.ts).
  */
-export function coordinatorLost(e: unknown, depth = 0): boolean {
-  if (typeof e !== 'object' || e === null || depth > 5) return false;
+export function coordinatorLost(e: unknown): boolean {
   // One request timing out says nothing about the coordinator (the client gives a timeout the network code).
   if (e instanceof TimeoutError) return false;
-  const x = e as { apiId?: string; code?: string; brokerGone?: boolean; errors?: unknown[]; cause?: unknown };
-  if (x.apiId === 'NOT_COORDINATOR' || x.apiId === 'COORDINATOR_NOT_AVAILABLE' || x.brokerGone === true || x.code === 'PLT_KFK_NETWORK') return true;
-  return (Array.isArray(x.errors) && x.errors.some((y) => coordinatorLost(y, depth + 1))) || coordinatorLost(x.cause, depth + 1);
+  return someKafkaError(e, (p) => p.broker === 'NOT_COORDINATOR' || p.broker === 'COORDINATOR_NOT_AVAILABLE' || p.brokerGone === true || p.code === 'PLT_KFK_NETWORK');
 }
 
 const RETRY_FIRST_MS = 200;
@@ -286,6 +286,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       firstOffset: messages[0]!.offset,
       lastOffset: messages[messages.length - 1]!.offset,
       offsetLag: () => {
+        watchWatermarks();
         const h = high.get(partition);
         return String(h === undefined || h <= last.offset ? 0n : h - last.offset - 1n);
       },
@@ -377,7 +378,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       o.on?.failed?.(e, 'reading the topic');
       stream = null;
       s.close().catch(() => undefined);
-      if (hasApiError(e, 'OFFSET_OUT_OF_RANGE')) void skipExpired().finally(restart);
+      if (kafkaErrorIs(e, 'OFFSET_OUT_OF_RANGE')) void skipExpired().finally(restart);
       else restart();
     });
   };
@@ -417,18 +418,23 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     }, backoff(failures++));
   };
 
-  const watermarks = setInterval(() => {
-    consumer
-      .listOffsets({ topics: [o.topic] })
-      .then((offsets) => (offsets.get(o.topic) ?? []).forEach((h, p) => high.set(p, h)))
-      .catch((e: Error) => log?.debug({ err: e }, 'high watermarks not read'));
-  }, WATERMARK_EVERY_MS);
-  watermarks.unref();
+  let watermarks: NodeJS.Timeout | null = null;
+  function watchWatermarks(): void {
+    if (watermarks || stopping) return;
+    const read = () =>
+      consumer
+        .listOffsets({ topics: [o.topic] })
+        .then((offsets) => (offsets.get(o.topic) ?? []).forEach((h, p) => high.set(p, h)))
+        .catch((e: Error) => log?.debug({ err: e }, 'high watermarks not read'));
+    void read();
+    watermarks = setInterval(read, WATERMARK_EVERY_MS);
+    watermarks.unref();
+  }
 
   try {
     await open();
   } catch (e) {
-    clearInterval(watermarks);
+    if (watermarks) clearInterval(watermarks);
     await new Promise<void>((r) => closeClient(consumer, r));
     throw e;
   }
@@ -437,7 +443,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     stop: async () => {
       if (stopping) return;
       stopping = true;
-      clearInterval(watermarks);
+      if (watermarks) clearInterval(watermarks);
       if (restartTimer) clearTimeout(restartTimer);
       stream?.pause();
       await Promise.allSettled([...running]);
@@ -457,13 +463,6 @@ function closeClient(c: Consumer<Buffer, Buffer, Buffer, Buffer>, done: () => vo
     if (!e) return done();
     (Base.prototype.close as (this: unknown, cb: () => void) => void).call(c, done);
   });
-}
-
-/** Whether a client error (or one inside its aggregates) is the broker's `id`. */
-function hasApiError(e: unknown, id: string, depth = 0): boolean {
-  if (typeof e !== 'object' || e === null || depth > 5) return false;
-  const x = e as { apiId?: string; errors?: unknown[]; cause?: unknown };
-  return x.apiId === id || (Array.isArray(x.errors) && x.errors.some((y) => hasApiError(y, id, depth + 1))) || hasApiError(x.cause, id, depth + 1);
 }
 
 function headersOf(h: Map<Buffer, Buffer> | undefined): Record<string, Buffer> {

@@ -276,6 +276,36 @@ export interface KafkaRetryOptions {
   maxDelayMs?: number;
 }
 
+/** What a Kafka error carries, from either client, as `someKafkaError` hands it to a test. */
+export interface KafkaErrorPart {
+  /** The broker's error code by name: @platformatic/kafka's `apiId`, kafkajs' `type`. */
+  broker?: string;
+  code?: string;
+  brokerGone?: boolean;
+  error: object;
+}
+
+/**
+ * Whether `e` or an error inside it passes `test`. @platformatic/kafka nests the broker's answer
+ * as an aggregate per attempt or send, then a response error per request; kafkajs puts it behind
+ * causes. Every question asked of an error (too large? coordinator lost? offset expired?) walks
+ * the same way.
+ */
+export function someKafkaError(e: unknown, test: (part: KafkaErrorPart) => boolean, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 5) return false;
+  const x = e as { type?: unknown; apiId?: unknown; code?: unknown; brokerGone?: unknown; errors?: unknown; cause?: unknown };
+  const broker = typeof x.apiId === 'string' ? x.apiId : typeof x.type === 'string' ? x.type : undefined;
+  const part: KafkaErrorPart = { error: e, ...(broker ? { broker } : {}), ...(typeof x.code === 'string' ? { code: x.code } : {}), ...(x.brokerGone === true ? { brokerGone: true } : {}) };
+  if (test(part)) return true;
+  if (Array.isArray(x.errors) && x.errors.some((y) => someKafkaError(y, test, depth + 1))) return true;
+  return x.cause !== e && someKafkaError(x.cause, test, depth + 1);
+}
+
+/** Whether the broker answered one of `codes` (e.g. MESSAGE_TOO_LARGE) anywhere inside `e`. */
+export function kafkaErrorIs(e: unknown, ...codes: string[]): boolean {
+  return someKafkaError(e, (p) => p.broker !== undefined && codes.includes(p.broker));
+}
+
 /**
  * Whether a Kafka error is transient: a leader election, a topic a broker does not serve yet, a
  * dropped connection, a coordinator loading. Both clients are understood: @platformatic/kafka

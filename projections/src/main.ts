@@ -142,6 +142,10 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
     if (total > LAG_DEGRADED) health.set(`projections-${which}`, 'degraded', `catching up: ${total} messages behind`);
     else health.set(`projections-${which}`, 'ok');
   };
+  // Per topic, the partitions whose batch keeps failing: degraded until each has gone through.
+  const failing = { raw: new Set<number>(), events: new Set<number>() };
+  // Per topic, whether the topic itself could not be read at the last try.
+  const unreadable = { raw: false, events: false };
   const events = (component: string, which: 'raw' | 'events') => ({
     rebalancing: () => {
       joined[which] = false;
@@ -171,9 +175,6 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       log.error({ err: e, topic: topicName(cfg, which) }, `${what} failed; will retry`);
     },
   });
-  // Per topic, the partitions whose batch keeps failing: degraded until each has gone through.
-  const failing = { raw: new Set<number>(), events: new Set<number>() };
-  const unreadable = { raw: false, events: false };
 
   const dlq = async (records: DlqRecord[]) => {
     if (!records.length) return;

@@ -15,7 +15,12 @@ const p = await startProjections({
   groupId: process.env.CRASH_GROUP!,
   // Batches of tens of events (as kafkajs handed over one record batch as produced), so kills land mid-stream.
   fetch: { minBytes: 1, maxWaitTimeInMs: 50, maxBytesPerPartition: 4 * 1024, batchBytes: 16 * 1024, sessionTimeout: 6000 },
-  beforeCommit: () => new Promise((r) => setTimeout(r, Math.random() * 80)),
+  // Says so between the ClickHouse writes and the commit (the parent kills there), then holds
+  // the commit back a random moment.
+  beforeCommit: () => {
+    process.stdout.write('folding\n');
+    return new Promise((r) => setTimeout(r, Math.random() * 80));
+  },
 });
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {

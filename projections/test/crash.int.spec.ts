@@ -20,17 +20,28 @@ import { busyQueueDay, utc } from './given.ts';
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const KILLS = 6;
 
-function startChild(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+interface Child {
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  /** How many times the child has said `folding`: a batch written, its commit due. */
+  folds(): number;
+}
+
+function startChild(env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let folds = 0;
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) resolve();
+      const text = b.toString();
+      if (text.includes('ready')) resolve();
+      folds += text.split('folding').length - 1;
     });
     child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
   ready.catch(() => {});
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, ready, exited };
+  return { child, ready, exited, folds: () => folds };
 }
 
 let ch: ClickHouse | undefined;
@@ -84,8 +95,14 @@ describe('crash test', () => {
     for (let k = 0; k < KILLS; k++) {
       const c = startChild(env);
       await c.ready;
-      // A random moment, not a wait for something: the kill must be able to land anywhere.
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 900));
+      // Killed between the ClickHouse writes and the commit of its (k+1)-th batch: where a lost
+      // commit means the batch is delivered again. Earlier batches are committed, so kills land
+      // further into the log each time; a consumer with fewer batches left finishes instead.
+      await eventually(
+        async () => (c.folds() > k || (await committed()) >= total ? true : undefined),
+        120_000,
+        `the restarted consumer to write its batch ${k + 1}`,
+      );
       c.child.kill('SIGKILL');
       await c.exited;
       progress.push(await committed());

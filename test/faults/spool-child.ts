@@ -3,7 +3,7 @@
 // Kafka connection (a disconnected producer refuses every send), writes FAULT_BATCHES raw batches
 // through the pipeline as the AMI adapter does (retrying until taken), reconnects once the spool
 // holds entries and the disk has refused one, and prints what it wrote once Kafka has it all.
-import { createKafka, createLogger, ensureTopics, loadConfig, type KafkaProducer } from '@callboard/platform';
+import { createKafka, createLogger, ensureTopics, loadConfig } from '@callboard/platform';
 import type { RawRecord } from '@callboard/schemas';
 import { IngestPipeline } from '@callboard/ingest/pipeline';
 import { IngestSink } from '@callboard/ingest/sink';
@@ -29,23 +29,7 @@ const admin = kafka.admin();
 await admin.connect();
 await ensureTopics(admin, cfg);
 await admin.disconnect();
-// The cut: a disconnect closes the client for good here (unlike kafkajs, a closed producer is not
-// connected again, and a GZIP send after it would open a second one), so the sink's producer is
-// the real one while connected and refuses every send while cut; `connect` makes a fresh one.
-let current: KafkaProducer | null = null;
-const producer: KafkaProducer = {
-  connect: async () => {
-    const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await p.connect();
-    current = p;
-  },
-  send: (r) => (current ? current.send(r) : Promise.reject(new Error('the producer is disconnected (Kafka cut by the fault case)'))),
-  disconnect: async () => {
-    const p = current;
-    current = null;
-    await p?.disconnect();
-  },
-};
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 const { sink, spooler } = spoolWrites(new IngestSink(producer, cfg), new Spool(process.env.FAULT_SPOOL_DIR!, 64 * 1024 * 1024), {
   cfg,
