@@ -129,6 +129,11 @@ export class BatchQueues<T> {
     return !this.owned || this.owned.has(partition);
   }
 
+  /** True when the last assignment included the partition (false before any). */
+  assigned(partition: number): boolean {
+    return this.owned?.has(partition) ?? false;
+  }
+
   /**
    * The next batch: the oldest-waiting idle partition's messages, up to maxBatchBytes (at least
    * one). Marks the partition busy until `done`.
@@ -223,11 +228,19 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     c.on('consumer:group:join', (p) => {
       if (c !== consumer) return;
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
+      const given = mine.filter((partition) => !queues.assigned(partition));
       queues.assign(mine);
       o.on?.joined?.(mine);
       // A member with nothing assigned (more members than partitions) fetches nothing, so no
       // fetch would ever say it is reading: it is as caught up as it can be.
       if (mine.length === 0) o.on?.fetched?.();
+      // A fetch sent before the rebalance can still be answered after it. For a partition taken
+      // away and now given back, its messages start where this member had read to, past what the
+      // group committed (another member's batches may have failed, or ours was dropped when the
+      // partition went), and the client then goes on from there: the records between would
+      // never be read. A new stream reads only from the committed offsets; the old one's answers
+      // are ignored.
+      if (stream && given.length > 0) reopen(`partitions ${given.join(', ')} given back`);
     });
     c.on('consumer:group:rebalance', () => {
       if (c === consumer) o.on?.rebalancing?.();
@@ -260,6 +273,13 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     closeClient(old);
     if (restartTimer) clearTimeout(restartTimer);
     restartTimer = null;
+    restart();
+  };
+  const reopen = (why: string) => {
+    const s = stream;
+    stream = null;
+    log?.info(`${why}: reading again from the committed offsets`);
+    s?.close().catch(() => undefined);
     restart();
   };
   let consumer = makeConsumer();
@@ -366,6 +386,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     });
     stream = s;
     s.on('data', (m: Raw) => {
+      if (stream !== s) return;
       failures = 0;
       onMessage(m);
     });
