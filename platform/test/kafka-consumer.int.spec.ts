@@ -95,6 +95,7 @@ describe('runBatches on the real broker', () => {
       await b.stop();
       b = null;
       await eventually(() => (aJoins.at(-1)?.length === 2 ? true : undefined), 60_000, 'A holding both partitions again');
+      const joins = aJoins.length;
       aFails = false;
       // New records answer A's fetch sent before the rebalances, from offset 100 of the partition given back.
       await send(given, 100, 50);
@@ -102,9 +103,47 @@ describe('runBatches on the real broker', () => {
       const distinct = (v: string[]) => [...new Set(v)].map(Number).sort((x, y) => x - y);
       expect(distinct(aRead.get(given)!)).toEqual(Array.from({ length: 150 }, (_, i) => i));
       expect(distinct(aRead.get(1 - given)!)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      // Reading again was a new stream, not a new join: a leader's join rebalances the whole group.
+      expect(aJoins.length).toBe(joins);
     } finally {
       await (b as BatchConsumer | null)?.stop();
       await (a as BatchConsumer | null)?.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('goes on from the earliest offset when the committed one lies past the end of the log (the topic made again)', { timeout: 60_000 }, async () => {
+    const cfg = testConfig({}, { KAFKA_PARTITIONS: '1' });
+    const tool = toolKafka(cfg);
+    const admin = tool.admin();
+    await admin.connect();
+    const producer = tool.producer();
+    await producer.connect();
+    const topic = topicName(cfg, 'events');
+    const groupId = uniqueId('g');
+    let consumer: BatchConsumer | null = null;
+    try {
+      await ensureTopics(admin, cfg, ['events']);
+      await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ key: 'k', value: String(i) })) });
+      // What a group holds after its topic was deleted and made again: an offset of the old log.
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '5000' }] });
+      const values: string[] = [];
+      const failures: string[] = [];
+      consumer = await runBatches(createKafka(cfg).connection, {
+        groupId,
+        topic,
+        start: 'committed',
+        on: { failed: (e) => failures.push(e.message) },
+        eachBatch: async (b) => {
+          for (const m of b.messages) values.push(String(m.value));
+        },
+      });
+      await eventually(() => (values.includes('19') ? true : undefined), 30_000, 'the records of the new log');
+      expect(values).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+      expect(failures.length).toBeGreaterThan(0);
+    } finally {
+      await (consumer as BatchConsumer | null)?.stop();
       await producer.disconnect();
       await admin.disconnect();
     }
