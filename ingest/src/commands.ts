@@ -2,7 +2,7 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig } from '@callboard/platform';
+import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
 import { Retranslation } from './retranslate.ts';
@@ -86,27 +86,59 @@ export async function retranslate(argv: string[]): Promise<number> {
   const log = createLogger('retranslate', cfg.logLevel);
   if (cfg.kafka.brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', '', 'the brokers holding pbx.raw.v1 (retranslate reads an existing log, it starts no broker)');
   const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-retranslate`);
+  const done = await retranslateRange(kafka, cfg, log, {
+    from,
+    to,
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...(values.pbx ? { pbx: values.pbx } : {}),
+    ...(values.stdout ? { stdout: true } : {}),
+  });
+  process.stderr.write(
+    `retranslate: ${done.emitted} canonical events from ${done.topic} [${values.from}, ${values.to})${done.invalid ? `, ${done.invalid} records were not RawRecords (dead-lettered)` : ''}\n`,
+  );
+  return 0;
+}
+
+/** What `retranslateRange` re-reads, and where the result goes. */
+export interface RetranslateRange {
+  /** Kafka timestamps (ms since the epoch): the records written in [from, to). */
+  from: number;
+  to: number;
+  /** Only records of this tenant / PBX. */
+  tenant?: string;
+  pbx?: string;
+  /** Print the events (NDJSON on stdout) and dead letters (stderr) instead of producing them. */
+  stdout?: boolean;
+}
+
+/** The work of `callboard retranslate` on a Kafka client. */
+export async function retranslateRange(
+  kafka: KafkaClient,
+  cfg: CallboardConfig,
+  log: Logger,
+  o: RetranslateRange,
+): Promise<{ topic: string; emitted: number; invalid: number }> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const sink = new IngestSink(producer, cfg);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, cfg);
   const topic = topicName(cfg, 'raw');
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
-  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, to);
+  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, o.from);
+  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, o.to);
   // Offsets are exclusive ends; "-1" means no record at or after the instant: read to the end
   // as it was when we started.
   const latest = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
   await admin.disconnect();
   const endOf = new Map(ends.map((p) => [p.partition, p.offset === '-1' ? latest.get(p.partition)! : BigInt(p.offset)]));
   const pending = new Set(starts.filter((s) => BigInt(s.offset === '-1' ? latest.get(s.partition)! : BigInt(s.offset)) < endOf.get(s.partition)!).map((s) => s.partition));
-  if (!values.stdout) await producer.connect();
+  if (!o.stdout) await producer.connect();
 
-  const retranslation = new Retranslation({ cfg, warn: (m) => log.warn(m), ...(values.tenant ? { tenant: values.tenant } : {}), ...(values.pbx ? { pbx: values.pbx } : {}) });
+  const retranslation = new Retranslation({ cfg, warn: (m) => log.warn(m), ...(o.tenant ? { tenant: o.tenant } : {}), ...(o.pbx ? { pbx: o.pbx } : {}) });
   let emitted = 0;
   const emit = async (s: Settled) => {
     emitted += s.events.length;
-    if (values.stdout) {
+    if (o.stdout) {
       if (s.events.length) process.stdout.write(s.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
       for (const d of s.dlq) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
       return;
@@ -142,7 +174,6 @@ export async function retranslate(argv: string[]): Promise<number> {
     await consumer.stop();
   }
   await emit(retranslation.flush(nothingSettled()));
-  if (!values.stdout) await producer.disconnect();
-  process.stderr.write(`retranslate: ${emitted} canonical events from ${topic} [${values.from}, ${values.to})${retranslation.invalid ? `, ${retranslation.invalid} records were not RawRecords (dead-lettered)` : ''}\n`);
-  return 0;
+  if (!o.stdout) await producer.disconnect();
+  return { topic, emitted, invalid: retranslation.invalid };
 }
