@@ -1,7 +1,9 @@
 // The translation side of `callboard retranslate` and `callboard translate`, without Kafka or
 // files: raw records (or a capture's outcomes) in, settled events and dead letters out, through
 // the same shell (pipeline.ts) as the live adapters, so a re-translation validates every event
-// and dead-letters with the same reason codes.
+// and dead-letters with the same reason codes. Also how `retranslate` writes the result: the one
+// policy for a Kafka write that fails (retried while transient, within a bound; then given up).
+import { isRetriableKafkaError, retryKafka, ServiceUnavailable, someKafkaError } from '@callboard/platform';
 import { decodeRaw, type RawHeaders, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { deadLetter, ok, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
@@ -65,4 +67,52 @@ export class Retranslation {
     }
     return into;
   }
+}
+
+/**
+ * How long `callboard retranslate` retries a write that keeps failing for a transient reason
+ * (brokers unreachable, a leader election) before it gives up: long enough for a broker restart
+ * or a leader election, short enough that a one-off command whose brokers are gone ends.
+ */
+export const RETRANSLATE_GIVE_UP_MS = 5 * 60_000;
+
+/**
+ * Runs one write of a retranslation until it is taken. A transient Kafka error
+ * (isRetriableKafkaError) is retried with the shell's backoff (retryDelayMs: 0.5 s doubling to
+ * 30 s) for at most `giveUpAfterMs` in all. An error no retry can change (not authorized, a
+ * record too large even alone) ends it at once, and the bound ends it too: with a
+ * ServiceUnavailable (exit 69) saying `what`, and why in the broker's words.
+ */
+export async function writeOrGiveUp(what: string, write: () => Promise<void>, o: { warn: (message: string) => void; giveUpAfterMs?: number }): Promise<void> {
+  const bound = o.giveUpAfterMs ?? RETRANSLATE_GIVE_UP_MS;
+  let attempts = 0;
+  const attempt = () =>
+    write().catch((e: unknown) => {
+      attempts++;
+      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${kafkaFailure(e)}`);
+      throw e;
+    });
+  try {
+    // The shell's backoff for Kafka writes (retryDelayMs).
+    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: 500, maxDelayMs: 30_000 });
+  } catch (e) {
+    const cause = (e as Error).cause ?? e;
+    const outlasted = isRetriableKafkaError(cause) ? `still failing after ${attempts} attempts in ${bound / 1000} s: ` : '';
+    throw new ServiceUnavailable(`${what}: ${outlasted}${kafkaFailure(cause)}`, { cause });
+  }
+}
+
+/**
+ * What went wrong inside a Kafka error, for a person: the innermost errors (the broker's answers,
+ * with their codes), not the wrappers around them ("Producing messages failed.").
+ */
+function kafkaFailure(e: unknown): string {
+  const inner = new Set<string>();
+  someKafkaError(e, (p) => {
+    const x = p.error as { message?: unknown; errors?: unknown; cause?: unknown };
+    const wraps = (Array.isArray(x.errors) && x.errors.length > 0) || (typeof x.cause === 'object' && x.cause !== null);
+    if (!wraps) inner.add(`${p.broker ? `${p.broker}: ` : ''}${String(x.message ?? '').replace(/\.$/, '')}`);
+    return false;
+  });
+  return inner.size > 0 ? [...inner].join('; ') : String((e as Error | null)?.message ?? e);
 }
