@@ -45,7 +45,8 @@ type Part = {
   cause?: unknown;
 };
 
-const ERRNO = /^E[A-Z]+$/;
+/** A system error's code (ECONNREFUSED, EAI_AGAIN), not node's own (ERR_…). */
+const ERRNO = /^E(?!RR_)[A-Z0-9_]+$/;
 /** @platformatic/kafka codes of a broker away or answering with an error (its TimeoutError carries the network code). */
 const KAFKA_EXPECTED = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'PLT_KFK_PROTOCOL', 'PLT_KFK_RESPONSE', 'PLT_KFK_AUTHENTICATION']);
 const KAFKAJS_EXPECTED = new Set([

@@ -53,6 +53,18 @@ describe('summarizeError', () => {
     expect(summarizeError(worded).text).toBe('NOT_COORDINATOR: coordinator moved');
   });
 
+  it("names the host a lookup failed for, and does not take node's own error codes for a service away", () => {
+    const lookup = (code: string) =>
+      Object.assign(new Error(`getaddrinfo ${code} kafka-1`), { errno: -3001, code, syscall: 'getaddrinfo', hostname: 'kafka-1' });
+    expect(summarizeError(new NetworkError('Connection to kafka-1:9092 failed.', { cause: lookup('EAI_AGAIN') }))).toMatchObject({
+      text: 'EAI_AGAIN kafka-1',
+      expected: true,
+    });
+    expect(summarizeError(new NetworkError('Connection to kafka-1:9092 failed.', { cause: lookup('ENOTFOUND') })).text).toBe('ENOTFOUND kafka-1');
+    const internal = Object.assign(new TypeError('The "chunk" argument must be of type string'), { code: 'ERR_INVALID_ARG_TYPE' });
+    expect(summarizeError(internal)).toMatchObject({ text: 'TypeError: The "chunk" argument must be of type string', expected: false });
+  });
+
   it('keeps the class of leaves that have no code of their own, without the trailing full stop', () => {
     expect(summarizeError(new MultipleErrors('listOffsets failed 1 times.', [new TimeoutError('Request timed out')]))).toEqual({
       text: 'TimeoutError: Request timed out',
