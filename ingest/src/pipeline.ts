@@ -10,7 +10,7 @@
 //   of being retried forever, and a dead letter keeps at most the head of a huge input.
 // The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
 // and the registry (adapters.ts) on the vendors, never the other way round.
-import { counter, dlqTotal, gauge, kafkaErrorIs, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
+import { counter, dlqTotal, FailureLog, gauge, kafkaErrorIs, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
 import {
   isoMs,
   rawMessageBytes,
@@ -290,6 +290,8 @@ export class IngestPipeline {
   /** Writes being retried: id → what and since when. */
   private readonly failing = new Map<number, { what: string; since: number }>();
   private retries = 0;
+  /** Per topic written, the log of its failing writes: a line now and then, one on recovery. */
+  private readonly failureLogs = new Map<string, FailureLog>();
   /** The PBX's clock offset (live links only). */
   readonly clock = new PbxClockOffset();
 
@@ -412,15 +414,23 @@ export class IngestPipeline {
   }
 
   private async retryLoop<T>(id: number, what: string, fn: () => Promise<T>, hooks: RetryHooks): Promise<T> {
+    let failures = this.failureLogs.get(what);
     for (let attempt = 1; ; attempt++) {
       try {
         const v = await fn();
-        if (attempt > 1) hooks.onRecovered?.(what, attempt - 1);
+        if (attempt > 1) {
+          hooks.onRecovered?.(what, attempt - 1);
+          failures?.recovered();
+        }
         return v;
       } catch (e) {
         if (this.closed) throw e;
         if (!this.failing.has(id)) this.failing.set(id, { what, since: Date.now() });
-        this.o.log.error({ pbx: this.o.pbx_id, err: (e as Error).message, attempt }, `Kafka write to ${what} failed; retrying`);
+        if (!failures) {
+          failures = new FailureLog({ log: this.o.log, level: 'error', subject: `Kafka write to ${what}`, fields: { pbx: this.o.pbx_id } });
+          this.failureLogs.set(what, failures);
+        }
+        failures.failed(e, `Kafka write to ${what}`, { attempt });
         hooks.onRetry?.(what, e as Error, attempt);
         const until = Date.now() + retryDelayMs(attempt);
         // Sliced, so that close() ends the wait promptly.
