@@ -2,7 +2,7 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, ServiceUnavailable, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
+import { checkTenant, ConfigError, ConsumerFailureLog, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, ServiceUnavailable, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
 import { Retranslation, writeOrGiveUp } from './retranslate.ts';
@@ -171,7 +171,7 @@ export async function retranslateRange(
         start: startAt,
         // Reading failed (the stream, the group): runBatches tries again, with backoff, for as long
         // as it runs. A batch handler never fails (below).
-        on: { failed: (e, what) => log.warn({ err: e, topic }, `${what} failed; retrying`) },
+        on: new ConsumerFailureLog({ log, subject: `reading ${topic}`, fields: { topic } }).events(),
         eachBatch: async (batch) => {
           if (failed || !pending.has(batch.partition)) return;
           const end = endOf.get(batch.partition)!;

@@ -3,7 +3,7 @@
 // the same shell (pipeline.ts) as the live adapters, so a re-translation validates every event
 // and dead-letters with the same reason codes. Also how `retranslate` writes the result: the one
 // policy for a Kafka write that fails (retried while transient, within a bound; then given up).
-import { isRetriableKafkaError, retryKafka, ServiceUnavailable, someKafkaError } from '@callboard/platform';
+import { isRetriableKafkaError, retryKafka, ServiceUnavailable, summarizeError } from '@callboard/platform';
 import { decodeRaw, type RawHeaders, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { deadLetter, ok, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
@@ -89,7 +89,7 @@ export async function writeOrGiveUp(what: string, write: () => Promise<void>, o:
   const attempt = () =>
     write().catch((e: unknown) => {
       attempts++;
-      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${kafkaFailure(e)}`);
+      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${summarizeError(e).text}`);
       throw e;
     });
   try {
@@ -98,21 +98,6 @@ export async function writeOrGiveUp(what: string, write: () => Promise<void>, o:
   } catch (e) {
     const cause = (e as Error).cause ?? e;
     const outlasted = isRetriableKafkaError(cause) ? `still failing after ${attempts} attempts in ${bound / 1000} s: ` : '';
-    throw new ServiceUnavailable(`${what}: ${outlasted}${kafkaFailure(cause)}`, { cause });
+    throw new ServiceUnavailable(`${what}: ${outlasted}${summarizeError(cause).text}`, { cause });
   }
-}
-
-/**
- * What went wrong inside a Kafka error, for a person: the innermost errors (the broker's answers,
- * with their codes), not the wrappers around them ("Producing messages failed.").
- */
-function kafkaFailure(e: unknown): string {
-  const inner = new Set<string>();
-  someKafkaError(e, (p) => {
-    const x = p.error as { message?: unknown; errors?: unknown; cause?: unknown };
-    const wraps = (Array.isArray(x.errors) && x.errors.length > 0) || (typeof x.cause === 'object' && x.cause !== null);
-    if (!wraps) inner.add(`${p.broker ? `${p.broker}: ` : ''}${String(x.message ?? '').replace(/\.$/, '')}`);
-    return false;
-  });
-  return inner.size > 0 ? [...inner].join('; ') : String((e as Error | null)?.message ?? e);
 }

@@ -7,6 +7,7 @@
 // commits, restarts after a failure, and the high watermarks for the lag.
 import { Base, Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
 import { kafkaErrorIs, someKafkaError, type KafkaConnection } from './kafka.ts';
+import { RepeatLimiter } from './log-errors.ts';
 import './platformatic-fixes.ts';
 
 /** A consumed message. Offsets and timestamps as decimal strings, as the services log them. */
@@ -249,6 +250,8 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       if (c !== consumer) return;
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
       const given = mine.filter((partition) => !queues.assigned(partition));
+      const back = renewals.recovery();
+      if (back) log?.info({ renewals: back.failures, down_ms: back.ms }, `rejoined the group after ${back.failures} new client(s)`);
       queues.assign(mine);
       o.on?.joined?.(mine);
       // A member with nothing assigned (more members than partitions) fetches nothing, so no
@@ -281,7 +284,9 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
   // now do not commit, and reading starts again from what the group committed.
   const renew = () => {
     if (stopping) return;
-    log?.warn('the group coordinator is unreachable: a new client looks it up and rejoins');
+    // While a broker is away this repeats every few seconds: the first, then now and then.
+    const v = renewals.failure('renew');
+    if (v.log) log?.warn({ renewals: v.failures, since: new Date(v.since).toISOString() }, 'the group coordinator is unreachable: a new client looks it up and rejoins');
     const old = consumer;
     const s = stream;
     stream = null;
@@ -302,6 +307,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     s?.close().catch(() => undefined);
     restart();
   };
+  const renewals = new RepeatLimiter();
   let consumer = makeConsumer();
 
   let stopping = false;
