@@ -2,10 +2,10 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { checkTenant, ConfigError, ConsumerFailureLog, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, ServiceUnavailable, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
+import { checkTenant, ConfigError, ConsumerFailureLog, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, ServiceUnavailable, summarizeError, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
-import { Retranslation, writeOrGiveUp } from './retranslate.ts';
+import { ReadGiveUp, Retranslation, writeOrGiveUp } from './retranslate.ts';
 import { IngestSink } from './sink.ts';
 
 export async function ingest(argv: string[]): Promise<number> {
@@ -109,7 +109,7 @@ export interface RetranslateRange {
   pbx?: string;
   /** Print the events (NDJSON on stdout) and dead letters (stderr) instead of producing them. */
   stdout?: boolean;
-  /** How long a write failing for a transient reason is retried (default RETRANSLATE_GIVE_UP_MS). */
+  /** How long a write, or reading, failing for a transient reason is retried (default RETRANSLATE_GIVE_UP_MS). */
   giveUpAfterMs?: number;
 }
 
@@ -165,13 +165,27 @@ export async function retranslateRange(
       const done = new Promise<void>((resolve, reject) => ((finished = resolve), (failedWith = reject)));
       let failed = false;
       const startAt = new Map(starts.map((st) => [st.partition, st.offset === '-1' ? latest.get(st.partition)! : BigInt(st.offset)]));
+      const readFailures = new ConsumerFailureLog({ log, subject: `reading ${topic}`, fields: { topic } });
+      const reading = new ReadGiveUp(o.giveUpAfterMs);
       const consumer = await runBatches(kafka.connection, {
         groupId: `callboard-retranslate-${process.pid}-${Date.now()}`,
         topic,
         start: startAt,
-        // Reading failed (the stream, the group): runBatches tries again, with backoff, for as long
-        // as it runs. A batch handler never fails (below).
-        on: new ConsumerFailureLog({ log, subject: `reading ${topic}`, fields: { topic } }).events(),
+        // Reading failed (the stream, the group): runBatches tries again, with backoff; after the
+        // bound with nothing read the command gives up, as on a write. A batch handler never fails (below).
+        on: {
+          failed: (e, what, partition) => {
+            readFailures.failed(e, what, partition);
+            if (partition !== undefined || failed || !reading.failed()) return;
+            failed = true;
+            failedWith(new ServiceUnavailable(`reading ${topic}: ${what} still failing after ${reading.boundMs / 1000} s: ${summarizeError(e).text}`, { cause: e }));
+          },
+          fetched: () => {
+            readFailures.fetched();
+            reading.read();
+          },
+          joined: (partitions) => readFailures.assigned(partitions),
+        },
         eachBatch: async (batch) => {
           if (failed || !pending.has(batch.partition)) return;
           const end = endOf.get(batch.partition)!;

@@ -222,8 +222,10 @@ export function rawRecordBytesAtMost(r: RawRecord): number {
 }
 
 /** Delay before retry `attempt` (1-based) of a Kafka write: doubling from 0.5 s, at most 30 s. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
 export function retryDelayMs(attempt: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,18 +416,19 @@ export class IngestPipeline {
   }
 
   private async retryLoop<T>(id: number, what: string, fn: () => Promise<T>, hooks: RetryHooks): Promise<T> {
-    let failures = this.failureLogs.get(what);
     for (let attempt = 1; ; attempt++) {
       try {
         const v = await fn();
         if (attempt > 1) {
           hooks.onRecovered?.(what, attempt - 1);
-          failures?.recovered();
+          this.failureLogs.get(what)?.recovered();
         }
         return v;
       } catch (e) {
         if (this.closed) throw e;
         if (!this.failing.has(id)) this.failing.set(id, { what, since: Date.now() });
+        // One log per topic, whichever of its writes fails (they may overlap).
+        let failures = this.failureLogs.get(what);
         if (!failures) {
           failures = new FailureLog({ log: this.o.log, level: 'error', subject: `Kafka write to ${what}`, fields: { pbx: this.o.pbx_id } });
           this.failureLogs.set(what, failures);

@@ -6,7 +6,7 @@
 import { isRetriableKafkaError, retryKafka, ServiceUnavailable, summarizeError } from '@callboard/platform';
 import { decodeRaw, type RawHeaders, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
-import { deadLetter, ok, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
+import { deadLetter, ok, RETRY_FIRST_MS, RETRY_MAX_MS, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
 
 export interface RetranslateOptions {
   cfg: OfflineOptions['cfg'];
@@ -70,11 +70,35 @@ export class Retranslation {
 }
 
 /**
- * How long `callboard retranslate` retries a write that keeps failing for a transient reason
- * (brokers unreachable, a leader election) before it gives up: long enough for a broker restart
- * or a leader election, short enough that a one-off command whose brokers are gone ends.
+ * How long `callboard retranslate` goes on with a write, or with reading, that keeps failing for
+ * a transient reason (brokers unreachable, a leader election) before it gives up: long enough for
+ * a broker restart or a leader election, short enough that a one-off command whose brokers are
+ * gone ends.
  */
 export const RETRANSLATE_GIVE_UP_MS = 5 * 60_000;
+
+/**
+ * Whether reading has been failing, with nothing read, for longer than the bound. `failed` and
+ * `read` are the consumer's events; `failed` answers true once it is time to give up. Pure: the
+ * clock is given.
+ */
+export class ReadGiveUp {
+  private since: number | null = null;
+  constructor(
+    readonly boundMs = RETRANSLATE_GIVE_UP_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  failed(): boolean {
+    const t = this.now();
+    this.since ??= t;
+    return t - this.since >= this.boundMs;
+  }
+
+  read(): void {
+    this.since = null;
+  }
+}
 
 /**
  * Runs one write of a retranslation until it is taken. A transient Kafka error
@@ -94,7 +118,7 @@ export async function writeOrGiveUp(what: string, write: () => Promise<void>, o:
     });
   try {
     // The shell's backoff for Kafka writes (retryDelayMs).
-    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: 500, maxDelayMs: 30_000 });
+    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: RETRY_FIRST_MS, maxDelayMs: RETRY_MAX_MS });
   } catch (e) {
     const cause = (e as Error).cause ?? e;
     const outlasted = isRetriableKafkaError(cause) ? `still failing after ${attempts} attempts in ${bound / 1000} s: ` : '';

@@ -139,6 +139,11 @@ export class BatchQueues<T> {
     return this.owned?.has(partition) ?? false;
   }
 
+  /** True when the group took the partition away from this member at some point. */
+  lostBefore(partition: number): boolean {
+    return this.epochs.has(partition);
+  }
+
   /**
    * True while the partition has stayed ours since a batch of `epoch` was taken. A batch taken
    * before the partition went away and came back must not commit: the member that held it in
@@ -249,7 +254,8 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     c.on('consumer:group:join', (p) => {
       if (c !== consumer) return;
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
-      const given = mine.filter((partition) => !queues.assigned(partition));
+      // Only a partition this member held before can have a fetch of its own still in flight.
+      const given = mine.filter((partition) => !queues.assigned(partition) && queues.lostBefore(partition));
       const back = renewals.recovery();
       if (back) log?.info({ renewals: back.failures, down_ms: back.ms }, `rejoined the group after ${back.failures} new client(s)`);
       queues.assign(mine);
@@ -277,16 +283,17 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
   const groupFailed = (c: Client, e: Error, what: string, left = false) => {
     if (c !== consumer) return;
     o.on?.failed?.(e, what);
-    if (left || coordinatorLost(e)) renew();
+    if (left) renew(`${what} failed and the client left the group`);
+    else if (coordinatorLost(e)) renew('the group coordinator is unreachable');
   };
   // A client that will look the coordinator up again: the old one is dropped (its membership
   // expires with its session), nothing is ours until the new member joins, so batches running
   // now do not commit, and reading starts again from what the group committed.
-  const renew = () => {
+  const renew = (why: string) => {
     if (stopping) return;
     // While a broker is away this repeats every few seconds: the first, then now and then.
-    const v = renewals.failure('renew');
-    if (v.log) log?.warn({ renewals: v.failures, since: new Date(v.since).toISOString() }, 'the group coordinator is unreachable: a new client looks it up and rejoins');
+    const v = renewals.failure(why);
+    if (v.log) log?.warn({ renewals: v.failures, since: new Date(v.since).toISOString() }, `${why}: a new client looks the coordinator up and rejoins`);
     const old = consumer;
     const s = stream;
     stream = null;
@@ -305,7 +312,8 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     stream = null;
     log?.info(`${why}: reading again from the committed offsets`);
     s?.close().catch(() => undefined);
-    restart();
+    // Not a failure: at once, and the backoff of real failures left as it is.
+    restart(0);
   };
   const renewals = new RepeatLimiter();
   let consumer = makeConsumer();
@@ -459,11 +467,13 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
           return earliest[p] !== undefined && at >= 0n && (at < earliest[p]! || (latest[p] !== undefined && at > latest[p]!));
         };
         const behind = mine.filter(outside);
-        if (behind.length) await consumer.commit({ offsets: behind.map((partition) => ({ topic: o.topic, partition, offset: earliest[partition]!, leaderEpoch: -1 })) });
-        log?.warn(
-          { partitions: behind.map((p) => ({ partition: p, from: String(committed[p]), to: String(earliest[p]), logEnd: String(latest[p]) })) },
-          'committed offsets outside the log (retention took them, or the topic was made again): going on from the earliest kept',
-        );
+        if (behind.length) {
+          await consumer.commit({ offsets: behind.map((partition) => ({ topic: o.topic, partition, offset: earliest[partition]!, leaderEpoch: -1 })) });
+          log?.warn(
+            { partitions: behind.map((p) => ({ partition: p, from: String(committed[p]), to: String(earliest[p]), logEnd: String(latest[p]) })) },
+            'committed offsets outside the log (retention took them, or the topic was made again): going on from the earliest kept',
+          );
+        }
       } else {
         earliest.forEach((first, p) => keptFrom.set(p, first));
         log?.warn('offsets no longer in the log (retention): going on from the earliest kept');
@@ -473,7 +483,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     }
   };
 
-  const restart = () => {
+  const restart = (delayMs?: number) => {
     if (stopping || restartTimer) return;
     restartTimer = setTimeout(() => {
       restartTimer = null;
@@ -487,7 +497,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
         groupFailed(c, e, 'opening the topic');
         restart();
       });
-    }, backoff(failures++));
+    }, delayMs ?? backoff(failures++));
   };
 
   let watermarks: NodeJS.Timeout | null = null;

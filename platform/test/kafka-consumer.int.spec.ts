@@ -138,4 +138,46 @@ describe('runBatches on the real broker', () => {
       expect(aJoins.length).toBe(joins);
     });
   });
+
+  it('a batch still running when its partition went away and came back does not commit: the group is not moved back', { timeout: 120_000 }, async () => {
+    await withTopic(2, async (t) => {
+      const group = { concurrency: 2, sessionTimeout: 6_000, heartbeatInterval: 500 };
+      await t.send(0, 100, 0);
+      await t.send(0, 100, 1);
+      // A's first batch of each partition waits for the test to let it go.
+      const gates = new Map<number, () => void>();
+      const finished = new Set<number>();
+      const aJoins: number[][] = [];
+      await t.member({
+        ...group,
+        on: { joined: (p) => aJoins.push([...p].sort()) },
+        eachBatch: async (batch) => {
+          if (!finished.has(batch.partition)) await new Promise<void>((r) => gates.set(batch.partition, r));
+          finished.add(batch.partition);
+        },
+      });
+      await eventually(() => (gates.size === 2 ? true : undefined), 30_000, "A's first batch of both partitions running");
+      const bJoins: number[][] = [];
+      const bRead: string[] = [];
+      // B takes a partition from A, reads it and commits further than A's running batch would.
+      const b = await t.member({ ...group, on: { joined: (p) => bJoins.push(p) }, eachBatch: async (batch) => void bRead.push(...batch.messages.map((m) => String(m.value))) });
+      await eventually(() => (aJoins.at(-1)?.length === 1 && bJoins.at(-1)?.length === 1 ? true : undefined), 60_000, 'A and B holding one partition each');
+      const moved = bJoins.at(-1)![0]!;
+      await t.send(100, 50, moved);
+      const committed = async (partition: number) => {
+        const [o] = await t.admin.fetchOffsets({ groupId: t.groupId, topics: [t.topic] });
+        return Number(o?.partitions.find((x) => x.partition === partition)?.offset ?? -1);
+      };
+      await eventually(async () => ((await committed(moved)) === 150 ? true : undefined), 60_000, "B's commit of the partition it took");
+      await b.stop();
+      await eventually(() => (aJoins.at(-1)?.length === 2 ? true : undefined), 60_000, 'A holding both partitions again');
+      // A's batch of the partition that went and came back ends first; its commit, if it made
+      // one, goes to the coordinator before the one of the partition A kept all along.
+      gates.get(moved)!();
+      await eventually(() => (finished.has(moved) ? true : undefined), 10_000, "A's old batch done");
+      gates.get(1 - moved)!();
+      await eventually(async () => ((await committed(1 - moved)) === 100 ? true : undefined), 30_000, "A's commit of the partition it kept");
+      expect(await committed(moved)).toBe(150);
+    });
+  });
 });
