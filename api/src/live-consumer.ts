@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { counter, createKafka, ensureTopics, gauge, histogram, isRetriableKafkaError, retryKafka, runBatches, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { ConsumerFailureLog, counter, createKafka, ensureTopics, gauge, histogram, isRetriableKafkaError, retryKafka, runBatches, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import { isAgentEvent, isCallEvent, parseEvent } from '@callboard/schemas';
 import type { LiveStore } from './live.ts';
 import type { PubSub, Topics } from './pubsub.ts';
@@ -75,6 +75,8 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
   };
   markProgress(-1, '0');
 
+  // A line now and then while reading fails, one when it reads again (health says it at every failure).
+  const failures = new ConsumerFailureLog({ log: d.log, subject: `the live fold's consumer of ${topic}`, fields: { topic } });
   const consumer = await runBatches(kafka.connection, {
     groupId,
     topic,
@@ -83,16 +85,18 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     on: {
-      failed: (e, what) => {
+      failed: (e, what, partition) => {
         // A fault that retrying cannot mend (not a broker away or a leader moving) ends the
         // rebuild; otherwise the consumer retries on its own and the rebuild finishes once it reads.
         if (!isReady && !isRetriableKafkaError(e)) rejectReady(new Error(`the live state cannot be rebuilt: ${what}: ${e.message}`, { cause: e }));
         d.health.set('live', isReady ? 'degraded' : 'starting', `${what} failed, retrying: ${e.message}`);
-        d.log.warn({ err: e, topic }, `${what} failed; retrying`);
+        failures.failed(e, what, partition);
       },
       fetched: () => {
         if (isReady) d.health.set('live', 'ok');
+        failures.fetched();
       },
+      joined: (partitions) => failures.assigned(partitions),
     },
     eachBatch: async (batch) => {
       const t = now();
@@ -124,6 +128,7 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
       for (const [tenant, qs] of touched) d.pubsub.publish('live', tenant, { queues: qs.has(ANY) ? [] : [...qs] });
       const lastOffset = batch.messages[batch.messages.length - 1]?.offset;
       if (lastOffset !== undefined) markProgress(batch.partition, lastOffset);
+      failures.batchDone(batch.partition);
     },
   });
 

@@ -5,7 +5,7 @@
 // restart). Meanwhile the ops listener, when configured (API_OPS_PORT), answers /readyz 503.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClickHouse, startOpsServer, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
+import { createClickHouse, errorFields, startOpsServer, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
 import { createAlerts } from './alerts/engine.ts';
 import { BoardStore } from './boards.ts';
 import { createHistory } from './history.ts';
@@ -87,7 +87,7 @@ export async function startApi(opts: StartApiOptions): Promise<RunningApi> {
     await consumer.ready;
     // The link state of an ingest in another process; the board does without it (UNKNOWN).
     linkStatus = await startPbxStatusReader({ cfg, log, live }).catch((e: unknown) => {
-      log.warn({ err: e }, 'cannot read the PBX link status topic: links of another process show UNKNOWN');
+      log.warn(errorFields(e), 'cannot read the PBX link status topic: links of another process show UNKNOWN');
       return null;
     });
     // Judged only from here: replayed history must not raise alerts.

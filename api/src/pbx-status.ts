@@ -4,7 +4,7 @@
 // until the first record arrives a link is UNKNOWN, as it was before.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createKafka, runBatches, type CallboardConfig, type Logger } from '@callboard/platform';
+import { ConsumerFailureLog, createKafka, runBatches, type CallboardConfig, type Logger } from '@callboard/platform';
 import { ensurePbxStatusTopic, pbxStatusTopic, type PbxStatus } from '@callboard/ingest/pbx-status';
 import type { LiveStore } from './live.ts';
 
@@ -54,19 +54,21 @@ export async function startPbxStatusReader(d: {
   } finally {
     await admin.disconnect();
   }
+  const failures = new ConsumerFailureLog({ log: d.log, subject: `the PBX link status consumer of ${topic}`, fields: { topic } });
   // A reader of its own per instance: every API needs every PBX's state, from the start.
   const consumer = await runBatches(kafka.connection, {
     groupId: `callboard-api-pbx-status-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     topic,
     start,
     maxWaitMs: 200,
-    on: { failed: (e, what) => d.log.warn({ err: e, topic }, `${what} failed; retrying`) },
-    eachBatch: async ({ messages }) => {
+    on: failures.events(),
+    eachBatch: async ({ partition, messages }) => {
       for (const message of messages) {
         const s = parsePbxStatus(message.value?.toString('utf8') ?? '');
         if (s) d.live.noteLinkStatus(s);
         else d.log.warn({ topic, offset: message.offset }, 'skipped a PBX status record that is not one');
       }
+      failures.batchDone(partition);
     },
   });
   return { stop: () => consumer.stop() };

@@ -19,6 +19,10 @@ describe('classify', () => {
     const refused = new NetworkError('Connection to 127.0.0.1:9092 failed.', { cause: errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9092') });
     const attempts = new MultipleErrors('metadata failed 2 times.', [new MultipleErrors('Cannot connect to any broker.', [refused]), new MultipleErrors('Cannot connect to any broker.', [refused])]);
     expect(classify(attempts)).toEqual({ exit: 69, message: 'Kafka unavailable: metadata failed 2 times: connect ECONNREFUSED 127.0.0.1:9092', usage: false, internal: false });
+    // Each broker tried is named once, however many attempts there were.
+    const at = (port: number) => new NetworkError(`Connection to 127.0.0.1:${port} failed.`, { cause: errno('ECONNREFUSED', `connect ECONNREFUSED 127.0.0.1:${port}`, { address: '127.0.0.1', port }) });
+    const cluster = new MultipleErrors('metadata failed 3 times.', [1, 2, 3].map(() => new MultipleErrors('Cannot connect to any broker.', [at(9092), at(9094)])));
+    expect(classify(cluster).message).toBe('Kafka unavailable: metadata failed 3 times: ECONNREFUSED 127.0.0.1:9092; ECONNREFUSED 127.0.0.1:9094');
     // Not every aggregate of the client is a broker away: a mistake of ours stays a bug.
     expect(classify(new MultipleErrors('send failed', [new UserError('/messages/0/topic must be string')]))).toMatchObject({ exit: 70, internal: true });
     expect(classify(new Error('Code: 76. DB::Exception: Cannot lock file /data/clickhouse/status. Another server instance'))).toMatchObject({

@@ -2,10 +2,10 @@
 // wire: the work is in the adapters (registry in adapters.ts), the shell (pipeline.ts,
 // retranslate.ts) and the sink.
 import { existsSync } from 'node:fs';
-import { checkTenant, ConfigError, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, topicName, UsageError, type CallboardConfig } from '@callboard/platform';
+import { checkTenant, ConfigError, ConsumerFailureLog, createKafka, createLogger, ensureTopics, runBatches, isIanaZone, isIsoInstant, loadConfig, parseOptions, portInUse, ServiceUnavailable, summarizeError, topicName, UsageError, type CallboardConfig, type KafkaClient, type Logger } from '@callboard/platform';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
 import { nothingSettled, produce, settle, type Settled } from './pipeline.ts';
-import { Retranslation } from './retranslate.ts';
+import { ReadGiveUp, Retranslation, writeOrGiveUp } from './retranslate.ts';
 import { IngestSink } from './sink.ts';
 
 export async function ingest(argv: string[]): Promise<number> {
@@ -86,63 +86,139 @@ export async function retranslate(argv: string[]): Promise<number> {
   const log = createLogger('retranslate', cfg.logLevel);
   if (cfg.kafka.brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', '', 'the brokers holding pbx.raw.v1 (retranslate reads an existing log, it starts no broker)');
   const kafka = createKafka(cfg, log, `${cfg.kafka.clientId}-retranslate`);
+  const done = await retranslateRange(kafka, cfg, log, {
+    from,
+    to,
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...(values.pbx ? { pbx: values.pbx } : {}),
+    ...(values.stdout ? { stdout: true } : {}),
+  });
+  process.stderr.write(
+    `retranslate: ${done.emitted} canonical events from ${done.topic} [${values.from}, ${values.to})${done.invalid ? `, ${done.invalid} records were not RawRecords (dead-lettered)` : ''}\n`,
+  );
+  return 0;
+}
+
+/** What `retranslateRange` re-reads, and where the result goes. */
+export interface RetranslateRange {
+  /** Kafka timestamps (ms since the epoch): the records written in [from, to). */
+  from: number;
+  to: number;
+  /** Only records of this tenant / PBX. */
+  tenant?: string;
+  pbx?: string;
+  /** Print the events (NDJSON on stdout) and dead letters (stderr) instead of producing them. */
+  stdout?: boolean;
+  /** How long a write, or reading, failing for a transient reason is retried (default RETRANSLATE_GIVE_UP_MS). */
+  giveUpAfterMs?: number;
+}
+
+/**
+ * The work of `callboard retranslate` on a Kafka client. Every raw record in the range is
+ * translated once: a batch handler never throws, since runBatches would hand the same batch over
+ * again and the translators, which keep state per PBX (calls in progress, agents), would see its
+ * frames twice. A write is retried in the handler instead (writeOrGiveUp); one that cannot be
+ * made ends the reading (the consumer stopped, the producer disconnected) and rejects with an
+ * error naming the raw records it came from and the cause.
+ */
+export async function retranslateRange(
+  kafka: KafkaClient,
+  cfg: CallboardConfig,
+  log: Logger,
+  o: RetranslateRange,
+): Promise<{ topic: string; emitted: number; invalid: number }> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const sink = new IngestSink(producer, cfg);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, cfg);
   const topic = topicName(cfg, 'raw');
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
-  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, to);
+  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, o.from);
+  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, o.to);
   // Offsets are exclusive ends; "-1" means no record at or after the instant: read to the end
   // as it was when we started.
   const latest = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
   await admin.disconnect();
   const endOf = new Map(ends.map((p) => [p.partition, p.offset === '-1' ? latest.get(p.partition)! : BigInt(p.offset)]));
   const pending = new Set(starts.filter((s) => BigInt(s.offset === '-1' ? latest.get(s.partition)! : BigInt(s.offset)) < endOf.get(s.partition)!).map((s) => s.partition));
-  if (!values.stdout) await producer.connect();
+  if (!o.stdout) await producer.connect();
 
-  const retranslation = new Retranslation({ cfg, warn: (m) => log.warn(m), ...(values.tenant ? { tenant: values.tenant } : {}), ...(values.pbx ? { pbx: values.pbx } : {}) });
+  const retranslation = new Retranslation({ cfg, warn: (m) => log.warn(m), ...(o.tenant ? { tenant: o.tenant } : {}), ...(o.pbx ? { pbx: o.pbx } : {}) });
   let emitted = 0;
-  const emit = async (s: Settled) => {
-    emitted += s.events.length;
-    if (values.stdout) {
+  /** `s`, translated from what `source` says. */
+  const emit = async (s: Settled, source: string) => {
+    if (o.stdout) {
       if (s.events.length) process.stdout.write(s.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
       for (const d of s.dlq) process.stderr.write(`${d.reason_code}: ${d.reason}\n`);
-      return;
+    } else if (s.events.length || s.dlq.length) {
+      const to = [s.events.length ? topicName(cfg, 'events') : '', s.dlq.length ? topicName(cfg, 'dlq') : ''].filter(Boolean).join(' and ');
+      const what = `writing ${s.events.length} events and ${s.dlq.length} dead letters ${source} to ${to}`;
+      await writeOrGiveUp(what, () => produce(sink, s), { warn: (m) => log.warn(m), giveUpAfterMs: o.giveUpAfterMs });
     }
-    await produce(sink, s);
+    emitted += s.events.length;
   };
 
-  if (pending.size > 0) {
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    const startAt = new Map(starts.map((st) => [st.partition, st.offset === '-1' ? latest.get(st.partition)! : BigInt(st.offset)]));
-    const consumer = await runBatches(kafka.connection, {
-      groupId: `callboard-retranslate-${process.pid}-${Date.now()}`,
-      topic,
-      start: startAt,
-      on: { failed: (e, what) => log.warn({ err: e, topic }, `${what} failed; retrying`) },
-      eachBatch: async (batch) => {
-        if (!pending.has(batch.partition)) return;
-        const end = endOf.get(batch.partition)!;
-        const settled = nothingSettled();
-        for (const m of batch.messages) {
-          if (BigInt(m.offset) >= end) break;
-          await retranslation.add(settled, m.value, { topic, partition: batch.partition, offset: m.offset }, m.headers);
-        }
-        await emit(settled);
-        if (BigInt(batch.lastOffset) + 1n >= end) {
-          pending.delete(batch.partition);
-          if (pending.size === 0) resolveDone();
-        }
-      },
-    });
-    await done;
-    await consumer.stop();
+  try {
+    if (pending.size > 0) {
+      let finished!: () => void;
+      let failedWith!: (e: Error) => void;
+      const done = new Promise<void>((resolve, reject) => ((finished = resolve), (failedWith = reject)));
+      let failed = false;
+      const startAt = new Map(starts.map((st) => [st.partition, st.offset === '-1' ? latest.get(st.partition)! : BigInt(st.offset)]));
+      const readFailures = new ConsumerFailureLog({ log, subject: `reading ${topic}`, fields: { topic } });
+      const reading = new ReadGiveUp(o.giveUpAfterMs);
+      const consumer = await runBatches(kafka.connection, {
+        groupId: `callboard-retranslate-${process.pid}-${Date.now()}`,
+        topic,
+        start: startAt,
+        // Reading failed (the stream, the group): runBatches tries again, with backoff; after the
+        // bound with nothing read the command gives up, as on a write. A batch handler never fails (below).
+        on: {
+          failed: (e, what, partition) => {
+            readFailures.failed(e, what, partition);
+            if (partition !== undefined || failed || !reading.failed()) return;
+            failed = true;
+            failedWith(new ServiceUnavailable(`reading ${topic}: ${what} still failing after ${reading.boundMs / 1000} s: ${summarizeError(e).text}`, { cause: e }));
+          },
+          fetched: () => {
+            readFailures.fetched();
+            reading.read();
+          },
+          joined: (partitions) => readFailures.assigned(partitions),
+        },
+        eachBatch: async (batch) => {
+          if (failed || !pending.has(batch.partition)) return;
+          const end = endOf.get(batch.partition)!;
+          let last = batch.firstOffset;
+          const where = () => `${topic}[${batch.partition}] offsets ${batch.firstOffset}..${last}`;
+          try {
+            const settled = nothingSettled();
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= end) break;
+              last = m.offset;
+              await retranslation.add(settled, m.value, { topic, partition: batch.partition, offset: m.offset }, m.headers);
+            }
+            await emit(settled, `translated from ${where()}`);
+          } catch (e) {
+            failed = true;
+            // A write given up on names itself; anything else is a fault of the translation.
+            return failedWith(e instanceof ServiceUnavailable ? e : new Error(`translating ${where()}: ${(e as Error).message}`, { cause: e }));
+          }
+          if (BigInt(batch.lastOffset) + 1n >= end) {
+            pending.delete(batch.partition);
+            if (pending.size === 0) finished();
+          }
+        },
+      });
+      try {
+        await done;
+      } finally {
+        await consumer.stop();
+      }
+    }
+    await emit(retranslation.flush(nothingSettled()), "due at the end of the range (the translators' last)");
+  } finally {
+    if (!o.stdout) await producer.disconnect();
   }
-  await emit(retranslation.flush(nothingSettled()));
-  if (!values.stdout) await producer.disconnect();
-  process.stderr.write(`retranslate: ${emitted} canonical events from ${topic} [${values.from}, ${values.to})${retranslation.invalid ? `, ${retranslation.invalid} records were not RawRecords (dead-lettered)` : ''}\n`);
-  return 0;
+  return { topic, emitted, invalid: retranslation.invalid };
 }

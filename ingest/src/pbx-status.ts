@@ -3,7 +3,7 @@
 // (`callboard api`, several replicas) reads it from here instead: a small compacted Kafka topic,
 // one record per PBX keyed by tenant and PBX, written on every change and as a heartbeat, so the
 // latest record of each PBX is its state and a silent ingest shows as stale rather than as "up".
-import { createKafka, retryKafka, type CallboardConfig, type Health, type KafkaAdmin, type KafkaProducer, type Logger } from '@callboard/platform';
+import { createKafka, errorFields, retryKafka, type CallboardConfig, type Health, type KafkaAdmin, type KafkaProducer, type Logger } from '@callboard/platform';
 import { clockOffsets } from './pipeline.ts';
 
 export const PBX_STATUS_TOPIC = 'callboard.pbx-status.v1';
@@ -110,7 +110,7 @@ export function startPbxStatusPublisher(o: {
     } finally {
       await admin.disconnect();
     }
-  })().catch((e: unknown) => o.log.warn({ err: e, topic }, 'cannot create the PBX link status topic: other processes will not see the link state'));
+  })().catch((e: unknown) => o.log.warn({ ...errorFields(e), topic }, 'cannot create the PBX link status topic: other processes will not see the link state'));
   const sent = new Map<string, string>();
   let lastBeat = 0;
   let writing: Promise<void> | null = null;
@@ -133,7 +133,7 @@ export function startPbxStatusPublisher(o: {
         failing = false;
       })
       .catch((e: unknown) => {
-        if (!failing) o.log.warn({ err: e, topic }, 'cannot write the PBX link status; trying again');
+        if (!failing) o.log.warn({ ...errorFields(e), topic }, 'cannot write the PBX link status; trying again');
         failing = true;
       })
       .finally(() => (writing = null));
@@ -156,7 +156,7 @@ export function startPbxStatusPublisher(o: {
             const at = new Date(now()).toISOString();
             const last = pbxStatuses(o.cfg, o.health, now()).map((s) => ({ ...s, up: false, since: s.up ? at : s.since, detail: 'ingest stopped' }));
             if (last.length) await send(last);
-          })().catch((e: unknown) => o.log.warn({ err: e, topic }, 'cannot write the last PBX link status')),
+          })().catch((e: unknown) => o.log.warn({ ...errorFields(e), topic }, 'cannot write the last PBX link status')),
         ))
       )
         o.log.warn({ topic }, `the last PBX link status was not written within ${STOP_WRITE_MS / 1000} s`);

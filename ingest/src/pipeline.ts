@@ -10,7 +10,7 @@
 //   of being retried forever, and a dead letter keeps at most the head of a huge input.
 // The vendor-neutral adapter interfaces live here too, so that vendor code depends on the shell
 // and the registry (adapters.ts) on the vendors, never the other way round.
-import { counter, dlqTotal, gauge, kafkaErrorIs, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
+import { counter, dlqTotal, FailureLog, gauge, kafkaErrorIs, type CallboardConfig, type Health, type Logger, type PbxConfig } from '@callboard/platform';
 import {
   isoMs,
   rawMessageBytes,
@@ -222,8 +222,10 @@ export function rawRecordBytesAtMost(r: RawRecord): number {
 }
 
 /** Delay before retry `attempt` (1-based) of a Kafka write: doubling from 0.5 s, at most 30 s. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
 export function retryDelayMs(attempt: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,6 +292,8 @@ export class IngestPipeline {
   /** Writes being retried: id → what and since when. */
   private readonly failing = new Map<number, { what: string; since: number }>();
   private retries = 0;
+  /** Per topic written, the log of its failing writes: a line now and then, one on recovery. */
+  private readonly failureLogs = new Map<string, FailureLog>();
   /** The PBX's clock offset (live links only). */
   readonly clock = new PbxClockOffset();
 
@@ -415,12 +419,21 @@ export class IngestPipeline {
     for (let attempt = 1; ; attempt++) {
       try {
         const v = await fn();
-        if (attempt > 1) hooks.onRecovered?.(what, attempt - 1);
+        if (attempt > 1) {
+          hooks.onRecovered?.(what, attempt - 1);
+          this.failureLogs.get(what)?.recovered();
+        }
         return v;
       } catch (e) {
         if (this.closed) throw e;
         if (!this.failing.has(id)) this.failing.set(id, { what, since: Date.now() });
-        this.o.log.error({ pbx: this.o.pbx_id, err: (e as Error).message, attempt }, `Kafka write to ${what} failed; retrying`);
+        // One log per topic, whichever of its writes fails (they may overlap).
+        let failures = this.failureLogs.get(what);
+        if (!failures) {
+          failures = new FailureLog({ log: this.o.log, level: 'error', subject: `Kafka write to ${what}`, fields: { pbx: this.o.pbx_id } });
+          this.failureLogs.set(what, failures);
+        }
+        failures.failed(e, `Kafka write to ${what}`, { attempt });
         hooks.onRetry?.(what, e as Error, attempt);
         const until = Date.now() + retryDelayMs(attempt);
         // Sliced, so that close() ends the wait promptly.

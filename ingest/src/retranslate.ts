@@ -1,10 +1,12 @@
 // The translation side of `callboard retranslate` and `callboard translate`, without Kafka or
 // files: raw records (or a capture's outcomes) in, settled events and dead letters out, through
 // the same shell (pipeline.ts) as the live adapters, so a re-translation validates every event
-// and dead-letters with the same reason codes.
+// and dead-letters with the same reason codes. Also how `retranslate` writes the result: the one
+// policy for a Kafka write that fails (retried while transient, within a bound; then given up).
+import { isRetriableKafkaError, retryKafka, ServiceUnavailable, summarizeError } from '@callboard/platform';
 import { decodeRaw, type RawHeaders, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ADAPTERS, SOURCE_KIND } from './adapters.ts';
-import { deadLetter, ok, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
+import { deadLetter, ok, RETRY_FIRST_MS, RETRY_MAX_MS, settle, type OfflineOptions, type RawTranslator, type Settled } from './pipeline.ts';
 
 export interface RetranslateOptions {
   cfg: OfflineOptions['cfg'];
@@ -64,5 +66,62 @@ export class Retranslation {
       settle(into, ok(t.flush()), { source: r.source, tenant_id: r.tenant_id, pbx_id: r.pbx_id }, { original: '', ref: null });
     }
     return into;
+  }
+}
+
+/**
+ * How long `callboard retranslate` goes on with a write, or with reading, that keeps failing for
+ * a transient reason (brokers unreachable, a leader election) before it gives up: long enough for
+ * a broker restart or a leader election, short enough that a one-off command whose brokers are
+ * gone ends.
+ */
+export const RETRANSLATE_GIVE_UP_MS = 5 * 60_000;
+
+/**
+ * Whether reading has been failing, with nothing read, for longer than the bound. `failed` and
+ * `read` are the consumer's events; `failed` answers true once it is time to give up. Pure: the
+ * clock is given.
+ */
+export class ReadGiveUp {
+  private since: number | null = null;
+  constructor(
+    readonly boundMs = RETRANSLATE_GIVE_UP_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  failed(): boolean {
+    const t = this.now();
+    this.since ??= t;
+    return t - this.since >= this.boundMs;
+  }
+
+  read(): void {
+    this.since = null;
+  }
+}
+
+/**
+ * Runs one write of a retranslation until it is taken. A transient Kafka error
+ * (isRetriableKafkaError) is retried with the shell's backoff (retryDelayMs: 0.5 s doubling to
+ * 30 s) for at most `giveUpAfterMs` in all. An error no retry can change (not authorized, a
+ * record too large even alone) ends it at once, and the bound ends it too: with a
+ * ServiceUnavailable (exit 69) saying `what`, and why in the broker's words.
+ */
+export async function writeOrGiveUp(what: string, write: () => Promise<void>, o: { warn: (message: string) => void; giveUpAfterMs?: number }): Promise<void> {
+  const bound = o.giveUpAfterMs ?? RETRANSLATE_GIVE_UP_MS;
+  let attempts = 0;
+  const attempt = () =>
+    write().catch((e: unknown) => {
+      attempts++;
+      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${summarizeError(e).text}`);
+      throw e;
+    });
+  try {
+    // The shell's backoff for Kafka writes (retryDelayMs).
+    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: RETRY_FIRST_MS, maxDelayMs: RETRY_MAX_MS });
+  } catch (e) {
+    const cause = (e as Error).cause ?? e;
+    const outlasted = isRetriableKafkaError(cause) ? `still failing after ${attempts} attempts in ${bound / 1000} s: ` : '';
+    throw new ServiceUnavailable(`${what}: ${outlasted}${summarizeError(cause).text}`, { cause });
   }
 }

@@ -17,7 +17,7 @@
 //                  second stops at start with a config error naming the holder's PID.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, gauge, processAlive, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
+import { ConfigError, gauge, processAlive, summarizeError, topicName, type CallboardConfig, type Health, type Logger } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { deadLetter, isTooLarge, sendSplitting } from './pipeline.ts';
 import type { KafkaSink } from './sink.ts';
@@ -338,7 +338,7 @@ export function spoolWrites<S extends KafkaSink>(sink: S, spool: Spool, o: Spool
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 10 === 0)
-          o.log.warn({ err: (err as Error).message, entries: spool.entries, bytes: spool.usedBytes }, 'Kafka still away; the spool waits');
+          o.log.warn({ error: summarizeError(err).text, failures, entries: spool.entries, bytes: spool.usedBytes }, 'Kafka still away; the spool waits');
         const until = Date.now() + Math.min(maxDelay, 250 * 2 ** Math.min(failures, 8));
         while (Date.now() < until && !closed) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
       }

@@ -2,6 +2,7 @@
 // reason codes), the retry policy, and re-translation of raw records through the same shell.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@callboard/platform';
 import { DLQ_REASONS, makeEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
@@ -148,6 +149,32 @@ describe('IngestPipeline', () => {
     expect(refs).toHaveLength(1);
     expect(heard).toEqual(['retry pbx.raw.v1 1: broker not available', 'recovered pbx.raw.v1 after 1']);
     expect(sink.sent).toEqual(['raw:1']);
+  });
+
+  it('logs a write that keeps failing once, with what the Kafka error says, then its recovery', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const heard = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const refused = new NetworkError('Connection to 127.0.0.1:9092 failed.', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9092 }),
+    });
+    const sink = fakeSink();
+    let failures = 2;
+    const p = new IngestPipeline({
+      ...who,
+      source: 'ami',
+      log: heard,
+      sink: {
+        ...sink,
+        raw: (rs) => (failures-- > 0 ? Promise.reject(new MultipleErrors('produce failed 9 times.', [new MultipleErrors('Cannot connect to any broker.', [refused])])) : sink.raw(rs)),
+      },
+    });
+    await p.retrying('pbx.raw.v1', () => p.writeRaw([p.rawRecord('Event: Ping', 'ami', 'c1', 0, at)]));
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [50, 'Kafka write to pbx.raw.v1 failed; retrying: ECONNREFUSED 127.0.0.1:9092'],
+      [30, expect.stringMatching(/^Kafka write to pbx\.raw\.v1 recovered after 2 failures in [\d.]+ s$/)],
+    ]);
+    expect(lines[0]).toMatchObject({ pbx: who.pbx_id, error: 'ECONNREFUSED 127.0.0.1:9092', failures: 1 });
+    expect(lines[0]!.err).toBeUndefined();
   });
 
   it('gives up retrying once closed', async () => {

@@ -2,6 +2,7 @@
 // one line a person sees for it. Commands throw; `cli/main.ts` is the only place that turns an
 // error into an exit code, so the same kind of mistake gets the same code in every command.
 import { ConfigError, nearestName, tenantById, type CallboardConfig } from './config.ts';
+import { summarizeError } from './log-errors.ts';
 
 /** Exit codes (sysexits.h where one fits). */
 export const EXIT = {
@@ -87,17 +88,6 @@ function kafkaUnreachable(e: unknown): boolean {
   return x.code === 'PLT_KFK_MULTIPLE' && Array.isArray(x.errors) && x.errors.length > 0 && x.errors.every(kafkaUnreachable);
 }
 
-/** The deepest message under `e` (through aggregates' first error and causes), e.g. "connect ECONNREFUSED 127.0.0.1:9092". */
-function innermost(e: unknown): string {
-  let x = e as { message?: string; errors?: unknown[]; cause?: unknown };
-  for (let i = 0; i < 20; i++) {
-    const next = (Array.isArray(x.errors) && x.errors[0]) || x.cause;
-    if (!next || typeof next !== 'object') break;
-    x = next as typeof x;
-  }
-  return x.message ?? String(x);
-}
-
 /** What kind of failure `e` is; the one mapping from errors to exit codes. */
 export function classify(e: unknown): Failure {
   const err = (e ?? {}) as Error & { code?: string; port?: number; address?: string; cause?: unknown };
@@ -111,8 +101,8 @@ export function classify(e: unknown): Failure {
   if (err.code === 'EADDRINUSE') return user(EXIT.config, `address in use: ${err.address ?? ''}:${err.port ?? ''} (choose another port)`);
   if (typeof err.code === 'string' && UNREACHABLE.has(err.code)) return user(EXIT.unavailable, `service unavailable: ${message}`);
   // @platformatic/kafka gives up on brokers it cannot reach with network errors, wrapped once
-  // per attempt; the innermost cause names the address.
-  if (kafkaUnreachable(e)) return user(EXIT.unavailable, `Kafka unavailable: ${message.replace(/\.$/, '')}: ${innermost(e)}`);
+  // per attempt; the innermost causes name the addresses (each once).
+  if (kafkaUnreachable(e)) return user(EXIT.unavailable, `Kafka unavailable: ${message.replace(/\.$/, '')}: ${summarizeError(e).text}`);
   // kafkajs (the tests' client) gives up with these; the cause names the address.
   if (/^KafkaJS(Connection|NumberOfRetriesExceeded|BrokerNotFound)/.test(err.name ?? '')) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';

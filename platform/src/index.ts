@@ -1,5 +1,6 @@
 export * from './config.ts';
 export * from './log.ts';
+export * from './log-errors.ts';
 export * from './metrics.ts';
 export * from './health.ts';
 export * from './kafka.ts';

@@ -7,6 +7,7 @@
 // commits, restarts after a failure, and the high watermarks for the lag.
 import { Base, Consumer, TimeoutError, type Message, type MessagesStream } from '@platformatic/kafka';
 import { kafkaErrorIs, someKafkaError, type KafkaConnection } from './kafka.ts';
+import { RepeatLimiter } from './log-errors.ts';
 import './platformatic-fixes.ts';
 
 /** A consumed message. Offsets and timestamps as decimal strings, as the services log them. */
@@ -96,6 +97,8 @@ export class BatchQueues<T> {
   private readonly next = new Map<number, bigint>();
   private readonly busy = new Set<number>();
   private owned: Set<number> | null = null;
+  /** Per partition, how many times the group took it away: a batch taken before is stale. */
+  private readonly epochs = new Map<number, number>();
   /** Bytes waiting, over all partitions. */
   bytes = 0;
 
@@ -116,7 +119,9 @@ export class BatchQueues<T> {
 
   /** The group's assignment: partitions not in it lose what waits and where they were. */
   assign(partitions: Iterable<number>): void {
+    const before = this.owned;
     this.owned = new Set(partitions);
+    for (const p of before ?? []) if (!this.owned.has(p)) this.epochs.set(p, (this.epochs.get(p) ?? 0) + 1);
     for (const p of [...this.waiting.keys(), ...this.next.keys()]) {
       if (this.owned.has(p)) continue;
       for (const m of this.waiting.get(p) ?? []) this.bytes -= m.bytes;
@@ -129,11 +134,30 @@ export class BatchQueues<T> {
     return !this.owned || this.owned.has(partition);
   }
 
+  /** True when the last assignment included the partition (false before any). */
+  assigned(partition: number): boolean {
+    return this.owned?.has(partition) ?? false;
+  }
+
+  /** True when the group took the partition away from this member at some point. */
+  lostBefore(partition: number): boolean {
+    return this.epochs.has(partition);
+  }
+
+  /**
+   * True while the partition has stayed ours since a batch of `epoch` was taken. A batch taken
+   * before the partition went away and came back must not commit: the member that held it in
+   * between may have committed further, and the commit would move the group back.
+   */
+  holds(partition: number, epoch: number): boolean {
+    return this.owns(partition) && (this.epochs.get(partition) ?? 0) === epoch;
+  }
+
   /**
    * The next batch: the oldest-waiting idle partition's messages, up to maxBatchBytes (at least
    * one). Marks the partition busy until `done`.
    */
-  take(): { partition: number; messages: QueuedMessage<T>[] } | null {
+  take(): { partition: number; epoch: number; messages: QueuedMessage<T>[] } | null {
     for (const [partition, q] of this.waiting) {
       if (this.busy.has(partition) || q.length === 0) continue;
       let n = 0;
@@ -148,7 +172,7 @@ export class BatchQueues<T> {
         this.waiting.set(partition, q);
       }
       this.busy.add(partition);
-      return { partition, messages };
+      return { partition, epoch: this.epochs.get(partition) ?? 0, messages };
     }
     return null;
   }
@@ -218,16 +242,34 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       heartbeatInterval: o.heartbeatInterval ?? Math.min(3000, Math.floor(sessionTimeout / 5)),
       autocommit: false,
     });
-    // The client reports a failed rejoin as 'error': without a listener that would end the process.
-    c.on('error', (e: Error) => groupFailed(c, e, 'the consumer group'));
+    // The client subscribes a topic while a stream of it is open and joins the group again when
+    // the next stream opens: a leader's join rebalances the whole group, and one made while its
+    // stream is closed assigns nobody anything. Tracked once here, the topic stays subscribed for
+    // the client's life, so reopening a stream (after a fault, or a partition given back) is not
+    // a join.
+    c.topics.track(o.topic);
+    // The client reports a failed rejoin as 'error' (without a listener that would end the
+    // process), and stops heartbeating then: whatever the cause, only a new client rejoins.
+    c.on('error', (e: Error) => groupFailed(c, e, 'the consumer group', true));
     c.on('consumer:group:join', (p) => {
       if (c !== consumer) return;
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
+      // Only a partition this member held before can have a fetch of its own still in flight.
+      const given = mine.filter((partition) => !queues.assigned(partition) && queues.lostBefore(partition));
+      const back = renewals.recovery();
+      if (back) log?.info({ renewals: back.failures, down_ms: back.ms }, `rejoined the group after ${back.failures} new client(s)`);
       queues.assign(mine);
       o.on?.joined?.(mine);
       // A member with nothing assigned (more members than partitions) fetches nothing, so no
       // fetch would ever say it is reading: it is as caught up as it can be.
       if (mine.length === 0) o.on?.fetched?.();
+      // A fetch sent before the rebalance can still be answered after it. For a partition taken
+      // away and now given back, its messages start where this member had read to, past what the
+      // group committed (another member's batches may have failed, or ours was dropped when the
+      // partition went), and the client then goes on from there: the records between would
+      // never be read. A new stream reads only from the committed offsets; the old one's answers
+      // are ignored.
+      if (stream && given.length > 0) reopen(`partitions ${given.join(', ')} given back`);
     });
     c.on('consumer:group:rebalance', () => {
       if (c === consumer) o.on?.rebalancing?.();
@@ -238,17 +280,20 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     return c;
   };
   const log = conn.log?.child({ component: 'kafka-consumer', groupId: o.groupId, topic: o.topic });
-  const groupFailed = (c: Client, e: Error, what: string) => {
+  const groupFailed = (c: Client, e: Error, what: string, left = false) => {
     if (c !== consumer) return;
     o.on?.failed?.(e, what);
-    if (coordinatorLost(e)) renew();
+    if (left) renew(`${what} failed and the client left the group`);
+    else if (coordinatorLost(e)) renew('the group coordinator is unreachable');
   };
   // A client that will look the coordinator up again: the old one is dropped (its membership
   // expires with its session), nothing is ours until the new member joins, so batches running
   // now do not commit, and reading starts again from what the group committed.
-  const renew = () => {
+  const renew = (why: string) => {
     if (stopping) return;
-    log?.warn('the group coordinator is unreachable: a new client looks it up and rejoins');
+    // While a broker is away this repeats every few seconds: the first, then now and then.
+    const v = renewals.failure(why);
+    if (v.log) log?.warn({ renewals: v.failures, since: new Date(v.since).toISOString() }, `${why}: a new client looks the coordinator up and rejoins`);
     const old = consumer;
     const s = stream;
     stream = null;
@@ -262,6 +307,15 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     restartTimer = null;
     restart();
   };
+  const reopen = (why: string) => {
+    const s = stream;
+    stream = null;
+    log?.info(`${why}: reading again from the committed offsets`);
+    s?.close().catch(() => undefined);
+    // Not a failure: at once, and the backoff of real failures left as it is.
+    restart(0);
+  };
+  const renewals = new RepeatLimiter();
   let consumer = makeConsumer();
 
   let stopping = false;
@@ -276,7 +330,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
 
   const backoff = (n: number) => Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(n, 10));
 
-  const handle = async (partition: number, batch: QueuedMessage<ConsumedMessage>[]): Promise<void> => {
+  const handle = async (partition: number, epoch: number, batch: QueuedMessage<ConsumedMessage>[]): Promise<void> => {
     const messages = batch.map((q) => q.message);
     const last = batch[batch.length - 1]!;
     const payload: PartitionBatch = {
@@ -299,16 +353,20 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       } catch (e) {
         o.on?.failed?.(e as Error, `batch ${o.topic}[${partition}] ${payload.firstOffset}..${payload.lastOffset}`, partition);
         await sleep(backoff(attempt));
-        if (!queues.owns(partition)) return;
+        // A group member drops a batch of a partition taken away: its new owner reads it from
+        // the committed offset. A reader of its own goes on trying: after a new client it
+        // resumes past this batch, so the batch is its only chance.
+        if (commits && !queues.holds(partition, epoch)) return;
       }
     }
-    if (!commits || !queues.owns(partition)) return;
+    if (!commits || !queues.holds(partition, epoch)) return;
+    const c = consumer;
     try {
       // The next offset to read; the leader epoch is left to the broker (-1: not known here).
-      await consumer.commit({ offsets: [{ topic: o.topic, partition, offset: last.offset + 1n, leaderEpoch: -1 }] });
+      await c.commit({ offsets: [{ topic: o.topic, partition, offset: last.offset + 1n, leaderEpoch: -1 }] });
     } catch (e) {
       // A later batch's commit covers this one; a partition lost meanwhile is someone else's.
-      if (queues.owns(partition)) groupFailed(consumer, e as Error, `committing ${o.topic}[${partition}] ${payload.lastOffset}`);
+      if (queues.holds(partition, epoch)) groupFailed(c, e as Error, `committing ${o.topic}[${partition}] ${payload.lastOffset}`);
     }
   };
 
@@ -324,7 +382,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     while (!stopping && queues.running < concurrency) {
       const b = queues.take();
       if (!b) break;
-      const p = handle(b.partition, b.messages).finally(() => {
+      const p = handle(b.partition, b.epoch, b.messages).finally(() => {
         queues.done(b.partition);
         running.delete(p);
         if (stream && stream.isPaused() && queues.bytes < pauseAbove / 2) stream.resume();
@@ -345,12 +403,15 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     schedule();
   };
 
+  let opens = 0;
   const open = async (): Promise<void> => {
+    const gen = ++opens;
+    const c = consumer;
     const fixed = o.start !== 'committed' ? o.start : null;
     // After a restart, a reader of its own resumes where it was.
     const from = fixed ? new Map([...fixed, ...resumeAt, ...queues.positions()]) : null;
     if (from) for (const [p, first] of keptFrom) if (first > (from.get(p) ?? -1n)) from.set(p, first);
-    const s = await consumer.consume({
+    const s = await c.consume({
       topics: [o.topic],
       mode: from ? 'manual' : 'committed',
       fallbackMode: 'earliest',
@@ -364,8 +425,14 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       rebalanceTimeout: Math.max(sessionTimeout, 60_000),
       heartbeatInterval: o.heartbeatInterval ?? Math.min(3000, Math.floor(sessionTimeout / 5)),
     });
+    // Stopped, renewed or opened again while this one waited: this stream is nobody's.
+    if (stopping || c !== consumer || gen !== opens || stream) {
+      await s.close().catch(() => undefined);
+      return;
+    }
     stream = s;
     s.on('data', (m: Raw) => {
+      if (stream !== s) return;
       failures = 0;
       onMessage(m);
     });
@@ -384,17 +451,29 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
   };
 
   // Retention deleted what a partition was to be read from (the consumer was away longer than
-  // KAFKA_RETENTION_MS): the client does not reset it, so every reopen would fail the same way.
-  // Go on from the earliest offset kept, as kafkajs did, and say so.
+  // KAFKA_RETENTION_MS), or the committed offset lies past the log's end (the topic was deleted
+  // and made again, or truncated): the client does not reset it, so every reopen would fail
+  // the same way. Go on from the earliest offset kept, as kafkajs and the Java client do with
+  // auto.offset.reset=earliest, and say so.
   const skipExpired = async (): Promise<void> => {
     try {
       const earliest = (await consumer.listOffsets({ topics: [o.topic], timestamp: -2n })).get(o.topic) ?? [];
       if (commits) {
+        const latest = (await consumer.listOffsets({ topics: [o.topic], timestamp: -1n })).get(o.topic) ?? [];
         const mine = consumer.assignments?.find((a) => a.topic === o.topic)?.partitions ?? [];
         const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: mine }] })).get(o.topic) ?? [];
-        const behind = mine.filter((p) => earliest[p] !== undefined && (committed[p] ?? -1n) >= 0n && committed[p]! < earliest[p]!);
-        if (behind.length) await consumer.commit({ offsets: behind.map((partition) => ({ topic: o.topic, partition, offset: earliest[partition]!, leaderEpoch: -1 })) });
-        log?.warn({ partitions: behind.map((p) => ({ partition: p, from: String(committed[p]), to: String(earliest[p]) })) }, 'committed offsets no longer in the log (retention): going on from the earliest kept');
+        const outside = (p: number) => {
+          const at = committed[p] ?? -1n;
+          return earliest[p] !== undefined && at >= 0n && (at < earliest[p]! || (latest[p] !== undefined && at > latest[p]!));
+        };
+        const behind = mine.filter(outside);
+        if (behind.length) {
+          await consumer.commit({ offsets: behind.map((partition) => ({ topic: o.topic, partition, offset: earliest[partition]!, leaderEpoch: -1 })) });
+          log?.warn(
+            { partitions: behind.map((p) => ({ partition: p, from: String(committed[p]), to: String(earliest[p]), logEnd: String(latest[p]) })) },
+            'committed offsets outside the log (retention took them, or the topic was made again): going on from the earliest kept',
+          );
+        }
       } else {
         earliest.forEach((first, p) => keptFrom.set(p, first));
         log?.warn('offsets no longer in the log (retention): going on from the earliest kept');
@@ -404,18 +483,21 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
     }
   };
 
-  const restart = () => {
+  const restart = (delayMs?: number) => {
     if (stopping || restartTimer) return;
     restartTimer = setTimeout(() => {
       restartTimer = null;
       const c = consumer;
-      open().catch((e: Error) => {
-        if (c !== consumer) return;
+      const opening = open();
+      const gen = opens;
+      opening.catch((e: Error) => {
+        // Failures of an open that a new client or a newer open replaced are not ours to retry.
+        if (c !== consumer || gen !== opens) return;
         failures++;
         groupFailed(c, e, 'opening the topic');
         restart();
       });
-    }, backoff(failures++));
+    }, delayMs ?? backoff(failures++));
   };
 
   let watermarks: NodeJS.Timeout | null = null;

@@ -79,4 +79,35 @@ describe('BatchQueues', () => {
     }
     expect(order).toEqual([0, 1, 0, 1, 0, 1]);
   });
+
+  it('a batch taken before its partition went away and came back is no longer held, so it does not commit', () => {
+    const q = new BatchQueues<string>(1000);
+    q.assign([0, 1]);
+    q.add(msg(0, 5));
+    q.add(msg(1, 7));
+    const stale = q.take()!;
+    const kept = q.take()!;
+    expect([stale.partition, kept.partition]).toEqual([0, 1]);
+    expect(q.holds(0, stale.epoch)).toBe(true);
+    // Partition 0 goes to another member and comes back while its batch still runs.
+    q.assign([1]);
+    q.assign([0, 1]);
+    expect(q.owns(0)).toBe(true);
+    expect(q.holds(0, stale.epoch)).toBe(false);
+    // Partition 1 stayed through both rebalances: its batch still commits.
+    expect(q.holds(1, kept.epoch)).toBe(true);
+    // A batch taken after the partition came back is held again.
+    q.done(0);
+    q.add(msg(0, 3));
+    const fresh = q.take()!;
+    expect(fresh.partition).toBe(0);
+    expect(q.holds(0, fresh.epoch)).toBe(true);
+  });
+
+  it('says which partitions the last assignment gave, none before the first', () => {
+    const q = new BatchQueues<string>(1000);
+    expect(q.assigned(0)).toBe(false);
+    q.assign([0, 2]);
+    expect([0, 1, 2].map((p) => q.assigned(p))).toEqual([true, false, true]);
+  });
 });

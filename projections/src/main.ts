@@ -18,6 +18,7 @@ import {
   ensureTopics,
   histogram,
   runBatches,
+  ConsumerFailureLog,
   type BatchConsumer,
   type PartitionBatch,
   topicName,
@@ -146,6 +147,10 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
   const failing = { raw: new Set<number>(), events: new Set<number>() };
   // Per topic, whether the topic itself could not be read at the last try.
   const unreadable = { raw: false, events: false };
+  // Per topic, the log of its consumer's failures: a line now and then while they repeat, and one
+  // when it reads again (health says the same at every failure).
+  const failureLog = (which: 'raw' | 'events') => new ConsumerFailureLog({ log, level: 'error', subject: `consuming ${topicName(cfg, which)}`, fields: { topic: topicName(cfg, which) } });
+  const failures = { raw: failureLog('raw'), events: failureLog('events') };
   const events = (component: string, which: 'raw' | 'events') => ({
     rebalancing: () => {
       joined[which] = false;
@@ -156,11 +161,13 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       const mine = new Set(partitions);
       for (const p of lags[which].keys()) if (!mine.has(p)) lags[which].delete(p);
       for (const p of failing[which]) if (!mine.has(p)) failing[which].delete(p);
+      failures[which].assigned(mine);
       health.set(component, 'starting', `joined the group (${mine.size} partitions); fetching`);
       joined[which] = false;
       pendingFetch.add(which);
     },
     fetched: () => {
+      failures[which].fetched();
       if (pendingFetch.delete(which)) joined[which] = true;
       // Reading again after the topic could not be read; a batch still failing keeps its word.
       else if (!unreadable[which] || failing[which].size > 0) return;
@@ -172,7 +179,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       if (partition !== undefined) failing[which].add(partition);
       else unreadable[which] = true;
       health.set(component, 'degraded', `${what} failed, retrying: ${e.message}`);
-      log.error({ err: e, topic: topicName(cfg, which) }, `${what} failed; will retry`);
+      failures[which].failed(e, what, partition);
     },
   });
 
@@ -209,6 +216,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
         await opts.beforeCommit?.({ topic, partition: p.partition, lastOffset: p.lastOffset });
         batchMs.observe({ topic: which }, Date.now() - t0);
         failing[which].delete(p.partition);
+        failures[which].batchDone(p.partition);
         lags[which].set(p.partition, Number(p.offsetLag()));
         if (joined[which] && failing[which].size === 0) consuming(which);
       },

@@ -237,23 +237,32 @@ export class AmiAdapter implements RunningAdapter {
    */
   private async loop(): Promise<void> {
     let canonical: Promise<void> = Promise.resolve();
-    while (this.queue.length > 0 || this.gaps.due(this.translator.feedClock(), this.translated)) {
-      let n = 0;
-      let bytes = 0;
-      while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
-      const batch = this.queue.splice(0, n);
-      const started = performance.now();
-      const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
-      const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
-      const settled = this.translate(batch, refs);
+    // Frames that arrive while the last canonical write is awaited find this loop still running,
+    // so `enqueue` starts no other: the queue is looked at again after that write. Before, they
+    // waited for the next frame, and were lost when the adapter stopped first.
+    do {
+      while (this.pendingWork()) {
+        let n = 0;
+        let bytes = 0;
+        while (n < this.queue.length && n < MAX_BATCH_FRAMES && (n === 0 || bytes + recordBytes(this.queue[n]!) <= MAX_BATCH_BYTES)) bytes += recordBytes(this.queue[n++]!);
+        const batch = this.queue.splice(0, n);
+        const started = performance.now();
+        const records = batch.map((p) => this.shell.rawRecord(p.frame.raw, 'ami', p.conn.id, p.seq, p.at));
+        const refs = await this.shell.retrying('pbx.raw.v1', () => this.shell.writeRaw(records));
+        const settled = this.translate(batch, refs);
+        await canonical;
+        canonical = this.shell.retrying('cc.events.v1', async () => {
+          await this.shell.write(settled);
+          batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
+        });
+        if (this.paused && this.queue.length < HIGH_WATER / 2) this.pauseReading(false);
+      }
       await canonical;
-      canonical = this.shell.retrying('cc.events.v1', async () => {
-        await this.shell.write(settled);
-        batchMs.observe({ pbx: this.o.pbx_id }, performance.now() - started);
-      });
-      if (this.paused && this.queue.length < HIGH_WATER / 2) this.pauseReading(false);
-    }
-    await canonical;
+    } while (this.pendingWork());
+  }
+
+  private pendingWork(): boolean {
+    return this.queue.length > 0 || this.gaps.due(this.translator.feedClock(), this.translated);
   }
 
   private translate(batch: Pending[], refs: (RawRef | null)[]): Settled {
