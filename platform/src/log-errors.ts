@@ -103,6 +103,9 @@ export function describeLeaf(e: unknown): string {
 function expectedLeaf(x: Part): boolean {
   if (x.retriable === true || x.canRetry === true || typeof x.apiId === 'string') return true;
   if (typeof x.code === 'string' && (ERRNO.test(x.code) || KAFKA_EXPECTED.has(x.code))) return true;
+  // The client's own word (a UserError) for a partition leader no longer in the metadata: a
+  // broker stopped, not a mistake of ours.
+  if (x.code === 'PLT_KFK_USER' && /^Cannot find broker with node id/.test(String(x.message))) return true;
   return typeof x.name === 'string' && KAFKAJS_EXPECTED.has(x.name);
 }
 

@@ -90,6 +90,12 @@ describe('summarizeError', () => {
     expect(summarizeError(new KafkaJSNonRetriableError('Invalid message')).expected).toBe(false);
   });
 
+  it('takes a leader gone from the metadata (a broker stopped) for a broker away, though the client calls it a UserError', () => {
+    // As the projections saw it in CI when the scale-out test stopped broker 2.
+    const e = new MultipleErrors('fetch failed 8 times.', [new NetworkError('Connection closed'), new UserError('Cannot find broker with node id 2')]);
+    expect(summarizeError(e)).toMatchObject({ text: 'NetworkError: Connection closed; UserError: Cannot find broker with node id 2', expected: true });
+  });
+
   it('does not take a mistake of ours for a broker away, and still walks plain causes', () => {
     expect(summarizeError(new MultipleErrors('send failed', [new UserError('/messages/0/topic must be string')]))).toEqual({
       text: 'UserError: /messages/0/topic must be string',
