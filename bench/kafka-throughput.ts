@@ -42,11 +42,13 @@ console.log(
 try {
   // Random bytes so nothing compresses or dedups; each message differs in its key.
   const payload = randomBytes(size);
-  const producer = kafka.producer();
-  await producer.connect();
+  // A producer per worker: one producer sends one request at a time (platform/src/kafka.ts, the
+  // lanes), so "in flight" means producers.
+  const producers = Array.from({ length: inflight }, () => kafka.producer());
+  await Promise.all(producers.map((p) => p.connect()));
   let next = 0;
   const t0 = process.hrtime.bigint();
-  async function worker(): Promise<void> {
+  async function worker(producer: (typeof producers)[number]): Promise<void> {
     while (next < total) {
       const from = next;
       const n = Math.min(batch, total - from);
@@ -55,9 +57,9 @@ try {
       await producer.send({ topic, acks: -1, messages });
     }
   }
-  await Promise.all(Array.from({ length: inflight }, worker));
+  await Promise.all(producers.map(worker));
   const ps = Number(process.hrtime.bigint() - t0) / 1e9;
-  await producer.disconnect();
+  await Promise.all(producers.map((p) => p.disconnect()));
   console.log(`produce  ${fmt(total / ps)} msg/s  ${(mb(total) / ps).toFixed(1)} MB/s  (${ps.toFixed(2)} s, acks=all, no compression)`);
 
   let got = 0;
@@ -65,23 +67,23 @@ try {
   // Timed from the moment the group is joined (fetching starts then) to the last message.
   let c0 = 0n;
   const r0 = process.hrtime.bigint();
-  let consumer: { stop(): Promise<void> } | null = null;
-  const cs = await new Promise<number>((resolve, reject) => {
-    runBatches(kafka.connection, {
-      groupId: `${topic}.g`,
-      topic,
-      start: 'committed',
-      maxBytes: 16 * 1024 * 1024,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      on: { joined: () => (c0 = process.hrtime.bigint()) },
-      eachBatch: async (b) => {
-        for (const m of b.messages) bytes += m.value?.length ?? 0;
-        got += b.messages.length;
-        if (got >= total) resolve(Number(process.hrtime.bigint() - c0) / 1e9);
-      },
-    }).then((c) => (consumer = c), reject);
+  let finished!: (seconds: number) => void;
+  const done = new Promise<number>((r) => (finished = r));
+  const consumer = await runBatches(kafka.connection, {
+    groupId: `${topic}.g`,
+    topic,
+    start: 'committed',
+    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    on: { joined: () => (c0 = process.hrtime.bigint()) },
+    eachBatch: async (b) => {
+      for (const m of b.messages) bytes += m.value?.length ?? 0;
+      got += b.messages.length;
+      if (got >= total) finished(Number(process.hrtime.bigint() - c0) / 1e9);
+    },
   });
-  await (consumer as { stop(): Promise<void> } | null)?.stop();
+  const cs = await done;
+  await consumer.stop();
   if (bytes !== total * size) throw new Error(`consumed ${bytes} bytes, expected ${total * size}`);
   console.log(
     `consume  ${fmt(total / cs)} msg/s  ${(mb(total) / cs).toFixed(1)} MB/s  (${cs.toFixed(2)} s after joining the group, ${(Number(c0 - r0) / 1e9).toFixed(2)} s to join; one consumer, per-partition batches, each committed)`,

@@ -97,6 +97,7 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
         failures.fetched();
       },
       joined: (partitions) => failures.assigned(partitions),
+      batchDone: (partition) => failures.batchDone(partition),
     },
     eachBatch: async (batch) => {
       const t = now();
@@ -128,7 +129,6 @@ export async function startLiveConsumer(d: LiveConsumerDeps): Promise<{ ready: P
       for (const [tenant, qs] of touched) d.pubsub.publish('live', tenant, { queues: qs.has(ANY) ? [] : [...qs] });
       const lastOffset = batch.messages[batch.messages.length - 1]?.offset;
       if (lastOffset !== undefined) markProgress(batch.partition, lastOffset);
-      failures.batchDone(batch.partition);
     },
   });
 

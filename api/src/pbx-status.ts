@@ -62,13 +62,12 @@ export async function startPbxStatusReader(d: {
     start,
     maxWaitMs: 200,
     on: failures.events(),
-    eachBatch: async ({ partition, messages }) => {
+    eachBatch: async ({ messages }) => {
       for (const message of messages) {
         const s = parsePbxStatus(message.value?.toString('utf8') ?? '');
         if (s) d.live.noteLinkStatus(s);
         else d.log.warn({ topic, offset: message.offset }, 'skipped a PBX status record that is not one');
       }
-      failures.batchDone(partition);
     },
   });
   return { stop: () => consumer.stop() };

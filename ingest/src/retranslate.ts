@@ -109,19 +109,17 @@ export class ReadGiveUp {
  */
 export async function writeOrGiveUp(what: string, write: () => Promise<void>, o: { warn: (message: string) => void; giveUpAfterMs?: number }): Promise<void> {
   const bound = o.giveUpAfterMs ?? RETRANSLATE_GIVE_UP_MS;
-  let attempts = 0;
+  const describe = (e: unknown) => summarizeError(e).text;
   const attempt = () =>
     write().catch((e: unknown) => {
-      attempts++;
-      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${summarizeError(e).text}`);
+      if (isRetriableKafkaError(e)) o.warn(`${what} failed (retried for up to ${bound / 1000} s): ${describe(e)}`);
       throw e;
     });
   try {
     // The shell's backoff for Kafka writes (retryDelayMs).
-    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: RETRY_FIRST_MS, maxDelayMs: RETRY_MAX_MS });
+    await retryKafka(what, attempt, { timeoutMs: bound, initialDelayMs: RETRY_FIRST_MS, maxDelayMs: RETRY_MAX_MS, describe });
   } catch (e) {
-    const cause = (e as Error).cause ?? e;
-    const outlasted = isRetriableKafkaError(cause) ? `still failing after ${attempts} attempts in ${bound / 1000} s: ` : '';
-    throw new ServiceUnavailable(`${what}: ${outlasted}${summarizeError(cause).text}`, { cause });
+    // retryKafka's message says what, how long, how many attempts, and the cause.
+    throw new ServiceUnavailable((e as Error).message, { cause: (e as Error).cause ?? e });
   }
 }

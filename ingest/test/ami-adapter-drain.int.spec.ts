@@ -8,9 +8,9 @@ import { createLogger } from '@callboard/platform';
 import type { CanonicalEvent, DlqRecord, RawRecord, RawRef } from '@callboard/schemas';
 import { AmiAdapter } from '../src/ami/adapter.ts';
 import { AmiParser } from '../src/ami/parser.ts';
+import { frame } from './ami-test-server.ts';
 import { eventually } from '../../test/helpers.ts';
 
-const frame = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
 // A pause or unpause of an agent: a frame that gives canonical events, so each part has a canonical write.
 const agentEvent = (i: number) =>
   frame({

@@ -19,7 +19,8 @@ export interface TestAmiServer {
   close(): Promise<void>;
 }
 
-function frame(fields: Record<string, string>): string {
+/** An AMI frame of these fields, in order, closed by its empty line. */
+export function frame(fields: Record<string, string>): string {
   return Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@callboard/platform';
 import { DLQ_REASONS, makeEvent, type CanonicalEvent, type DlqRecord, type RawRecord, type RawRef } from '@callboard/schemas';
 import { ProtocolError, ResponseError, MultipleErrors, NetworkError } from '@platformatic/kafka';
@@ -168,7 +168,12 @@ describe('IngestPipeline', () => {
         raw: (rs) => (failures-- > 0 ? Promise.reject(new MultipleErrors('produce failed 9 times.', [new MultipleErrors('Cannot connect to any broker.', [refused])])) : sink.raw(rs)),
       },
     });
-    await p.retrying('pbx.raw.v1', () => p.writeRaw([p.rawRecord('Event: Ping', 'ami', 'c1', 0, at)]));
+    // The retry delays (0.5 s, then 1 s) run on fake timers, run out instead of slept.
+    vi.useFakeTimers();
+    const written = p.retrying('pbx.raw.v1', () => p.writeRaw([p.rawRecord('Event: Ping', 'ami', 'c1', 0, at)]));
+    await vi.runAllTimersAsync();
+    vi.useRealTimers();
+    await written;
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       [50, 'Kafka write to pbx.raw.v1 failed; retrying: ECONNREFUSED 127.0.0.1:9092'],
       [30, expect.stringMatching(/^Kafka write to pbx\.raw\.v1 recovered after 2 failures in [\d.]+ s$/)],

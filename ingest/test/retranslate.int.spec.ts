@@ -18,14 +18,11 @@ import type { CanonicalEvent, RawRecord, RawRef } from '@callboard/schemas';
 import { retranslateRange } from '../src/commands.ts';
 import { Retranslation } from '../src/retranslate.ts';
 import { IngestSink } from '../src/sink.ts';
+import { frame } from './ami-test-server.ts';
 import { eventually, testConfig, toolKafka } from '../../test/helpers.ts';
 
 const log = createLogger('retranslate-int', 'warn');
 
-const frame = (fields: Record<string, string>) =>
-  `${Object.entries(fields)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\r\n')}\r\n\r\n`;
 
 /** Calls coming in on PBX pbx1: a Newchannel each, and a hangup for every other one. */
 function rawRecords(calls: number): RawRecord[] {

@@ -2,7 +2,7 @@
 // retried, an error no retry can change and a write failing past the bound end the command with
 // exit 69 and a message naming the write and the cause. The command around it, on a real
 // broker: retranslate.int.spec.ts.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classify, EXIT } from '@callboard/platform';
 import { ReadGiveUp, writeOrGiveUp } from '../src/retranslate.ts';
 
@@ -41,7 +41,12 @@ describe('writeOrGiveUp', () => {
 
   it('gives up on a transient error that outlasts the bound', async () => {
     const w = failing(...Array.from({ length: 50 }, () => brokerError('NOT_LEADER_OR_FOLLOWER', true)));
-    const err = (await writeOrGiveUp(what, w.write, { warn: () => {}, giveUpAfterMs: 1_200 }).catch((e: unknown) => e)) as Error;
+    // The backoff waits run on fake timers, run out instead of slept.
+    vi.useFakeTimers();
+    const failed = writeOrGiveUp(what, w.write, { warn: () => {}, giveUpAfterMs: 1_200 }).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    vi.useRealTimers();
+    const err = (await failed) as Error;
     // Retried until the bound, not given up on before it: with the backoff from 0.5 s, attempts
     // at 0, 0.5 and 1.2 s (the last wait cut to the bound).
     expect(w.attempts).toBeGreaterThanOrEqual(3);

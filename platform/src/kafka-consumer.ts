@@ -40,6 +40,8 @@ export interface BatchConsumerEvents {
   rebalancing?(): void;
   /** A fetch request completed (with or without messages). */
   fetched?(): void;
+  /** A batch of the partition went through its handler (before its commit). */
+  batchDone?(partition: number): void;
   /** A batch handler (`partition` given), a commit or the stream failed; the consumer retries. */
   failed?(error: Error, what: string, partition?: number): void;
 }
@@ -349,6 +351,7 @@ export async function runBatches(conn: KafkaConnection, o: BatchConsumerOptions)
       if (stopping && attempt > 0) return;
       try {
         await o.eachBatch(payload);
+        o.on?.batchDone?.(partition);
         break;
       } catch (e) {
         o.on?.failed?.(e as Error, `batch ${o.topic}[${partition}] ${payload.firstOffset}..${payload.lastOffset}`, partition);

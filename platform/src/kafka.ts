@@ -20,7 +20,7 @@ export function topicName(cfg: Pick<CallboardConfig, 'kafka'>, t: TopicName): st
 }
 
 // The client is @platformatic/kafka (docs/BENCHMARKS.md, "The client switch"): the same AMI
-// adapter wrote 1.45× the frames per second on it than on kafkajs, whose last release was in
+// adapter wrote 1.75× the frames per second on it than on kafkajs, whose last release was in
 // 2023. The services see only the small ports below, shaped like the kafkajs calls they made
 // before, so a test can still drive them with kafkajs as an independent client.
 
@@ -274,6 +274,8 @@ export interface KafkaRetryOptions {
   timeoutMs?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** How the final error names its cause (default: the message, with an aggregate's parts). */
+  describe?: (e: unknown) => string;
 }
 
 /** What a Kafka error carries, from either client, as `someKafkaError` hands it to a test. */
@@ -323,7 +325,7 @@ export function isRetriableKafkaError(e: unknown): boolean {
   // caller of retryKafka is idempotent.
   if (e instanceof TimeoutError) return true;
   // One error per topic or broker; another service may have created some topics meanwhile.
-  if ((x.name === 'KafkaJSAggregateError' || Array.isArray(x.errors)) && Array.isArray(x.errors) && x.errors.length > 0) {
+  if (Array.isArray(x.errors) && x.errors.length > 0) {
     return x.errors.every((err) => {
       const y = err as { type?: string; apiId?: string };
       return y.type === 'TOPIC_ALREADY_EXISTS' || y.apiId === 'TOPIC_ALREADY_EXISTS' || isRetriableKafkaError(err);
@@ -342,9 +344,10 @@ export async function retryKafka<T>(what: string, attempt: () => Promise<T>, opt
     try {
       return await attempt();
     } catch (e) {
-      if (!isRetriableKafkaError(e)) throw new Error(`${what}: ${reason(e)}`, { cause: e });
+      const describe = opts.describe ?? reason;
+      if (!isRetriableKafkaError(e)) throw new Error(`${what}: ${describe(e)}`, { cause: e });
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${what}: still failing after ${n} attempts in ${timeoutMs / 1000} s: ${reason(e)}`, { cause: e });
+      if (left <= 0) throw new Error(`${what}: still failing after ${n} attempts in ${timeoutMs / 1000} s: ${describe(e)}`, { cause: e });
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, opts.maxDelayMs ?? 2000);
     }

@@ -317,11 +317,12 @@ export class ConsumerFailureLog {
   }
 
   /** The consumer's events, for a consumer with nothing else to do on them. */
-  events(): Required<Pick<BatchConsumerEvents, 'failed' | 'fetched' | 'joined'>> {
+  events(): Required<Pick<BatchConsumerEvents, 'failed' | 'fetched' | 'joined' | 'batchDone'>> {
     return {
       failed: (e, what, partition) => this.failed(e, what, partition),
       fetched: () => this.fetched(),
       joined: (partitions) => this.assigned(partitions),
+      batchDone: (partition) => this.batchDone(partition),
     };
   }
 

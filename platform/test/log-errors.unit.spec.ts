@@ -151,7 +151,7 @@ function clock(start = 1_000_000) {
 describe('RepeatLimiter', () => {
   it('logs the first failure, then one per interval with the count left out, and the recovery once', () => {
     const c = clock();
-    const r = new RepeatLimiter({ everyMs: 30_000, now: c.now });
+    const r = new RepeatLimiter({ now: c.now });
     expect(r.recovery()).toBeNull();
     expect(r.failure('refused')).toEqual({ log: true, failures: 1, since: 1_000_000, unlogged: 0, firstOfKind: true });
     for (let i = 0; i < 5; i++) {
@@ -173,7 +173,7 @@ describe('RepeatLimiter', () => {
 
   it('logs a new kind of failure at once, but only the first few kinds', () => {
     const c = clock();
-    const r = new RepeatLimiter({ everyMs: 30_000, maxKinds: 2, now: c.now });
+    const r = new RepeatLimiter({ maxKinds: 2, now: c.now });
     expect(r.failure('refused').log).toBe(true);
     c.advance(200);
     expect(r.failure('NOT_COORDINATOR')).toMatchObject({ log: true, firstOfKind: true, failures: 2 });
@@ -187,7 +187,7 @@ describe('RepeatLimiter', () => {
 
   it('keeps a long outage retried at the consumer backoff to a line per interval', () => {
     const c = clock();
-    const r = new RepeatLimiter({ everyMs: 30_000, now: c.now });
+    const r = new RepeatLimiter({ now: c.now });
     let lines = 0;
     let failures = 0;
     // Ten minutes, retried after 0.2 s doubling to 5 s, the consumer's backoff.
@@ -213,7 +213,7 @@ describe('FailureLog', () => {
   it('writes one short line per logged failure, with the summary, what failed, the count and since when', () => {
     const c = clock(Date.parse('2026-01-01T00:00:00Z'));
     const { log, lines } = captured();
-    const f = new FailureLog({ log, subject: 'consuming cc.events.v1', level: 'error', fields: { topic: 'cc.events.v1' }, everyMs: 30_000, now: c.now });
+    const f = new FailureLog({ log, subject: 'consuming cc.events.v1', level: 'error', fields: { topic: 'cc.events.v1' }, now: c.now });
     f.failed(gaveUp('findGroupCoordinator', 9), 'opening the topic');
     for (let i = 0; i < 10; i++) {
       c.advance(3_000);
@@ -243,7 +243,7 @@ describe('FailureLog', () => {
   it("logs a bug's stack once per streak, and every failure's whole error at debug level", () => {
     const c = clock();
     const { log, lines } = captured();
-    const f = new FailureLog({ log, subject: 'x', everyMs: 30_000, now: c.now });
+    const f = new FailureLog({ log, subject: 'x', now: c.now });
     const bug = new TypeError('x is not a function');
     f.failed(bug, 'batch t[0] 1..2', { partition: 0 });
     c.advance(30_000);
@@ -258,7 +258,7 @@ describe('FailureLog', () => {
     expect(lines[1]!.err).toBeUndefined();
 
     const debug = captured('debug');
-    const g = new FailureLog({ log: debug.log, subject: 'x', everyMs: 30_000, now: c.now });
+    const g = new FailureLog({ log: debug.log, subject: 'x', now: c.now });
     g.failed(gaveUp('fetch', 2), 'reading the topic');
     g.failed(gaveUp('fetch', 2), 'reading the topic');
     expect(debug.lines.map((l) => [l.level, l.msg, typeof (l.err as { stack?: unknown } | undefined)?.stack])).toEqual([
@@ -272,7 +272,7 @@ describe('FailureLog', () => {
 describe('ConsumerFailureLog', () => {
   it('recovers once the consumer reads again with no batch failing', () => {
     const { log, lines } = captured();
-    const f = new ConsumerFailureLog({ log, subject: 'consuming t', everyMs: 30_000, now: clock().now });
+    const f = new ConsumerFailureLog({ log, subject: 'consuming t', now: clock().now });
     f.failed(unreachable(), 'reading the topic');
     f.failed(new TypeError('bug'), 'batch t[3] 1..2', 3);
     f.fetched();
@@ -291,12 +291,19 @@ describe('ConsumerFailureLog', () => {
     expect(lines).toHaveLength(5);
     expect(lines[4]!.msg).toBe('consuming t recovered after 1 failure in 0 s');
     // The same through the consumer's events.
-    const on = new ConsumerFailureLog({ log, subject: 'consuming u', everyMs: 30_000, now: clock().now }).events();
+    const on = new ConsumerFailureLog({ log, subject: 'consuming u', now: clock().now }).events();
     on.failed(new TypeError('bug'), 'batch u[0] 1..2', 0);
     on.fetched();
     on.joined([1]);
     expect(lines).toHaveLength(6);
     on.fetched();
     expect(lines.at(-1)!.msg).toBe('consuming u recovered after 1 failure in 0 s');
+    // A batch that went through (runBatches says so) ends its partition's failure.
+    on.failed(new TypeError('bug'), 'batch u[1] 1..2', 1);
+    on.fetched();
+    expect(lines).toHaveLength(8);
+    on.batchDone(1);
+    expect(lines.at(-1)!.msg).toBe('consuming u recovered after 1 failure in 0 s');
+    expect(lines).toHaveLength(9);
   });
 });

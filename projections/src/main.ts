@@ -181,6 +181,7 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
       health.set(component, 'degraded', `${what} failed, retrying: ${e.message}`);
       failures[which].failed(e, what, partition);
     },
+    batchDone: (partition: number) => failures[which].batchDone(partition),
   });
 
   const dlq = async (records: DlqRecord[]) => {
@@ -216,7 +217,6 @@ export async function startProjections(opts: ProjectionsOptions): Promise<Projec
         await opts.beforeCommit?.({ topic, partition: p.partition, lastOffset: p.lastOffset });
         batchMs.observe({ topic: which }, Date.now() - t0);
         failing[which].delete(p.partition);
-        failures[which].batchDone(p.partition);
         lags[which].set(p.partition, Number(p.offsetLag()));
         if (joined[which] && failing[which].size === 0) consuming(which);
       },

@@ -232,7 +232,7 @@ export function committedOffsets(admin: Admin, groupId: string, topic: string): 
 }
 
 /** The test's topics, created, and an idempotent producer on them, connected (as the services connect theirs). */
-export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Promise<{ kafka: KafkaClient; producer: KafkaProducer }> {
+export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Promise<{ producer: KafkaProducer }> {
   const kafka = createKafka(cfg, log);
   const admin = kafka.admin();
   await admin.connect();
@@ -240,5 +240,5 @@ export async function topicsAndProducer(cfg: CallboardConfig, log?: Logger): Pro
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  return { kafka, producer };
+  return { producer };
 }

@@ -1,4 +1,4 @@
-// Fault 1: a real projections process (projections-child.ts: small fetches, a random pause between
+// Fault 1: a real projections process (projections/test/crash-child.ts, the crash test's: small fetches, a random pause between
 // its ClickHouse writes and its offset commit) SIGKILLed 20 times at random moments once it is
 // consuming, restarted each time, then let run to the end. Its tables must hold exactly
 // what an uninterrupted fold of the same events gives: nothing lost, nothing counted twice.
@@ -25,7 +25,7 @@ import {
   type Child,
 } from './helpers.ts';
 
-const CHILD = join(ROOT, 'test/faults/projections-child.ts');
+const CHILD = join(ROOT, 'projections/test/crash-child.ts');
 const KILLS = 20;
 /** Enough that 20 restarts, each folding a few batches before its kill, do not reach the end. */
 const CALLS = 1500;
@@ -54,7 +54,7 @@ describe('fault: projections SIGKILLed while consuming', () => {
     const group = `${cfg.kafka.topicPrefix}proj`;
     chDir = mkdtempSync(join(tmpdir(), 'callboard-fault-kill-'));
     const chPath = join(chDir, 'clickhouse');
-    const env = childEnv(cfg, { FAULT_CH_PATH: chPath, FAULT_GROUP: group });
+    const env = childEnv(cfg, { CRASH_CH_PATH: chPath, CRASH_GROUP: group });
     const committed = () => committedOffsets(admin, `${group}-events`, topic);
 
     const progress: number[] = [];
