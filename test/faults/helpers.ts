@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse, type KafkaClient, type KafkaProducer, type Logger } from '@callboard/platform';
+import { createKafka, ensureTopics, migrate, readMigrations, retryKafka, topicName, type CallboardConfig, type ClickHouse, type KafkaProducer, type Logger } from '@callboard/platform';
 import { partitionKey, type CanonicalEvent } from '@callboard/schemas';
 import { MIGRATIONS_DIR } from '@callboard/projections/migrations-dir';
 import { loadEvents } from '@callboard/projections/report';
