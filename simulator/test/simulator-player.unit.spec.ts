@@ -9,6 +9,16 @@ function skewedClock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => Date.now() + skew, advance: (ms) => (skew += ms) };
 }
 
+// The PBX clock equals the wall clock: read between two wall readings, so no bound on how long
+// the machine took between them (a loaded host once put 5 ms there and failed a `< 5` bound).
+function expectReadsWallClock(player: SimPlayer, wall: () => number): void {
+  const before = wall();
+  const pbx = player.now();
+  const after = wall();
+  expect(pbx).toBeGreaterThanOrEqual(before);
+  expect(pbx).toBeLessThanOrEqual(after);
+}
+
 const pause = (t: number, agent: string): SimAction => ({ t, kind: 'pause', agent, paused: true, reason: 'x' });
 
 describe('SimPlayer clock after the history replay (#16)', () => {
@@ -25,6 +35,9 @@ describe('SimPlayer clock after the history replay (#16)', () => {
       actions: [...history, ...live],
       startAt: start - 3600_000,
       catchUpTo: start,
+      // The wall instant `start` was read at: the PBX clock then reads the wall clock exactly, and
+      // the check below can bracket it instead of bounding the time it took to build the actions.
+      catchUpAtWall: start,
       speed: 1,
       batch: 10,
       wallClock: clock.now,
@@ -46,7 +59,7 @@ describe('SimPlayer clock after the history replay (#16)', () => {
     for (const lag of lags) expect(lag).toBeGreaterThanOrEqual(0);
     expect(Math.max(...lags)).toBeLessThan(93_000);
     console.log(`simulator-player: live frames' timer lag ${lags.join(', ')} ms`);
-    expect(Math.abs(player.now() - clock.now())).toBeLessThan(5);
+    expectReadsWallClock(player, clock.now);
   });
 
   it('runs its live clock from the wall instant catchUpTo stands for, not from when the player was made', async () => {
@@ -61,8 +74,8 @@ describe('SimPlayer clock after the history replay (#16)', () => {
     expect(played).toHaveLength(1);
     // Played when the real clock reached its time (not 4 s late), with the PBX clock on the real one.
     expect(played[0]!.wall - live.t).toBeGreaterThanOrEqual(0);
-    expect(played[0]!.wall - live.t).toBeLessThan(1000);
-    expect(Math.abs(player.now() - clock.now())).toBeLessThan(50);
+    expect(played[0]!.wall - live.t).toBeLessThan(4_000);
+    expectReadsWallClock(player, clock.now);
   });
 
   it('without catchUpTo starts its live clock at startAt when run begins', async () => {
