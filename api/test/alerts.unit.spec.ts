@@ -260,6 +260,24 @@ describe('webhook sender', () => {
     expect(r.calls.map((c) => c.headers['x-callboard-delivery'])).toEqual(['al_0.raised', 'al_1.raised']);
   });
 
+  it('delivers an alert sent at any moment of the loop ending, including between its last check and its end', async () => {
+    // The loop's promise settles a few microtasks after it last saw an empty queue: an alert sent
+    // then found the loop still "running" and waited for the next alert to be sent. Every depth
+    // of that window is tried; each alert must go out without another one behind it.
+    for (let depth = 0; depth < 40; depth++) {
+      const r = receiver([]);
+      const s = sender(r, []);
+      s.send({ ...alert, id: 'al_first' });
+      let tick = Promise.resolve();
+      for (let i = 0; i < depth; i++) tick = tick.then(() => undefined);
+      await tick;
+      s.send({ ...alert, id: 'al_second' });
+      await s.settled();
+      expect(r.calls.map((c) => c.headers['x-callboard-delivery']), `sent ${depth} microtasks after the first`).toEqual(['al_first.raised', 'al_second.raised']);
+      expect(s.pending()).toBe(0);
+    }
+  });
+
   it('delivers in order, retrying until 2xx', async () => {
     const r = receiver([503, new Error('connection refused'), 200]);
     const slept: number[] = [];

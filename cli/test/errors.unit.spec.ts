@@ -1,5 +1,5 @@
 // The one mapping from an error to an exit code and the line a person reads (platform/src/errors.ts).
-import { MultipleErrors, NetworkError, UserError } from '@platformatic/kafka';
+import { MultipleErrors, NetworkError, ProtocolError, UserError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { classify, ConfigError, portInUse, ServiceUnavailable, UsageError, unknownTenant } from '../../platform/src/index.ts';
 
@@ -43,6 +43,21 @@ describe('classify', () => {
       message: 'wrapped: service unavailable: refused',
     });
     expect(classify(new TypeError('x is not a function'))).toMatchObject({ exit: 70, internal: true });
+  });
+
+  it('reads the broker\'s answer: 77 when this client is not permitted, 65 when the records themselves are refused, before "unavailable"', () => {
+    // As the client nests a produce refused by the broker, and as a command gives up on it.
+    const refused = (code: string) => new MultipleErrors('Producing messages failed.', [new ProtocolError(code, null, { path: '/topics/0/partitions/0' })]);
+    const givenUp = (code: string) => new ServiceUnavailable(`writing to cc.events.v1: ${code}`, { cause: refused(code) });
+    for (const code of ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'SASL_AUTHENTICATION_FAILED']) {
+      expect(classify(refused(code)), code).toMatchObject({ exit: 77, internal: false });
+      expect(classify(givenUp(code)), code).toMatchObject({ exit: 77, message: `writing to cc.events.v1: ${code}`, internal: false });
+    }
+    for (const code of ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']) {
+      expect(classify(givenUp(code)), code).toMatchObject({ exit: 65, internal: false });
+    }
+    // A transient answer wrapped the same way stays "unavailable".
+    expect(classify(givenUp('NOT_LEADER_OR_FOLLOWER'))).toMatchObject({ exit: 69 });
   });
 
   it('names the setting or flag whose port is taken', () => {

@@ -104,8 +104,9 @@ export class ReadGiveUp {
  * Runs one write of a retranslation until it is taken. A transient Kafka error
  * (isRetriableKafkaError) is retried with the shell's backoff (retryDelayMs: 0.5 s doubling to
  * 30 s) for at most `giveUpAfterMs` in all. An error no retry can change (not authorized, a
- * record too large even alone) ends it at once, and the bound ends it too: with a
- * ServiceUnavailable (exit 69) saying `what`, and why in the broker's words.
+ * record too large even alone) ends it at once, and the bound ends it too: with an error saying
+ * `what`, and why in the broker's words (exit 77 not authorized, 65 refused as too large or
+ * invalid, 69 otherwise: `classify` reads the broker's answer kept as the cause).
  */
 export async function writeOrGiveUp(what: string, write: () => Promise<void>, o: { warn: (message: string) => void; giveUpAfterMs?: number }): Promise<void> {
   const bound = o.giveUpAfterMs ?? RETRANSLATE_GIVE_UP_MS;

@@ -186,7 +186,8 @@ describe('retranslate when a write can never be made', () => {
     // The raw records the events came from, where they were to go, and the broker's reason.
     expect(message).toContain(`from ${topicName(cfg, 'raw')}[${partition}] offsets ${refs[0]!.offset}..${refs.at(-1)!.offset} to ${topicName(cfg, 'events')}`);
     expect(message).toMatch(/: MESSAGE_TOO_LARGE$/);
-    expect(classify(error)).toMatchObject({ exit: EXIT.unavailable, internal: false });
+    // The records themselves are refused: exit 65 (data), not 69 (a service away).
+    expect(classify(error)).toMatchObject({ exit: EXIT.dataRefused, internal: false });
     // Disconnected before the command ended.
     expect(disconnects).toBe(1);
     // The consumer left its group: every retranslate group of this process is without members.

@@ -31,12 +31,12 @@ describe('writeOrGiveUp', () => {
     expect(warnings).toEqual([expect.stringContaining(`${what} failed`)]);
   });
 
-  it('gives up at once on an error no retry can change, naming the write and the cause (exit 69)', async () => {
+  it('gives up at once on an error no retry can change, naming the write and the cause (exit 77: not authorized)', async () => {
     const w = failing(...Array.from({ length: 50 }, () => brokerError('TOPIC_AUTHORIZATION_FAILED', false)));
     const err = (await writeOrGiveUp(what, w.write, { warn: () => {} }).catch((e: unknown) => e)) as Error;
     expect(w.attempts).toBe(1);
     expect(err.message).toBe(`${what}: TOPIC_AUTHORIZATION_FAILED`);
-    expect(classify(err)).toMatchObject({ exit: EXIT.unavailable, message: err.message, internal: false });
+    expect(classify(err)).toMatchObject({ exit: EXIT.noPermission, message: err.message, internal: false });
   });
 
   it('gives up on a transient error that outlasts the bound', async () => {

@@ -2,6 +2,7 @@
 // one line a person sees for it. Commands throw; `cli/main.ts` is the only place that turns an
 // error into an exit code, so the same kind of mistake gets the same code in every command.
 import { ConfigError, nearestName, tenantById, type CallboardConfig } from './config.ts';
+import { kafkaErrorIs } from './kafka.ts';
 import { summarizeError } from './log-errors.ts';
 
 /** Exit codes (sysexits.h where one fits). */
@@ -11,10 +12,14 @@ export const EXIT = {
   checkFailed: 1,
   /** Unknown command or option, missing or malformed argument. */
   usage: 2,
+  /** EX_DATAERR: Kafka refuses the data itself (a record too large even alone, a corrupt or invalid record): retrying cannot help. */
+  dataRefused: 65,
   /** EX_UNAVAILABLE: Kafka, ClickHouse or another service cannot be reached or is held by another process. */
   unavailable: 69,
   /** EX_SOFTWARE: a bug; the stack trace is printed. */
   internal: 70,
+  /** EX_NOPERM: Kafka refuses this client (not authorized for the topic, group or cluster, or its SASL login). */
+  noPermission: 77,
   /** EX_CONFIG: a setting is invalid (environment or CALLBOARD_CONFIG file). */
   config: 78,
 } as const;
@@ -69,6 +74,11 @@ export function portInUse(e: unknown, ports: Record<string, number>): unknown {
   return new ConfigError(setting, err.port, `a free port (${taken})`);
 }
 
+/** Broker answers that say this client may not do it: an operator grants the ACL, nothing else helps. */
+const KAFKA_NOT_PERMITTED = ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'SASL_AUTHENTICATION_FAILED'];
+/** Broker answers that refuse the records themselves: sending them again is refused again. */
+const KAFKA_DATA_REFUSED = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'];
+
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 export interface Failure {
@@ -95,6 +105,10 @@ export function classify(e: unknown): Failure {
   const user = (exit: number, m = message, usage = false): Failure => ({ exit, message: m, usage, internal: false });
   if (e instanceof UsageError) return user(EXIT.usage, message, true);
   if (e instanceof ConfigError) return user(EXIT.config);
+  // Before "unavailable": a write given up on wraps the broker's answer, and "not authorized" or
+  // "too large" tells the operator what to change where "unavailable" would send them to the broker.
+  if (kafkaErrorIs(e, ...KAFKA_NOT_PERMITTED)) return user(EXIT.noPermission);
+  if (kafkaErrorIs(e, ...KAFKA_DATA_REFUSED)) return user(EXIT.dataRefused);
   if (e instanceof ServiceUnavailable) return user(EXIT.unavailable);
   // node:util parseArgs, for commands that call it directly.
   if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_')) return user(EXIT.usage, message, true);

@@ -85,7 +85,17 @@ export class WebhookSender {
       return;
     }
     this.queue.push({ alert, at: alert.cleared_at ?? alert.raised_at });
-    this.running ??= this.drain().finally(() => (this.running = null));
+    this.run();
+  }
+
+  private run(): void {
+    // The loop's promise settles a few microtasks after it last found the queue empty: an alert
+    // sent in between saw a loop still running and would wait for the next alert. So the loop's
+    // end looks at the queue once more.
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+      if (this.queue.length && !this.stopped) this.run();
+    });
   }
 
   /** Stops retrying (a delivery under way is abandoned at its next wait) and waits for the loop. */
