@@ -403,6 +403,8 @@ interface BoardUpdateParent {
 /**
  * A link going down or a feed ceasing to catch up comes with no event, so nothing would mark the
  * boards dirty: check every second and publish a `live` change to the tenants whose feeds moved.
+ * The first look publishes too: a board sent before it may show a state that changed meanwhile
+ * (a link that went down in the second before the first tick was never shown down).
  */
 export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }, everyMs = 1000): () => void {
   const last = new Map<string, string>();
@@ -412,7 +414,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
       const sig = pbxFeeds(d.cfg, d.live, d.health, tenant, d.now())
         .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}:${clockWarned(f.clock_offset_s)}`)
         .join(',');
-      if ((last.get(tenant) ?? sig) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
+      if (last.get(tenant) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
       last.set(tenant, sig);
     }
   }, everyMs);

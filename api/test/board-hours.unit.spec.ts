@@ -1,8 +1,11 @@
 // The board's open/closed state per queue and the KPI tiles' comparison, with a fixed clock.
-import { describe, expect, it } from 'vitest';
-import type { CallboardConfig, ScheduleConfig } from '@callboard/platform';
-import { boardQueueList, openState, tileComparisons, validateBoard, type Tile } from '../src/boards.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_QUEUE_SETTINGS, type CallboardConfig, type ScheduleConfig } from '@callboard/platform';
+import type { PbxStatus } from '@callboard/ingest/pbx-status';
+import { boardQueueList, openState, tileComparisons, validateBoard, watchFeeds, type Tile } from '../src/boards.ts';
 import type { History } from '../src/history.ts';
+import { LiveStore } from '../src/live.ts';
+import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
 
 const hm = (h: number, m = 0) => h * 60 + m;
 const weekday = [{ from: hm(8), to: hm(13) }, { from: hm(14), to: hm(17) }];
@@ -118,5 +121,39 @@ describe('KPI tile comparisons', () => {
     const t = { id: 'acme', name: 'Acme', timezone: NAIROBI, week_start: 'monday' as const, locale: 'en-KE' };
     const [c] = await tileComparisons(history, 'acme', t, [tile({ id: 'sl', compare: 'PREVIOUS' })], (_, read) => read());
     expect(c!.value).toBeNull();
+  });
+});
+
+describe('watchFeeds', () => {
+  // The PBX link of an ingest in another process, as the API reads it from the status topic.
+  const cfg = { tenants: [{ id: 'acme', timezone: 'UTC' }], pbxes: [{ id: 'far', tenant: 'acme', kind: 'ami' }] } as unknown as CallboardConfig;
+  const status = (up: boolean, atMs: number): PbxStatus => ({ tenant_id: 'acme', pbx_id: 'far', up, since: new Date(atMs).toISOString(), detail: up ? null : 'connect ECONNREFUSED', clock_offset_s: null, at: new Date(atMs).toISOString() });
+
+  it('marks the boards dirty when a link changes, the change before its first look included', () => {
+    vi.useFakeTimers();
+    try {
+      const t0 = Date.parse('2026-12-06T08:00:00Z');
+      vi.setSystemTime(t0);
+      const live = new LiveStore({ zoneOf: () => 'UTC', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
+      const pubsub = new MemoryPubSub<Topics>();
+      const dirty: number[] = [];
+      pubsub.subscribe('live', 'acme', () => dirty.push(Date.now() - t0));
+      live.noteLinkStatus(status(true, t0));
+      const stop = watchFeeds({ cfg, live, now: Date.now, pubsub });
+      // A screen got its first board (link UP) before the watcher's first look; the link goes
+      // down within that second. The first look must say so, or the screen shows UP for good.
+      live.noteLinkStatus(status(false, t0 + 500));
+      vi.advanceTimersByTime(1000);
+      expect(dirty).toEqual([1000]);
+      // Nothing moved: nothing published.
+      vi.advanceTimersByTime(3000);
+      expect(dirty).toEqual([1000]);
+      live.noteLinkStatus(status(true, t0 + 4200));
+      vi.advanceTimersByTime(1000);
+      expect(dirty).toEqual([1000, 5000]);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
