@@ -421,6 +421,23 @@ export function agentDisplayName(cfg: Pick<CallboardConfig, 'agents'>, tenant: s
   return cfg.agents?.find((a) => a.tenant === tenant && a.agent === agentId)?.name ?? null;
 }
 
+/**
+ * Today's live figures of each KPI tile that names queues, over its queues as one: what the alert
+ * engine judges the tile by (alerts/engine.ts takes the same snapshot). The screen cannot add them
+ * up from the queues' rows: their ratios count in-hours legs, and the rows do not say how many.
+ */
+export function tilesToday(live: Pick<LiveStore, 'snapshot'>, tenant: string, tiles: readonly Tile[], nowMs: number): { tile_id: string; today: LiveSnapshot['today'] }[] {
+  const byQueues = new Map<string, LiveSnapshot['today']>();
+  return tiles
+    .filter((t) => t.kind === 'KPI' && t.queues.length > 0)
+    .map((t) => {
+      const key = [...t.queues].sort().join('\u0000');
+      let today = byQueues.get(key);
+      if (!today) byQueues.set(key, (today = live.snapshot(tenant, nowMs, t.queues).today));
+      return { tile_id: t.id, today };
+    });
+}
+
 interface BoardUpdateParent {
   _auth: { tenant_id: string };
   _queues: string[];
@@ -472,6 +489,7 @@ export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore
       queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live, d.now()),
       feeds: (u: BoardUpdateParent) => pbxFeeds(d.cfg, d.live, d.health, u._auth.tenant_id, d.now()),
       comparisons: (u: BoardUpdateParent) => tileComparisons(d.history, u._auth.tenant_id, tenantOf(u._auth.tenant_id), u.board.tiles, reuse),
+      tiles_today: (u: BoardUpdateParent) => tilesToday(d.live, u._auth.tenant_id, u.board.tiles, Date.parse(u.live.server_time)),
     },
     types: { LiveAgent: { agent_name: name }, Agent: { agent_name: name } },
   };

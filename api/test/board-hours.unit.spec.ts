@@ -2,10 +2,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, type CallboardConfig, type ScheduleConfig } from '@callboard/platform';
 import type { PbxStatus } from '@callboard/ingest/pbx-status';
-import { boardQueueList, openState, tileComparisons, validateBoard, watchFeeds, type Tile } from '../src/boards.ts';
+import { boardQueueList, openAtFrom, openState, tileComparisons, tilesToday, validateBoard, watchFeeds, type Tile } from '../src/boards.ts';
 import type { History } from '../src/history.ts';
 import { LiveStore } from '../src/live.ts';
 import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
+import { queueCall } from './events.ts';
 
 const hm = (h: number, m = 0) => h * 60 + m;
 const weekday = [{ from: hm(8), to: hm(13) }, { from: hm(14), to: hm(17) }];
@@ -155,5 +156,29 @@ describe('watchFeeds', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('tilesToday', () => {
+  it('gives each KPI tile naming queues its figures over them as one, ratios over in-hours legs, which adding up the queue rows cannot give', () => {
+    // Sales open (no schedule), support on the office schedule: closed on Sunday 6 December.
+    const cfg = { tenants: [{ id: 'acme', timezone: NAIROBI }], schedules: [office], queues: [{ tenant: 'acme', queue: 'support', schedule: 'office' }] } as unknown as CallboardConfig;
+    const live = new LiveStore({ zoneOf: () => NAIROBI, settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula, openAt: openAtFrom(cfg) });
+    const evs = [
+      ...queueCall({ call: 's1', queue: 'sales', at: '2026-12-06T07:00:00.000Z', waitS: 5, outcome: 'answered' }),
+      ...queueCall({ call: 'p1', queue: 'support', at: '2026-12-06T07:10:00.000Z', waitS: 60, outcome: 'abandoned' }),
+      ...queueCall({ call: 'p2', queue: 'support', at: '2026-12-06T07:20:00.000Z', waitS: 90, outcome: 'answered' }),
+    ];
+    const now = at('2026-12-06T08:00:00Z');
+    for (const e of evs) live.apply(e, now);
+    const kpi = (id: string, queues: string[], kind: Tile['kind'] = 'KPI') => ({ id, kind, queues, metric: 'service_level', x: 0, y: 0, w: 1, h: 1, thresholds: [] }) as unknown as Tile;
+    const out = tilesToday(live, 'acme', [kpi('both', ['sales', 'support']), kpi('all', []), kpi('table', ['sales'], 'QUEUE_TABLE'), kpi('again', ['support', 'sales'])], now);
+    expect(out.map((t) => t.tile_id)).toEqual(['both', 'again']);
+    // Three legs, two of them support's out of hours: the service level is sales' one leg, 100 %.
+    expect(out[0]!.today).toMatchObject({ offered: 3, answered: 2, abandoned: 1, closed: 2, service_level: 1, abandon_rate: 0, asa: 5 });
+    expect(out[1]!.today).toBe(out[0]!.today);
+    // The queue rows added up by their counts would say 1 of 3 (33 %): what the screen showed before.
+    const rows = live.snapshot('acme', now, ['sales', 'support']).queues.map((q) => q.today);
+    expect(rows.reduce((n, r) => n + r.answered_within_sl, 0) / rows.reduce((n, r) => n + r.offered, 0)).toBeCloseTo(1 / 3, 10);
   });
 });
