@@ -6,7 +6,7 @@
 // Ctrl-C stops everything it started, in reverse order.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,10 +176,37 @@ async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string):
 
 const WALLBOARD = fileURLToPath(new URL('../wallboard', import.meta.url));
 
-/** A fresh clone has no wallboard/dist (it is built, not committed): build it once, here. */
+/** What the wallboard is built from: a change to any of them makes a built copy stale. */
+const WALLBOARD_SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
+
+/** The newest modification time (ms) of the files at `paths`, directories walked; 0 for none. */
+export function newestMtime(paths: readonly string[]): number {
+  let newest = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const st = statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, newestMtime(readdirSync(p).map((n) => join(p, n))));
+    else newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Why the wallboard in `dist` must be built before serving it, or null: missing (a fresh clone:
+ * it is built, not committed), or older than its sources (a pull or an edit since it was built,
+ * which would otherwise serve yesterday's screens against today's API).
+ */
+export function wallboardBuildNeeded(dist: string, sourceDir: string): string | null {
+  const index = join(dist, 'index.html');
+  if (!existsSync(index)) return 'not built yet';
+  const sources = newestMtime(WALLBOARD_SOURCES.map((s) => join(sourceDir, s)));
+  return sources > statSync(index).mtimeMs ? 'its sources changed since it was built' : null;
+}
+
 function ensureWallboardBuilt(dist: string, log: Logger): void {
-  if (existsSync(join(dist, 'index.html'))) return;
-  log.info({ dist }, 'building the wallboard (first start only)');
+  const why = wallboardBuildNeeded(dist, WALLBOARD);
+  if (!why) return;
+  log.info({ dist }, `building the wallboard: ${why}`);
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], { cwd: WALLBOARD, stdio: ['ignore', 'inherit', 'inherit'] });
 }

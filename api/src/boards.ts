@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_INTERVAL_SL_MIN_LEGS, queueSettings, tenantById, tenantHours, type CallboardConfig, type ClickHouse, type Health, type LinkHealth, type ScheduleConfig, type TenantConfig } from '@callboard/platform';
 import { COMPARISONS, type Comparison } from '@callboard/projections/read';
-import { openSpans } from '@callboard/projections/schedule';
+import { DateTime } from 'luxon';
+import { inSpans, openSpans, type Span } from '@callboard/projections/schedule';
 import { CLOCK_WARN_MS } from '@callboard/ingest/pbx-clock';
 import { PBX_STATUS_STALE_MS, type PbxStatus } from '@callboard/ingest/pbx-status';
 import { ApiError, badInput } from './errors.ts';
@@ -276,6 +277,32 @@ export function openState(schedule: ScheduleConfig | null, zone: string, nowMs: 
   return { open: false, opens_at: first ? iso(first.start) : null, closes_at: null };
 }
 
+/**
+ * Whether a queue's business hours are open at an instant, for the live fold's in-hours legs
+ * (METRICS.md: a leg is in hours when its offer falls in an open interval of its queue's
+ * schedule), from the same open spans as `openState` and the history. A queue without a
+ * schedule is always open. The spans are worked out once per queue and local day.
+ */
+export function openAtFrom(cfg: Pick<CallboardConfig, 'queues' | 'tenants' | 'schedules'>): (tenant: string, queue: string, atMs: number) => boolean {
+  const days = new Map<string, Span[]>();
+  return (tenant, queue, atMs) => {
+    const hours = tenantHours(cfg, tenant);
+    const schedule = hours.queues[queue] ?? hours.default;
+    if (!schedule) return true;
+    const zone = tenantById(cfg, tenant)?.timezone ?? 'UTC';
+    const day = DateTime.fromMillis(atMs, { zone }).startOf('day');
+    const k = `${tenant}\u0000${queue}\u0000${day.toMillis()}`;
+    let spans = days.get(k);
+    if (!spans) {
+      // Today's and yesterday's are what the fold asks for: a small bound is plenty.
+      if (days.size >= 1024) days.clear();
+      spans = openSpans(schedule, zone, day.toMillis(), day.plus({ days: 1 }).toMillis());
+      days.set(k, spans);
+    }
+    return inSpans(spans, atMs);
+  };
+}
+
 /** The board's queues: the ones its tiles name, or every configured queue and every queue seen live today. */
 export function boardQueueList(cfg: Pick<CallboardConfig, 'queues' | 'tenants' | 'schedules'>, tenant: string, queues: readonly string[], live: Pick<LiveSnapshot, 'queues' | 'waiting_calls'> | null, nowMs: number): BoardQueueOut[] {
   const ids = new Set(queues);
@@ -310,9 +337,10 @@ interface MetricsAnswer {
 }
 
 /**
- * The figures KPI tiles compare against. The live figures are over all hours (the live state is
- * not split by hours), so the comparison asks for ALL too. One history query per tile's queues
- * and comparison; `reuse` keeps it for 30 s, however many screens show the board.
+ * The figures KPI tiles compare against, counted as the live figures are: counts over every leg,
+ * service_level, abandon_rate and asa over the legs in hours (each queue's ratio_hours), which is
+ * the history without `hours`. One history query per tile's queues and comparison; `reuse` keeps
+ * it for 30 s, however many screens show the board.
  */
 export async function tileComparisons(
   history: Pick<History, 'metrics'>,
@@ -326,7 +354,7 @@ export async function tileComparisons(
     asked.map(async (tile): Promise<TileComparisonOut | null> => {
       const key = `${tenant}\u0000${tile.compare}\u0000${tile.queues.join('\u0000')}`;
       try {
-        const r = (await reuse(key, () => history.metrics(tenant, t, { kind: 'TODAY' }, 'TENANT', { queues: tile.queues }, { hours: 'ALL', compare: tile.compare }))) as MetricsAnswer;
+        const r = (await reuse(key, () => history.metrics(tenant, t, { kind: 'TODAY' }, 'TENANT', { queues: tile.queues }, { compare: tile.compare }))) as MetricsAnswer;
         if (!r.comparison) return null;
         const v = r.comparison.rows[0]?.queue_metrics?.[tile.metric];
         return { tile_id: tile.id, compare: tile.compare, period: r.comparison.period, value: typeof v === 'number' ? v : null };
@@ -393,6 +421,23 @@ export function agentDisplayName(cfg: Pick<CallboardConfig, 'agents'>, tenant: s
   return cfg.agents?.find((a) => a.tenant === tenant && a.agent === agentId)?.name ?? null;
 }
 
+/**
+ * Today's live figures of each KPI tile that names queues, over its queues as one: what the alert
+ * engine judges the tile by (alerts/engine.ts takes the same snapshot). The screen cannot add them
+ * up from the queues' rows: their ratios count in-hours legs, and the rows do not say how many.
+ */
+export function tilesToday(live: Pick<LiveStore, 'snapshot'>, tenant: string, tiles: readonly Tile[], nowMs: number): { tile_id: string; today: LiveSnapshot['today'] }[] {
+  const byQueues = new Map<string, LiveSnapshot['today']>();
+  return tiles
+    .filter((t) => t.kind === 'KPI' && t.queues.length > 0)
+    .map((t) => {
+      const key = [...t.queues].sort().join('\u0000');
+      let today = byQueues.get(key);
+      if (!today) byQueues.set(key, (today = live.snapshot(tenant, nowMs, t.queues).today));
+      return { tile_id: t.id, today };
+    });
+}
+
 interface BoardUpdateParent {
   _auth: { tenant_id: string };
   _queues: string[];
@@ -403,6 +448,8 @@ interface BoardUpdateParent {
 /**
  * A link going down or a feed ceasing to catch up comes with no event, so nothing would mark the
  * boards dirty: check every second and publish a `live` change to the tenants whose feeds moved.
+ * The first look publishes too: a board sent before it may show a state that changed meanwhile
+ * (a link that went down in the second before the first tick was never shown down).
  */
 export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics> }, everyMs = 1000): () => void {
   const last = new Map<string, string>();
@@ -412,7 +459,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
       const sig = pbxFeeds(d.cfg, d.live, d.health, tenant, d.now())
         .map((f) => `${f.pbx_id}:${f.link}:${f.catching_up}:${clockWarned(f.clock_offset_s)}`)
         .join(',');
-      if ((last.get(tenant) ?? sig) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
+      if (last.get(tenant) !== sig) d.pubsub.publish('live', tenant, { queues: [] });
       last.set(tenant, sig);
     }
   }, everyMs);
@@ -442,6 +489,7 @@ export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore
       queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live, d.now()),
       feeds: (u: BoardUpdateParent) => pbxFeeds(d.cfg, d.live, d.health, u._auth.tenant_id, d.now()),
       comparisons: (u: BoardUpdateParent) => tileComparisons(d.history, u._auth.tenant_id, tenantOf(u._auth.tenant_id), u.board.tiles, reuse),
+      tiles_today: (u: BoardUpdateParent) => tilesToday(d.live, u._auth.tenant_id, u.board.tiles, Date.parse(u.live.server_time)),
     },
     types: { LiveAgent: { agent_name: name }, Agent: { agent_name: name } },
   };

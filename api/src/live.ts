@@ -31,6 +31,12 @@ export interface LiveEnv {
   settingsOf(tenant: string, queue: string): QueueSettings;
   /** tenant default formula for tenant-wide service level */
   formulaOf(tenant: string): SlFormula;
+  /**
+   * Whether the queue's business hours are open at `atMs` (METRICS.md "Business hours": a leg is
+   * in hours when its offer falls in an open interval). Absent: always open, as a queue without
+   * a schedule is.
+   */
+  openAt?(tenant: string, queue: string, atMs: number): boolean;
 }
 
 interface Leg {
@@ -41,6 +47,8 @@ interface Leg {
   day: string;
   caller_number?: string;
   position?: number;
+  /** offered while its queue's business hours were open */
+  in_hours: boolean;
   status: 'waiting' | 'answered';
   /** the PBX the leg was seen on: during its link outage the board shows the leg as unknown */
   pbx_id?: string;
@@ -91,6 +99,13 @@ export interface FeedLive {
 interface QueueDay {
   /** today's legs of the queue; `waiting` is counted at snapshot time from the open legs */
   counters: QueueCounters;
+  /**
+   * The same over the legs its service_level, abandon_rate and asa count: the in-hours ones, or
+   * all of them when the queue's ratio_hours is `all` (METRICS.md; the history's `ratios`).
+   */
+  ratios: QueueCounters;
+  /** today's legs offered while the queue was closed */
+  closed: number;
   /** waits of answered legs today as the metrics module's wait sketch, for wait_p50/p90/p99:
    *  bounded by distinct tenths of a second, not by calls, and mergeable across queues */
   answeredWaits: WaitSketch;
@@ -198,7 +213,7 @@ export class LiveStore {
   private queueDay(t: TenantLive, queue: string): QueueDay {
     let q = t.queues.get(queue);
     if (!q) {
-      q = { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
+      q = { counters: emptyQueueCounters(), ratios: emptyQueueCounters(), closed: 0, answeredWaits: emptyWaitSketch() };
       t.queues.set(queue, q);
     }
     return q;
@@ -254,10 +269,14 @@ export class LiveStore {
         const entry: Entry = { queue: e.payload.queue, key: k, offered_ms: at, imported, paired: false };
         if (entries) entries.push(entry);
         else t.entries.set(e.call_id, [entry]);
-        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
+        const in_hours = this.env.openAt?.(t.tenant_id, e.payload.queue, at) ?? true;
+        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, in_hours, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);
-        if (leg.day === t.today) this.queueDay(t, leg.queue).counters.offered++;
+        if (leg.day === t.today) {
+          this.count(t, leg, (c) => c.offered++);
+          if (!in_hours) this.queueDay(t, leg.queue).closed++;
+        }
         return call([leg.queue]);
       }
       case 'call.answered': {
@@ -266,12 +285,14 @@ export class LiveStore {
         leg.status = 'answered';
         leg.agent_id = e.payload.agent_id;
         if (leg.day === t.today) {
-          const q = this.queueDay(t, leg.queue);
           const w = e.payload.wait_ms;
-          q.counters.answered++;
-          q.counters.answered_wait_ms += w;
-          if (withinSl(w, this.env.settingsOf(t.tenant_id, leg.queue))) q.counters.answered_within_sl++;
-          addWait(q.answeredWaits, w);
+          const within = withinSl(w, this.env.settingsOf(t.tenant_id, leg.queue));
+          this.count(t, leg, (c) => {
+            c.answered++;
+            c.answered_wait_ms += w;
+            if (within) c.answered_within_sl++;
+          });
+          addWait(this.queueDay(t, leg.queue).answeredWaits, w);
         }
         return call([leg.queue]);
       }
@@ -282,15 +303,18 @@ export class LiveStore {
         this.close(t, leg);
         if (leg.day === t.today) {
           const st = this.env.settingsOf(t.tenant_id, leg.queue);
-          const q = this.queueDay(t, leg.queue);
           const w = e.payload.wait_ms;
           if (e.type === 'call.abandoned') {
-            q.counters.abandoned++;
-            q.counters.abandoned_wait_ms += w;
-            if (isShortAbandon(w, st)) q.counters.short_abandoned++;
-            if (withinSl(w, st)) q.counters.abandoned_within_sl++;
+            const short = isShortAbandon(w, st);
+            const within = withinSl(w, st);
+            this.count(t, leg, (c) => {
+              c.abandoned++;
+              c.abandoned_wait_ms += w;
+              if (short) c.short_abandoned++;
+              if (within) c.abandoned_within_sl++;
+            });
           } else {
-            q.counters.exited++;
+            this.count(t, leg, (c) => c.exited++);
           }
         }
         return call([leg.queue]);
@@ -299,7 +323,7 @@ export class LiveStore {
         const leg = this.findAnsweredLeg(t, e.call_id, e.payload.leg_id, e.payload.from_agent_id);
         if (!leg || leg.transferred) return { kind: 'none' };
         leg.transferred = true;
-        if (leg.day === t.today) this.queueDay(t, leg.queue).counters.transferred++;
+        if (leg.day === t.today) this.count(t, leg, (c) => c.transferred++);
         return call([leg.queue]);
       }
       case 'call.held':
@@ -324,13 +348,15 @@ export class LiveStore {
         const newlyTransferred = e.payload.reason === 'transfer' && !leg.transferred;
         if (newlyTransferred) leg.transferred = true;
         if (leg.day === t.today) {
-          const q = this.queueDay(t, leg.queue);
-          if (newlyTransferred) q.counters.transferred++;
           const openHold = leg.hold_start_ms === undefined ? 0 : Math.max(0, ms(e.occurred_at) - leg.hold_start_ms);
           const { talk_ms, hold_ms } = talkAndHold(e.payload.talk_ms, e.payload.hold_ms ?? leg.hold_ms + openHold);
-          q.counters.talk_ms += talk_ms;
-          q.counters.hold_ms += hold_ms;
-          q.counters.wrap_ms += wrapMs(e.payload.wrap_ms, this.env.settingsOf(t.tenant_id, leg.queue));
+          const wrap_ms = wrapMs(e.payload.wrap_ms, this.env.settingsOf(t.tenant_id, leg.queue));
+          this.count(t, leg, (c) => {
+            if (newlyTransferred) c.transferred++;
+            c.talk_ms += talk_ms;
+            c.hold_ms += hold_ms;
+            c.wrap_ms += wrap_ms;
+          });
         }
         return call([leg.queue]);
       }
@@ -392,6 +418,20 @@ export class LiveStore {
     }
   }
 
+  /**
+   * Counts `f` into today's figures of the leg's queue, and into the ratios' figures when the
+   * ratios count the leg: in hours, or every leg with ratio_hours `all`.
+   */
+  private count(t: TenantLive, leg: Leg, f: (c: QueueCounters) => void): void {
+    const q = this.queueDay(t, leg.queue);
+    f(q.counters);
+    if (this.inRatios(t, leg)) f(q.ratios);
+  }
+
+  private inRatios(t: TenantLive, leg: Pick<Leg, 'in_hours' | 'queue'>): boolean {
+    return leg.in_hours || this.env.settingsOf(t.tenant_id, leg.queue).ratio_hours === 'all';
+  }
+
   private close(t: TenantLive, leg: Leg): void {
     const k = legKey(leg.call_id, leg.leg_id);
     t.legs.delete(k);
@@ -447,7 +487,8 @@ export class LiveStore {
     const want = queues && queues.length ? new Set(queues) : null;
     const onServer = serverClock(t);
     const waitingCalls: WaitingCallOut[] = [];
-    const waitingBy = new Map<string, { n: number; n_today: number; oldest: number }>();
+    // n_ratios: today's waiting legs the ratios count (in the denominator of service_level).
+    const waitingBy = new Map<string, { n: number; n_today: number; n_ratios: number; oldest: number }>();
     for (const leg of t.legs.values()) {
       if (leg.status !== 'waiting' || (want && !want.has(leg.queue))) continue;
       waitingCalls.push({
@@ -459,31 +500,40 @@ export class LiveStore {
         wait_start: new Date(onServer(leg.pbx_id, leg.offered_ms)).toISOString(),
         pbx_id: leg.pbx_id ?? null,
       });
-      const w = waitingBy.get(leg.queue) ?? { n: 0, n_today: 0, oldest: Infinity };
+      const w = waitingBy.get(leg.queue) ?? { n: 0, n_today: 0, n_ratios: 0, oldest: Infinity };
       w.n++;
-      if (leg.day === t.today) w.n_today++;
+      if (leg.day === t.today) {
+        w.n_today++;
+        if (this.inRatios(t, leg)) w.n_ratios++;
+      }
       w.oldest = Math.min(w.oldest, onServer(leg.pbx_id, leg.offered_ms));
       waitingBy.set(leg.queue, w);
     }
     waitingCalls.sort((a, b) => (a.wait_start < b.wait_start ? -1 : a.wait_start > b.wait_start ? 1 : 0));
     const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
     const total = emptyQueueCounters();
+    const totalRatios = emptyQueueCounters();
+    let totalClosed = 0;
     let oldest = Infinity;
     const allWaits = emptyWaitSketch();
     const queueOut: LiveQueueOut[] = [...names].sort().map((name) => {
-      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), answeredWaits: emptyWaitSketch() };
+      const qd = t.queues.get(name) ?? { counters: emptyQueueCounters(), ratios: emptyQueueCounters(), closed: 0, answeredWaits: emptyWaitSketch() };
       const w = waitingBy.get(name);
       const maxWaitMs = w ? Math.max(0, nowMs - w.oldest) : null;
       // `waiting` counts today's open legs only: a leg offered yesterday is not one of today's offered.
       const counters = { ...qd.counters, waiting: w?.n_today ?? 0 };
+      const ratios = { ...qd.ratios, waiting: w?.n_ratios ?? 0 };
       addQueueCounters(total, counters);
+      addQueueCounters(totalRatios, ratios);
+      totalClosed += qd.closed;
       if (w) oldest = Math.min(oldest, w.oldest);
       mergeWaitSketch(allWaits, qd.answeredWaits);
+      const formula = this.env.settingsOf(tenantId, name).sl_formula;
       return {
         queue: name,
         waiting: w?.n ?? 0,
         max_wait: maxWaitMs === null ? null : maxWaitMs / 1000,
-        today: kpiRow(queueFigures(counters, { formula: this.env.settingsOf(tenantId, name).sl_formula, answeredWaits: qd.answeredWaits, maxWaitMs })),
+        today: liveRow(counters, ratios, qd.closed, { formula, answeredWaits: qd.answeredWaits, maxWaitMs }),
       };
     });
     const agents = [...t.agents.values()]
@@ -493,7 +543,7 @@ export class LiveStore {
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
-      today: kpiRow(queueFigures(total, { formula: this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) })),
+      today: liveRow(total, totalRatios, totalClosed, { formula: this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) }),
       queues: queueOut,
       waiting_calls: waitingCalls,
       agents,
@@ -590,6 +640,17 @@ export const CATCHING_UP_LAG_MS = 60_000;
 export const CATCHING_UP_QUIET_MS = 15_000;
 
 /** Behind by more than the PBX clock's own offset: a PBX clock 90 s slow is not history replaying. */
+/**
+ * A live KPI row as the history's row for the same legs: counts and times over every leg, while
+ * service_level, abandon_rate and asa count the legs in `ratios` (METRICS.md "Business hours";
+ * projections/src/queries.ts reads the history the same way).
+ */
+function liveRow(counters: QueueCounters, ratios: QueueCounters, closed: number, o: Parameters<typeof queueFigures>[1]): LiveKpiOut {
+  const all = queueFigures(counters, o);
+  const inRatios = queueFigures(ratios, { formula: o.formula, answeredWaits: o.answeredWaits, maxWaitMs: null });
+  return { ...kpiRow({ ...all, service_level: inRatios.service_level, abandon_rate: inRatios.abandon_rate, asa: inRatios.asa }), closed };
+}
+
 export function isCatchingUp(f: FeedLive, nowMs: number): boolean {
   return f.lag_ms + (f.clock.offsetMs ?? 0) > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
 }
@@ -641,16 +702,18 @@ export interface AgentOut {
   /** filled in snapshots; absent on the agentStates stream */
   handled_today?: number;
 }
+/** Today's live figures: the history's row for the same legs (`closed` filled; open_fraction not). */
+export type LiveKpiOut = QueueMetricsOut & { closed: number };
 export interface LiveQueueOut {
   queue: string;
   waiting: number;
   max_wait: number | null;
-  today: QueueMetricsOut;
+  today: LiveKpiOut;
 }
 export interface LiveSnapshot {
   server_time: string;
   today_date: string;
-  today: QueueMetricsOut;
+  today: LiveKpiOut;
   queues: LiveQueueOut[];
   waiting_calls: WaitingCallOut[];
   agents: AgentOut[];

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClickHouse, errorFields, startOpsServer, queueSettings, tenantById, DEFAULT_QUEUE_SETTINGS, type ApiSettings, type CallboardConfig, type ClickHouse, type Health, type Logger } from '@callboard/platform';
 import { createAlerts } from './alerts/engine.ts';
-import { BoardStore } from './boards.ts';
+import { BoardStore, openAtFrom } from './boards.ts';
 import { createHistory } from './history.ts';
 import { LiveStore } from './live.ts';
 import { startLiveConsumer } from './live-consumer.ts';
@@ -43,6 +43,7 @@ export function liveEnv(cfg: CallboardConfig) {
     zoneOf: (t: string) => tenantById(cfg, t)?.timezone ?? 'UTC',
     settingsOf: (t: string, q: string) => queueSettings(cfg, t, q),
     formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula,
+    openAt: openAtFrom(cfg),
   };
 }
 

@@ -1,8 +1,12 @@
 // The board's open/closed state per queue and the KPI tiles' comparison, with a fixed clock.
-import { describe, expect, it } from 'vitest';
-import type { CallboardConfig, ScheduleConfig } from '@callboard/platform';
-import { boardQueueList, openState, tileComparisons, validateBoard, type Tile } from '../src/boards.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_QUEUE_SETTINGS, type CallboardConfig, type ScheduleConfig } from '@callboard/platform';
+import type { PbxStatus } from '@callboard/ingest/pbx-status';
+import { boardQueueList, openAtFrom, openState, tileComparisons, tilesToday, validateBoard, watchFeeds, type Tile } from '../src/boards.ts';
 import type { History } from '../src/history.ts';
+import { LiveStore } from '../src/live.ts';
+import { MemoryPubSub, type Topics } from '../src/pubsub.ts';
+import { queueCall } from './events.ts';
 
 const hm = (h: number, m = 0) => h * 60 + m;
 const weekday = [{ from: hm(8), to: hm(13) }, { from: hm(14), to: hm(17) }];
@@ -104,7 +108,7 @@ describe('KPI tile comparisons', () => {
       { tile_id: 'sl', compare: 'PREVIOUS', period: { kind: 'DAY', from: '2026-12-02' }, value: 0.75 },
       { tile_id: 'off', compare: 'SAME_DAY_LAST_WEEK', period: { kind: 'DAY', from: '2026-12-02' }, value: 40 },
     ]);
-    expect(asked[0]).toEqual(['acme', t, { kind: 'TODAY' }, 'TENANT', { queues: ['sales'] }, { hours: 'ALL', compare: 'PREVIOUS' }]);
+    expect(asked[0]).toEqual(['acme', t, { kind: 'TODAY' }, 'TENANT', { queues: ['sales'] }, { compare: 'PREVIOUS' }]);
   });
 
   it('leaves out a tile whose comparison cannot be read, so the live board still updates', async () => {
@@ -118,5 +122,63 @@ describe('KPI tile comparisons', () => {
     const t = { id: 'acme', name: 'Acme', timezone: NAIROBI, week_start: 'monday' as const, locale: 'en-KE' };
     const [c] = await tileComparisons(history, 'acme', t, [tile({ id: 'sl', compare: 'PREVIOUS' })], (_, read) => read());
     expect(c!.value).toBeNull();
+  });
+});
+
+describe('watchFeeds', () => {
+  // The PBX link of an ingest in another process, as the API reads it from the status topic.
+  const cfg = { tenants: [{ id: 'acme', timezone: 'UTC' }], pbxes: [{ id: 'far', tenant: 'acme', kind: 'ami' }] } as unknown as CallboardConfig;
+  const status = (up: boolean, atMs: number): PbxStatus => ({ tenant_id: 'acme', pbx_id: 'far', up, since: new Date(atMs).toISOString(), detail: up ? null : 'connect ECONNREFUSED', clock_offset_s: null, at: new Date(atMs).toISOString() });
+
+  it('marks the boards dirty when a link changes, the change before its first look included', () => {
+    vi.useFakeTimers();
+    try {
+      const t0 = Date.parse('2026-12-06T08:00:00Z');
+      vi.setSystemTime(t0);
+      const live = new LiveStore({ zoneOf: () => 'UTC', settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
+      const pubsub = new MemoryPubSub<Topics>();
+      const dirty: number[] = [];
+      pubsub.subscribe('live', 'acme', () => dirty.push(Date.now() - t0));
+      live.noteLinkStatus(status(true, t0));
+      const stop = watchFeeds({ cfg, live, now: Date.now, pubsub });
+      // A screen got its first board (link UP) before the watcher's first look; the link goes
+      // down within that second. The first look must say so, or the screen shows UP for good.
+      live.noteLinkStatus(status(false, t0 + 500));
+      vi.advanceTimersByTime(1000);
+      expect(dirty).toEqual([1000]);
+      // Nothing moved: nothing published.
+      vi.advanceTimersByTime(3000);
+      expect(dirty).toEqual([1000]);
+      live.noteLinkStatus(status(true, t0 + 4200));
+      vi.advanceTimersByTime(1000);
+      expect(dirty).toEqual([1000, 5000]);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('tilesToday', () => {
+  it('gives each KPI tile naming queues its figures over them as one, ratios over in-hours legs, which adding up the queue rows cannot give', () => {
+    // Sales open (no schedule), support on the office schedule: closed on Sunday 6 December.
+    const cfg = { tenants: [{ id: 'acme', timezone: NAIROBI }], schedules: [office], queues: [{ tenant: 'acme', queue: 'support', schedule: 'office' }] } as unknown as CallboardConfig;
+    const live = new LiveStore({ zoneOf: () => NAIROBI, settingsOf: () => DEFAULT_QUEUE_SETTINGS, formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula, openAt: openAtFrom(cfg) });
+    const evs = [
+      ...queueCall({ call: 's1', queue: 'sales', at: '2026-12-06T07:00:00.000Z', waitS: 5, outcome: 'answered' }),
+      ...queueCall({ call: 'p1', queue: 'support', at: '2026-12-06T07:10:00.000Z', waitS: 60, outcome: 'abandoned' }),
+      ...queueCall({ call: 'p2', queue: 'support', at: '2026-12-06T07:20:00.000Z', waitS: 90, outcome: 'answered' }),
+    ];
+    const now = at('2026-12-06T08:00:00Z');
+    for (const e of evs) live.apply(e, now);
+    const kpi = (id: string, queues: string[], kind: Tile['kind'] = 'KPI') => ({ id, kind, queues, metric: 'service_level', x: 0, y: 0, w: 1, h: 1, thresholds: [] }) as unknown as Tile;
+    const out = tilesToday(live, 'acme', [kpi('both', ['sales', 'support']), kpi('all', []), kpi('table', ['sales'], 'QUEUE_TABLE'), kpi('again', ['support', 'sales'])], now);
+    expect(out.map((t) => t.tile_id)).toEqual(['both', 'again']);
+    // Three legs, two of them support's out of hours: the service level is sales' one leg, 100 %.
+    expect(out[0]!.today).toMatchObject({ offered: 3, answered: 2, abandoned: 1, closed: 2, service_level: 1, abandon_rate: 0, asa: 5 });
+    expect(out[1]!.today).toBe(out[0]!.today);
+    // The queue rows added up by their counts would say 1 of 3 (33 %): what the screen showed before.
+    const rows = live.snapshot('acme', now, ['sales', 'support']).queues.map((q) => q.today);
+    expect(rows.reduce((n, r) => n + r.answered_within_sl, 0) / rows.reduce((n, r) => n + r.offered, 0)).toBeCloseTo(1 / 3, 10);
   });
 });

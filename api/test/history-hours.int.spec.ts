@@ -7,12 +7,16 @@ import { createClickHouse, migrate, type CallboardConfig, type ClickHouse } from
 import { ProjectionStore, touchedBy } from '@callboard/projections/store';
 import { allMigrations } from '../../cli/migrations.ts';
 import { testConfig, uniqueId } from '../../test/helpers.ts';
+import type { CanonicalEvent } from '@callboard/schemas';
 import { createHistory, type History } from '../src/history.ts';
+import { LiveStore } from '../src/live.ts';
+import { liveEnv } from '../src/main.ts';
 import { queueCall } from './events.ts';
 
 let ch: ClickHouse;
 let cfg: CallboardConfig;
 let history: History;
+let evs: CanonicalEvent[];
 const tenant = uniqueId('hh');
 
 type Row = { key: string; queue_metrics: Record<string, number | null> };
@@ -27,7 +31,7 @@ beforeAll(async () => {
   ch = await createClickHouse(cfg);
   await migrate(ch, allMigrations());
   // Monday 2026-11-30 and Monday 2026-11-23 in Nairobi (UTC+3): 09:00 local = 06:00Z.
-  const evs = [
+  evs = [
     ...queueCall({ tenant, call: 'm1', queue: 'sales', at: '2026-11-30T06:00:00.000Z', waitS: 5, outcome: 'answered' }), // 09:00 open
     ...queueCall({ tenant, call: 'm2', queue: 'sales', at: '2026-11-30T10:30:00.000Z', waitS: 50, outcome: 'abandoned' }), // 13:30 lunch
     ...queueCall({ tenant, call: 'm3', queue: 'support', at: '2026-11-30T17:00:00.000Z', waitS: 40, outcome: 'answered' }), // 20:00
@@ -54,6 +58,23 @@ describe('metrics and intraday with hours and compare', () => {
     // sales (ratio_hours open): the lunch-time abandon is out of its service level; support (all) keeps its evening leg.
     expect([by(unasked).sales!.service_level, by(unasked).sales!.abandon_rate, by(unasked).sales!.closed]).toEqual([1, 0, 1]);
     expect([by(unasked).support!.service_level, by(unasked).support!.asa, by(unasked).support!.closed]).toEqual([0, 40, 1]);
+  });
+
+  it('the live board counts the day as the history does without hours: counts, closed and the ratios (two witnesses)', async () => {
+    // The API's own wiring (main.ts liveEnv: the config's schedules and ratio_hours), at the
+    // day's last local minute, over the same events the engine holds.
+    const live = new LiveStore(liveEnv(cfg));
+    const now = Date.parse('2026-11-30T20:59:00Z');
+    for (const e of evs) live.apply(e, now);
+    const snap = live.snapshot(tenant, now);
+    const FIGURES = ['offered', 'answered', 'abandoned', 'closed', 'service_level', 'abandon_rate', 'asa'] as const;
+    const pick = (m: Record<string, unknown>) => Object.fromEntries(FIGURES.map((k) => [k, m[k]]));
+    const byQueue = (await history.metrics(tenant, t(), day, 'QUEUE', {}, {})) as Result;
+    const whole = (await history.metrics(tenant, t(), day, 'TENANT', {}, {})) as Result;
+    expect(Object.fromEntries(snap.queues.map((q) => [q.queue, pick(q.today)]))).toEqual(Object.fromEntries(byQueue.rows.map((r) => [r.key, pick(r.queue_metrics)])));
+    expect(pick(snap.today)).toEqual(pick(whole.rows[0]!.queue_metrics));
+    // Not equal by both being empty: sales' lunch-time abandon is counted and out of its ratios.
+    expect(pick(snap.queues.find((q) => q.queue === 'sales')!.today)).toMatchObject({ offered: 2, abandoned: 1, closed: 1, service_level: 1, abandon_rate: 0 });
   });
 
   it('compares with the same day last week, a Monday against a Monday', async () => {

@@ -1,7 +1,8 @@
 // Given/when/then specs of the live-state fold (api/src/live.ts).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@callboard/platform';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings, type ScheduleConfig } from '@callboard/platform';
 import type { CanonicalEvent } from '@callboard/schemas';
+import { openAtFrom } from '../src/boards.ts';
 import { LiveStore, type LiveSnapshot } from '../src/live.ts';
 import { ev, queueCall } from './events.ts';
 
@@ -186,6 +187,58 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     const snap = g.when().then('acme', '2026-03-10T21:01:00.000Z');
     expect(snap.queues[0]).toMatchObject({ waiting: 1, max_wait: 120 });
     expect(snap.today).toMatchObject({ offered: 0, waiting: 0 });
+  });
+});
+
+describe('live fold: business hours (METRICS.md: ratios count in-hours legs, `closed` the rest)', () => {
+  // acme (Nairobi) opens its queues 09:00–17:00 every day; `support` keeps every leg in its
+  // ratios (ratio_hours: all). The schedule is read by the API's own openAtFrom, as in main.ts.
+  const nineToFive = [{ from: 9 * 60, to: 17 * 60 }];
+  const office: ScheduleConfig = { tenant: 'acme', name: 'office', weekly: Array.from({ length: 7 }, () => nineToFive), holidays: [], exceptions: [] };
+  const cfg = { tenants: [{ id: 'acme', timezone: 'Africa/Nairobi', schedule: 'office' }], schedules: [office], queues: [] } as unknown as Parameters<typeof openAtFrom>[0];
+  const ratioHours = (q: string): QueueSettings => ({ ...DEFAULT_QUEUE_SETTINGS, ratio_hours: q === 'support' ? 'all' : 'open' });
+  const withHours = () => new LiveStore({ zoneOf: (t) => zones[t] ?? 'UTC', settingsOf: (_t, q) => ratioHours(q), formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula, openAt: openAtFrom(cfg) });
+  // 08:50 local (closed): an abandon after 40 s and a call answered after 50 s, both outside the
+  // SL threshold. 09:00 local (open): one answered in 5 s. 09:30: one still waiting.
+  const before = '2026-03-10T05:50:00.000Z';
+  const day = (queue: string) => [
+    ...queueCall({ call: `${queue}-early-ab`, queue, at: before, waitS: 40, outcome: 'abandoned' }),
+    ...queueCall({ call: `${queue}-early-an`, queue, at: before, waitS: 50, outcome: 'answered' }),
+    ...queueCall({ call: `${queue}-open-an`, queue, at: AT, waitS: 5, outcome: 'answered' }),
+    ...queueCall({ call: `${queue}-open-wait`, queue, at: '2026-03-10T06:30:00.000Z', waitS: 0, outcome: 'waiting' }),
+  ];
+  const snapOf = (events: CanonicalEvent[]) => {
+    const s = withHours();
+    for (const e of events) s.apply(e, Date.parse(e.occurred_at));
+    return s.snapshot('acme', Date.parse('2026-03-10T06:31:00.000Z'));
+  };
+
+  it('counts every leg, and takes service_level, abandon_rate and asa over the legs offered in hours', () => {
+    const snap = snapOf(day('sales'));
+    // Counts over all four legs; 2 offered while closed.
+    expect(snap.today).toMatchObject({ offered: 4, answered: 2, abandoned: 1, waiting: 1, closed: 2 });
+    // In hours: one answered in 5 s and one waiting: SL 1 / (2 − 0 − 1), no abandon, asa 5 s.
+    expect(snap.today).toMatchObject({ service_level: 1, abandon_rate: 0, asa: 5 });
+    expect(snap.queues[0]!.today).toMatchObject({ offered: 4, closed: 2, service_level: 1, abandon_rate: 0, asa: 5 });
+  });
+
+  it('keeps every leg in the ratios of a queue whose ratio_hours is `all`, and sums queues as the history does', () => {
+    const snap = snapOf([...day('sales'), ...day('support')]);
+    const support = snap.queues.find((q) => q.queue === 'support')!;
+    // All four legs: 1 of 3 decided legs within SL, 1 abandon of 3, asa (50 + 5) / 2.
+    expect(support.today).toMatchObject({ offered: 4, closed: 2, service_level: 1 / 3, abandon_rate: 1 / 3, asa: 27.5 });
+    // Tenant row: sales' in-hours legs plus all of support's.
+    expect(snap.today).toMatchObject({ offered: 8, closed: 4, service_level: 2 / 4, abandon_rate: 1 / 4, asa: 60 / 3 });
+  });
+
+  it('a day with every leg out of hours has counts and no ratios (null, never 0), as the history says for it', () => {
+    const snap = snapOf(queueCall({ call: 'night', queue: 'sales', at: '2026-03-09T21:00:00.000Z', waitS: 30, outcome: 'abandoned' }));
+    expect(snap.today).toMatchObject({ offered: 1, abandoned: 1, closed: 1, service_level: null, abandon_rate: null, asa: null });
+  });
+
+  it('without a schedule every leg is in hours: closed 0 and the ratios over all legs', () => {
+    const snap = given(day('sales')).when().then('acme', '2026-03-10T06:31:00.000Z');
+    expect(snap.today).toMatchObject({ offered: 4, closed: 0, service_level: 1 / 3, abandon_rate: 1 / 3, asa: 27.5 });
   });
 });
 

@@ -31,6 +31,19 @@ describe('KPI values', () => {
     expect(asa).toBeCloseTo((10 * 8 + 20 * 12) / 20, 10);
   });
 
+  it('takes a tile over several queues from the API where it sent the tile\'s figures (ratios over in-hours legs), keeping waiting and the longest wait of the queues now', () => {
+    // The API's row for the tile: every leg counted, but its ratios over the legs offered in
+    // hours, which the queues' rows cannot give (support was closed all day: no ratio from it).
+    const tilesToday = [{ tile_id: 'sl', today: qm({ offered: 30, answered: 20, answered_within_sl: 14, service_level: 6 / 9, abandon_rate: 1 / 9, asa: 10, waiting: 1 }) }];
+    const input = { live: snapshot, period: 'TODAY' as const, periodRows: null, tilesToday };
+    expect(kpiValue({ id: 'sl', ...tile('service_level', ['sales', 'support']) }, input)).toBe(6 / 9);
+    expect(kpiValue({ id: 'sl', ...tile('abandon_rate', ['sales', 'support']) }, input)).toBe(1 / 9);
+    expect(kpiValue({ id: 'sl', ...tile('offered', ['sales', 'support']) }, input)).toBe(30);
+    expect(kpiValue({ id: 'sl', ...tile('waiting', ['sales', 'support']) }, input)).toBe(1);
+    // A tile the API sent nothing for (a designer's unsaved tile) is added up from the queues.
+    expect(kpiValue({ id: 'new', ...tile('service_level', ['sales', 'support']) }, input)).toBeCloseTo(14 / 27, 10);
+  });
+
   it('keeps a zero denominator null when combining', () => {
     expect(combineQueueMetrics([qm(), qm()])!.service_level).toBeNull();
     expect(combineQueueMetrics([])).toBeNull();

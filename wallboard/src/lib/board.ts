@@ -1,7 +1,7 @@
 // Pure board logic: which number a tile shows, which threshold applies, what a drill-down asks
 // for. No I/O here, so all of it is tested without a browser.
 import { DateTime } from 'luxon';
-import type { AgentStateName, BoardQueue, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef, WeekStart } from './model.ts';
+import type { AgentStateName, BoardQueue, CallOutcome, LiveAgent, LiveState, PeriodKind, QueueMetrics, ThresholdDef, TileDef, TileToday, WeekStart } from './model.ts';
 import { metricDoc } from './metrics.ts';
 import type { Threshold } from './thresholds.ts';
 
@@ -93,11 +93,20 @@ export function combineQueueMetrics(list: readonly QueueMetrics[]): QueueMetrics
   };
 }
 
-/** The live queue metrics a tile covers: all the board's queues, one queue, or several combined. */
-export function liveMetricsFor(tile: Pick<TileDef, 'queues'>, live: LiveState): QueueMetrics | null {
+/**
+ * The live queue metrics a tile covers: all the board's queues, one queue, or several as one.
+ * Several: the API's figures for the tile (`BoardUpdate.tiles_today`, what the alerts judge), as
+ * their ratios count in-hours legs only and the queues' rows cannot be added up into them; added
+ * up from the rows only where the API sent none (the designer's unsaved tiles). `waiting` and
+ * `max_wait` are the queues' now, yesterday's callers still waiting included.
+ */
+export function liveMetricsFor(tile: Pick<TileDef, 'queues'> & { id?: string }, live: LiveState, tilesToday?: readonly TileToday[]): QueueMetrics | null {
   if (tile.queues.length === 0) return live.today;
   const rows = live.queues.filter((q) => tile.queues.includes(q.queue));
-  return combineQueueMetrics(rows.map((q) => ({ ...q.today, waiting: q.waiting, max_wait: q.max_wait })));
+  const combined = combineQueueMetrics(rows.map((q) => ({ ...q.today, waiting: q.waiting, max_wait: q.max_wait })));
+  const fromApi = tile.queues.length > 1 && tile.id !== undefined ? tilesToday?.find((t) => t.tile_id === tile.id)?.today : undefined;
+  if (!fromApi) return combined;
+  return { ...fromApi, waiting: combined?.waiting ?? 0, max_wait: combined?.max_wait ?? null };
 }
 
 /** Period metrics (grouped by queue) for a tile's queues. */
@@ -116,6 +125,8 @@ export interface KpiInput {
   nowMs?: number;
   /** The board's queues with their configured names (BoardUpdate.queues). */
   boardQueues?: readonly BoardQueue[];
+  /** The API's live figures of the KPI tiles that name queues (BoardUpdate.tiles_today). */
+  tilesToday?: readonly TileToday[];
 }
 
 /** A queue's configured name, its id when it has none. */
@@ -124,14 +135,14 @@ export function queueName(queue: string, boardQueues: readonly BoardQueue[] | un
 }
 
 /** The value of a KPI tile: live-only metrics from the live state, the rest from the period. */
-export function kpiValue(tile: Pick<TileDef, 'metric' | 'queues'>, input: KpiInput): number | null {
+export function kpiValue(tile: Pick<TileDef, 'metric' | 'queues'> & { id?: string }, input: KpiInput): number | null {
   const metric = tile.metric ?? '';
   if (metric === 'max_wait' && input.nowMs !== undefined) return longestWaitS(input.live, tile.queues, input.offsetMs ?? 0, input.nowMs);
   if (metric.startsWith('agents_')) {
     return (agentCounts(input.live.agents, tile.queues) as unknown as Record<string, number>)[metric] ?? null;
   }
   const m =
-    input.period === 'TODAY' || LIVE_ONLY.has(metric) || !input.periodRows ? liveMetricsFor(tile, input.live) : periodMetricsFor(tile, input.periodRows);
+    input.period === 'TODAY' || LIVE_ONLY.has(metric) || !input.periodRows ? liveMetricsFor(tile, input.live, input.tilesToday) : periodMetricsFor(tile, input.periodRows);
   if (!m) return null;
   const v = (m as unknown as Record<string, number | null | undefined>)[metric];
   return v === undefined ? null : v;

@@ -323,6 +323,27 @@ export type BoardSubscription = {
       last_gap: { from: string; to: string; reason: string } | null;
     }>;
     comparisons: Array<{ tile_id: string; compare: Comparison; value: number | null; period: { from: string; to: string } }>;
+    tiles_today: Array<{
+      tile_id: string;
+      today: {
+        offered: number;
+        answered: number;
+        abandoned: number;
+        short_abandoned: number;
+        exited: number;
+        waiting: number;
+        answered_within_sl: number;
+        abandoned_within_sl: number;
+        service_level: number | null;
+        abandon_rate: number | null;
+        asa: number | null;
+        avg_abandon_wait: number | null;
+        max_wait: number | null;
+        aht: number | null;
+        wait_p90: number | null;
+        transferred: number;
+      };
+    }>;
   };
 };
 

@@ -30,6 +30,7 @@ export type WaitingCall = LiveState['waiting_calls'][number];
 export type LiveAgent = LiveState['agents'][number];
 export type BoardQueue = BoardUpdate['queues'][number];
 export type PbxFeed = BoardUpdate['feeds'][number];
+export type TileToday = BoardUpdate['tiles_today'][number];
 
 export type IntradaySeries = IntradayQuery['intraday'];
 export type IntradayPoint = IntradaySeries['points'][number];

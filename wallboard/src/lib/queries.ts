@@ -31,6 +31,7 @@ export const BOARD_SUBSCRIPTION = `subscription Board($id: ID!) {
     queues { queue name sl_threshold_s interval_sl_min_legs colour open opens_at closes_at }
     feeds { pbx_id link link_since link_detail data_until catching_up clock_offset_s last_gap { from to reason } }
     comparisons { tile_id compare value period { from to } }
+    tiles_today { tile_id today { ${QUEUE_METRICS} } }
   }
 }` as Operation<G.BoardSubscription, G.BoardSubscriptionVariables>;
 
