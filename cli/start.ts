@@ -6,9 +6,9 @@
 // Ctrl-C stops everything it started, in reverse order.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { createLogger, freePort, installSignalHandlers, loadConfig, loadConfigFile, onShutdown, parseOptions, portFlag, portInUse, UsageError, type CallboardConfig, type ClickHouse, type Logger, type PbxConfig } from '@callboard/platform';
@@ -177,38 +177,47 @@ async function demoTokens(cfg: CallboardConfig, ch: ClickHouse, tenant: string):
 const WALLBOARD = fileURLToPath(new URL('../wallboard', import.meta.url));
 
 /** What the wallboard is built from: a change to any of them makes a built copy stale. */
-const WALLBOARD_SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
+const WALLBOARD_SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', '../package-lock.json'];
 
-/** The newest modification time (ms) of the files at `paths`, directories walked; 0 for none. */
+/** The newest modification time (ms) of the files at `paths`, directories walked (links not followed); 0 for none. */
 export function newestMtime(paths: readonly string[]): number {
   let newest = 0;
   for (const p of paths) {
     if (!existsSync(p)) continue;
-    const st = statSync(p);
+    const st = lstatSync(p);
     if (st.isDirectory()) newest = Math.max(newest, newestMtime(readdirSync(p).map((n) => join(p, n))));
-    else newest = Math.max(newest, st.mtimeMs);
+    else if (st.isFile()) newest = Math.max(newest, st.mtimeMs);
   }
   return newest;
 }
 
 /**
  * Why the wallboard in `dist` must be built before serving it, or null: missing (a fresh clone:
- * it is built, not committed), or older than its sources (a pull or an edit since it was built,
- * which would otherwise serve yesterday's screens against today's API).
+ * it is built, not committed), or, for the tree's own `wallboard/dist` (`ownBuild`), older than
+ * its sources (a pull or an edit since it was built, which would otherwise serve yesterday's
+ * screens against today's API). A WALLBOARD_DIST of the operator's is theirs: never rebuilt.
  */
-export function wallboardBuildNeeded(dist: string, sourceDir: string): string | null {
+export function wallboardBuildNeeded(dist: string, sourceDir: string, ownBuild = true): string | null {
   const index = join(dist, 'index.html');
   if (!existsSync(index)) return 'not built yet';
+  if (!ownBuild) return null;
   const sources = newestMtime(WALLBOARD_SOURCES.map((s) => join(sourceDir, s)));
-  return sources > statSync(index).mtimeMs ? 'its sources changed since it was built' : null;
+  return sources > lstatSync(index).mtimeMs ? 'its sources changed since it was built' : null;
 }
 
 function ensureWallboardBuilt(dist: string, log: Logger): void {
-  const why = wallboardBuildNeeded(dist, WALLBOARD);
+  const why = wallboardBuildNeeded(dist, WALLBOARD, resolve(dist) === resolve(WALLBOARD, 'dist'));
   if (!why) return;
   log.info({ dist }, `building the wallboard: ${why}`);
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], { cwd: WALLBOARD, stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], { cwd: WALLBOARD, stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch (e) {
+    // An edit that does not build must not stop a start that has a wallboard to serve (vite
+    // leaves the old one when the build fails before writing).
+    if (why === 'not built yet' || !existsSync(join(dist, 'index.html'))) throw e;
+    log.warn({ dist, err: (e as Error).message }, 'the wallboard does not build from its sources: serving the one built before');
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -284,22 +284,25 @@ export function openState(schedule: ScheduleConfig | null, zone: string, nowMs: 
  * schedule is always open. The spans are worked out once per queue and local day.
  */
 export function openAtFrom(cfg: Pick<CallboardConfig, 'queues' | 'tenants' | 'schedules'>): (tenant: string, queue: string, atMs: number) => boolean {
-  const days = new Map<string, Span[]>();
+  // The configuration does not change while the API runs: each queue's schedule is looked up once.
+  const hoursOf = new Map<string, { schedule: ScheduleConfig | null; zone: string; day: { start: number; end: number; spans: Span[] } | null }>();
   return (tenant, queue, atMs) => {
-    const hours = tenantHours(cfg, tenant);
-    const schedule = hours.queues[queue] ?? hours.default;
-    if (!schedule) return true;
-    const zone = tenantById(cfg, tenant)?.timezone ?? 'UTC';
-    const day = DateTime.fromMillis(atMs, { zone }).startOf('day');
-    const k = `${tenant}\u0000${queue}\u0000${day.toMillis()}`;
-    let spans = days.get(k);
-    if (!spans) {
-      // Today's and yesterday's are what the fold asks for: a small bound is plenty.
-      if (days.size >= 1024) days.clear();
-      spans = openSpans(schedule, zone, day.toMillis(), day.plus({ days: 1 }).toMillis());
-      days.set(k, spans);
+    const k = `${tenant}\u0000${queue}`;
+    let h = hoursOf.get(k);
+    if (!h) {
+      const hours = tenantHours(cfg, tenant);
+      if (hoursOf.size >= 100_000) hoursOf.clear();
+      hoursOf.set(k, (h = { schedule: hours.queues[queue] ?? hours.default, zone: tenantById(cfg, tenant)?.timezone ?? 'UTC', day: null }));
     }
-    return inSpans(spans, atMs);
+    if (!h.schedule) return true;
+    // The open spans of the local day the leg was offered on; legs come in time order, so the
+    // last day worked out is nearly always the one asked for.
+    if (!h.day || atMs < h.day.start || atMs >= h.day.end) {
+      const start = DateTime.fromMillis(atMs, { zone: h.zone }).startOf('day');
+      const end = start.plus({ days: 1 }).toMillis();
+      h.day = { start: start.toMillis(), end, spans: openSpans(h.schedule, h.zone, start.toMillis(), end) };
+    }
+    return inSpans(h.day.spans, atMs);
   };
 }
 
@@ -422,20 +425,14 @@ export function agentDisplayName(cfg: Pick<CallboardConfig, 'agents'>, tenant: s
 }
 
 /**
- * Today's live figures of each KPI tile that names queues, over its queues as one: what the alert
- * engine judges the tile by (alerts/engine.ts takes the same snapshot). The screen cannot add them
- * up from the queues' rows: their ratios count in-hours legs, and the rows do not say how many.
+ * Today's live figures of each KPI tile that names two or more queues, over its queues as one:
+ * what the alert engine judges the tile by (alerts/engine.ts takes the same snapshot). The screen
+ * cannot add them up from the queues' rows: their ratios count in-hours legs, and the rows do not
+ * say how many. A tile of one queue is that queue's row. `snapshotOf` is the resolvers' shared
+ * snapshot (one per state version, however many screens).
  */
-export function tilesToday(live: Pick<LiveStore, 'snapshot'>, tenant: string, tiles: readonly Tile[], nowMs: number): { tile_id: string; today: LiveSnapshot['today'] }[] {
-  const byQueues = new Map<string, LiveSnapshot['today']>();
-  return tiles
-    .filter((t) => t.kind === 'KPI' && t.queues.length > 0)
-    .map((t) => {
-      const key = [...t.queues].sort().join('\u0000');
-      let today = byQueues.get(key);
-      if (!today) byQueues.set(key, (today = live.snapshot(tenant, nowMs, t.queues).today));
-      return { tile_id: t.id, today };
-    });
+export function tilesToday(snapshotOf: (queues: string[]) => LiveSnapshot, tiles: readonly Tile[]): { tile_id: string; today: LiveSnapshot['today'] }[] {
+  return tiles.filter((t) => t.kind === 'KPI' && t.queues.length > 1).map((t) => ({ tile_id: t.id, today: snapshotOf([...t.queues].sort()).today }));
 }
 
 interface BoardUpdateParent {
@@ -468,7 +465,10 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
 }
 
 /** Field resolvers of BoardUpdate (queues, feeds) and the agent-name fallback, for resolvers.ts to spread in. */
-export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics>; history: Pick<History, 'metrics'> }) {
+export function boardDisplayResolvers(
+  d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics>; history: Pick<History, 'metrics'> },
+  liveSnapshot: (tenant: string, queues: string[], nowMs: number) => LiveSnapshot = (tenant, queues, nowMs) => d.live.snapshot(tenant, nowMs, queues),
+) {
   // One watcher per API (createResolvers runs once per server); its timer does not hold the process.
   watchFeeds(d);
   const name = (a: { agent_id: string; agent_name: string | null }, _: unknown, ctx: { auth: { tenant_id: string } }) => agentDisplayName(d.cfg, ctx.auth.tenant_id, a.agent_id, a.agent_name);
@@ -489,7 +489,7 @@ export function boardDisplayResolvers(d: { cfg: CallboardConfig; live: LiveStore
       queues: (u: BoardUpdateParent) => boardQueueList(d.cfg, u._auth.tenant_id, u._queues, u.live, d.now()),
       feeds: (u: BoardUpdateParent) => pbxFeeds(d.cfg, d.live, d.health, u._auth.tenant_id, d.now()),
       comparisons: (u: BoardUpdateParent) => tileComparisons(d.history, u._auth.tenant_id, tenantOf(u._auth.tenant_id), u.board.tiles, reuse),
-      tiles_today: (u: BoardUpdateParent) => tilesToday(d.live, u._auth.tenant_id, u.board.tiles, Date.parse(u.live.server_time)),
+      tiles_today: (u: BoardUpdateParent) => tilesToday((queues) => liveSnapshot(u._auth.tenant_id, queues, d.now()), u.board.tiles),
     },
     types: { LiveAgent: { agent_name: name }, Agent: { agent_name: name } },
   };

@@ -269,8 +269,10 @@ export class LiveStore {
         const entry: Entry = { queue: e.payload.queue, key: k, offered_ms: at, imported, paired: false };
         if (entries) entries.push(entry);
         else t.entries.set(e.call_id, [entry]);
-        const in_hours = this.env.openAt?.(t.tenant_id, e.payload.queue, at) ?? true;
-        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day: localDate(at, t.zone), position: e.payload.position, in_hours, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
+        const day = localDate(at, t.zone);
+        // Only today's legs are counted, so only they are classed (the rebuild folds a day and more before today).
+        const in_hours = day !== t.today || (this.env.openAt?.(t.tenant_id, e.payload.queue, at) ?? true);
+        const leg: Leg = { call_id: e.call_id, leg_id: e.payload.leg_id, queue: e.payload.queue, offered_ms: at, day, position: e.payload.position, in_hours, status: 'waiting', hold_ms: 0, pbx_id: e.pbx_id };
         if (e.payload.caller_number !== undefined) leg.caller_number = e.payload.caller_number;
         t.legs.set(k, leg);
         if (leg.day === t.today) {
@@ -513,6 +515,8 @@ export class LiveStore {
     const names = new Set([...t.queues.keys(), ...waitingBy.keys()].filter((q) => !want || want.has(q)));
     const total = emptyQueueCounters();
     const totalRatios = emptyQueueCounters();
+    // As the history's rows over several queues: their one SL formula, the tenant's when they mix.
+    const formulas = new Set<SlFormula>();
     let totalClosed = 0;
     let oldest = Infinity;
     const allWaits = emptyWaitSketch();
@@ -529,6 +533,7 @@ export class LiveStore {
       if (w) oldest = Math.min(oldest, w.oldest);
       mergeWaitSketch(allWaits, qd.answeredWaits);
       const formula = this.env.settingsOf(tenantId, name).sl_formula;
+      if (t.queues.has(name)) formulas.add(formula);
       return {
         queue: name,
         waiting: w?.n ?? 0,
@@ -543,7 +548,7 @@ export class LiveStore {
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
-      today: liveRow(total, totalRatios, totalClosed, { formula: this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) }),
+      today: liveRow(total, totalRatios, totalClosed, { formula: formulas.size === 1 ? [...formulas][0]! : this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) }),
       queues: queueOut,
       waiting_calls: waitingCalls,
       agents,
@@ -639,7 +644,6 @@ export const CATCHING_UP_LAG_MS = 60_000;
 /** …and only while they still arrive: a PBX quiet for this long is quiet, not behind. */
 export const CATCHING_UP_QUIET_MS = 15_000;
 
-/** Behind by more than the PBX clock's own offset: a PBX clock 90 s slow is not history replaying. */
 /**
  * A live KPI row as the history's row for the same legs: counts and times over every leg, while
  * service_level, abandon_rate and asa count the legs in `ratios` (METRICS.md "Business hours";
@@ -651,6 +655,7 @@ function liveRow(counters: QueueCounters, ratios: QueueCounters, closed: number,
   return { ...kpiRow({ ...all, service_level: inRatios.service_level, abandon_rate: inRatios.abandon_rate, asa: inRatios.asa }), closed };
 }
 
+/** Behind by more than the PBX clock's own offset: a PBX clock 90 s slow is not history replaying. */
 export function isCatchingUp(f: FeedLive, nowMs: number): boolean {
   return f.lag_ms + (f.clock.offsetMs ?? 0) > CATCHING_UP_LAG_MS && nowMs - f.received_at_ms < CATCHING_UP_QUIET_MS;
 }

@@ -174,7 +174,7 @@ export function createResolvers(d: ResolverDeps) {
     dayKey: (t, date) => d.history.periodKey(t, { kind: 'DAY', date })?.key ?? null,
   };
 
-  const display = boardDisplayResolvers(d);
+  const display = boardDisplayResolvers(d, liveSnapshot);
 
   return {
     ...coverageResolvers(coverageDeps),

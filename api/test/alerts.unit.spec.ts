@@ -278,6 +278,17 @@ describe('webhook sender', () => {
     }
   });
 
+  it('drops an alert whose delivery cannot even be built, and goes on with the next (no endless loop)', async () => {
+    const r = receiver([]);
+    const s = sender(r, []);
+    // raised_at not a time: the body's toISOString throws before any request.
+    s.send({ ...alert, id: 'al_bad', raised_at: Number.NaN });
+    s.send({ ...alert, id: 'al_good' });
+    await s.settled();
+    expect(r.calls.map((c) => c.headers['x-callboard-delivery'])).toEqual(['al_good.raised']);
+    expect(s.pending()).toBe(0);
+  });
+
   it('delivers in order, retrying until 2xx', async () => {
     const r = receiver([503, new Error('connection refused'), 200]);
     const slept: number[] = [];

@@ -164,6 +164,19 @@ describe('live fold: today KPIs (METRICS.md)', () => {
     expect(q.service_level).toBe(0.5);
   });
 
+  it('a total over queues of one sl_formula uses it, as the history\'s rows do; queues that mix fall back to the tenant\'s', () => {
+    // Every queue on the variant: the tenant row (and a tile over them) is that queue's figure.
+    const one = given(day, { sl_formula: 'within_T_over_answered_and_abandoned' }).when().then('acme', '2026-03-10T08:00:00.000Z');
+    expect(one.today.service_level).toBe(one.queues[0]!.today.service_level);
+    expect(one.today.service_level).toBe(0.5);
+    // sales on the variant, support on the default: the total is the METRICS.md default.
+    const mixed = new LiveStore({ zoneOf: () => 'Africa/Nairobi', settingsOf: (_t, q) => ({ ...DEFAULT_QUEUE_SETTINGS, ...(q === 'sales' ? { sl_formula: 'within_T_over_answered_and_abandoned' as const } : {}) }), formulaOf: () => DEFAULT_QUEUE_SETTINGS.sl_formula });
+    for (const e of [...day, ...queueCall({ call: 'p1', queue: 'support', at: AT, waitS: 5, outcome: 'answered' })]) mixed.apply(e, Date.parse(e.occurred_at));
+    const snap = mixed.snapshot('acme', Date.parse('2026-03-10T08:00:00.000Z'));
+    const c = snap.today;
+    expect(c.service_level).toBe(c.answered_within_sl / (c.offered - c.short_abandoned - c.waiting));
+  });
+
   it('redelivered events do not count twice', () => {
     const g = given(day);
     const snap = g.when(...day).then('acme', '2026-03-10T08:00:00.000Z');

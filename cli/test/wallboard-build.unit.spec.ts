@@ -1,6 +1,6 @@
 // `callboard start` serves the wallboard it builds: once on a fresh clone, and again whenever its
 // sources are newer than the build (a pull, an edit), never a stale copy.
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,9 +41,21 @@ describe('wallboardBuildNeeded', () => {
     expect(wallboardBuildNeeded(dist, src)).toBe('its sources changed since it was built');
   });
 
-  it('serves a build placed where there are no sources (an image that ships only dist)', () => {
+  it('serves a build placed where there are no sources (an image that ships only dist), and never rebuilds an operator\'s own WALLBOARD_DIST', () => {
     const { src, dist, touch } = tree();
     touch(join(dist, 'index.html'), 2_000);
     expect(wallboardBuildNeeded(dist, join(src, 'absent'))).toBeNull();
+    touch(join(src, 'src', 'main.ts'), 3_000);
+    expect(wallboardBuildNeeded(dist, src)).toBe('its sources changed since it was built');
+    expect(wallboardBuildNeeded(dist, src, false)).toBeNull();
+    expect(wallboardBuildNeeded(join(src, 'elsewhere'), src, false)).toBe('not built yet');
+  });
+
+  it('does not follow links out of the sources (a link loop would never end)', () => {
+    const { src, dist, touch } = tree();
+    touch(join(src, 'src', 'a.ts'), 1_000);
+    symlinkSync(join(src, 'src'), join(src, 'src', 'loop'));
+    touch(join(dist, 'index.html'), 2_000);
+    expect(wallboardBuildNeeded(dist, src)).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // bound. Deliveries to one tenant go one at a time, in the order the alerts happened (a clear
 // never overtakes its raise); the queue is bounded and nothing here is awaited by the evaluator.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { backoffDelay, counter, histogram, type AlertWebhookConfig, type Logger } from '@callboard/platform';
+import { backoffDelay, counter, errorFields, histogram, type AlertWebhookConfig, type Logger } from '@callboard/platform';
 import type { Alert } from './evaluate.ts';
 
 export const SIGNATURE_HEADER = 'x-callboard-signature';
@@ -130,8 +130,16 @@ export class WebhookSender {
   private async drain(): Promise<void> {
     while (this.queue.length && !this.stopped) {
       const next = this.queue[0]!;
-      await this.deliver(next.alert, next.at);
-      this.queue.shift();
+      try {
+        await this.deliver(next.alert, next.at);
+      } catch (e) {
+        // A fault of ours before the request (the body, the signature): this alert cannot be sent,
+        // and the loop, which runs again at its end, must not retry it forever.
+        deliveries.inc({ tenant: this.d.tenant, outcome: 'failed' });
+        this.d.log.error({ ...errorFields(e), tenant: this.d.tenant, alert: next.alert.id }, 'alert webhook: cannot build the delivery; alert dropped');
+      } finally {
+        this.queue.shift();
+      }
     }
   }
 

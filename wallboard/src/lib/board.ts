@@ -97,7 +97,8 @@ export function combineQueueMetrics(list: readonly QueueMetrics[]): QueueMetrics
  * The live queue metrics a tile covers: all the board's queues, one queue, or several as one.
  * Several: the API's figures for the tile (`BoardUpdate.tiles_today`, what the alerts judge), as
  * their ratios count in-hours legs only and the queues' rows cannot be added up into them; added
- * up from the rows only where the API sent none (the designer's unsaved tiles). `waiting` and
+ * up from the rows only where the API sent none (a tile added in the designer since its last
+ * poll). `waiting` and
  * `max_wait` are the queues' now, yesterday's callers still waiting included.
  */
 export function liveMetricsFor(tile: Pick<TileDef, 'queues'> & { id?: string }, live: LiveState, tilesToday?: readonly TileToday[]): QueueMetrics | null {

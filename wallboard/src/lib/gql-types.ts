@@ -526,6 +526,33 @@ export type DesignLiveQuery = {
   };
 };
 
+export type DesignTileTodayQueryVariables = Exact<{
+  queues?: Array<string> | string | null | undefined;
+}>;
+
+export type DesignTileTodayQuery = {
+  live: {
+    today: {
+      offered: number;
+      answered: number;
+      abandoned: number;
+      short_abandoned: number;
+      exited: number;
+      waiting: number;
+      answered_within_sl: number;
+      abandoned_within_sl: number;
+      service_level: number | null;
+      abandon_rate: number | null;
+      asa: number | null;
+      avg_abandon_wait: number | null;
+      max_wait: number | null;
+      aht: number | null;
+      wait_p90: number | null;
+      transferred: number;
+    };
+  };
+};
+
 export type IntradayQueryVariables = Exact<{
   interval?: IntradayInterval | null | undefined;
   filter?: MetricsFilter | null | undefined;

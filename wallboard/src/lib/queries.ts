@@ -83,6 +83,12 @@ export const QUEUES_QUERY = `query Queues { queues { queue name colour } }` as O
 
 export const DESIGN_LIVE_QUERY = `query DesignLive { live { ${LIVE_STATE} } }` as Operation<G.DesignLiveQuery, G.DesignLiveQueryVariables>;
 
+/** Today's live figures over several queues as one (a KPI tile's; the board gets them as tiles_today). */
+export const DESIGN_TILE_TODAY_QUERY = `query DesignTileToday($queues: [String!]) { live(filter: { queues: $queues }) { today { ${QUEUE_METRICS} } } }` as Operation<
+  G.DesignTileTodayQuery,
+  G.DesignTileTodayQueryVariables
+>;
+
 export const CREATE_BOARD_MUTATION = `mutation CreateBoard($input: BoardInput!) { createBoard(input: $input) { ${BOARD_DEF} } }` as Operation<
   G.CreateBoardMutation,
   G.CreateBoardMutationVariables
