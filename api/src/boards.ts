@@ -467,7 +467,7 @@ export function watchFeeds(d: { cfg: CallboardConfig; live: LiveStore; health?: 
 /** Field resolvers of BoardUpdate (queues, feeds) and the agent-name fallback, for resolvers.ts to spread in. */
 export function boardDisplayResolvers(
   d: { cfg: CallboardConfig; live: LiveStore; health?: Health; now: () => number; pubsub: PubSub<Topics>; history: Pick<History, 'metrics'> },
-  liveSnapshot: (tenant: string, queues: string[], nowMs: number) => LiveSnapshot = (tenant, queues, nowMs) => d.live.snapshot(tenant, nowMs, queues),
+  liveSnapshot: (tenant: string, queues: string[], nowMs: number) => LiveSnapshot,
 ) {
   // One watcher per API (createResolvers runs once per server); its timer does not hold the process.
   watchFeeds(d);

@@ -13,10 +13,12 @@ import {
   addWait,
   emptyQueueCounters,
   emptyWaitSketch,
+  groupFormula,
   isShortAbandon,
   mergeWaitSketch,
   queueFigures,
   talkAndHold,
+  withInHoursRatios,
   withinSl,
   wrapMs,
   type QueueCounters,
@@ -548,7 +550,7 @@ export class LiveStore {
     return {
       server_time: new Date(nowMs).toISOString(),
       today_date: t.today,
-      today: liveRow(total, totalRatios, totalClosed, { formula: formulas.size === 1 ? [...formulas][0]! : this.env.formulaOf(tenantId), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) }),
+      today: liveRow(total, totalRatios, totalClosed, { formula: groupFormula(formulas, this.env.formulaOf(tenantId)), answeredWaits: allWaits, maxWaitMs: oldest === Infinity ? null : Math.max(0, nowMs - oldest) }),
       queues: queueOut,
       waiting_calls: waitingCalls,
       agents,
@@ -652,7 +654,7 @@ export const CATCHING_UP_QUIET_MS = 15_000;
 function liveRow(counters: QueueCounters, ratios: QueueCounters, closed: number, o: Parameters<typeof queueFigures>[1]): LiveKpiOut {
   const all = queueFigures(counters, o);
   const inRatios = queueFigures(ratios, { formula: o.formula, answeredWaits: o.answeredWaits, maxWaitMs: null });
-  return { ...kpiRow({ ...all, service_level: inRatios.service_level, abandon_rate: inRatios.abandon_rate, asa: inRatios.asa }), closed };
+  return { ...kpiRow(withInHoursRatios(all, inRatios)), closed };
 }
 
 /** Behind by more than the PBX clock's own offset: a PBX clock 90 s slow is not history replaying. */

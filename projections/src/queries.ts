@@ -21,7 +21,8 @@ import type {
 import {
   AGENT_STATES,
   BUCKET_MS,
-  DEFAULT_SL_FORMULA,
+  groupFormula,
+  withInHoursRatios,
   aht,
   bucketIndexOfDateTime,
   bucketIndexOfMs,
@@ -197,7 +198,7 @@ class QueueAcc {
 
   row(k: GroupKey): Omit<QueueMetricsRow, 'closed' | 'open_fraction'> {
     // Mixed SL formulas in one group fall back to the METRICS.md default.
-    const formula: SlFormula = this.formulas.size === 1 ? [...this.formulas][0]! : DEFAULT_SL_FORMULA;
+    const formula = groupFormula(this.formulas);
     const finished = this.c.answered + this.c.abandoned + this.c.exited;
     return { ...k, ...queueFigures(this.c, { formula, answeredWaits: this.sketch ?? this.waits, maxWaitMs: finished ? this.max_wait_ms : null }) };
   }
@@ -321,7 +322,7 @@ export async function queueMetrics(ch: ClickHouse, q: MetricsQuery<QueueGroupBy>
       const row = { ...g.acc.row(k), closed: g.acc.closed, open_fraction: hours.openFraction(g.queue, span.start, span.end) };
       if (!ratiosInHours) return row;
       const inHours = g.ratios.row(k);
-      return { ...row, service_level: inHours.service_level, abandon_rate: inHours.abandon_rate, asa: inHours.asa };
+      return withInHoursRatios(row, inHours);
     });
 }
 

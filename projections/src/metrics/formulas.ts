@@ -87,6 +87,20 @@ export const SERVICE_LEVEL: Readonly<Record<SlFormula, (c: QueueCounters) => num
 /** The METRICS.md default, also used for a group of queues whose formulas differ. */
 export const DEFAULT_SL_FORMULA: SlFormula = 'answered_within_T_over_offered_excl_short';
 
+/** The SL formula of a row over several queues: theirs when they share one, else `fallback`. */
+export function groupFormula(formulas: ReadonlySet<SlFormula>, fallback: SlFormula = DEFAULT_SL_FORMULA): SlFormula {
+  return formulas.size === 1 ? [...formulas][0]! : fallback;
+}
+
+/**
+ * A row whose service_level, abandon_rate and asa are those of `inHours` (METRICS.md "Business
+ * hours": the ratios default to in-hours legs; counts and times stay over every leg). The history
+ * (queries.ts) and the live fold (api/src/live.ts) both build their rows with it.
+ */
+export function withInHoursRatios<R extends Pick<QueueFigures, 'service_level' | 'abandon_rate' | 'asa'>>(row: R, inHours: Pick<QueueFigures, 'service_level' | 'abandon_rate' | 'asa'>): R {
+  return { ...row, service_level: inHours.service_level, abandon_rate: inHours.abandon_rate, asa: inHours.asa };
+}
+
 export const serviceLevel = (c: QueueCounters, formula: SlFormula): number | null => SERVICE_LEVEL[formula](c);
 export const abandonRate = (c: QueueCounters): number | null => ratio(c.abandoned - c.short_abandoned, offeredExclShort(c));
 /** A mean duration in seconds over `n` legs (asa, avg_abandon_wait, avg_talk, avg_hold). */
